@@ -1,0 +1,38 @@
+"""EulaGate: CDK constructs, a JumpStart catalog and an EULA rule engine for SageMaker LLMs.
+
+Importing this package is cheap: the catalog, the rule engine and the CLI are pure Python, and the CDK
+constructs (which start jsii) load on first use of their names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it; each module is imported on first access.
+_LAZY_EXPORTS = {
+    "Catalog": "constructs_lib.catalog",
+    "ModelSpec": "constructs_lib.catalog",
+    "UnknownModelError": "constructs_lib.catalog",
+    "Finding": "constructs_lib.rules",
+    "check_template": "constructs_lib.rules",
+    "EulaGate": "constructs_lib.gate",
+    "EulaChecks": "constructs_lib.nag",
+    "JumpStartEndpoint": "constructs_lib.endpoint",
+    "FineTunedEndpoint": "constructs_lib.finetuned_endpoint",
+    "AutoMLFineTuningJob": "constructs_lib.automl",
+    "JumpStartFineTuningJob": "constructs_lib.training",
+}
+
+__all__ = sorted(_LAZY_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,32 @@
+"""What the rule engine reports: plain data, shared by the CLI, the synth-time gate and the cdk-nag pack."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One resource that deploys or fine-tunes an EULA-gated model without provable acceptance."""
+
+    rule_id: str
+    severity: Severity
+    template: str
+    logical_id: str
+    resource_type: str
+    model_id: str | None
+    message: str
+    fix: str
+    eula_url: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON shape: ``rule`` rather than ``rule_id``; no ``eula_url``/``line`` keys."""
+        data = asdict(self)
+        data["rule"] = data.pop("rule_id")
+        return {key: data[key] for key in (
+            "rule", "severity", "template", "logical_id", "resource_type", "model_id", "message", "fix"
+        )}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite (after the same idempotent setup). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+export AWS_EC2_METADATA_DISABLED=true
+.venv/bin/python -m pytest "$@"
