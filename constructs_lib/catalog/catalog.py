@@ -77,6 +77,7 @@ class ModelSpec:
     default_environment: Mapping[str, str] = field(default_factory=dict)
     instance_type_environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     images: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    model_package_arns: Mapping[str, str] = field(default_factory=dict, repr=False)
     training: TrainingSpec | None = field(default=None, repr=False)
     source: str | None = None
 
@@ -172,6 +173,7 @@ class Catalog:
         self.source = source
         self._models: dict[str, ModelSpec] = {}
         self._by_base_name: dict[str, ModelSpec] = {}
+        self._by_package_arn: dict[str, ModelSpec] | None = None
         for spec in models:
             if spec.model_id in self._models:
                 raise CatalogError(f"catalog {source or '(in memory)'}: model id {spec.model_id!r} appears twice")
@@ -252,6 +254,14 @@ class Catalog:
         """The models Autopilot can fine-tune, in catalog order."""
         return list(self._by_base_name.values())
 
+    def model_for_package_arn(self, arn: str) -> ModelSpec | None:
+        """The JumpStart model a (Marketplace) model package ARN belongs to, when the catalog lists it."""
+        if self._by_package_arn is None:
+            self._by_package_arn = {
+                package_arn: spec for spec in self for package_arn in spec.model_package_arns.values()
+            }
+        return self._by_package_arn.get(arn)
+
     def model_in_s3_key(self, key: str) -> ModelSpec | None:
         """The model whose id is a whole path segment of a JumpStart S3 key.
 
@@ -289,6 +299,7 @@ def _spec_from_record(record: Mapping[str, Any], image_table: list[str]) -> Mode
         default_environment=record.get("environment", {}),
         instance_type_environment=record.get("instance_type_environment", {}),
         images=_decode_images(record.get("image_variants", ()), image_table),
+        model_package_arns=record.get("model_package_arns", {}),
         training=_training_from_record(training, image_table) if training else None,
         source=record.get("source"),
     )
@@ -356,6 +367,8 @@ def _record_from_spec(spec: ModelSpec, image_table: list[str], image_index: dict
             instance_type_environment={k: dict(v) for k, v in spec.instance_type_environment.items()},
             image_variants=encode_images(spec.images, image_table, image_index),
         )
+    if spec.model_package_arns:
+        record["model_package_arns"] = dict(spec.model_package_arns)
     if spec.training:
         t = spec.training
         record["training"] = {
