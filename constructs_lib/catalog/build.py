@@ -3,26 +3,32 @@
     python -m constructs_lib.catalog.build [--jumpstart-dir ../shared/jumpstart] [--output FILE]
 
 ``seed-models.json`` gives the 18 Autopilot models with resolved images; ``all-models-index.json`` gives gated
-flags for every other model id. Both are extracts of JumpStart's public model specs (their README names the
-sources and commits); the output records that provenance per model.
+flags for every other model id; ``raw-spec-samples/`` (indexed by ``models_manifest.local.json``) adds the
+training data and model package ARNs of the catalog models it has specs for. All are extracts of JumpStart's
+public model specs (their README names the sources and commits); the output records that provenance per model.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from constructs_lib.catalog.catalog import DEFAULT_CATALOG_PATH, Catalog, ModelSpec
+from constructs_lib.catalog.raw_spec import as_environment, parse_model_spec
 
 DEFAULT_JUMPSTART_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "jumpstart"
+SAMPLES_DIR_NAME = "raw-spec-samples"
+SAMPLES_MANIFEST = "models_manifest.local.json"
 
-
-def as_environment(values: Mapping[str, Any]) -> dict[str, str]:
-    """SageMaker container environments take strings; the specs hold some values as numbers."""
-    return {name: value if isinstance(value, str) else json.dumps(value) for name, value in values.items()}
+# Sample values that are unit-test stand-ins rather than JumpStart data: the llama-2-7b 3.0.0 sample is a trimmed
+# sagemaker-python-sdk fixture whose training artifact key reads "some/dummy/key". We leave such fields out.
+FIXTURE_PLACEHOLDERS: Mapping[tuple[str, str], frozenset[str]] = {
+    ("meta-textgeneration-llama-2-7b", "3.0.0"): frozenset({"training_artifact_key"}),
+}
 
 
 def spec_from_seed(record: Mapping[str, Any]) -> ModelSpec:
@@ -57,8 +63,48 @@ def spec_from_index(row: Mapping[str, Any]) -> ModelSpec:
     )
 
 
-def build_catalog(seed: Iterable[Mapping[str, Any]], index: Iterable[Mapping[str, Any]]) -> Catalog:
-    """Seed records win; index rows add every other model id with its gated flag."""
+def load_samples(jumpstart_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """``(file name, spec document)`` for every sample the local manifest lists, placeholders removed."""
+    samples_dir = jumpstart_dir / SAMPLES_DIR_NAME
+    samples = []
+    for entry in json.loads((samples_dir / SAMPLES_MANIFEST).read_text()):
+        document = json.loads((samples_dir / entry["spec_key"]).read_text())
+        placeholders = FIXTURE_PLACEHOLDERS.get((document["model_id"], document["version"]), frozenset())
+        samples.append((entry["spec_key"], {k: v for k, v in document.items() if k not in placeholders}))
+    return samples
+
+
+def merge_samples(specs: dict[str, ModelSpec], samples: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """Give catalog models the training data and model package ARNs of their raw samples; returns the ids merged.
+
+    Hosting data stays as the seed has it (the samples are other, often older, versions); the model's ``source``
+    names the sample each added part came from. Samples of models the catalog lacks add nothing.
+    """
+    merged = []
+    for file_name, document in samples:
+        sample = parse_model_spec(document, source=f"{SAMPLES_DIR_NAME}/{file_name}")
+        spec = specs.get(sample.model_id)
+        if spec is None or not (sample.training or sample.model_package_arns):
+            continue
+        parts = [name for name, value in (("training", sample.training),
+                                           ("model package ARNs", sample.model_package_arns)) if value]
+        provenance = f"{' and '.join(parts)} from {sample.source} (version {sample.version})"
+        specs[sample.model_id] = dataclasses.replace(
+            spec,
+            training=sample.training or spec.training,
+            model_package_arns={**spec.model_package_arns, **sample.model_package_arns},
+            source=f"{spec.source}; {provenance}" if spec.source else provenance,
+        )
+        merged.append(sample.model_id)
+    return merged
+
+
+def build_catalog(
+    seed: Iterable[Mapping[str, Any]],
+    index: Iterable[Mapping[str, Any]],
+    samples: Iterable[tuple[str, Mapping[str, Any]]] = (),
+) -> Catalog:
+    """Seed records win; index rows add every other model id with its gated flag; samples add training data."""
     specs = {record["model_id"]: spec_from_seed(record) for record in seed}
     for row in index:
         seeded = specs.get(row["model_id"])
@@ -66,6 +112,7 @@ def build_catalog(seed: Iterable[Mapping[str, Any]], index: Iterable[Mapping[str
             specs[row["model_id"]] = spec_from_index(row)
         elif seeded.gated != bool(row["gated"]):
             raise ValueError(f"seed and index disagree on whether {row['model_id']} is gated")
+    merge_samples(specs, samples)
     return Catalog(specs.values(), source="built-in")
 
 
@@ -76,9 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seed = json.loads((args.jumpstart_dir / "seed-models.json").read_text())
     index = json.loads((args.jumpstart_dir / "all-models-index.json").read_text())
-    catalog = build_catalog(seed, index)
+    catalog = build_catalog(seed, index, load_samples(args.jumpstart_dir))
     catalog.write(args.output)
-    print(f"wrote {args.output}: {len(catalog)} models, {len(catalog.autopilot_models())} Autopilot models")
+    print(
+        f"wrote {args.output}: {len(catalog)} models, {len(catalog.autopilot_models())} Autopilot models, "
+        f"{len(catalog.trainable_models())} trainable"
+    )
     return 0
 
 

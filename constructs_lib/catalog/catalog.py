@@ -19,6 +19,7 @@ from typing import Any
 from constructs_lib.catalog.errors import (
     CatalogError,
     NotDeployableError,
+    NotTrainableError,
     UnknownModelError,
     UnsupportedInstanceTypeError,
     UnsupportedRegionError,
@@ -86,6 +87,11 @@ class ModelSpec:
         return bool(self.images) and self.hosting_artifact_key is not None
 
     @property
+    def trainable(self) -> bool:
+        """Whether a JumpStart training job can fine-tune this model: the catalog has its training data."""
+        return self.training is not None
+
+    @property
     def autopilot_supported(self) -> bool:
         return self.base_model_name is not None
 
@@ -114,6 +120,13 @@ class ModelSpec:
         return f"https://{bucket}.s3.{region}.{s3_domain(region)}/{self.eula_key}"
 
     def _require_deployable(self) -> None:
+        if self.images and not self.deployable:
+            raise NotDeployableError(
+                f"model {self.model_id!r} version {self.version} has no uncompressed artifact prefix in this "
+                "catalog (its spec ships a tarball"
+                + (" or deploys through model packages" if self.model_package_arns else "")
+                + "), so it cannot be deployed with ModelAccessConfig; choose another model version"
+            )
         if not self.deployable:
             raise NotDeployableError(
                 f"model {self.model_id!r} is known only from the JumpStart index: its images and artifacts "
@@ -146,6 +159,47 @@ class ModelSpec:
         if uri is None:
             raise UnsupportedInstanceTypeError(
                 f"model {self.model_id!r} has no image for instance type {instance_type!r} in {region!r}"
+            )
+        return uri
+
+    def check_trainable(self, trainable_models: Iterable[str] | None = None) -> TrainingSpec:
+        """The model's training data, or ``NotTrainableError`` naming the models that are trainable.
+
+        ``Catalog.get_trainable`` passes its trainable model ids; without them the message points to
+        ``eulagate models --trainable``.
+        """
+        if self.training is not None:
+            return self.training
+        # Absent training data means the spec lacks it or the catalog's source did not carry it; say only that.
+        reason = "this catalog has no JumpStart training data (training support and a training image) for it"
+        names = sorted(trainable_models) if trainable_models is not None else None
+        listing = (
+            f"trainable models: {supported_list(names)}" if names is not None
+            else "run `eulagate models --trainable` for the models that are"
+        )
+        raise NotTrainableError(
+            f"model {self.model_id!r} cannot be fine-tuned with a JumpStart training job: {reason}; {listing}"
+        )
+
+    def training_image_uri(self, region: str, instance_type: str | None = None) -> str:
+        """The training container image for a region and instance type (default: the training default)."""
+        training = self.check_trainable()
+        instance_type = instance_type or training.default_instance_type
+        if instance_type not in training.supported_instance_types:
+            raise UnsupportedInstanceTypeError(
+                f"model {self.model_id!r} does not support training on {instance_type!r}; "
+                f"supported training instance types: {supported_list(training.supported_instance_types)}"
+            )
+        regional = training.images.get(region)
+        if regional is None:
+            raise UnsupportedRegionError(
+                f"model {self.model_id!r} has no training image in region {region!r}; "
+                f"training regions: {supported_list(training.images)}"
+            )
+        uri = regional.get(instance_type) or regional.get(instance_family(instance_type))
+        if uri is None:
+            raise UnsupportedInstanceTypeError(
+                f"model {self.model_id!r} has no training image for {instance_type!r} in {region!r}"
             )
         return uri
 
@@ -218,10 +272,19 @@ class Catalog:
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
         ) as handle:
-            json.dump(self.to_document(), handle, separators=(",", ":"), sort_keys=False)
-            handle.write("\n")
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, target)
+            try:
+                json.dump(self.to_document(), handle, separators=(",", ":"), sort_keys=False)
+                handle.write("\n")
+            except BaseException:
+                handle.close()
+                os.unlink(handle.name)
+                raise
+        try:
+            os.chmod(handle.name, 0o644)
+            os.replace(handle.name, target)
+        except BaseException:
+            os.unlink(handle.name)  # leave no temporary file beside the untouched target
+            raise
 
     def __iter__(self) -> Iterator[ModelSpec]:
         return iter(self._models.values())
@@ -253,6 +316,16 @@ class Catalog:
     def autopilot_models(self) -> list[ModelSpec]:
         """The models Autopilot can fine-tune, in catalog order."""
         return list(self._by_base_name.values())
+
+    def trainable_models(self) -> list[ModelSpec]:
+        """The models a JumpStart training job can fine-tune, in catalog order."""
+        return [spec for spec in self if spec.trainable]
+
+    def get_trainable(self, name: str) -> ModelSpec:
+        """Like ``get``, but a model without training data is a ``NotTrainableError`` listing those with it."""
+        spec = self.get(name)
+        spec.check_trainable(model.model_id for model in self.trainable_models())
+        return spec
 
     def model_for_package_arn(self, arn: str) -> ModelSpec | None:
         """The JumpStart model a (Marketplace) model package ARN belongs to, when the catalog lists it."""

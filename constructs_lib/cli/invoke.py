@@ -1,0 +1,88 @@
+"""``eulagate invoke ENDPOINT --body JSON|@FILE [--accept-eula]``: send one request and print the model's reply.
+
+Exit codes: 0 on a reply, 2 for bad input (body, custom attributes, endpoint name, AWS configuration), 1 when
+the endpoint or the SageMaker API refuses the request or cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from constructs_lib.cli import InputError
+
+EXIT_REFUSED = 1
+JSON_CONTENT_TYPES = ("application/json",)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "invoke",
+        help="invoke a SageMaker endpoint and print the reply",
+        description="Send one request to a SageMaker endpoint. --accept-eula adds accept_eula=true to the "
+        "CustomAttributes header, which JumpStart endpoints of EULA-gated models deployed without "
+        "ModelAccessConfig require on every request.",
+    )
+    parser.add_argument("endpoint", metavar="ENDPOINT", help="the endpoint name")
+    parser.add_argument(
+        "--body", required=True, metavar="JSON|@FILE", help="the request body, or @FILE to read it (@- for stdin)"
+    )
+    parser.add_argument(
+        "--accept-eula", action="store_true", help="accept the model's EULA for this request (accept_eula=true)"
+    )
+    parser.add_argument("--custom-attributes", metavar="K=V;...", help="more CustomAttributes pairs to send")
+    parser.add_argument("--content-type", default="application/json", help="the body's MIME type")
+    parser.add_argument("--accept", default="application/json", help="the reply MIME type to ask for")
+    parser.add_argument("--region", help="the endpoint's AWS region (default: the AWS configuration's)")
+    parser.set_defaults(handler=run)
+
+
+def read_body(argument: str, content_type: str) -> bytes:
+    """The body text or file contents; a JSON content type requires valid JSON."""
+    if argument.startswith("@"):
+        path = argument[1:]
+        try:
+            body = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as error:
+            raise InputError(f"cannot read the body file {path}: {error.strerror or error}") from None
+        origin = f"body file {path}"
+    else:
+        body = argument.encode("utf-8")
+        origin = "--body"
+    if content_type.split(";")[0].strip().lower() in JSON_CONTENT_TYPES:
+        try:
+            json.loads(body)
+        except ValueError as error:
+            raise InputError(
+                f"{origin} is not valid JSON ({error}); pass a JSON document, @FILE, "
+                "or set --content-type for other formats"
+            ) from None
+    return body
+
+
+def run(args: argparse.Namespace) -> int:
+    from constructs_lib.runtime import InvocationError, invoke
+
+    body = read_body(args.body, args.content_type)
+    try:
+        result = invoke(
+            args.endpoint,
+            body,
+            accept_eula=args.accept_eula,
+            custom_attributes=args.custom_attributes,
+            region=args.region,
+            content_type=args.content_type,
+            accept=args.accept,
+        )
+    except InvocationError as error:
+        print(f"eulagate invoke: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    sys.stdout.buffer.write(result.body)
+    if not result.body.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+    return 0
