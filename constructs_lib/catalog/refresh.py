@@ -49,7 +49,6 @@ class CatalogChanges:
     removed: list[str]
     newly_gated: list[str]
     no_longer_gated: list[str]
-    removed_gated: list[str]
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,6 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogChanges:
         ),
         no_longer_gated=sorted(i for i, spec in new_ids.items() if not spec.gated and i in old_ids
                                and old_ids[i].gated),
-        removed_gated=[i for i in removed if old_ids[i].gated],
     )
 
 
@@ -217,7 +215,13 @@ def refresh_catalog(
     fetched = fetch_specs(reader, entries, workers=workers, on_progress=on_progress)
     specs, deprecated_specs = parse_fetched(fetched, reader, current)
     refreshed_ids = {spec.model_id for spec in specs}
-    kept = [spec for spec in current.autopilot_models() if spec.model_id not in refreshed_ids]
+    # Autopilot models keep their BaseModelNames, and gated models stay known as gated: an id that leaves the
+    # manifest still names EULA-gated artifacts in existing templates, and the gate must keep flagging them.
+    kept = [
+        spec
+        for spec in current
+        if spec.model_id not in refreshed_ids and (spec.autopilot_supported or spec.gated)
+    ]
     new_catalog = Catalog(
         order_like(current, [*specs, *kept]), source=f"refreshed from s3://{bucket}/{MANIFEST_KEY}"
     )

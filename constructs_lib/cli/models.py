@@ -105,11 +105,12 @@ def run_refresh(args: argparse.Namespace) -> int:
         ("removed", changes.removed),
         ("newly gated", changes.newly_gated),
         ("no longer gated", changes.no_longer_gated),
-        ("kept from the current catalog (Autopilot models the bucket does not list)", result.kept_from_current),
+        ("kept from the current catalog (Autopilot and EULA-gated models the bucket does not list)",
+         result.kept_from_current),
     ):
         print(f"{title} ({len(ids)})" + (":" if ids else ""))
         for model_id in ids:
-            print(f"  {model_id}" + (" (was EULA-gated)" if model_id in changes.removed_gated else ""))
+            print(f"  {model_id}")
     return 0
 
 

@@ -30,6 +30,11 @@ BUCKET = "jumpstart-cache-prod-us-east-1"
 LOCAL_MANIFEST = json.loads((SAMPLES / "models_manifest.local.json").read_text())
 PROGRESS_PREFIX = "fetching JumpStart specs"
 SHIPPED = Catalog.from_file(DEFAULT_CATALOG_PATH)  # the tests point EULAGATE_CATALOG at temporary copies
+# A refresh from the samples keeps the 6 sampled models and every Autopilot or gated model the bucket lacks.
+EXPECTED_MODELS = len(
+    {entry["model_id"] for entry in LOCAL_MANIFEST}
+    | {spec.model_id for spec in SHIPPED if spec.autopilot_supported or spec.gated}
+)
 
 
 class Bucket:
@@ -114,11 +119,11 @@ def test_refresh_rebuilds_the_catalog_in_use(
     out, err = capsys.readouterr()
     refreshed = Catalog.from_file(catalog_file)
     sample_ids = {entry["model_id"] for entry in LOCAL_MANIFEST}
-    # The 6 sampled models, plus the 16 Autopilot models the bucket does not list, kept from the current catalog.
-    assert {spec.model_id for spec in refreshed} == sample_ids | {
-        spec.model_id for spec in SHIPPED.autopilot_models()
-    }
-    assert len(refreshed) == 22
+    # The 6 sampled models, plus the Autopilot and gated models the bucket does not list, kept from the current
+    # catalog (a gated model must stay known to the rule engine).
+    kept_ids = {spec.model_id for spec in SHIPPED if spec.autopilot_supported or spec.gated} - sample_ids
+    assert {spec.model_id for spec in refreshed} == sample_ids | kept_ids
+    assert len(refreshed) == EXPECTED_MODELS
     assert {spec.base_model_name for spec in refreshed.autopilot_models()} == {
         spec.base_model_name for spec in SHIPPED.autopilot_models()
     }
@@ -134,13 +139,10 @@ def test_refresh_rebuilds_the_catalog_in_use(
     assert section(out, "no longer gated") == ["pytorch-ic-mobilenet-v2"]
     before = current_catalog()
     gone = sorted({spec.model_id for spec in before} - {spec.model_id for spec in refreshed})
-    assert len(gone) == 323
-    # Removed models that were gated say so: the gate no longer knows them by id.
-    assert section(out, "removed") == [
-        f"{model_id} (was EULA-gated)" if before.get(model_id).gated else model_id for model_id in gone
-    ]
-    assert len(section(out, "kept from the current catalog")) == 16
-    assert f"wrote {catalog_file}: 22 models from s3://{BUCKET}" in out
+    assert not any(before.get(model_id).gated for model_id in gone)
+    assert section(out, "removed") == gone
+    assert len(section(out, "kept from the current catalog")) == len(kept_ids)
+    assert f"wrote {catalog_file}: {EXPECTED_MODELS} models from s3://{BUCKET}" in out
     # Progress goes to stderr; without a terminal it is a few plain lines, the last one complete.
     progress = err.strip().splitlines()
     assert 1 <= len(progress) <= 4 and progress[-1] == f"{PROGRESS_PREFIX}: 6/6"
@@ -153,7 +155,7 @@ def test_output_goes_elsewhere_and_leaves_the_catalog_in_use(
     output = tmp_path / "out" / "refreshed.json"
     assert refresh("--output", str(output)) == 0
     assert catalog_file.read_bytes() == before
-    assert len(Catalog.from_file(output)) == 22
+    assert len(Catalog.from_file(output)) == EXPECTED_MODELS
 
 
 def test_newest_non_deprecated_version_wins_and_deprecated_specs_are_skipped(
@@ -273,7 +275,7 @@ def test_installed_cli(bucket: Bucket, catalog_file: Path, moto_server: MotoServ
     )
     assert completed.returncode == 0, completed.stderr
     assert "newly gated (1):\n  meta-textgeneration-llama-3-1-70b" in completed.stdout
-    assert len(Catalog.from_file(catalog_file)) == 22
+    assert len(Catalog.from_file(catalog_file)) == EXPECTED_MODELS
 
 
 class Terminal(io.StringIO):
