@@ -1,7 +1,44 @@
 #!/usr/bin/env python3
-"""The EulaGate CDK app: declares the stacks of the model table (``-c table=PATH``, default ``models.yaml``)."""
+"""The EulaGate CDK app: declares the stacks of the model table.
+
+Context: ``table`` (default ``models.yaml``; cdk.json sets it), ``account`` (replaces ``defaults.account``),
+``synthesizer`` (``default``, ``bootstrapless`` or ``legacy``). A bad table prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import sys
 
 import aws_cdk as cdk
 
-app = cdk.App()
-app.synth()
+from constructs_lib.catalog import CatalogError
+from constructs_lib.cli import InputError
+from constructs_lib.gate import EulaGate
+from constructs_lib.table import DEFAULT_TABLE, load_table
+from stacks import add_pipeline_stack, add_table_stacks, pipeline_requested
+
+
+def main() -> int:
+    app = cdk.App()
+    # The EULA gate: the synth fails on a gated model used without acceptance (docs/gate.md).
+    cdk.Validations.of(app).add_plugins(EulaGate())
+    try:
+        table = load_table(app.node.try_get_context("table") or DEFAULT_TABLE)
+        if pipeline_requested(app.node.try_get_context):  # -c pipeline=true: docs/pipeline.md
+            add_pipeline_stack(app, table)
+        else:
+            add_table_stacks(
+                app,
+                table,
+                synthesizer=app.node.try_get_context("synthesizer"),
+                account=app.node.try_get_context("account"),
+            )
+    except (InputError, CatalogError) as error:
+        print(f"app.py: {error}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

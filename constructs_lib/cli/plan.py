@@ -1,0 +1,162 @@
+"""``eulagate plan [TABLE]``: validate the model table and show what the stacks will declare, without jsii.
+
+Exit codes: 0 when every gated row accepts its EULA, 1 when one does not, 2 on a malformed table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.cli import InputError
+from constructs_lib.rules.finding import Finding
+from constructs_lib.table import DEFAULT_TABLE, FineTuningRow, ModelTable, load_table
+from constructs_lib.table.layout import StackPlan, plan_stacks
+from constructs_lib.table.verdict import check_table
+
+EXIT_GATED_WITHOUT_ACCEPTANCE = 1
+COLUMNS = (
+    ("kind", "KIND"), ("name", "NAME"), ("model_id", "MODEL ID"), ("base_model_name", "BASE MODEL"),
+    ("gated", "GATED"), ("accept_eula", "ACCEPT_EULA"), ("instance", "INSTANCE"), ("region", "REGION"),
+    ("account", "ACCOUNT"), ("environment", "ENV"), ("stack", "STACK"),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="validate the model table and show what it declares, with the EULA gate's verdict",
+        description=(
+            "Validate a model table and print each row per target (model id, BaseModelName, gated, accept_eula, "
+            "instance type, region, stack) and the EULA gate's verdict. Exit 0: pass; 1: a gated row lacks "
+            "`accept_eula: true`; 2: the table is malformed."
+        ),
+    )
+    parser.add_argument(
+        "table", nargs="?",
+        help=f"the model table (default: cdk.json's context `table` in this directory, else {DEFAULT_TABLE})",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    table = load_table(args.table or default_table_path())
+    stacks = plan_stacks(table)
+    findings = check_table(table)
+    if args.format == "json":
+        print(json.dumps(as_json(table, stacks, findings), indent=2))
+    else:
+        print(render_text(table, stacks, findings))
+    failed = any(f.severity == "error" for f in findings)
+    return EXIT_GATED_WITHOUT_ACCEPTANCE if failed else 0
+
+
+def default_table_path() -> str:
+    """The table ``cdk synth`` would use in this directory: cdk.json's context ``table``, else ``models.yaml``."""
+    cdk_json = Path("cdk.json")
+    if not cdk_json.is_file():
+        return DEFAULT_TABLE
+    try:
+        document = json.loads(cdk_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"cdk.json: cannot read it for the context `table`: {error}") from None
+    context = document.get("context") if isinstance(document, dict) else None
+    table = context.get("table") if isinstance(context, dict) else None
+    return table if isinstance(table, str) and table else DEFAULT_TABLE
+
+
+def plan_rows(stacks: Sequence[StackPlan]) -> list[dict[str, Any]]:
+    """One entry per row and target (plus one per fine-tuned endpoint), in stack order."""
+    rows = []
+    for stack in stacks:
+        for placement in stack.placements:
+            row, spec = placement.row, placement.row.spec
+            common = {
+                "name": row.name,
+                "model_id": spec.model_id,
+                "base_model_name": spec.base_model_name,
+                "region": placement.target.region,
+                "account": placement.target.account,
+                "environment": placement.environment,
+                "stack": stack.stack_id,
+            }
+            rows.append({
+                **common,
+                "kind": row.method if isinstance(row, FineTuningRow) else "endpoint",
+                "gated": spec.gated,
+                "accept_eula": row.accept_eula,
+                "instance_type": placement.instance_type,
+                "instance_count": placement.instance_count if placement.instance_type else None,
+            })
+            if isinstance(row, FineTuningRow) and row.deploy:
+                # The fine-tuned weights are the user's own: no EULA applies to serving them.
+                rows.append({
+                    **common,
+                    "kind": "deploy",
+                    "gated": False,
+                    "accept_eula": None,
+                    "instance_type": row.deploy.instance_type,
+                    "instance_count": row.deploy.instance_count,
+                })
+    return rows
+
+
+def as_json(table: ModelTable, stacks: Sequence[StackPlan], findings: Sequence[Finding]) -> dict[str, Any]:
+    return {
+        "table": table.source,
+        "rows": plan_rows(stacks),
+        "stacks": [
+            {
+                "stack": stack.stack_id,
+                "region": stack.target.region,
+                "account": stack.target.account,
+                "environment": stack.environment,
+                "estimated_resources": stack.estimated_resources,
+                "rows": [p.row.name for p in stack.placements],
+            }
+            for stack in stacks
+        ],
+        "findings": [{**finding.to_json(), "line": finding.line} for finding in findings],
+        "verdict": "fail" if any(f.severity == "error" for f in findings) else "pass",
+    }
+
+
+def render_text(table: ModelTable, stacks: Sequence[StackPlan], findings: Sequence[Finding]) -> str:
+    rows = [_cells(row) for row in plan_rows(stacks)]
+    header = tuple(title for _, title in COLUMNS)
+    widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
+    lines = [
+        f"{table.source}: {len(table.endpoints)} endpoint rows, {len(table.fine_tuning)} fine-tuning rows, "
+        f"{len(stacks)} stacks",
+        "",
+        *("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip() for cells in (header, *rows)),
+        "",
+    ]
+    errors = [f for f in findings if f.severity == "error"]
+    gated = sum(row.spec.gated for row in table.rows)
+    for finding in findings:
+        lines.append(f"{finding.template}:{finding.line}: {finding.severity}: {finding.message}; {finding.fix}")
+    if errors:
+        lines.append(f"gate: FAIL: {len(errors)} of {gated} gated rows without `accept_eula: true`")
+    else:
+        lines.append(f"gate: PASS: {gated} gated rows, every one with `accept_eula: true`")
+    return "\n".join(lines)
+
+
+def _cells(row: dict[str, Any]) -> tuple[str, ...]:
+    instance = f"{row['instance_type']} x{row['instance_count']}" if row["instance_type"] else "(Autopilot)"
+    accept = row["accept_eula"]
+    values = {
+        **row,
+        "base_model_name": row["base_model_name"] or "-",
+        "gated": "yes" if row["gated"] else "no",
+        "accept_eula": "-" if accept is None else str(accept).lower(),
+        "instance": instance,
+        "account": row["account"] or "-",
+        "environment": row["environment"] or "-",
+    }
+    return tuple(str(values[key]) for key, _ in COLUMNS)

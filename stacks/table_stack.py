@@ -1,0 +1,112 @@
+"""One stack of a model table: the rows of one kind and shard for one target.
+
+Each row's constructs take the row name as their construct id, directly under the stack, so logical ids derive
+from the row name only: adding, removing or reordering other rows never renames a resource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from constructs_lib.automl import AutoMLFineTuningJob
+from constructs_lib.catalog import CatalogError
+from constructs_lib.endpoint import EndpointAutoScaling, JumpStartEndpoint
+from constructs_lib.finetuned_endpoint import FineTunedEndpoint
+from constructs_lib.table import Autoscaling, EndpointRow, FineTuningRow, Placement, TableError
+from constructs_lib.table.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
+from constructs_lib.table.layout import StackPlan
+from constructs_lib.training import JumpStartFineTuningJob
+
+
+class ModelTableStack(cdk.Stack):
+    """Declares the rows of one ``StackPlan``: a ``JumpStartEndpoint`` per endpoint row; per fine-tuning row a
+    construct named after the row holding the ``Job`` and, with ``deploy:``, its fine-tuned ``Endpoint``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, plan: StackPlan, source: str, **kwargs: Any) -> None:
+        target = plan.target
+        super().__init__(
+            scope,
+            construct_id,
+            env=cdk.Environment(account=target.account, region=target.region),
+            description=f"EulaGate: {plan.kind} of model table {source} (shard {plan.shard})",
+            **kwargs,
+        )
+        self.plan = plan
+        for placement in plan.placements:
+            try:
+                if isinstance(placement.row, EndpointRow):
+                    self._add_endpoint(placement, placement.row)
+                else:
+                    self._add_fine_tuning(placement, placement.row)
+            except (ValueError, CatalogError) as error:  # a construct refused the row's props: name the row
+                row = placement.row
+                raise TableError(
+                    f"{source}:{row.line}: {row.kind} '{row.name}' ({target.region}): {error}",
+                    source=source, line=row.line,
+                ) from None
+
+    def _add_endpoint(self, placement: Placement, row: EndpointRow) -> None:
+        JumpStartEndpoint(
+            self,
+            row.name,
+            model=row.spec,
+            instance_type=placement.instance_type,
+            instance_count=placement.instance_count,
+            accept_eula=row.accept_eula,
+            environment=dict(row.environment) or None,
+            autoscaling=_autoscaling(row.autoscaling),
+        )
+
+    def _add_fine_tuning(self, placement: Placement, row: FineTuningRow) -> None:
+        # A parent named after the row keeps the job's logical id when a `deploy:` block comes or goes.
+        parent = Construct(self, row.name)
+        wait = row.deploy is not None  # serving the result needs the job's output
+        job: AutoMLFineTuningJob | JumpStartFineTuningJob
+        common: dict[str, Any] = dict(
+            training_data=row.training_data,
+            output_path=row.output_path,
+            accept_eula=row.accept_eula,
+            validation_data=row.validation_data,
+            hyperparameters=dict(row.hyperparameters) or None,
+            max_runtime=row.max_runtime,
+            wait_for_completion=wait,
+        )
+        if row.method == "autopilot":
+            job = AutoMLFineTuningJob(
+                parent, "Job", base_model=row.spec,
+                content_type=row.content_type or DEFAULT_AUTOPILOT_CONTENT_TYPE, **common
+            )
+        else:
+            job = JumpStartFineTuningJob(
+                parent, "Job", model=row.spec, instance_type=placement.instance_type, **common
+            )
+        if row.deploy is None:
+            return
+        model_data, image_uri = (
+            (job.best_candidate_model_data, job.best_candidate_image)
+            if isinstance(job, AutoMLFineTuningJob)
+            else (job.model_data, job.inference_image)
+        )
+        FineTunedEndpoint(
+            parent,
+            "Endpoint",
+            model_data=model_data,
+            image_uri=image_uri,
+            base_model=row.spec,
+            instance_type=row.deploy.instance_type,
+            instance_count=row.deploy.instance_count,
+            autoscaling=_autoscaling(row.deploy.autoscaling),
+        )
+
+
+def _autoscaling(autoscaling: Autoscaling | None) -> EndpointAutoScaling | None:
+    if autoscaling is None:
+        return None
+    return EndpointAutoScaling(
+        min_capacity=autoscaling.min_capacity,
+        max_capacity=autoscaling.max_capacity,
+        target_invocations_per_instance=autoscaling.target_invocations_per_instance,
+    )

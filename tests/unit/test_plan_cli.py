@@ -1,0 +1,134 @@
+"""``eulagate plan``: output rows, exit codes 0/1/2, and no jsii."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "models.yaml"
+UNACCEPTED = ROOT / "examples" / "unaccepted.yaml"
+BAD = ROOT / "tests" / "fixtures" / "tables" / "bad"
+
+
+def run_plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["plan", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_accepted_table_passes_and_lists_every_row(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_plan(capsys, str(EXAMPLE))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("KIND"))
+    for column in ("MODEL ID", "BASE MODEL", "GATED", "ACCEPT_EULA", "INSTANCE", "REGION", "STACK"):
+        assert column in header
+    llama = next(line for line in lines if line.startswith("endpoint") and "llama2-7b-chat" in line).split()
+    assert llama[:6] == ["endpoint", "llama2-7b-chat", "meta-textgeneration-llama-2-7b-f", "Llama2-7BChat", "yes",
+                         "true"]
+    assert "ml.g5.12xlarge" in llama and "us-east-1" in llama
+    assert llama[-1].startswith("EulaGate-us-east-1-s")
+    flan = next(line for line in lines if "flan-t5-xl" in line).split()
+    assert flan[4:6] == ["no", "-"]
+    assert any(line.startswith("autopilot") and "llama2-7b-support" in line and "finetune" in line for line in lines)
+    # The fine-tuned model's endpoint: own weights, so not gated and nothing to accept.
+    deploy = next(line for line in lines if line.startswith("deploy")).split()
+    assert deploy[1] == "llama2-7b-support" and deploy[4:6] == ["no", "-"]
+    assert lines[-1].startswith("gate: PASS")
+
+
+def test_unaccepted_table_fails_with_exit_1_naming_each_row(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_plan(capsys, str(UNACCEPTED))
+    assert (code, err) == (1, "")
+    errors = [line for line in out.splitlines() if ": error: " in line]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"{UNACCEPTED}:9: error: endpoint 'llama2-7b-chat' deploys EULA-gated model")
+    assert errors[1].startswith(f"{UNACCEPTED}:15: error: fine_tuning 'llama2-7b-support' fine-tunes")
+    assert out.splitlines()[-1] == "gate: FAIL: 2 of 2 gated rows without `accept_eula: true`"
+
+
+def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_plan(capsys, str(UNACCEPTED), "--format", "json")
+    assert code == 1
+    document = json.loads(out)
+    assert document["verdict"] == "fail"
+    rows = {(row["kind"], row["name"]): row for row in document["rows"]}
+    assert rows[("endpoint", "llama2-7b-chat")] | {"stack": None} == {
+        "kind": "endpoint", "name": "llama2-7b-chat", "model_id": "meta-textgeneration-llama-2-7b-f",
+        "base_model_name": "Llama2-7BChat", "gated": True, "accept_eula": None, "instance_type": "ml.g5.12xlarge",
+        "instance_count": 1, "region": "us-east-1", "account": None, "environment": None, "stack": None,
+    }
+    assert rows[("autopilot", "llama2-7b-support")]["accept_eula"] is False
+    assert {f["logical_id"] for f in document["findings"]} == {"llama2-7b-chat", "llama2-7b-support"}
+    assert all(stack["estimated_resources"] > 0 for stack in document["stacks"])
+    assert {name for stack in document["stacks"] for name in stack["rows"]} == {
+        "llama2-7b-chat", "flan-t5-xl", "llama2-7b-support",
+    }
+
+
+def test_environment_rows_show_account_environment_and_override(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_plan(capsys, str(ROOT / "tests" / "fixtures" / "tables" / "good" / "environments.yaml"))
+    assert code == 0
+    prod = [line.split() for line in out.splitlines() if "llama2-chat" in line and " prod " in line]
+    assert len(prod) == 2
+    assert all("ml.g5.24xlarge" in cells and "x2" in cells and "222222222222" in cells for cells in prod)
+
+
+@pytest.mark.parametrize("fixture", ["yaml-syntax", "unknown-row-key", "unknown-model", "duplicate-name"])
+def test_malformed_table_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], fixture: str) -> None:
+    path = BAD / f"{fixture}.yaml"
+    code, out, err = run_plan(capsys, str(path))
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(f"eulagate plan: {path}:")
+
+
+def test_over_budget_table_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = "\n".join(f"  - {{name: e{i}, model: FlanT5XL}}" for i in range(150))  # about 600 resources
+    path = tmp_path / "big.yaml"
+    path.write_text(f"defaults: {{regions: [us-east-1], shards: 1}}\nendpoints:\n{rows}\n", encoding="utf-8")
+    code, _, err = run_plan(capsys, str(path))
+    assert code == 2
+    assert "over the budget" in err and "defaults.shards" in err
+
+
+def test_default_table_comes_from_cdk_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "mine.yaml").write_text(UNACCEPTED.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "cdk.json").write_text(json.dumps({"app": "x", "context": {"table": "tables/mine.yaml"}}))
+    code, out, _ = run_plan(capsys)
+    assert code == 1 and out.startswith("tables/mine.yaml:")
+    (tmp_path / "cdk.json").unlink()
+    code, _, err = run_plan(capsys)
+    assert code == 2 and "models.yaml: model table not found" in err
+
+
+def test_unreadable_cdk_json_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cdk.json").write_text("{not json")
+    code, _, err = run_plan(capsys)
+    assert code == 2 and err.startswith("eulagate plan: cdk.json: cannot read it")
+
+
+def test_plan_never_loads_jsii() -> None:
+    probe = (
+        "import sys\n"
+        "from constructs_lib.cli import main\n"
+        f"code = main(['plan', {str(EXAMPLE)!r}])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('jsii', 'aws_cdk', 'constructs'))\n"
+        "print('LOADED', loaded, code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.splitlines()[-1] == "LOADED [] 0"
