@@ -1,0 +1,115 @@
+"""`JumpStartEndpoint`: a SageMaker real-time endpoint serving a JumpStart model from the catalog.
+
+It never throws for a missing EULA acceptance: the EULA gate reports every unaccepted gated model at once, with
+its construct path. It does throw early (ValueError, supported values listed) for props it can check itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Unpack
+
+import aws_cdk as cdk
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from constructs_lib.catalog import Catalog, ModelSpec
+from constructs_lib.serving import (
+    PROP_ERRORS,
+    DataCapture,
+    EndpointAutoScaling,
+    ServingEndpoint,
+    ServingOptions,
+    ServingProps,
+    container_environment,
+)
+
+__all__ = ["DataCapture", "EndpointAutoScaling", "JumpStartEndpoint", "ServingProps"]
+
+
+class JumpStartEndpoint(ServingEndpoint):
+    """A JumpStart model served by a SageMaker endpoint: ``CfnModel``, ``CfnEndpointConfig``, ``CfnEndpoint``.
+
+    The model loads JumpStart's uncompressed artifact prefix for the stack's region (``ModelDataSource`` with
+    ``S3Prefix`` and ``CompressionType: None``, the only form that can carry ``ModelAccessConfig.AcceptEula``),
+    runs the regional image for the instance type with network isolation on, and is tagged with the JumpStart
+    model id and version. The stack must have a concrete region.
+
+    :param model: a catalog ``ModelSpec``, or a JumpStart model id / Autopilot BaseModelName.
+    :param instance_type: the instance type. Default: the model's default instance type.
+    :param instance_count: initial number of instances. Default: 1.
+    :param accept_eula: declares (True) or declines (False) the model's EULA in
+        ``ModelAccessConfig.AcceptEula``. Default: None, which declares nothing (a gated model then fails the
+        EULA gate at synth time; SageMaker would refuse it at deploy time).
+    :param environment: container environment overrides (numbers become strings); they win over the catalog's
+        values for the instance type. Default: none.
+    :param catalog: the catalog to resolve ``model`` in. Default: ``Catalog.default()``.
+    :param serving: the serving props of `ServingProps` (``role``, ``vpc_subnets``, ``security_groups``,
+        ``kms_key``, ``autoscaling``, ``data_capture``, ``endpoint_name``, ``startup_health_check_timeout``,
+        ``model_data_download_timeout``). With no ``role``, the endpoint gets a least-privilege role of its own:
+        read of the model's artifact prefix, pull of its image, its logs and metrics.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: str | ModelSpec,
+        instance_type: str | None = None,
+        instance_count: int = 1,
+        accept_eula: bool | None = None,
+        environment: Mapping[str, str | int | float] | None = None,
+        catalog: Catalog | None = None,
+        **serving: Unpack[ServingProps],
+    ) -> None:
+        super().__init__(scope, id)
+        try:
+            spec = model if isinstance(model, ModelSpec) else (catalog or Catalog.default()).get(model)
+            if accept_eula is not None and not isinstance(accept_eula, bool):
+                raise ValueError(
+                    f"accept_eula must be True, False or None, got {accept_eula!r}: acceptance is a literal "
+                    "decision, never a deploy-time value"
+                )
+            region = self._stack_region(scope)
+            instance_type = instance_type or spec.default_instance_type or ""
+            image_uri = spec.image_uri(region, instance_type)  # checks the region and the instance type
+            artifact_uri = spec.artifact_uri(region)
+            options = ServingOptions(instance_type, instance_count, serving)
+            options.validate(spec.supported_instance_types)
+            container_env = container_environment(spec.environment(instance_type), environment)
+        except PROP_ERRORS as error:
+            raise self._invalid(error) from error
+
+        self.model_spec = spec
+        self.accept_eula = accept_eula
+        if accept_eula and not spec.gated:
+            cdk.Annotations.of(self).add_warning_v2(
+                "eulagate:eula-not-required",
+                f"{spec.model_id} has no EULA to accept; accept_eula=True is declared but not needed",
+            )
+        model_access = (
+            sagemaker.CfnModel.ModelAccessConfigProperty(accept_eula=accept_eula) if accept_eula is not None else None
+        )
+        container = sagemaker.CfnModel.ContainerDefinitionProperty(
+            image=image_uri,
+            environment=container_env,
+            model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
+                s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+                    s3_uri=artifact_uri,
+                    s3_data_type="S3Prefix",
+                    compression_type="None",
+                    model_access_config=model_access,
+                ),
+            ),
+        )
+        self._serve(
+            options=options,
+            container=container,
+            region=region,
+            image_uri=image_uri,
+            model_data=artifact_uri,
+            model_data_is_prefix=True,
+            model_spec=spec,
+            description=f"JumpStart model {spec.display_name}",
+        )

@@ -1,0 +1,128 @@
+"""`FineTunedEndpoint`: a SageMaker real-time endpoint serving the weights of a fine-tuning job.
+
+After fine-tuning, the weights are the user's own: the endpoint declares no EULA acceptance (it has none to
+give, and the EULA gate requires none), while its tags still name the JumpStart base model it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Unpack
+
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
+from constructs_lib.serving import (
+    INSTANCE_TYPE_PATTERN,
+    PROP_ERRORS,
+    ServingEndpoint,
+    ServingOptions,
+    ServingProps,
+    container_environment,
+    ecr_repository_arn,
+    is_unresolved,
+    parse_s3_uri,
+)
+
+__all__ = ["FineTunedEndpoint"]
+
+
+class FineTunedEndpoint(ServingEndpoint):
+    """The result of a fine-tuning job served by a SageMaker endpoint, without any EULA acceptance.
+
+    :param model_data: the fine-tuned weights: an ``s3://.../model.tar.gz`` object when ``compressed``, else an
+        ``s3://.../`` prefix of uncompressed files. May be a deploy-time token (a job's ``Fn::GetAtt``); the role
+        then reads exactly that object (or, for a prefix, its objects and an unconditioned listing of its bucket).
+    :param image_uri: the inference image (ECR, in the stack's region), e.g. a job's ``best_candidate_image``.
+    :param base_model: the JumpStart model that was fine-tuned (a ``ModelSpec``, model id or BaseModelName);
+        it only names the model in tags.
+    :param instance_type: the instance type (``ml.<family>.<size>``).
+    :param instance_count: initial number of instances. Default: 1.
+    :param compressed: whether ``model_data`` is a ``model.tar.gz`` (served as ``ModelDataUrl``) rather than an
+        uncompressed prefix (``ModelDataSource`` with ``S3Prefix``). Default: True.
+    :param environment: the container environment (numbers become strings). Default: none.
+    :param network_isolation: run the container without network access. Default: True.
+    :param catalog: the catalog to resolve ``base_model`` in. Default: ``Catalog.default()``.
+    :param serving: the serving props of `ServingProps`, as for `JumpStartEndpoint`. With no ``role``, the
+        endpoint's own role reads exactly ``model_data`` (the object, or the prefix's objects).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_data: str,
+        image_uri: str,
+        base_model: str | ModelSpec,
+        instance_type: str,
+        instance_count: int = 1,
+        compressed: bool = True,
+        environment: Mapping[str, str | int | float] | None = None,
+        network_isolation: bool = True,
+        catalog: Catalog | None = None,
+        **serving: Unpack[ServingProps],
+    ) -> None:
+        super().__init__(scope, id)
+        try:
+            spec = base_model if isinstance(base_model, ModelSpec) else (catalog or Catalog.default()).get(base_model)
+            if not is_unresolved(model_data):
+                _check_own_weights(model_data, compressed=compressed)
+            if not is_unresolved(instance_type) and not (
+                isinstance(instance_type, str) and INSTANCE_TYPE_PATTERN.fullmatch(instance_type)
+            ):
+                raise ValueError(
+                    f"instance_type {instance_type!r} is not a SageMaker instance type (ml.<family>.<size>)"
+                )
+            region = self._stack_region(scope)
+            ecr_repository_arn(region, image_uri)  # checks the image's form and region, whatever the role
+            options = ServingOptions(instance_type, instance_count, serving, network_isolation)
+            options.validate()
+            container_env = container_environment({}, environment)
+        except PROP_ERRORS as error:
+            raise self._invalid(error) from error
+
+        self.model_spec = spec
+        """The base model's catalog entry."""
+        if compressed:
+            container = sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=image_uri, environment=container_env or None, model_data_url=model_data,
+            )
+        else:
+            container = sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=image_uri,
+                environment=container_env or None,
+                model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
+                    s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+                        s3_uri=model_data, s3_data_type="S3Prefix", compression_type="None",
+                    ),
+                ),
+            )
+        self._serve(
+            options=options,
+            container=container,
+            region=region,
+            image_uri=image_uri,
+            model_data=model_data,
+            model_data_is_prefix=not compressed,
+            model_spec=spec,
+            description=f"a model fine-tuned from {spec.display_name}",
+        )
+
+
+def _check_own_weights(model_data: str, *, compressed: bool) -> None:
+    """A literal ``model_data`` must be the user's own artifact in the shape ``compressed`` says."""
+    bucket, key = parse_s3_uri(model_data, what="model_data")
+    if bucket.startswith((GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX)):
+        raise ValueError(
+            f"model_data {model_data!r} is a JumpStart artifact, not fine-tuned weights: serve JumpStart models "
+            "with JumpStartEndpoint, which declares their EULA acceptance"
+        )
+    if compressed and not key.endswith(".tar.gz"):
+        raise ValueError(
+            f"model_data {model_data!r} must name a .tar.gz object when compressed=True; for a prefix of "
+            "uncompressed files, pass compressed=False and end it with '/'"
+        )
+    if not compressed and not key.endswith("/"):
+        raise ValueError(f"model_data {model_data!r} must be a prefix ending with '/' when compressed=False")

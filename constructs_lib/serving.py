@@ -1,0 +1,630 @@
+"""What every SageMaker real-time endpoint of this package shares: the execution role, endpoint config,
+endpoint, autoscaling, data capture and stack output that `JumpStartEndpoint` and `FineTunedEndpoint` emit.
+
+Construction cost matters (a table may declare hundreds of endpoints), and on these machines every jsii call
+costs about half a millisecond. So the resources are L1 constructs, the role's policy is one inline JSON
+document (built in Python, intrinsics as raw ``Fn::*`` objects), attributes are read once, and the stack region
+is read once per stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as autoscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from constructs_lib.catalog import CatalogError, ModelSpec, instance_family
+from constructs_lib.catalog.errors import supported_list
+
+VARIANT_NAME = "AllTraffic"
+# The tags the SageMaker Python SDK puts on JumpStart models, endpoint configs and endpoints.
+MODEL_ID_TAG = "sagemaker-sdk:jumpstart-model-id"
+MODEL_VERSION_TAG = "sagemaker-sdk:jumpstart-model-version"
+
+# Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
+# ProductionVariant, DataCaptureConfig).
+ENDPOINT_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+ENVIRONMENT_KEY_PATTERN = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+ENVIRONMENT_MAX_ENTRIES = 100
+ENVIRONMENT_MAX_LENGTH = 1024
+INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
+MAX_SUBNETS = 16
+MAX_SECURITY_GROUPS = 5
+TIMEOUT_RANGE = (60, 3600)
+
+# SageMaker's CreateEndpointConfig reference: "Certain Nitro-based instances include local storage ... You can't
+# request a KmsKeyId when using an instance type with local storage ... the call to CreateEndpointConfig fails."
+# Which types have it: the SageMaker Python SDK's `volume_size_supported` rule (a "d" in the family attributes,
+# e.g. c5d, m5d, r5d, g4dn, p3dn, p4d, p4de, and g5), extended with the EC2 instance-store tables for the
+# newer GPU/accelerator families whose names carry no "d" but ship NVMe instance storage.
+LOCAL_STORAGE_FAMILIES = frozenset({"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6-b200", "trn1", "trn1n", "trn2"})
+_FAMILY_ATTRIBUTES = re.compile(r"[a-z]+\d+([a-z]*)")
+
+_ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.[a-z0-9.-]+/"
+    r"(?P<repository>[a-z0-9][a-z0-9._/-]*)(:[\w.-]+|@sha256:[0-9a-f]{64})?"
+)
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<key>.*))?")
+# CDK encodes an unresolved string token as `${Token[...]}` inside the string.
+_TOKEN_MARKER = "${Token["
+
+# Partition of a region by its prefix; every other region is in `aws`.
+_PARTITION_PREFIXES = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("eusc-", "aws-eusc"),
+)
+
+_NAG_WILDCARD_RULE = "AwsSolutions-IAM5"
+# Bad props: the constructs re-raise these as one ValueError that names the construct.
+PROP_ERRORS = (ValueError, CatalogError)
+_REGION_BY_STACK: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDictionary()
+
+
+def is_unresolved(value: object) -> bool:
+    """Whether a string holds a CDK token (a value CloudFormation only knows at deploy time)."""
+    return isinstance(value, str) and _TOKEN_MARKER in value
+
+
+def partition_of(region: str) -> str:
+    return next((name for prefix, name in _PARTITION_PREFIXES if region.startswith(prefix)), "aws")
+
+
+def has_local_storage(instance_type: str) -> bool:
+    """Whether the instance type has local NVMe instance storage (SageMaker then rejects a volume KMS key)."""
+    family = instance_family(instance_type)
+    match = _FAMILY_ATTRIBUTES.match(family.split("-")[0])
+    return family in LOCAL_STORAGE_FAMILIES or bool(match and "d" in match.group(1))
+
+
+def parse_s3_uri(uri: str, *, what: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``; a clear ValueError for anything else."""
+    match = _S3_URI.fullmatch(uri)
+    if match is None:
+        raise ValueError(f"{what} {uri!r} is not an S3 URI of the form s3://bucket/key")
+    return match["bucket"], match["key"] or ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointAutoScaling:
+    """Target-tracking autoscaling of the endpoint's variant on invocations per instance.
+
+    Application Auto Scaling keeps the instance count between ``min_capacity`` and ``max_capacity`` (it moves
+    an initial ``instance_count`` outside that range into it).
+    """
+
+    max_capacity: int
+    """Most instances the variant scales out to (at least ``min_capacity``)."""
+    target_invocations_per_instance: float
+    """Average invocations per instance per minute that scaling aims for (greater than 0)."""
+    min_capacity: int = 1
+    """Fewest instances the variant scales in to. Default: 1."""
+    scale_in_cooldown_seconds: int = 300
+    """Seconds after a scale-in before another scale-in. Default: 300."""
+    scale_out_cooldown_seconds: int = 60
+    """Seconds after a scale-out before another scale-out. Default: 60."""
+
+    def __post_init__(self) -> None:
+        for name in ("min_capacity", "max_capacity", "scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < (1 if name.endswith("capacity") else 0):
+                expected = "an integer >= 1" if name.endswith("capacity") else "an integer >= 0"
+                raise ValueError(f"autoscaling {name} must be {expected}, got {value!r}")
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(
+                f"autoscaling min_capacity {self.min_capacity} exceeds max_capacity {self.max_capacity}"
+            )
+        target = self.target_invocations_per_instance
+        if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
+            raise ValueError(f"autoscaling target_invocations_per_instance must be a number > 0, got {target!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataCapture:
+    """Capture of the endpoint's requests and responses to S3 (for model monitoring)."""
+
+    destination: str
+    """S3 URI under which SageMaker writes the captured data (``s3://bucket/prefix``)."""
+    sampling_percentage: int = 100
+    """Percentage of requests captured, 0 to 100. Default: 100."""
+    capture_input: bool = True
+    """Capture request payloads. Default: True."""
+    capture_output: bool = True
+    """Capture response payloads. Default: True."""
+    kms_key: kms.IKey | None = None
+    """Key SageMaker encrypts the captured data with. Default: the bucket's encryption."""
+
+    def __post_init__(self) -> None:
+        if not is_unresolved(self.destination):
+            parse_s3_uri(self.destination, what="data capture destination")
+        if not _is_int(self.sampling_percentage) or not 0 <= self.sampling_percentage <= 100:
+            raise ValueError(
+                f"data capture sampling_percentage must be an integer from 0 to 100, got {self.sampling_percentage!r}"
+            )
+        if not (self.capture_input or self.capture_output):
+            raise ValueError("data capture must capture the input, the output or both")
+
+
+class ServingProps(TypedDict, total=False):
+    """The optional props both endpoint constructs take; absent or None means the default."""
+
+    role: iam.IRole | None
+    """The execution role, used as is. Default: a least-privilege role of the endpoint's own (read of the model
+    data, pull of its image, its logs and metrics)."""
+    vpc_subnets: Sequence[ec2.ISubnet] | None
+    """Subnets for the model's network interfaces (with ``security_groups``). Default: no VPC."""
+    security_groups: Sequence[ec2.ISecurityGroup] | None
+    """Security groups of those interfaces (with ``vpc_subnets``). Default: no VPC."""
+    kms_key: kms.IKey | None
+    """Key for the instances' storage volume; instance types with local NVMe storage (g5, g6, p4d, p5, ...)
+    cannot take one. Default: SageMaker's own encryption."""
+    autoscaling: EndpointAutoScaling | None
+    """Target-tracking autoscaling of the variant. Default: a fixed instance count."""
+    data_capture: DataCapture | None
+    """Capture of requests and responses to S3. Default: no capture."""
+    endpoint_name: str | None
+    """The endpoint's name. Default: CloudFormation generates one."""
+    startup_health_check_timeout: int | None
+    """Seconds (60-3600) SageMaker waits for the container's health check. Default: SageMaker's."""
+    model_data_download_timeout: int | None
+    """Seconds (60-3600) SageMaker allows for downloading the model. Default: SageMaker's."""
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    """Everything an endpoint construct serves its model with, besides the model itself."""
+
+    instance_type: str
+    instance_count: int
+    props: ServingProps
+    network_isolation: bool = True
+
+    def validate(self, supported_instance_types: Iterable[str] = ()) -> None:
+        unknown = sorted(set(self.props) - set(ServingProps.__annotations__))
+        if unknown:
+            raise ValueError(
+                f"unknown prop(s) {', '.join(unknown)}; the serving props are "
+                f"{', '.join(sorted(ServingProps.__annotations__))}"
+            )
+        if not _is_int(self.instance_count) or self.instance_count < 1:
+            raise ValueError(f"instance_count must be an integer >= 1, got {self.instance_count!r}")
+        name = self.props.get("endpoint_name")
+        if name is not None and not is_unresolved(name) and not ENDPOINT_NAME_PATTERN.fullmatch(name):
+            raise ValueError(
+                f"endpoint_name {name!r} must be 1 to 63 letters, digits and single or repeated hyphens, "
+                "starting and ending with a letter or digit"
+            )
+        subnets, groups = self.props.get("vpc_subnets"), self.props.get("security_groups")
+        if (subnets is None) != (groups is None):
+            raise ValueError("vpc_subnets and security_groups go together: give both or neither")
+        if subnets is not None and not 1 <= len(subnets) <= MAX_SUBNETS:
+            raise ValueError(f"vpc_subnets must hold 1 to {MAX_SUBNETS} subnets, got {len(subnets)}")
+        if groups is not None and not 1 <= len(groups) <= MAX_SECURITY_GROUPS:
+            raise ValueError(f"security_groups must hold 1 to {MAX_SECURITY_GROUPS} groups, got {len(groups)}")
+        timeouts = {"startup_health_check_timeout": self.props.get("startup_health_check_timeout"),
+                    "model_data_download_timeout": self.props.get("model_data_download_timeout")}
+        for timeout, value in timeouts.items():
+            if value is not None and (not _is_int(value) or not TIMEOUT_RANGE[0] <= value <= TIMEOUT_RANGE[1]):
+                raise ValueError(f"{timeout} must be whole seconds from {TIMEOUT_RANGE[0]} to {TIMEOUT_RANGE[1]}")
+        if self.props.get("kms_key") is not None and has_local_storage(self.instance_type):
+            without_storage = [t for t in supported_instance_types if not has_local_storage(t)]
+            raise ValueError(
+                f"instance type {self.instance_type!r} has local NVMe instance storage, which SageMaker encrypts "
+                "itself and for which CreateEndpointConfig rejects a KMS key: drop kms_key, or choose an instance "
+                f"type without local storage (of this model's: {supported_list(without_storage)})"
+            )
+
+
+def container_environment(
+    base: Mapping[str, str], overrides: Mapping[str, str | int | float] | None
+) -> dict[str, str]:
+    """The container environment: ``base`` with the user's ``overrides`` on top, every value a string."""
+    environment = dict(base)
+    for key, value in (overrides or {}).items():
+        if not isinstance(key, str) or not ENVIRONMENT_KEY_PATTERN.fullmatch(key):
+            raise ValueError(f"environment key {key!r} must match {ENVIRONMENT_KEY_PATTERN.pattern}")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError(
+                f"environment value of {key} must be a string (numbers are converted), got {value!r}; "
+                'write booleans as the string the container expects, e.g. "true"'
+            )
+        environment[key] = value if isinstance(value, str) else str(value)
+    if len(environment) > ENVIRONMENT_MAX_ENTRIES:
+        raise ValueError(f"the container environment has {len(environment)} entries; SageMaker allows "
+                         f"{ENVIRONMENT_MAX_ENTRIES}")
+    for key, value in environment.items():
+        if len(key) > ENVIRONMENT_MAX_LENGTH or len(value) > ENVIRONMENT_MAX_LENGTH:
+            raise ValueError(f"environment entry {key} is longer than SageMaker's {ENVIRONMENT_MAX_LENGTH} characters")
+    return environment
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass
+class _Policy:
+    """The execution role's statements, each wildcard resource with the reason it is as narrow as it can be."""
+
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def allow(
+        self, actions: list[str], resource: Any, *, condition: Mapping[str, Any] | None = None, why: str = ""
+    ) -> None:
+        statement: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": resource}
+        if condition:
+            statement["Condition"] = dict(condition)
+        self.statements.append(statement)
+        self.reasons.append(why)
+
+
+def _s3_path(uri: str) -> Any:
+    """``bucket/key`` of an S3 URI: literal when known, else CloudFormation intrinsics over the token."""
+    if is_unresolved(uri):
+        return {"Fn::Select": [1, {"Fn::Split": ["s3://", uri]}]}
+    bucket, key = parse_s3_uri(uri, what="S3 URI")
+    return f"{bucket}/{key}"
+
+
+def _s3_arn(partition: str, path: Any, suffix: str = "") -> Any:
+    if isinstance(path, str):
+        return f"arn:{partition}:s3:::{path}{suffix}"
+    return {"Fn::Join": ["", [f"arn:{partition}:s3:::", path, *([suffix] if suffix else [])]]}
+
+
+def _add_s3_read(policy: _Policy, partition: str, uri: str, *, prefix: bool) -> None:
+    """Read of one object, or of every object under a prefix (with a prefix-conditioned ListBucket)."""
+    path = _s3_path(uri)
+    if not prefix:
+        policy.allow(["s3:GetObject"], _s3_arn(partition, path))
+        return
+    policy.allow(
+        ["s3:GetObject"], _s3_arn(partition, path, "*"),
+        why="SageMaker downloads every object under the model's artifact prefix, and only those",
+    )
+    if isinstance(path, str):
+        bucket, key = path.split("/", 1)
+        policy.allow(
+            ["s3:ListBucket"], _s3_arn(partition, bucket),
+            condition={"StringLike": {"s3:prefix": f"{key}*"}},
+        )
+    else:
+        # CloudFormation cannot strip the bucket from a deploy-time URI, so the listing has no prefix condition.
+        deploy_time_bucket = {"Fn::Select": [0, {"Fn::Split": ["/", path]}]}
+        policy.allow(["s3:ListBucket"], _s3_arn(partition, deploy_time_bucket))
+
+
+def ecr_repository_arn(region: str, image_uri: str) -> str:
+    """The ECR repository an image is pulled from (any in the region when the image is a deploy-time token)."""
+    partition = partition_of(region)
+    if is_unresolved(image_uri):
+        # A deploy-time image (e.g. a fine-tuning job's output) may live in any account's repository.
+        return f"arn:{partition}:ecr:{region}:*:repository/*"
+    match = _ECR_IMAGE.fullmatch(image_uri)
+    if match is None:
+        raise ValueError(
+            f"image {image_uri!r} is not an ECR image URI "
+            "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@sha256:digest])"
+        )
+    if match["region"] != region:
+        raise ValueError(
+            f"image {image_uri!r} is in region {match['region']!r} but the stack deploys to {region!r}; "
+            "SageMaker pulls images from the endpoint's own region"
+        )
+    return f"arn:{partition}:ecr:{region}:{match['account']}:repository/{match['repository']}"
+
+
+def _nag_resource_id(resource: Any) -> str:
+    """A policy resource as cdk-nag's IAM5 rule spells it in a finding (its `flattenCfnReference`)."""
+    if isinstance(resource, str):
+        return resource.replace("${", "<").replace("}", ">")
+    if isinstance(resource, dict):
+        if "Fn::Join" in resource:
+            delimiter, parts = resource["Fn::Join"]
+            return str(delimiter).join(_nag_resource_id(part) for part in parts)
+        if "Fn::Sub" in resource:
+            return _nag_resource_id(resource["Fn::Sub"])
+        if "Fn::GetAtt" in resource:
+            target, attribute = resource["Fn::GetAtt"]
+            return f"<{_nag_resource_id(target)}.{_nag_resource_id(attribute)}>"
+        if "Ref" in resource:
+            return f"<{_nag_resource_id(resource['Ref'])}>"
+    return json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
+
+
+def _contains_token(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_contains_token(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_token(v) for v in value)
+    return is_unresolved(value)
+
+
+class ServingEndpoint(Construct):
+    """Base of the endpoint constructs: a model, served by an endpoint config and an endpoint.
+
+    Subclasses validate their own props, build the model container and call ``_serve``.
+    """
+
+    cfn_model: sagemaker.CfnModel
+    cfn_endpoint_config: sagemaker.CfnEndpointConfig
+    cfn_endpoint: sagemaker.CfnEndpoint
+    cfn_role: iam.CfnRole | None
+    """The execution role this construct created, or None when a role was passed in."""
+    endpoint_name: str
+    """The endpoint's name (``Fn::GetAtt`` of the endpoint)."""
+    scalable_target: autoscaling.CfnScalableTarget | None = None
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self._role: iam.IRole | None = None
+        self._endpoint_arn: str | None = None
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN (``Ref`` of the endpoint)."""
+        if self._endpoint_arn is None:
+            self._endpoint_arn = self.cfn_endpoint.ref
+        return self._endpoint_arn
+
+    @property
+    def role(self) -> iam.IRole:
+        """The execution role: the one passed in, or the least-privilege role this construct created."""
+        if self._role is None:
+            assert self.cfn_role is not None  # set by _serve whenever no role was passed in
+            self._role = iam.Role.from_role_arn(self, "ExecutionRoleRef", self.cfn_role.attr_arn)
+        return self._role
+
+    def _invalid(self, error: Exception) -> ValueError:
+        """The error to raise for bad props: it names this construct, so a table of endpoints points at the row."""
+        return ValueError(f"{type(self).__name__} {self.node.path}: {error}")
+
+    @staticmethod
+    def _stack_region(scope: Construct) -> str:
+        """The concrete region of the scope's stack (images and artifacts are regional), read once per stack."""
+        stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
+        region = _REGION_BY_STACK.get(stack)
+        if region is None:
+            region = stack.region
+            if is_unresolved(region):
+                raise ValueError(
+                    "the stack has no concrete region, and JumpStart images and model artifacts are regional: "
+                    "create the stack with env=Environment(region=...) (for example region='us-east-1')"
+                )
+            _REGION_BY_STACK[stack] = region
+        return region
+
+    def _serve(
+        self,
+        *,
+        options: ServingOptions,
+        container: sagemaker.CfnModel.ContainerDefinitionProperty,
+        region: str,
+        image_uri: str,
+        model_data: str,
+        model_data_is_prefix: bool,
+        model_spec: ModelSpec,
+        description: str,
+    ) -> None:
+        """Declare the role, model, endpoint config, endpoint, autoscaling and output, tagged with the JumpStart
+        model (the base model, for fine-tuned weights) as the SageMaker SDK tags them."""
+        tags = [cdk.CfnTag(key=MODEL_ID_TAG, value=model_spec.model_id),
+                cdk.CfnTag(key=MODEL_VERSION_TAG, value=model_spec.version)]
+        partition = partition_of(region)
+        props = options.props
+        vpc_config = None
+        subnets, groups = props.get("vpc_subnets"), props.get("security_groups")
+        if subnets is not None and groups is not None:
+            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
+                subnets=[subnet.subnet_id for subnet in subnets],
+                security_group_ids=[group.security_group_id for group in groups],
+            )
+        kms_key = props.get("kms_key")
+        kms_key_arn = kms_key.key_arn if kms_key is not None else None
+        capture = props.get("data_capture")
+        capture_key_arn = capture.kms_key.key_arn if capture is not None and capture.kms_key is not None else None
+
+        role = props.get("role")
+        if role is not None:
+            self.cfn_role = None
+            self._role = role
+            role_arn = role.role_arn
+        else:
+            policy = self._execution_policy(
+                partition, region, image_uri, model_data, model_data_is_prefix,
+                vpc=vpc_config is not None, capture=capture, capture_key_arn=capture_key_arn,
+            )
+            self.cfn_role = iam.CfnRole(
+                self, "ExecutionRole",
+                assume_role_policy_document={
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sagemaker.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }],
+                },
+                description=f"SageMaker execution role of {description}"[:1000],
+                policies=[iam.CfnRole.PolicyProperty(
+                    policy_name="Serving",
+                    policy_document={"Version": "2012-10-17", "Statement": policy.statements},
+                )],
+            )
+            self._acknowledge_wildcards(self.cfn_role, policy)
+            role_arn = self.cfn_role.attr_arn
+
+        self.cfn_model = sagemaker.CfnModel(
+            self, "Model",
+            execution_role_arn=role_arn,
+            primary_container=container,
+            enable_network_isolation=options.network_isolation,
+            vpc_config=vpc_config,
+            tags=tags,
+        )
+        variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name=VARIANT_NAME,
+            model_name=self.cfn_model.attr_model_name,
+            instance_type=options.instance_type,
+            initial_instance_count=options.instance_count,
+            initial_variant_weight=1.0,
+            container_startup_health_check_timeout_in_seconds=props.get("startup_health_check_timeout"),
+            model_data_download_timeout_in_seconds=props.get("model_data_download_timeout"),
+        )
+        data_capture_config = None
+        if capture is not None:
+            modes = [mode for mode, wanted in (("Input", capture.capture_input), ("Output", capture.capture_output))
+                     if wanted]
+            data_capture_config = sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+                enable_capture=True,
+                destination_s3_uri=capture.destination,
+                initial_sampling_percentage=capture.sampling_percentage,
+                capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=m) for m in modes],
+                kms_key_id=capture_key_arn,
+            )
+        self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
+            self, "EndpointConfig",
+            production_variants=[variant],
+            kms_key_id=kms_key_arn,
+            data_capture_config=data_capture_config,
+            tags=tags,
+        )
+        self.cfn_endpoint = sagemaker.CfnEndpoint(
+            self, "Endpoint",
+            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
+            endpoint_name=props.get("endpoint_name"),
+            tags=tags,
+        )
+        self.endpoint_name = self.cfn_endpoint.attr_endpoint_name
+        scaling = props.get("autoscaling")
+        if scaling is not None:
+            self._autoscale(scaling)
+        cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name, description=f"Endpoint of {description}")
+
+    def _execution_policy(
+        self,
+        partition: str,
+        region: str,
+        image_uri: str,
+        model_data: str,
+        model_data_is_prefix: bool,
+        *,
+        vpc: bool,
+        capture: DataCapture | None,
+        capture_key_arn: str | None,
+    ) -> _Policy:
+        """Least privilege for serving: the model data, the image, the endpoint's logs and metrics."""
+        policy = _Policy()
+        _add_s3_read(policy, partition, model_data, prefix=model_data_is_prefix)
+        policy.allow(
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            ecr_repository_arn(region, image_uri),
+            why="the image is only known at deploy time, so its account and repository are too",
+        )
+        policy.allow(
+            ["ecr:GetAuthorizationToken"], "*",
+            why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than *; "
+                "the metrics are limited to SageMaker's namespaces by condition",
+        )
+        policy.allow(
+            ["cloudwatch:PutMetricData"], "*",
+            condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
+        )
+        policy.allow(
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/sagemaker/Endpoints/*"},
+            why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
+                "name after this role exists",
+        )
+        if vpc:
+            # What SageMaker needs to attach the endpoint's network interfaces (the set CDK's
+            # SageMakerCreateModel task grants).
+            policy.allow(
+                ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                 "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+                 "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+                 "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+                "*",
+                why="SageMaker creates the endpoint's network interfaces in the VPC, and EC2 takes no narrower "
+                    "resource for these calls when the interfaces do not exist yet",
+            )
+        if capture is not None:
+            destination = _s3_path(capture.destination)
+            # SageMaker writes <destination>/<endpoint>/<variant>/...; a deploy-time destination may end in "/".
+            if isinstance(destination, str):
+                objects = _s3_arn(partition, destination.rstrip("/"), "/*")
+            else:
+                objects = _s3_arn(partition, destination, "*")
+            policy.allow(
+                ["s3:PutObject"], objects,
+                why="SageMaker writes captured data under the destination prefix, one object per capture",
+            )
+            if capture_key_arn is not None:
+                policy.allow(["kms:Encrypt", "kms:GenerateDataKey"], capture_key_arn)
+        return policy
+
+    def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
+        """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
+        resources = [statement["Resource"] for statement in policy.statements]
+        if any(_contains_token(resource) for resource in resources):
+            resources = cdk.Stack.of(self).resolve(resources)  # to spell the ids as cdk-nag sees them
+        reasons_by_finding: dict[str, list[str]] = {}
+        for resource, why in zip(resources, policy.reasons, strict=True):
+            finding = _nag_resource_id(resource)
+            if "*" in finding:
+                reasons = reasons_by_finding.setdefault(f"{_NAG_WILDCARD_RULE}[Resource::{finding}]", [])
+                if why and why not in reasons:
+                    reasons.append(why)
+        if reasons_by_finding:
+            cdk.Validations.of(role).acknowledge(*(
+                cdk.Acknowledgment(id=rule, reason="; ".join(reasons) or "no narrower resource exists")
+                for rule, reasons in reasons_by_finding.items()
+            ))
+
+    def _autoscale(self, scaling: EndpointAutoScaling) -> None:
+        self.scalable_target = autoscaling.CfnScalableTarget(
+            self, "ScalableTarget",
+            service_namespace="sagemaker",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
+        )
+        autoscaling.CfnScalingPolicy(
+            self, "ScalingPolicy",
+            policy_name="InvocationsPerInstance",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=self.scalable_target.ref,
+            target_tracking_scaling_policy_configuration=(
+                autoscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                    target_value=scaling.target_invocations_per_instance,
+                    predefined_metric_specification=autoscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
+                        predefined_metric_type="SageMakerVariantInvocationsPerInstance",
+                    ),
+                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
+                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+                )
+            ),
+        )
+
+
+def resource_count(*, own_role: bool = True, autoscaling: bool = False) -> int:
+    """CloudFormation resources one endpoint construct declares (for sharding stacks under the 500 limit)."""
+    return 3 + int(own_role) + 2 * int(autoscaling)
+
+
