@@ -92,6 +92,8 @@ def merge_samples(specs: dict[str, ModelSpec], samples: Iterable[tuple[str, Mapp
         specs[sample.model_id] = dataclasses.replace(
             spec,
             training=sample.training or spec.training,
+            # Index rows don't say where artifacts live; a sample's gated bucket also holds its training artifacts.
+            gated_bucket=spec.gated_bucket or sample.gated_bucket,
             model_package_arns={**spec.model_package_arns, **sample.model_package_arns},
             source=f"{spec.source}; {provenance}" if spec.source else provenance,
         )

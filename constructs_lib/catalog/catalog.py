@@ -102,7 +102,14 @@ class ModelSpec:
 
     @property
     def supported_regions(self) -> tuple[str, ...]:
-        regions = sorted(self.images)
+        return self._regions_with_content(self.images)
+
+    @property
+    def training_regions(self) -> tuple[str, ...]:
+        return self._regions_with_content(self.training.images if self.training else {})
+
+    def _regions_with_content(self, images: Mapping[str, Mapping[str, str]]) -> tuple[str, ...]:
+        regions = sorted(images)
         if self.gated_bucket:
             # The source data knows no gated content bucket in the China partition.
             regions = [r for r in regions if not r.startswith("cn-")]
@@ -190,12 +197,12 @@ class ModelSpec:
                 f"model {self.model_id!r} does not support training on {instance_type!r}; "
                 f"supported training instance types: {supported_list(training.supported_instance_types)}"
             )
-        regional = training.images.get(region)
-        if regional is None:
+        if region not in self.training_regions:
             raise UnsupportedRegionError(
                 f"model {self.model_id!r} has no training image in region {region!r}; "
-                f"training regions: {supported_list(training.images)}"
+                f"training regions: {supported_list(self.training_regions)}"
             )
+        regional = training.images[region]
         uri = regional.get(instance_type) or regional.get(instance_family(instance_type))
         if uri is None:
             raise UnsupportedInstanceTypeError(
@@ -430,9 +437,10 @@ def _record_from_spec(spec: ModelSpec, image_table: list[str], image_index: dict
     }
     if spec.base_model_name:
         record["base_model_name"] = spec.base_model_name
+    if spec.gated_bucket:
+        record["gated_bucket"] = True
     if spec.images:
         record.update(
-            gated_bucket=spec.gated_bucket,
             supported_instance_types=list(spec.supported_instance_types),
             artifact_key=spec.artifact_key,
             prepacked_artifact_key=spec.prepacked_artifact_key,

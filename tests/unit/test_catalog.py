@@ -162,3 +162,14 @@ def test_environment_variable_selects_another_catalog(tmp_path: Path, monkeypatc
     only.write(target)
     monkeypatch.setenv(CATALOG_ENV_VAR, str(target))
     assert [spec.model_id for spec in Catalog.default()] == ["acme-model"]
+
+
+def test_gated_models_train_from_the_private_bucket_and_not_where_it_is_unknown(catalog: Catalog) -> None:
+    llama3 = catalog.get("meta-textgeneration-llama-3-1-70b")  # index model; training data from its raw spec
+    assert llama3.gated_bucket and llama3.training is not None
+    assert llama3.artifact_bucket("us-east-1") == "jumpstart-private-cache-prod-us-east-1"
+    china = "cn-north-1"
+    assert china in llama3.training.images and china not in llama3.training_regions
+    with pytest.raises(UnsupportedRegionError, match=china):
+        llama3.training_image_uri(china)
+    assert catalog.get("huggingface-text2text-flan-t5-base").training_image_uri("cn-north-1")
