@@ -131,18 +131,6 @@ def china_stack(declared: dict[str, Declared]) -> Declared:
     return declared["China"]
 
 
-@pytest.fixture(scope="module")
-def scratch_app() -> cdk.App:
-    """An app that is never synthesized, for constructions that must fail."""
-    return cdk.App()
-
-
-@pytest.fixture()
-def scratch(scratch_app: cdk.App) -> cdk.Stack:
-    """A fresh stack in us-east-1."""
-    return cdk.Stack(scratch_app, f"Scratch{len(scratch_app.node.children)}", env=cdk.Environment(region="us-east-1"))
-
-
 # --- the model -------------------------------------------------------------------------------------------
 
 

@@ -76,16 +76,6 @@ def built() -> Built:
     return Built()
 
 
-@pytest.fixture(scope="module")
-def scratch_app() -> cdk.App:
-    return cdk.App()
-
-
-@pytest.fixture()
-def scratch(scratch_app: cdk.App) -> cdk.Stack:
-    return cdk.Stack(scratch_app, f"Scratch{len(scratch_app.node.children)}", env=cdk.Environment(region="us-east-1"))
-
-
 def by_action(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
     return [s for s in statements if action in s["Action"]]
 
