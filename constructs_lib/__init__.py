@@ -21,6 +21,8 @@ _LAZY_EXPORTS = {
     "EulaGate": "constructs_lib.gate",
     "EulaChecks": "constructs_lib.nag",
     "JumpStartEndpoint": "constructs_lib.endpoint",
+    "EndpointAutoScaling": "constructs_lib.serving",
+    "DataCapture": "constructs_lib.serving",
     "FineTunedEndpoint": "constructs_lib.finetuned_endpoint",
     "AutoMLFineTuningJob": "constructs_lib.automl",
     "JumpStartFineTuningJob": "constructs_lib.training",
