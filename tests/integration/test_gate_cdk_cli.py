@@ -1,0 +1,74 @@
+"""The EULA gate under the real CDK CLI: ``cdk synth`` of a small app with the gate registered exits non-zero and
+prints the construct path and model id when a gated model is not accepted, and exits 0 when it is.
+
+The app is written to a temporary directory and run by the CLI as ``.venv/bin/python app.py`` (offline: no
+version check, notices or telemetry; no AWS credentials or metadata service needed for a synth).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.catalog import Catalog
+
+pytestmark = pytest.mark.synth
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+CDK = REPOSITORY / "node_modules" / ".bin" / "cdk"
+PYTHON = REPOSITORY / ".venv" / "bin" / "python"
+MODEL_ID = "meta-textgeneration-llama-2-7b"
+
+# The two lines any CDK app adds to get the gate are the EulaGate import and the add_plugins call.
+APP_SOURCE = '''\
+import aws_cdk as cdk
+
+from constructs_lib import EulaGate
+from constructs_lib.endpoint import JumpStartEndpoint
+
+app = cdk.App()
+stack = cdk.Stack(app, "Serving", env=cdk.Environment(region="us-east-1"))
+accept_eula = app.node.try_get_context("accept_eula") == "true"
+JumpStartEndpoint(stack, "Llama", model="Llama2-7B", accept_eula=True if accept_eula else None)
+cdk.Validations.of(app).add_plugins(EulaGate())
+app.synth()
+'''
+
+
+def cdk_synth(app_directory: Path, *context: str) -> subprocess.CompletedProcess[str]:
+    (app_directory / "app.py").write_text(APP_SOURCE)
+    # Without pytest's variables the app runs as under a developer's `cdk synth` (CDK's "in memory" mode
+    # would raise the report as a Python exception instead).
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    environment.update({
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    })
+    return subprocess.run(
+        [str(CDK), "synth", "--app", f"{PYTHON} app.py", *context, "--quiet", "--no-notices",
+         "--no-version-reporting"],
+        cwd=app_directory, env=environment, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+def test_an_unaccepted_gated_model_fails_cdk_synth(tmp_path: Path) -> None:
+    result = cdk_synth(tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    (block,) = [block for block in output.split("\n\n") if "Serving/Llama/Model" in block]
+    assert block.startswith(f"FATAL {MODEL_ID} (Llama2-7B) is EULA-gated"), block
+    assert f"EULA: {Catalog.default().get(MODEL_ID).eula_url('us-east-1')}" in block
+    assert "accept_eula=True" in block and "Rule EulaGate::EULA001" in block
+    assert "Traceback" not in output
+
+
+def test_an_accepted_gated_model_passes_cdk_synth(tmp_path: Path) -> None:
+    result = cdk_synth(tmp_path, "--context", "accept_eula=true")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "EulaGate" not in result.stdout + result.stderr
+    assert (tmp_path / "cdk.out" / "Serving.template.json").is_file()
