@@ -15,7 +15,10 @@ from constructs_lib import __version__
 from constructs_lib.catalog import CatalogError
 
 COMMAND_MODULES = (
+    "constructs_lib.cli.check",
     "constructs_lib.cli.models",
+    "constructs_lib.cli.plan",
+    "constructs_lib.cli.invoke",
 )
 
 EXIT_BAD_INPUT = 2

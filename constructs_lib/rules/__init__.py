@@ -1,0 +1,8 @@
+"""The EULA rule engine: pure Python over CloudFormation templates (plain dicts), shared by ``eulagate check``,
+the synth-time gate and the cdk-nag pack. See docs/rules.md for the rules and what counts as acceptance."""
+
+from constructs_lib.rules.base import Problem, Rule
+from constructs_lib.rules.engine import RULES, TemplateScan, check_template, scan_template
+from constructs_lib.rules.finding import Finding, Severity
+
+__all__ = ["RULES", "Finding", "Problem", "Rule", "Severity", "TemplateScan", "check_template", "scan_template"]

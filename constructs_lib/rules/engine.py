@@ -1,0 +1,168 @@
+"""The rule engine: every request in a template, read under each combination of its conditions, by each rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from constructs_lib.catalog import Catalog
+from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
+from constructs_lib.rules.automl import GatedAutoMLJobWithoutAcceptance
+from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.finding import Finding
+from constructs_lib.rules.intrinsics import ABSENT, Reader, TemplateContext
+from constructs_lib.rules.marketplace import GatedMarketplacePackage
+from constructs_lib.rules.model import GatedModelWithoutAcceptance
+from constructs_lib.rules.model_package import GatedModelPackageWithoutAcceptance
+from constructs_lib.rules.requests import Extractor, Subject, subject_extractor
+from constructs_lib.rules.training import GatedTrainingJobWithoutAcceptance
+
+RULES: tuple[type[Rule], ...] = (
+    GatedModelWithoutAcceptance,
+    GatedModelPackageWithoutAcceptance,
+    GatedAutoMLJobWithoutAcceptance,
+    GatedTrainingJobWithoutAcceptance,
+    GatedMarketplacePackage,
+)
+_RULES_BY_KIND: dict[str, list[Rule]] = {}
+for _rule in (rule_class() for rule_class in RULES):
+    for _kind in _rule.kinds:
+        _RULES_BY_KIND.setdefault(_kind, []).append(_rule)
+
+# Readings of one request: one per combination of the conditions its Fn::If branches meet (2^6).
+MAX_READINGS = 64
+CDK_PATH_METADATA = "aws:cdk:path"
+DEFAULT_EULA_REGION = "us-east-1"
+
+
+# How to find requests in a resource of each type met so far (None: no rule applies to the type).
+_EXTRACTORS: dict[str, Extractor | None] = {}
+_UNSEEN: Any = object()
+
+
+@dataclass(frozen=True)
+class TemplateScan:
+    """What checking one template found, and what it looked at (for reports)."""
+
+    template: str
+    resource_count: int
+    checked: tuple[tuple[str, str], ...]  # (logical id, type) of each resource a rule applies to
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class _Resource:
+    template: str
+    logical_id: str
+    type: str
+    cdk_made: bool
+
+
+def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
+                   catalog: Catalog | None = None) -> list[Finding]:
+    """The findings of every rule on one template (a parsed dict). Pure: no I/O beyond the catalog's load."""
+    return list(scan_template(template, template_path=template_path, catalog=catalog).findings)
+
+
+def scan_template(template: Mapping[str, Any], *, template_path: str = "<template>",
+                  catalog: Catalog | None = None) -> TemplateScan:
+    resources = template.get("Resources") if isinstance(template, Mapping) else None
+    if not isinstance(resources, Mapping):
+        return TemplateScan(template_path, 0, (), ())
+    context: TemplateContext | None = None
+    index: CatalogIndex | None = None
+    checked: list[tuple[str, str]] = []
+    findings: list[Finding] = []
+    for logical_id, resource in resources.items():
+        resource_type = resource.get("Type") if isinstance(resource, dict) else None
+        if not isinstance(resource_type, str):
+            continue
+        extract = _EXTRACTORS.get(resource_type, _UNSEEN)
+        if extract is _UNSEEN:
+            extract = _EXTRACTORS[resource_type] = subject_extractor(resource_type)
+        if extract is None:  # the common case: two dict look-ups per resource
+            continue
+        checked.append((str(logical_id), resource_type))
+        properties = resource.get("Properties")
+        if not isinstance(properties, dict):
+            continue
+        if context is None or index is None:
+            context = TemplateContext(template)
+            index = catalog_index(catalog or Catalog.default())
+        metadata = resource.get("Metadata")
+        cdk_made = isinstance(metadata, Mapping) and CDK_PATH_METADATA in metadata
+        where = _Resource(template_path, str(logical_id), resource_type, cdk_made)
+        for subject in extract(properties, context):
+            findings.extend(_subject_findings(subject, where, context, index))
+    return TemplateScan(template_path, len(resources), tuple(checked), tuple(findings))
+
+
+def _subject_findings(subject: Subject, where: _Resource, context: TemplateContext,
+                      index: CatalogIndex) -> list[Finding]:
+    rules = _RULES_BY_KIND.get(subject.kind)
+    if not rules:
+        return []
+    first_seen: dict[tuple[str, str, str | None], tuple[Rule, Problem, Reader]] = {}
+    seen_in: dict[tuple[str, str, str | None], int] = {}
+    pending: list[dict[str, bool]] = [{}]
+    readings = 0
+    while pending and readings < MAX_READINGS:
+        given = pending.pop()
+        reader = Reader(context, given, exact_keys=subject.exact_keys)
+        readings += 1
+        request = subject.request(reader)
+        if request is not ABSENT:
+            check = Check(reader, index, subject.kind, request, subject.path)
+            keys = set()
+            for rule in rules:
+                for problem in rule.check(check):
+                    key = (rule.id, problem.location, problem.model.model_id if problem.model else problem.artifact)
+                    first_seen.setdefault(key, (rule, problem, reader))
+                    keys.add(key)
+            for key in keys:
+                seen_in[key] = seen_in.get(key, 0) + 1
+        # Each condition met for the first time opens the other branch: every combination is read once.
+        met = reader.new_conditions
+        for position, condition in enumerate(met):
+            pending.append({**given, **dict.fromkeys(met[:position], True), condition: False})
+    return [
+        _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < readings else "")
+        for key, (rule, problem, reader) in first_seen.items()
+    ]
+
+
+def _finding(rule: Rule, problem: Problem, subject: Subject, where: _Resource, context: TemplateContext,
+             note: str) -> Finding:
+    model = problem.model
+    # An artifact's own location says whether the template fixes its region; a job that names only a model
+    # (Autopilot) takes a region the template writes elsewhere, looked for once per template.
+    region = problem.region or (context.literal_region if model is not None and problem.artifact is None else None)
+    lead = (f"{model.display_name} is EULA-gated" if model is not None
+            else f"The artifact {problem.artifact} is in JumpStart's EULA-gated bucket")
+    message = f"{subject.via}: {lead}" if subject.via else lead
+    message += f", {problem.what}" + (f" {note}" if note else "") + "."
+    eula_url = model.eula_url(region or DEFAULT_EULA_REGION) if model is not None else None
+    if eula_url:  # last, and without a full stop, so terminals and Markdown link it whole
+        where_published = "" if region else " (the us-east-1 copy: the template does not fix its region)"
+        message += f" EULA{where_published}: {eula_url}"
+    return Finding(
+        rule_id=rule.id,
+        severity=rule.severity,
+        template=where.template,
+        logical_id=where.logical_id,
+        resource_type=where.type,
+        model_id=model.model_id if model is not None else None,
+        message=message,
+        fix=_fix(rule, problem, subject, where),
+        eula_url=eula_url,
+    )
+
+
+def _fix(rule: Rule, problem: Problem, subject: Subject, where: _Resource) -> str:
+    if rule.severity != "error":
+        return problem.fix[:1].upper() + problem.fix[1:] + "."
+    if where.cdk_made and rule.construct and not subject.json_source:
+        return (f"After reading the EULA, set `accept_eula: true` in the model table row (or pass "
+                f"accept_eula=True to {rule.construct}); in an L1 construct or escape hatch, {problem.fix}.")
+    return f"After reading the EULA, {problem.fix}."

@@ -1,0 +1,138 @@
+"""`eulagate check`: paths, exit codes, output formats and files, one-line errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.catalog import CATALOG_ENV_VAR, Catalog
+from constructs_lib.cli import main
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "templates"
+ASSEMBLY = FIXTURES / "cloud-assembly"
+BAD = FIXTURES / "bad" / "model-accept-false-string.yaml"
+GOOD = FIXTURES / "good" / "model-accepted-short-forms.yaml"
+
+
+@pytest.fixture
+def cdk_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project directory holding a synthesized cloud assembly as ./cdk.out."""
+    shutil.copytree(ASSEMBLY, tmp_path / "cdk.out")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "cdk.out"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["check", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_default_path_is_cdk_out_with_nested_stacks_and_stages(cdk_out: Path, capsys: pytest.CaptureFixture[str]
+                                                                ) -> None:
+    code, out, err = run(capsys)
+    assert code == 1 and err == ""
+    lines = out.splitlines()
+    assert lines[-1] == "eulagate check: 2 EULA errors, 0 warnings in 3 templates (9 resources)"
+    assert lines[0].startswith("cdk.out/assembly-Prod/ProdServingE95F2C1F.template.json:")
+    assert " error EULA001 RefusedLlama (AWS::SageMaker::Model): " in lines[0]
+    assert lines[1].startswith("cdk.out/ParentNested1E9B6DEA.nested.template.json:")
+    assert "Fix: " in lines[1]
+
+
+def test_passing_template_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(GOOD))
+    assert code == 0
+    assert out == "eulagate check: no EULA problems in 1 template (3 resources)\n"
+
+
+def test_json_report_shape_and_nested_template_paths(cdk_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--format", "json", "cdk.out")
+    document = json.loads(out)
+    assert code == 1
+    assert document["summary"] == {"templates": 3, "resources": 9, "findings": 2}
+    assert {f["template"] for f in document["findings"]} == {
+        "cdk.out/assembly-Prod/ProdServingE95F2C1F.template.json",
+        "cdk.out/ParentNested1E9B6DEA.nested.template.json",
+    }
+    for finding in document["findings"]:
+        assert list(finding) == ["rule", "severity", "template", "logical_id", "resource_type", "model_id",
+                                 "message", "fix"]
+        assert finding["model_id"] == "meta-textgeneration-llama-2-7b-f"
+
+
+def test_every_format_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = {}
+    for output_format in ("text", "json", "sarif", "junit", "markdown"):
+        target = tmp_path / f"report.{output_format}"
+        code, out, err = run(capsys, "--format", output_format, "--output", str(target), str(BAD), str(GOOD))
+        assert (code, out) == (1, "")
+        assert err == (f"eulagate check: 1 EULA error, 0 warnings in 2 templates (5 resources); {output_format} "
+                       f"report written to {target}\n")
+        outputs[output_format] = target.read_text(encoding="utf-8")
+    assert json.loads(outputs["sarif"])["runs"][0]["results"][0]["ruleId"] == "EULA001"
+    assert ElementTree.fromstring(outputs["junit"]).get("failures") == "1"
+    assert outputs["markdown"].startswith("### ❌ EULA check failed")
+    assert json.loads(outputs["json"])["summary"]["findings"] == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["nothing-here"], "eulagate check: nothing-here: no such file or directory"),
+    ([], "eulagate check: no ./cdk.out here: run `cdk synth` first, or pass a cloud assembly or template files"),
+    (["notes.txt"], "eulagate check: notes.txt: not a template file"),
+    (["broken.json"], "eulagate check: broken.json: malformed JSON at line 1 column 15: Expecting value"),
+    (["broken.yaml"], "eulagate check: broken.yaml: malformed YAML at line 2 column 1"),
+    (["package.json"], "eulagate check: package.json: not a CloudFormation template (it has no Resources section)"),
+    (["empty-assembly"], "eulagate check: no CloudFormation templates found in empty-assembly"),
+    (["plain-dir"], "eulagate check: plain-dir: not a cloud assembly (no manifest.json)"),
+    (["--output", "missing-dir/report.txt", "package.json"], "eulagate check: package.json"),
+])
+def test_bad_input_exits_two_with_one_line(args: list[str], message: str, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "broken.json").write_text('{"Resources": }')
+    (tmp_path / "broken.yaml").write_text("Resources: [\n")
+    (tmp_path / "package.json").write_text('{"name": "app"}')
+    (tmp_path / "empty-assembly").mkdir()
+    (tmp_path / "empty-assembly" / "manifest.json").write_text('{"version": "55.0.0", "artifacts": {}}')
+    (tmp_path / "plain-dir").mkdir()
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+
+
+def test_unwritable_output_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--output", str(tmp_path / "no" / "such" / "dir.txt"), str(GOOD))
+    assert code == 2
+    assert err.startswith(f"eulagate check: cannot write {tmp_path / 'no' / 'such' / 'dir.txt'}")
+
+
+def test_warnings_alone_exit_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalog that lists Llama 2 7B Chat's Marketplace package (EULAGATE_CATALOG), whatever the built-in holds."""
+    arn = "arn:aws:sagemaker:us-east-1:865070037744:model-package/llama2-7b-f-v4-71eeccf76ddf33f2a18d2e16b9c7f302"
+    specs = [dataclasses.replace(spec, model_package_arns={"us-east-1": arn})
+             if spec.model_id == "meta-textgeneration-llama-2-7b-f" else spec for spec in Catalog.default()]
+    Catalog(specs).write(tmp_path / "catalog.json")
+    monkeypatch.setenv(CATALOG_ENV_VAR, str(tmp_path / "catalog.json"))
+    code, out, _ = run(capsys, str(FIXTURES / "good" / "marketplace-model-package.json"))
+    assert code == 0
+    assert " warning EULA005 MarketplaceLlama (AWS::SageMaker::Model): " in out
+    assert out.splitlines()[-1] == "eulagate check: 0 EULA errors, 1 warning in 1 template (2 resources)"
+
+
+def test_installed_command_exit_codes_without_tracebacks(tmp_path: Path) -> None:
+    command = Path(sys.executable).with_name("eulagate")
+    results = {name: subprocess.run([str(command), "check", *args], capture_output=True, text=True, check=False)
+               for name, args in {"bad": [str(BAD)], "good": [str(GOOD)], "missing": [str(tmp_path / "x")]}.items()}
+    assert {name: r.returncode for name, r in results.items()} == {"bad": 1, "good": 0, "missing": 2}
+    assert all("Traceback" not in r.stderr for r in results.values())
