@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from constructs_lib import __version__
 from constructs_lib.catalog import CatalogError
 
-COMMAND_MODULES = (
-    "constructs_lib.cli.check",
-    "constructs_lib.cli.models",
-    "constructs_lib.cli.plan",
-    "constructs_lib.cli.invoke",
-)
+# Subcommand -> module. Only the module of the command being run is imported (``eulagate check`` in CI should not
+# pay for the table loader or boto3); ``eulagate --help`` imports them all.
+COMMAND_MODULES = {
+    "check": "constructs_lib.cli.check",
+    "models": "constructs_lib.cli.models",
+    "plan": "constructs_lib.cli.plan",
+    "invoke": "constructs_lib.cli.invoke",
+}
 
 EXIT_BAD_INPUT = 2
 
@@ -28,20 +30,24 @@ class InputError(Exception):
     """A problem with what the user gave us: reported as one line, exit code 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with only ``command``'s when it names one."""
     parser = argparse.ArgumentParser(
         prog="eulagate",
         description="Deploy and fine-tune SageMaker JumpStart LLMs with explicit EULA acceptance.",
     )
     parser.add_argument("--version", action="version", version=f"eulagate {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    names = [command] if command in COMMAND_MODULES else list(COMMAND_MODULES)
+    for name in names:
+        importlib.import_module(COMMAND_MODULES[name]).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((argument for argument in arguments if not argument.startswith("-")), None)
+    args = build_parser(command).parse_args(arguments)
     try:
         return int(args.handler(args))
     except (InputError, CatalogError) as error:
