@@ -161,11 +161,17 @@ class ModelSpec:
         instance_type = instance_type or self.default_instance_type or ""
         self.check_region(region)
         self.check_instance_type(instance_type)
-        regional = self.images[region]
+        return self._regional_image(self.images, region, instance_type, "image")
+
+    def _regional_image(
+        self, images: Mapping[str, Mapping[str, str]], region: str, instance_type: str, what: str
+    ) -> str:
+        """An image keyed by the full instance type or, as usual, by its family."""
+        regional = images[region]
         uri = regional.get(instance_type) or regional.get(instance_family(instance_type))
         if uri is None:
             raise UnsupportedInstanceTypeError(
-                f"model {self.model_id!r} has no image for instance type {instance_type!r} in {region!r}"
+                f"model {self.model_id!r} has no {what} for instance type {instance_type!r} in {region!r}"
             )
         return uri
 
@@ -202,13 +208,7 @@ class ModelSpec:
                 f"model {self.model_id!r} has no training image in region {region!r}; "
                 f"training regions: {supported_list(self.training_regions)}"
             )
-        regional = training.images[region]
-        uri = regional.get(instance_type) or regional.get(instance_family(instance_type))
-        if uri is None:
-            raise UnsupportedInstanceTypeError(
-                f"model {self.model_id!r} has no training image for {instance_type!r} in {region!r}"
-            )
-        return uri
+        return self._regional_image(training.images, region, instance_type, "training image")
 
     def artifact_bucket(self, region: str) -> str:
         return content_bucket(region, gated=self.gated_bucket)
