@@ -15,16 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_lib.catalog import ModelSpec
+from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtime in aws-cdk-lib 2.275
@@ -39,6 +41,22 @@ POLL_INTERVAL = cdk.Duration.minutes(1)
 S3_URI_PATTERN = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?")
 ECR_IMAGE_PATTERN = re.compile(r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
+# Reasons of the cdk-nag findings the Provider framework's grants raise (acknowledged in JobProvider).
+INVOKE_VERSIONS_REASON = (
+    "the CDK Provider framework invokes this function; CDK's grant_invoke allows the function and its versions "
+    "and aliases (<function ARN>:*), and only this function"
+)
+LOG_DELIVERY_REASON = (
+    "Step Functions delivers the waiter's execution log through CloudWatch Logs' vended-log delivery, whose "
+    "actions (logs:CreateLogDelivery, logs:PutResourcePolicy and related) take no log-group resource, so CDK "
+    "grants them on * as the Step Functions logging guide does"
+)
+NO_TRACING_REASON = (
+    "the CDK Provider framework offers no X-Ray tracing for its waiter state machine; it only calls the "
+    "is-complete handler once a minute, and each call is in the waiter's execution log (level ALL) and the "
+    "handler's own log group"
+)
 
 
 class JobNotAwaitedError(RuntimeError):
@@ -178,21 +196,66 @@ class JobProvider(Construct):
         super().__init__(scope, id)
         self.kind = kind
         self.handler_role = iam.Role(
-            self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            self, "HandlerRole", assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
             description=f"Starts, replaces and stops the stack's {kind.title} fine-tuning jobs",
         )
         code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
         on_event = self._function("OnEvent", code, "on_event")
         is_complete = self._function("IsComplete", code, "is_complete") if wait else None
+        # The framework's own functions get roles of ours, which write only to one log group with a retention,
+        # instead of the AWSLambdaBasicExecutionRole managed policy (logs anywhere, kept forever). The
+        # is-complete/on-timeout role must differ from the on-event one (the framework's dependency order).
+        framework_logs = self._log_group("FrameworkLogs")
+        framework_roles = [self._framework_role("FrameworkOnEventRole", framework_logs)]
+        if wait:
+            framework_roles.append(self._framework_role("FrameworkWaiterRole", framework_logs))
         self.provider = cr.Provider(
             self, "Provider", on_event_handler=on_event, is_complete_handler=is_complete,
             query_interval=POLL_INTERVAL if wait else None, total_timeout=WAIT_TIMEOUT if wait else None,
+            framework_on_event_role=framework_roles[0],
+            framework_complete_and_timeout_role=framework_roles[1] if wait else None,
+            log_group=framework_logs,
+            disable_waiter_state_machine_logging=False if wait else None,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=self._log_group("WaiterLogs"), level=sfn.LogLevel.ALL,
+                include_execution_data=False,  # the events carry CloudFormation's pre-signed response URL
+            ) if wait else None,
+        )
+        handlers = [function for function in (on_event, is_complete) if function is not None]
+        for role in framework_roles:
+            acknowledge_wildcards(role, ((f"{handler.function_arn}:*", INVOKE_VERSIONS_REASON) for handler in handlers))
+        if wait:
+            self._acknowledge_waiter()
+
+    def _log_group(self, id: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self, id, retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
         )
 
-    def _function(self, id: str, code: lambda_.Code, entry: str) -> lambda_.Function:
-        log_group = logs.LogGroup(
-            self, f"{id}Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
+    def _framework_role(self, id: str, log_group: logs.LogGroup) -> iam.Role:
+        role = iam.Role(
+            self, id, assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
+            description=f"Runs the CDK Provider framework of the stack's {self.kind.title} fine-tuning jobs",
         )
+        log_group.grant_write(role)
+        return role
+
+    def _acknowledge_waiter(self) -> None:
+        """The waiter state machine's findings, on it only: its role invokes the framework's functions and
+        delivers its log; the framework has no tracing option."""
+        state_machine = self.provider.node.find_child("waiter-state-machine")  # the framework's construct ids
+        framework_functions = [
+            cast(lambda_.IFunction, self.provider.node.find_child(f"framework-{name}"))
+            for name in ("isComplete", "onTimeout")
+        ]
+        acknowledge_wildcards(state_machine, [
+            *((f"{function.function_arn}:*", INVOKE_VERSIONS_REASON) for function in framework_functions),
+            ("*", LOG_DELIVERY_REASON),
+        ])
+        acknowledge(state_machine, "AwsSolutions-SF2", NO_TRACING_REASON)
+
+    def _function(self, id: str, code: lambda_.Code, entry: str) -> lambda_.Function:
+        log_group = self._log_group(f"{id}Logs")
         log_group.grant_write(self.handler_role)
         return lambda_.Function(
             self, id, runtime=HANDLER_RUNTIME, code=code, handler=f"{self.kind.handler_module}.{entry}",
@@ -203,16 +266,20 @@ class JobProvider(Construct):
         """Let the handler manage this job (and its replacements) and pass its role to SageMaker only."""
         prefix = name[: self.kind.max_name_length - REPLACEMENT_SUFFIX_LENGTH]
         stack = cdk.Stack.of(self)
-        self.handler_role.add_to_policy(iam.PolicyStatement(
-            actions=list(self.kind.handler_actions),
-            # SageMaker ARNs carry job names in lower case
-            resources=[
-                stack.format_arn(service="sagemaker", resource=self.kind.arn_resource, resource_name=f"{p}*",
-                                 arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
-                for p in sorted({prefix, prefix.lower()})
-            ],
-        ))
+        # SageMaker ARNs carry job names in lower case
+        job_arns = [
+            stack.format_arn(service="sagemaker", resource=self.kind.arn_resource, resource_name=f"{p}*",
+                             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+            for p in sorted({prefix, prefix.lower()})
+        ]
+        self.handler_role.add_to_policy(
+            iam.PolicyStatement(actions=list(self.kind.handler_actions), resources=job_arns))
         self.handler_role.add_to_policy(pass_role_statement(job_role.role_arn))
+        acknowledge_wildcards(self.handler_role, (
+            (arn, f"an Update starts a replacement job named {prefix!r} plus '-<8 hex digits>', so the handler "
+                  f"manages the {self.kind.title} jobs with this job's name prefix, and only those")
+            for arn in job_arns
+        ))
 
 
 class FineTuningJobBase(Construct):
@@ -233,9 +300,10 @@ class FineTuningJobBase(Construct):
         read_writes: Sequence[S3Location] = (), image_uri: str | None, passes_itself: bool = False,
     ) -> iam.IRole:
         """The given role, granted what the job needs (a no-op for immutable roles), or a new least-privilege one."""
-        statements = _job_statements(
+        reasoned_statements = _job_statements(
             cdk.Stack.of(self), reads=[*reads, *read_writes], writes=[*writes, *read_writes], image_uri=image_uri,
         )
+        statements = [statement for statement, _ in reasoned_statements]
         job_role: iam.IRole
         if role is None:
             # inline: a single resource, whose access exists as soon as the role does
@@ -252,6 +320,9 @@ class FineTuningJobBase(Construct):
             # Autopilot runs its processing and training jobs with the same role; a policy apart from the
             # role's inline one, which cannot name the role itself
             job_role.add_to_principal_policy(pass_role_statement(job_role.role_arn))
+        acknowledge_wildcards(job_role, (
+            (resource, why) for statement, why in reasoned_statements for resource in statement.resources
+        ))
         self.role = job_role
         return job_role
 
@@ -295,35 +366,55 @@ def pass_role_statement(role_arn: str) -> iam.PolicyStatement:
 
 def _job_statements(
     stack: cdk.Stack, *, reads: Sequence[S3Location], writes: Sequence[S3Location], image_uri: str | None,
-) -> list[iam.PolicyStatement]:
-    statements = []
+) -> list[tuple[iam.PolicyStatement, str]]:
+    """The job role's statements, each with why its resources are as wide as they are (for cdk-nag)."""
+    statements: list[tuple[iam.PolicyStatement, str]] = []
     if reads:
-        statements.append(iam.PolicyStatement(
-            actions=["s3:GetObject"], resources=sorted({location.objects_arn for location in reads})))
+        statements.append((
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=sorted({loc.objects_arn for loc in reads})),
+            "the job reads every object under its input prefixes (its data, JumpStart's script and model, and "
+            "for Autopilot what it wrote to its output), under names known only at run time",
+        ))
         for bucket in sorted({location.bucket for location in reads}):
             prefixes = sorted({f"{loc.prefix}*" for loc in reads if loc.bucket == bucket})
-            statements.append(iam.PolicyStatement(
+            statements.append((iam.PolicyStatement(
                 actions=["s3:ListBucket"], resources=[bucket_arn(bucket)],
                 conditions=None if "*" in prefixes else {"StringLike": {"s3:prefix": prefixes}},
-            ))
+            ), ""))
     if writes:
-        statements.append(iam.PolicyStatement(
-            actions=["s3:PutObject", "s3:AbortMultipartUpload"],
-            resources=sorted({location.objects_arn for location in writes}),
+        statements.append((
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                                resources=sorted({location.objects_arn for location in writes})),
+            "the job writes its artifacts under its output prefix, under names SageMaker picks at run time",
         ))
-    statements.append(iam.PolicyStatement(
-        actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        resources=[stack.format_arn(service="logs", resource="log-group", resource_name="/aws/sagemaker/*",
-                                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)],
+    statements.append((
+        iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            resources=[stack.format_arn(service="logs", resource="log-group", resource_name="/aws/sagemaker/*",
+                                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)],
+        ),
+        "SageMaker logs each job (and each processing and training job Autopilot starts) to a log group per "
+        "job kind under /aws/sagemaker/, with streams named at run time",
     ))
-    statements.append(iam.PolicyStatement(
-        actions=["cloudwatch:PutMetricData"], resources=["*"],  # PutMetricData has no resource type
-        conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+    statements.append((
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        ),
+        "cloudwatch:PutMetricData supports no resource narrower than *; the namespaces are limited to "
+        "/aws/sagemaker/* by condition",
     ))
-    statements.append(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-    statements.append(iam.PolicyStatement(
-        actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-        resources=[_image_repository_arn(image_uri)],
+    statements.append((
+        iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        "ecr:GetAuthorizationToken supports no resource narrower than *",
+    ))
+    statements.append((
+        iam.PolicyStatement(
+            actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+            resources=[_image_repository_arn(image_uri)],
+        ),
+        "Autopilot picks its own processing, training and inference images, from SageMaker's repositories that "
+        "differ by region and model, so no single repository can be named",
     ))
     return statements
 

@@ -9,7 +9,6 @@ is read once per stack.
 
 from __future__ import annotations
 
-import json
 import re
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ from constructs import Construct
 
 from constructs_lib.catalog import CatalogError, ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
+from constructs_lib.nag_acknowledgments import TOKEN_MARKER, acknowledge_wildcards
 
 VARIANT_NAME = "AllTraffic"
 # The tags the SageMaker Python SDK puts on JumpStart models, endpoint configs and endpoints.
@@ -56,8 +56,6 @@ _ECR_IMAGE = re.compile(
     r"(?P<repository>[a-z0-9][a-z0-9._/-]*)(:[\w.-]+|@sha256:[0-9a-f]{64})?"
 )
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<key>.*))?")
-# CDK encodes an unresolved string token as `${Token[...]}` inside the string.
-_TOKEN_MARKER = "${Token["
 
 # Partition of a region by its prefix; every other region is in `aws`.
 _PARTITION_PREFIXES = (
@@ -70,7 +68,6 @@ _PARTITION_PREFIXES = (
     ("eusc-", "aws-eusc"),
 )
 
-_NAG_WILDCARD_RULE = "AwsSolutions-IAM5"
 # Bad props: the constructs re-raise these as one ValueError that names the construct.
 PROP_ERRORS = (ValueError, CatalogError)
 _REGION_BY_STACK: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDictionary()
@@ -78,7 +75,7 @@ _REGION_BY_STACK: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDic
 
 def is_unresolved(value: object) -> bool:
     """Whether a string holds a CDK token (a value CloudFormation only knows at deploy time)."""
-    return isinstance(value, str) and _TOKEN_MARKER in value
+    return isinstance(value, str) and TOKEN_MARKER in value
 
 
 def partition_of(region: str) -> str:
@@ -330,32 +327,6 @@ def ecr_repository_arn(region: str, image_uri: str) -> str:
     return f"arn:{partition}:ecr:{region}:{match['account']}:repository/{match['repository']}"
 
 
-def _nag_resource_id(resource: Any) -> str:
-    """A policy resource as cdk-nag's IAM5 rule spells it in a finding (its `flattenCfnReference`)."""
-    if isinstance(resource, str):
-        return resource.replace("${", "<").replace("}", ">")
-    if isinstance(resource, dict):
-        if "Fn::Join" in resource:
-            delimiter, parts = resource["Fn::Join"]
-            return str(delimiter).join(_nag_resource_id(part) for part in parts)
-        if "Fn::Sub" in resource:
-            return _nag_resource_id(resource["Fn::Sub"])
-        if "Fn::GetAtt" in resource:
-            target, attribute = resource["Fn::GetAtt"]
-            return f"<{_nag_resource_id(target)}.{_nag_resource_id(attribute)}>"
-        if "Ref" in resource:
-            return f"<{_nag_resource_id(resource['Ref'])}>"
-    return json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
-
-
-def _contains_token(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_contains_token(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_token(v) for v in value)
-    return is_unresolved(value)
-
-
 class ServingEndpoint(Construct):
     """Base of the endpoint constructs: a model, served by an endpoint config and an endpoint.
 
@@ -580,21 +551,8 @@ class ServingEndpoint(Construct):
 
     def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
         """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
-        resources = [statement["Resource"] for statement in policy.statements]
-        if any(_contains_token(resource) for resource in resources):
-            resources = cdk.Stack.of(self).resolve(resources)  # to spell the ids as cdk-nag sees them
-        reasons_by_finding: dict[str, list[str]] = {}
-        for resource, why in zip(resources, policy.reasons, strict=True):
-            finding = _nag_resource_id(resource)
-            if "*" in finding:
-                reasons = reasons_by_finding.setdefault(f"{_NAG_WILDCARD_RULE}[Resource::{finding}]", [])
-                if why and why not in reasons:
-                    reasons.append(why)
-        if reasons_by_finding:
-            cdk.Validations.of(role).acknowledge(*(
-                cdk.Acknowledgment(id=rule, reason="; ".join(reasons) or "no narrower resource exists")
-                for rule, reasons in reasons_by_finding.items()
-            ))
+        acknowledge_wildcards(
+            role, zip((statement["Resource"] for statement in policy.statements), policy.reasons, strict=True))
 
     def _autoscale(self, scaling: EndpointAutoScaling) -> None:
         self.scalable_target = autoscaling.CfnScalableTarget(
