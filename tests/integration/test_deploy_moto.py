@@ -147,6 +147,8 @@ def test_own_app_deploys_to_moto(moto_server: MotoServer, catalog: Catalog, tmp_
 
 
 @pytest.mark.deploy
+# moto's CloudFormation skips the autoscaling resources (the template tests cover them) and warns about each.
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS")
 def test_example_app_endpoint_stacks_deploy_to_moto(moto_server: MotoServer, catalog: Catalog, tmp_path: Path) -> None:
     """``app.py`` over ``models.yaml``: the Llama 2 chat model accepted, the others without acceptance."""
     moto_server.reset()
