@@ -31,6 +31,9 @@ DEFAULT_CATALOG_PATH = Path(__file__).with_name("data") / "jumpstart-catalog.jso
 CATALOG_ENV_VAR = "EULAGATE_CATALOG"
 PUBLIC_BUCKET_PREFIX = "jumpstart-cache-prod-"
 GATED_BUCKET_PREFIX = "jumpstart-private-cache-prod-"
+_CATALOG_FIX = (
+    f"; point {CATALOG_ENV_VAR} at a catalog written by `eulagate models refresh`, or unset it for the built-in one"
+)
 
 
 def instance_family(instance_type: str) -> str:
@@ -252,19 +255,41 @@ class Catalog:
         try:
             with open(path, encoding="utf-8") as handle:
                 document = json.load(handle)
-        except (OSError, ValueError) as error:
-            raise CatalogError(f"cannot read catalog {path}: {error}") from error
+        except OSError as error:
+            raise CatalogError(f"cannot read catalog {path}: {error.strerror or error}{_CATALOG_FIX}") from None
+        except ValueError as error:
+            raise CatalogError(f"cannot read catalog {path}: not JSON ({error}){_CATALOG_FIX}") from None
         return cls.from_document(document, source=str(path))
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], *, source: str = "") -> Catalog:
-        if document.get("format") != CATALOG_FORMAT:
+        """A catalog from its JSON document; any other shape (a JumpStart spec or index, a hand-edited file)
+        is one ``CatalogError`` naming the file, never a KeyError from deep inside."""
+        found = document.get("format") if isinstance(document, Mapping) else None
+        if found != CATALOG_FORMAT:
+            shape = f"format {found!r}" if isinstance(document, Mapping) else f"a JSON {type(document).__name__}"
             raise CatalogError(
-                f"catalog {source}: format {document.get('format')!r} is not {CATALOG_FORMAT}; "
-                "rebuild it with `eulagate models refresh`"
+                f"catalog {source}: {shape} is not an EulaGate catalog of format {CATALOG_FORMAT}{_CATALOG_FIX}"
             )
-        image_table: list[str] = document["images"]
-        return cls((_spec_from_record(r, image_table) for r in document["models"]), source=source)
+        try:
+            image_table: list[str] = document["images"]
+            records = list(document["models"])
+            specs = []
+            for index, record in enumerate(records):
+                try:
+                    specs.append(_spec_from_record(record, image_table))
+                except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
+                    model = record.get("model_id") if isinstance(record, Mapping) else None
+                    raise CatalogError(
+                        f"catalog {source}: model record #{index + 1}"
+                        f"{f' ({model!r})' if isinstance(model, str) else ''} is malformed "
+                        f"({type(error).__name__}: {error}){_CATALOG_FIX}"
+                    ) from None
+        except (KeyError, TypeError) as error:
+            raise CatalogError(
+                f"catalog {source}: malformed ({type(error).__name__}: {error}){_CATALOG_FIX}"
+            ) from None
+        return cls(specs, source=source)
 
     def to_document(self) -> dict[str, Any]:
         image_table: list[str] = []

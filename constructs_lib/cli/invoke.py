@@ -43,6 +43,8 @@ def read_body(argument: str, content_type: str) -> bytes:
     """The body text or file contents; a JSON content type requires valid JSON."""
     if argument.startswith("@"):
         path = argument[1:]
+        if not path:
+            raise InputError("--body @ names no file; pass @FILE, or @- to read the body from stdin")
         try:
             body = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         except OSError as error:

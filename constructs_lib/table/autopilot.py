@@ -26,7 +26,7 @@ class HyperparameterRange:
 
     def problem(self, value: object) -> str | None:
         """Why ``value`` is out of this range, or None when it fits. Numeric strings count as their number."""
-        number = _as_number(value)
+        number = as_number(value)
         if number is None or (self.integer and not float(number).is_integer()):
             return f"expected {self.describe()}, got {value!r}"
         if not self.minimum <= number <= self.maximum:
@@ -53,7 +53,7 @@ def autopilot_hyperparameter_problem(name: str, value: object) -> str | None:
     return allowed.problem(value)
 
 
-def _as_number(value: object) -> float | None:
+def as_number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -18,6 +18,7 @@ from constructs_lib.table.autopilot import (
     AUTOPILOT_CONTENT_TYPES,
     AUTOPILOT_HYPERPARAMETERS,
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
+    as_number,
     autopilot_hyperparameter_problem,
 )
 from constructs_lib.table.errors import TableError
@@ -59,7 +60,13 @@ ENVIRONMENT_NAME_MAX_LENGTH = 30
 ACCOUNT_PATTERN = re.compile(r"\d{12}\Z")
 REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
 ENV_VAR_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-S3_URI_PATTERN = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?\Z")
+S3_URI_PATTERN = re.compile(r"s3://(?P<bucket>[^/]*)(?P<key>/.*)?\Z", re.DOTALL)
+# S3 general purpose bucket naming rules (Amazon S3 User Guide, "Bucket naming rules").
+BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+IP_ADDRESS_PATTERN = re.compile(r"\d+\.\d+\.\d+\.\d+\Z")
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+MAX_S3_URI_LENGTH = 1024  # SageMaker's S3Uri limit
 MAX_SHARDS = 64
 MAX_INSTANCE_COUNT = 1000
 
@@ -117,15 +124,17 @@ class _TableContext:
         self.catalog = catalog
         self.default_regions = default_regions
         self.environments = environments
-        self.names: dict[str, tuple[str, int]] = {}
+        self.names: dict[str, tuple[str, int, str]] = {}  # lower-case name -> kind, line, name as written
 
     def claim_name(self, row: _Fields) -> str:
         name = row.name()
-        if name in self.names:
-            kind, line = self.names[name]
-            row.fail("name", f"duplicate name {name!r} (already used by the {kind} row on line {line}); "
-                             "names must be unique across endpoints and fine_tuning")
-        self.names[name] = (row.kind, row.line)
+        # SageMaker compares endpoint names without regard to case, so `Llama` and `llama` would collide.
+        if name.lower() in self.names:
+            kind, line, first = self.names[name.lower()]
+            same = "" if first == name else f" as {first!r}: the two differ only in case"
+            row.fail("name", f"duplicate name {name!r} (already used by the {kind} row on line {line}{same}); "
+                             "names must be unique across endpoints and fine_tuning, ignoring case")
+        self.names[name.lower()] = (row.kind, row.line, name)
         return name
 
 
@@ -242,8 +251,9 @@ class _Fields:
 
     def s3_uri(self, field: str, *, required: bool = False) -> Any:
         value = self.string(field, required=required)
-        if value is not None and not S3_URI_PATTERN.match(value):
-            self.fail(field, f"expected an S3 URI like s3://my-bucket/prefix/, got {value!r}")
+        problem = None if value is None else s3_uri_problem(value)
+        if problem:
+            self.fail(field, f"expected an S3 URI like s3://my-bucket/prefix/, got {value!r}: {problem}")
         return value
 
     def integer(self, field: str, *, default: Any = None, minimum: int = 0, maximum: int | None = None) -> Any:
@@ -585,13 +595,32 @@ def _training_hyperparameters(row: _Fields, spec: ModelSpec) -> dict[str, int | 
             row.fail(f"hyperparameters.{key}", f"model {spec.model_id!r} has no training hyperparameter {key!r}; "
                                                f"it has: {supported_list(known)}{_did_you_mean(str(key), known)}",
                      line=line)
-        if isinstance(item, bool):
-            result[key] = "true" if item else "false"
-        elif isinstance(item, str | int | float):
-            result[key] = item
-        else:
+        if not isinstance(item, str | int | float):
             row.fail(f"hyperparameters.{key}", f"expected a string or number, got {_describe(item)}", line=line)
+        problem = _training_value_problem(known.get(key), item)
+        if problem:
+            row.fail(f"hyperparameters.{key}", problem, line=line)
+        result[key] = ("true" if item else "false") if isinstance(item, bool) else item
     return result
+
+
+def _training_value_problem(default: str | None, value: object) -> str | None:
+    """Why ``value`` is not of the kind of the hyperparameter's default (the catalog keeps defaults, not types):
+    a ``True``/``False`` default takes a boolean, an integer default an integer, a decimal default a number."""
+    if default is None:
+        return None
+    if default in ("True", "False"):
+        if isinstance(value, bool) or value in ("True", "False", "true", "false"):
+            return None
+        return f"expected true or false (the default is {default}), got {_describe(value)}"
+    number = None if isinstance(value, bool) else as_number(value)
+    if as_number(default) is None:
+        return None
+    if number is None:
+        return f"expected a number (the default is {default}), got {_describe(value)}"
+    if re.fullmatch(r"-?\d+", default) and not float(number).is_integer():
+        return f"expected an integer (the default is {default}), got {_describe(value)}"
+    return None
 
 
 def _deploy(row: _Fields, spec: ModelSpec) -> DeployBlock | None:
@@ -619,6 +648,28 @@ def _check_region_name(region: str, catalog: Catalog) -> None:
             f"unknown region {region!r}{_did_you_mean(region, known)} "
             f"(no catalog model is available there; expected a region like us-east-1)"
         )
+
+
+def s3_uri_problem(uri: str) -> str | None:
+    """Why ``uri`` is not ``s3://bucket[/key]`` with a valid bucket name, or None when it is."""
+    match = S3_URI_PATTERN.match(uri)
+    if not match:
+        return "it must start with s3:// (not https:// or a bare path)"
+    bucket, key = match["bucket"], match["key"] or ""
+    if not bucket:
+        return "the bucket name is missing"
+    if not BUCKET_PATTERN.match(bucket) or ".." in bucket:
+        return (f"bucket {bucket!r} is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and "
+                "hyphens, starting and ending with a letter or digit, no two adjacent dots)")
+    if IP_ADDRESS_PATTERN.match(bucket):
+        return f"bucket {bucket!r} is formatted as an IP address, which S3 does not allow"
+    if bucket.startswith(RESERVED_BUCKET_PREFIXES) or bucket.endswith(RESERVED_BUCKET_SUFFIXES):
+        return f"bucket {bucket!r} uses a prefix or suffix that S3 reserves"
+    if any(character.isspace() or not character.isprintable() for character in key):
+        return "the key contains a space or a control character"
+    if len(uri) > MAX_S3_URI_LENGTH:
+        return f"it is {len(uri)} characters long; SageMaker allows at most {MAX_S3_URI_LENGTH}"
+    return None
 
 
 def _item_line(row: _Fields, field: str, index: int) -> int:

@@ -1,0 +1,212 @@
+"""Bad input found by adversarial review: each case gives one line on stderr and exit 2, never a traceback or a pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.catalog import Catalog, CatalogError
+from constructs_lib.catalog.catalog import CATALOG_ENV_VAR, DEFAULT_CATALOG_PATH
+from constructs_lib.cli import EXIT_BAD_INPUT, main
+from constructs_lib.table import TableError, load_table
+from constructs_lib.table.loader import s3_uri_problem
+from constructs_lib.table.yaml_source import parse_yaml
+
+ENDPOINT_TABLE = "defaults: {{regions: [us-east-1]}}\nendpoints:\n  - name: llama\n    model: Llama2-7B\n{extra}"
+AUTOPILOT_TABLE = """defaults: {{regions: [us-east-1]}}
+fine_tuning:
+  - name: tune
+    base_model: Llama2-7B
+    training_data: {training_data}
+    output_path: s3://my-bucket/out/
+    accept_eula: true
+{extra}"""
+TRAINING_TABLE = """fine_tuning:
+  - name: tune
+    method: jumpstart-training
+    base_model: Llama2-7B
+    training_data: s3://my-bucket/train/
+    output_path: s3://my-bucket/out/
+    accept_eula: true
+    regions: [us-west-2]
+    hyperparameters: {{{hyperparameters}}}
+"""
+
+
+def error_of(text: str, tmp_path: Path) -> str:
+    path = tmp_path / "models.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        load_table(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{path}:")
+    return message
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+# -- YAML 1.1 spellings that YAML 1.2 (and editors using schema.json) read as strings -----------------------------
+
+@pytest.mark.parametrize("spelling", ["yes", "Yes", "on", "ON", "y"])
+def test_accept_eula_needs_a_literal_true_not_a_yaml_1_1_yes(spelling: str, tmp_path: Path) -> None:
+    message = error_of(ENDPOINT_TABLE.format(extra=f"    accept_eula: {spelling}\n"), tmp_path)
+    assert ":5: endpoint 'llama' field 'accept_eula': expected true or false" in message
+    assert f"got a string ({spelling!r})" in message
+
+
+def test_no_and_off_are_not_false_either(tmp_path: Path) -> None:
+    assert "got a string ('no')" in error_of(ENDPOINT_TABLE.format(extra="    accept_eula: no\n"), tmp_path)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("v: true", True), ("v: False", False), ("v: TRUE", True), ("v: 12", 12), ("v: 0x1F", 31), ("v: 1.5", 1.5),
+    ("v: .inf", float("inf")), ("v: yes", "yes"), ("v: off", "off"), ("v: 1:30", "1:30"), ("v: 1:30.5", "1:30.5"),
+])
+def test_scalars_resolve_as_yaml_1_2_core(text: str, expected: object) -> None:
+    assert parse_yaml(text, source="t.yaml") == {"v": expected}
+
+
+def test_sexagesimal_runtime_is_not_silently_ninety(tmp_path: Path) -> None:
+    message = error_of(AUTOPILOT_TABLE.format(training_data="s3://my-bucket/train/", extra="    max_runtime: 1:30\n"),
+                       tmp_path)
+    assert "field 'max_runtime': expected an integer of at least 1, got a string ('1:30')" in message
+
+
+def test_container_environment_keeps_on_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(ENDPOINT_TABLE.format(extra="    accept_eula: true\n    environment: {FLAG: on}\n"))
+    assert load_table(path).endpoints[0].environment == {"FLAG": "on"}
+
+
+# -- row names -------------------------------------------------------------------------------------------------
+
+def test_names_that_differ_only_in_case_are_duplicates(tmp_path: Path) -> None:
+    text = ENDPOINT_TABLE.format(extra="    accept_eula: true\n  - name: LLAMA\n    model: FlanT5XL\n")
+    message = error_of(text, tmp_path)
+    assert ":6: endpoint 'LLAMA' field 'name': duplicate name 'LLAMA'" in message
+    assert "line 3 as 'llama'" in message and "ignoring case" in message
+
+
+# -- S3 URIs ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("uri", "problem"), [
+    ("https://my-bucket/train/", "must start with s3://"),
+    ("my-bucket/train/", "must start with s3://"),
+    ("s3:///train/", "bucket name is missing"),
+    ("s3://My-Bucket/train/", "not a valid S3 bucket name"),
+    ("s3://ab/train/", "not a valid S3 bucket name"),
+    ("s3://my..bucket/train/", "not a valid S3 bucket name"),
+    ("s3://my-bucket-/train/", "not a valid S3 bucket name"),
+    ("s3://192.168.10.1/train/", "IP address"),
+    ("s3://xn--bucket/train/", "reserves"),
+    ("s3://my-bucket-s3alias/train/", "reserves"),
+    ("s3://my-bucket/tr ain/", "space or a control character"),
+    ("s3://my-bucket/tr\x00ain/", "space or a control character"),
+    ("s3://my-bucket/" + "k" * 1020, "at most 1024"),
+])
+def test_s3_uri_problems_name_the_broken_part(uri: str, problem: str) -> None:
+    found = s3_uri_problem(uri)
+    assert found is not None and problem in found
+
+
+@pytest.mark.parametrize("uri", ["s3://my-bucket", "s3://my-bucket/", "s3://my.bucket.v2/a/b/ümlaut/", "s3://a1b/x"])
+def test_valid_s3_uris_pass(uri: str) -> None:
+    assert s3_uri_problem(uri) is None
+
+
+def test_table_error_for_a_bad_bucket_names_row_field_and_reason(tmp_path: Path) -> None:
+    message = error_of(AUTOPILOT_TABLE.format(training_data="s3://my..bucket/train/", extra=""), tmp_path)
+    assert ":5: fine_tuning 'tune' field 'training_data': expected an S3 URI" in message
+    assert "no two adjacent dots" in message
+
+
+# -- JumpStart training hyperparameters: the kind of the catalog's default ------------------------------------
+
+@pytest.mark.parametrize(("hyperparameters", "expected"), [
+    ("epoch: abc", "field 'hyperparameters.epoch': expected a number (the default is 5), got a string ('abc')"),
+    ("epoch: true", "field 'hyperparameters.epoch': expected a number (the default is 5), got a boolean (true)"),
+    ("lora_r: 1.5", "field 'hyperparameters.lora_r': expected an integer (the default is 8), got a number (1.5)"),
+    ("enable_fsdp: sometimes", "field 'hyperparameters.enable_fsdp': expected true or false (the default is True)"),
+])
+def test_training_hyperparameter_of_the_wrong_kind(hyperparameters: str, expected: str, tmp_path: Path) -> None:
+    assert expected in error_of(TRAINING_TABLE.format(hyperparameters=hyperparameters), tmp_path)
+
+
+def test_training_hyperparameters_of_the_right_kind_load(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(TRAINING_TABLE.format(
+        hyperparameters="epoch: 3, learning_rate: 1e-5, lora_r: '16', enable_fsdp: false, "
+                        "preprocessing_num_workers: None"
+    ))
+    assert load_table(path).fine_tuning[0].hyperparameters == {
+        "epoch": 3, "learning_rate": "1e-5", "lora_r": "16", "enable_fsdp": "false",
+        "preprocessing_num_workers": "None",
+    }
+
+
+# -- EULAGATE_CATALOG pointing at something that is not a catalog ---------------------------------------------
+
+def _shipped_document() -> dict:
+    return json.loads(DEFAULT_CATALOG_PATH.read_text(encoding="utf-8"))
+
+
+def _broken_image_index() -> dict:
+    document = _shipped_document()
+    document["models"][0]["image_variants"] = [{"families": ["g5"], "regions": {"us-east-1": 10**9}}]
+    return document
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (None, "cannot read catalog {path}: No such file or directory"),
+    ("{", "cannot read catalog {path}: not JSON"),
+    ([1, 2], "catalog {path}: a JSON list is not an EulaGate catalog of format 1"),
+    ({"format": 99}, "catalog {path}: format 99 is not an EulaGate catalog"),
+    ({"format": 1, "models": []}, "catalog {path}: malformed (KeyError: 'images')"),
+    ({"format": 1, "images": [], "models": 5}, "catalog {path}: malformed (TypeError"),
+    ({"format": 1, "images": [], "models": [{"model_id": "m"}]}, "catalog {path}: model record #1 ('m') is malformed"),
+    (_broken_image_index, "model record #1 ("),
+])
+def test_a_catalog_that_is_not_one_is_a_one_line_error(content: object, expected: str, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.json"
+    if callable(content):
+        content = content()
+    if isinstance(content, str):
+        path.write_text(content)
+    elif content is not None:
+        path.write_text(json.dumps(content))
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_file(path)
+    message = str(caught.value)
+    assert expected.format(path=path) in message
+    assert "\n" not in message and f"point {CATALOG_ENV_VAR} at a catalog" in message
+
+
+@pytest.mark.parametrize("argv", [["models"], ["plan", "models.yaml"], ["check", "S.template.json"]])
+def test_every_command_that_loads_a_wrong_catalog_exits_2(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({"format": 1, "models": []}))  # right format number, wrong shape
+    (tmp_path / "models.yaml").write_text(ENDPOINT_TABLE.format(extra="    accept_eula: true\n"))
+    (tmp_path / "S.template.json").write_text(json.dumps({"Resources": {"M": {
+        "Type": "AWS::SageMaker::Model", "Properties": {"PrimaryContainer": {
+            "ModelDataUrl": "s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/"
+                            "meta-textgeneration-llama-2-7b/artifacts/inference/v1.0.0/"}}}}}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CATALOG_ENV_VAR, str(catalog))
+    code, err = run_cli(argv, capsys)
+    assert code == EXIT_BAD_INPUT
+    assert err.count("\n") == 1 and f"catalog {catalog}: malformed" in err and "Traceback" not in err
+
+
+# -- eulagate invoke ---------------------------------------------------------------------------------------------
+
+def test_invoke_body_at_sign_without_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli(["invoke", "my-endpoint", "--body", "@", "--region", "us-east-1"], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert err == "eulagate invoke: --body @ names no file; pass @FILE, or @- to read the body from stdin\n"
