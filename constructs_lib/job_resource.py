@@ -27,6 +27,7 @@ from constructs import Construct
 
 from constructs_lib.catalog import ModelSpec
 from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
+from constructs_lib.s3_uri import s3_uri_problem
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtime in aws-cdk-lib 2.275
@@ -38,7 +39,6 @@ REPLACEMENT_SUFFIX_LENGTH = 9
 WAIT_TIMEOUT = cdk.Duration.hours(1)  # the Provider framework's maximum total timeout
 MAX_WAITED_RUNTIME_SECONDS = 55 * 60  # a waited job must end inside WAIT_TIMEOUT, start-up included
 POLL_INTERVAL = cdk.Duration.minutes(1)
-S3_URI_PATTERN = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?")
 ECR_IMAGE_PATTERN = re.compile(r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
@@ -100,13 +100,13 @@ def parse_s3_uri(owner: Construct, what: str, uri: Any) -> S3Location:
             f"{owner.node.path}: {what} must be a literal S3 URI such as s3://my-bucket/path/ (the job role "
             f"is scoped to its bucket and prefix), not {uri!r}"
         )
-    match = S3_URI_PATTERN.fullmatch(uri)
-    if match is None or ".." in match.group(1) or any(c in (match.group(2) or "") for c in "*?\n"):
+    problem = s3_uri_problem(uri)
+    if problem is not None:
         raise ValueError(
-            f"{owner.node.path}: {what} {uri!r} is not an S3 URI of the form s3://bucket/prefix "
-            "(bucket: 3 to 63 lowercase letters, digits, dots or hyphens; no wildcards in the prefix)"
+            f"{owner.node.path}: {what} {uri!r} is not an S3 URI of the form s3://bucket/prefix: {problem}"
         )
-    return S3Location(uri=uri, bucket=match.group(1), prefix=match.group(2) or "")
+    bucket, prefix = uri.removeprefix("s3://").partition("/")[::2]
+    return S3Location(uri=uri, bucket=bucket, prefix=prefix)
 
 
 def data_channels(owner: Construct, training_data: str, validation_data: str | None) -> list[tuple[str, S3Location]]:
