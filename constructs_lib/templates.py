@@ -159,14 +159,18 @@ def discover_templates(paths: Iterable[str | Path]) -> list[Path]:
     return list(found)
 
 
-def _assembly_templates(directory: Path) -> list[Path]:
+def _assembly_templates(directory: Path, visited: set[Path] | None = None) -> list[Path]:
     manifest_path = directory / "manifest.json"
     if not manifest_path.is_file():
         raise TemplateError(
             f"{directory}: not a cloud assembly (no manifest.json); run `cdk synth` first or pass template files"
         )
+    visited = set() if visited is None else visited
+    visited.add(directory.resolve())
     manifest = _parse_json(manifest_path, _read_text(manifest_path))
-    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict):
+        raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: not a JSON object")
+    artifacts = manifest.get("artifacts")
     if artifacts is None:
         artifacts = {}
     if not isinstance(artifacts, dict):
@@ -176,6 +180,9 @@ def _assembly_templates(directory: Path) -> list[Path]:
         if not isinstance(artifact, dict):
             continue
         properties = artifact.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: artifact {name!r} has "
+                                "properties that are not a mapping")
         if artifact.get("type") == STACK_ARTIFACT:
             template_file = properties.get("templateFile")
             if not isinstance(template_file, str):
@@ -186,8 +193,14 @@ def _assembly_templates(directory: Path) -> list[Path]:
             templates.append(template)
         elif artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
             nested = properties.get("directoryName")
-            if isinstance(nested, str):
-                templates.extend(_assembly_templates(directory / nested))
+            if not isinstance(nested, str):
+                continue
+            nested_directory = directory / nested
+            if not (nested_directory / "manifest.json").is_file():
+                raise TemplateError(f"{manifest_path}: nested assembly {name!r} names {nested}, which is not a "
+                                    "cloud assembly (missing, or no manifest.json); run `cdk synth` again")
+            if nested_directory.resolve() not in visited:  # a manifest naming its own or a parent's directory
+                templates.extend(_assembly_templates(nested_directory, visited))
     templates.extend(sorted(directory.glob(NESTED_TEMPLATE_GLOB)))
     return templates
 

@@ -17,6 +17,7 @@ from constructs_lib.rules.intrinsics import Reader, has_tokens
 
 _REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
+_PREPACKED_TARBALL = "infer-prepack-"
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,20 @@ class Artifact:
 
 
 def s3_location(text: str) -> tuple[str, str] | None:
-    """``(bucket, key)`` of an ``s3://`` URI or an S3 ``https://`` URL (virtual-hosted or path style)."""
-    if text.startswith("s3://"):
-        bucket, _, key = text[5:].partition("/")
+    """``(bucket, key)`` of an ``s3://`` URI or an S3 ``https://`` URL (virtual-hosted or path style).
+
+    Schemes and host names are case-insensitive (RFC 3986), and a host may carry a port.
+    """
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        return None
+    scheme = scheme.lower()
+    if scheme == "s3":
+        bucket, _, key = rest.partition("/")
         return bucket, key
-    if text.startswith("https://"):
-        host, _, path = text[8:].partition("/")
+    if scheme == "https":
+        host, _, path = rest.partition("/")
+        host = host.partition(":")[0].lower()
         if host.startswith(("s3.", "s3-")):
             bucket, _, key = path.partition("/")
             return bucket, key
@@ -95,7 +104,7 @@ class CatalogIndex:
         if not text:
             return None
         if not has_tokens(text):
-            if "jumpstart-" not in text:  # most locations: the user's own
+            if "jumpstart-" not in text.lower():  # most locations: the user's own (host names in any case)
                 return None
             if text not in self._literal_artifacts:
                 self._literal_artifacts[text] = self._classify(reader, text, literal=True)
@@ -121,7 +130,15 @@ class CatalogIndex:
         else:
             return None
         region = literal_region(suffix) if literal else None
-        return Artifact(reader.context.display(text), gated_bucket, self.catalog.model_in_s3_key(key), region)
+        return Artifact(reader.context.display(text), gated_bucket, self._model_in_key(key), region)
+
+    def _model_in_key(self, key: str) -> ModelSpec | None:
+        # JumpStart's prepacked tarballs are also named infer-prepack-<id>.tar.gz
+        # (huggingface-infer/prepack/v1.0.0/...), a form the catalog's look-up does not strip.
+        model = self.catalog.model_in_s3_key(key)
+        if model is None and _PREPACKED_TARBALL in key:
+            model = self.catalog.model_in_s3_key(key.replace(_PREPACKED_TARBALL, "infer-"))
+        return model
 
 
 _INDEXES: weakref.WeakKeyDictionary[Catalog, CatalogIndex] = weakref.WeakKeyDictionary()

@@ -52,6 +52,8 @@ class Token:
     display: str
     description: str
     candidates: tuple[str, ...] = ()  # values it may take, e.g. a parameter's Default and AllowedValues
+    # True when it can take no value but these (a mapping's values); a parameter's Default is only a guess.
+    exhaustive: bool = False
 
 
 REGION_TOKEN = Token("${AWS::Region}", "the pseudo parameter AWS::Region")
@@ -95,8 +97,9 @@ class TemplateContext:
                 pending.extend(reversed(value))
         return None
 
-    def token(self, display: str, description: str, candidates: tuple[str, ...] = ()) -> str:
-        token = Token(display, description, candidates)
+    def token(self, display: str, description: str, candidates: tuple[str, ...] = (), *,
+              exhaustive: bool = False) -> str:
+        token = Token(display, description, candidates, exhaustive)
         char = self._chars.get(token)
         if char is None:
             code = _TOKEN_FIRST + len(self._tokens)
@@ -130,6 +133,16 @@ class TemplateContext:
             options = candidates or (piece,)
             results = [done + option for done in results for option in options][:MAX_EXPANSIONS]
         return results
+
+    def always(self, text: str, value: str) -> bool:
+        """Whether text with unknowns is ``value`` whatever they turn out to be (each limited to known values)."""
+        tokens = self.tokens_in(text)
+        if not all(token.exhaustive for token in tokens):
+            return False
+        combinations = 1
+        for token in tokens:
+            combinations *= len(token.candidates)
+        return combinations <= MAX_EXPANSIONS and all(option == value for option in self.expand(text))
 
 
 def has_tokens(text: str) -> bool:
@@ -366,16 +379,21 @@ class Reader:
             return self.opaque({"Fn::FindInMap": argument}) if value is ABSENT else (self.render(value, depth) or "")
         # A key known only at deployment (typically the region): the value is one of the mapping's values.
         candidates: list[str] = []
+        exhaustive = True  # every value the lookup can find is a literal (a list or an intrinsic is not)
         for top_key, row in table.items():
             if has_tokens(top) or top_key == top:
                 for second_key, cell in _mapping(row).items():
-                    if (has_tokens(second) or second_key == second) and isinstance(cell, str | int | bool):
+                    if has_tokens(second) or second_key == second:
+                        if not isinstance(cell, str | int | bool):
+                            exhaustive = False
+                            continue
                         text = self.render(cell, depth) or ""
                         if text not in candidates:
                             candidates.append(text)
         unknown = "; ".join(token.description for token in self.context.tokens_in(top + second))
         return self.context.token(f"${{Fn::FindInMap {keys[0]}}}",
-                                  f"Fn::FindInMap {keys[0]} keyed by {unknown}", tuple(candidates))
+                                  f"Fn::FindInMap {keys[0]} keyed by {unknown}", tuple(candidates),
+                                  exhaustive=exhaustive and not has_tokens("".join(candidates)))
 
     # -- JSON held in strings (state machine definitions, AwsCustomResource calls) ------------------
 
@@ -457,7 +475,7 @@ class Reader:
         text = self.render(value)
         if text is None:
             return f"{walked} is absent"
-        if text == "true":
+        if text == "true" or (has_tokens(text) and self.context.always(text, "true")):
             return None
         return f"{walked} is {self._what(value)}"
 
@@ -468,11 +486,16 @@ class Reader:
             return "absent"
         tokens = self.context.tokens_in(text)
         if not tokens:
-            return f"{text!r}, not true" if isinstance(value, str) else f"{text}, not true"
-        if len(text) == 1:
-            return f"{tokens[0].description}, which is not known before deployment"
+            shown = repr(text) if isinstance(value, str) else text
+            # "True", "yes", 1: CloudFormation's coercion of these is not documented, so they prove nothing.
+            why = "" if text == "false" else ' (only the boolean true or the string "true" proves acceptance)'
+            return f"{shown}, not true{why}"
         unknown = ", ".join(dict.fromkeys(token.description for token in tokens))
-        return f"built from {unknown}, which is not known before deployment"
+        what = unknown if len(text) == 1 else f"built from {unknown}"
+        if all(token.exhaustive for token in tokens):
+            others = [repr(option) for option in dict.fromkeys(self.context.expand(text)) if option != "true"]
+            return f"{what}, which may be {' or '.join(others[:3])}, not true"
+        return f"{what}, which is not known before deployment"
 
 
 _RENDERERS: dict[str, Callable[[Reader, Any, int], str]] = {
@@ -496,7 +519,7 @@ def _describe(value: Any) -> tuple[str, str]:
         if name == "Ref":
             return "${Ref}", "a malformed Ref"
         if name.startswith("Fn::") or name == "Condition":
-            return f"${{{name}}}", f"an {name} expression that cannot be resolved before deployment"
+            return f"${{{name}}}", f"an {name} expression" if name.startswith("Fn::") else "a Condition expression"
     if isinstance(value, dict):
         return "{...}", "an object"
     if isinstance(value, list):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -126,6 +127,45 @@ def test_paths_in_order_once_each(tmp_path: Path) -> None:
 def test_discovery_errors(tmp_path: Path, setup: Callable[[Path], Path], message: str) -> None:
     with pytest.raises(TemplateError, match=message.replace("(", r"\(").replace(")", r"\)")):
         discover_templates([setup(tmp_path)])
+
+
+def _manifest(directory: Path, artifacts: object) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    write(directory, "manifest.json", json.dumps({"version": "55.0.0", "artifacts": artifacts}))
+    return directory
+
+
+def _stage(name: str) -> dict[str, object]:
+    return {name: {"type": "cdk:cloud-assembly", "properties": {"directoryName": name}}}
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    (lambda tmp: (write(tmp, "manifest.json", "[]"), tmp)[1], "manifest.json: malformed cloud assembly manifest"),
+    (lambda tmp: _manifest(tmp, {"S": {"type": "aws:cloudformation:stack", "properties": "S.template.json"}}),
+     "artifact 'S' has properties that are not a mapping"),
+    (lambda tmp: _manifest(tmp, _stage("assembly-Gone")), "nested assembly 'assembly-Gone' names assembly-Gone, "
+                                                          "which is not a cloud assembly"),
+    (lambda tmp: (_manifest(tmp / "assembly-A" / "assembly-A-B", {"S": {
+        "type": "aws:cloudformation:stack", "properties": {"templateFile": "S.template.json"}}}),
+        _manifest(tmp / "assembly-A", _stage("assembly-A-B")), _manifest(tmp, _stage("assembly-A")))[2],
+     "assembly-A-B/manifest.json: stack 'S' names S.template.json, which is missing"),
+])
+def test_malformed_and_incomplete_assemblies(tmp_path: Path, setup: Callable[[Path], Path], message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        discover_templates([setup(tmp_path)])
+
+
+def test_stages_two_levels_deep_and_a_manifest_naming_its_own_directory(tmp_path: Path) -> None:
+    inner = _manifest(tmp_path / "assembly-A" / "assembly-A-B", {
+        "Inner": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Inner.template.json"}},
+        **_stage("."),  # a cycle: read once, never followed again
+    })
+    write(inner, "Inner.template.json", "{}")
+    write(inner, "InnerNestedA1.nested.template.json", "{}")
+    _manifest(tmp_path / "assembly-A", _stage("assembly-A-B"))
+    _manifest(tmp_path, _stage("assembly-A"))
+    assert discover_templates([tmp_path]) == [inner / "Inner.template.json",
+                                              inner / "InnerNestedA1.nested.template.json"]
 
 
 def test_assembly_without_stacks_finds_nothing(tmp_path: Path) -> None:

@@ -138,6 +138,12 @@ def test_additional_model_data_sources_are_checked(rules_catalog: Catalog) -> No
     {"Fn::Sub": ["s3://${Bucket}/x/", {"Bucket": "jumpstart-private-cache-prod-us-east-1"}]},
     {"Fn::Sub": "s3://${GatedBucket}/x/"},
     {"Fn::Join": ["/", ["s3:/", {"Fn::FindInMap": ["Buckets", {"Ref": "AWS::Region"}, "Gated"]}, "x"]]},
+    # Schemes and host names in any case, a port, legacy s3-<region> hosts: URLs SageMaker's pattern allows.
+    "HTTPS://JumpStart-Private-Cache-Prod-US-East-1.S3.Amazonaws.com/x/",
+    "https://jumpstart-private-cache-prod-us-east-1.s3.us-east-1.amazonaws.com:443/x/",
+    "https://jumpstart-private-cache-prod-us-east-1.s3.dualstack.us-east-1.amazonaws.com/x/",
+    "https://s3-us-east-1.amazonaws.com/jumpstart-private-cache-prod-us-east-1/x/",
+    "S3://jumpstart-private-cache-prod-us-east-1//x/",
 ], ids=repr)
 def test_anything_in_the_gated_bucket_is_gated(uri: Any, rules_catalog: Catalog) -> None:
     gated_bucket = {"Type": "String", "Default": "jumpstart-private-cache-prod-eu-west-1"}
@@ -157,6 +163,44 @@ def test_own_weights_and_non_gated_models_pass(uri: Any, rules_catalog: Catalog)
     document = template(model(uri=uri, accept=MISSING),
                         Parameters={"UnknownBucket": {"Type": "String"}})
     assert errors(document, rules_catalog) == []
+
+
+@pytest.mark.parametrize("key", [
+    "huggingface-llm/huggingface-llm-gemma-7b/artifacts/inference-prepack/v1.0.0/",
+    "huggingface-infer/infer-huggingface-llm-gemma-7b.tar.gz",
+    "huggingface-infer/prepack/v1.0.0/infer-prepack-huggingface-llm-gemma-7b.tar.gz",  # JumpStart's prepacked name
+])
+def test_every_key_form_of_a_gated_model_in_the_public_bucket(key: str, rules_catalog: Catalog) -> None:
+    document = template(model(uri=f"s3://jumpstart-cache-prod-us-west-2/{key}", accept=MISSING))
+    assert [f.model_id for f in errors(document, rules_catalog)] == ["huggingface-llm-gemma-7b"]
+
+
+@pytest.mark.parametrize("accept", ["TRUE", "True", "yes", "1", 1, " true"], ids=repr)
+def test_true_like_values_are_not_acceptance_and_the_message_says_why(accept: Any, rules_catalog: Catalog) -> None:
+    [finding] = errors(template(model(accept=accept)), rules_catalog)
+    assert 'not true (only the boolean true or the string "true" proves acceptance)' in finding.message
+
+
+REGION_KEYED = {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "Eula"]}
+
+
+@pytest.mark.parametrize(("rows", "said"), [
+    ({"us-east-1": {"Eula": True}, "eu-west-1": {"Eula": "true"}}, None),
+    ({"us-east-1": {"Eula": True}, "eu-west-1": {"Eula": False}}, "which may be 'false', not true"),
+    ({"us-east-1": {"Eula": True}, "eu-west-1": {"Eula": ["true"]}}, "which is not known before deployment"),
+    ({"us-east-1": {"Eula": True}, "eu-west-1": {"Other": False}}, None),  # no value there: the stack fails
+], ids=["every-region-true", "one-region-false", "a-list-value", "region-without-the-key"])
+def test_acceptance_looked_up_per_region_must_be_true_in_every_region(
+        rows: dict[str, Any], said: str | None, rules_catalog: Catalog) -> None:
+    found = errors(template(model(accept=REGION_KEYED), Mappings={"Accept": rows}), rules_catalog)
+    assert [f.message for f in found if said is not None and said in f.message] == [f.message for f in found]
+    assert len(found) == (0 if said is None else 1)
+
+
+def test_a_parameter_allowing_only_true_is_still_not_acceptance(rules_catalog: Catalog) -> None:
+    parameter = {"Type": "String", "Default": "true", "AllowedValues": ["true"]}
+    document = template(model(accept={"Ref": "Accept"}), Parameters={"Accept": parameter})
+    assert [f.rule_id for f in errors(document, rules_catalog)] == ["EULA001"]
 
 
 def test_the_catalog_decides_for_every_model_in_the_public_bucket(rules_catalog: Catalog) -> None:

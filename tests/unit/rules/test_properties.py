@@ -26,7 +26,11 @@ from tests.unit.rules.builders import (
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PARAMETERS = {"Param": {"Type": "String", "Default": "true"},
               "List": {"Type": "CommaDelimitedList", "Default": "true,false"}}
-MAPPINGS = {"Map": {"us-east-1": {"Accept": "true", "Bucket": "jumpstart-private-cache-prod-us-east-1"}}}
+# A region-keyed lookup of Accept may be "false" (eu-west-1); one of AcceptEverywhere is true in every region.
+MAPPINGS = {"Map": {
+    "us-east-1": {"Accept": "true", "AcceptEverywhere": "true", "Bucket": "jumpstart-private-cache-prod-us-east-1"},
+    "eu-west-1": {"Accept": "false", "AcceptEverywhere": True, "Bucket": "jumpstart-private-cache-prod-eu-west-1"},
+}}
 
 # -- arbitrary values, intrinsics included ------------------------------------------------------------
 
@@ -171,7 +175,8 @@ def not_true(draw: st.DrawFn) -> Any:
 
 PROVABLY_TRUE = st.recursive(
     st.sampled_from([True, "true", {"Fn::Join": ["", ["tr", "ue"]]}, {"Fn::Sub": "true"},
-                     {"Fn::Select": [1, ["false", "true"]]}, {"Fn::FindInMap": ["Map", "us-east-1", "Accept"]}]),
+                     {"Fn::Select": [1, ["false", "true"]]}, {"Fn::FindInMap": ["Map", "us-east-1", "Accept"]},
+                     {"Fn::FindInMap": ["Map", {"Ref": "AWS::Region"}, "AcceptEverywhere"]}]),
     lambda children: st.builds(lambda c, x, y: {"Fn::If": [c, x, y]}, st.sampled_from(["C1", "C2"]),
                                children, children),
     max_leaves=4,
