@@ -31,6 +31,8 @@ DEFAULT_CATALOG_PATH = Path(__file__).with_name("data") / "jumpstart-catalog.jso
 CATALOG_ENV_VAR = "EULAGATE_CATALOG"
 PUBLIC_BUCKET_PREFIX = "jumpstart-cache-prod-"
 GATED_BUCKET_PREFIX = "jumpstart-private-cache-prod-"
+# How JumpStart names a model's tarballs: train-<id>.tar.gz, infer-<id>.tar.gz, infer-prepack-<id>.tar.gz.
+TARBALL_PREFIXES = ("train-", "infer-prepack-", "infer-")
 _CATALOG_FIX = (
     f"; point {CATALOG_ENV_VAR} at a catalog written by `eulagate models refresh`, or unset it for the built-in one"
 )
@@ -371,12 +373,13 @@ class Catalog:
         """The model whose id is a whole path segment of a JumpStart S3 key.
 
         Keys name models as a folder (``meta-textgeneration/<id>/artifacts/...``) or a tarball
-        (``meta-training/train-<id>.tar.gz``, ``meta-infer/infer-<id>.tar.gz``); matching whole segments
-        keeps ``...-llama-2-7b`` apart from ``...-llama-2-7b-f``.
+        (``meta-training/train-<id>.tar.gz``, ``meta-infer/infer-<id>.tar.gz``,
+        ``huggingface-infer/prepack/v1.0.0/infer-prepack-<id>.tar.gz``); matching whole segments keeps
+        ``...-llama-2-7b`` apart from ``...-llama-2-7b-f``.
         """
         for segment in key.split("/"):
             name = segment.removesuffix(".tar.gz")
-            for candidate in (name, name.removeprefix("train-"), name.removeprefix("infer-")):
+            for candidate in (name, *(name.removeprefix(prefix) for prefix in TARBALL_PREFIXES)):
                 spec = self._models.get(candidate)
                 if spec is not None:
                     return spec

@@ -17,7 +17,6 @@ from constructs_lib.rules.intrinsics import Reader, has_tokens
 
 _REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
-_PREPACKED_TARBALL = "infer-prepack-"
 
 
 @dataclass(frozen=True)
@@ -130,16 +129,7 @@ class CatalogIndex:
         else:
             return None
         region = literal_region(suffix) if literal else None
-        return Artifact(reader.context.display(text), gated_bucket, self._model_in_key(key), region)
-
-    def _model_in_key(self, key: str) -> ModelSpec | None:
-        # JumpStart's prepacked tarballs are also named infer-prepack-<id>.tar.gz
-        # (huggingface-infer/prepack/v1.0.0/...), a form the catalog's look-up does not strip.
-        model = self.catalog.model_in_s3_key(key)
-        if model is None and _PREPACKED_TARBALL in key:
-            model = self.catalog.model_in_s3_key(key.replace(_PREPACKED_TARBALL, "infer-"))
-        return model
-
+        return Artifact(reader.context.display(text), gated_bucket, self.catalog.model_in_s3_key(key), region)
 
 _INDEXES: weakref.WeakKeyDictionary[Catalog, CatalogIndex] = weakref.WeakKeyDictionary()
 

@@ -124,6 +124,9 @@ def test_model_ids_in_s3_keys_match_whole_segments_only(catalog: Catalog) -> Non
     assert find("meta-infer/infer-meta-textgeneration-llama-2-13b-f.tar.gz").model_id == (
         "meta-textgeneration-llama-2-13b-f"
     )
+    assert find("huggingface-infer/prepack/v1.0.0/infer-prepack-huggingface-llm-gemma-7b.tar.gz").model_id == (
+        "huggingface-llm-gemma-7b"
+    )
     assert find("my-models/meta-textgeneration-llama-2-7b-finetuned/model.tar.gz") is None
     assert find("") is None
 
