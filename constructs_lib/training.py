@@ -20,7 +20,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog, ModelSpec, TrainingSpec, content_bucket
-from constructs_lib.catalog.errors import supported_list
 from constructs_lib.job_resource import (
     FineTuningJobBase,
     JobResourceKind,
@@ -168,15 +167,15 @@ class JumpStartFineTuningJob(FineTuningJobBase):
         self._create_job(TRAINING_JOB, request, wait=wait_for_completion)
 
     def _hyperparameters(self, training: TrainingSpec, overrides: Mapping[str, Any]) -> dict[str, str]:
-        """JumpStart's defaults with the user's overrides, all as strings."""
-        known = training.hyperparameters
-        unknown = [name for name in overrides if (known and name not in known) or name.startswith("sagemaker_")]
-        if unknown:
-            raise ValueError(
-                f"{self.node.path}: unknown hyperparameter(s) {', '.join(sorted(unknown))} for "
-                f"{self.model_spec.model_id}; supported: {supported_list(known)}"
-            )
-        return {name: hyperparameter_text(value) for name, value in {**known, **overrides}.items()}
+        """JumpStart's defaults with the user's overrides, each checked by the model's spec; all as strings."""
+        for name, value in overrides.items():
+            problem = training.hyperparameter_problem(name, value)
+            if problem:
+                raise ValueError(
+                    f"{self.node.path}: hyperparameter {name!r} of {self.model_spec.model_id}: {problem}"
+                )
+        checked = {name: training.hyperparameter_value(name, value) for name, value in overrides.items()}
+        return {name: hyperparameter_text(value) for name, value in {**training.hyperparameters, **checked}.items()}
 
     @property
     def model_data(self) -> str:

@@ -25,6 +25,7 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
+from constructs_lib.catalog.hyperparameters import Hyperparameter, scalar_problem, unknown_hyperparameter_problem
 
 CATALOG_FORMAT = 1
 DEFAULT_CATALOG_PATH = Path(__file__).with_name("data") / "jumpstart-catalog.json"
@@ -63,7 +64,32 @@ class TrainingSpec:
     script_key: str | None
     images: Mapping[str, Mapping[str, str]]
     gated_model_key: str | None = None
+    # name -> default text, as the SDK renders it; kept alongside hyperparameter_specs for existing callers
     hyperparameters: Mapping[str, str] = field(default_factory=dict)
+    # name -> type, default, bounds and options; a default given without a spec gets one inferred from it
+    hyperparameter_specs: Mapping[str, Hyperparameter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        specs = {name: Hyperparameter.from_default(name, default) for name, default in self.hyperparameters.items()}
+        specs.update(self.hyperparameter_specs)
+        object.__setattr__(self, "hyperparameter_specs", specs)
+        object.__setattr__(self, "hyperparameters", {name: spec.default for name, spec in specs.items()})
+
+    def hyperparameter_problem(self, name: str, value: Any) -> str | None:
+        """Why ``name: value`` is not a valid override of this model's hyperparameters, or None.
+
+        Unknown names (with the closest known ones) and reserved ``sagemaker_*`` names, then the value's type,
+        range and options. A spec that lists no hyperparameters accepts any name.
+        """
+        spec = self.hyperparameter_specs.get(name)
+        return unknown_hyperparameter_problem(name, self.hyperparameter_specs) or (
+            spec.problem(value) if spec else scalar_problem(value)
+        )
+
+    def hyperparameter_value(self, name: str, value: Any) -> Any:
+        """A checked override as the job receives it (booleans spelled as the spec's ``True``/``False`` options)."""
+        spec = self.hyperparameter_specs.get(name)
+        return spec.value(value) if spec else value
 
 
 @dataclass(frozen=True)
@@ -421,7 +447,12 @@ def _training_from_record(record: Mapping[str, Any], image_table: list[str]) -> 
         script_key=record.get("script_key"),
         images=_decode_images(record["image_variants"], image_table),
         gated_model_key=record.get("gated_model_key"),
-        hyperparameters=record.get("hyperparameters", {}),
+        # Older catalog files keep only name -> default text.
+        hyperparameter_specs={
+            name: Hyperparameter.from_default(name, spec) if isinstance(spec, str) else Hyperparameter.from_record(
+                name, spec)
+            for name, spec in record.get("hyperparameters", {}).items()
+        },
     )
 
 
@@ -486,7 +517,7 @@ def _record_from_spec(spec: ModelSpec, image_table: list[str], image_index: dict
             "artifact_key": t.artifact_key,
             "script_key": t.script_key,
             "gated_model_key": t.gated_model_key,
-            "hyperparameters": dict(t.hyperparameters),
+            "hyperparameters": {name: spec.to_record() for name, spec in t.hyperparameter_specs.items()},
             "image_variants": encode_images(t.images, image_table, image_index),
         }
     if spec.source:

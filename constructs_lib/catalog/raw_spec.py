@@ -17,6 +17,7 @@ from typing import Any
 
 from constructs_lib.catalog.catalog import ModelSpec, TrainingSpec, instance_family
 from constructs_lib.catalog.errors import CatalogError
+from constructs_lib.catalog.hyperparameters import BOUND_KEYS, HYPERPARAMETER_TYPES, Hyperparameter
 
 # The SDK resolves a spec's default config from this ranking, falling back to the config names in order.
 DEFAULT_CONFIG_RANKING = "overall"
@@ -80,6 +81,15 @@ class _Fields:
 
     def boolean(self, key: str) -> bool:
         return bool(self._get(key, bool, "true or false"))
+
+    def number(self, key: str) -> float | None:
+        value = self._get(key, (int, float), "a number")
+        if isinstance(value, bool):
+            raise MalformedSpecError(f"{self.source}: field {self._name(key)!r} must be a number, not a boolean")
+        return value
+
+    def items(self, key: str) -> list[Any]:
+        return list(self._get(key, list, "a list") or [])
 
     def strings(self, key: str) -> list[str]:
         values = self._get(key, list, "a list of strings") or []
@@ -254,12 +264,10 @@ def parse_training_spec(document: Mapping[str, Any], *, source: str) -> Training
         gated_model_key = properties.string("gated_model_key_env_var_value") or gated_model_key
     hyperparameters = {}
     for hyperparameter in fields.objects("hyperparameters"):
-        name = hyperparameter.string("name", required=True)
-        if "default" not in hyperparameter.document:
-            raise MalformedSpecError(f"{source}: hyperparameter {name!r} has no default")
-        # Only algorithm hyperparameters are the job's defaults; str() is how the SDK renders them.
+        # Only algorithm hyperparameters are the user's to set; container ones are the job's script-mode settings.
         if hyperparameter.string("scope") in (None, "algorithm"):
-            hyperparameters[str(name)] = str(hyperparameter.document["default"])
+            parsed = parse_hyperparameter(hyperparameter)
+            hyperparameters[parsed.name] = parsed
     return TrainingSpec(
         default_instance_type=default_instance_type,
         supported_instance_types=tuple(fields.strings("supported_training_instance_types"))
@@ -268,7 +276,26 @@ def parse_training_spec(document: Mapping[str, Any], *, source: str) -> Training
         script_key=fields.string("training_prepacked_script_key") or fields.string("training_script_key"),
         images=images,
         gated_model_key=gated_model_key,
-        hyperparameters=hyperparameters,
+        hyperparameter_specs=hyperparameters,
+    )
+
+
+def parse_hyperparameter(fields: _Fields) -> Hyperparameter:
+    """One ``hyperparameters`` entry: its default as the SDK renders it (``str()``), its type and the bounds and
+    options the spec gives."""
+    name = str(fields.string("name", required=True))
+    if "default" not in fields.document:
+        raise MalformedSpecError(f"{fields.source}: hyperparameter {name!r} has no default")
+    kind = fields.string("type", required=True)
+    if kind not in HYPERPARAMETER_TYPES:
+        raise MalformedSpecError(
+            f"{fields.source}: hyperparameter {name!r} has type {kind!r}; expected one of "
+            f"{', '.join(HYPERPARAMETER_TYPES)}"
+        )
+    bounds = {key: fields.number(key) for key in BOUND_KEYS if fields.document.get(key) is not None}
+    return Hyperparameter(
+        name, kind, str(fields.document["default"]), **bounds,
+        options=tuple(str(option) for option in fields.items("options")),
     )
 
 

@@ -14,12 +14,12 @@ from typing import Any, NoReturn
 
 from constructs_lib.catalog import Catalog, CatalogError, ModelSpec, NotDeployableError, UnsupportedRegionError
 from constructs_lib.catalog.errors import closest_names, supported_list
+from constructs_lib.catalog.hyperparameters import describe_value
 from constructs_lib.s3_uri import s3_uri_problem
 from constructs_lib.table.autopilot import (
     AUTOPILOT_CONTENT_TYPES,
     AUTOPILOT_HYPERPARAMETERS,
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
-    as_number,
     autopilot_hyperparameter_problem,
 )
 from constructs_lib.table.errors import TableError
@@ -578,43 +578,19 @@ def _autopilot_hyperparameters(row: _Fields) -> dict[str, int | float | str]:
 
 
 def _training_hyperparameters(row: _Fields, spec: ModelSpec) -> dict[str, int | float | str]:
+    """Each override checked by the model's training spec (name, type, range, options); booleans become the
+    spec's ``True``/``False`` spelling."""
     value = row.mapping("hyperparameters")
-    if value is None:
+    if value is None or spec.training is None:
         return {}
-    known = spec.training.hyperparameters if spec.training else {}
     result: dict[str, int | float | str] = {}
     for key, item in value.items():
-        line = value.line_of(key) if isinstance(value, YamlMap) else None
-        if known and key not in known:
-            row.fail(f"hyperparameters.{key}", f"model {spec.model_id!r} has no training hyperparameter {key!r}; "
-                                               f"it has: {supported_list(known)}{_did_you_mean(str(key), known)}",
-                     line=line)
-        if not isinstance(item, str | int | float):
-            row.fail(f"hyperparameters.{key}", f"expected a string or number, got {_describe(item)}", line=line)
-        problem = _training_value_problem(known.get(key), item)
+        problem = spec.training.hyperparameter_problem(str(key), item)
         if problem:
-            row.fail(f"hyperparameters.{key}", problem, line=line)
-        result[key] = ("true" if item else "false") if isinstance(item, bool) else item
+            line = value.line_of(key) if isinstance(value, YamlMap) else None
+            row.fail(f"hyperparameters.{key}", f"model {spec.model_id!r}: {problem}", line=line)
+        result[key] = spec.training.hyperparameter_value(str(key), item)
     return result
-
-
-def _training_value_problem(default: str | None, value: object) -> str | None:
-    """Why ``value`` is not of the kind of the hyperparameter's default (the catalog keeps defaults, not types):
-    a ``True``/``False`` default takes a boolean, an integer default an integer, a decimal default a number."""
-    if default is None:
-        return None
-    if default in ("True", "False"):
-        if isinstance(value, bool) or value in ("True", "False", "true", "false"):
-            return None
-        return f"expected true or false (the default is {default}), got {_describe(value)}"
-    number = None if isinstance(value, bool) else as_number(value)
-    if as_number(default) is None:
-        return None
-    if number is None:
-        return f"expected a number (the default is {default}), got {_describe(value)}"
-    if re.fullmatch(r"-?\d+", default) and not float(number).is_integer():
-        return f"expected an integer (the default is {default}), got {_describe(value)}"
-    return None
 
 
 def _deploy(row: _Fields, spec: ModelSpec) -> DeployBlock | None:
@@ -655,19 +631,5 @@ def _did_you_mean(value: str, choices: Collection[str]) -> str:
 
 
 def _describe(value: Any) -> str:
-    if value is None or value is _MISSING:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({'true' if value else 'false'})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"a string ({value!r})" if value else "an empty string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__} ({value})"
+    return describe_value(None if value is _MISSING else value)
 

@@ -125,27 +125,40 @@ def test_table_error_for_a_bad_bucket_names_row_field_and_reason(tmp_path: Path)
     assert "no two adjacent dots" in message
 
 
-# -- JumpStart training hyperparameters: the kind of the catalog's default ------------------------------------
+# -- JumpStart training hyperparameters: the type, range and options of the model's spec --------------------------
 
 @pytest.mark.parametrize(("hyperparameters", "expected"), [
-    ("epoch: abc", "field 'hyperparameters.epoch': expected a number (the default is 5), got a string ('abc')"),
-    ("epoch: true", "field 'hyperparameters.epoch': expected a number (the default is 5), got a boolean (true)"),
-    ("lora_r: 1.5", "field 'hyperparameters.lora_r': expected an integer (the default is 8), got a number (1.5)"),
-    ("enable_fsdp: sometimes", "field 'hyperparameters.enable_fsdp': expected true or false (the default is True)"),
+    ("epoch: abc", "field 'hyperparameters.epoch': model 'meta-textgeneration-llama-2-7b': expected an integer "
+                   "(the default is 5), got a string ('abc')"),
+    ("epoch: true", "expected an integer (the default is 5), got a boolean (true)"),
+    ("lora_r: 1.5", "field 'hyperparameters.lora_r': model 'meta-textgeneration-llama-2-7b': expected an integer "
+                    "(the default is 8), got a number (1.5)"),
+    ("epoch: -5", "field 'hyperparameters.epoch': model 'meta-textgeneration-llama-2-7b': expected an integer "
+                  "from 1 to 1000 (the default is 5), got an integer (-5)"),
+    ("epoch: 1001", "expected an integer from 1 to 1000 (the default is 5), got an integer (1001)"),
+    ("lora_dropout: 1.5", "expected a number from 0 to 1 (the default is 0.05), got a number (1.5)"),
+    ("learning_rate: '0'", "expected a number from 1e-08 to 1 (the default is 0.0001), got a string ('0')"),
+    ("max_train_samples: -2", "expected an integer >= -1 (the default is -1), got an integer (-2)"),
+    ("enable_fsdp: sometimes", "field 'hyperparameters.enable_fsdp': model 'meta-textgeneration-llama-2-7b': "
+                               "expected one of True, False (the default is True), got a string ('sometimes')"),
+    ("sagemaker_program: mine.py", "field 'hyperparameters.sagemaker_program': model "
+                                   "'meta-textgeneration-llama-2-7b': reserved: the training job sets"),
+    ("lora_r: [8]", "expected a string or number, got a list"),
 ])
-def test_training_hyperparameter_of_the_wrong_kind(hyperparameters: str, expected: str, tmp_path: Path) -> None:
+def test_training_hyperparameter_outside_the_spec(hyperparameters: str, expected: str, tmp_path: Path) -> None:
     assert expected in error_of(TRAINING_TABLE.format(hyperparameters=hyperparameters), tmp_path)
 
 
-def test_training_hyperparameters_of_the_right_kind_load(tmp_path: Path) -> None:
+def test_training_hyperparameters_within_the_spec_load(tmp_path: Path) -> None:
     path = tmp_path / "models.yaml"
     path.write_text(TRAINING_TABLE.format(
-        hyperparameters="epoch: 3, learning_rate: 1e-5, lora_r: '16', enable_fsdp: false, "
-                        "preprocessing_num_workers: None"
+        hyperparameters="epoch: 3, learning_rate: 1e-5, lora_r: '16', enable_fsdp: false, int8_quantization: 'TRUE', "
+                        "preprocessing_num_workers: 4, max_train_samples: -1, lora_dropout: 1"
     ))
+    # Booleans take the spec's option spelling; a text hyperparameter (preprocessing_num_workers) takes a number.
     assert load_table(path).fine_tuning[0].hyperparameters == {
-        "epoch": 3, "learning_rate": "1e-5", "lora_r": "16", "enable_fsdp": "false",
-        "preprocessing_num_workers": "None",
+        "epoch": 3, "learning_rate": "1e-5", "lora_r": "16", "enable_fsdp": "False", "int8_quantization": "True",
+        "preprocessing_num_workers": 4, "max_train_samples": -1, "lora_dropout": 1,
     }
 
 

@@ -109,7 +109,8 @@ def test_fine_tuning_rows_per_method() -> None:
     training, autopilot = table.fine_tuning
     assert training.method == "jumpstart-training"
     assert training.instance_type == "ml.g5.24xlarge" and training.content_type is None
-    assert training.hyperparameters == {"epoch": 2, "learning_rate": "0.0002", "instruction_tuned": "true"}
+    # the YAML boolean is spelled as the spec's option ("True"), which JumpStart's training script compares with
+    assert training.hyperparameters == {"epoch": 2, "learning_rate": "0.0002", "instruction_tuned": "True"}
     assert training.max_runtime == 36000
     assert autopilot.method == "autopilot"  # the default method
     assert autopilot.content_type == "x-application/vnd.amazon+parquet"

@@ -7,6 +7,7 @@ tests construct (no synth) in scratch stacks of their own.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -285,8 +286,24 @@ def test_region_without_a_training_image() -> None:
 
 
 def test_unknown_hyperparameter_lists_the_model_ones(stack: cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=r"unknown hyperparameter\(s\) epochs .*supported: .*epoch"):
+    with pytest.raises(ValueError, match=r"hyperparameter 'epochs' of meta-textgeneration-llama-2-7b-f: unknown "
+                                         r"training hyperparameter \(did you mean 'epoch'\?\); the model has: .*epoch"):
         job(stack, hyperparameters={"epochs": 3})
+
+
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("epoch", -5, "expected an integer from 1 to 1000 (the default is 1), got an integer (-5)"),
+    ("learning_rate", 2, "expected a number from 1e-08 to 1 (the default is 0.0001), got an integer (2)"),
+    ("lora_r", "eight", "expected an integer (the default is 8), got a string ('eight')"),
+    ("enable_fsdp", "sometimes", "expected one of True, False (the default is True), got a string ('sometimes')"),
+])
+def test_hyperparameter_outside_the_model_spec_fails_early(
+    stack: cdk.Stack, name: str, value: object, problem: str,
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"hyperparameter {name!r} of meta-textgeneration-llama-2-7b-f: "
+                                                   f"{problem}")) as caught:
+        job(stack, hyperparameters={name: value})
+    assert str(caught.value).startswith(f"{stack.node.path}/")  # names the construct path
 
 
 def test_script_mode_hyperparameters_are_reserved() -> None:
