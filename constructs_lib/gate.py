@@ -43,6 +43,7 @@ class SynthesizedStacks:
     def __init__(self, template_paths: Iterable[str]) -> None:
         self.stack_template_paths = [Path(path) for path in template_paths]
         self._manifests: dict[Path, Mapping[str, Any]] = {}
+        self._metadata: dict[Path, dict[str, list[Mapping[str, Any]]]] = {}
 
     def templates(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Each template file and its parsed JSON, stacks first and each stack's nested templates after it."""
@@ -72,7 +73,15 @@ class SynthesizedStacks:
         return paths
 
     def _stack_metadata(self, stack_path: Path) -> dict[str, list[Mapping[str, Any]]]:
-        """The construct metadata of the stack whose template is ``stack_path``, nested stacks included."""
+        """The construct metadata of the stack whose template is ``stack_path``, nested stacks included.
+
+        Read once per stack: both the nested templates and the construct paths come from it.
+        """
+        if stack_path not in self._metadata:
+            self._metadata[stack_path] = self._read_stack_metadata(stack_path)
+        return self._metadata[stack_path]
+
+    def _read_stack_metadata(self, stack_path: Path) -> dict[str, list[Mapping[str, Any]]]:
         manifest = self._manifest(stack_path.parent)
         artifacts = manifest.get("artifacts")
         for artifact in artifacts.values() if isinstance(artifacts, Mapping) else ():
