@@ -11,9 +11,8 @@ import sys
 
 import aws_cdk as cdk
 
-from constructs_lib.catalog import CatalogError
-from constructs_lib.cli import InputError
-from constructs_lib.gate import EulaGate
+from constructs_lib.errors import InputError
+from constructs_lib.synth.gate import EulaGate
 from constructs_lib.table import DEFAULT_TABLE, load_table
 from stacks import add_pipeline_stack, add_table_stacks, pipeline_requested
 
@@ -33,7 +32,7 @@ def main() -> int:
                 synthesizer=app.node.try_get_context("synthesizer"),
                 account=app.node.try_get_context("account"),
             )
-    except (InputError, CatalogError) as error:
+    except InputError as error:
         print(f"app.py: {error}", file=sys.stderr)
         return 2
     app.synth()

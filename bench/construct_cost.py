@@ -26,7 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs_lib.catalog import DEFAULT_CATALOG_PATH, Catalog
-from constructs_lib.endpoint import JumpStartEndpoint
+from constructs_lib.constructs.serving.jumpstart import JumpStartEndpoint
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerExecution"

@@ -96,8 +96,8 @@ def child(plugin: str, endpoints: int) -> dict[str, float]:
     """One measured run (in a fresh process): build, register the plugin (or not), time ``app.synth()``."""
     import aws_cdk as cdk
 
-    from constructs_lib.gate import EulaGate
-    from constructs_lib.nag import EulaChecks
+    from constructs_lib.synth.gate import EulaGate
+    from constructs_lib.synth.nag import EulaChecks
 
     validate_seconds = 0.0
 

@@ -25,9 +25,9 @@ from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import pipelines
 from constructs import Construct
 
-from constructs_lib.cli import InputError
+from constructs_lib.aws_names import ACCOUNT_PATTERN, REGION_PATTERN
+from constructs_lib.errors import InputError
 from constructs_lib.table import ModelTable, TableError, Target
-from constructs_lib.table.loader import ACCOUNT_PATTERN, REGION_PATTERN
 from stacks.table_stack import ModelTableStack
 from stacks.table_stacks import add_table_stacks
 

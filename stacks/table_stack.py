@@ -11,14 +11,14 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from constructs_lib.automl import AutoMLFineTuningJob
 from constructs_lib.catalog import CatalogError
-from constructs_lib.endpoint import EndpointAutoScaling, JumpStartEndpoint
-from constructs_lib.finetuned_endpoint import FineTunedEndpoint
+from constructs_lib.catalog.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
+from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
+from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
+from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
+from constructs_lib.constructs.serving.jumpstart import EndpointAutoScaling, JumpStartEndpoint
 from constructs_lib.table import Autoscaling, EndpointRow, FineTuningRow, Placement, TableError
-from constructs_lib.table.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
 from constructs_lib.table.layout import StackPlan
-from constructs_lib.training import JumpStartFineTuningJob
 
 
 class ModelTableStack(cdk.Stack):

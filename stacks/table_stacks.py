@@ -7,10 +7,10 @@ import dataclasses
 import aws_cdk as cdk
 from constructs import Construct
 
-from constructs_lib.cli import InputError
+from constructs_lib.aws_names import ACCOUNT_PATTERN
+from constructs_lib.errors import InputError
 from constructs_lib.table import ModelTable
 from constructs_lib.table.layout import StackKind, plan_stacks
-from constructs_lib.table.loader import ACCOUNT_PATTERN
 from stacks.table_stack import ModelTableStack
 
 SYNTHESIZERS = ("default", "bootstrapless", "legacy")

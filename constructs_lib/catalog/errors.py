@@ -5,9 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-
-class CatalogError(Exception):
-    """Base class of every catalog error."""
+from constructs_lib.errors import CatalogError
 
 
 class UnknownModelError(CatalogError, LookupError):

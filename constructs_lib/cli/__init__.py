@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from constructs_lib import __version__
-from constructs_lib.catalog import CatalogError
+from constructs_lib.errors import InputError
 
 # Subcommand -> module. Only the module of the command being run is imported (``eulagate check`` in CI should not
 # pay for the table loader or boto3); ``eulagate --help`` imports them all.
@@ -24,10 +24,6 @@ COMMAND_MODULES = {
 }
 
 EXIT_BAD_INPUT = 2
-
-
-class InputError(Exception):
-    """A problem with what the user gave us: reported as one line, exit code 2."""
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -50,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(command).parse_args(arguments)
     try:
         return int(args.handler(args))
-    except (InputError, CatalogError) as error:
+    except InputError as error:
         print(f"eulagate {args.command}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `eulagate ... | head` closed the pipe: not an error of ours

@@ -12,10 +12,10 @@ import gc
 import sys
 from pathlib import Path
 
-from constructs_lib.cli import InputError
-from constructs_lib.reporters import FORMATS, Report, render
+from constructs_lib.cli.reporters import FORMATS, Report, render
+from constructs_lib.errors import InputError
 from constructs_lib.rules import TemplateScan, scan_template
-from constructs_lib.templates import TemplateError, discover_templates, read_template, resource_lines
+from constructs_lib.synth.templates import TemplateError, discover_templates, read_template, resource_lines
 
 DEFAULT_PATH = "cdk.out"
 

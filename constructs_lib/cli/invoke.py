@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from constructs_lib.cli import InputError
+from constructs_lib.errors import InputError
 
 EXIT_REFUSED = 1
 JSON_CONTENT_TYPES = ("application/json",)
@@ -65,7 +65,7 @@ def read_body(argument: str, content_type: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    from constructs_lib.runtime import InvocationError, invoke
+    from constructs_lib.client.runtime import InvocationError, invoke
 
     body = read_body(args.body, args.content_type)
     try:

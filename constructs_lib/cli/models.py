@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from constructs_lib.catalog import CATALOG_ENV_VAR, DEFAULT_CATALOG_PATH, Catalog, ModelSpec
-from constructs_lib.cli import InputError
+from constructs_lib.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.cli import InputError
+from constructs_lib.errors import InputError
 from constructs_lib.rules.finding import Finding
 from constructs_lib.table import DEFAULT_TABLE, FineTuningRow, ModelTable, load_table
 from constructs_lib.table.layout import StackPlan, plan_stacks

@@ -6,7 +6,7 @@ Schema for editor completion ships beside this file as ``schema.json`` (``SCHEMA
 
 from pathlib import Path
 
-from constructs_lib.table.errors import TableError
+from constructs_lib.errors import TableError
 from constructs_lib.table.loader import load_table, parse_table
 from constructs_lib.table.model import (
     Autoscaling,

@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
-from constructs_lib.table.errors import TableError
+from constructs_lib.errors import TableError
 from constructs_lib.table.model import EndpointRow, FineTuningRow, ModelTable, Placement, Target
 
 STACK_RESOURCE_LIMIT = 500  # CloudFormation's per-stack quota

@@ -12,17 +12,17 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from constructs_lib.aws_names import ACCOUNT_PATTERN, s3_uri_problem
 from constructs_lib.catalog import Catalog, CatalogError, ModelSpec, NotDeployableError, UnsupportedRegionError
-from constructs_lib.catalog.errors import closest_names, supported_list
-from constructs_lib.catalog.hyperparameters import describe_value
-from constructs_lib.s3_uri import s3_uri_problem
-from constructs_lib.table.autopilot import (
+from constructs_lib.catalog.autopilot import (
     AUTOPILOT_CONTENT_TYPES,
     AUTOPILOT_HYPERPARAMETERS,
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
     autopilot_hyperparameter_problem,
 )
-from constructs_lib.table.errors import TableError
+from constructs_lib.catalog.errors import closest_names, supported_list
+from constructs_lib.catalog.hyperparameters import describe_value
+from constructs_lib.errors import TableError
 from constructs_lib.table.model import (
     DEFAULT_SHARDS,
     Autoscaling,
@@ -58,8 +58,6 @@ FINE_TUNING_METHODS: tuple[FineTuningMethod, ...] = ("autopilot", "jumpstart-tra
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
 NAME_MAX_LENGTH = 40
 ENVIRONMENT_NAME_MAX_LENGTH = 30
-ACCOUNT_PATTERN = re.compile(r"\d{12}\Z")
-REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
 ENV_VAR_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_SHARDS = 64
 MAX_INSTANCE_COUNT = 1000

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from constructs_lib.catalog import ModelSpec
-from constructs_lib.table.errors import TableError
+from constructs_lib.errors import TableError
 
 FineTuningMethod = Literal["autopilot", "jumpstart-training"]
 DEFAULT_SHARDS = 4  # stacks per target and kind; see constructs_lib/table/layout.py

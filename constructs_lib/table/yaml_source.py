@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from constructs_lib.table.errors import TableError
+from constructs_lib.errors import TableError
 
 
 class YamlMap(dict[Any, Any]):

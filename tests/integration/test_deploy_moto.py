@@ -33,8 +33,8 @@ def build_own_app() -> None:
     """The module's own app: a gated model with acceptance, one without, and a fine-tuned artifact."""
     import aws_cdk as cdk
 
-    from constructs_lib.endpoint import JumpStartEndpoint
-    from constructs_lib.finetuned_endpoint import FineTunedEndpoint
+    from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
+    from constructs_lib.constructs.serving.jumpstart import JumpStartEndpoint
 
     app = cdk.App()
     stack = cdk.Stack(app, OWN_APP_STACK, env=cdk.Environment(region=REGION),

@@ -27,7 +27,7 @@ APP_SOURCE = '''\
 import aws_cdk as cdk
 
 from constructs_lib import EulaGate
-from constructs_lib.endpoint import JumpStartEndpoint
+from constructs_lib.constructs.serving.jumpstart import JumpStartEndpoint
 
 app = cdk.App()
 stack = cdk.Stack(app, "Serving", env=cdk.Environment(region="us-east-1"))

@@ -24,9 +24,9 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
-from constructs_lib.automl import AutoMLFineTuningJob
-from constructs_lib.job_resource import HANDLERS_DIR
-from constructs_lib.training import JumpStartFineTuningJob
+from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
+from constructs_lib.constructs.jobs.base import HANDLERS_DIR
+from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from tests.support.moto_server import MotoServer
 
 sys.path.insert(0, str(HANDLERS_DIR))  # the handlers are top-level modules in Lambda, and import each other so

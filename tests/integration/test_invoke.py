@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.cli import main
-from constructs_lib.runtime import InvocationError, invoke
+from constructs_lib.client.runtime import InvocationError, invoke
 from tests.support.moto_server import DUMMY_CREDENTIALS
 
 CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"

@@ -22,14 +22,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constructs_lib import rules
-from constructs_lib.automl import (
+from constructs_lib.catalog import Catalog, UnknownModelError, UnsupportedRegionError
+from constructs_lib.constructs.jobs.automl import (
     AUTOML_JOB,
     AutoMLFineTuningJob,
     AutopilotUnsupportedModelError,
     text_generation_hyperparameters,
 )
-from constructs_lib.catalog import Catalog, UnknownModelError, UnsupportedRegionError
-from constructs_lib.job_resource import (
+from constructs_lib.constructs.jobs.base import (
     HANDLERS_DIR,
     JOB_NAME_PATTERN,
     JobNotAwaitedError,

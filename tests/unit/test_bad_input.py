@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from constructs_lib.aws_names import s3_uri_problem
 from constructs_lib.catalog import Catalog, CatalogError
 from constructs_lib.catalog.catalog import CATALOG_ENV_VAR, DEFAULT_CATALOG_PATH
 from constructs_lib.cli import EXIT_BAD_INPUT, main
-from constructs_lib.s3_uri import s3_uri_problem
 from constructs_lib.table import TableError, load_table
 from constructs_lib.table.yaml_source import parse_yaml
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.reporters import FORMATS, Report, render
+from constructs_lib.cli.reporters import FORMATS, Report, render
 from constructs_lib.rules import RULES, Finding, TemplateScan, scan_template
-from constructs_lib.templates import load_template
+from constructs_lib.synth.templates import load_template
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "templates"
 WARNING = Finding("EULA005", "warning", "stacks/market.json", "Market", "AWS::SageMaker::Model",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.templates import TemplateError, discover_templates, load_template, resource_lines
+from constructs_lib.synth.templates import TemplateError, discover_templates, load_template, resource_lines
 
 ASSEMBLY = Path(__file__).parents[1] / "fixtures" / "templates" / "cloud-assembly"
 

@@ -19,8 +19,8 @@ from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks
 
 from constructs_lib.catalog import Catalog
-from constructs_lib.endpoint import DataCapture, EndpointAutoScaling, JumpStartEndpoint
-from constructs_lib.serving import has_local_storage, partition_of, resource_count
+from constructs_lib.constructs.serving.base import has_local_storage, partition_of, resource_count
+from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
 
 pytestmark = pytest.mark.synth
 
@@ -377,7 +377,7 @@ def test_china_partition_in_every_arn(china_stack: Declared) -> None:
 
 
 def test_unknown_model_names_the_construct_and_suggests(scratch: cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=r"JumpStartEndpoint .*/Typo: unknown JumpStart model 'Llama2-7BChta'.*"
+    with pytest.raises(ValueError, match=r"^Scratch.*/Typo: unknown JumpStart model 'Llama2-7BChta'.*"
                                          r"did you mean Llama2-7BChat"):
         JumpStartEndpoint(scratch, "Typo", model="Llama2-7BChta")
 

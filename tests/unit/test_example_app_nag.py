@@ -13,8 +13,8 @@ import pytest
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
-from constructs_lib.gate import EulaGate
-from constructs_lib.job_resource import JobProvider
+from constructs_lib.constructs.jobs.base import JobProvider
+from constructs_lib.synth.gate import EulaGate
 from constructs_lib.table import load_table
 from stacks import add_table_stacks
 

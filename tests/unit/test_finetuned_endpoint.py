@@ -16,8 +16,9 @@ from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks
 
 from constructs_lib.catalog import Catalog
-from constructs_lib.finetuned_endpoint import FineTunedEndpoint
-from constructs_lib.serving import DataCapture, EndpointAutoScaling
+from constructs_lib.constructs.serving.base import DataCapture, EndpointAutoScaling
+from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
+from constructs_lib.errors import ConstructValidationError
 
 pytestmark = pytest.mark.synth
 
@@ -215,7 +216,9 @@ def test_invalid_props_raise_early(scratch: cdk.Stack, props: dict[str, Any], me
                                  "instance_type": "ml.g5.12xlarge", **props}
     with pytest.raises(ValueError, match=message) as raised:
         FineTunedEndpoint(scratch, "Bad", **arguments)
-    assert str(raised.value).startswith("FineTunedEndpoint Scratch")
+    assert isinstance(raised.value, ConstructValidationError)
+    assert raised.value.construct_path.startswith("Scratch")
+    assert str(raised.value).startswith(raised.value.construct_path + ": ")
 
 
 def test_role_passed_in_creates_no_role(scratch_app: cdk.App) -> None:

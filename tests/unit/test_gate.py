@@ -19,13 +19,13 @@ import pytest
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IConstruct
 
-from constructs_lib.automl import AutoMLFineTuningJob
 from constructs_lib.catalog import Catalog
-from constructs_lib.endpoint import JumpStartEndpoint
-from constructs_lib.finetuned_endpoint import FineTunedEndpoint
-from constructs_lib.gate import EulaGate, SynthesizedStacks, synthesized_findings
+from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
+from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
+from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
+from constructs_lib.constructs.serving.jumpstart import JumpStartEndpoint
 from constructs_lib.rules import RULES
-from constructs_lib.training import JumpStartFineTuningJob
+from constructs_lib.synth.gate import EulaGate, SynthesizedStacks, synthesized_findings
 
 pytestmark = pytest.mark.synth
 

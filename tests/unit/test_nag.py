@@ -14,8 +14,8 @@ import pytest
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog
-from constructs_lib.nag import EulaChecks
 from constructs_lib.rules import RULES
+from constructs_lib.synth.nag import EulaChecks
 from tests.unit.test_gate import (
     LLAMA_7B,
     LLAMA_7B_CHAT,

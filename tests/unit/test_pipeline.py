@@ -25,8 +25,9 @@ import pytest
 import yaml
 from aws_cdk.assertions import Annotations, Match
 
-from constructs_lib.cli import InputError, build_parser, main
-from constructs_lib.gate import EulaGate
+from constructs_lib.cli import build_parser, main
+from constructs_lib.errors import InputError
+from constructs_lib.synth.gate import EulaGate
 from constructs_lib.table import ModelTable, TableError, load_table, parse_table
 from constructs_lib.table.layout import StackPlan, plan_stacks
 from stacks.pipeline import (

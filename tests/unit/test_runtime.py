@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from constructs_lib.runtime import (
+from constructs_lib.client.runtime import (
     MAX_CUSTOM_ATTRIBUTES_LENGTH,
     CustomAttributesError,
     format_custom_attributes,

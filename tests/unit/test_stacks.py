@@ -10,7 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from constructs_lib.cli import InputError
+from constructs_lib.errors import InputError
 from constructs_lib.rules import check_template
 from constructs_lib.table import ModelTable, TableError, layout, load_table, parse_table
 from constructs_lib.table.layout import plan_stacks

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.catalog import Catalog
+from constructs_lib.catalog.autopilot import AUTOPILOT_CONTENT_TYPES, AUTOPILOT_HYPERPARAMETERS
 from constructs_lib.table import (
     SCHEMA_PATH,
     Autoscaling,
@@ -19,7 +20,6 @@ from constructs_lib.table import (
     loader,
     parse_table,
 )
-from constructs_lib.table.autopilot import AUTOPILOT_CONTENT_TYPES, AUTOPILOT_HYPERPARAMETERS
 from constructs_lib.table.yaml_source import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,8 +25,8 @@ from constructs_lib.catalog import (
     UnsupportedInstanceTypeError,
     UnsupportedRegionError,
 )
-from constructs_lib.job_resource import JobNotAwaitedError
-from constructs_lib.training import CODE_CHANNEL_SOURCE_DIR, JumpStartFineTuningJob
+from constructs_lib.constructs.jobs.base import JobNotAwaitedError
+from constructs_lib.constructs.jobs.training import CODE_CHANNEL_SOURCE_DIR, JumpStartFineTuningJob
 from tests.unit.test_automl import SynthesizedJobs, partition_arn
 
 pytestmark = pytest.mark.synth
@@ -196,7 +196,7 @@ def test_job_role_reads_data_and_jumpstart_artifacts_and_writes_only_the_output(
     assert writes["Resource"] == partition_arn(":s3:::tuning-output/chat/*")
     image_pull = next(s for s in statements if "ecr:BatchGetImage" in s["Action"])
     repository = f":ecr:{REGION}:763104351884:repository/huggingface-pytorch-training"
-    assert image_pull["Resource"] == partition_arn(repository)
+    assert image_pull["Resource"] == f"arn:aws{repository}"
     assert not any(s["Action"] == "iam:PassRole" for s in statements)  # a training job starts no other jobs
 
 
@@ -231,7 +231,7 @@ def test_a_given_mutable_role_is_granted_the_job_access(declared: Declared) -> N
     reads = next(s for s in team_policies[0] if s["Action"] == "s3:GetObject")
     assert reads["Resource"] == partition_arn(":s3:::tuning-data/custom/*")
     image_pull = next(s for s in team_policies[0] if "ecr:BatchGetImage" in s["Action"])
-    assert image_pull["Resource"] == partition_arn(f":ecr:{REGION}:{ACCOUNT}:repository/my-trainer")
+    assert image_pull["Resource"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/my-trainer"
 
 
 def test_outputs(declared: Declared, catalog: Catalog) -> None:

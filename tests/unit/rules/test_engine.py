@@ -84,7 +84,7 @@ def test_two_containers_with_the_same_model_give_two_findings(rules_catalog: Cat
 
 
 def test_the_engine_and_cli_load_without_cdk_or_jsii() -> None:
-    code = ("import sys, constructs_lib.rules, constructs_lib.templates, constructs_lib.reporters, "
+    code = ("import sys, constructs_lib.rules, constructs_lib.synth.templates, constructs_lib.cli.reporters, "
             "constructs_lib.cli.check; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,7 +15,7 @@ import pytest
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import RULES, check_template
-from constructs_lib.templates import TEMPLATE_SUFFIXES, load_template
+from constructs_lib.synth.templates import TEMPLATE_SUFFIXES, load_template
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "templates"
 SNAPSHOTS = FIXTURES / "snapshots"

@@ -13,14 +13,12 @@ from typing import Any
 
 import yaml
 
+from constructs_lib.errors import TemplateError
+
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 NESTED_TEMPLATE_GLOB = "*.nested.template.json"
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
-
-
-class TemplateError(Exception):
-    """A template or cloud assembly we cannot read: one line naming the file and the problem."""
 
 
 try:  # libyaml's parser when PyYAML was built with it: several times faster

@@ -23,14 +23,20 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from constructs_lib.aws_names import (
+    JUMPSTART_MODEL_ID_TAG,
+    JUMPSTART_MODEL_VERSION_TAG,
+    is_token,
+    parse_ecr_image,
+    partition_of,
+    split_s3_uri,
+)
 from constructs_lib.catalog import CatalogError, ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
-from constructs_lib.nag_acknowledgments import TOKEN_MARKER, acknowledge_wildcards
+from constructs_lib.constructs.acknowledgments import acknowledge_wildcards
+from constructs_lib.errors import ConstructValidationError
 
 VARIANT_NAME = "AllTraffic"
-# The tags the SageMaker Python SDK puts on JumpStart models, endpoint configs and endpoints.
-MODEL_ID_TAG = "sagemaker-sdk:jumpstart-model-id"
-MODEL_VERSION_TAG = "sagemaker-sdk:jumpstart-model-version"
 
 # Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
 # ProductionVariant, DataCaptureConfig).
@@ -51,35 +57,10 @@ TIMEOUT_RANGE = (60, 3600)
 LOCAL_STORAGE_FAMILIES = frozenset({"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6-b200", "trn1", "trn1n", "trn2"})
 _FAMILY_ATTRIBUTES = re.compile(r"[a-z]+\d+([a-z]*)")
 
-_ECR_IMAGE = re.compile(
-    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.[a-z0-9.-]+/"
-    r"(?P<repository>[a-z0-9][a-z0-9._/-]*)(:[\w.-]+|@sha256:[0-9a-f]{64})?"
-)
-_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<key>.*))?")
 
-# Partition of a region by its prefix; every other region is in `aws`.
-_PARTITION_PREFIXES = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-iso-", "aws-iso"),
-    ("eusc-", "aws-eusc"),
-)
-
-# Bad props: the constructs re-raise these as one ValueError that names the construct.
+# Bad props: the constructs re-raise these as one ConstructValidationError that names the construct.
 PROP_ERRORS = (ValueError, CatalogError)
 _REGION_BY_STACK: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDictionary()
-
-
-def is_unresolved(value: object) -> bool:
-    """Whether a string holds a CDK token (a value CloudFormation only knows at deploy time)."""
-    return isinstance(value, str) and TOKEN_MARKER in value
-
-
-def partition_of(region: str) -> str:
-    return next((name for prefix, name in _PARTITION_PREFIXES if region.startswith(prefix)), "aws")
 
 
 def has_local_storage(instance_type: str) -> bool:
@@ -87,14 +68,6 @@ def has_local_storage(instance_type: str) -> bool:
     family = instance_family(instance_type)
     match = _FAMILY_ATTRIBUTES.match(family.split("-")[0])
     return family in LOCAL_STORAGE_FAMILIES or bool(match and "d" in match.group(1))
-
-
-def parse_s3_uri(uri: str, *, what: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> ``(bucket, key)``; a clear ValueError for anything else."""
-    match = _S3_URI.fullmatch(uri)
-    if match is None:
-        raise ValueError(f"{what} {uri!r} is not an S3 URI of the form s3://bucket/key")
-    return match["bucket"], match["key"] or ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,8 +120,8 @@ class DataCapture:
     """Key SageMaker encrypts the captured data with. Default: the bucket's encryption."""
 
     def __post_init__(self) -> None:
-        if not is_unresolved(self.destination):
-            parse_s3_uri(self.destination, what="data capture destination")
+        if not is_token(self.destination):
+            split_s3_uri(self.destination, what="data capture destination")
         if not _is_int(self.sampling_percentage) or not 0 <= self.sampling_percentage <= 100:
             raise ValueError(
                 f"data capture sampling_percentage must be an integer from 0 to 100, got {self.sampling_percentage!r}"
@@ -201,7 +174,7 @@ class ServingOptions:
         if not _is_int(self.instance_count) or self.instance_count < 1:
             raise ValueError(f"instance_count must be an integer >= 1, got {self.instance_count!r}")
         name = self.props.get("endpoint_name")
-        if name is not None and not is_unresolved(name) and not ENDPOINT_NAME_PATTERN.fullmatch(name):
+        if name is not None and not is_token(name) and not ENDPOINT_NAME_PATTERN.fullmatch(name):
             raise ValueError(
                 f"endpoint_name {name!r} must be 1 to 63 letters, digits and single or repeated hyphens, "
                 "starting and ending with a letter or digit"
@@ -273,9 +246,9 @@ class _Policy:
 
 def _s3_path(uri: str) -> Any:
     """``bucket/key`` of an S3 URI: literal when known, else CloudFormation intrinsics over the token."""
-    if is_unresolved(uri):
+    if is_token(uri):
         return {"Fn::Select": [1, {"Fn::Split": ["s3://", uri]}]}
-    bucket, key = parse_s3_uri(uri, what="S3 URI")
+    bucket, key = split_s3_uri(uri)
     return f"{bucket}/{key}"
 
 
@@ -310,21 +283,21 @@ def _add_s3_read(policy: _Policy, partition: str, uri: str, *, prefix: bool) -> 
 def ecr_repository_arn(region: str, image_uri: str) -> str:
     """The ECR repository an image is pulled from (any in the region when the image is a deploy-time token)."""
     partition = partition_of(region)
-    if is_unresolved(image_uri):
+    if is_token(image_uri):
         # A deploy-time image (e.g. a fine-tuning job's output) may live in any account's repository.
         return f"arn:{partition}:ecr:{region}:*:repository/*"
-    match = _ECR_IMAGE.fullmatch(image_uri)
-    if match is None:
+    image = parse_ecr_image(image_uri)
+    if image is None:
         raise ValueError(
             f"image {image_uri!r} is not an ECR image URI "
             "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@sha256:digest])"
         )
-    if match["region"] != region:
+    if image.region != region:
         raise ValueError(
-            f"image {image_uri!r} is in region {match['region']!r} but the stack deploys to {region!r}; "
+            f"image {image_uri!r} is in region {image.region!r} but the stack deploys to {region!r}; "
             "SageMaker pulls images from the endpoint's own region"
         )
-    return f"arn:{partition}:ecr:{region}:{match['account']}:repository/{match['repository']}"
+    return image.repository_arn()
 
 
 class ServingEndpoint(Construct):
@@ -362,9 +335,9 @@ class ServingEndpoint(Construct):
             self._role = iam.Role.from_role_arn(self, "ExecutionRoleRef", self.cfn_role.attr_arn)
         return self._role
 
-    def _invalid(self, error: Exception) -> ValueError:
+    def _invalid(self, error: Exception) -> ConstructValidationError:
         """The error to raise for bad props: it names this construct, so a table of endpoints points at the row."""
-        return ValueError(f"{type(self).__name__} {self.node.path}: {error}")
+        return ConstructValidationError(self.node.path, str(error))
 
     @staticmethod
     def _stack_region(scope: Construct) -> str:
@@ -373,7 +346,7 @@ class ServingEndpoint(Construct):
         region = _REGION_BY_STACK.get(stack)
         if region is None:
             region = stack.region
-            if is_unresolved(region):
+            if is_token(region):
                 raise ValueError(
                     "the stack has no concrete region, and JumpStart images and model artifacts are regional: "
                     "create the stack with env=Environment(region=...) (for example region='us-east-1')"
@@ -395,8 +368,8 @@ class ServingEndpoint(Construct):
     ) -> None:
         """Declare the role, model, endpoint config, endpoint, autoscaling and output, tagged with the JumpStart
         model (the base model, for fine-tuned weights) as the SageMaker SDK tags them."""
-        tags = [cdk.CfnTag(key=MODEL_ID_TAG, value=model_spec.model_id),
-                cdk.CfnTag(key=MODEL_VERSION_TAG, value=model_spec.version)]
+        tags = [cdk.CfnTag(key=JUMPSTART_MODEL_ID_TAG, value=model_spec.model_id),
+                cdk.CfnTag(key=JUMPSTART_MODEL_VERSION_TAG, value=model_spec.version)]
         partition = partition_of(region)
         props = options.props
         vpc_config = None

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from constructs_lib.rules import Finding, TemplateScan
 
 FORMATS = {
-    "text": "constructs_lib.reporters.text",
-    "json": "constructs_lib.reporters.json_report",
-    "sarif": "constructs_lib.reporters.sarif",
-    "junit": "constructs_lib.reporters.junit",
-    "markdown": "constructs_lib.reporters.markdown",
+    "text": "constructs_lib.cli.reporters.text",
+    "json": "constructs_lib.cli.reporters.json_report",
+    "sarif": "constructs_lib.cli.reporters.sarif",
+    "junit": "constructs_lib.cli.reporters.junit",
+    "markdown": "constructs_lib.cli.reporters.markdown",
 }
 
 

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog, ModelSpec
-from constructs_lib.serving import (
+from constructs_lib.constructs.serving.base import (
     PROP_ERRORS,
     DataCapture,
     EndpointAutoScaling,

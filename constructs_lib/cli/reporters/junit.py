@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 
-from constructs_lib.reporters import Report
+from constructs_lib.cli.reporters import Report
 from constructs_lib.rules import Finding
 
 

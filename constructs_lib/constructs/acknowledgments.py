@@ -18,10 +18,10 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import IConstruct
 
+from constructs_lib.aws_names import is_token
+
 NAG_PACK = "AwsSolutions"
 WILDCARD_RULE = "AwsSolutions-IAM5"
-# CDK encodes an unresolved string token as `${Token[...]}` inside the string.
-TOKEN_MARKER = "${Token["
 
 
 def nag_resource_id(resource: Any) -> str:
@@ -54,7 +54,7 @@ def acknowledge_wildcards(scope: IConstruct, resources: Iterable[tuple[Any, str]
     ``*`` are not findings and are skipped. Reasons of resources that spell the same finding are joined.
     """
     pairs = list(resources)
-    if TOKEN_MARKER in json.dumps([resource for resource, _ in pairs]):
+    if is_token(json.dumps([resource for resource, _ in pairs])):
         resolved = cdk.Stack.of(scope).resolve([resource for resource, _ in pairs])
         pairs = list(zip(resolved, (why for _, why in pairs), strict=True))
     reasons_by_finding: dict[str, list[str]] = {}

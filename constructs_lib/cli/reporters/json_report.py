@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from constructs_lib.reporters import Report
+from constructs_lib.cli.reporters import Report
 
 
 def render(report: Report) -> str:

@@ -12,8 +12,9 @@ from typing import Unpack
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from constructs_lib.aws_names import is_token, split_s3_uri
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
-from constructs_lib.serving import (
+from constructs_lib.constructs.serving.base import (
     INSTANCE_TYPE_PATTERN,
     PROP_ERRORS,
     ServingEndpoint,
@@ -21,8 +22,6 @@ from constructs_lib.serving import (
     ServingProps,
     container_environment,
     ecr_repository_arn,
-    is_unresolved,
-    parse_s3_uri,
 )
 
 __all__ = ["FineTunedEndpoint"]
@@ -67,9 +66,9 @@ class FineTunedEndpoint(ServingEndpoint):
         super().__init__(scope, id)
         try:
             spec = base_model if isinstance(base_model, ModelSpec) else (catalog or Catalog.default()).get(base_model)
-            if not is_unresolved(model_data):
+            if not is_token(model_data):
                 _check_own_weights(model_data, compressed=compressed)
-            if not is_unresolved(instance_type) and not (
+            if not is_token(instance_type) and not (
                 isinstance(instance_type, str) and INSTANCE_TYPE_PATTERN.fullmatch(instance_type)
             ):
                 raise ValueError(
@@ -113,7 +112,7 @@ class FineTunedEndpoint(ServingEndpoint):
 
 def _check_own_weights(model_data: str, *, compressed: bool) -> None:
     """A literal ``model_data`` must be the user's own artifact in the shape ``compressed`` says."""
-    bucket, key = parse_s3_uri(model_data, what="model_data")
+    bucket, key = split_s3_uri(model_data, what="model_data")
     if bucket.startswith((GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX)):
         raise ValueError(
             f"model_data {model_data!r} is a JumpStart artifact, not fine-tuned weights: serve JumpStart models "

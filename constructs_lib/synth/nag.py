@@ -19,14 +19,14 @@ import jsii
 from constructs import IConstruct
 
 from constructs_lib.catalog import Catalog
-from constructs_lib.gate import (
+from constructs_lib.rules import RULES, Finding
+from constructs_lib.synth.gate import (
     SynthesizedStacks,
     policy_violation,
     synthesized_findings,
     unreadable_report,
 )
-from constructs_lib.rules import RULES, Finding
-from constructs_lib.templates import TemplateError
+from constructs_lib.synth.templates import TemplateError
 
 __all__ = ["EulaChecks"]
 

@@ -25,9 +25,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
 from constructs_lib.catalog import ModelSpec
-from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
-from constructs_lib.s3_uri import s3_uri_problem
+from constructs_lib.constructs.acknowledgments import acknowledge, acknowledge_wildcards
+from constructs_lib.errors import ConstructValidationError
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtime in aws-cdk-lib 2.275
@@ -39,7 +40,6 @@ REPLACEMENT_SUFFIX_LENGTH = 9
 WAIT_TIMEOUT = cdk.Duration.hours(1)  # the Provider framework's maximum total timeout
 MAX_WAITED_RUNTIME_SECONDS = 55 * 60  # a waited job must end inside WAIT_TIMEOUT, start-up included
 POLL_INTERVAL = cdk.Duration.minutes(1)
-ECR_IMAGE_PATTERN = re.compile(r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # Reasons of the cdk-nag findings the Provider framework's grants raise (acknowledged in JobProvider).
@@ -95,17 +95,15 @@ def bucket_arn(bucket: str) -> str:
 
 def parse_s3_uri(owner: Construct, what: str, uri: Any) -> S3Location:
     """Raise early unless ``uri`` is a literal ``s3://bucket/prefix``: the job role is scoped to it."""
-    if not isinstance(uri, str) or cdk.Token.is_unresolved(uri):
-        raise ValueError(
-            f"{owner.node.path}: {what} must be a literal S3 URI such as s3://my-bucket/path/ (the job role "
+    if not isinstance(uri, str) or is_token(uri):
+        raise ConstructValidationError(
+            owner.node.path, f"{what} must be a literal S3 URI such as s3://my-bucket/path/ (the job role "
             f"is scoped to its bucket and prefix), not {uri!r}"
         )
-    problem = s3_uri_problem(uri)
-    if problem is not None:
-        raise ValueError(
-            f"{owner.node.path}: {what} {uri!r} is not an S3 URI of the form s3://bucket/prefix: {problem}"
-        )
-    bucket, prefix = uri.removeprefix("s3://").partition("/")[::2]
+    try:
+        bucket, prefix = split_s3_uri(uri, what=what)
+    except ValueError as error:
+        raise ConstructValidationError(owner.node.path, str(error)) from error
     return S3Location(uri=uri, bucket=bucket, prefix=prefix)
 
 
@@ -119,9 +117,9 @@ def data_channels(owner: Construct, training_data: str, validation_data: str | N
 
 def concrete_region(owner: Construct) -> str:
     region = cdk.Stack.of(owner).region
-    if cdk.Token.is_unresolved(region):
-        raise ValueError(
-            f"{owner.node.path}: {type(owner).__name__} needs a concrete region to pick the model's images and "
+    if is_token(region):
+        raise ConstructValidationError(
+            owner.node.path, f"{type(owner).__name__} needs a concrete region to pick the model's images and "
             "artifacts, but its stack is environment-agnostic; create the stack with "
             "env=Environment(region=\"us-east-1\") (or another region)"
         )
@@ -138,8 +136,8 @@ def checked_job_name(owner: Construct, explicit: str | None, kind: JobResourceKi
         digest = hashlib.sha256(owner.node.path.encode()).hexdigest()[: REPLACEMENT_SUFFIX_LENGTH - 1]
         return f"{slug[: limit - REPLACEMENT_SUFFIX_LENGTH].rstrip('-')}-{digest}"
     if not isinstance(explicit, str) or len(explicit) > limit or not JOB_NAME_PATTERN.fullmatch(explicit):
-        raise ValueError(
-            f"{owner.node.path}: job_name {explicit!r} is invalid; use 1 to {limit} letters, digits and hyphens, "
+        raise ConstructValidationError(
+            owner.node.path, f"job_name {explicit!r} is invalid; use 1 to {limit} letters, digits and hyphens, "
             "starting and ending with a letter or digit (pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*)"
         )
     return explicit
@@ -151,10 +149,12 @@ def runtime_seconds(owner: Construct, max_runtime: cdk.Duration | int | None, *,
         return MAX_WAITED_RUNTIME_SECONDS if wait else None
     seconds = max_runtime.to_seconds() if isinstance(max_runtime, cdk.Duration) else max_runtime
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 1 or seconds != int(seconds):
-        raise ValueError(f"{owner.node.path}: max_runtime must be a whole number of seconds >= 1, not {max_runtime!r}")
+        raise ConstructValidationError(
+            owner.node.path, f"max_runtime must be a whole number of seconds >= 1, not {max_runtime!r}"
+        )
     if wait and seconds > MAX_WAITED_RUNTIME_SECONDS:
-        raise ValueError(
-            f"{owner.node.path}: max_runtime {int(seconds)} s is longer than a deployment can wait for a job "
+        raise ConstructValidationError(
+            owner.node.path, f"max_runtime {int(seconds)} s is longer than a deployment can wait for a job "
             f"({MAX_WAITED_RUNTIME_SECONDS} s; the CDK Provider framework times out after 1 hour); use "
             "wait_for_completion=False, or a max_runtime of at most "
             f"{MAX_WAITED_RUNTIME_SECONDS} s"
@@ -165,8 +165,8 @@ def runtime_seconds(owner: Construct, max_runtime: cdk.Duration | int | None, *,
 def check_accept_eula(owner: Construct, accept_eula: Any, spec: ModelSpec) -> None:
     """Acceptance is True, False or not set; accepting a model without a EULA only earns a warning."""
     if accept_eula is not None and not isinstance(accept_eula, bool):
-        raise ValueError(
-            f"{owner.node.path}: accept_eula must be True, False or None (not set), not {accept_eula!r}; "
+        raise ConstructValidationError(
+            owner.node.path, f"accept_eula must be True, False or None (not set), not {accept_eula!r}; "
             "acceptance must be explicit at synth time"
         )
     if accept_eula and not spec.gated:
@@ -421,8 +421,5 @@ def _job_statements(
 
 def _image_repository_arn(image_uri: str | None) -> str:
     """The ECR repository of an image URI; any repository when the service picks the images (Autopilot)."""
-    match = ECR_IMAGE_PATTERN.match(image_uri or "")
-    if match is None:
-        return "*"
-    account, region, repository = match.groups()
-    return f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{account}:repository/{repository}"
+    image = parse_ecr_image(image_uri or "")
+    return image.repository_arn() if image is not None else "*"

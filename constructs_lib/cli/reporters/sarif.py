@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib import __version__
-from constructs_lib.reporters import Report
+from constructs_lib.cli.reporters import Report
 from constructs_lib.rules import RULES, Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -19,8 +19,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from constructs_lib.aws_names import JUMPSTART_MODEL_ID_TAG, JUMPSTART_MODEL_VERSION_TAG
 from constructs_lib.catalog import Catalog, ModelSpec, TrainingSpec, content_bucket
-from constructs_lib.job_resource import (
+from constructs_lib.constructs.jobs.base import (
     FineTuningJobBase,
     JobResourceKind,
     S3Location,
@@ -32,6 +33,7 @@ from constructs_lib.job_resource import (
     parse_s3_uri,
     runtime_seconds,
 )
+from constructs_lib.errors import ConstructValidationError
 
 TRAINING_JOB = JobResourceKind(
     title="Training",
@@ -52,8 +54,6 @@ CODE_CHANNEL_SOURCE_DIR = "/opt/ml/input/data/code/sourcedir.tar.gz"
 DEFAULT_MAX_RUNTIME_SECONDS = 24 * 60 * 60
 DEFAULT_VOLUME_SIZE_GB = 256  # JumpStart's LLM training specs ask for 256 GB or more
 MODEL_CONTENT_TYPE = "application/x-sagemaker-model"
-MODEL_ID_TAG = "sagemaker-sdk:jumpstart-model-id"
-MODEL_VERSION_TAG = "sagemaker-sdk:jumpstart-model-version"
 
 
 def trainable_model(catalog: Catalog | None, model: str | ModelSpec) -> tuple[ModelSpec, TrainingSpec]:
@@ -112,7 +112,7 @@ class JumpStartFineTuningJob(FineTuningJobBase):
         image = self.model_spec.training_image_uri(self._region, instance_type)
         for what, count in (("instance_count", instance_count), ("volume_size_gb", volume_size_gb)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise ValueError(f"{self.node.path}: {what} must be a whole number >= 1, not {count!r}")
+                raise ConstructValidationError(self.node.path, f"{what} must be a whole number >= 1, not {count!r}")
         data = data_channels(self, training_data, validation_data)
         output = parse_s3_uri(self, "output_path", output_path)
         name = checked_job_name(self, job_name, TRAINING_JOB)
@@ -158,8 +158,8 @@ class JumpStartFineTuningJob(FineTuningJobBase):
             # code and model arrive as channels, so the container needs no network
             "EnableNetworkIsolation": True,
             "Tags": [
-                {"Key": MODEL_ID_TAG, "Value": self.model_spec.model_id},
-                {"Key": MODEL_VERSION_TAG, "Value": self.model_spec.version},
+                {"Key": JUMPSTART_MODEL_ID_TAG, "Value": self.model_spec.model_id},
+                {"Key": JUMPSTART_MODEL_VERSION_TAG, "Value": self.model_spec.version},
             ],
         }
         if gated and accept_eula:
@@ -171,8 +171,8 @@ class JumpStartFineTuningJob(FineTuningJobBase):
         for name, value in overrides.items():
             problem = training.hyperparameter_problem(name, value)
             if problem:
-                raise ValueError(
-                    f"{self.node.path}: hyperparameter {name!r} of {self.model_spec.model_id}: {problem}"
+                raise ConstructValidationError(
+                    self.node.path, f"hyperparameter {name!r} of {self.model_spec.model_id}: {problem}"
                 )
         checked = {name: training.hyperparameter_value(name, value) for name, value in overrides.items()}
         return {name: hyperparameter_text(value) for name, value in {**training.hyperparameters, **checked}.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from constructs_lib.reporters import Report
+from constructs_lib.cli.reporters import Report
 
 
 def render(report: Report) -> str:

@@ -19,7 +19,7 @@ import jsii
 from constructs_lib import __version__
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import RULES, Finding, check_template
-from constructs_lib.templates import STACK_ARTIFACT, TemplateError, load_template
+from constructs_lib.synth.templates import STACK_ARTIFACT, TemplateError, load_template
 
 __all__ = ["EulaGate"]
 

@@ -13,7 +13,13 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog, CatalogError, ModelSpec
-from constructs_lib.job_resource import (
+from constructs_lib.catalog.autopilot import (
+    AUTOPILOT_CONTENT_TYPES,
+    AUTOPILOT_HYPERPARAMETERS,
+    DEFAULT_AUTOPILOT_CONTENT_TYPE,
+    autopilot_hyperparameter_problem,
+)
+from constructs_lib.constructs.jobs.base import (
     FineTuningJobBase,
     JobResourceKind,
     check_accept_eula,
@@ -24,12 +30,7 @@ from constructs_lib.job_resource import (
     parse_s3_uri,
     runtime_seconds,
 )
-from constructs_lib.table.autopilot import (
-    AUTOPILOT_CONTENT_TYPES,
-    AUTOPILOT_HYPERPARAMETERS,
-    DEFAULT_AUTOPILOT_CONTENT_TYPE,
-    autopilot_hyperparameter_problem,
-)
+from constructs_lib.errors import ConstructValidationError
 
 AUTOML_JOB = JobResourceKind(
     title="AutoML",
@@ -65,7 +66,7 @@ def text_generation_hyperparameters(owner: Construct, values: Mapping[str, int |
     for name, value in values.items():
         problem = autopilot_hyperparameter_problem(name, value)
         if problem is not None:
-            raise ValueError(f"{owner.node.path}: hyperparameter {name}: {problem}")
+            raise ConstructValidationError(owner.node.path, f"hyperparameter {name}: {problem}")
         number = float(value)
         checked[name] = str(int(number)) if AUTOPILOT_HYPERPARAMETERS[name].integer else decimal_text(number)
     return checked
@@ -108,8 +109,8 @@ class AutoMLFineTuningJob(FineTuningJobBase):
         self.model_spec.check_region(concrete_region(self))
         check_accept_eula(self, accept_eula, self.model_spec)
         if content_type not in AUTOPILOT_CONTENT_TYPES:
-            raise ValueError(
-                f"{self.node.path}: content_type {content_type!r} is not supported; "
+            raise ConstructValidationError(
+                self.node.path, f"content_type {content_type!r} is not supported; "
                 f"use one of: {', '.join(AUTOPILOT_CONTENT_TYPES)}"
             )
         channels = data_channels(self, training_data, validation_data)

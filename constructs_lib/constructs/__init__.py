@@ -1,0 +1,1 @@
+"""The CDK constructs (they start jsii): serving endpoints (``serving/``) and fine-tuning jobs (``jobs/``)."""

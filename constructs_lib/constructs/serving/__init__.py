@@ -1,0 +1,1 @@
+"""Real-time endpoints: the shared base (``base``), ``JumpStartEndpoint`` and ``FineTunedEndpoint``."""
