@@ -1,0 +1,147 @@
+"""``EulaGuardHook``: the deploy-time enforcement point, the EULA rules as a CloudFormation Lambda Hook.
+
+It declares the hook's Lambda function (the rule engine and the catalog, bundled by ``constructs_lib.hook.bundle``
+without Docker), the function's role (it writes its own log group, nothing else), the role the hooks service
+assumes to invoke the function (``lambda:InvokeFunction`` on it, nothing else) and two ``CfnLambdaHook``s:
+
+- ``ResourceHook``: ``RESOURCE`` and ``CLOUD_CONTROL`` operations, filtered to the SageMaker resource types the
+  rule engine reads (``resource_target_names``), on create and update;
+- ``StackHook``: ``STACK`` and ``CHANGE_SET`` operations, which see the whole template: the job constructs'
+  custom resources (``Custom::...`` types cannot be hook target names: the target-name pattern admits only
+  three-part ``AWS::Service::Resource`` names), Step Functions and every other surface the engine reads.
+
+Hook formats and roles: CloudFormation Hooks User Guide, "Lambda Hooks" (docs/hook.md cites the pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudformation as cloudformation
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from constructs_lib.constructs.jobs.base import HANDLER_RUNTIME
+from constructs_lib.errors import ConstructValidationError
+from constructs_lib.hook.bundle import stage_bundle
+from constructs_lib.hook.handler import HANDLER
+from constructs_lib.rules import scan_template
+
+FailureMode = Literal["FAIL", "WARN"]
+FAILURE_MODES = ("FAIL", "WARN")
+DEFAULT_ALIAS = "EulaGate::Eula::Guard"
+HOOKS_PRINCIPAL = "hooks.cloudformation.amazonaws.com"
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
+# The resource types a hook may evaluate one by one; each is targeted once the rule engine reads it.
+RESOURCE_TARGET_CANDIDATES = (
+    "AWS::SageMaker::Model",
+    "AWS::SageMaker::ModelPackage",
+    "AWS::SageMaker::InferenceComponent",
+    "AWS::SageMaker::Pipeline",
+)
+TARGET_ACTIONS = ("CREATE", "UPDATE")  # a deletion deploys nothing
+# The hook waits 30 seconds for its Lambda function; the function stops before, so a stuck call ends as a failure.
+FUNCTION_TIMEOUT = cdk.Duration.seconds(25)
+FUNCTION_MEMORY_MB = 1024  # CPU grows with memory: a 450-resource template is read in well under a second
+
+
+def resource_target_names() -> tuple[str, ...]:
+    """The candidate resource types the rule engine reads (asked of the engine, so the two never disagree)."""
+    return tuple(
+        name for name in RESOURCE_TARGET_CANDIDATES
+        if scan_template({"Resources": {"Probe": {"Type": name, "Properties": {}}}}).checked
+    )
+
+
+class EulaGuardHook(Construct):
+    """The EULA rules on every CloudFormation and Cloud Control deployment of the account and region.
+
+    ``failure_mode``: ``FAIL`` stops an operation the hook fails (a finding, or an InternalFailure); ``WARN``
+    lets it go on with a warning (a trial period). ``target_stacks``: ``"ALL"``, ``"NONE"`` (the hooks are
+    declared but disabled) or stack-name patterns to include (``*`` and ``?`` wildcards). ``alias``: the hook
+    type name ``Organization::Service::Hook`` of the resource hook; the stack hook's adds ``Stack``. ``code``:
+    the function's code, when not the bundle staged from this package (the organisation rollout reads it from
+    a bucket in each region).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        failure_mode: FailureMode = "FAIL",
+        target_stacks: str | Sequence[str] = "ALL",
+        alias: str = DEFAULT_ALIAS,
+        code: lambda_.Code | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, id)
+        if failure_mode not in FAILURE_MODES:
+            raise ConstructValidationError(self.node.path, f"failure_mode={failure_mode!r}: expected FAIL or WARN")
+        stack_patterns = self._stack_patterns(target_stacks)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
+        self.function_role = iam.Role(
+            self, "FunctionRole", assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
+            description="Runs the EulaGate hook's rules: writes its own log group, nothing else",
+        )
+        self.log_group.grant_write(self.function_role)
+        self.function = lambda_.Function(
+            self, "Function",
+            runtime=HANDLER_RUNTIME,
+            handler=HANDLER,
+            code=code or lambda_.Code.from_asset(str(stage_bundle()), exclude=[".complete"]),
+            role=self.function_role,
+            timeout=FUNCTION_TIMEOUT,
+            memory_size=FUNCTION_MEMORY_MB,
+            log_group=self.log_group,
+            description="EulaGate: the EULA rules for SageMaker JumpStart models, as a CloudFormation Lambda Hook",
+        )
+        self.function.node.add_dependency(self.function_role)  # the policy letting it log exists before it runs
+        # Trust and permission as the Hooks User Guide's "Prepare to create a Lambda Hook" gives them.
+        self.hook_role = iam.Role(
+            self, "HookRole", assumed_by=iam.ServicePrincipal(HOOKS_PRINCIPAL),
+            description="Lets CloudFormation Hooks invoke the EulaGate hook's function, and nothing else",
+        )
+        self.hook_role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
+                                                         resources=[self.function.function_arn]))
+        common = {
+            "execution_role": self.hook_role.role_arn,
+            "failure_mode": failure_mode,
+            "hook_status": "DISABLED" if target_stacks == "NONE" else "ENABLED",
+            "lambda_function": self.function.function_arn,
+            "stack_filters": cloudformation.CfnLambdaHook.StackFiltersProperty(
+                filtering_criteria="ALL",
+                stack_names=cloudformation.CfnLambdaHook.StackNamesProperty(include=list(stack_patterns)),
+            ) if stack_patterns else None,
+        }
+        self.resource_hook = cloudformation.CfnLambdaHook(
+            self, "ResourceHook", alias=alias, target_operations=["RESOURCE", "CLOUD_CONTROL"],
+            target_filters=cloudformation.CfnLambdaHook.TargetFiltersProperty(targets=[
+                cloudformation.CfnLambdaHook.HookTargetProperty(
+                    action=action, invocation_point="PRE_PROVISION", target_name=target_name)
+                for target_name in resource_target_names() for action in TARGET_ACTIONS
+            ]),
+            **common,
+        )
+        self.stack_hook = cloudformation.CfnLambdaHook(
+            self, "StackHook", alias=f"{alias}Stack", target_operations=["STACK", "CHANGE_SET"], **common,
+        )
+        for hook in (self.resource_hook, self.stack_hook):
+            hook.node.add_dependency(self.hook_role)  # the role's invoke policy exists before the first call
+
+    def _stack_patterns(self, target_stacks: str | Sequence[str]) -> tuple[str, ...]:
+        if isinstance(target_stacks, str):
+            if target_stacks in ("ALL", "NONE"):
+                return ()
+            raise ConstructValidationError(
+                self.node.path, f"target_stacks={target_stacks!r}: expected ALL, NONE or a list of stack-name "
+                "patterns, e.g. ['prod-*']")
+        patterns = tuple(target_stacks)
+        if not patterns or not all(isinstance(pattern, str) and pattern for pattern in patterns):
+            raise ConstructValidationError(self.node.path, "target_stacks: give at least one non-empty stack-name "
+                                           "pattern, or ALL")
+        return patterns

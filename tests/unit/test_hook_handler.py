@@ -1,0 +1,371 @@
+"""The deploy-time hook's handler on resource, stack and change-set requests in the documented format
+(CloudFormation Hooks User Guide, "Create Lambda functions to evaluate resources for Lambda Hooks"): verdicts,
+messages, annotations, and every way a request can fail to be evaluated (always InternalFailure, never a pass).
+
+Stack and change-set payloads are served over HTTP by a server this module starts on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from constructs_lib.hook import handler as hook_handler
+from constructs_lib.hook.handler import MAX_CLOUD_CONTROL_MESSAGE, MAX_MESSAGE, handle
+from constructs_lib.hook.payload import MAX_PAYLOAD_BYTES, PayloadError, download_payload
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "examples" / "hook-events"
+LLAMA_URI = ("s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-2-7b-f/"
+             "artifacts/inference-prepack/v1.1.0/")
+LLAMA_EULA = "https://jumpstart-cache-prod-us-east-1.s3.us-east-1.amazonaws.com/fmhMetadata/eula/llamaEula.txt"
+FIXTURES = ROOT / "tests" / "fixtures" / "templates"
+
+
+# --- a payload server on 127.0.0.1 -------------------------------------------------------------------------------
+
+class PayloadServer:
+    """Serves ``routes[path] = (status, body, headers)``; ``slow`` paths trickle their body."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+        self.slow: set[str] = set()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                status, body, headers = server.routes.get(self.path.split("?")[0], (404, b"no such key", {}))
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    if self.path.split("?")[0] in server.slow:
+                        for start in range(0, len(body), 64):
+                            self.wfile.write(body[start:start + 64])
+                            self.wfile.flush()
+                            time.sleep(0.2)
+                    else:
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading: what the size and time limits are for
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}?X-Amz-Signature=secret"
+
+    def serve(self, path: str, body: bytes | dict[str, Any], *, status: int = 200,
+              headers: dict[str, str] | None = None) -> str:
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        self.routes[path] = (status, data, headers or {})
+        return self.url(path)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PayloadServer]:
+    payloads = PayloadServer()
+    payloads.thread.start()
+    try:
+        yield payloads
+    finally:
+        payloads.httpd.shutdown()
+        payloads.httpd.server_close()
+
+
+# --- events in the documented shapes -----------------------------------------------------------------------------
+
+def model_properties(*, accept: Any = None, uri: str = LLAMA_URI) -> dict[str, Any]:
+    source: dict[str, Any] = {"S3Uri": uri, "S3DataType": "S3Prefix", "CompressionType": "None"}
+    if accept is not None:
+        source["ModelAccessConfig"] = {"AcceptEula": accept}
+    return {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/model",
+            "PrimaryContainer": {"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.21.0",
+                                 "ModelDataSource": {"S3DataSource": source}}}
+
+
+def resource_event(properties: Any, *, target: str = "AWS::SageMaker::Model", point: str = "CREATE_PRE_PROVISION",
+                   cloud_control: bool = False) -> dict[str, Any]:
+    return {
+        "clientRequestToken": "token-1",
+        "awsAccountId": "123456789012",
+        "stackId": "" if cloud_control else "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+        "hookTypeName": "EulaGate::Eula::Guard",
+        "hookTypeVersion": "00000001",
+        "hookModel": {"LambdaFunction": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+        "actionInvocationPoint": point,
+        "requestData": {"targetName": target, "targetType": "RESOURCE" if cloud_control else target,
+                        "targetLogicalId": "Llama", "targetModel": {"resourceProperties": properties}},
+        "requestContext": {"invocation": 1, "callbackContext": None},
+    }
+
+
+def stack_event(url: str, *, kind: str = "STACK", point: str = "CREATE_PRE_PROVISION") -> dict[str, Any]:
+    # The guide's stack and change-set syntax spells the token clientRequesttoken and the stack stackID.
+    return {
+        "clientRequesttoken": "token-2",
+        "awsAccountId": "123456789012",
+        "stackID": "arn:aws:cloudformation:us-east-1:123456789012:stack/llama/1",
+        "changeSetId": "arn:aws:cloudformation:us-east-1:123456789012:changeSet/cs/1" if kind == "CHANGE_SET" else None,
+        "hookTypeName": "EulaGate::Eula::GuardStack",
+        "hookTypeVersion": "00000001",
+        "hookModel": {"LambdaFunction": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+        "actionInvocationPoint": point,
+        "requestData": {"targetName": kind, "targetType": kind, "targetLogicalId": "llama", "payload": url},
+        "requestContext": {"invocation": 1, "callbackContext": None},
+    }
+
+
+def model_template(count: int = 1, *, accept: Any = None) -> dict[str, Any]:
+    return {"Resources": {f"Model{index}": {"Type": "AWS::SageMaker::Model",
+                                             "Properties": model_properties(accept=accept)}
+                          for index in range(count)}}
+
+
+def assert_internal_failure(response: dict[str, Any], token: str, reason: str) -> None:
+    assert response["hookStatus"] == "FAILED"
+    assert response["errorCode"] == "InternalFailure"
+    assert response["clientRequestToken"] == token
+    assert "\n" not in response["message"]
+    assert reason in response["message"], response["message"]
+
+
+# --- resource operations -----------------------------------------------------------------------------------------
+
+def test_unaccepted_llama2_model_fails_non_compliant_naming_model_eula_and_fix() -> None:
+    response = handle(resource_event(model_properties()))
+    assert response["hookStatus"] == "FAILED"
+    assert response["errorCode"] == "NonCompliant"
+    assert response["clientRequestToken"] == "token-1"
+    message = response["message"]
+    assert len(message) < MAX_MESSAGE
+    assert "meta-textgeneration-llama-2-7b-f (Llama2-7BChat)" in message
+    assert LLAMA_EULA in message
+    assert "Fix: After reading the EULA, set Properties.PrimaryContainer.ModelDataSource.S3DataSource." \
+           "ModelAccessConfig.AcceptEula to true." in message
+    (annotation,) = response["annotations"]
+    assert annotation == {
+        "annotationName": "EULA001:Llama", "status": "FAILED", "severityLevel": "HIGH",
+        "statusMessage": annotation["statusMessage"], "remediationMessage": annotation["remediationMessage"],
+        "remediationLink": LLAMA_EULA,
+    }
+    assert annotation["remediationMessage"].endswith("AcceptEula to true.")
+
+
+@pytest.mark.parametrize("accept", [True, "true"])
+def test_accepted_llama2_model_succeeds(accept: Any) -> None:
+    response = handle(resource_event(model_properties(accept=accept)))
+    assert response == {"hookStatus": "SUCCESS", "clientRequestToken": "token-1",
+                        "message": response["message"]}
+    assert response["message"].startswith("EulaGate: compliant: 1 of 1 resource(s)")
+
+
+@pytest.mark.parametrize("accept", [False, "false", "yes"])
+def test_anything_but_true_is_not_acceptance(accept: Any) -> None:
+    response = handle(resource_event(model_properties(accept=accept)))
+    assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
+
+
+def test_own_weights_are_never_a_finding() -> None:
+    response = handle(resource_event(model_properties(uri="s3://my-bucket/fine-tuned/llama/output/model/")))
+    assert response["hookStatus"] == "SUCCESS"
+
+
+def test_marketplace_package_warning_is_an_annotation_on_success() -> None:
+    template = json.loads((FIXTURES / "good" / "marketplace-model-package.json").read_text())
+    properties = template["Resources"]["MarketplaceLlama"]["Properties"]
+    response = handle(resource_event(properties))
+    assert response["hookStatus"] == "SUCCESS"
+    assert "errorCode" not in response
+    (annotation,) = response["annotations"]
+    assert annotation["annotationName"] == "EULA005:Llama"
+    assert annotation["severityLevel"] == "LOW"
+    assert "1 warning(s)" in response["message"] and "EULA005 warning Llama" in response["message"]
+
+
+def test_model_package_and_inference_component_targets_are_evaluated() -> None:
+    package = {"InferenceSpecification": {"Containers": [{
+        "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.21.0",
+        "ModelDataSource": {"S3DataSource": {"S3Uri": LLAMA_URI, "S3DataType": "S3Prefix",
+                                             "CompressionType": "None"}}}],
+        "SupportedContentTypes": ["application/json"], "SupportedResponseMIMETypes": ["application/json"]}}
+    response = handle(resource_event(package, target="AWS::SageMaker::ModelPackage"))
+    assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
+    assert response["annotations"][0]["annotationName"] == "EULA002:Llama"
+    component = {"EndpointName": "e", "Specification": {"Container": {"ArtifactUrl": LLAMA_URI + "model.tar.gz"},
+                                                        "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 1}}}
+    response = handle(resource_event(component, target="AWS::SageMaker::InferenceComponent"))
+    assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
+
+
+def test_a_type_the_rules_do_not_read_passes_and_says_so() -> None:
+    response = handle(resource_event({"BucketName": "b"}, target="AWS::S3::Bucket"))
+    assert response["hookStatus"] == "SUCCESS"
+    assert "the EULA rules read no AWS::S3::Bucket resource" in response["message"]
+
+
+def test_deletion_passes_without_properties() -> None:
+    event = resource_event(None, point="DELETE_PRE_PROVISION")
+    response = handle(event)
+    assert response["hookStatus"] == "SUCCESS"
+    assert "a deletion deploys nothing" in response["message"]
+
+
+def test_cloud_control_request_keeps_its_message_within_1024_characters() -> None:
+    properties = model_properties()
+    container = properties.pop("PrimaryContainer")
+    properties["Containers"] = [copy.deepcopy(container) for _ in range(6)]
+    response = handle(resource_event(properties, cloud_control=True))
+    assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
+    assert len(response["annotations"]) == 6
+    assert len(response["message"]) <= MAX_CLOUD_CONTROL_MESSAGE
+    assert "Llama2-7BChat" in response["message"]
+    assert response["message"].endswith("more finding(s): see the hook's annotations")
+    # The same request through CloudFormation has 4,096 characters: all six fit.
+    response = handle(resource_event(properties))
+    assert response["message"].count("EULA001 error") == 6 and len(response["message"]) <= MAX_MESSAGE
+
+
+# --- stack and change-set operations -----------------------------------------------------------------------------
+
+def test_stack_payload_over_http_fails_an_unaccepted_template(server: PayloadServer) -> None:
+    template = (EVENTS / "stack-llama2-tuning.template.yaml").read_text()
+    url = server.serve("/stack/payload.json", {"template": template, "previousTemplate": ""})
+    response = handle(stack_event(url))
+    assert response["clientRequestToken"] == "token-2"
+    assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
+    assert [a["annotationName"] for a in response["annotations"]] == ["EULA003:SupportTuning"]
+    assert "in stack llama." in response["message"] and "Llama2-7B" in response["message"]
+    assert "secret" not in json.dumps(response)
+
+
+def test_stack_payload_many_findings_fit_4096_characters(server: PayloadServer) -> None:
+    url = server.serve("/stack/many.json", {"template": json.dumps(model_template(40))})
+    response = handle(stack_event(url))
+    assert len(response["annotations"]) == 40
+    assert len(response["message"]) <= MAX_MESSAGE
+    shown = response["message"].count("EULA001 error")
+    assert 1 <= shown < 40
+    assert response["message"].endswith(f"... and {40 - shown} more finding(s): see the hook's annotations")
+
+
+def test_stack_payload_accepted_template_succeeds(server: PayloadServer) -> None:
+    url = server.serve("/stack/accepted.json", {"template": json.dumps(model_template(3, accept=True))})
+    response = handle(stack_event(url, point="UPDATE_PRE_PROVISION"))
+    assert response["hookStatus"] == "SUCCESS"
+    assert response["message"].startswith("EulaGate: compliant: 3 of 3 resource(s) in stack llama")
+
+
+def test_change_set_payload_over_http(server: PayloadServer) -> None:
+    payload = {"template": json.dumps(model_template(1)), "changedResources": [{
+        "action": "CREATE", "beforeContext": None, "lineNumber": 3, "logicalResourceId": "Model0",
+        "resourceType": "AWS::SageMaker::Model",
+        "afterContext": json.dumps({"Properties": model_properties()})}]}
+    url = server.serve("/change-set/payload.json", payload)
+    response = handle(stack_event(url, kind="CHANGE_SET"))
+    assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
+    assert "in change set llama." in response["message"]
+
+
+def test_stack_deletion_with_an_empty_template_passes(server: PayloadServer) -> None:
+    url = server.serve("/stack/deleted.json", {"template": "", "previousTemplate": ""})
+    response = handle(stack_event(url, point="DELETE_PRE_PROVISION"))
+    assert response["hookStatus"] == "SUCCESS"
+
+
+# --- failures: InternalFailure with a one-line reason, never a pass ----------------------------------------------
+
+@pytest.mark.parametrize(("event", "token", "reason"), [
+    ([], "", "the event is a list, not a JSON object"),
+    ({"actionInvocationPoint": "CREATE_PRE_PROVISION"}, "", "no clientRequestToken"),
+    ({"clientRequestToken": "t", "actionInvocationPoint": "SOMETIME"}, "t", "actionInvocationPoint is 'SOMETIME'"),
+    ({"clientRequestToken": "t", "actionInvocationPoint": "CREATE_PRE_PROVISION"}, "t", "no requestData object"),
+    ({"clientRequestToken": "t", "actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {}}, "t",
+     "requestData.targetName is missing"),
+    ({"clientRequestToken": "t", "actionInvocationPoint": "CREATE_PRE_PROVISION",
+      "requestData": {"targetName": "AWS::SageMaker::Model"}}, "t", "requestData.targetModel is missing"),
+    ({"clientRequestToken": "t", "actionInvocationPoint": "CREATE_PRE_PROVISION",
+      "requestData": {"targetName": "AWS::SageMaker::Model", "targetModel": {"resourceProperties": []}}}, "t",
+     "resourceProperties is not an object"),
+    ({"clientRequestToken": "t", "actionInvocationPoint": "CREATE_PRE_PROVISION",
+      "requestData": {"targetName": "AWS::SageMaker::Model", "targetModel": {}}}, "t",
+     "resourceProperties is missing"),
+    ({"clientRequestToken": "t", "actionInvocationPoint": "CREATE_PRE_PROVISION",
+      "requestData": {"targetName": "STACK"}}, "t", "requestData.payload is missing"),
+])
+def test_malformed_events(event: Any, token: str, reason: str) -> None:
+    assert_internal_failure(handle(event), token, reason)
+
+
+def test_payload_url_must_be_https() -> None:
+    response = handle(stack_event("http://example.com/payload.json"))
+    assert_internal_failure(response, "token-2", "the payload URL is not an https URL (http://example.com)")
+    response = handle(stack_event("file:///etc/passwd"))
+    assert_internal_failure(response, "token-2", "not an https URL")
+
+
+def test_payload_http_error(server: PayloadServer) -> None:
+    url = server.serve("/denied.json", b"<Error>AccessDenied</Error>", status=403)
+    assert_internal_failure(handle(stack_event(url)), "token-2", "failed: HTTP 403")
+    assert "secret" not in handle(stack_event(url))["message"]  # never the presigned signature
+
+
+def test_payload_unreachable() -> None:
+    assert_internal_failure(handle(stack_event("http://127.0.0.1:9/payload.json")), "token-2",
+                            "downloading the payload at 127.0.0.1/payload.json failed")
+
+
+def test_payload_not_json_or_no_template(server: PayloadServer) -> None:
+    assert_internal_failure(handle(stack_event(server.serve("/html.json", b"<html></html>"))), "token-2",
+                            "is not JSON")
+    assert_internal_failure(handle(stack_event(server.serve("/list.json", b"[1, 2]"))), "token-2",
+                            "is a JSON list, not an object")
+    assert_internal_failure(handle(stack_event(server.serve("/empty.json", {"template": ""}))), "token-2",
+                            "the STACK payload of llama holds no template")
+
+
+def test_malformed_template_in_payload(server: PayloadServer) -> None:
+    url = server.serve("/bad-yaml.json", {"template": "Resources:\n  A: [unclosed\n"})
+    assert_internal_failure(handle(stack_event(url)), "token-2", "stack llama: malformed YAML at line")
+    url = server.serve("/no-resources.json", {"template": json.dumps({"Outputs": {}})})
+    assert_internal_failure(handle(stack_event(url)), "token-2", "no Resources section")
+
+
+def test_oversized_payload_is_refused(server: PayloadServer) -> None:
+    big = {"template": json.dumps(model_template(1)), "previousTemplate": "x" * MAX_PAYLOAD_BYTES}
+    response = handle(stack_event(server.serve("/big.json", big)))
+    assert_internal_failure(response, "token-2", f"over the hook's {MAX_PAYLOAD_BYTES:,}-byte limit")
+
+
+def test_oversized_payload_without_content_length_is_cut_while_reading(server: PayloadServer) -> None:
+    url = server.serve("/chunked.json", b"{" + b" " * 5000 + b"}", headers={"Content-Length": ""})
+    with pytest.raises(PayloadError, match="over the hook's 1,000-byte limit"):
+        download_payload(url, max_bytes=1000)
+
+
+def test_slow_payload_download_is_bounded(server: PayloadServer) -> None:
+    server.slow.add("/slow.json")
+    url = server.serve("/slow.json", {"template": "x" * 2000})  # 64 bytes every 0.2 s: 6 s in all
+    with pytest.raises(PayloadError, match="took over 0.5 s"):
+        download_payload(url, timeout=0.5)
+
+
+def test_unexpected_error_is_an_internal_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(hook_handler, "scan_template", broken)
+    assert_internal_failure(handle(resource_event(model_properties())), "token-1", "unexpected KeyError: 'boom'")
