@@ -46,7 +46,9 @@ RESOURCE_TARGET_CANDIDATES = (
 TARGET_ACTIONS = ("CREATE", "UPDATE")  # a deletion deploys nothing
 # The hook waits 30 seconds for its Lambda function; the function stops before, so a stuck call ends as a failure.
 FUNCTION_TIMEOUT = cdk.Duration.seconds(25)
-FUNCTION_MEMORY_MB = 1024  # CPU grows with memory: a 450-resource template is read in well under a second
+# Lambda gives a function CPU in proportion to its memory, one full vCPU at 1,769 MB: YAML templates are read by
+# PyYAML's pure-Python loader there (bench/hook_cost.py: about 2.5 s for 450 resources on one core).
+FUNCTION_MEMORY_MB = 1769
 
 
 def resource_target_names() -> tuple[str, ...]:
@@ -100,7 +102,6 @@ class EulaGuardHook(Construct):
             log_group=self.log_group,
             description="EulaGate: the EULA rules for SageMaker JumpStart models, as a CloudFormation Lambda Hook",
         )
-        self.function.node.add_dependency(self.function_role)  # the policy letting it log exists before it runs
         # Trust and permission as the Hooks User Guide's "Prepare to create a Lambda Hook" gives them.
         self.hook_role = iam.Role(
             self, "HookRole", assumed_by=iam.ServicePrincipal(HOOKS_PRINCIPAL),
