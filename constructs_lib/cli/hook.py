@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="for a stack or change-set event: the template (JSON or YAML) the payload holds")
     simulate.set_defaults(handler=run_simulate)
     bundle = actions.add_parser("bundle", help="write the hook's Lambda code as a zip",
-                                description="Write the hook's Lambda code (zip) and print its S3 key.")
+                                description="Write the hook's Lambda code (zip) and print the S3 key the "
+                                "organisation rollout reads it from.")
     bundle.add_argument("output", metavar="OUT.zip")
     bundle.set_defaults(handler=run_bundle)
 
@@ -76,7 +77,9 @@ def run_bundle(args: argparse.Namespace) -> int:
         write_bundle_zip(args.output)
     except OSError as error:
         raise InputError(f"cannot write {args.output}: {error.strerror or error}") from error
-    print(f"wrote {args.output}; upload it to s3://<code bucket prefix>-<region>/{bundle_key()} in each region")
+    print(bundle_key())  # alone on stdout, for scripts: key=$(eulagate hook bundle hook.zip)
+    print(f"eulagate hook: wrote {args.output}; copy it to s3://<code bucket prefix>-<region>/{bundle_key()} in "
+          "each region of the rollout", file=sys.stderr)
     return 0
 
 

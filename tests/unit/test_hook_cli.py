@@ -81,6 +81,6 @@ def test_an_event_the_hook_cannot_evaluate_prints_its_internal_failure_and_exits
 
 def test_bundle_writes_the_zip(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["hook", "bundle", str(tmp_path / "hook.zip")]) == 0
-    assert bundle_key() in capsys.readouterr().out
+    assert capsys.readouterr().out == f"{bundle_key()}\n"
     with zipfile.ZipFile(tmp_path / "hook.zip") as archive:
         assert "constructs_lib/hook/handler.py" in archive.namelist()
