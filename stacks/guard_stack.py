@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudformation as cloudformation
@@ -155,9 +155,10 @@ def _context_list(get_context: Callable[[str], Any], name: str) -> tuple[str, ..
 def add_guard_stacks(app: cdk.App, table: ModelTable) -> tuple[GuardStack, GuardRolloutStack]:
     """What ``app.py`` declares for ``-c guard=true``: the hook stack and its organisation-wide rollout."""
     get_context = app.node.try_get_context
-    failure_mode = get_context("guard_failure_mode") or "FAIL"
-    if failure_mode not in FAILURE_MODES:
-        raise GuardSettingsError(f"context guard_failure_mode={failure_mode!r}: expected FAIL or WARN")
+    mode = get_context("guard_failure_mode") or "FAIL"
+    if mode not in FAILURE_MODES:
+        raise GuardSettingsError(f"context guard_failure_mode={mode!r}: expected FAIL or WARN")
+    failure_mode = cast(FailureMode, mode)
     guard = GuardStack(app, GUARD_STACK_ID, failure_mode=failure_mode)
     rollout = GuardRolloutStack(
         app, ROLLOUT_STACK_ID, failure_mode=failure_mode,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +52,14 @@ def run_simulate(args: argparse.Namespace) -> int:
     from constructs_lib.hook.payload import download_payload
 
     event = _read_json(args.event)
-    fetch = download_payload
+    fetch_payload: Callable[[str], Mapping[str, Any]] = download_payload
     if args.template:
         target = event.get("requestData", {}).get("targetName") if isinstance(event, Mapping) else None
         if target not in ("STACK", "CHANGE_SET"):
             raise InputError(f"{args.event}: --template stands in for a stack or change-set payload, and this "
                              f"event's requestData.targetName is {target!r}")
-        template = _read_text(args.template)
-
-        def fetch(_url: str) -> Mapping[str, Any]:
-            return {"template": template}
-
-    response = handle(event, fetch_payload=fetch)
+        fetch_payload = _payload_of(_read_text(args.template))
+    response = handle(event, fetch_payload=fetch_payload)
     sys.stdout.write(json.dumps(response, indent=2) + "\n")
     if response["hookStatus"] == "SUCCESS":
         return 0
@@ -81,6 +77,15 @@ def run_bundle(args: argparse.Namespace) -> int:
     print(f"eulagate hook: wrote {args.output}; copy it to s3://<code bucket prefix>-<region>/{bundle_key()} in "
           "each region of the rollout", file=sys.stderr)
     return 0
+
+
+def _payload_of(template: str) -> Callable[[str], Mapping[str, Any]]:
+    """A payload fetcher that returns ``template`` whatever the URL: the local stand-in for the download."""
+
+    def fetch(_url: str) -> Mapping[str, Any]:
+        return {"template": template}
+
+    return fetch
 
 
 def _read_text(path: str) -> str:

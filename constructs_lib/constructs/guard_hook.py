@@ -15,6 +15,7 @@ Hook formats and roles: CloudFormation Hooks User Guide, "Lambda Hooks" (docs/ho
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
@@ -109,30 +110,42 @@ class EulaGuardHook(Construct):
         )
         self.hook_role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
                                                          resources=[self.function.function_arn]))
-        common = {
-            "execution_role": self.hook_role.role_arn,
-            "failure_mode": failure_mode,
-            "hook_status": "DISABLED" if target_stacks == "NONE" else "ENABLED",
-            "lambda_function": self.function.function_arn,
-            "stack_filters": cloudformation.CfnLambdaHook.StackFiltersProperty(
+        hook = functools.partial(
+            self._hook,
+            failure_mode=failure_mode,
+            hook_status="DISABLED" if target_stacks == "NONE" else "ENABLED",
+            stack_filters=cloudformation.CfnLambdaHook.StackFiltersProperty(
                 filtering_criteria="ALL",
                 stack_names=cloudformation.CfnLambdaHook.StackNamesProperty(include=list(stack_patterns)),
             ) if stack_patterns else None,
-        }
-        self.resource_hook = cloudformation.CfnLambdaHook(
-            self, "ResourceHook", alias=alias, target_operations=["RESOURCE", "CLOUD_CONTROL"],
+        )
+        self.resource_hook = hook(
+            "ResourceHook", alias, ["RESOURCE", "CLOUD_CONTROL"],
             target_filters=cloudformation.CfnLambdaHook.TargetFiltersProperty(targets=[
                 cloudformation.CfnLambdaHook.HookTargetProperty(
                     action=action, invocation_point="PRE_PROVISION", target_name=target_name)
                 for target_name in resource_target_names() for action in TARGET_ACTIONS
             ]),
-            **common,
         )
-        self.stack_hook = cloudformation.CfnLambdaHook(
-            self, "StackHook", alias=f"{alias}Stack", target_operations=["STACK", "CHANGE_SET"], **common,
+        self.stack_hook = hook("StackHook", f"{alias}Stack", ["STACK", "CHANGE_SET"])
+
+    def _hook(self, id: str, alias: str, operations: list[str], *, failure_mode: str, hook_status: str,
+              stack_filters: cloudformation.CfnLambdaHook.StackFiltersProperty | None,
+              target_filters: cloudformation.CfnLambdaHook.TargetFiltersProperty | None = None,
+              ) -> cloudformation.CfnLambdaHook:
+        hook = cloudformation.CfnLambdaHook(
+            self, id,
+            alias=alias,
+            execution_role=self.hook_role.role_arn,
+            failure_mode=failure_mode,
+            hook_status=hook_status,
+            lambda_function=self.function.function_arn,
+            target_operations=operations,
+            target_filters=target_filters,
+            stack_filters=stack_filters,
         )
-        for hook in (self.resource_hook, self.stack_hook):
-            hook.node.add_dependency(self.hook_role)  # the role's invoke policy exists before the first call
+        hook.node.add_dependency(self.hook_role)  # the role's invoke policy exists before the first call
+        return hook
 
     def _stack_patterns(self, target_stacks: str | Sequence[str]) -> tuple[str, ...]:
         if isinstance(target_stacks, str):

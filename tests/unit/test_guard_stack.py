@@ -34,6 +34,7 @@ class GuardApp:
     failure: str | None
     guard: Template
     rollout: dict[str, Any]
+    stack_set: dict[str, Any]
     member: Template
     member_json: dict[str, Any]
 
@@ -53,7 +54,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> GuardApp:
     (stack_set,) = [r for r in rollout_template["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
     member = json.loads(stack_set["Properties"]["TemplateBody"])
     guard_template = json.loads((outdir / guard.template_file).read_text())
-    return GuardApp(failure, Template.from_json(guard_template), rollout_template, Template.from_json(member), member)
+    return GuardApp(failure, Template.from_json(guard_template), rollout_template, stack_set,
+                    Template.from_json(member), member)
 
 
 def test_aws_solutions_reports_nothing(synthesized: GuardApp) -> None:
@@ -114,8 +116,7 @@ def test_roles_are_least_privilege(synthesized: GuardApp) -> None:
 
 
 def test_rollout_stack_set_reaches_every_account_and_region(synthesized: GuardApp) -> None:
-    (stack_set,) = [r for r in synthesized.rollout["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
-    properties = stack_set["Properties"]
+    properties = synthesized.stack_set["Properties"]
     assert properties["PermissionModel"] == "SERVICE_MANAGED"
     assert properties["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
     assert properties["Capabilities"] == ["CAPABILITY_IAM"]
