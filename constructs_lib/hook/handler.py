@@ -68,7 +68,7 @@ def handle(event: Any, context: Any = None, *, fetch_payload: FetchPayload = dow
         response = respond(evaluation)
     except EulaGateError as error:
         response = internal_failure(token, str(error))
-    except Exception as error:
+    except Exception as error:  # fail closed: any surprise blocks the operation, with its one-line reason
         LOG.exception("EulaGate hook: unexpected error")
         response = internal_failure(token, f"unexpected {type(error).__name__}: {error}")
     LOG.info(json.dumps({"hookStatus": response["hookStatus"], "errorCode": response.get("errorCode"),

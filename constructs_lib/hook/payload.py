@@ -42,7 +42,7 @@ def download_payload(url: str, *, timeout: float = DOWNLOAD_SECONDS, max_bytes: 
     where = f"{parts.hostname}{parts.path}"  # never the query: it holds the presigned signature
     deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # the scheme is checked above
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise PayloadError(f"the payload at {where} is {int(declared):,} bytes, over the hook's "
