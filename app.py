@@ -2,7 +2,8 @@
 """The EulaGate CDK app: declares the stacks of the model table.
 
 Context: ``table`` (default ``models.yaml``; cdk.json sets it), ``account`` (replaces ``defaults.account``),
-``synthesizer`` (``default``, ``bootstrapless`` or ``legacy``). A bad table prints one line and exits 2.
+``synthesizer`` (``default``, ``bootstrapless`` or ``legacy``), ``pipeline``, ``guard`` (the deploy-time hook's stacks
+instead of the table's: docs/hook.md). A bad table prints one line and exits 2.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import aws_cdk as cdk
 from constructs_lib.errors import InputError
 from constructs_lib.synth.gate import EulaGate
 from constructs_lib.table import DEFAULT_TABLE, load_table
-from stacks import add_pipeline_stack, add_table_stacks, pipeline_requested
+from stacks import add_guard_stacks, add_pipeline_stack, add_table_stacks, guard_requested, pipeline_requested
 
 
 def main() -> int:
@@ -23,7 +24,9 @@ def main() -> int:
     cdk.Validations.of(app).add_plugins(EulaGate())
     try:
         table = load_table(app.node.try_get_context("table") or DEFAULT_TABLE)
-        if pipeline_requested(app.node.try_get_context):  # -c pipeline=true: docs/pipeline.md
+        if guard_requested(app.node.try_get_context):  # -c guard=true: the deploy-time hook, docs/hook.md
+            add_guard_stacks(app, table)
+        elif pipeline_requested(app.node.try_get_context):  # -c pipeline=true: docs/pipeline.md
             add_pipeline_stack(app, table)
         else:
             add_table_stacks(

@@ -29,6 +29,7 @@ _LAZY_EXPORTS = {
     "FineTunedEndpoint": "constructs_lib.constructs.serving.finetuned",
     "AutoMLFineTuningJob": "constructs_lib.constructs.jobs.automl",
     "JumpStartFineTuningJob": "constructs_lib.constructs.jobs.training",
+    "EulaGuardHook": "constructs_lib.constructs.guard_hook",
 }
 
 __all__ = sorted(_LAZY_EXPORTS)

@@ -21,6 +21,7 @@ COMMAND_MODULES = {
     "models": "constructs_lib.cli.models",
     "plan": "constructs_lib.cli.plan",
     "invoke": "constructs_lib.cli.invoke",
+    "hook": "constructs_lib.cli.hook",
 }
 
 EXIT_BAD_INPUT = 2

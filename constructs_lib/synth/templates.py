@@ -124,6 +124,16 @@ def read_template(path: str | Path) -> tuple[dict[str, Any], str]:
     """``load_template``, with the file's text (for ``resource_lines`` without reading the file again)."""
     path = Path(path)
     text = _read_text(path)
+    return parse_template_text(text, path), text
+
+
+def parse_template_text(text: str, source: str | Path) -> dict[str, Any]:
+    """A template from its text (JSON, or YAML with the short forms): a file's, or a deploy-time hook's payload.
+
+    ``source`` names it in errors (a path, or e.g. ``stack my-stack``; a ``.json``/``.yaml`` suffix decides the
+    format, else a leading brace does). ``TemplateError`` on bad input.
+    """
+    path = Path(source)
     template = _parse_json(path, text) if _is_json(path, text) else _parse_yaml(path, text)
     if not isinstance(template, dict):
         kind = "empty" if template is None else f"a {type(template).__name__}"
@@ -131,7 +141,7 @@ def read_template(path: str | Path) -> tuple[dict[str, Any], str]:
     resources = template.get("Resources")
     if resources is not None and not isinstance(resources, dict):
         raise TemplateError(f"{path}: not a CloudFormation template: Resources is not a mapping of logical ids")
-    return template, text
+    return template
 
 
 def discover_templates(paths: Iterable[str | Path]) -> list[Path]:
