@@ -31,6 +31,7 @@ from constructs_lib.constructs.guard_hook import FAILURE_MODES, EulaGuardHook, F
 from constructs_lib.errors import InputError
 from constructs_lib.hook.bundle import bundle_key
 from constructs_lib.table import ModelTable
+from stacks.context import context_flag, context_list
 
 GUARD_STACK_ID = "EulaGateGuard"
 ROLLOUT_STACK_ID = "EulaGateGuardRollout"
@@ -45,12 +46,7 @@ class GuardSettingsError(InputError):
 
 def guard_requested(get_context: Callable[[str], Any]) -> bool:
     """Whether ``-c guard=true`` (or ``"guard": true`` in cdk.json) asks for the hook's stacks."""
-    value = get_context("guard")
-    if value in (None, False, "false"):
-        return False
-    if value in (True, "true"):
-        return True
-    raise GuardSettingsError(f"context guard={value!r}: expected true or false, e.g. -c guard=true")
+    return context_flag(get_context, "guard", GuardSettingsError)
 
 
 class GuardStack(cdk.Stack):
@@ -143,15 +139,6 @@ def table_regions(table: ModelTable) -> tuple[str, ...]:
     return tuple(sorted(regions))
 
 
-def _context_list(get_context: Callable[[str], Any], name: str) -> tuple[str, ...]:
-    value = get_context(name)
-    if value is None:
-        return ()
-    if isinstance(value, list):
-        return tuple(str(item).strip() for item in value if str(item).strip())
-    return tuple(part.strip() for part in str(value).split(",") if part.strip())
-
-
 def add_guard_stacks(app: cdk.App, table: ModelTable) -> tuple[GuardStack, GuardRolloutStack]:
     """What ``app.py`` declares for ``-c guard=true``: the hook stack and its organisation-wide rollout."""
     get_context = app.node.try_get_context
@@ -162,8 +149,8 @@ def add_guard_stacks(app: cdk.App, table: ModelTable) -> tuple[GuardStack, Guard
     guard = GuardStack(app, GUARD_STACK_ID, failure_mode=failure_mode)
     rollout = GuardRolloutStack(
         app, ROLLOUT_STACK_ID, failure_mode=failure_mode,
-        regions=_context_list(get_context, "guard_regions") or table_regions(table),
-        organizational_unit_ids=_context_list(get_context, "guard_ous"),
+        regions=context_list(get_context, "guard_regions") or table_regions(table),
+        organizational_unit_ids=context_list(get_context, "guard_ous"),
         code_bucket_prefix=get_context("guard_code_bucket_prefix") or DEFAULT_CODE_BUCKET_PREFIX,
     )
     return guard, rollout

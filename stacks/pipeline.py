@@ -28,6 +28,7 @@ from constructs import Construct
 from constructs_lib.aws_names import ACCOUNT_PATTERN, REGION_PATTERN
 from constructs_lib.errors import InputError
 from constructs_lib.table import ModelTable, TableError, Target
+from stacks.context import context_flag
 from stacks.table_stack import ModelTableStack
 from stacks.table_stacks import add_table_stacks
 
@@ -159,12 +160,7 @@ def _context_string(get_context: Callable[[str], Any], key: str) -> str | None:
 
 def pipeline_requested(get_context: Callable[[str], Any]) -> bool:
     """Whether ``-c pipeline=true`` (or ``"pipeline": true`` in cdk.json) asks for the pipeline."""
-    value = get_context("pipeline")
-    if value in (None, False, "false"):
-        return False
-    if value in (True, "true"):
-        return True
-    raise PipelineSettingsError(f"context pipeline={value!r}: expected true or false, e.g. -c pipeline=true")
+    return context_flag(get_context, "pipeline", PipelineSettingsError)
 
 
 class ModelTableStage(cdk.Stage):
