@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +37,9 @@ HANDLER = "constructs_lib.hook.handler.handle"
 # CloudFormation truncates the message to 4,096 characters; for Cloud Control API requests, to 1,024.
 MAX_MESSAGE = 4096
 MAX_CLOUD_CONTROL_MESSAGE = 1024
+# The hook waits 30 s for the function, which times out at 25 s: an evaluation still running at 20 s is stopped
+# and answered with an InternalFailure, rather than left to end as a timed-out invocation.
+EVALUATION_SECONDS = 20.0
 _MORE = "\n... and {count} more finding(s): see the hook's annotations"
 
 LOG = logging.getLogger(__name__)
@@ -59,12 +65,18 @@ class Evaluation:
         return [finding for finding in self.scan.findings if finding.severity != "error"] if self.scan else []
 
 
-def handle(event: Any, context: Any = None, *, fetch_payload: FetchPayload = download_payload) -> dict[str, Any]:
+class EvaluationTimeout(EulaGateError):
+    """The evaluation ran past its deadline."""
+
+
+def handle(event: Any, context: Any = None, *, fetch_payload: FetchPayload = download_payload,
+           deadline: float = EVALUATION_SECONDS) -> dict[str, Any]:
     """The hook's response to ``event``. ``fetch_payload`` reads a stack or change-set payload URL."""
     started = time.perf_counter()
     token = client_request_token(event)
     try:
-        evaluation = evaluate(parse_request(event), fetch_payload)
+        with _deadline(deadline):
+            evaluation = evaluate(parse_request(event), fetch_payload)
         response = respond(evaluation)
     except EulaGateError as error:
         response = internal_failure(token, str(error))
@@ -74,6 +86,26 @@ def handle(event: Any, context: Any = None, *, fetch_payload: FetchPayload = dow
     LOG.info(json.dumps({"hookStatus": response["hookStatus"], "errorCode": response.get("errorCode"),
                          "seconds": round(time.perf_counter() - started, 3)}))
     return response
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise ``EvaluationTimeout`` in the block after ``seconds`` (a timer signal: Lambda runs handlers on the main
+    thread; elsewhere, e.g. a handler called from a worker thread, the block runs unbounded)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signal: int, _frame: Any) -> None:
+        raise EvaluationTimeout(f"the evaluation took over {seconds:g} s and was stopped")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def evaluate(request: HookRequest, fetch_payload: FetchPayload = download_payload) -> Evaluation:

@@ -363,6 +363,17 @@ def test_slow_payload_download_is_bounded(server: PayloadServer) -> None:
         download_payload(url, timeout=0.5)
 
 
+def test_an_evaluation_past_its_deadline_is_an_internal_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def stuck(*args: Any, **kwargs: Any) -> Any:
+        while True:
+            time.sleep(0.05)
+
+    monkeypatch.setattr(hook_handler, "scan_template", stuck)
+    response = handle(resource_event(model_properties()), deadline=0.3)
+    assert_internal_failure(response, "token-1", "the evaluation took over 0.3 s and was stopped")
+    assert response["message"].startswith("EulaGate could not evaluate the request:")
+
+
 def test_unexpected_error_is_an_internal_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("boom")
