@@ -28,12 +28,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
+from check_throughput import build_stack  # bench/ is on sys.path: the script's own directory
+
+from constructs_lib.hook.bundle import stage_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.check_throughput import build_stack  # noqa: E402
-from constructs_lib.hook.bundle import stage_bundle  # noqa: E402
 
 WORK = ROOT / "bench" / ".work" / "hook-cost"
 HOOK_LIMIT_SECONDS = 30.0
