@@ -9,6 +9,7 @@ has no ``requests``. The download is bounded in time and size, so a slow or huge
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -59,6 +60,8 @@ def download_payload(url: str, *, timeout: float = DOWNLOAD_SECONDS, max_bytes: 
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", None) or error
         raise PayloadError(f"downloading the payload at {where} failed: {reason}") from error
+    except (http.client.HTTPException, ValueError) as error:  # their text may quote the URL: name the class only
+        raise PayloadError(f"downloading the payload at {where} failed: {type(error).__name__}") from error
     return parse_payload(bytes(body), where)
 
 

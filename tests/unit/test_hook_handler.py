@@ -323,6 +323,13 @@ def test_payload_http_error(server: PayloadServer) -> None:
     assert "secret" not in handle(stack_event(url))["message"]  # never the presigned signature
 
 
+def test_a_malformed_url_is_refused_without_quoting_it() -> None:
+    response = handle(stack_event("https://bucket.s3.amazonaws.com/payload.json?X-Amz-Signature=sec\nret"))
+    assert_internal_failure(response, "token-2", "downloading the payload at bucket.s3.amazonaws.com/payload.json "
+                                                 "failed: InvalidURL")
+    assert "sec" not in response["message"]
+
+
 def test_payload_unreachable() -> None:
     assert_internal_failure(handle(stack_event("http://127.0.0.1:9/payload.json")), "token-2",
                             "downloading the payload at 127.0.0.1/payload.json failed")
