@@ -16,6 +16,7 @@ Hook formats and roles: CloudFormation Hooks User Guide, "Lambda Hooks" (docs/ho
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -35,6 +36,11 @@ from constructs_lib.rules import scan_template
 FailureMode = Literal["FAIL", "WARN"]
 FAILURE_MODES = ("FAIL", "WARN")
 DEFAULT_ALIAS = "EulaGate::Eula::Guard"
+STACK_HOOK_SUFFIX = "Stack"  # the stack hook's alias: the resource hook's, with this added
+# AWS::CloudFormation::LambdaHook's Alias: Name1::Name2::Name3, not beginning with AWS (the template reference);
+# the last name leaves room for the stack hook's suffix.
+_LAST_NAME_MAX = 64 - len(STACK_HOOK_SUFFIX)
+ALIAS_PATTERN = re.compile(rf"(?i:(?!aws))[A-Za-z0-9]{{2,64}}::[A-Za-z0-9]{{2,64}}::[A-Za-z0-9]{{2,{_LAST_NAME_MAX}}}")
 HOOKS_PRINCIPAL = "hooks.cloudformation.amazonaws.com"
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # The resource types a hook may evaluate one by one; each is targeted once the rule engine reads it.
@@ -85,6 +91,9 @@ class EulaGuardHook(Construct):
         super().__init__(scope, id)
         if failure_mode not in FAILURE_MODES:
             raise ConstructValidationError(self.node.path, f"failure_mode={failure_mode!r}: expected FAIL or WARN")
+        if not ALIAS_PATTERN.fullmatch(alias):
+            raise ConstructValidationError(self.node.path, f"alias={alias!r}: expected Organization::Service::Hook "
+                                           "(letters and digits, not beginning with AWS), e.g. Acme::Eula::Guard")
         stack_patterns = self._stack_patterns(target_stacks)
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
         self.function_role = iam.Role(
@@ -127,7 +136,7 @@ class EulaGuardHook(Construct):
                 for target_name in resource_target_names() for action in TARGET_ACTIONS
             ]),
         )
-        self.stack_hook = hook("StackHook", f"{alias}Stack", ["STACK", "CHANGE_SET"])
+        self.stack_hook = hook("StackHook", f"{alias}{STACK_HOOK_SUFFIX}", ["STACK", "CHANGE_SET"])
 
     def _hook(self, id: str, alias: str, operations: list[str], *, failure_mode: str, hook_status: str,
               stack_filters: cloudformation.CfnLambdaHook.StackFiltersProperty | None,

@@ -155,6 +155,9 @@ def test_bad_settings_are_one_line_errors(scratch: cdk.Stack) -> None:
         EulaGuardHook(scratch, "BadMode", failure_mode="STOP")  # type: ignore[arg-type]
     with pytest.raises(ConstructValidationError, match="target_stacks='prod': expected ALL, NONE or a list"):
         EulaGuardHook(scratch, "BadStacks", target_stacks="prod")
+    for alias in ("AWS::Eula::Guard", "Acme::Guard", "Acme::Eula::Guard-1"):
+        with pytest.raises(ConstructValidationError, match="expected Organization::Service::Hook"):
+            EulaGuardHook(scratch, f"Bad{len(alias)}", alias=alias)
     with pytest.raises(GuardSettingsError, match="context guard='yes': expected true or false"):
         guard_requested({"guard": "yes"}.get)
     assert guard_requested({"guard": "true"}.get) and not guard_requested({}.get)
