@@ -3,6 +3,7 @@ synthesized once for the module with cdk-nag AwsSolutions registered; and ``app.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -161,6 +162,15 @@ def test_bad_settings_are_one_line_errors(scratch: cdk.Stack) -> None:
     with pytest.raises(GuardSettingsError, match="context guard='yes': expected true or false"):
         guard_requested({"guard": "yes"}.get)
     assert guard_requested({"guard": "true"}.get) and not guard_requested({}.get)
+
+
+def test_bad_guard_context_is_a_one_line_error() -> None:
+    table = load_table(ROOT / "models.yaml")
+    with pytest.raises(GuardSettingsError, match="context guard_failure_mode='STOP': expected FAIL or WARN"):
+        add_guard_stacks(cdk.App(context={"guard_failure_mode": "STOP"}), table)
+    regionless = dataclasses.replace(table, default_regions=(), endpoints=(), fine_tuning=(), environments={})
+    with pytest.raises(GuardSettingsError, match=r"has no regions.*-c guard_regions=us-east-1,eu-west-1"):
+        add_guard_stacks(cdk.App(context={"guard_regions": " , "}), regionless)
 
 
 def test_target_stacks_patterns_and_none(scratch: cdk.Stack) -> None:
