@@ -11,8 +11,8 @@ loader, as in Lambda). In each of --rounds processes it times:
     largest template of bench/check_throughput.py (--resources, 450 by default), as JSON and as YAML;
 and, in the same processes, the floor: ``json.loads`` of the same template text.
 It prints medians, each as a fraction of the hook's 30 s, and evaluation / parse floor. Target: cold start plus
-the slowest evaluation well under 30 s (below 10%). Lambda gives the function one vCPU (1,769 MB), which may be
-slower than this machine's: the margin matters more than the ratio.
+the slowest evaluation well under 30 s: below 5 s, a quarter of the handler's own 20 s deadline, since Lambda's
+one vCPU (1,769 MB) may be slower than this machine's.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 WORK = ROOT / "bench" / ".work" / "hook-cost"
 HOOK_LIMIT_SECONDS = 30.0
+TARGET_SECONDS = 5.0
 EVENTS = ROOT / "examples" / "hook-events"
 
 # Runs in the bundle: argv = bundle, resource event, stack event JSON url, stack event YAML url, template file.
@@ -119,7 +120,8 @@ def main() -> None:
     print(line("cold start + first request + slowest stack", worst))
     print(f"stack JSON request / json.loads floor: {medians['stack_json'] / medians['json_floor']:.1f}x "
           f"(floor {medians['json_floor'] * 1000:.1f} ms; the request adds the download and the rules)")
-    print(f"target: cold start + evaluation below 10% of 30 s: {'met' if worst < 3.0 else 'NOT met'}")
+    print(f"target: cold start + first request + slowest stack below {TARGET_SECONDS:g} s: "
+          f"{'met' if worst < TARGET_SECONDS else 'NOT met'}")
 
 
 if __name__ == "__main__":
