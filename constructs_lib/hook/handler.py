@@ -114,7 +114,7 @@ def evaluate(request: HookRequest, fetch_payload: FetchPayload = download_payloa
     if request.kind == "resource":
         template = {"Resources": {request.logical_id: {"Type": request.target_name,
                                                        "Properties": dict(request.properties)}}}
-        scan = scan_template(template, template_path=f"{request.target_name} {request.logical_id}")
+        scan = scan_template(template, template_path=request.subject)
         if not scan.checked:
             return Evaluation(request, None, f"the EULA rules read no {request.target_name} resource")
         return Evaluation(request, scan)
@@ -122,11 +122,10 @@ def evaluate(request: HookRequest, fetch_payload: FetchPayload = download_payloa
     text = payload.get("template")
     if not isinstance(text, str) or not text.strip():
         raise PayloadError(f"the {request.target_name} payload of {request.logical_id} holds no template")
-    source = f"{'stack' if request.kind == 'stack' else 'change set'} {request.logical_id}"
-    template = parse_template_text(text, source)
+    template = parse_template_text(text, request.subject)
     if "Resources" not in template:
-        raise PayloadError(f"{source}: not a CloudFormation template (it has no Resources section)")
-    return Evaluation(request, scan_template(template, template_path=source))
+        raise PayloadError(f"{request.subject}: not a CloudFormation template (it has no Resources section)")
+    return Evaluation(request, scan_template(template, template_path=request.subject))
 
 
 def respond(evaluation: Evaluation) -> dict[str, Any]:
@@ -135,7 +134,7 @@ def respond(evaluation: Evaluation) -> dict[str, Any]:
     errors, warnings = evaluation.errors, evaluation.warnings
     response: dict[str, Any] = {"hookStatus": "FAILED" if errors else "SUCCESS",
                                 "clientRequestToken": request.token}
-    subject = _subject(request)
+    subject = request.subject
     if errors:
         response["errorCode"] = "NonCompliant"
         lead = f"EulaGate: {len(errors)} EULA-gated model use(s) without acceptance in {subject}."
@@ -156,12 +155,6 @@ def internal_failure(token: str, reason: str) -> dict[str, Any]:
     line = " ".join(reason.split())  # one line, whatever the reason held
     return {"hookStatus": "FAILED", "errorCode": "InternalFailure", "clientRequestToken": token,
             "message": _clip(f"EulaGate could not evaluate the request: {line}", MAX_CLOUD_CONTROL_MESSAGE)}
-
-
-def _subject(request: HookRequest) -> str:
-    if request.kind == "resource":
-        return f"{request.target_name} {request.logical_id}"
-    return f"{'stack' if request.kind == 'stack' else 'change set'} {request.logical_id}"
 
 
 def _entry(finding: Finding) -> str:

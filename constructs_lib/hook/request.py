@@ -48,6 +48,13 @@ class HookRequest:
     def deleting(self) -> bool:
         return self.invocation_point == DELETE_INVOCATION_POINT
 
+    @property
+    def subject(self) -> str:
+        """What the request is about, for messages: ``AWS::SageMaker::Model Llama``, ``stack my-stack``..."""
+        if self.kind == "resource":
+            return f"{self.target_name} {self.logical_id}"
+        return f"{'stack' if self.kind == 'stack' else 'change set'} {self.logical_id}"
+
 
 def client_request_token(event: Any) -> str:
     """The token to echo in the response, whatever else is wrong with the event ("" when there is none)."""
