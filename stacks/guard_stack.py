@@ -90,6 +90,9 @@ class GuardRolloutStack(cdk.Stack):
         kwargs.setdefault("description", "EulaGate: the EULA hook in every account of the organisation "
                                          "(docs/hook.md)")
         super().__init__(scope, id, **kwargs)
+        if call_as not in ("SELF", "DELEGATED_ADMIN"):
+            raise GuardSettingsError(f"call_as={call_as!r}: expected SELF (the management account) or "
+                                     "DELEGATED_ADMIN (a StackSets delegated administrator)")
         if not regions:
             raise GuardSettingsError("the guard rollout has no regions: the table names none; pass "
                                      "-c guard_regions=us-east-1,eu-west-1")
