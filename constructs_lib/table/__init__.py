@@ -11,6 +11,8 @@ from constructs_lib.table.loader import load_table, parse_table
 from constructs_lib.table.model import (
     Autoscaling,
     CapacityOverride,
+    Controls,
+    DataCaptureSettings,
     DeployBlock,
     EndpointRow,
     Environment,
@@ -19,6 +21,7 @@ from constructs_lib.table.model import (
     Placement,
     Row,
     Target,
+    VpcSettings,
 )
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -29,6 +32,8 @@ __all__ = [
     "SCHEMA_PATH",
     "Autoscaling",
     "CapacityOverride",
+    "Controls",
+    "DataCaptureSettings",
     "DeployBlock",
     "EndpointRow",
     "Environment",
@@ -38,6 +43,7 @@ __all__ = [
     "Row",
     "TableError",
     "Target",
+    "VpcSettings",
     "load_table",
     "parse_table",
 ]

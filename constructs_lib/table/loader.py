@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from constructs_lib.aws_names import ACCOUNT_PATTERN, s3_uri_problem
+from constructs_lib.aws_names import ACCOUNT_PATTERN
 from constructs_lib.catalog import Catalog, CatalogError, ModelSpec, NotDeployableError, UnsupportedRegionError
 from constructs_lib.catalog.autopilot import (
     AUTOPILOT_CONTENT_TYPES,
@@ -20,13 +20,33 @@ from constructs_lib.catalog.autopilot import (
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
     autopilot_hyperparameter_problem,
 )
-from constructs_lib.catalog.errors import closest_names, supported_list
-from constructs_lib.catalog.hyperparameters import describe_value
-from constructs_lib.errors import TableError
+from constructs_lib.catalog.errors import supported_list
+from constructs_lib.table.controls import (
+    CONTROL_KEYS,
+    check_controls_fit_targets,
+    read_controls,
+    read_data_capture,
+)
+from constructs_lib.table.fields import (
+    MISSING,
+    Fields,
+    catalog_check,
+    describe,
+    did_you_mean,
+    read_account,
+    read_boolean,
+    read_integer,
+    read_mapping,
+    read_name,
+    read_s3_uri,
+    read_string,
+    read_string_list,
+)
 from constructs_lib.table.model import (
     DEFAULT_SHARDS,
     Autoscaling,
     CapacityOverride,
+    Controls,
     DeployBlock,
     EndpointRow,
     Environment,
@@ -35,23 +55,26 @@ from constructs_lib.table.model import (
     ModelTable,
     Target,
 )
-from constructs_lib.table.yaml_source import YamlList, YamlMap, read_yaml
+from constructs_lib.table.yaml_source import YamlMap, quote, read_yaml
+
+__all__ = ["ACCOUNT_PATTERN", "load_table", "parse_table"]
 
 TOP_LEVEL_KEYS = ("defaults", "environments", "endpoints", "fine_tuning")
-DEFAULTS_KEYS = ("regions", "account", "shards")
+DEFAULTS_KEYS = ("regions", "account", "shards", *CONTROL_KEYS)
 ENVIRONMENT_KEYS = ("targets", "approval")
 TARGET_KEYS = ("account", "region")
 ENDPOINT_KEYS = (
     "name", "model", "instance_type", "instance_count", "accept_eula", "regions", "environments",
-    "environment_overrides", "autoscaling", "environment",
+    "environment_overrides", "autoscaling", "environment", *CONTROL_KEYS, "data_capture",
 )
 OVERRIDE_KEYS = ("instance_type", "instance_count")
 AUTOSCALING_KEYS = ("min_capacity", "max_capacity", "target_invocations_per_instance")
 FINE_TUNING_KEYS = (
     "name", "method", "base_model", "training_data", "validation_data", "content_type", "output_path",
     "accept_eula", "hyperparameters", "instance_type", "max_runtime", "regions", "environments", "deploy",
+    *CONTROL_KEYS,
 )
-DEPLOY_KEYS = ("instance_type", "instance_count", "autoscaling")
+DEPLOY_KEYS = ("instance_type", "instance_count", "autoscaling", "data_capture")
 FINE_TUNING_METHODS: tuple[FineTuningMethod, ...] = ("autopilot", "jumpstart-training")
 
 # Row names become construct ids and SageMaker-style names: the SageMaker name pattern, short enough to prefix.
@@ -59,10 +82,9 @@ NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
 NAME_MAX_LENGTH = 40
 ENVIRONMENT_NAME_MAX_LENGTH = 30
 ENV_VAR_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+ENV_VALUE_MAX_LENGTH = 1024  # SageMaker's ContainerDefinition Environment value limit
 MAX_SHARDS = 64
 MAX_INSTANCE_COUNT = 1000
-
-_MISSING: Any = object()
 
 
 def load_table(path: str | Path, *, catalog: Catalog | None = None) -> ModelTable:
@@ -73,22 +95,18 @@ def load_table(path: str | Path, *, catalog: Catalog | None = None) -> ModelTabl
 def parse_table(document: Any, *, source: str = "<table>", catalog: Catalog | None = None) -> ModelTable:
     """Validate a parsed table (``YamlMap`` from ``read_yaml`` for line numbers, or plain dicts)."""
     catalog = catalog or Catalog.default()
-    top = _Fields(source, "table", None, document, line=1)
+    top = Fields(source, "table", None, document, line=1)
     if document is None:
         top.fail(None, "the table is empty; declare at least one row under `endpoints:` or `fine_tuning:`")
     top.require_mapping("a mapping with keys " + ", ".join(TOP_LEVEL_KEYS))
-    top.check_keys(TOP_LEVEL_KEYS, noun="top-level key")
+    top.check_keys(TOP_LEVEL_KEYS, noun="top-level key", extensions=True)
 
     defaults = top.nested("defaults", DEFAULTS_KEYS, kind="defaults")
-    default_regions = defaults.string_list(
-        "regions", check=functools.partial(_check_region_name, catalog=catalog)
-    ) if defaults else ()
-    default_account = defaults.account("account") if defaults else None
-    shards = defaults.integer("shards", default=DEFAULT_SHARDS, minimum=1, maximum=MAX_SHARDS) \
-        if defaults else DEFAULT_SHARDS
-
+    default_regions, default_account, shards, default_controls = (
+        _defaults(defaults, catalog) if defaults else ((), None, DEFAULT_SHARDS, Controls())
+    )
     environments = _environments(top, default_account, catalog)
-    context = _TableContext(catalog, default_regions, environments)
+    context = _TableContext(catalog, default_regions, environments, default_controls)
     endpoints = tuple(_endpoint(row, context) for row in top.rows("endpoints", ENDPOINT_KEYS, "endpoint"))
     fine_tuning = tuple(
         _fine_tuning(row, context) for row in top.rows("fine_tuning", FINE_TUNING_KEYS, "fine_tuning")
@@ -107,19 +125,32 @@ def parse_table(document: Any, *, source: str = "<table>", catalog: Catalog | No
     )
 
 
+def _defaults(
+    defaults: Fields, catalog: Catalog
+) -> tuple[tuple[str, ...], str | None, int, Controls]:
+    return (
+        read_string_list(defaults, "regions", check=functools.partial(_check_region_name, catalog=catalog)),
+        read_account(defaults, "account"),
+        read_integer(defaults, "shards", default=DEFAULT_SHARDS, minimum=1, maximum=MAX_SHARDS),
+        read_controls(defaults),
+    )
+
+
 class _TableContext:
     """What row validation needs from the rest of the table; also tracks names for duplicate detection."""
 
     def __init__(
-        self, catalog: Catalog, default_regions: tuple[str, ...], environments: dict[str, Environment]
+        self, catalog: Catalog, default_regions: tuple[str, ...], environments: dict[str, Environment],
+        default_controls: Controls,
     ) -> None:
         self.catalog = catalog
         self.default_regions = default_regions
         self.environments = environments
+        self.default_controls = default_controls
         self.names: dict[str, tuple[str, int, str]] = {}  # lower-case name -> kind, line, name as written
 
-    def claim_name(self, row: _Fields) -> str:
-        name = row.name()
+    def claim_name(self, row: Fields) -> str:
+        name = read_name(row, "name", NAME_MAX_LENGTH, name_pattern=NAME_PATTERN)
         # SageMaker compares endpoint names without regard to case, so `Llama` and `llama` would collide.
         if name.lower() in self.names:
             kind, line, first = self.names[name.lower()]
@@ -130,193 +161,8 @@ class _TableContext:
         return name
 
 
-class _Fields:
-    """Reads the fields of one YAML mapping; every error names the file, line, row and field."""
-
-    def __init__(
-        self, source: str, kind: str, label: str | None, value: Any, *, line: int, prefix: str = ""
-    ) -> None:
-        self.source = source
-        self.kind = kind
-        self.label = label
-        self.value = value
-        self.line = getattr(value, "line", line)
-        self.prefix = prefix
-
-    # -- errors -------------------------------------------------------------------------------------------
-    def where(self) -> str:
-        if self.kind == "table":
-            return ""
-        return f"{self.kind} {self.label}" if self.label else self.kind
-
-    def line_of(self, field: str | None) -> int:
-        if field is not None and isinstance(self.value, YamlMap):
-            return self.value.line_of(field)
-        return self.line
-
-    def fail(self, field: str | None, message: str, *, line: int | None = None) -> NoReturn:
-        line = line or self.line_of(field)
-        where = self.where()
-        if field is not None:
-            subject = f"field '{self.prefix}{field}'" if where or self.prefix else f"key '{field}'"
-            where = f"{where} {subject}".strip()
-        text = f"{self.source}:{line}: {where}: {message}" if where else f"{self.source}:{line}: {message}"
-        raise TableError(text, source=self.source, line=line)
-
-    # -- structure ----------------------------------------------------------------------------------------
-    def require_mapping(self, expected: str) -> None:
-        if not isinstance(self.value, dict):
-            self.fail(None, f"expected {expected}, got {_describe(self.value)}")
-
-    def check_keys(self, allowed: Sequence[str], *, noun: str = "key") -> None:
-        for key in self.value:
-            if key not in allowed:
-                hint = closest_names(str(key), allowed, limit=1)
-                did_you_mean = f"; did you mean '{hint[0]}'?" if hint else ""
-                self.fail(
-                    str(key),
-                    f"unknown {noun}; expected one of {', '.join(allowed)}{did_you_mean}",
-                )
-
-    def get(self, field: str) -> Any:
-        return self.value.get(field, _MISSING)
-
-    def nested(self, field: str, allowed: Sequence[str], *, kind: str | None = None) -> _Fields | None:
-        """The mapping under ``field`` (None when absent), its keys checked."""
-        value = self.get(field)
-        return None if value is _MISSING else self.child(field, value, allowed, kind=kind)
-
-    def child(
-        self, field: str, value: Any, allowed: Sequence[str], *, kind: str | None = None, line: int | None = None
-    ) -> _Fields:
-        """Fields of a nested mapping. Its errors keep this row's name and say ``field.key``, unless ``kind``
-        starts a new subject (``defaults``)."""
-        if not isinstance(value, dict):
-            self.fail(field, f"expected a mapping with keys {', '.join(allowed)}, got {_describe(value)}", line=line)
-        nested = _Fields(
-            self.source, kind or self.kind, None if kind else self.label, value,
-            line=line or self.line_of(field), prefix="" if kind else f"{self.prefix}{field}.",
-        )
-        nested.check_keys(allowed)
-        return nested
-
-    def rows(self, field: str, allowed: Sequence[str], kind: str) -> list[_Fields]:
-        value = self.get(field)
-        if value is _MISSING:
-            return []
-        if not isinstance(value, list):
-            self.fail(field, f"expected a list of {kind} rows (`- name: ...`), got {_describe(value)}")
-        rows = []
-        for index, item in enumerate(value):
-            line = value.line_of(index) if isinstance(value, YamlList) else self.line_of(field)
-            row = _Fields(self.source, kind, f"#{index + 1}", item, line=line)
-            row.require_mapping(f"a mapping with keys {', '.join(allowed)}")
-            name = item.get("name")
-            if isinstance(name, str) and name:
-                row.label = f"'{name}'"
-            row.check_keys(allowed)
-            rows.append(row)
-        return rows
-
-    # -- scalar fields ------------------------------------------------------------------------------------
-    def name(self) -> str:
-        name = self.string("name", required=True)
-        self.check_name("name", name, NAME_MAX_LENGTH)
-        return name
-
-    def check_name(self, field: str, name: str, max_length: int) -> None:
-        if not NAME_PATTERN.match(name) or len(name) > max_length:
-            self.fail(field, f"expected 1 to {max_length} letters, digits and single hyphens "
-                             f"(pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*), got {name!r}")
-
-    def string(self, field: str, *, required: bool = False, choices: Collection[str] = ()) -> Any:
-        value = self.get(field)
-        if value is _MISSING:
-            if required:
-                self.fail(field, "required field is missing")
-            return None
-        if not isinstance(value, str) or not value:
-            self.fail(field, f"expected a non-empty string, got {_describe(value)}")
-        if choices and value not in choices:
-            self.fail(field, f"expected one of {', '.join(choices)}, got {value!r}{_did_you_mean(value, choices)}")
-        return value
-
-    def s3_uri(self, field: str, *, required: bool = False) -> Any:
-        value = self.string(field, required=required)
-        problem = None if value is None else s3_uri_problem(value)
-        if problem:
-            self.fail(field, f"expected an S3 URI like s3://my-bucket/prefix/, got {value!r}: {problem}")
-        return value
-
-    def integer(self, field: str, *, default: Any = None, minimum: int = 0, maximum: int | None = None) -> Any:
-        value = self.get(field)
-        if value is _MISSING:
-            return default
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-        if isinstance(value, bool) or not isinstance(value, int) \
-                or value < minimum or (maximum is not None and value > maximum):
-            self.fail(field, f"expected an integer {bounds}, got {_describe(value)}")
-        return value
-
-    def boolean(self, field: str) -> bool | None:
-        value = self.get(field)
-        if value is _MISSING:
-            return None
-        if not isinstance(value, bool):
-            self.fail(field, f"expected true or false (a YAML boolean, unquoted), got {_describe(value)}")
-        return value
-
-    def account(self, field: str) -> str | None:
-        value = self.get(field)
-        if value is _MISSING:
-            return None
-        if not isinstance(value, str) or not ACCOUNT_PATTERN.match(value):
-            self.fail(field, f"expected a 12-digit AWS account id as a quoted string (\"123456789012\"), "
-                             f"got {_describe(value)}")
-        return value
-
-    def string_list(self, field: str, *, check: Callable[[str], None] | None = None) -> tuple[str, ...]:
-        """A non-empty list of distinct strings; ``check`` raises ``CatalogError`` for a bad item."""
-        value = self.get(field)
-        if value is _MISSING:
-            return ()
-        if not isinstance(value, list) or not value:
-            self.fail(field, f"expected a non-empty list of strings, got {_describe(value)}")
-        seen: set[str] = set()
-        for index, item in enumerate(value):
-            line = value.line_of(index) if isinstance(value, YamlList) else None
-            if not isinstance(item, str) or not item:
-                self.fail(f"{field}[{index}]", f"expected a non-empty string, got {_describe(item)}", line=line)
-            if item in seen:
-                self.fail(f"{field}[{index}]", f"{item!r} is listed twice", line=line)
-            seen.add(item)
-            if check is not None:
-                try:
-                    check(item)
-                except CatalogError as error:
-                    self.fail(f"{field}[{index}]", str(error), line=line)
-        return tuple(value)
-
-    def mapping(self, field: str) -> dict[Any, Any] | None:
-        value = self.get(field)
-        if value is _MISSING:
-            return None
-        if not isinstance(value, dict):
-            self.fail(field, f"expected a mapping, got {_describe(value)}")
-        return value
-
-    def catalog_check(
-        self, field: str, check: Callable[[str], object], value: str, *, note: str = "", line: int | None = None
-    ) -> None:
-        """Run a catalog check of ``value``; its error (plus ``note``) becomes this field's one-line error."""
-        try:
-            check(value)
-        except CatalogError as error:
-            self.fail(field, f"{error}{note}", line=line)
-
-
-def _environments(top: _Fields, default_account: str | None, catalog: Catalog) -> dict[str, Environment]:
-    value = top.mapping("environments")
+def _environments(top: Fields, default_account: str | None, catalog: Catalog) -> dict[str, Environment]:
+    value = read_mapping(top, "environments")
     if value is None:
         return {}
     if not value:
@@ -324,35 +170,35 @@ def _environments(top: _Fields, default_account: str | None, catalog: Catalog) -
     environments: dict[str, Environment] = {}
     for name, raw in value.items():
         line = value.line_of(name) if isinstance(value, YamlMap) else top.line_of("environments")
-        env = _Fields(top.source, "environment", f"'{name}'", raw, line=line)
-        if not isinstance(name, str) or not NAME_PATTERN.match(name) or len(name) > ENVIRONMENT_NAME_MAX_LENGTH:
+        env = Fields(top.source, "environment", f"'{name}'", raw, line=line)
+        if not isinstance(name, str) or len(name) > ENVIRONMENT_NAME_MAX_LENGTH or not NAME_PATTERN.match(name):
             env.fail(None, f"expected an environment name of 1 to {ENVIRONMENT_NAME_MAX_LENGTH} letters, digits "
                            "and single hyphens (it becomes part of stack names)")
         environments[name] = _environment(env, name, default_account, catalog)
     return environments
 
 
-def _environment(env: _Fields, name: str, default_account: str | None, catalog: Catalog) -> Environment:
+def _environment(env: Fields, name: str, default_account: str | None, catalog: Catalog) -> Environment:
     env.require_mapping("a mapping with keys " + ", ".join(ENVIRONMENT_KEYS))
     env.check_keys(ENVIRONMENT_KEYS)
     raw_targets = env.get("targets")
-    if raw_targets is _MISSING:
+    if raw_targets is MISSING:
         env.fail("targets", "required field is missing; list the account/region pairs of this environment")
     if not isinstance(raw_targets, list) or not raw_targets:
-        env.fail("targets", f"expected a non-empty list of {{account, region}} mappings, got {_describe(raw_targets)}")
+        env.fail("targets", f"expected a non-empty list of {{account, region}} mappings, got {describe(raw_targets)}")
     targets: list[Target] = []
     for index, raw in enumerate(raw_targets):
-        line = raw_targets.line_of(index) if isinstance(raw_targets, YamlList) else env.line
-        target = _Fields(env.source, env.kind, env.label, raw, line=line, prefix=f"targets[{index}].")
+        target = Fields(env.source, env.kind, env.label, raw, line=env.item_line("targets", index),
+                        prefix=f"targets[{index}].")
         target.require_mapping("a mapping with keys account, region")
         target.check_keys(TARGET_KEYS)
-        region = target.string("region", required=True)
-        target.catalog_check("region", functools.partial(_check_region_name, catalog=catalog), region)
-        resolved = Target(region=region, account=target.account("account") or default_account)
+        region = read_string(target, "region", required=True)
+        catalog_check(target, "region", functools.partial(_check_region_name, catalog=catalog), region)
+        resolved = Target(region=region, account=read_account(target, "account") or default_account)
         if resolved in targets:
             target.fail("region", f"target {resolved.account or '(any account)'}/{region} is listed twice")
         targets.append(resolved)
-    approval = env.boolean("approval")
+    approval = read_boolean(env, "approval")
     return Environment(
         name=name,
         targets=tuple(targets),
@@ -361,19 +207,21 @@ def _environment(env: _Fields, name: str, default_account: str | None, catalog: 
     )
 
 
-def _endpoint(row: _Fields, context: _TableContext) -> EndpointRow:
+def _endpoint(row: Fields, context: _TableContext) -> EndpointRow:
     name = context.claim_name(row)
-    model = row.string("model", required=True)
+    model = read_string(row, "model", required=True)
     spec = _model_spec(row, "model", model, context.catalog)
     instance_type = _serving_instance_type(row, "model", spec)
-    regions, environments = _targets(row, context, spec.check_region)
+    regions, environments = _targets(row, context, _with_region_hint(spec.check_region, spec.supported_regions))
     return EndpointRow(
+        controls=_controls(row, context, regions, environments),
+        data_capture=read_data_capture(row),
         name=name,
         model=model,
         spec=spec,
         instance_type=instance_type,
-        instance_count=row.integer("instance_count", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT),
-        accept_eula=row.boolean("accept_eula"),
+        instance_count=read_integer(row, "instance_count", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT),
+        accept_eula=read_boolean(row, "accept_eula"),
         regions=regions,
         environments=environments,
         line=row.line,
@@ -383,14 +231,15 @@ def _endpoint(row: _Fields, context: _TableContext) -> EndpointRow:
     )
 
 
-def _fine_tuning(row: _Fields, context: _TableContext) -> FineTuningRow:
+def _fine_tuning(row: Fields, context: _TableContext) -> FineTuningRow:
     name = context.claim_name(row)
-    method: FineTuningMethod = row.string("method", choices=FINE_TUNING_METHODS) or "autopilot"
-    base_model = row.string("base_model", required=True)
+    method: FineTuningMethod = read_string(row, "method", choices=FINE_TUNING_METHODS) or "autopilot"
+    base_model = read_string(row, "base_model", required=True)
     spec = _model_spec(row, "base_model", base_model, context.catalog)
     if method == "autopilot":
         instance_type, check_region = _autopilot_model(row, spec, context.catalog)
-        content_type = row.string("content_type", choices=AUTOPILOT_CONTENT_TYPES) or DEFAULT_AUTOPILOT_CONTENT_TYPE
+        content_type = read_string(row, "content_type", choices=AUTOPILOT_CONTENT_TYPES) \
+            or DEFAULT_AUTOPILOT_CONTENT_TYPE
         hyperparameters = _autopilot_hyperparameters(row)
     else:
         instance_type, check_region = _training_model(row, spec, context.catalog)
@@ -398,18 +247,19 @@ def _fine_tuning(row: _Fields, context: _TableContext) -> FineTuningRow:
         hyperparameters = _training_hyperparameters(row, spec)
     regions, environments = _targets(row, context, check_region)
     return FineTuningRow(
+        controls=_controls(row, context, regions, environments),
         name=name,
         method=method,
         base_model=base_model,
         spec=spec,
-        training_data=row.s3_uri("training_data", required=True),
-        validation_data=row.s3_uri("validation_data"),
+        training_data=read_s3_uri(row, "training_data", required=True),
+        validation_data=read_s3_uri(row, "validation_data"),
         content_type=content_type,
-        output_path=row.s3_uri("output_path", required=True),
-        accept_eula=row.boolean("accept_eula"),
+        output_path=read_s3_uri(row, "output_path", required=True),
+        accept_eula=read_boolean(row, "accept_eula"),
         hyperparameters=hyperparameters,
         instance_type=instance_type,
-        max_runtime=row.integer("max_runtime", minimum=1),
+        max_runtime=read_integer(row, "max_runtime", minimum=1),
         regions=regions,
         environments=environments,
         line=row.line,
@@ -417,168 +267,183 @@ def _fine_tuning(row: _Fields, context: _TableContext) -> FineTuningRow:
     )
 
 
-def _model_spec(row: _Fields, field: str, name: str, catalog: Catalog) -> ModelSpec:
+def _controls(
+    row: Fields, context: _TableContext, regions: tuple[str, ...], environments: tuple[str, ...]
+) -> Controls:
+    controls = read_controls(row, context.default_controls)
+    targets = [target for name in environments for target in context.environments[name].targets] \
+        or [Target(region) for region in regions]
+    check_controls_fit_targets(row, controls, targets)
+    return controls
+
+
+def _model_spec(row: Fields, field: str, name: str, catalog: Catalog) -> ModelSpec:
     try:
         return catalog.get(name)
     except CatalogError as error:
         row.fail(field, str(error))
 
 
-def _serving_instance_type(fields: _Fields, model_field: str, spec: ModelSpec) -> str:
+def _serving_instance_type(fields: Fields, model_field: str, spec: ModelSpec) -> str:
     """The endpoint instance type (default: the model's), checked; an index-only model is the model's error."""
-    instance_type = fields.string("instance_type") or spec.default_instance_type or ""
+    instance_type = read_string(fields, "instance_type") or spec.default_instance_type or ""
     try:
         spec.check_instance_type(instance_type)
     except NotDeployableError as error:
         fields.fail(model_field, str(error), line=fields.line if fields.prefix else None)
     except CatalogError as error:
-        fields.fail("instance_type", str(error))
+        fields.fail("instance_type", f"{error}{did_you_mean(instance_type, spec.supported_instance_types)}")
     return instance_type
 
 
-def _autopilot_model(row: _Fields, spec: ModelSpec, catalog: Catalog) -> tuple[None, Callable[[str], None]]:
+def _autopilot_model(row: Fields, spec: ModelSpec, catalog: Catalog) -> tuple[None, Callable[[str], None]]:
     if not spec.autopilot_supported:
         names = ", ".join(m.base_model_name or m.model_id for m in catalog.autopilot_models())
         row.fail("base_model", f"Autopilot cannot fine-tune {spec.model_id!r}; it fine-tunes: {names} "
                                "(or use `method: jumpstart-training`)")
-    if row.get("instance_type") is not _MISSING:
+    if row.get("instance_type") is not MISSING:
         row.fail("instance_type", "only for `method: jumpstart-training` (Autopilot chooses its training "
                                   "instances); for the endpoint of the fine-tuned model use `deploy.instance_type`")
     # Autopilot jobs run where the base model is served (the deploy block reuses its inference image).
-    return None, spec.check_region
+    return None, _with_region_hint(spec.check_region, spec.supported_regions)
 
 
-def _training_model(row: _Fields, spec: ModelSpec, catalog: Catalog) -> tuple[str, Callable[[str], None]]:
+def _training_model(row: Fields, spec: ModelSpec, catalog: Catalog) -> tuple[str, Callable[[str], None]]:
     """The training instance type, and the per-region check: the model needs a training image there."""
-    row.catalog_check("base_model", catalog.get_trainable, spec.model_id)
-    if row.get("content_type") is not _MISSING:
+    catalog_check(row, "base_model", catalog.get_trainable, spec.model_id)
+    if row.get("content_type") is not MISSING:
         row.fail("content_type", "only for `method: autopilot` (JumpStart training scripts read the files as given)")
     training = spec.check_trainable()
-    instance_type = row.string("instance_type") or training.default_instance_type
+    instance_type = read_string(row, "instance_type") or training.default_instance_type
     if instance_type not in training.supported_instance_types:
-        row.fail("instance_type", f"model {spec.model_id!r} does not train on {instance_type!r}; "
+        row.fail("instance_type", f"model {spec.model_id!r} does not train on {quote(instance_type)}; "
                                   f"supported training instance types: "
-                                  f"{supported_list(training.supported_instance_types)}")
+                                  f"{supported_list(training.supported_instance_types)}"
+                                  f"{did_you_mean(instance_type, training.supported_instance_types)}")
 
     def check_training_region(region: str) -> None:
         spec.training_image_uri(region, instance_type)
 
-    return instance_type, check_training_region
+    return instance_type, _with_region_hint(check_training_region, spec.training_regions)
 
 
 def _targets(
-    row: _Fields, context: _TableContext, check_region: Callable[[str], None]
+    row: Fields, context: _TableContext, check_region: Callable[[str], None]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The row's regions (its own or the defaults) or environments, every target checked against the model."""
-    if row.get("regions") is not _MISSING and row.get("environments") is not _MISSING:
+    if row.get("regions") is not MISSING and row.get("environments") is not MISSING:
         row.fail("environments", "give either `regions` or `environments`, not both")
-    environments = row.string_list("environments")
+    environments = read_string_list(row, "environments")
     for index, name in enumerate(environments):
-        line = _item_line(row, "environments", index)
+        line = row.item_line("environments", index)
         if name not in context.environments:
             known = ", ".join(context.environments) or "none (add an `environments:` section)"
-            row.fail(f"environments[{index}]", f"unknown environment {name!r}; the table defines: {known}"
-                                               f"{_did_you_mean(name, context.environments)}", line=line)
+            row.fail(f"environments[{index}]", f"unknown environment {quote(name)}; the table defines: {known}"
+                                               f"{did_you_mean(name, context.environments)}", line=line)
         for target in context.environments[name].targets:
-            row.catalog_check(
-                f"environments[{index}]", check_region, target.region, note=f" (environment {name!r})", line=line
-            )
+            catalog_check(row, f"environments[{index}]", check_region, target.region,
+                          note=f" (environment {name!r})", line=line)
     if environments:
         return (), environments
-    regions = row.string_list("regions", check=check_region)
+    regions = read_string_list(row, "regions", check=check_region)
     if regions:
         return regions, ()
     if not context.default_regions:
         row.fail("regions", "the row has no target: set `regions: [...]` or `environments: [...]` on it, "
                             "or `defaults: {regions: [...]}` for the table")
     for region in context.default_regions:
-        row.catalog_check("regions", check_region, region, note=" (from defaults.regions)")
+        catalog_check(row, "regions", check_region, region, note=" (from defaults.regions)")
     return context.default_regions, ()
 
 
-def _overrides(row: _Fields, spec: ModelSpec, environments: tuple[str, ...]) -> dict[str, CapacityOverride]:
-    value = row.mapping("environment_overrides")
+def _overrides(row: Fields, spec: ModelSpec, environments: tuple[str, ...]) -> dict[str, CapacityOverride]:
+    value = read_mapping(row, "environment_overrides")
     if value is None:
         return {}
     overrides = {}
     for name, raw in value.items():
         if name not in environments:
             targeted = ", ".join(environments) or "none (the row uses `regions`)"
-            row.fail(f"environment_overrides.{name}", f"the row does not target environment {name!r}; "
+            row.fail(f"environment_overrides.{name}", f"the row does not target environment {quote(str(name))}; "
                                                       f"it targets: {targeted}",
                      line=value.line_of(name) if isinstance(value, YamlMap) else None)
         override = row.child(f"environment_overrides.{name}", raw, OVERRIDE_KEYS,
                              line=value.line_of(name) if isinstance(value, YamlMap) else None)
-        instance_type = override.string("instance_type")
+        instance_type = read_string(override, "instance_type")
         if instance_type is not None:
-            override.catalog_check("instance_type", spec.check_instance_type, instance_type)
+            catalog_check(override, "instance_type", spec.check_instance_type, instance_type,
+                          choices=spec.supported_instance_types)
         overrides[name] = CapacityOverride(
             instance_type=instance_type,
-            instance_count=override.integer("instance_count", minimum=1, maximum=MAX_INSTANCE_COUNT),
+            instance_count=read_integer(override, "instance_count", minimum=1, maximum=MAX_INSTANCE_COUNT),
         )
     return overrides
 
 
-def _autoscaling(row: _Fields) -> Autoscaling | None:
+def _autoscaling(row: Fields) -> Autoscaling | None:
     scaling = row.nested("autoscaling", AUTOSCALING_KEYS)
     if scaling is None:
         return None
-    min_capacity = scaling.integer("min_capacity", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT)
-    max_capacity = scaling.integer("max_capacity", minimum=1, maximum=MAX_INSTANCE_COUNT)
+    min_capacity = read_integer(scaling, "min_capacity", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT)
+    max_capacity = read_integer(scaling, "max_capacity", minimum=1, maximum=MAX_INSTANCE_COUNT)
     if max_capacity is None:
         scaling.fail("max_capacity", "required field is missing")
     if max_capacity < min_capacity:
         scaling.fail("max_capacity", f"expected at least min_capacity ({min_capacity}), got {max_capacity}")
     target = scaling.get("target_invocations_per_instance")
-    if target is _MISSING:
+    if target is MISSING:
         scaling.fail("target_invocations_per_instance", "required field is missing (invocations per minute "
                                                         "per instance that scaling keeps, e.g. 100)")
     if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target < float("inf"):
-        scaling.fail("target_invocations_per_instance", f"expected a number greater than 0, got {_describe(target)}")
+        scaling.fail("target_invocations_per_instance", f"expected a number greater than 0, got {describe(target)}")
     return Autoscaling(min_capacity, max_capacity, target)
 
 
-def _container_environment(row: _Fields) -> dict[str, str]:
+def _container_environment(row: Fields) -> dict[str, str]:
     value = row.get("environment")
-    if value is _MISSING:
+    if value is MISSING:
         return {}
     if not isinstance(value, dict):
         hint = "; did you mean 'environments' (the table's named environments)?" if isinstance(value, list) else ""
         row.fail("environment", f"expected a mapping of container environment variables, "
-                                f"got {_describe(value)}{hint}")
+                                f"got {describe(value)}{hint}")
     environment = {}
     for key, item in value.items():
         line = value.line_of(key) if isinstance(value, YamlMap) else None
-        if not isinstance(key, str) or not ENV_VAR_PATTERN.match(key):
-            row.fail("environment", f"expected environment variable names like MAX_INPUT_LENGTH, got {key!r}",
+        if not isinstance(key, str) or len(key) > ENV_VALUE_MAX_LENGTH or not ENV_VAR_PATTERN.match(key):
+            shown = quote(key) if isinstance(key, str) else describe(key)
+            row.fail("environment", f"expected environment variable names like MAX_INPUT_LENGTH, got {shown}",
                      line=line)
+        if isinstance(item, str) and len(item) > ENV_VALUE_MAX_LENGTH:
+            row.fail(f"environment.{key}", f"expected at most {ENV_VALUE_MAX_LENGTH} characters (SageMaker's limit), "
+                                           f"got {describe(item)}", line=line)
         if isinstance(item, bool):
             environment[key] = "true" if item else "false"
         elif isinstance(item, str | int | float):
             environment[key] = str(item)
         else:
-            row.fail(f"environment.{key}", f"expected a string or number, got {_describe(item)}", line=line)
+            row.fail(f"environment.{key}", f"expected a string or number, got {describe(item)}", line=line)
     return environment
 
 
-def _autopilot_hyperparameters(row: _Fields) -> dict[str, int | float | str]:
-    value = row.mapping("hyperparameters")
+def _autopilot_hyperparameters(row: Fields) -> dict[str, int | float | str]:
+    value = read_mapping(row, "hyperparameters")
     if value is None:
         return {}
     for key, item in value.items():
         line = value.line_of(key) if isinstance(value, YamlMap) else None
         problem = autopilot_hyperparameter_problem(str(key), item)
         if problem is not None:
-            problem += _did_you_mean(str(key), AUTOPILOT_HYPERPARAMETERS) if key not in AUTOPILOT_HYPERPARAMETERS \
+            problem += did_you_mean(str(key), AUTOPILOT_HYPERPARAMETERS) if key not in AUTOPILOT_HYPERPARAMETERS \
                 else ""
             row.fail(f"hyperparameters.{key}", problem, line=line)
     return dict(value)
 
 
-def _training_hyperparameters(row: _Fields, spec: ModelSpec) -> dict[str, int | float | str]:
+def _training_hyperparameters(row: Fields, spec: ModelSpec) -> dict[str, int | float | str]:
     """Each override checked by the model's training spec (name, type, range, options); booleans become the
     spec's ``True``/``False`` spelling."""
-    value = row.mapping("hyperparameters")
+    value = read_mapping(row, "hyperparameters")
     if value is None or spec.training is None:
         return {}
     result: dict[str, int | float | str] = {}
@@ -591,16 +456,27 @@ def _training_hyperparameters(row: _Fields, spec: ModelSpec) -> dict[str, int | 
     return result
 
 
-def _deploy(row: _Fields, spec: ModelSpec) -> DeployBlock | None:
+def _deploy(row: Fields, spec: ModelSpec) -> DeployBlock | None:
     deploy = row.nested("deploy", DEPLOY_KEYS)
     if deploy is None:
         return None
     instance_type = _serving_instance_type(deploy, "base_model", spec)
     return DeployBlock(
         instance_type=instance_type,
-        instance_count=deploy.integer("instance_count", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT),
+        instance_count=read_integer(deploy, "instance_count", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT),
         autoscaling=_autoscaling(deploy),
+        data_capture=read_data_capture(deploy),
     )
+
+
+def _with_region_hint(check: Callable[[str], object], regions: Collection[str]) -> Callable[[str], None]:
+    """``check`` of a region, its error ending in the nearest of ``regions`` (``us-east1``: ``us-east-1``)."""
+    def checked(region: str) -> None:
+        try:
+            check(region)
+        except UnsupportedRegionError as error:
+            raise UnsupportedRegionError(f"{error}{did_you_mean(region, regions)}") from None
+    return checked
 
 
 @functools.lru_cache(maxsize=8)
@@ -613,21 +489,6 @@ def _check_region_name(region: str, catalog: Catalog) -> None:
     known = _known_regions(catalog)
     if region not in known:
         raise UnsupportedRegionError(
-            f"unknown region {region!r}{_did_you_mean(region, known)} "
+            f"unknown region {region!r}{did_you_mean(region, known)} "
             f"(no catalog model is available there; expected a region like us-east-1)"
         )
-
-
-def _item_line(row: _Fields, field: str, index: int) -> int:
-    value = row.get(field)
-    return value.line_of(index) if isinstance(value, YamlList) else row.line_of(field)
-
-
-def _did_you_mean(value: str, choices: Collection[str]) -> str:
-    hint = closest_names(value, choices)
-    return f"; did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
-
-
-def _describe(value: Any) -> str:
-    return describe_value(None if value is _MISSING else value)
-

@@ -46,6 +46,43 @@ class CapacityOverride:
     instance_count: int | None = None
 
 
+@dataclass(frozen=True)
+class VpcSettings:
+    """``vpc:`` of a row: where SageMaker attaches the containers' network interfaces (``VpcConfig``)."""
+
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The security controls of a row: its own ``kms_key_arn``, ``vpc`` and ``network_isolation``, else the
+    table's ``defaults:``. None leaves the construct's default."""
+
+    kms_key_arn: str | None = None
+    vpc: VpcSettings | None = None
+    network_isolation: bool | None = None
+
+    def kms_key_arn_in(self, region: str) -> str | None:
+        """The key to use in ``region``: the key itself, or a multi-region key's replica there (same key id; the
+        loader allows a key of another region only when it is multi-region)."""
+        if self.kms_key_arn is None:
+            return None
+        parts = self.kms_key_arn.split(":", 5)  # arn, partition, kms, region, account, key/<id>
+        parts[3] = region
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class DataCaptureSettings:
+    """``data_capture:`` of an endpoint: requests and responses written to S3 (encrypted with the row's key)."""
+
+    destination: str
+    sampling_percentage: int = 100
+    capture_input: bool = True
+    capture_output: bool = True
+
+
 @dataclass(frozen=True, kw_only=True)
 class TableRow:
     """What every row has: a unique name, its catalog model, acceptance, and where it deploys."""
@@ -56,6 +93,7 @@ class TableRow:
     regions: tuple[str, ...]  # the row's own or defaults.regions; empty when it targets environments
     environments: tuple[str, ...]
     line: int  # where the row starts in the table file
+    controls: Controls = Controls()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +104,7 @@ class EndpointRow(TableRow):
     environment_overrides: Mapping[str, CapacityOverride] = field(default_factory=dict)
     autoscaling: Autoscaling | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    data_capture: DataCaptureSettings | None = None
 
     kind = "endpoint"
 
@@ -77,6 +116,7 @@ class DeployBlock:
     instance_type: str
     instance_count: int = 1
     autoscaling: Autoscaling | None = None
+    data_capture: DataCaptureSettings | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,16 @@
-"""Read YAML keeping the line of every mapping, key and list item, so table errors can point at them."""
+"""Read YAML keeping the line of every mapping, key and list item, so table errors can point at them.
+
+Whatever the file holds, reading it ends in a value or one ``TableError`` line: it refuses what is not a regular
+file before opening it (a FIFO would block forever), files over ``MAX_TABLE_BYTES`` before reading them, nesting
+deeper than ``MAX_NESTING`` before constructing it (construction recurses), and typed tags whose value does not
+fit (``!!float x``) with the tag's line.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +43,79 @@ class YamlList(list[Any]):
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# A model table is a few megabytes at most (a 1,000-row table is about 150 KB); a bigger file is a mistake, and
+# refusing it before reading keeps memory bounded whatever the file holds.
+MAX_TABLE_BYTES = 16 * 1024 * 1024
+# A table nests six levels (table > fine_tuning > row > deploy > autoscaling > key); constructing YAML recurses
+# once per level, so depth is bounded before construction rather than left to Python's recursion limit.
+MAX_NESTING = 64
+# How much of a value an error message quotes.
+QUOTE_LENGTH = 60
+
+
 class _LineLoader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """SafeLoader whose mappings and sequences are ``YamlMap``/``YamlList``; duplicate keys are errors."""
+    """SafeLoader whose mappings and sequences are ``YamlMap``/``YamlList``; duplicate keys are errors, nesting is
+    bounded, and a typed tag that does not fit its value is a marked error instead of a Python exception."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_nesting(node)
+        return self.construct_document(node)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # PyYAML's typed constructors raise plain exceptions: `!!float x` (ValueError), `!!bool x` (KeyError),
+            # `!!timestamp x` (AttributeError), `!!map [1]` (TypeError), a 5,000-digit `!!int` (ValueError).
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{_short_tag(node.tag)} cannot hold {_quote_node(node)}; remove the tag or write a "
+                f"valid {_short_tag(node.tag).lstrip('!')}", node.start_mark,
+            ) from None
+
+
+def _check_nesting(root: yaml.Node) -> None:
+    """Refuse nesting deeper than ``MAX_NESTING``, walking the node graph without recursion. Aliases make it a
+    graph: a node is walked again only when reached at a greater depth, so shared nodes cost at most
+    ``MAX_NESTING`` visits each (no exponential walk of alias bombs)."""
+    deepest: dict[int, int] = {}
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if deepest.get(id(node), 0) >= depth:
+            continue
+        deepest[id(node)] = depth
+        if depth > MAX_NESTING:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the document nests deeper than {MAX_NESTING} levels (or an alias refers to its own "
+                "anchor); a model table nests at most 6",
+                node.start_mark,
+            )
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend((child, depth + 1) for pair in node.value for child in pair)
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def _quote_node(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return quote(node.value)
+    return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+
+
+def quote(text: str) -> str:
+    """``text`` quoted for an error message, cut to ``QUOTE_LENGTH`` characters (the input may be megabytes)."""
+    if len(text) <= QUOTE_LENGTH:
+        return repr(text)
+    return f"{text[:QUOTE_LENGTH]!r}... ({len(text):,} characters)"
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> YamlMap:
@@ -120,21 +199,63 @@ def parse_yaml(text: str, *, source: str) -> Any:
         problem = " ".join(part for part in (context, error.problem) if part)
         where = f"{source}:{line}" if line else source
         raise TableError(f"{where}: invalid YAML: {problem}", source=source, line=line) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow, e.g. a control character
+        line = text.count("\n", 0, error.position) + 1 if isinstance(error.position, int) else None
+        character = chr(error.character) if isinstance(error.character, int) else error.character
+        raise TableError(f"{source}:{line}: invalid YAML: the character {character!r} is not allowed in YAML; "
+                         "remove it", source=source, line=line) from None
     except yaml.YAMLError as error:
         raise TableError(f"{source}: invalid YAML: {_one_line(str(error))}", source=source) from None
 
 
 def read_yaml(path: str | Path) -> Any:
+    """Parse the table file at ``path``; anything but a readable UTF-8 YAML file of sane size is a ``TableError``."""
+    return parse_yaml(_read_text(str(path)), source=str(path))
+
+
+def _read_text(path: str) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        status = os.stat(path)  # stat, unlike open, never blocks on a FIFO
     except FileNotFoundError:
         raise TableError(
             f"{path}: model table not found; create it or pass another path (`-c table=PATH` for cdk)",
-            source=str(path),
+            source=path,
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TableError(f"{path}: cannot read the model table: {_one_line(str(error))}", source=str(path)) from None
-    return parse_yaml(text, source=str(path))
+    except OSError as error:
+        raise TableError(f"{path}: cannot read the model table: {error.strerror or error}", source=path) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise TableError(f"{path}: is a directory, not a model table; pass the table's YAML file "
+                         f"(for example {os.path.join(path, 'models.yaml')})", source=path)
+    if not stat.S_ISREG(status.st_mode):
+        raise TableError(f"{path}: is {_file_kind(status.st_mode)}, not a regular file; save the model table to a "
+                         "file and pass its path", source=path)
+    if status.st_size > MAX_TABLE_BYTES:
+        raise TableError(f"{path}: is {status.st_size:,} bytes; a model table may be at most {MAX_TABLE_BYTES:,} "
+                         "bytes (16 MiB): check that this is the table", source=path)
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_TABLE_BYTES + 1)  # the file may have grown since stat
+    except OSError as error:
+        raise TableError(f"{path}: cannot read the model table: {error.strerror or error}", source=path) from None
+    if len(data) > MAX_TABLE_BYTES:
+        raise TableError(f"{path}: holds more than {MAX_TABLE_BYTES:,} bytes; a model table may be at most "
+                         "16 MiB: check that this is the table", source=path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise TableError(
+            f"{path}:{line}: not UTF-8: byte 0x{data[error.start]:02x} at column {column} is not valid UTF-8 "
+            "(the file is probably Latin-1 or Windows-1252); save the table as UTF-8",
+            source=path, line=line,
+        ) from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((kind for test, kind in kinds if test(mode)), "a special file")
 
 
 def _one_line(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,16 @@ from constructs_lib.table import (
     SCHEMA_PATH,
     Autoscaling,
     CapacityOverride,
+    Controls,
+    DataCaptureSettings,
     DeployBlock,
     TableError,
     Target,
+    VpcSettings,
     load_table,
     loader,
     parse_table,
+    yaml_source,
 )
 from constructs_lib.table.yaml_source import parse_yaml
 
@@ -36,6 +41,86 @@ def error_of(text: str, tmp_path: Path) -> str:
     with pytest.raises(TableError) as caught:
         table_from(text, tmp_path)
     return str(caught.value)
+
+
+# -- security controls ------------------------------------------------------------------------------------------
+
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+MULTI_REGION_KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+VPC = "{subnet_ids: [subnet-0123456789abcdef0], security_group_ids: [sg-0123456789abcdef0]}"
+
+
+def test_rows_take_controls_from_defaults_and_override_them(tmp_path: Path) -> None:
+    table = table_from(f"""
+defaults: {{regions: [us-east-1], kms_key_arn: "{KEY}", vpc: {VPC}, network_isolation: true}}
+endpoints:
+  - name: flan
+    model: FlanT5XL
+    data_capture: {{destination: s3://capture-bucket/flan/, sampling_percentage: 20, capture_output: false}}
+  - {{name: open, model: FlanT5XL, network_isolation: false}}
+fine_tuning:
+  - name: tune
+    base_model: Falcon7B
+    training_data: s3://my-bucket/train/
+    output_path: s3://my-bucket/out/
+    deploy: {{data_capture: {{destination: s3://capture-bucket/tuned/}}}}
+""", tmp_path)
+    flan, open_row = table.endpoints
+    vpc = VpcSettings(subnet_ids=("subnet-0123456789abcdef0",), security_group_ids=("sg-0123456789abcdef0",))
+    assert flan.controls == Controls(kms_key_arn=KEY, vpc=vpc, network_isolation=True)
+    assert flan.data_capture == DataCaptureSettings("s3://capture-bucket/flan/", 20, True, False)
+    assert open_row.controls == Controls(kms_key_arn=KEY, vpc=vpc, network_isolation=False)
+    assert open_row.data_capture is None
+    (tune,) = table.fine_tuning
+    assert tune.controls == flan.controls
+    assert tune.deploy is not None and tune.deploy.data_capture == DataCaptureSettings("s3://capture-bucket/tuned/")
+
+
+def test_a_multi_region_key_serves_each_region_through_its_replica(tmp_path: Path) -> None:
+    table = table_from(f"""
+endpoints:
+  - {{name: flan, model: FlanT5XL, regions: [us-east-1, eu-west-1], kms_key_arn: "{MULTI_REGION_KEY}"}}
+""", tmp_path)
+    controls = table.endpoints[0].controls
+    assert controls.kms_key_arn_in("us-east-1") == MULTI_REGION_KEY
+    assert controls.kms_key_arn_in("eu-west-1") == MULTI_REGION_KEY.replace("us-east-1", "eu-west-1")
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    (f'kms_key_arn: "{KEY}", regions: [us-east-1, eu-west-1]',
+     "field 'kms_key_arn': the key is in us-east-1 but the row also deploys to eu-west-1; KMS keys are regional"),
+    ('kms_key_arn: "arn:aws:kms:us-east-1:111122223333:alias/models"',
+     "field 'kms_key_arn': expected a key ARN like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-"
+     "1234567890ab, got the alias 'arn:aws:kms:us-east-1:111122223333:alias/models': IAM grants name keys"),
+    ("kms_key_arn: 1234abcd-12ab-34cd-56ef-1234567890ab", "field 'kms_key_arn': expected a key ARN like"),
+    (f"vpc: {VPC}, regions: [us-east-1, us-west-2]",
+     "field 'vpc': subnets and security groups belong to one VPC in one account and region, but the row deploys "
+     "to 2 targets ((any account)/us-east-1, (any account)/us-west-2)"),
+    ("vpc: {subnet_ids: [subnet-0123456789abcdef0]}",
+     "field 'vpc.security_group_ids': required field is missing (give both subnet_ids and security_group_ids)"),
+    ("vpc: {subnet_ids: [vpc-0123456789abcdef0], security_group_ids: [sg-0123456789abcdef0]}",
+     "field 'vpc.subnet_ids[0]': expected an id like subnet-0123456789abcdef0, got 'vpc-0123456789abcdef0'"),
+    ("vpc: {subnet_ids: [subnet-01234567], security_group_ids: [sg-1, sg-2, sg-3, sg-4, sg-5, sg-6]}",
+     "field 'vpc.security_group_ids': expected at most 5 items, got 6"),
+    ("network_isolation: yes", "field 'network_isolation': expected true or false"),
+    ("data_capture: {destination: 's3://capture-bucket/out*/'}",
+     "field 'data_capture.destination': expected an S3 URI like s3://my-bucket/prefix/, got 's3://capture-bucket/"
+     "out*/': the key contains a wildcard"),
+    ("data_capture: {destination: s3://capture-bucket/x/, capture_input: false, capture_output: false}",
+     "field 'data_capture.capture_output': capture_input and capture_output are both false"),
+    ("data_capture: {destination: s3://capture-bucket/x/, sampling_percentage: 101}",
+     "field 'data_capture.sampling_percentage': expected an integer from 0 to 100, got an integer (101)"),
+])
+def test_controls_that_cannot_work_are_one_line_errors(extra: str, expected: str, tmp_path: Path) -> None:
+    text = f"defaults: {{regions: [us-east-1]}}\nendpoints:\n  - {{name: flan, model: FlanT5XL, {extra}}}\n"
+    message = error_of(text, tmp_path)
+    assert f":3: endpoint 'flan' {expected}" in message
+
+
+def test_a_vpc_from_defaults_says_where_it_came_from(tmp_path: Path) -> None:
+    message = error_of(f"defaults: {{regions: [us-east-1, us-west-2], vpc: {VPC}}}\n"
+                       "endpoints:\n  - {name: flan, model: FlanT5XL}\n", tmp_path)
+    assert "(any account)/us-west-2) (from defaults); give the row one region" in message
 
 
 # -- resolved values -----------------------------------------------------------------------------------------
@@ -232,11 +317,102 @@ def test_missing_file_says_how_to_point_at_another(tmp_path: Path) -> None:
         load_table(tmp_path / "nope.yaml")
 
 
-def test_unreadable_bytes_are_one_line(tmp_path: Path) -> None:
+def test_latin_1_bytes_name_the_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "models.yaml"
-    path.write_bytes(b"endpoints: \xff\xfe\n")
-    with pytest.raises(TableError, match="cannot read the model table"):
+    path.write_bytes(b"defaults: {regions: [us-east-1]}\nendpoints:\n  - {name: caf\xe9, model: FlanT5XL}\n")
+    with pytest.raises(TableError) as caught:
         load_table(path)
+    assert str(caught.value) == (
+        f"{path}:3: not UTF-8: byte 0xe9 at column 15 is not valid UTF-8 (the file is probably Latin-1 or "
+        "Windows-1252); save the table as UTF-8"
+    )
+    assert caught.value.line == 3
+
+
+def test_a_directory_says_so_in_words(tmp_path: Path) -> None:
+    with pytest.raises(TableError) as caught:
+        load_table(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path}: is a directory, not a model table; pass the table's YAML file (for example "
+        f"{tmp_path / 'models.yaml'})"
+    )
+
+
+def test_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "models.yaml"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    with pytest.raises(TableError, match=r"is a FIFO \(named pipe\), not a regular file; save the model table"):
+        load_table(fifo)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    with path.open("wb") as file:
+        file.truncate(yaml_source.MAX_TABLE_BYTES + 1)  # sparse: the size is all the loader may look at
+    with pytest.raises(TableError, match=r"is 16,777,217 bytes; a model table may be at most 16,777,216 bytes"):
+        load_table(path)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a: !!float x", "t.yaml:1: invalid YAML: !!float cannot hold 'x'; remove the tag or write a valid float"),
+    ("a: !!int x", "t.yaml:1: invalid YAML: !!int cannot hold 'x'; remove the tag or write a valid int"),
+    ("a:\n  b: !!bool x", "t.yaml:2: invalid YAML: !!bool cannot hold 'x'; remove the tag or write a valid bool"),
+    ("a: !!timestamp x", "t.yaml:1: invalid YAML: !!timestamp cannot hold 'x'; remove the tag or write a valid "
+                         "timestamp"),
+    ("a: !!map [1]", "t.yaml:1: invalid YAML: !!map cannot hold a list; remove the tag or write a valid map"),
+    ("a: " + "[" * 250 + "]" * 250, "t.yaml:1: invalid YAML: the document nests deeper than 64 levels"),
+    ("a: &x [*x]", "t.yaml:1: invalid YAML: the document nests deeper than 64 levels (or an alias refers to its "
+                   "own anchor)"),
+    ("a: b\nc: \x07", "t.yaml:2: invalid YAML: the character '\\x07' is not allowed in YAML; remove it"),
+])
+def test_yaml_that_python_cannot_construct_is_one_marked_line(text: str, expected: str) -> None:
+    with pytest.raises(TableError) as caught:
+        parse_yaml(text, source="t.yaml")
+    assert str(caught.value).startswith(expected)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_alias_bomb_is_walked_in_linear_time() -> None:
+    levels = [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 30)]
+    document = parse_yaml("l0: &l0 [x]\n" + "\n".join(levels), source="t.yaml")  # 9**29 leaves if expanded
+    assert document["l29"][0] is document["l28"]
+
+
+def test_a_huge_string_is_quoted_by_its_head(tmp_path: Path) -> None:
+    name = "a-" * 2_000_000 + "!"  # a backtracking-prone input for the name pattern, were it run
+    message = error_of(f"defaults: {{regions: [us-east-1]}}\nendpoints:\n  - {{name: '{name}', model: FlanT5XL}}\n",
+                       tmp_path)
+    assert "field 'name': expected at most 2,048 characters, got a string ('a-a-a-" in message
+    assert "(4,000,001 characters)" in message and len(message) < 400
+
+
+def test_x_keys_hold_anchors_at_the_top_and_notes_in_rows(tmp_path: Path) -> None:
+    table = table_from("""
+x-serving: &serving {model: FlanT5XL, regions: [us-east-1], instance_type: ml.g5.2xlarge}
+endpoints:
+  - {<<: *serving, name: flan-a, x-owner: team-a}
+  - {<<: *serving, name: flan-b}
+""", tmp_path)
+    assert [(row.name, row.instance_type) for row in table.endpoints] == [
+        ("flan-a", "ml.g5.2xlarge"), ("flan-b", "ml.g5.2xlarge"),
+    ]
+    message = error_of("endpoints:\n  - {name: a, model: FlanT5XL, regions: [us-east-1], "
+                       "autoscaling: {max_capacity: 2, target_invocations_per_instance: 5, x-note: 1}}\n", tmp_path)
+    assert "field 'autoscaling.x-note': unknown key" in message  # only the top level and rows take x- keys
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    ("instance_type: g5.2xlarge", "field 'instance_type': model 'huggingface-text2text-flan-t5-xl' does not support "
+                                  "instance type 'g5.2xlarge'"),
+    ("regions: [us-east1]", "field 'regions[0]': model 'huggingface-text2text-flan-t5-xl' is not available in "
+                            "region 'us-east1'"),
+])
+def test_did_you_mean_for_instance_types_and_regions(row: str, expected: str, tmp_path: Path) -> None:
+    message = error_of(f"defaults: {{regions: [us-east-1]}}\nendpoints:\n  - {{name: a, model: FlanT5XL, {row}}}\n",
+                       tmp_path)
+    assert expected in message
+    hint = "ml.g5.2xlarge" if "instance" in row else "us-east-1"
+    assert message.endswith(f"; did you mean '{hint}'?") or f"did you mean '{hint}'" in message
 
 
 def test_yaml_anchors_and_merges_keep_working(tmp_path: Path) -> None:
