@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.cli import main
 
@@ -132,3 +136,94 @@ def test_plan_never_loads_jsii() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.splitlines()[-1] == "LOADED [] 0"
+
+
+# -- bad input: whatever the file holds, plan ends in 0, 1 or 2, and 2 is one line -----------------------------
+
+def assert_one_line_or_verdict(code: int, out: str, err: str) -> None:
+    assert code in (0, 1, 2), (code, err)
+    if code == 2:
+        assert out == ""
+        assert err.startswith("eulagate plan: ") and err.count("\n") == 1, err
+        assert "Traceback" not in err and len(err) < 2000, err
+
+
+@pytest.mark.parametrize("content", [
+    "a: !!float x", "endpoints: !!int x", "endpoints: [!!bool x]", "defaults: !!timestamp x",
+    "endpoints: " + "[" * 300 + "]" * 300,
+    "".join("  " * i + f"k{i}:\n" for i in range(300)) + "  " * 300 + "v\n",
+    "endpoints: [{name: '" + "x" * 5_000_000 + "', model: FlanT5XL}]",
+    "endpoints: [{name: a, model: FlanT5XL, regions: [us-east-1], environment: {K: " + "9" * 5000 + "}}]",
+], ids=["float", "int", "bool", "timestamp", "deep-flow", "deep-block", "huge-string", "huge-integer"])
+def test_bad_input_is_one_line_and_exit_2(content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = run_plan(capsys, str(path))
+    assert code == 2
+    assert_one_line_or_verdict(code, out, err)
+    assert err.startswith(f"eulagate plan: {path}:")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_table_that_is_not_a_file_is_one_line(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "models.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    code, out, err = run_plan(capsys, str(path))
+    assert (code, out) == (2, "")
+    expected = "is a FIFO (named pipe), not a regular file" if kind == "fifo" else "is a directory, not a model table"
+    assert err.startswith(f"eulagate plan: {path}: {expected}") and err.count("\n") == 1
+
+
+# Pieces of YAML that have broken loaders: typed tags, anchors and merges, YAML 1.1 spellings, odd scalars.
+YAML_SCALARS = st.sampled_from([
+    "!!float x", "!!int x", "!!bool x", "!!timestamp x", "!!binary AAAA", "!!set {a}", "!!omap [a]", "!!str 1",
+    "!!null ''", "!!map [1]", "!foo x", "yes", "no", "1:30", "~", ".inf", ".nan", "0x1F", "0o17", "1e400", "-0",
+    "''", '""', "'\t'", "true", "false", "null", "*missing", "s3://b/k*", "ml.g5.2xlarge", "g5.2xlarge",
+    "us-east1", "FlanT5XL", "Llama2-7B", "x-note", "arn:aws:kms:us-east-1:111122223333:alias/a", "subnet-1",
+]) | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8).map(json.dumps)
+YAML_KEYS = st.sampled_from([
+    "defaults", "environments", "endpoints", "fine_tuning", "name", "model", "base_model", "regions", "region",
+    "targets", "account", "instance_type", "instance_count", "accept_eula", "autoscaling", "environment",
+    "environment_overrides", "deploy", "hyperparameters", "kms_key_arn", "vpc", "subnet_ids", "security_group_ids",
+    "network_isolation", "data_capture", "destination", "training_data", "output_path", "method", "shards",
+    "x-anchor", "<<", "? [a]", "1", "true",
+])
+
+
+def flow_yaml(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.lists(children, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.lists(st.tuples(YAML_KEYS, children), max_size=4).map(
+            lambda pairs: "{" + ", ".join(f"{key}: {value}" for key, value in pairs) + "}"),
+        children.map(lambda value: f"&a {value}"),
+    )
+
+
+YAML_DOCUMENTS = st.recursive(YAML_SCALARS, flow_yaml, max_leaves=25)
+GOOD_TABLE = (ROOT / "models.yaml").read_text(encoding="utf-8")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(top=st.lists(st.tuples(YAML_KEYS, YAML_DOCUMENTS), max_size=4))
+def test_arbitrary_tables_never_crash_plan(top: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]) -> None:
+    text = "\n".join(f"{key}: {value}" for key, value in top)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory, "models.yaml")
+        path.write_text(text, encoding="utf-8")
+        assert_one_line_or_verdict(*run_plan(capsys, str(path)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.integers(0, len(GOOD_TABLE)), length=st.integers(0, 40), insert=YAML_DOCUMENTS | YAML_SCALARS,
+       raw=st.binary(max_size=8))
+def test_a_mutated_example_table_never_crashes_plan(
+    start: int, length: int, insert: str, raw: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = GOOD_TABLE[:start].encode() + insert.encode() + raw + GOOD_TABLE[start + length:].encode()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory, "models.yaml")
+        path.write_bytes(data)
+        assert_one_line_or_verdict(*run_plan(capsys, str(path)))
