@@ -12,7 +12,6 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.aws_names import ACCOUNT_PATTERN
 from constructs_lib.catalog import Catalog, CatalogError, ModelSpec, NotDeployableError, UnsupportedRegionError
 from constructs_lib.catalog.autopilot import (
     AUTOPILOT_CONTENT_TYPES,
@@ -56,8 +55,6 @@ from constructs_lib.table.model import (
     Target,
 )
 from constructs_lib.table.yaml_source import YamlMap, quote, read_yaml
-
-__all__ = ["ACCOUNT_PATTERN", "load_table", "parse_table"]
 
 TOP_LEVEL_KEYS = ("defaults", "environments", "endpoints", "fine_tuning")
 DEFAULTS_KEYS = ("regions", "account", "shards", *CONTROL_KEYS)
