@@ -74,6 +74,16 @@ def partition_of(region: str) -> str:
     return next((name for prefix, name in _PARTITION_PREFIXES if region.startswith(prefix)), "aws")
 
 
+# -- KMS keys ---------------------------------------------------------------------------------------------------
+
+# arn:<partition>:kms:<region>:<account>:key/<key id> (AWS KMS Developer Guide, "Key identifiers"): the id is a
+# UUID, or mrk- and 32 hex digits for a multi-region key, whose replicas share the id in every region.
+KMS_KEY_ARN_PATTERN = re.compile(
+    r"arn:aws[a-z-]*:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key/"
+    r"(?P<id>mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\Z"
+)
+
+
 # -- ECR images -------------------------------------------------------------------------------------------------
 
 # <account>.dkr.ecr.<region>.<domain>/<repository>[:tag|@sha256:digest] (Amazon ECR User Guide, image URIs).

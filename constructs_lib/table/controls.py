@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from constructs_lib.aws_names import KMS_KEY_ARN_PATTERN
 from constructs_lib.table.fields import (
     MISSING,
     Fields,
@@ -28,10 +29,6 @@ DATA_CAPTURE_KEYS = ("destination", "sampling_percentage", "capture_input", "cap
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
 
-KMS_KEY_ARN_PATTERN = re.compile(
-    r"arn:aws[a-z-]*:kms:(?P<region>[a-z]{2}(-[a-z]+)+-\d+):\d{12}:key/"
-    r"(?P<id>mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\Z"
-)
 KMS_KEY_ARN_EXAMPLE = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?\Z")
 SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?\Z")

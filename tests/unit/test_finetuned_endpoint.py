@@ -13,9 +13,11 @@ import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
 from constructs_lib.catalog import Catalog
+from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.base import DataCapture, EndpointAutoScaling
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
 from constructs_lib.errors import ConstructValidationError
@@ -25,6 +27,9 @@ pytestmark = pytest.mark.synth
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1.1-tgi2.0.0-gpu-py310"
 TARBALL = "s3://my-ml-bucket/automl/output/best/model.tar.gz"
 PREFIX = "s3://my-ml-bucket/training/output/model/"
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+VPC = VpcPlacement(subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+                   security_group_ids=("sg-0123456789abcdef0",))
 
 
 class Built:
@@ -56,8 +61,25 @@ class Built:
                 self.stack, "Encrypted", model_data=TARBALL, image_uri=IMAGE, base_model="FlanT5XL",
                 instance_type="ml.m5.2xlarge", kms_key=self.key, network_isolation=False,
             ),
+            # A table row's controls: a key by ARN, a VPC by ids, captures encrypted with the same key.
+            "Controlled": FineTunedEndpoint(
+                self.stack, "Controlled", model_data=TARBALL, image_uri=IMAGE, base_model="FlanT5XL",
+                instance_type="ml.m5.2xlarge", kms_key_arn=KEY_ARN, vpc=VPC,
+                data_capture=DataCapture(destination="s3://my-capture-bucket/flan/"),
+            ),
+            "HardwareEncrypted": FineTunedEndpoint(
+                self.stack, "HardwareEncrypted", model_data=TARBALL, image_uri=IMAGE, base_model="Llama2-7B",
+                instance_type="ml.g5.12xlarge", kms_key_arn=KEY_ARN,
+                data_capture=DataCapture(destination="s3://my-capture-bucket/llama/"),
+            ),
+            "OtherAccount": FineTunedEndpoint(
+                self.stack, "OtherAccount", model_data=TARBALL, image_account="111122223333",
+                image_uri=job.get_att("BestCandidateImage").to_string(), base_model="Llama2-7B",
+                instance_type="ml.g5.12xlarge",
+            ),
         }
-        self.template: dict[str, Any] = dict(assertions.Template.from_stack(self.stack).to_json())
+        self.assertions = assertions.Template.from_stack(self.stack)
+        self.template: dict[str, Any] = dict(self.assertions.to_json())
 
     def resource(self, name: str, element: Any) -> dict[str, Any]:
         return self.template["Resources"][self.stack.get_logical_id(element)]["Properties"]
@@ -142,7 +164,9 @@ def test_deploy_time_model_data_is_scoped_by_intrinsics(built: Built) -> None:
         {"Fn::Join": ["", ["arn:aws:s3:::", path, "*"]]}
     assert by_action(statements, "s3:ListBucket")[0]["Resource"] == \
         {"Fn::Join": ["", ["arn:aws:s3:::", {"Fn::Select": [0, {"Fn::Split": ["/", path]}]}]]}
-    assert by_action(statements, "ecr:BatchGetImage")[0]["Resource"] == "arn:aws:ecr:us-east-1:*:repository/*"
+    # The job picks the image when it ends: pulls stay in the account the base model's JumpStart image is in.
+    assert by_action(statements, "ecr:BatchGetImage")[0]["Resource"] == \
+        "arn:aws:ecr:us-east-1:763104351884:repository/*"
     container = built.model("FromJob")["PrimaryContainer"]
     assert container["Image"] == {"Fn::GetAtt": [built.job_id, "BestCandidateImage"]}
     assert container["ModelDataSource"]["S3DataSource"]["S3Uri"] == \
@@ -160,6 +184,49 @@ def test_volume_key_on_an_instance_without_local_storage(built: Built) -> None:
     key = built.key.node.default_child
     assert isinstance(key, kms.CfnKey)
     assert config["KmsKeyId"] == {"Fn::GetAtt": [built.stack.get_logical_id(key), "Arn"]}
+
+
+def test_a_key_arn_encrypts_volume_and_captures_and_is_granted_to_the_role(built: Built) -> None:
+    built.assertions.has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "KmsKeyId": KEY_ARN,
+        "ProductionVariants": [Match.object_like({"InstanceType": "ml.m5.2xlarge"})],
+        "DataCaptureConfig": Match.object_like({
+            "DestinationS3Uri": "s3://my-capture-bucket/flan/", "KmsKeyId": KEY_ARN,
+        }),
+    })
+    key_statements = Match.array_with([
+        Match.object_like({"Action": Match.array_with(["ec2:CreateNetworkInterface"])}),
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+         "Resource": KEY_ARN},
+        {"Effect": "Allow", "Action": ["kms:CreateGrant"], "Resource": KEY_ARN,
+         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+    ])
+    built.assertions.has_resource_properties("AWS::IAM::Role", {
+        "Description": Match.string_like_regexp("fine-tuned from .*FlanT5XL"),
+        "Policies": [{"PolicyName": "Serving",
+                      "PolicyDocument": {"Version": "2012-10-17", "Statement": key_statements}}],
+    })
+
+
+def test_a_vpc_placement_becomes_the_models_vpc_config(built: Built) -> None:
+    built.assertions.has_resource_properties("AWS::SageMaker::Model", {
+        "VpcConfig": {"Subnets": list(VPC.subnet_ids), "SecurityGroupIds": list(VPC.security_group_ids)},
+        "EnableNetworkIsolation": True,
+        "PrimaryContainer": Match.object_like({"ModelDataUrl": TARBALL}),
+    })
+
+
+def test_local_storage_keeps_the_key_for_captures_and_grants_but_not_the_volume(built: Built) -> None:
+    """SageMaker refuses a volume key for g5 (hardware-encrypted local storage); the key still does the rest."""
+    config = built.resource("HardwareEncrypted", built.endpoints["HardwareEncrypted"].cfn_endpoint_config)
+    assert "KmsKeyId" not in config
+    assert config["DataCaptureConfig"]["KmsKeyId"] == KEY_ARN
+    assert by_action(built.statements("HardwareEncrypted"), "kms:Decrypt")[0]["Resource"] == KEY_ARN
+
+
+def test_image_account_scopes_pulls_of_a_deploy_time_image(built: Built) -> None:
+    (pull,) = by_action(built.statements("OtherAccount"), "ecr:BatchGetImage")
+    assert pull["Resource"] == "arn:aws:ecr:us-east-1:111122223333:repository/*"
 
 
 def test_shared_serving_pieces(built: Built) -> None:
@@ -208,6 +275,14 @@ def test_rule_engine_passes_a_fine_tuned_llama(built: Built) -> None:
     ({"instance_type": None}, r"instance_type None is not a SageMaker instance type"),
     ({"kms_key": "key"}, r"'ml.g5.12xlarge' has local NVMe instance storage"),
     ({"instance_count": -1}, "instance_count must be an integer >= 1"),
+    ({"model_data": "s3://bucket/out*/", "compressed": False}, "the key contains a wildcard"),
+    ({"model_data": "s3://bucket/out?/model.tar.gz"}, "the key contains a wildcard"),
+    ({"kms_key_arn": "alias/mine", "instance_type": "ml.m5.2xlarge"}, "kms_key_arn 'alias/mine' is not a KMS key ARN"),
+    ({"kms_key_arn": KEY_ARN, "kms_key": "key", "instance_type": "ml.m5.2xlarge"},
+     "give kms_key or kms_key_arn, not both"),
+    ({"vpc": VPC, "vpc_subnets": []}, "give vpc, or vpc_subnets with security_groups, not both"),
+    ({"image_uri": "${Token[TOKEN.1]}", "base_model": "meta-textgeneration-llama-2-7b-index-only-x"},
+     "unknown JumpStart model"),
 ])
 def test_invalid_props_raise_early(scratch: cdk.Stack, props: dict[str, Any], message: str) -> None:
     if props.get("kms_key") == "key":

@@ -24,8 +24,10 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from constructs_lib.aws_names import (
+    ACCOUNT_PATTERN,
     JUMPSTART_MODEL_ID_TAG,
     JUMPSTART_MODEL_VERSION_TAG,
+    KMS_KEY_ARN_PATTERN,
     is_token,
     parse_ecr_image,
     partition_of,
@@ -34,6 +36,7 @@ from constructs_lib.aws_names import (
 from constructs_lib.catalog import CatalogError, ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_wildcards
+from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
 
 VARIANT_NAME = "AllTraffic"
@@ -135,11 +138,18 @@ class ServingProps(TypedDict, total=False):
 
     role: iam.IRole | None
     """The execution role, used as is. Default: a least-privilege role of the endpoint's own (read of the model
-    data, pull of its image, its logs and metrics)."""
+    data, pull of its image, its logs and metrics, use of its key)."""
+    vpc: VpcPlacement | None
+    """Subnet and security group ids for the model's network interfaces. Default: no VPC."""
     vpc_subnets: Sequence[ec2.ISubnet] | None
-    """Subnets for the model's network interfaces (with ``security_groups``). Default: no VPC."""
+    """Subnets for the model's network interfaces (with ``security_groups``; instead of ``vpc``). Default: no VPC."""
     security_groups: Sequence[ec2.ISecurityGroup] | None
     """Security groups of those interfaces (with ``vpc_subnets``). Default: no VPC."""
+    kms_key_arn: str | None
+    """ARN of the endpoint's key (instead of ``kms_key``). It encrypts the storage volume where the instance type
+    has one (types with local NVMe storage, such as g5, g6, p4d and p5, encrypt theirs by hardware, and
+    SageMaker refuses a key for them), and captured data unless ``data_capture.kms_key`` names another; the role
+    may use it to decrypt the model data. Default: none."""
     kms_key: kms.IKey | None
     """Key for the instances' storage volume; instance types with local NVMe storage (g5, g6, p4d, p5, ...)
     cannot take one. Default: SageMaker's own encryption."""
@@ -156,6 +166,28 @@ class ServingProps(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
+class NetworkPlacement:
+    """The subnet and security group ids of the model's ``VpcConfig`` (ids may be deploy-time tokens)."""
+
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Encryption:
+    """Which key encrypts what, and which keys the execution role uses."""
+
+    volume_key_arn: str | None = None
+    """``KmsKeyId`` of the endpoint config (the storage volume)."""
+    capture_key_arn: str | None = None
+    """``KmsKeyId`` of the data capture."""
+    endpoint_key_arn: str | None = None
+    """``kms_key_arn``: the role may decrypt model data and encrypt the volume and captures with it."""
+    hardware_encrypted_volume: bool = False
+    """``kms_key_arn`` was given for an instance type whose local storage SageMaker encrypts by hardware."""
+
+
+@dataclass(frozen=True)
 class ServingOptions:
     """Everything an endpoint construct serves its model with, besides the model itself."""
 
@@ -165,39 +197,84 @@ class ServingOptions:
     network_isolation: bool = True
 
     def validate(self, supported_instance_types: Iterable[str] = ()) -> None:
-        unknown = sorted(set(self.props) - set(ServingProps.__annotations__))
-        if unknown:
-            raise ValueError(
-                f"unknown prop(s) {', '.join(unknown)}; the serving props are "
-                f"{', '.join(sorted(ServingProps.__annotations__))}"
-            )
-        if not _is_int(self.instance_count) or self.instance_count < 1:
-            raise ValueError(f"instance_count must be an integer >= 1, got {self.instance_count!r}")
-        name = self.props.get("endpoint_name")
-        if name is not None and not is_token(name) and not ENDPOINT_NAME_PATTERN.fullmatch(name):
-            raise ValueError(
-                f"endpoint_name {name!r} must be 1 to 63 letters, digits and single or repeated hyphens, "
-                "starting and ending with a letter or digit"
-            )
+        """Raise ``ValueError`` for props SageMaker would refuse (the construct re-raises it with its path)."""
+        _check_prop_names(self.props)
+        _check_instance_count(self.instance_count)
+        _check_endpoint_name(self.props.get("endpoint_name"))
+        _check_timeouts(self.props)
+        if not isinstance(self.network_isolation, bool):
+            raise ValueError(f"network_isolation must be True or False, got {self.network_isolation!r}")
+        self.network_placement()
+        self.encryption(supported_instance_types)
+
+    def network_placement(self) -> NetworkPlacement | None:
+        placement = self.props.get("vpc")
         subnets, groups = self.props.get("vpc_subnets"), self.props.get("security_groups")
+        if placement is not None:
+            if subnets is not None or groups is not None:
+                raise ValueError("give vpc, or vpc_subnets with security_groups, not both")
+            if not isinstance(placement, VpcPlacement):
+                raise ValueError(f"vpc must be a VpcPlacement, got {placement!r}")
+            return NetworkPlacement(list(placement.subnet_ids), list(placement.security_group_ids))
         if (subnets is None) != (groups is None):
             raise ValueError("vpc_subnets and security_groups go together: give both or neither")
-        if subnets is not None and not 1 <= len(subnets) <= MAX_SUBNETS:
+        if subnets is None or groups is None:
+            return None
+        if not 1 <= len(subnets) <= MAX_SUBNETS:
             raise ValueError(f"vpc_subnets must hold 1 to {MAX_SUBNETS} subnets, got {len(subnets)}")
-        if groups is not None and not 1 <= len(groups) <= MAX_SECURITY_GROUPS:
+        if not 1 <= len(groups) <= MAX_SECURITY_GROUPS:
             raise ValueError(f"security_groups must hold 1 to {MAX_SECURITY_GROUPS} groups, got {len(groups)}")
-        timeouts = {"startup_health_check_timeout": self.props.get("startup_health_check_timeout"),
-                    "model_data_download_timeout": self.props.get("model_data_download_timeout")}
-        for timeout, value in timeouts.items():
-            if value is not None and (not _is_int(value) or not TIMEOUT_RANGE[0] <= value <= TIMEOUT_RANGE[1]):
-                raise ValueError(f"{timeout} must be whole seconds from {TIMEOUT_RANGE[0]} to {TIMEOUT_RANGE[1]}")
-        if self.props.get("kms_key") is not None and has_local_storage(self.instance_type):
+        return NetworkPlacement([subnet.subnet_id for subnet in subnets], [group.security_group_id for group in groups])
+
+    def encryption(self, supported_instance_types: Iterable[str] = ()) -> Encryption:
+        key, key_arn = self.props.get("kms_key"), self.props.get("kms_key_arn")
+        capture = self.props.get("data_capture")
+        if key is not None and key_arn is not None:
+            raise ValueError("give kms_key or kms_key_arn, not both")
+        if key_arn is not None and not is_token(key_arn) and not KMS_KEY_ARN_PATTERN.fullmatch(key_arn):
+            raise ValueError(f"kms_key_arn {key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+        local_storage = has_local_storage(self.instance_type)
+        if key is not None and local_storage:
             without_storage = [t for t in supported_instance_types if not has_local_storage(t)]
             raise ValueError(
                 f"instance type {self.instance_type!r} has local NVMe instance storage, which SageMaker encrypts "
                 "itself and for which CreateEndpointConfig rejects a KMS key: drop kms_key, or choose an instance "
                 f"type without local storage (of this model's: {supported_list(without_storage)})"
             )
+        volume_key_arn = key.key_arn if key is not None else (None if local_storage else key_arn)
+        capture_key = capture.kms_key if capture is not None else None
+        capture_key_arn = capture_key.key_arn if capture_key is not None else key_arn if capture else None
+        return Encryption(volume_key_arn, capture_key_arn, key_arn, key_arn is not None and local_storage)
+
+
+def _check_prop_names(props: ServingProps) -> None:
+    unknown = sorted(set(props) - set(ServingProps.__annotations__))
+    if unknown:
+        raise ValueError(
+            f"unknown prop(s) {', '.join(unknown)}; the serving props are "
+            f"{', '.join(sorted(ServingProps.__annotations__))}"
+        )
+
+
+def _check_instance_count(count: object) -> None:
+    if not _is_int(count) or count < 1:  # type: ignore[operator]
+        raise ValueError(f"instance_count must be an integer >= 1, got {count!r}")
+
+
+def _check_endpoint_name(name: str | None) -> None:
+    if name is not None and not is_token(name) and not ENDPOINT_NAME_PATTERN.fullmatch(name):
+        raise ValueError(
+            f"endpoint_name {name!r} must be 1 to 63 letters, digits and single or repeated hyphens, "
+            "starting and ending with a letter or digit"
+        )
+
+
+def _check_timeouts(props: ServingProps) -> None:
+    for timeout in ("startup_health_check_timeout", "model_data_download_timeout"):
+        value = props.get(timeout)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or not TIMEOUT_RANGE[0] <= value <= TIMEOUT_RANGE[1]):
+            raise ValueError(f"{timeout} must be whole seconds from {TIMEOUT_RANGE[0]} to {TIMEOUT_RANGE[1]}")
 
 
 def container_environment(
@@ -280,12 +357,16 @@ def _add_s3_read(policy: _Policy, partition: str, uri: str, *, prefix: bool) -> 
         policy.allow(["s3:ListBucket"], _s3_arn(partition, deploy_time_bucket))
 
 
-def ecr_repository_arn(region: str, image_uri: str) -> str:
-    """The ECR repository an image is pulled from (any in the region when the image is a deploy-time token)."""
-    partition = partition_of(region)
+def ecr_repository_arn(region: str, image_uri: str, *, deploy_time_account: str | None = None) -> str:
+    """The ECR repository an image is pulled from. A deploy-time image (a job's output) has no repository known
+    before it exists: its pulls are scoped to ``deploy_time_account``'s repositories in the region."""
     if is_token(image_uri):
-        # A deploy-time image (e.g. a fine-tuning job's output) may live in any account's repository.
-        return f"arn:{partition}:ecr:{region}:*:repository/*"
+        if deploy_time_account is None or not ACCOUNT_PATTERN.match(deploy_time_account):
+            raise ValueError(
+                f"image_uri is a deploy-time value, so its repository is unknown: pass image_account= (the 12-digit "
+                f"account of its repository), got {deploy_time_account!r}"
+            )
+        return f"arn:{partition_of(region)}:ecr:{region}:{deploy_time_account}:repository/*"
     image = parse_ecr_image(image_uri)
     if image is None:
         raise ValueError(
@@ -298,6 +379,19 @@ def ecr_repository_arn(region: str, image_uri: str) -> str:
             "SageMaker pulls images from the endpoint's own region"
         )
     return image.repository_arn()
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """What ``_serve`` declares an endpoint for: the container and where its image and data come from."""
+
+    container: sagemaker.CfnModel.ContainerDefinitionProperty
+    region: str
+    image_repository_arn: str
+    model_data: str
+    model_data_is_prefix: bool
+    model_spec: ModelSpec
+    description: str
 
 
 class ServingEndpoint(Construct):
@@ -354,73 +448,70 @@ class ServingEndpoint(Construct):
             _REGION_BY_STACK[stack] = region
         return region
 
-    def _serve(
-        self,
-        *,
-        options: ServingOptions,
-        container: sagemaker.CfnModel.ContainerDefinitionProperty,
-        region: str,
-        image_uri: str,
-        model_data: str,
-        model_data_is_prefix: bool,
-        model_spec: ModelSpec,
-        description: str,
-    ) -> None:
+    def _serve(self, options: ServingOptions, model: ServedModel) -> None:
         """Declare the role, model, endpoint config, endpoint, autoscaling and output, tagged with the JumpStart
         model (the base model, for fine-tuned weights) as the SageMaker SDK tags them."""
-        tags = [cdk.CfnTag(key=JUMPSTART_MODEL_ID_TAG, value=model_spec.model_id),
-                cdk.CfnTag(key=JUMPSTART_MODEL_VERSION_TAG, value=model_spec.version)]
-        partition = partition_of(region)
-        props = options.props
-        vpc_config = None
-        subnets, groups = props.get("vpc_subnets"), props.get("security_groups")
-        if subnets is not None and groups is not None:
-            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                subnets=[subnet.subnet_id for subnet in subnets],
-                security_group_ids=[group.security_group_id for group in groups],
-            )
-        kms_key = props.get("kms_key")
-        kms_key_arn = kms_key.key_arn if kms_key is not None else None
-        capture = props.get("data_capture")
-        capture_key_arn = capture.kms_key.key_arn if capture is not None and capture.kms_key is not None else None
-
-        role = props.get("role")
-        if role is not None:
-            self.cfn_role = None
-            self._role = role
-            role_arn = role.role_arn
-        else:
-            policy = self._execution_policy(
-                partition, region, image_uri, model_data, model_data_is_prefix,
-                vpc=vpc_config is not None, capture=capture, capture_key_arn=capture_key_arn,
-            )
-            self.cfn_role = iam.CfnRole(
-                self, "ExecutionRole",
-                assume_role_policy_document={
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Effect": "Allow",
-                        "Principal": {"Service": "sagemaker.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }],
-                },
-                description=f"SageMaker execution role of {description}"[:1000],
-                policies=[iam.CfnRole.PolicyProperty(
-                    policy_name="Serving",
-                    policy_document={"Version": "2012-10-17", "Statement": policy.statements},
-                )],
-            )
-            self._acknowledge_wildcards(self.cfn_role, policy)
-            role_arn = self.cfn_role.attr_arn
-
+        tags = [cdk.CfnTag(key=JUMPSTART_MODEL_ID_TAG, value=model.model_spec.model_id),
+                cdk.CfnTag(key=JUMPSTART_MODEL_VERSION_TAG, value=model.model_spec.version)]
+        placement = options.network_placement()
+        encryption = options.encryption()
+        role_arn = self._execution_role(options, model, placement, encryption)
         self.cfn_model = sagemaker.CfnModel(
             self, "Model",
             execution_role_arn=role_arn,
-            primary_container=container,
+            primary_container=model.container,
             enable_network_isolation=options.network_isolation,
-            vpc_config=vpc_config,
+            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
+                subnets=placement.subnet_ids, security_group_ids=placement.security_group_ids,
+            ) if placement is not None else None,
             tags=tags,
         )
+        self.cfn_endpoint_config = self._endpoint_config(options, encryption, tags)
+        self.cfn_endpoint = sagemaker.CfnEndpoint(
+            self, "Endpoint",
+            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
+            endpoint_name=options.props.get("endpoint_name"),
+            tags=tags,
+        )
+        self.endpoint_name = self.cfn_endpoint.attr_endpoint_name
+        scaling = options.props.get("autoscaling")
+        if scaling is not None:
+            self._autoscale(scaling)
+        cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name, description=f"Endpoint of {model.description}")
+
+    def _execution_role(
+        self, options: ServingOptions, model: ServedModel, placement: NetworkPlacement | None, encryption: Encryption
+    ) -> str:
+        """The ARN of the role passed in, or of a least-privilege role this construct creates."""
+        role = options.props.get("role")
+        if role is not None:
+            self.cfn_role = None
+            self._role = role
+            return role.role_arn
+        policy = _execution_policy(model, options.props.get("data_capture"), placement is not None, encryption)
+        self.cfn_role = iam.CfnRole(
+            self, "ExecutionRole",
+            assume_role_policy_document={
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sagemaker.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }],
+            },
+            description=f"SageMaker execution role of {model.description}"[:1000],
+            policies=[iam.CfnRole.PolicyProperty(
+                policy_name="Serving",
+                policy_document={"Version": "2012-10-17", "Statement": policy.statements},
+            )],
+        )
+        self._acknowledge_wildcards(self.cfn_role, policy)
+        return str(self.cfn_role.attr_arn)
+
+    def _endpoint_config(
+        self, options: ServingOptions, encryption: Encryption, tags: list[cdk.CfnTag]
+    ) -> sagemaker.CfnEndpointConfig:
+        props = options.props
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=VARIANT_NAME,
             model_name=self.cfn_model.attr_model_name,
@@ -430,97 +521,14 @@ class ServingEndpoint(Construct):
             container_startup_health_check_timeout_in_seconds=props.get("startup_health_check_timeout"),
             model_data_download_timeout_in_seconds=props.get("model_data_download_timeout"),
         )
-        data_capture_config = None
-        if capture is not None:
-            modes = [mode for mode, wanted in (("Input", capture.capture_input), ("Output", capture.capture_output))
-                     if wanted]
-            data_capture_config = sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
-                enable_capture=True,
-                destination_s3_uri=capture.destination,
-                initial_sampling_percentage=capture.sampling_percentage,
-                capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=m) for m in modes],
-                kms_key_id=capture_key_arn,
-            )
-        self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
+        capture = props.get("data_capture")
+        return sagemaker.CfnEndpointConfig(
             self, "EndpointConfig",
             production_variants=[variant],
-            kms_key_id=kms_key_arn,
-            data_capture_config=data_capture_config,
+            kms_key_id=encryption.volume_key_arn,
+            data_capture_config=_data_capture_config(capture, encryption.capture_key_arn) if capture else None,
             tags=tags,
         )
-        self.cfn_endpoint = sagemaker.CfnEndpoint(
-            self, "Endpoint",
-            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
-            endpoint_name=props.get("endpoint_name"),
-            tags=tags,
-        )
-        self.endpoint_name = self.cfn_endpoint.attr_endpoint_name
-        scaling = props.get("autoscaling")
-        if scaling is not None:
-            self._autoscale(scaling)
-        cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name, description=f"Endpoint of {description}")
-
-    def _execution_policy(
-        self,
-        partition: str,
-        region: str,
-        image_uri: str,
-        model_data: str,
-        model_data_is_prefix: bool,
-        *,
-        vpc: bool,
-        capture: DataCapture | None,
-        capture_key_arn: str | None,
-    ) -> _Policy:
-        """Least privilege for serving: the model data, the image, the endpoint's logs and metrics."""
-        policy = _Policy()
-        _add_s3_read(policy, partition, model_data, prefix=model_data_is_prefix)
-        policy.allow(
-            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            ecr_repository_arn(region, image_uri),
-            why="the image is only known at deploy time, so its account and repository are too",
-        )
-        policy.allow(
-            ["ecr:GetAuthorizationToken"], "*",
-            why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than *; "
-                "the metrics are limited to SageMaker's namespaces by condition",
-        )
-        policy.allow(
-            ["cloudwatch:PutMetricData"], "*",
-            condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
-        )
-        policy.allow(
-            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/sagemaker/Endpoints/*"},
-            why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
-                "name after this role exists",
-        )
-        if vpc:
-            # What SageMaker needs to attach the endpoint's network interfaces (the set CDK's
-            # SageMakerCreateModel task grants).
-            policy.allow(
-                ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                 "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-                 "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
-                 "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
-                "*",
-                why="SageMaker creates the endpoint's network interfaces in the VPC, and EC2 takes no narrower "
-                    "resource for these calls when the interfaces do not exist yet",
-            )
-        if capture is not None:
-            destination = _s3_path(capture.destination)
-            # SageMaker writes <destination>/<endpoint>/<variant>/...; a deploy-time destination may end in "/".
-            if isinstance(destination, str):
-                objects = _s3_arn(partition, destination.rstrip("/"), "/*")
-            else:
-                objects = _s3_arn(partition, destination, "*")
-            policy.allow(
-                ["s3:PutObject"], objects,
-                why="SageMaker writes captured data under the destination prefix, one object per capture",
-            )
-            if capture_key_arn is not None:
-                policy.allow(["kms:Encrypt", "kms:GenerateDataKey"], capture_key_arn)
-        return policy
 
     def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
         """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
@@ -552,6 +560,82 @@ class ServingEndpoint(Construct):
                 )
             ),
         )
+
+
+def _data_capture_config(
+    capture: DataCapture, key_arn: str | None
+) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
+    modes = [mode for mode, wanted in (("Input", capture.capture_input), ("Output", capture.capture_output)) if wanted]
+    return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+        enable_capture=True,
+        destination_s3_uri=capture.destination,
+        initial_sampling_percentage=capture.sampling_percentage,
+        capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode) for mode in modes],
+        kms_key_id=key_arn,
+    )
+
+
+def _execution_policy(model: ServedModel, capture: DataCapture | None, vpc: bool, encryption: Encryption) -> _Policy:
+    """Least privilege for serving: the model data, the image, the endpoint's logs and metrics, its keys."""
+    partition, region = partition_of(model.region), model.region
+    policy = _Policy()
+    _add_s3_read(policy, partition, model.model_data, prefix=model.model_data_is_prefix)
+    policy.allow(
+        ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        model.image_repository_arn,
+        why="the fine-tuning job chooses the inference image when it finishes, so only the account of its "
+            "repositories is known at synth time",
+    )
+    policy.allow(
+        ["ecr:GetAuthorizationToken"], "*",
+        why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than *; "
+            "the metrics are limited to SageMaker's namespaces by condition",
+    )
+    policy.allow(
+        ["cloudwatch:PutMetricData"], "*",
+        condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
+    )
+    policy.allow(
+        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/sagemaker/Endpoints/*"},
+        why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
+            "name after this role exists",
+    )
+    if vpc:
+        # What SageMaker needs to attach the endpoint's network interfaces (the set CDK's
+        # SageMakerCreateModel task grants).
+        policy.allow(
+            ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+             "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+             "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+             "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+            "*",
+            why="SageMaker creates the endpoint's network interfaces in the VPC, and EC2 takes no narrower "
+                "resource for these calls when the interfaces do not exist yet",
+        )
+    if capture is not None:
+        _add_capture_write(policy, partition, capture, encryption)
+    for key_arn in sorted(key for key in {encryption.endpoint_key_arn, encryption.volume_key_arn} if key):
+        # Decrypt: model data the key encrypted (a fine-tuning job's output); the rest: the volume and captures.
+        policy.allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], key_arn)
+        policy.allow(["kms:CreateGrant"], key_arn, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})
+    return policy
+
+
+def _add_capture_write(policy: _Policy, partition: str, capture: DataCapture, encryption: Encryption) -> None:
+    destination = _s3_path(capture.destination)
+    # SageMaker writes <destination>/<endpoint>/<variant>/...; a deploy-time destination may end in "/".
+    if isinstance(destination, str):
+        objects = _s3_arn(partition, destination.rstrip("/"), "/*")
+    else:
+        objects = _s3_arn(partition, destination, "*")
+    policy.allow(
+        ["s3:PutObject"], objects,
+        why="SageMaker writes captured data under the destination prefix, one object per capture",
+    )
+    capture_key = encryption.capture_key_arn
+    if capture_key is not None and capture_key not in (encryption.endpoint_key_arn, encryption.volume_key_arn):
+        policy.allow(["kms:Encrypt", "kms:GenerateDataKey"], capture_key)
 
 
 def resource_count(*, own_role: bool = True, autoscaling: bool = False) -> int:

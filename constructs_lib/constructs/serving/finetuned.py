@@ -12,11 +12,12 @@ from typing import Unpack
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.aws_names import is_token, split_s3_uri
-from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
+from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
+from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, CatalogError, ModelSpec
 from constructs_lib.constructs.serving.base import (
     INSTANCE_TYPE_PATTERN,
     PROP_ERRORS,
+    ServedModel,
     ServingEndpoint,
     ServingOptions,
     ServingProps,
@@ -34,6 +35,9 @@ class FineTunedEndpoint(ServingEndpoint):
         ``s3://.../`` prefix of uncompressed files. May be a deploy-time token (a job's ``Fn::GetAtt``); the role
         then reads exactly that object (or, for a prefix, its objects and an unconditioned listing of its bucket).
     :param image_uri: the inference image (ECR, in the stack's region), e.g. a job's ``best_candidate_image``.
+    :param image_account: for a deploy-time ``image_uri``, the account whose repositories the role may pull
+        from. Default: the account of the base model's JumpStart image in the region (AWS's Deep Learning
+        Containers account, where Autopilot and JumpStart training take inference images from).
     :param base_model: the JumpStart model that was fine-tuned (a ``ModelSpec``, model id or BaseModelName);
         it only names the model in tags.
     :param instance_type: the instance type (``ml.<family>.<size>``).
@@ -55,6 +59,7 @@ class FineTunedEndpoint(ServingEndpoint):
         model_data: str,
         image_uri: str,
         base_model: str | ModelSpec,
+        image_account: str | None = None,
         instance_type: str,
         instance_count: int = 1,
         compressed: bool = True,
@@ -75,7 +80,10 @@ class FineTunedEndpoint(ServingEndpoint):
                     f"instance_type {instance_type!r} is not a SageMaker instance type (ml.<family>.<size>)"
                 )
             region = self._stack_region(scope)
-            ecr_repository_arn(region, image_uri)  # checks the image's form and region, whatever the role
+            # checks the image's form and region, whatever the role
+            repository_arn = ecr_repository_arn(
+                region, image_uri, deploy_time_account=image_account or _jumpstart_image_account(spec, region),
+            )
             options = ServingOptions(instance_type, instance_count, serving, network_isolation)
             options.validate()
             container_env = container_environment({}, environment)
@@ -98,16 +106,24 @@ class FineTunedEndpoint(ServingEndpoint):
                     ),
                 ),
             )
-        self._serve(
-            options=options,
+        self._serve(options, ServedModel(
             container=container,
             region=region,
-            image_uri=image_uri,
+            image_repository_arn=repository_arn,
             model_data=model_data,
             model_data_is_prefix=not compressed,
             model_spec=spec,
             description=f"a model fine-tuned from {spec.display_name}",
-        )
+        ))
+
+
+def _jumpstart_image_account(spec: ModelSpec, region: str) -> str | None:
+    """The account of the base model's JumpStart inference image in ``region`` (None when the catalog has none)."""
+    try:
+        image = parse_ecr_image(spec.image_uri(region))
+    except CatalogError:
+        return None
+    return image.account if image is not None else None
 
 
 def _check_own_weights(model_data: str, *, compressed: bool) -> None:

@@ -18,10 +18,12 @@ from constructs_lib.constructs.serving.base import (
     PROP_ERRORS,
     DataCapture,
     EndpointAutoScaling,
+    ServedModel,
     ServingEndpoint,
     ServingOptions,
     ServingProps,
     container_environment,
+    ecr_repository_arn,
 )
 
 __all__ = ["DataCapture", "EndpointAutoScaling", "JumpStartEndpoint", "ServingProps"]
@@ -43,11 +45,14 @@ class JumpStartEndpoint(ServingEndpoint):
         EULA gate at synth time; SageMaker would refuse it at deploy time).
     :param environment: container environment overrides (numbers become strings); they win over the catalog's
         values for the instance type. Default: none.
+    :param network_isolation: run the container without network access (the model loads from its artifact
+        prefix, so it needs none). Default: True.
     :param catalog: the catalog to resolve ``model`` in. Default: ``Catalog.default()``.
-    :param serving: the serving props of `ServingProps` (``role``, ``vpc_subnets``, ``security_groups``,
-        ``kms_key``, ``autoscaling``, ``data_capture``, ``endpoint_name``, ``startup_health_check_timeout``,
-        ``model_data_download_timeout``). With no ``role``, the endpoint gets a least-privilege role of its own:
-        read of the model's artifact prefix, pull of its image, its logs and metrics.
+    :param serving: the serving props of `ServingProps` (``role``, ``vpc``, ``vpc_subnets``, ``security_groups``,
+        ``kms_key_arn``, ``kms_key``, ``autoscaling``, ``data_capture``, ``endpoint_name``,
+        ``startup_health_check_timeout``, ``model_data_download_timeout``). With no ``role``, the endpoint gets a
+        least-privilege role of its own: read of the model's artifact prefix, pull of its image, its logs and
+        metrics, use of its key.
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class JumpStartEndpoint(ServingEndpoint):
         instance_count: int = 1,
         accept_eula: bool | None = None,
         environment: Mapping[str, str | int | float] | None = None,
+        network_isolation: bool = True,
         catalog: Catalog | None = None,
         **serving: Unpack[ServingProps],
     ) -> None:
@@ -75,7 +81,7 @@ class JumpStartEndpoint(ServingEndpoint):
             instance_type = instance_type or spec.default_instance_type or ""
             image_uri = spec.image_uri(region, instance_type)  # checks the region and the instance type
             artifact_uri = spec.artifact_uri(region)
-            options = ServingOptions(instance_type, instance_count, serving)
+            options = ServingOptions(instance_type, instance_count, serving, network_isolation)
             options.validate(spec.supported_instance_types)
             container_env = container_environment(spec.environment(instance_type), environment)
         except PROP_ERRORS as error:
@@ -103,13 +109,12 @@ class JumpStartEndpoint(ServingEndpoint):
                 ),
             ),
         )
-        self._serve(
-            options=options,
+        self._serve(options, ServedModel(
             container=container,
             region=region,
-            image_uri=image_uri,
+            image_repository_arn=ecr_repository_arn(region, image_uri),
             model_data=artifact_uri,
             model_data_is_prefix=True,
             model_spec=spec,
             description=f"JumpStart model {spec.display_name}",
-        )
+        ))
