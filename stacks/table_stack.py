@@ -15,9 +15,18 @@ from constructs_lib.catalog import CatalogError
 from constructs_lib.catalog.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
+from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
-from constructs_lib.constructs.serving.jumpstart import EndpointAutoScaling, JumpStartEndpoint
-from constructs_lib.table import Autoscaling, EndpointRow, FineTuningRow, Placement, TableError
+from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
+from constructs_lib.table import (
+    Autoscaling,
+    DataCaptureSettings,
+    EndpointRow,
+    FineTuningRow,
+    Placement,
+    Row,
+    TableError,
+)
 from constructs_lib.table.layout import StackPlan
 
 
@@ -58,6 +67,7 @@ class ModelTableStack(cdk.Stack):
             accept_eula=row.accept_eula,
             environment=dict(row.environment) or None,
             autoscaling=_autoscaling(row.autoscaling),
+            **serving_controls(row, row.data_capture, placement.target.region),
         )
 
     def _add_fine_tuning(self, placement: Placement, row: FineTuningRow) -> None:
@@ -99,7 +109,28 @@ class ModelTableStack(cdk.Stack):
             instance_type=row.deploy.instance_type,
             instance_count=row.deploy.instance_count,
             autoscaling=_autoscaling(row.deploy.autoscaling),
+            **serving_controls(row, row.deploy.data_capture, placement.target.region),
         )
+
+
+def serving_controls(row: Row, capture: DataCaptureSettings | None, region: str) -> dict[str, Any]:
+    """The endpoint props of a row's controls (absent ones leave the construct's defaults)."""
+    controls = row.controls
+    props: dict[str, Any] = {}
+    if controls.kms_key_arn is not None:
+        props["kms_key_arn"] = controls.kms_key_arn_in(region)
+    if controls.vpc is not None:
+        props["vpc"] = VpcPlacement(controls.vpc.subnet_ids, controls.vpc.security_group_ids)
+    if controls.network_isolation is not None:
+        props["network_isolation"] = controls.network_isolation
+    if capture is not None:
+        props["data_capture"] = DataCapture(
+            destination=capture.destination,
+            sampling_percentage=capture.sampling_percentage,
+            capture_input=capture.capture_input,
+            capture_output=capture.capture_output,
+        )
+    return props
 
 
 def _autoscaling(autoscaling: Autoscaling | None) -> EndpointAutoScaling | None:

@@ -1,5 +1,6 @@
-"""cdk-nag AwsSolutions over the example app (``app.py`` on ``models.yaml``): no unacknowledged finding, every
-acknowledgment names one finding and says why, and acknowledgments hide nothing that is not ours."""
+"""cdk-nag over the example apps (``app.py`` on ``models.yaml``, and on ``examples/regulated.yaml`` with the
+compliance packs): no unacknowledged finding, every acknowledgment names one finding and says why, and
+acknowledgments hide nothing that is not ours."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
 from constructs_lib.constructs.jobs.base import JobProvider
 from constructs_lib.synth.gate import EulaGate
@@ -22,6 +23,8 @@ pytestmark = pytest.mark.synth
 
 ROOT = Path(__file__).resolve().parents[2]
 NAG_PLUGIN = "AwsSolutions"
+COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+REGULATED = ROOT / "examples" / "regulated.yaml"
 
 
 @dataclass
@@ -30,13 +33,17 @@ class NaggedApp:
     failure: str | None
     fine_tuning_stack: cdk.Stack
     fine_tuning_template: dict[str, Any]
+    templates: dict[str, dict[str, Any]]
 
 
-def synth_example_app(outdir: Path, *, careless_role: bool = False) -> NaggedApp:
-    """The example app as app.py builds it, with AwsSolutions registered beside the EULA gate."""
+def synth_example_app(
+    outdir: Path, *, careless_role: bool = False, table: Path = ROOT / "models.yaml", compliance: bool = False
+) -> NaggedApp:
+    """The example app as app.py builds it, with AwsSolutions (and the compliance packs) beside the EULA gate."""
     app = cdk.App(outdir=str(outdir))
-    cdk.Validations.of(app).add_plugins(EulaGate(), AwsSolutionsChecks())
-    stacks = add_table_stacks(app, load_table(ROOT / "models.yaml"))
+    packs = (HIPAASecurityChecks(), NIST80053R5Checks(), PCIDSS321Checks()) if compliance else ()
+    cdk.Validations.of(app).add_plugins(EulaGate(), AwsSolutionsChecks(), *packs)
+    stacks = add_table_stacks(app, load_table(table))
     fine_tuning = next(s for s in stacks if any(isinstance(c, JobProvider) for c in s.node.children))
     if careless_role:
         # Not ours: the same wildcards as acknowledged findings of the job and Provider roles, in the same stack.
@@ -50,17 +57,23 @@ def synth_example_app(outdir: Path, *, careless_role: bool = False) -> NaggedApp
     except RuntimeError as error:
         failure = str(error)
     report = json.loads((outdir / "validation-report.json").read_text())
-    template = json.loads((outdir / fine_tuning.template_file).read_text())
-    return NaggedApp(report=report, failure=failure, fine_tuning_stack=fine_tuning, fine_tuning_template=template)
+    templates = {stack.stack_name: json.loads((outdir / stack.template_file).read_text()) for stack in stacks}
+    return NaggedApp(report=report, failure=failure, fine_tuning_stack=fine_tuning,
+                     fine_tuning_template=templates[fine_tuning.stack_name], templates=templates)
 
 
-def nag_report(nagged: NaggedApp) -> dict[str, Any]:
-    return next(plugin for plugin in nagged.report["pluginReports"] if plugin["pluginName"] == NAG_PLUGIN)
+def nag_report(nagged: NaggedApp, plugin_name: str = NAG_PLUGIN) -> dict[str, Any]:
+    return next(plugin for plugin in nagged.report["pluginReports"] if plugin["pluginName"] == plugin_name)
 
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> NaggedApp:
     return synth_example_app(tmp_path_factory.mktemp("example"))
+
+
+@pytest.fixture(scope="module")
+def regulated(tmp_path_factory: pytest.TempPathFactory) -> NaggedApp:
+    return synth_example_app(tmp_path_factory.mktemp("regulated"), table=REGULATED, compliance=True)
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +141,51 @@ def test_an_unrelated_wildcard_role_is_still_reported(careless: NaggedApp) -> No
     assert ("AwsSolutions-IAM5[Resource::*]", careless_policy) in reported
     assert any(rule.endswith(">:*]") and path == careless_policy for rule, path in reported)
     assert {path for _, path in reported} == {careless_policy}
+
+
+# -- examples/regulated.yaml: KMS, VPC and network isolation, under the compliance packs -----------------------
+
+def resources_of(nagged: NaggedApp, resource_type: str) -> list[dict[str, Any]]:
+    return [resource["Properties"] for template in nagged.templates.values()
+            for resource in template["Resources"].values() if resource["Type"] == resource_type]
+
+
+@pytest.mark.parametrize("plugin", [NAG_PLUGIN, *COMPLIANCE_PACKS])
+def test_regulated_example_has_no_unacknowledged_finding(regulated: NaggedApp, plugin: str) -> None:
+    report = nag_report(regulated, plugin)
+    unacknowledged = sorted({(v["ruleName"], c["constructPath"]) for v in report["violations"]
+                             for c in v["violatingConstructs"]})
+    assert unacknowledged == []
+    assert report["conclusion"] == "success"
+
+
+def test_regulated_acknowledgments_name_their_finding_with_an_auditors_reason(regulated: NaggedApp) -> None:
+    acknowledged = set()
+    for plugin in (NAG_PLUGIN, *COMPLIANCE_PACKS):
+        for violation in nag_report(regulated, plugin)["suppressedViolations"]:
+            assert violation["acknowledgedId"] == f"{plugin}::{violation['ruleName']}"
+            assert len(violation["reason"]) > 60, violation  # says what the grant or setting is for
+            assert "/" in violation["acknowledgedAt"], violation  # on a construct, never a whole stack
+            acknowledged.add(violation["ruleName"].split("[")[0])
+    for pack in COMPLIANCE_PACKS:  # the two serving findings that stay, each with its reason
+        assert {f"{pack}-IAMNoInlinePolicy", f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured"} <= acknowledged
+
+
+def test_regulated_example_declares_key_vpc_and_isolation(regulated: NaggedApp) -> None:
+    table = load_table(REGULATED)
+    key = table.endpoints[0].controls.kms_key_arn
+    vpc = table.endpoints[0].controls.vpc
+    assert key is not None and vpc is not None
+    models = resources_of(regulated, "AWS::SageMaker::Model")
+    assert len(models) == 3  # two endpoint rows and the fine-tuned model
+    for model in models:
+        assert model["EnableNetworkIsolation"] is True
+        assert model["VpcConfig"] == {"Subnets": list(vpc.subnet_ids), "SecurityGroupIds": list(vpc.security_group_ids)}
+    configs = resources_of(regulated, "AWS::SageMaker::EndpointConfig")
+    assert [config["DataCaptureConfig"]["KmsKeyId"] for config in configs] == [key] * 3
+    roles = [role for role in resources_of(regulated, "AWS::IAM::Role") if "SageMaker execution role" in
+             role.get("Description", "")]
+    assert len(roles) == 3
+    for role in roles:
+        statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+        assert any(s["Resource"] == key and "kms:Decrypt" in s["Action"] for s in statements)

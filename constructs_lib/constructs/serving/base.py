@@ -35,7 +35,11 @@ from constructs_lib.aws_names import (
 )
 from constructs_lib.catalog import CatalogError, ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
-from constructs_lib.constructs.acknowledgments import acknowledge_wildcards
+from constructs_lib.constructs.acknowledgments import (
+    INLINE_ROLE_POLICY_REASON,
+    acknowledge_compliance,
+    acknowledge_wildcards,
+)
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
 
@@ -506,6 +510,7 @@ class ServingEndpoint(Construct):
             )],
         )
         self._acknowledge_wildcards(self.cfn_role, policy)
+        acknowledge_compliance(self.cfn_role, "IAMNoInlinePolicy", INLINE_ROLE_POLICY_REASON)
         return str(self.cfn_role.attr_arn)
 
     def _endpoint_config(
@@ -522,13 +527,22 @@ class ServingEndpoint(Construct):
             model_data_download_timeout_in_seconds=props.get("model_data_download_timeout"),
         )
         capture = props.get("data_capture")
-        return sagemaker.CfnEndpointConfig(
+        config = sagemaker.CfnEndpointConfig(
             self, "EndpointConfig",
             production_variants=[variant],
             kms_key_id=encryption.volume_key_arn,
             data_capture_config=_data_capture_config(capture, encryption.capture_key_arn) if capture else None,
             tags=tags,
         )
+        if encryption.hardware_encrypted_volume:
+            acknowledge_compliance(config, "SageMakerEndpointConfigurationKMSKeyConfigured", (
+                f"Instance type {options.instance_type} has local NVMe instance storage and no EBS storage volume: "
+                "the instance encrypts that storage itself with a hardware module (AES-256), and CreateEndpointConfig "
+                "refuses a KmsKeyId for such instance types (SageMaker API reference, CreateEndpointConfig). The "
+                f"endpoint's customer managed key ({encryption.endpoint_key_arn}) still encrypts the captured data "
+                "and decrypts the model data."
+            ))
+        return config
 
     def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
         """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
