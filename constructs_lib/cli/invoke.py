@@ -36,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--content-type", default="application/json", help="the body's MIME type")
     parser.add_argument("--accept", default="application/json", help="the reply MIME type to ask for")
     parser.add_argument("--region", help="the endpoint's AWS region (default: the AWS configuration's)")
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help="seconds to wait for the reply (default: 70; SageMaker ends invocations after 60). Only refusals that "
+        "say the request was not processed are retried, so the model never runs a request twice",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -65,7 +70,7 @@ def read_body(argument: str, content_type: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    from constructs_lib.client.runtime import InvocationError, invoke
+    from constructs_lib.client.runtime import DEFAULT_TIMEOUT_SECONDS, InvocationError, invoke
 
     body = read_body(args.body, args.content_type)
     try:
@@ -77,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             region=args.region,
             content_type=args.content_type,
             accept=args.accept,
+            timeout=DEFAULT_TIMEOUT_SECONDS if args.timeout is None else args.timeout,
         )
     except InvocationError as error:
         print(f"eulagate invoke: {error}", file=sys.stderr)

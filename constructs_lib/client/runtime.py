@@ -12,8 +12,11 @@ Pure Python at import time: boto3 loads only when ``invoke`` runs.
 from __future__ import annotations
 
 import json
+import os
+import random
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,19 @@ ACCEPTED = "true"
 _KEY = re.compile(r"[!-~]+")
 _VISIBLE_ASCII_WITH_SPACES = re.compile(r"[ \t!-~]*")
 _ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+
+# SageMaker ends a real-time invocation that runs longer than 60 seconds; wait a little longer for its answer.
+DEFAULT_TIMEOUT_SECONDS = 70.0
+CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_ATTEMPTS = 3  # AWS_MAX_ATTEMPTS overrides it, as it does botocore's own retries
+RETRY_BASE_SECONDS = 0.5
+RETRY_MAX_SECONDS = 8.0
+# Refusals that say the request was not processed, so sending it again cannot run the model twice
+# (InvokeEndpoint API reference: ServiceUnavailable 503, ModelNotReadyException 429; throttling 400/429).
+# ModelError, InternalFailure and InternalDependencyException may come after the model ran: never retried.
+NOT_PROCESSED_CODES = frozenset({
+    "ServiceUnavailable", "ModelNotReadyException", "ThrottlingException", "Throttling", "TooManyRequestsException",
+})
 
 
 class CustomAttributesError(ValueError):
@@ -150,18 +166,24 @@ def invoke(
     region: str | None = None,
     content_type: str = "application/json",
     accept: str = "application/json",
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> InvocationResult:
     """Send ``payload`` (bytes and str as they are, anything else as JSON) to a SageMaker endpoint.
 
-    ``accept_eula=True`` adds ``accept_eula=true`` to the ``CustomAttributes`` header. Raises ``ValueError``
-    (``CustomAttributesError`` included) for bad input or missing AWS configuration, and ``InvocationError`` when
-    the endpoint or the API refuses the request or cannot be reached.
+    ``accept_eula=True`` adds ``accept_eula=true`` to the ``CustomAttributes`` header. ``timeout`` is how many
+    seconds to wait for the reply. A refusal that says the request was not processed (throttling, the service
+    or the model not ready) or a connection that never opened is retried with backoff; anything after which the
+    model may have run (a read timeout, ``ModelError``, ``InternalFailure``) is not, so a request never runs
+    twice. Raises ``ValueError`` (``CustomAttributesError`` included) for bad input or missing AWS configuration,
+    and ``InvocationError`` when the endpoint or the API refuses the request or cannot be reached.
     """
     if not isinstance(endpoint_name, str) or not _ENDPOINT_NAME.fullmatch(endpoint_name):
         raise ValueError(
             f"endpoint name {endpoint_name!r} is not a SageMaker endpoint name "
             "(1 to 63 letters, digits and inner hyphens)"
         )
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
+        raise ValueError(f"timeout must be a number of seconds from 0 to 3600, got {timeout!r}")
     header = with_eula_acceptance(custom_attributes) if accept_eula else format_custom_attributes(
         _as_mapping(custom_attributes)
     )
@@ -174,30 +196,83 @@ def invoke(
     if header:
         request["CustomAttributes"] = header
     accepted = parse_custom_attributes(header).get(ACCEPT_EULA_KEY) == ACCEPTED
-
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
-
-    try:
-        # Only the retry mode is fixed here, so AWS_MAX_ATTEMPTS still applies.
-        client = boto3.client("sagemaker-runtime", region_name=region, config=Config(retries={"mode": "standard"}))
-        response = client.invoke_endpoint(**request)
-        body = response["Body"].read()
-    except NoRegionError:
-        raise ValueError("no AWS region: pass region= (--region) or set AWS_REGION") from None
-    except NoCredentialsError:
-        raise ValueError("no AWS credentials found: configure a profile or set AWS_PROFILE") from None
-    except ClientError as error:
-        raise _refusal(endpoint_name, error, accepted=accepted) from None
-    except BotoCoreError as error:
-        raise InvocationError(f"cannot reach endpoint {endpoint_name}: {_one_line(error)}") from None
+    response = _send(endpoint_name, request, region=region, timeout=float(timeout), accepted=accepted)
     return InvocationResult(
-        body=body,
+        body=response["Body"],
         content_type=response.get("ContentType"),
         custom_attributes=response.get("CustomAttributes"),
         invoked_production_variant=response.get("InvokedProductionVariant"),
     )
+
+
+def _send(
+    endpoint_name: str, request: dict[str, Any], *, region: str | None, timeout: float, accepted: bool,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """One InvokeEndpoint call, retried only while the request was certainly not processed."""
+    import boto3.session
+    from botocore.config import Config
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        ProfileNotFound,
+        ReadTimeoutError,
+    )
+
+    attempts = _attempts()
+    config = Config(
+        connect_timeout=min(timeout, CONNECT_TIMEOUT_SECONDS), read_timeout=timeout,
+        retries={"total_max_attempts": 1},  # retried here, where it is known which failures are safe to repeat
+    )
+    try:
+        # A session of its own reads the AWS configuration as it is now (boto3's default session keeps the first).
+        client = boto3.session.Session().client("sagemaker-runtime", region_name=region, config=config)
+    except NoRegionError:
+        raise ValueError(_no_region_message()) from None
+    except ProfileNotFound as error:
+        raise ValueError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
+    attempt = 1
+    while True:
+        try:
+            response = client.invoke_endpoint(**request)
+            return {**response, "Body": response["Body"].read()}
+        except NoRegionError:
+            raise ValueError(_no_region_message()) from None
+        except NoCredentialsError:
+            raise ValueError("no AWS credentials found: configure a profile or set AWS_PROFILE") from None
+        except ClientError as error:
+            if attempt == attempts or error.response.get("Error", {}).get("Code") not in NOT_PROCESSED_CODES:
+                raise _refusal(endpoint_name, error, accepted=accepted) from None
+        except (ConnectTimeoutError, EndpointConnectionError) as error:  # the request never left
+            if attempt == attempts:
+                raise InvocationError(f"cannot reach endpoint {endpoint_name}: {_one_line(error)}") from None
+        except ReadTimeoutError:
+            raise InvocationError(
+                f"endpoint {endpoint_name} did not reply within {timeout:g} seconds (--timeout); not retried, as the "
+                "model may have processed the request"
+            ) from None
+        except BotoCoreError as error:
+            raise InvocationError(f"cannot reach endpoint {endpoint_name}: {_one_line(error)}") from None
+        sleep(random.uniform(0, min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** attempt)))  # full jitter
+        attempt += 1
+
+
+def _attempts() -> int:
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return int(value) if value.isdigit() and int(value) >= 1 else DEFAULT_ATTEMPTS
+
+
+def _no_region_message() -> str:
+    """Where boto3 looks for a region (botocore reads AWS_DEFAULT_REGION, not AWS_REGION, and the profile's)."""
+    profile = os.environ.get("AWS_PROFILE")
+    where = f"the `region` of profile {profile!r}" if profile else "the `region` of your AWS profile"
+    note = "; AWS_REGION is set, but boto3 reads AWS_DEFAULT_REGION" if os.environ.get("AWS_REGION") else ""
+    return (f"no AWS region: pass --region (region=), set AWS_DEFAULT_REGION, or set {where} in "
+            f"~/.aws/config{note}")
 
 
 def _one_line(text: object) -> str:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.cli import main
+from constructs_lib.client import runtime as runtime_module
 from constructs_lib.client.runtime import InvocationError, invoke
 from tests.support.moto_server import DUMMY_CREDENTIALS
 
@@ -48,6 +50,15 @@ class FakeRuntime:
         return self.requests[-1].headers.get(CUSTOM_ATTRIBUTES_HEADER.lower())
 
 
+# endpoint -> (how many requests fail, status, error code); later requests succeed.
+FAILURES = {
+    "throttled-twice": (2, 400, "ThrottlingException"),
+    "loading-model": (99, 429, "ModelNotReadyException"),
+    "internal-failure": (1, 500, "InternalFailure"),
+    "model-error": (1, 424, "ModelError"),
+}
+
+
 def _accepts_eula(header: str | None) -> bool:
     # Written independently of the code under test: split pairs, trim, later pairs win.
     pairs = [pair.split("=", 1) for pair in (header or "").split(";") if "=" in pair]
@@ -65,7 +76,16 @@ def _handler(runtime: FakeRuntime) -> type[BaseHTTPRequestHandler]:
             runtime.requests.append(RecordedRequest(self.path, headers, body))
             endpoint = self.path.split("/")[2] if self.path.startswith("/endpoints/") else ""
             attributes = headers.get(CUSTOM_ATTRIBUTES_HEADER.lower())
-            if endpoint == "gated-llm" and _accepts_eula(attributes):
+            seen = sum(1 for request in runtime.requests if request.path == self.path)
+            if endpoint in FAILURES and seen <= FAILURES[endpoint][0]:
+                _, status, code = FAILURES[endpoint]
+                self._error(status, code, f"{code} (request {seen})")
+            elif endpoint == "slow":
+                time.sleep(1.5)
+                self._reply(200, {"Content-Type": "application/json"}, b"{}")
+            elif endpoint in FAILURES:
+                self._reply(200, {"Content-Type": "application/json"}, json.dumps({"attempt": seen}).encode())
+            elif endpoint == "gated-llm" and _accepts_eula(attributes):
                 prompt = json.loads(body)["inputs"]
                 self._reply(200, {"Content-Type": "application/json", CUSTOM_ATTRIBUTES_HEADER: "served=yes",
                                   "X-Amzn-Invoked-Production-Variant": "AllTraffic"},
@@ -237,3 +257,74 @@ def test_installed_cli_sends_the_header(fake_runtime: FakeRuntime, tmp_path: Pat
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout) == [{"generation": "echo: cli"}]
     assert fake_runtime.last_custom_attributes() == "accept_eula=true"
+
+
+# --- timeouts and retries: only what was certainly not processed is sent again ----------------------------------
+
+
+@pytest.fixture
+def retrying(runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    monkeypatch.setattr(runtime_module, "RETRY_BASE_SECONDS", 0.001)
+    return runtime
+
+
+def test_throttling_is_retried_until_it_passes(retrying: FakeRuntime) -> None:
+    result = invoke("throttled-twice", {"inputs": "x"})
+    assert result.json() == {"attempt": 3}
+    assert len(retrying.requests) == 3
+
+
+def test_a_model_that_stays_unready_gives_up_after_the_attempts(retrying: FakeRuntime) -> None:
+    with pytest.raises(InvocationError, match="ModelNotReadyException") as caught:
+        invoke("loading-model", {"inputs": "x"})
+    assert caught.value.code == "ModelNotReadyException"
+    assert len(retrying.requests) == 3
+
+
+@pytest.mark.parametrize("endpoint", ["internal-failure", "model-error"])
+def test_failures_after_which_the_model_may_have_run_are_not_retried(retrying: FakeRuntime, endpoint: str) -> None:
+    with pytest.raises(InvocationError):
+        invoke(endpoint, {"inputs": "x"})
+    assert len(retrying.requests) == 1
+
+
+def test_timeout_is_one_line_exit_1_and_not_retried(
+    retrying: FakeRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["invoke", "slow", "--body", "{}", "--timeout", "0.3"]) == 1
+    assert one_error_line(capsys.readouterr().err) == (
+        "eulagate invoke: endpoint slow did not reply within 0.3 seconds (--timeout); not retried, as the model "
+        "may have processed the request"
+    )
+    assert len(retrying.requests) == 1
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "3601"])
+def test_a_timeout_out_of_range_is_bad_input(runtime: FakeRuntime, capsys: pytest.CaptureFixture[str],
+                                             timeout: str) -> None:
+    assert main(["invoke", "slow", "--body", "{}", "--timeout", timeout]) == 2
+    assert "timeout must be a number of seconds from 0 to 3600" in one_error_line(capsys.readouterr().err)
+    assert runtime.requests == []
+
+
+@pytest.mark.parametrize(("environment", "expected"), [
+    ({}, "no AWS region: pass --region (region=), set AWS_DEFAULT_REGION, or set the `region` of your AWS profile "
+         "in ~/.aws/config"),
+    ({"AWS_REGION": "us-east-1"}, "; AWS_REGION is set, but boto3 reads AWS_DEFAULT_REGION"),
+    ({"AWS_PROFILE": "ml"}, "set the `region` of profile 'ml' in ~/.aws/config"),
+])
+def test_no_region_says_where_boto3_looks(
+    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, environment: dict[str, str], expected: str
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile ml]\noutput = json\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError) as caught:
+        invoke("gated-llm", {"inputs": "x"})
+    assert expected in str(caught.value)
+    assert runtime.requests == []
