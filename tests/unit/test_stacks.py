@@ -1,4 +1,5 @@
-"""The stacks built from model tables: per region and kind, sharded under 500 resources, stable logical ids."""
+"""The stacks built from model tables: per region and kind, stable logical ids, row controls wired to the
+constructs. (Sharding under 500 resources at scale: tests/unit/test_scale_sharding.py.)"""
 
 from __future__ import annotations
 
@@ -223,18 +224,6 @@ def test_adding_rows_leaves_existing_endpoints_untouched() -> None:
         assert row_resources(after, name) == resources  # same stack, same logical ids, same properties
 
 
-def test_large_table_is_sharded_under_the_resource_limit() -> None:
-    names = [f"endpoint-{i:03d}" for i in range(240)]  # about 1,000 resources: two stacks' worth
-    table = generated_table(names, scaled=lambda name: name.endswith("7"))
-    templates, stacks = synth(table)
-    assert len(stacks) == table.shards
-    counts = {stack.stack_name: len(templates[stack.stack_name]["Resources"]) for stack in stacks}
-    assert sum(counts.values()) == 240 * 4 + 24 * 2  # model, config, endpoint, role; +2 when scaled
-    assert max(counts.values()) <= layout.STACK_RESOURCE_LIMIT - layout.SAFETY_MARGIN
-    for stack in stacks:
-        assert counts[stack.stack_name] <= stack.plan.estimated_resources
-
-
 # -- the per-row resource bounds the layout relies on -------------------------------------------------------------
 
 def fine_tuning_table(count: int, method: str, *, deploy: bool) -> ModelTable:
@@ -266,3 +255,28 @@ def test_fine_tuning_resources_within_the_layout_bounds(method: str, deploy: boo
     provider = one - per_row
     assert per_row <= layout.FINE_TUNING_JOB_RESOURCES + (layout.ENDPOINT_RESOURCES if deploy else 0)
     assert provider <= layout.STACK_BASE_RESOURCES + layout.JOB_PROVIDER_RESOURCES
+
+
+# -- row controls reach the constructs -------------------------------------------------------------------------
+
+MULTI_REGION_KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+
+
+def test_row_controls_reach_each_targets_endpoint() -> None:
+    table = parse_table({
+        "defaults": {"regions": ["us-east-1", "eu-west-1"], "kms_key_arn": MULTI_REGION_KEY, "shards": 1},
+        "endpoints": [{"name": "flan", "model": "FlanT5XL", "network_isolation": False,
+                       "data_capture": {"destination": "s3://my-audit-bucket/flan/", "capture_input": False}}],
+    }, source="controls.yaml")
+    templates, stacks = synth(table)
+    for stack in stacks:
+        template = templates[stack.stack_name]
+        replica = MULTI_REGION_KEY.replace("us-east-1", stack.region)
+        config = only(resources_of(template, "AWS::SageMaker::EndpointConfig"))["Properties"]
+        assert "KmsKeyId" not in config  # ml.g5.2xlarge: local storage, encrypted by the instance
+        assert config["DataCaptureConfig"]["KmsKeyId"] == replica
+        assert config["DataCaptureConfig"]["CaptureOptions"] == [{"CaptureMode": "Output"}]
+        model = only(resources_of(template, "AWS::SageMaker::Model"))["Properties"]
+        assert model["EnableNetworkIsolation"] is False
+        assert "VpcConfig" not in model
+    assert sorted(stack.region for stack in stacks) == ["eu-west-1", "us-east-1"]

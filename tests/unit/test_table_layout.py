@@ -125,15 +125,6 @@ def test_a_stack_over_the_budget_is_a_table_error_naming_the_fix() -> None:
     assert all(plan.estimated_resources <= budget for plan in spread)
 
 
-def test_large_table_fits_with_the_default_shards() -> None:
-    table = parse_table({"defaults": {"regions": ["us-east-1", "eu-west-1"]},
-                         "endpoints": endpoint_rows([f"endpoint-{i}" for i in range(300)])})
-    stacks = plan_stacks(table)
-    assert len(stacks) == 2 * table.shards
-    assert sum(len(plan.placements) for plan in stacks) == 600
-    assert max(plan.estimated_resources for plan in stacks) <= layout.STACK_RESOURCE_LIMIT - layout.SAFETY_MARGIN
-
-
 # -- the gate's verdict on the table --------------------------------------------------------------------------
 
 def test_verdict_on_the_example_tables() -> None:
