@@ -7,7 +7,7 @@ scratch stacks of their own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,10 +16,11 @@ from aws_cdk import assertions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
 from constructs_lib.catalog import Catalog
-from constructs_lib.constructs.serving.base import has_local_storage, partition_of, resource_count
+from constructs_lib.constructs.serving.base import has_local_storage, partition_of
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
 
 pytestmark = pytest.mark.synth
@@ -34,8 +35,12 @@ class Declared:
     """One synthesized stack and its endpoints' resources, by construct id."""
 
     stack: cdk.Stack
-    template: dict[str, Any]
+    assertions: assertions.Template
     endpoints: dict[str, JumpStartEndpoint]
+    template: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.template = dict(self.assertions.to_json())
 
     def resource(self, construct_id: str, part: str) -> dict[str, Any]:
         endpoint = self.endpoints[construct_id]
@@ -112,7 +117,7 @@ def declared() -> dict[str, Declared]:
                                     ("China", "cn-north-1", build_china))
         for stack in [cdk.Stack(app, name, env=cdk.Environment(region=region))]
     }
-    return {name: Declared(stack, dict(assertions.Template.from_stack(stack).to_json()), endpoints)
+    return {name: Declared(stack, assertions.Template.from_stack(stack), endpoints)
             for name, (stack, endpoints) in stacks.items()}
 
 
@@ -136,15 +141,18 @@ def china_stack(declared: dict[str, Declared]) -> Declared:
 
 def test_gated_model_loads_the_uncompressed_private_artifact_with_acceptance(main: Declared, catalog: Catalog) -> None:
     spec = catalog.get("Llama2-7BChat")
-    container = main.container("Llama")
-    assert container["Image"] == spec.image_uri("us-east-1", "ml.g5.12xlarge")
-    assert "ModelDataUrl" not in container
-    assert container["ModelDataSource"] == {"S3DataSource": {
-        "S3Uri": f"s3://jumpstart-private-cache-prod-us-east-1/{spec.hosting_artifact_key}",
-        "S3DataType": "S3Prefix",
-        "CompressionType": "None",
-        "ModelAccessConfig": {"AcceptEula": True},
-    }}
+    main.assertions.has_resource_properties("AWS::SageMaker::Model", {
+        "PrimaryContainer": Match.object_like({
+            "Image": spec.image_uri("us-east-1", "ml.g5.12xlarge"),
+            "ModelDataUrl": Match.absent(),
+            "ModelDataSource": {"S3DataSource": Match.object_equals({
+                "S3Uri": f"s3://jumpstart-private-cache-prod-us-east-1/{spec.hosting_artifact_key}",
+                "S3DataType": "S3Prefix",
+                "CompressionType": "None",
+                "ModelAccessConfig": {"AcceptEula": True},
+            })},
+        }),
+    })
 
 
 def test_acceptance_is_absent_unless_given_and_false_when_declined(main: Declared) -> None:
@@ -195,17 +203,20 @@ def test_model_name_is_left_to_cloudformation(main: Declared) -> None:
 
 
 def test_endpoint_config_serves_the_model_on_the_instance_type(main: Declared) -> None:
-    config = main.resource("Flan", "EndpointConfig")["Properties"]
     model_id = main.stack.get_logical_id(main.endpoints["Flan"].cfn_model)
-    assert config["ProductionVariants"] == [{
-        "VariantName": "AllTraffic",
-        "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
-        "InstanceType": "ml.g5.4xlarge",
-        "InitialInstanceCount": 2,
-        "InitialVariantWeight": 1,
-    }]
-    assert "KmsKeyId" not in config and "DataCaptureConfig" not in config
-    assert config["Tags"][0] == {"Key": "sagemaker-sdk:jumpstart-model-id", "Value": "huggingface-text2text-flan-t5-xl"}
+    main.assertions.has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ProductionVariants": [Match.object_like({
+            "VariantName": "AllTraffic",
+            "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
+            "InstanceType": "ml.g5.4xlarge",
+            "InitialInstanceCount": 2,
+        })],
+        "KmsKeyId": Match.absent(),
+        "DataCaptureConfig": Match.absent(),
+        "Tags": Match.array_with([
+            {"Key": "sagemaker-sdk:jumpstart-model-id", "Value": "huggingface-text2text-flan-t5-xl"},
+        ]),
+    })
 
 
 def test_default_instance_type_and_timeouts(main: Declared) -> None:
@@ -216,13 +227,14 @@ def test_default_instance_type_and_timeouts(main: Declared) -> None:
 
 
 def test_data_capture_config_and_write_permission(main: Declared) -> None:
-    capture = main.resource("Llama", "EndpointConfig")["Properties"]["DataCaptureConfig"]
-    assert capture == {
-        "EnableCapture": True,
-        "DestinationS3Uri": "s3://capture-bucket/endpoints/",
-        "InitialSamplingPercentage": 25,
-        "CaptureOptions": [{"CaptureMode": "Input"}],
-    }
+    main.assertions.has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "DataCaptureConfig": Match.object_equals({  # no KmsKeyId: the capture was given no key
+            "EnableCapture": True,
+            "DestinationS3Uri": "s3://capture-bucket/endpoints/",
+            "InitialSamplingPercentage": 25,
+            "CaptureOptions": [{"CaptureMode": "Input"}],
+        }),
+    })
     put = statement_for(main.statements("Llama"), "s3:PutObject")
     assert put["Resource"] == "arn:aws:s3:::capture-bucket/endpoints/*"
     assert all("s3:PutObject" not in s["Action"] for s in main.statements("Flan"))
@@ -249,37 +261,25 @@ def test_one_output_per_endpoint(main: Declared) -> None:
 
 def test_autoscaling_tracks_invocations_per_instance(main: Declared) -> None:
     endpoint_id = main.stack.get_logical_id(main.endpoints["Llama"].cfn_endpoint)
-    target = main.resource("Llama", "ScalableTarget")["Properties"]
-    assert target == {
+    main.assertions.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {
         "ServiceNamespace": "sagemaker",
         "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
         "ResourceId": {"Fn::Join": ["", ["endpoint/", {"Fn::GetAtt": [endpoint_id, "EndpointName"]},
                                          "/variant/AllTraffic"]]},
         "MinCapacity": 1,
         "MaxCapacity": 4,
-    }
-    target_id = logical_id(main, main.endpoints["Llama"].scalable_target)
-    policies = [r["Properties"] for r in main.template["Resources"].values()
-                if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"]
-    assert policies == [{
-        "PolicyName": "InvocationsPerInstance",
+    })
+    main.assertions.resource_count_is("AWS::ApplicationAutoScaling::ScalingPolicy", 1)  # only Llama scales
+    main.assertions.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {
         "PolicyType": "TargetTrackingScaling",
-        "ScalingTargetId": {"Ref": target_id},
+        "ScalingTargetId": {"Ref": logical_id(main, main.endpoints["Llama"].scalable_target)},
         "TargetTrackingScalingPolicyConfiguration": {
             "TargetValue": 100,
             "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
             "ScaleInCooldown": 300,
             "ScaleOutCooldown": 60,
         },
-    }]
-
-
-def test_resource_count_matches_the_template(main: Declared) -> None:
-    counted = sum(
-        resource_count(own_role=e.cfn_role is not None, autoscaling=e.scalable_target is not None)
-        for e in main.endpoints.values()
-    )
-    assert counted == len(main.template["Resources"])
+    })
 
 
 # --- the execution role ----------------------------------------------------------------------------------

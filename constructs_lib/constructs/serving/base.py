@@ -650,10 +650,3 @@ def _add_capture_write(policy: _Policy, partition: str, capture: DataCapture, en
     capture_key = encryption.capture_key_arn
     if capture_key is not None and capture_key not in (encryption.endpoint_key_arn, encryption.volume_key_arn):
         policy.allow(["kms:Encrypt", "kms:GenerateDataKey"], capture_key)
-
-
-def resource_count(*, own_role: bool = True, autoscaling: bool = False) -> int:
-    """CloudFormation resources one endpoint construct declares (for sharding stacks under the 500 limit)."""
-    return 3 + int(own_role) + 2 * int(autoscaling)
-
-
