@@ -168,21 +168,26 @@ def read_integer(
 
 
 def read_boolean(fields: Fields, field: str) -> bool | None:
-    value = fields.get(field)
-    if value is MISSING:
-        return None
-    if not isinstance(value, bool):
-        fields.fail(field, f"expected true or false (a YAML boolean, unquoted), got {describe(value)}")
-    return value
+    return _read_checked(fields, field, lambda value: isinstance(value, bool),
+                         "true or false (a YAML boolean, unquoted)")
 
 
 def read_account(fields: Fields, field: str) -> str | None:
+    return _read_checked(fields, field, lambda value: isinstance(value, str) and bool(ACCOUNT_PATTERN.match(value)),
+                         'a 12-digit AWS account id as a quoted string ("123456789012")')
+
+
+def read_mapping(fields: Fields, field: str) -> dict[Any, Any] | None:
+    return _read_checked(fields, field, lambda value: isinstance(value, dict), "a mapping")
+
+
+def _read_checked(fields: Fields, field: str, is_valid: Callable[[Any], bool], expected: str) -> Any:
+    """The field's value when ``is_valid`` accepts it, None when absent; else one error saying what was expected."""
     value = fields.get(field)
     if value is MISSING:
         return None
-    if not isinstance(value, str) or not ACCOUNT_PATTERN.match(value):
-        fields.fail(field, f"expected a 12-digit AWS account id as a quoted string (\"123456789012\"), "
-                           f"got {describe(value)}")
+    if not is_valid(value):
+        fields.fail(field, f"expected {expected}, got {describe(value)}")
     return value
 
 
@@ -211,15 +216,6 @@ def read_string_list(
             except (CatalogError, ValueError) as error:
                 fields.fail(f"{field}[{index}]", str(error), line=line)
     return tuple(value)
-
-
-def read_mapping(fields: Fields, field: str) -> dict[Any, Any] | None:
-    value = fields.get(field)
-    if value is MISSING:
-        return None
-    if not isinstance(value, dict):
-        fields.fail(field, f"expected a mapping, got {describe(value)}")
-    return value
 
 
 def catalog_check(
