@@ -21,18 +21,9 @@ from constructs import IConstruct
 from constructs_lib.aws_names import is_token
 
 NAG_PACK = "AwsSolutions"
-WILDCARD_RULE = "AwsSolutions-IAM5"
-# cdk-nag's compliance packs (their plugin names). A rule they share is `<pack>-<rule>` in each, e.g.
-# `HIPAA.Security-IAMNoInlinePolicy`; not every pack has every rule, and acknowledging a rule a pack lacks is inert.
+# The compliance packs of cdk-nag whose rule ids read "<pack>-<rule>" (e.g. HIPAA.Security-LambdaInsideVPC).
 COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-
-INLINE_ROLE_POLICY_REASON = (
-    "The role's only policy is declared inline, in the same resource as the role: it grants nothing beyond this "
-    "construct's own resources (named by ARN), is reviewed and deployed with the role in one change, and is "
-    "deleted with it. A customer managed policy would be a second, separately attachable copy of the same "
-    "statements, which could then be attached to other principals: it would widen who can hold these grants "
-    "without narrowing any of them."
-)
+WILDCARD_RULE = "AwsSolutions-IAM5"
 
 
 def nag_resource_id(resource: Any) -> str:
@@ -58,8 +49,9 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"{NAG_PACK}::{finding}", reason=reason))
 
 
-def acknowledge_compliance(scope: IConstruct, rule: str, reason: str) -> None:
-    """Acknowledge a rule of the compliance packs (e.g. ``IAMNoInlinePolicy``) in each of them, on ``scope``."""
+def acknowledge_in_compliance_packs(scope: IConstruct, rule: str, reason: str) -> None:
+    """Acknowledge one rule of the HIPAA, NIST 800-53 R5 and PCI DSS 3.2.1 packs (e.g. ``LambdaInsideVPC``) on
+    ``scope`` and its children."""
     cdk.Validations.of(scope).acknowledge(*(
         cdk.Acknowledgment(id=f"{pack}::{pack}-{rule}", reason=reason) for pack in COMPLIANCE_PACKS
     ))
