@@ -20,6 +20,7 @@ from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
 from constructs_lib.table import (
     Autoscaling,
+    Controls,
     DataCaptureSettings,
     EndpointRow,
     FineTuningRow,
@@ -113,9 +114,9 @@ class ModelTableStack(cdk.Stack):
         )
 
 
-def serving_controls(row: Row, capture: DataCaptureSettings | None, region: str) -> dict[str, Any]:
-    """The endpoint props of a row's controls (absent ones leave the construct's defaults)."""
-    controls = row.controls
+def control_props(controls: Controls, region: str) -> dict[str, Any]:
+    """The construct props of a row's controls in one region, as endpoints and jobs both name them (absent
+    controls leave the construct's defaults)."""
     props: dict[str, Any] = {}
     if controls.kms_key_arn is not None:
         props["kms_key_arn"] = controls.kms_key_arn_in(region)
@@ -123,6 +124,12 @@ def serving_controls(row: Row, capture: DataCaptureSettings | None, region: str)
         props["vpc"] = VpcPlacement(controls.vpc.subnet_ids, controls.vpc.security_group_ids)
     if controls.network_isolation is not None:
         props["network_isolation"] = controls.network_isolation
+    return props
+
+
+def serving_controls(row: Row, capture: DataCaptureSettings | None, region: str) -> dict[str, Any]:
+    """The endpoint props of a row's controls and data capture."""
+    props = control_props(row.controls, region)
     if capture is not None:
         props["data_capture"] = DataCapture(
             destination=capture.destination,
