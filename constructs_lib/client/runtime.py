@@ -210,55 +210,67 @@ def _send(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """One InvokeEndpoint call, retried only while the request was certainly not processed."""
-    import boto3.session
-    from botocore.config import Config
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        NoRegionError,
-        ProfileNotFound,
-        ReadTimeoutError,
-    )
+    from botocore.exceptions import BotoCoreError, ClientError
 
+    client = _client(region, timeout)
     attempts = _attempts()
-    config = Config(
-        connect_timeout=min(timeout, CONNECT_TIMEOUT_SECONDS), read_timeout=timeout,
-        retries={"total_max_attempts": 1},  # retried here, where it is known which failures are safe to repeat
-    )
-    try:
-        # A session of its own reads the AWS configuration as it is now (boto3's default session keeps the first).
-        client = boto3.session.Session().client("sagemaker-runtime", region_name=region, config=config)
-    except NoRegionError:
-        raise ValueError(_no_region_message()) from None
-    except ProfileNotFound as error:
-        raise ValueError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
     attempt = 1
     while True:
         try:
             response = client.invoke_endpoint(**request)
             return {**response, "Body": response["Body"].read()}
-        except NoRegionError:
-            raise ValueError(_no_region_message()) from None
-        except NoCredentialsError:
-            raise ValueError("no AWS credentials found: configure a profile or set AWS_PROFILE") from None
-        except ClientError as error:
-            if attempt == attempts or error.response.get("Error", {}).get("Code") not in NOT_PROCESSED_CODES:
-                raise _refusal(endpoint_name, error, accepted=accepted) from None
-        except (ConnectTimeoutError, EndpointConnectionError) as error:  # the request never left
-            if attempt == attempts:
-                raise InvocationError(f"cannot reach endpoint {endpoint_name}: {_one_line(error)}") from None
-        except ReadTimeoutError:
-            raise InvocationError(
-                f"endpoint {endpoint_name} did not reply within {timeout:g} seconds (--timeout); not retried, as the "
-                "model may have processed the request"
-            ) from None
-        except BotoCoreError as error:
-            raise InvocationError(f"cannot reach endpoint {endpoint_name}: {_one_line(error)}") from None
+        except (BotoCoreError, ClientError) as error:
+            failure, retryable = _failure(error, endpoint_name, timeout=timeout, accepted=accepted)
+            if not retryable or attempt == attempts:
+                raise failure from None
         sleep(random.uniform(0, min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** attempt)))  # full jitter
         attempt += 1
+
+
+def _client(region: str | None, timeout: float) -> Any:
+    import boto3.session
+    from botocore.config import Config
+    from botocore.exceptions import NoRegionError, ProfileNotFound
+
+    config = Config(
+        connect_timeout=min(timeout, CONNECT_TIMEOUT_SECONDS), read_timeout=timeout,
+        retries={"total_max_attempts": 1},  # retried by _send, which knows which failures are safe to repeat
+    )
+    try:
+        # A session of its own reads the AWS configuration as it is now (boto3's default session keeps the first).
+        return boto3.session.Session().client("sagemaker-runtime", region_name=region, config=config)
+    except NoRegionError:
+        raise ValueError(_no_region_message()) from None
+    except ProfileNotFound as error:
+        raise ValueError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
+
+
+def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: bool) -> tuple[Exception, bool]:
+    """The error to raise for a failed call, and whether the call may be repeated: only when the request was
+    certainly not processed (refused as not processed, or a connection that never opened)."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        ReadTimeoutError,
+    )
+
+    if isinstance(error, NoRegionError):
+        return ValueError(_no_region_message()), False
+    if isinstance(error, NoCredentialsError):
+        return ValueError("no AWS credentials found: configure a profile or set AWS_PROFILE"), False
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code")
+        return _refusal(endpoint_name, error, accepted=accepted), code in NOT_PROCESSED_CODES
+    if isinstance(error, ReadTimeoutError):
+        return InvocationError(
+            f"endpoint {endpoint_name} did not reply within {timeout:g} seconds (--timeout); not retried, as the "
+            "model may have processed the request"
+        ), False
+    unreachable = InvocationError(f"cannot reach endpoint {endpoint_name}: {_one_line(error)}")
+    return unreachable, isinstance(error, ConnectTimeoutError | EndpointConnectionError)  # never sent
 
 
 def _attempts() -> int:
