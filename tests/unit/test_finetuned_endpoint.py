@@ -104,16 +104,23 @@ def by_action(statements: list[dict[str, Any]], action: str) -> list[dict[str, A
 
 
 def test_compressed_weights_are_a_model_data_url(built: Built) -> None:
-    container = built.model("Tarball")["PrimaryContainer"]
-    assert container == {"Image": IMAGE, "ModelDataUrl": TARBALL, "Environment": {"SM_NUM_GPUS": "4"}}
+    built.assertions.has_resource_properties("AWS::SageMaker::Model", {
+        "PrimaryContainer": Match.object_equals(
+            {"Image": IMAGE, "ModelDataUrl": TARBALL, "Environment": {"SM_NUM_GPUS": "4"}}
+        ),
+    })
 
 
 def test_uncompressed_weights_are_an_s3_prefix_without_model_access_config(built: Built) -> None:
-    container = built.model("Prefix")["PrimaryContainer"]
-    assert container["ModelDataSource"] == {"S3DataSource": {
-        "S3Uri": PREFIX, "S3DataType": "S3Prefix", "CompressionType": "None",
-    }}
-    assert "Environment" not in container
+    built.assertions.has_resource_properties("AWS::SageMaker::Model", {
+        "PrimaryContainer": {
+            "ModelDataSource": {"S3DataSource": Match.object_equals({
+                "S3Uri": PREFIX, "S3DataType": "S3Prefix", "CompressionType": "None",
+            })},
+            "ModelDataUrl": Match.absent(),
+            "Environment": Match.absent(),
+        },
+    })
 
 
 def test_no_eula_acceptance_anywhere(built: Built) -> None:
@@ -134,6 +141,10 @@ def test_tags_name_the_base_model(built: Built, catalog: Catalog) -> None:
 def test_network_isolation_is_on_unless_turned_off(built: Built) -> None:
     assert built.model("Tarball")["EnableNetworkIsolation"] is True
     assert built.model("Encrypted")["EnableNetworkIsolation"] is False
+    isolated = built.assertions.find_resources("AWS::SageMaker::Model", {
+        "Properties": {"EnableNetworkIsolation": True},
+    })
+    assert len(isolated) == len(built.endpoints) - 1  # all but "Encrypted"
 
 
 def test_role_reads_exactly_the_tarball(built: Built) -> None:
