@@ -78,7 +78,6 @@ FINE_TUNING_METHODS: tuple[FineTuningMethod, ...] = ("autopilot", "jumpstart-tra
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
 NAME_MAX_LENGTH = 40
 ENVIRONMENT_NAME_MAX_LENGTH = 30
-REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
 ENV_VAR_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 ENV_VALUE_MAX_LENGTH = 1024  # SageMaker's ContainerDefinition Environment value limit
 MAX_SHARDS = 64
