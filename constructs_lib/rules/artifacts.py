@@ -3,6 +3,12 @@
 An artifact is gated when it sits in JumpStart's gated bucket (``jumpstart-private-cache-prod-<region>``),
 whatever its key, or when the catalog marks the model named by a whole segment of its key as gated. Any other
 bucket holds the user's own weights (a fine-tuning output, a copy): never gated, whatever the key says.
+
+A JumpStart artifact of a model the catalog does not list (one newer than its snapshot) is never taken as clean.
+The catalog's own data decides what it likely is: when every model it knows that shares the unknown id's longest
+known id prefix (``meta-textgeneration-llama``, ``huggingface-llm-gemma``, ``meta``) is gated, the artifact is
+treated as gated (an error without acceptance); otherwise acceptance is asked for with a warning. DeepSeek's
+Llama distillations (``deepseek-llm-r1-distill-llama-*``) are not gated, so no word in an id decides alone.
 """
 
 from __future__ import annotations
@@ -13,10 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
+from constructs_lib.catalog.catalog import TARBALL_PREFIXES
+from constructs_lib.rules.finding import Severity
 from constructs_lib.rules.intrinsics import Reader, has_tokens
 
 _REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
+_MODEL_ID = re.compile(r"[a-z0-9]+(?:-[a-zA-Z0-9]+)+")
+_AUTOPILOT_NAME_PART = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|[0-9]+")
+REFRESH_ADVICE = "`eulagate models refresh` updates it"
 
 
 @dataclass(frozen=True)
@@ -27,10 +38,34 @@ class Artifact:
     gated_bucket: bool
     model: ModelSpec | None
     region: str | None  # the literal region of the bucket, when the template gives one
+    unknown_model: str | None = None  # the model id its key names, when the catalog does not list it
+    gated_family: str | None = None  # for an unknown model: the id prefix whose every known model is gated
+    catalog_note: str = ""  # for an unknown model: which catalog does not list it
 
     @property
     def gated(self) -> bool:
-        return self.gated_bucket or (self.model is not None and self.model.gated)
+        return (self.gated_bucket or (self.model is not None and self.model.gated)
+                or self.gated_family is not None)
+
+    @property
+    def needs_acceptance(self) -> bool:
+        """Gated, or a JumpStart model the catalog does not know: either way acceptance must be shown."""
+        return self.gated or self.unknown_model is not None
+
+    @property
+    def severity(self) -> Severity:
+        return "error" if self.gated else "warning"
+
+    @property
+    def lead(self) -> str | None:
+        """How a finding on an artifact of an unknown model begins (``None``: the engine's usual lead)."""
+        if self.unknown_model is None:
+            return None
+        why = ("it is in JumpStart's EULA-gated bucket" if self.gated_bucket else
+               f"every {self.gated_family}-* model the catalog knows is EULA-gated, so it is treated as gated"
+               if self.gated_family else "the catalog cannot tell whether it is EULA-gated")
+        return (f"The artifact {self.uri} is of {self.unknown_model}, a JumpStart model that {self.catalog_note} "
+                f"does not list ({REFRESH_ADVICE}); {why}")
 
 
 def s3_location(text: str) -> tuple[str, str] | None:
@@ -85,6 +120,10 @@ class CatalogIndex:
         }
         # Literal locations recur across a template's models and stacks: classify each once.
         self._literal_artifacts: dict[str, Artifact | None] = {}
+        self.model_families = GatingFamilies({spec.model_id: spec.gated for spec in catalog}, "-")
+        self.autopilot_families = GatingFamilies(
+            {spec.base_model_name: spec.gated for spec in catalog if spec.base_model_name}, None)
+        self.catalog_note = catalog_note(catalog)
 
     def model_named(self, name: str) -> ModelSpec | None:
         """A JumpStart model id or Autopilot BaseModelName, exactly or in any letter case."""
@@ -114,7 +153,8 @@ class CatalogIndex:
             artifact = self._classify(reader, candidate, literal=candidate == text)
             if artifact is not None and artifact.gated:
                 return artifact
-            first = first or artifact
+            if artifact is not None and (first is None or artifact.needs_acceptance > first.needs_acceptance):
+                first = artifact
         return first
 
     def _classify(self, reader: Reader, text: str, *, literal: bool) -> Artifact | None:
@@ -129,7 +169,64 @@ class CatalogIndex:
         else:
             return None
         region = literal_region(suffix) if literal else None
-        return Artifact(reader.context.display(text), gated_bucket, self.catalog.model_in_s3_key(key), region)
+        model = self.catalog.model_in_s3_key(key)
+        unknown = None if model is not None else model_id_in_key(key)
+        return Artifact(reader.context.display(text), gated_bucket, model, region, unknown,
+                        self.model_families.gated_family(unknown) if unknown else None,
+                        self.catalog_note if unknown else "")
+
+
+class GatingFamilies:
+    """What the catalog's names say about a name it does not list: the longest name prefix (in whole parts)
+    that known names share with it, and whether every known name with that prefix is gated."""
+
+    def __init__(self, gated_by_name: dict[str, bool], separator: str | None) -> None:
+        self._separator = separator
+        self._all_gated: dict[tuple[str, ...], bool] = {}
+        for name, gated in gated_by_name.items():
+            parts = self._parts(name)
+            for length in range(1, len(parts) + 1):
+                prefix = parts[:length]
+                self._all_gated[prefix] = self._all_gated.get(prefix, True) and gated
+
+    def _parts(self, name: str) -> tuple[str, ...]:
+        if self._separator is not None:
+            return tuple(name.split(self._separator))
+        return tuple(_AUTOPILOT_NAME_PART.findall(name))
+
+    def gated_family(self, name: str) -> str | None:
+        """The shared prefix (``meta-textgeneration-llama``) when all its known names are gated, else ``None``."""
+        parts = self._parts(name)
+        for length in range(len(parts), 0, -1):
+            all_gated = self._all_gated.get(parts[:length])
+            if all_gated is not None:
+                joined = (self._separator or "").join(parts[:length])
+                return joined if all_gated else None
+        return None
+
+
+def model_id_in_key(key: str) -> str | None:
+    """The model id a JumpStart key names by its layout: ``<folder>/<id>/artifacts/...`` or a tarball
+    ``train-<id>.tar.gz``/``infer-<id>.tar.gz``/``infer-prepack-<id>.tar.gz``. ``None`` for other content
+    (datasets, EULA texts, training scripts), which is not a model."""
+    segments = key.split("/")
+    for index, segment in enumerate(segments):
+        if segment == "artifacts" and index > 0 and _MODEL_ID.fullmatch(segments[index - 1]):
+            return segments[index - 1]
+        if segment.endswith(".tar.gz"):
+            name = segment.removesuffix(".tar.gz")
+            for prefix in TARBALL_PREFIXES:
+                if name.startswith(prefix) and _MODEL_ID.fullmatch(name[len(prefix):]):
+                    return name[len(prefix):]
+    return None
+
+
+def catalog_note(catalog: Catalog) -> str:
+    """How findings name the catalog: its snapshot date when it records one, else its file."""
+    snapshot = getattr(catalog, "snapshot_date", None)
+    if snapshot:
+        return f"the catalog (snapshot of {snapshot})"
+    return f"the catalog {catalog.source}" if catalog.source else "the catalog"
 
 _INDEXES: weakref.WeakKeyDictionary[Catalog, CatalogIndex] = weakref.WeakKeyDictionary()
 

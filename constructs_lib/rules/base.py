@@ -22,6 +22,8 @@ class Problem:
     model: ModelSpec | None = None
     artifact: str | None = None  # the artifact URI, for messages about a model the catalog does not know
     region: str | None = None  # a literal region the template gives, for the EULA's URL
+    severity: Severity | None = None  # when not the rule's own (an artifact of a model the catalog does not know)
+    lead: str | None = None  # how the message begins, when not "<model> is EULA-gated"
 
 
 class Check:
@@ -56,14 +58,14 @@ def artifact_problem(check: Check, artifact: Artifact, location: str, what: str,
                      image: Any = ABSENT) -> Problem:
     """A problem with a gated artifact; the region for the EULA's URL comes from its bucket or ``image``."""
     region = artifact.region or (image_region(check.reader, image) if image is not ABSENT else None)
-    return Problem(location, what, fix, artifact.model, artifact.uri, region)
+    return Problem(location, what, fix, artifact.model, artifact.uri, region, artifact.severity, artifact.lead)
 
 
 def s3_data_source_problems(check: Check, source: Any, location: str, image: Any = ABSENT) -> Iterator[Problem]:
     """An ``S3DataSource`` (model, model package or training channel) whose gated artifact lacks acceptance."""
     reader = check.reader
     artifact = check.index.artifact(reader, reader.field(source, "S3Uri"))
-    if artifact is None or not artifact.gated:
+    if artifact is None or not artifact.needs_acceptance:
         return
     reason = reader.acceptance_problem(source, location, ("ModelAccessConfig", "AcceptEula"))
     if reason is not None:
@@ -77,7 +79,7 @@ def container_problems(check: Check, container: Any, location: str) -> Iterator[
     image = reader.field(container, "Image")
     url = reader.field(container, "ModelDataUrl")
     artifact = check.index.artifact(reader, url) if url is not ABSENT else None
-    if artifact is not None and artifact.gated:
+    if artifact is not None and artifact.needs_acceptance:
         yield artifact_problem(
             check, artifact, f"{location}.ModelDataUrl",
             f"but its artifact {artifact.uri} is given in {location}.ModelDataUrl, which cannot carry "

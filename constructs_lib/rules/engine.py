@@ -15,8 +15,11 @@ from constructs_lib.rules.intrinsics import ABSENT, Reader, TemplateContext
 from constructs_lib.rules.marketplace import GatedMarketplacePackage
 from constructs_lib.rules.model import GatedModelWithoutAcceptance
 from constructs_lib.rules.model_package import GatedModelPackageWithoutAcceptance
-from constructs_lib.rules.requests import Extractor, Subject, subject_extractor
+from constructs_lib.rules.not_shown import RequestsNotShown
+from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
+from constructs_lib.rules.stray_artifact import GatedArtifactElsewhere
 from constructs_lib.rules.training import GatedTrainingJobWithoutAcceptance
+from constructs_lib.rules.unreadable import UnreadableDefinition
 
 RULES: tuple[type[Rule], ...] = (
     GatedModelWithoutAcceptance,
@@ -24,6 +27,9 @@ RULES: tuple[type[Rule], ...] = (
     GatedAutoMLJobWithoutAcceptance,
     GatedTrainingJobWithoutAcceptance,
     GatedMarketplacePackage,
+    RequestsNotShown,
+    UnreadableDefinition,
+    GatedArtifactElsewhere,
 )
 _RULES_BY_KIND: dict[str, list[Rule]] = {}
 for _rule in (rule_class() for rule_class in RULES):
@@ -83,17 +89,23 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
             extract = _EXTRACTORS[resource_type] = subject_extractor(resource_type)
         if extract is None:  # the common case: two dict look-ups per resource
             continue
-        checked.append((str(logical_id), resource_type))
+        # A type no rule reads counts as checked only when its values name JumpStart.
+        stray = extract is stray_artifact_subjects
+        if not stray:
+            checked.append((str(logical_id), resource_type))
         properties = resource.get("Properties")
         if not isinstance(properties, dict):
             continue
-        if context is None or index is None:
+        if context is None:
             context = TemplateContext(template)
-            index = catalog_index(catalog or Catalog.default())
         metadata = resource.get("Metadata")
         cdk_made = isinstance(metadata, Mapping) and CDK_PATH_METADATA in metadata
         where = _Resource(template_path, str(logical_id), resource_type, cdk_made)
         for subject in extract(properties, context):
+            if stray:
+                checked.append((str(logical_id), resource_type))
+            if index is None:
+                index = catalog_index(catalog or Catalog.default())
             findings.extend(_subject_findings(subject, where, context, index))
     return TemplateScan(template_path, len(resources), tuple(checked), tuple(findings))
 
@@ -109,7 +121,7 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
     readings = 0
     while pending and readings < MAX_READINGS:
         given = pending.pop()
-        reader = Reader(context, given, exact_keys=subject.exact_keys)
+        reader = Reader(subject.context or context, given, exact_keys=subject.exact_keys)
         readings += 1
         request = subject.request(reader)
         if request is not ABSENT:
@@ -138,8 +150,8 @@ def _finding(rule: Rule, problem: Problem, subject: Subject, where: _Resource, c
     # An artifact's own location says whether the template fixes its region; a job that names only a model
     # (Autopilot) takes a region the template writes elsewhere, looked for once per template.
     region = problem.region or (context.literal_region if model is not None and problem.artifact is None else None)
-    lead = (f"{model.display_name} is EULA-gated" if model is not None
-            else f"The artifact {problem.artifact} is in JumpStart's EULA-gated bucket")
+    lead = problem.lead or (f"{model.display_name} is EULA-gated" if model is not None
+                            else f"The artifact {problem.artifact} is in JumpStart's EULA-gated bucket")
     message = f"{subject.via}: {lead}" if subject.via else lead
     message += f", {problem.what}" + (f" {note}" if note else "") + "."
     eula_url = model.eula_url(region or DEFAULT_EULA_REGION) if model is not None else None
@@ -148,7 +160,7 @@ def _finding(rule: Rule, problem: Problem, subject: Subject, where: _Resource, c
         message += f" EULA{where_published}: {eula_url}"
     return Finding(
         rule_id=rule.id,
-        severity=rule.severity,
+        severity=problem.severity or rule.severity,
         template=where.template,
         logical_id=where.logical_id,
         resource_type=where.type,
@@ -160,7 +172,7 @@ def _finding(rule: Rule, problem: Problem, subject: Subject, where: _Resource, c
 
 
 def _fix(rule: Rule, problem: Problem, subject: Subject, where: _Resource) -> str:
-    if rule.severity != "error":
+    if (problem.severity or rule.severity) != "error":
         return problem.fix[:1].upper() + problem.fix[1:] + "."
     if where.cdk_made and rule.construct and not subject.json_source:
         return (f"After reading the EULA, set `accept_eula: true` in the model table row (or pass "

@@ -36,7 +36,7 @@ class GatedModelWithoutAcceptance(Rule):
         reader = check.reader
         container = reader.path(check.request, "Specification", "Container")
         artifact = check.index.artifact(reader, reader.field(container, "ArtifactUrl"))
-        if artifact is not None and artifact.gated:
+        if artifact is not None and artifact.needs_acceptance:
             location = f"{check.path}.Specification.Container.ArtifactUrl"
             yield artifact_problem(
                 check, artifact, location,

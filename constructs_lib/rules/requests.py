@@ -1,24 +1,47 @@
 """Where a template asks SageMaker to deploy or fine-tune a model: the requests the rules read.
 
-A request is recognised by its shape (the API's own PascalCase keys), wherever it is written: a SageMaker
-resource's properties; anywhere in a custom resource's properties (our job constructs, any Lambda-backed
-custom resource, CDK's ``AwsCustomResource`` whose SDK call is a JSON string); or the parameters of a Step
-Functions task that calls SageMaker (optimized ``sagemaker:`` or ``aws-sdk:sagemaker:`` integrations).
+A request is recognised by its shape (the API's own PascalCase keys), wherever it is written:
+
+- a SageMaker resource's properties (``AWS::SageMaker::Model``, ``ModelPackage``, ``InferenceComponent``);
+- anywhere in a custom resource's properties (our job constructs, any Lambda-backed custom resource, CDK's
+  ``AwsCustomResource`` whose SDK call is a JSON string), every request of a property bag, not only the first;
+- the parameters of a Step Functions task that calls SageMaker (``sagemaker:`` or ``aws-sdk:sagemaker:``);
+- the steps of a SageMaker pipeline (``AWS::SageMaker::Pipeline``'s ``PipelineDefinitionBody``);
+- an EventBridge Scheduler universal target (``arn:aws:scheduler:::aws-sdk:sagemaker:<action>``'s ``Input``);
+- an SSM Automation document's ``aws:executeAwsApi`` steps that call SageMaker;
+- the resources of a template held inline in a StackSet (``TemplateBody``), read as a template of its own.
+
+What the template does not show (a definition kept in S3, a StackSet's ``TemplateURL``, a definition from a
+parameter) is a ``NOT_SHOWN`` subject, what it shows but cannot be read (malformed JSON) an ``UNREADABLE`` one:
+neither passes silently. A resource of a type no extractor knows is read for JumpStart artifact locations
+(``STRAY_ARTIFACTS``): a gated one there is a warning, since nothing shows it is deployed with acceptance.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from constructs_lib.rules.intrinsics import ABSENT, Reader, TemplateContext
+from constructs_lib.rules.intrinsics import ABSENT, Reader, TemplateContext, has_tokens, is_intrinsic
+from constructs_lib.rules.runtime_values import (
+    Rewrite,
+    automation_values,
+    pipeline_values,
+    step_functions_values,
+)
+from constructs_lib.rules.template_text import TemplateTextError, parse_template_text
 
 CREATE_MODEL = "CreateModel"
 CREATE_MODEL_PACKAGE = "CreateModelPackage"
 CREATE_INFERENCE_COMPONENT = "CreateInferenceComponent"
 CREATE_AUTOML_JOB_V2 = "CreateAutoMLJobV2"
 CREATE_TRAINING_JOB = "CreateTrainingJob"
+UNREADABLE = "Unreadable"  # a definition the template holds but the engine cannot read
+NOT_SHOWN = "NotShown"  # a definition kept outside the template (S3, a parameter)
+STRAY_ARTIFACTS = "StrayArtifacts"  # values of a resource type no extractor knows
 
 SAGEMAKER_RESOURCE_KINDS = {
     "AWS::SageMaker::Model": CREATE_MODEL,
@@ -27,12 +50,36 @@ SAGEMAKER_RESOURCE_KINDS = {
 }
 STATE_MACHINE_TYPES = frozenset({"AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine"})
 CUSTOM_RESOURCE_TYPE = "AWS::CloudFormation::CustomResource"
+PIPELINE_TYPE = "AWS::SageMaker::Pipeline"
+SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
+STACK_SET_TYPE = "AWS::CloudFormation::StackSet"
+SSM_DOCUMENT_TYPE = "AWS::SSM::Document"
+# Types whose values cannot deploy a model: IAM policies name S3 objects by ARN, never by s3:// URI.
+_INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata")
 
 # A string is parsed as JSON only when it mentions one of these (lower-cased) request keys.
 _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primarycontainer", "containers",
                   "inferencespecification")
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
+_MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
 _STATE_MACHINE_INTEGRATION = ":states:::"
+_SCHEDULER_SAGEMAKER = re.compile(r"\Aarn:aws[a-z-]*:scheduler:::aws-sdk:sagemaker:([A-Za-z0-9]+)\Z")
+# SageMaker pipeline step types whose Arguments are one request of a known API.
+_PIPELINE_STEP_KINDS = {
+    "Training": CREATE_TRAINING_JOB,
+    "CreateModel": CREATE_MODEL,
+    "Model": CREATE_MODEL,
+    "RegisterModel": CREATE_MODEL_PACKAGE,
+}
+# SDK actions (Step Functions' aws-sdk, Scheduler, SSM executeAwsApi) whose parameters are one request.
+_ACTION_KINDS = {
+    "createmodel": CREATE_MODEL,
+    "createmodelpackage": CREATE_MODEL_PACKAGE,
+    "createinferencecomponent": CREATE_INFERENCE_COMPONENT,
+    "createautomljobv2": CREATE_AUTOML_JOB_V2,
+    "createtrainingjob": CREATE_TRAINING_JOB,
+}
 
 
 @dataclass(frozen=True)
@@ -47,41 +94,56 @@ class Subject:
     substitutions: Any = None  # a state machine's DefinitionSubstitutions
     via: str | None = None  # how the request is sent, e.g. "Step Functions task 'Train' (sagemaker:...)"
     exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
+    rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
+    context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
 
     def request(self, reader: Reader) -> Any:
         if not self.json_source:
-            return self.source
-        document = reader.parse_json(self.source, self.substitutions)
-        for key in self.inner:
-            if isinstance(key, int):
-                document = document[key] if isinstance(document, list) and key < len(document) else ABSENT
-            else:
-                document = document.get(key, ABSENT) if isinstance(document, dict) else ABSENT
-        return document
+            document = self.source
+        else:
+            document = reader.parse_json(self.source, self.substitutions)
+            for key in self.inner:
+                if isinstance(key, int):
+                    document = document[key] if isinstance(document, list) and key < len(document) else ABSENT
+                else:
+                    document = document.get(key, ABSENT) if isinstance(document, dict) else ABSENT
+        return self.rewrite(document, reader.context) if self.rewrite is not None else document
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A part of a resource the engine cannot read (the request of an ``UNREADABLE``/``NOT_SHOWN`` subject)."""
+
+    location: str  # the property, e.g. "Properties.DefinitionString"
+    why: str  # e.g. "is not JSON (malformed JSON at line 1 column 2: ...)", "names an S3 object"
+    holds: str  # what it would hold, e.g. "a state machine definition"
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
     return key in mapping or f"{key}.$" in mapping or (key[:1].lower() + key[1:]) in mapping
 
 
-def request_kind(mapping: Mapping[str, Any]) -> str | None:
-    """The SageMaker API a mapping is a request of, by its keys."""
+def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
+    """Every SageMaker API a mapping is a request of, by its keys (one property bag may hold several)."""
+    kinds = []
     if _has(mapping, "AutoMLProblemTypeConfig"):
-        return CREATE_AUTOML_JOB_V2
+        kinds.append(CREATE_AUTOML_JOB_V2)
     if _has(mapping, "AlgorithmSpecification"):  # CreateTrainingJob, or a tuning job's TrainingJobDefinition
-        return CREATE_TRAINING_JOB
+        kinds.append(CREATE_TRAINING_JOB)
     if _has(mapping, "PrimaryContainer") or (
         _has(mapping, "Containers") and (_has(mapping, "ExecutionRoleArn") or _has(mapping, "ModelName"))
     ):
-        return CREATE_MODEL
+        kinds.append(CREATE_MODEL)
     if _has(mapping, "InferenceSpecification") or _has(mapping, "AdditionalInferenceSpecifications"):
-        return CREATE_MODEL_PACKAGE
+        kinds.append(CREATE_MODEL_PACKAGE)
     if _has(mapping, "Specification") and _has(mapping, "EndpointName"):
-        return CREATE_INFERENCE_COMPONENT
-    return None
+        kinds.append(CREATE_INFERENCE_COMPONENT)
+    return kinds
 
 
 def _mentions_request(text: str) -> bool:
+    if "\\u" in text:  # JSON may spell a key with escapes (\u0050rimaryContainer): read them as its parser will
+        text = _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
     lowered = text.lower()
     return any(word in lowered for word in _REQUEST_WORDS)
 
@@ -101,10 +163,54 @@ def _json_literals(value: Any) -> Iterator[str]:
 
 
 def _is_json_text(value: Any) -> bool:
+    """A string (or ``Fn::Join``/``Fn::Sub``) holding a JSON object or array that mentions a request key."""
     if isinstance(value, str):
-        return value.lstrip()[:1] == "{" and _mentions_request(value)
+        return value.lstrip()[:1] in ("{", "[") and _mentions_request(value)
     return (isinstance(value, dict) and len(value) == 1 and ("Fn::Join" in value or "Fn::Sub" in value)
             and any(_mentions_request(text) for text in _json_literals(value)))
+
+
+def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tuple[Any, str | None]:
+    """``(document, None)`` for readable JSON, ``(ABSENT, None)`` when the value is unknown before deployment
+    (a parameter, an attribute), ``(ABSENT, why)`` for text that is not JSON."""
+    if isinstance(value, dict) and not is_intrinsic(value) and not substitutions:
+        return value, None
+    text = reader.json_text(value, substitutions)
+    if text is None:
+        return ABSENT, None
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as error:
+        return ABSENT, f"is not JSON (line {error.lineno} column {error.colno}: {error.msg})"
+    except RecursionError:
+        return ABSENT, "is JSON nested too deeply to read"
+
+
+def _unwrap_to_json_string(reader: Reader, value: Any) -> Any:
+    """``Fn::ToJsonString`` of an object is that object's JSON: read the object itself."""
+    value = reader.pick(value)
+    if isinstance(value, dict) and list(value) == ["Fn::ToJsonString"]:
+        inner = reader.pick(value["Fn::ToJsonString"])
+        if isinstance(inner, dict | list) and not is_intrinsic(inner):
+            return inner
+    return value
+
+
+def _unread(kind: str, location: str, why: str, holds: str) -> Subject:
+    return Subject(kind, Unread(location, why, holds), location)
+
+
+def _document_subjects(reader: Reader, value: Any, location: str, holds: str, *,
+                       absent_is_fine: bool = True) -> tuple[Any, Subject | None]:
+    """A JSON-holding property read as a document, or the subject that says why it cannot be read."""
+    if value is ABSENT and absent_is_fine:
+        return ABSENT, None
+    document, problem = _parse_document(reader, value)
+    if problem is not None:
+        return ABSENT, _unread(UNREADABLE, location, problem, holds)
+    if document is ABSENT:
+        return ABSENT, _unread(NOT_SHOWN, location, "is known only at deployment", holds)
+    return document, None
 
 
 def _call_description(document: Any) -> str | None:
@@ -117,14 +223,12 @@ def _call_description(document: Any) -> str | None:
 
 def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0
                    ) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
-    """``(kind, keys, display path)`` of each request in a parsed JSON document."""
+    """``(kind, keys, display path)`` of each request in a parsed JSON document, nested ones included."""
     if depth > _MAX_WALK_DEPTH:
         return
     if isinstance(value, dict):
-        kind = request_kind(value)
-        if kind is not None:
+        for kind in request_kinds(value):
             yield kind, inner, path
-            return
         for key, child in value.items():
             yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1)
     elif isinstance(value, list):
@@ -137,15 +241,17 @@ def _walk_properties(value: Any, path: str, context: TemplateContext, depth: int
     if depth > _MAX_WALK_DEPTH:
         return
     if _is_json_text(value):
-        document = Reader(context).parse_json(value)
+        reader = Reader(context)
+        document, problem = _parse_document(reader, value)
+        if problem is not None:
+            yield _unread(UNREADABLE, path, problem, "a SageMaker request")
+            return
         via = _call_description(document)
         for kind, inner, inner_path in _walk_document(document, (), ""):
             yield Subject(kind, value, f"{path}[JSON]{inner_path}", inner, json_source=True, via=via)
     elif isinstance(value, dict):
-        found = request_kind(value)
-        if found is not None:
-            yield Subject(found, value, path)
-            return
+        for kind in request_kinds(value):
+            yield Subject(kind, value, path)
         for key, child in value.items():
             if key != "ServiceToken":
                 yield from _walk_properties(child, f"{path}.{key}", context, depth + 1)
@@ -153,6 +259,12 @@ def _walk_properties(value: Any, path: str, context: TemplateContext, depth: int
         for index, child in enumerate(value):
             yield from _walk_properties(child, f"{path}[{index}]", context, depth + 1)
 
+
+def _display(keys: tuple[str | int, ...]) -> str:
+    return "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in keys)
+
+
+# -- Step Functions ---------------------------------------------------------------------------------------------
 
 def _task_states(container: Any, inner: tuple[str | int, ...], depth: int = 0
                  ) -> Iterator[tuple[str, Mapping[str, Any], tuple[str | int, ...]]]:
@@ -184,13 +296,21 @@ def sagemaker_integration(resource: Any) -> str | None:
 
 
 def state_machine_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    key = "DefinitionString" if "DefinitionString" in properties else "Definition"
-    definition = properties.get(key)
-    if definition is None:
+    key = next((name for name in ("DefinitionString", "Definition") if name in properties), None)
+    if key is None:
+        for elsewhere in ("DefinitionS3Location", "DefinitionUri"):
+            if elsewhere in properties:
+                yield _unread(NOT_SHOWN, f"Properties.{elsewhere}", "names a definition kept outside the template",
+                              "the state machine's definition")
         return
+    definition = properties[key]
     substitutions = properties.get("DefinitionSubstitutions")
     reader = Reader(context)
-    document = reader.parse_json(definition, substitutions)
+    document, problem = _parse_document(reader, definition, substitutions)
+    if problem is not None or document is ABSENT:
+        yield _unread(UNREADABLE if problem else NOT_SHOWN, f"Properties.{key}",
+                      problem or "is known only at deployment", "the state machine's definition")
+        return
     where = f"Properties.{key}[JSON]" if key == "DefinitionString" else f"Properties.{key}"
     for name, state, keys in _task_states(document, ()):
         # A Definition object may hold intrinsics (Fn::Sub for the partition): read the Resource through them.
@@ -200,17 +320,229 @@ def state_machine_subjects(properties: Mapping[str, Any], context: TemplateConte
         via = f"Step Functions task '{name}' ({context.display(integration)})"
         for argument_key in ("Parameters", "Arguments"):
             inner = (*keys, argument_key)
-            display = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in inner)
-            for kind, request_keys, request_path in _walk_document(state.get(argument_key), inner, display):
-                yield Subject(kind, definition, f"{where}{request_path}", request_keys,
-                              json_source=True, substitutions=substitutions, via=via)
+            arguments = state.get(argument_key)
+            if isinstance(arguments, str):  # JSONata: the whole request computed at run time
+                yield replace(_unread(NOT_SHOWN, f"{where}{_display(inner)}", "is computed at run time",
+                                      "the task's SageMaker request"), via=via)
+                continue
+            for kind, request_keys, request_path in _walk_document(arguments, inner, _display(inner)):
+                yield Subject(kind, definition, f"{where}{request_path}", request_keys, json_source=True,
+                              substitutions=substitutions, via=via, rewrite=step_functions_values)
+
+
+# -- SageMaker pipelines ------------------------------------------------------------------------------------------
+
+def _pipeline_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
+                    ) -> Iterator[tuple[Mapping[str, Any], tuple[str | int, ...]]]:
+    """``(step, keys)`` of every step, inside Condition steps' ``IfSteps``/``ElseSteps`` too."""
+    if not isinstance(steps, list) or depth > _MAX_WALK_DEPTH:
+        return
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue
+        keys = (*inner, index)
+        yield step, keys
+        arguments = step.get("Arguments")
+        if step.get("Type") == "Condition" and isinstance(arguments, dict):
+            for branch in ("IfSteps", "ElseSteps"):
+                yield from _pipeline_steps(arguments.get(branch), (*keys, "Arguments", branch), depth + 1)
+
+
+def pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    reader = Reader(context)
+    definition = reader.field(properties, "PipelineDefinition")
+    base = "Properties.PipelineDefinition"
+    body = reader.field(definition, "PipelineDefinitionBody")
+    if body is ABSENT:
+        if reader.field(definition, "PipelineDefinitionS3Location") is not ABSENT:
+            yield _unread(NOT_SHOWN, f"{base}.PipelineDefinitionS3Location",
+                          "names a definition kept in S3", "the pipeline's definition")
+        return
+    source = _unwrap_to_json_string(reader, body)
+    document, unread = _document_subjects(reader, source, f"{base}.PipelineDefinitionBody",
+                                          "the pipeline's definition", absent_is_fine=False)
+    if unread is not None:
+        yield unread
+        return
+    where = f"{base}.PipelineDefinitionBody{'' if source is not body else '[JSON]'}"
+    steps = document.get("Steps") if isinstance(document, dict) else None
+    for step, keys in _pipeline_steps(steps, ("Steps",)):
+        step_type = step.get("Type")
+        via = f"SageMaker pipeline step '{step.get('Name')}' ({step_type})"
+        inner = (*keys, "Arguments")
+        kind = _PIPELINE_STEP_KINDS.get(step_type) if isinstance(step_type, str) else None
+        if kind is not None and isinstance(step.get("Arguments"), dict):
+            found = [(kind, inner, _display(inner))]
+        else:
+            found = list(_walk_document(step.get("Arguments"), inner, _display(inner)))
+        for request_kind, request_keys, request_path in found:
+            yield Subject(request_kind, source, f"{where}{request_path}", request_keys, json_source=True,
+                          via=via, rewrite=pipeline_values)
+
+
+# -- EventBridge Scheduler universal targets ----------------------------------------------------------------------
+
+def schedule_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    reader = Reader(context)
+    target = reader.field(properties, "Target")
+    match = _SCHEDULER_SAGEMAKER.match(reader.render(reader.field(target, "Arn")) or "")
+    if match is None:
+        return
+    action = match.group(1)
+    source = _unwrap_to_json_string(reader, reader.field(target, "Input"))
+    document, unread = _document_subjects(reader, source, "Properties.Target.Input", "the SageMaker request")
+    if unread is not None:
+        yield unread
+        return
+    via = f"EventBridge Scheduler target (aws-sdk:sagemaker:{action})"
+    where = "Properties.Target.Input" if isinstance(source, dict | list) else "Properties.Target.Input[JSON]"
+    kind = _ACTION_KINDS.get(action.lower())
+    found = [(kind, (), "")] if kind is not None and isinstance(document, dict) else _walk_document(document, (), "")
+    for request_kind, keys, path in found:
+        yield Subject(request_kind, source, f"{where}{path}", keys, json_source=True, via=via)
+
+
+# -- SSM Automation documents ---------------------------------------------------------------------------------------
+
+def _automation_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
+                      ) -> Iterator[tuple[Mapping[str, Any], tuple[str | int, ...]]]:
+    """``(step, keys)`` of every step, inside ``aws:loop`` steps too."""
+    if not isinstance(steps, list) or depth > _MAX_WALK_DEPTH:
+        return
+    for index, step in enumerate(steps):
+        if isinstance(step, dict):
+            keys = (*inner, index)
+            yield step, keys
+            inputs = step.get("inputs")
+            if isinstance(inputs, dict):
+                yield from _automation_steps(inputs.get("Steps"), (*keys, "inputs", "Steps"), depth + 1)
+
+
+def ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    reader = Reader(context)
+    if reader.render(reader.field(properties, "DocumentType")) != "Automation":
+        return  # Command, Session and other documents do not call the SageMaker API
+    content = reader.field(properties, "Content")
+    document: Any = content
+    if not isinstance(content, dict) or is_intrinsic(content):
+        text = reader.render(content)
+        if text is None:
+            return
+        try:  # JSON or YAML (DocumentFormat): one parser reads both
+            document = parse_template_text(text)
+        except TemplateTextError as error:
+            yield _unread(UNREADABLE, "Properties.Content", f"cannot be read ({error})", "the Automation's steps")
+            return
+    steps = document.get("mainSteps") if isinstance(document, dict) else None
+    for step, keys in _automation_steps(steps, ("mainSteps",)):
+        inputs = step.get("inputs")
+        if step.get("action") != "aws:executeAwsApi" or not isinstance(inputs, dict):
+            continue
+        service, api = inputs.get("Service"), inputs.get("Api")
+        if not (isinstance(service, str) and service.lower() == "sagemaker" and isinstance(api, str)):
+            continue
+        via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {api})"
+        kind = _ACTION_KINDS.get(api.lower())
+        inner = (*keys, "inputs")
+        found = [(kind, inner, _display(inner))] if kind is not None else _walk_document(inputs, inner, _display(inner))
+        for request_kind, request_keys, request_path in found:
+            yield Subject(request_kind, document, f"Properties.Content{request_path}", request_keys,
+                          json_source=True, via=via, rewrite=automation_values)
+
+
+# -- StackSets: a template inside the template -------------------------------------------------------------------
+
+def stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext, depth: int = 0
+                       ) -> Iterator[Subject]:
+    reader = Reader(context)
+    body = _unwrap_to_json_string(reader, reader.field(properties, "TemplateBody"))
+    if body is ABSENT:
+        if reader.field(properties, "TemplateURL") is not ABSENT:
+            yield _unread(NOT_SHOWN, "Properties.TemplateURL", "names a template kept in S3",
+                          "the StackSet's template")
+        return
+    template: Any = body
+    if not isinstance(body, dict) or is_intrinsic(body):
+        text = reader.render(body)
+        if text is None or (len(text) == 1 and has_tokens(text)):  # a parameter, an attribute, an import
+            yield _unread(NOT_SHOWN, "Properties.TemplateBody", "is known only at deployment",
+                          "the StackSet's template")
+            return
+        try:
+            template = parse_template_text(text)
+        except TemplateTextError as error:
+            yield _unread(UNREADABLE, "Properties.TemplateBody", f"cannot be read ({error})",
+                          "the StackSet's template")
+            return
+    resources = template.get("Resources") if isinstance(template, dict) else None
+    if not isinstance(resources, dict):
+        yield _unread(UNREADABLE, "Properties.TemplateBody", "is not a CloudFormation template (no Resources)",
+                      "the StackSet's template")
+        return
+    if depth >= _MAX_NESTED_TEMPLATES:
+        yield _unread(UNREADABLE, "Properties.TemplateBody", "holds StackSets nested too deeply to read",
+                      "the StackSet's template")
+        return
+    yield from _template_subjects(resources, TemplateContext(template), depth + 1)
+
+
+def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, depth: int) -> Iterator[Subject]:
+    for logical_id, resource in resources.items():
+        resource_type = resource.get("Type") if isinstance(resource, dict) else None
+        properties = resource.get("Properties") if isinstance(resource, dict) else None
+        if not isinstance(resource_type, str) or not isinstance(properties, dict):
+            continue
+        if resource_type == STACK_SET_TYPE:
+            found = stack_set_subjects(properties, context, depth)
+        else:
+            extract = subject_extractor(resource_type)
+            if extract is None:
+                continue
+            found = extract(properties, context)
+        place = f"StackSet template resource '{logical_id}' ({resource_type})"
+        for subject in found:
+            yield replace(subject, path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
+                          via=f"{place}, {subject.via}" if subject.via else place,
+                          context=subject.context or context)
+
+
+# -- resources of types nothing above knows ------------------------------------------------------------------------
+
+def _mentions_jumpstart(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "jumpstart" in item.lower():
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def stray_artifact_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    """The properties of a resource no extractor knows, when they (or the values they can look up) name JumpStart."""
+    tables = (context.template.get("Parameters"), context.template.get("Mappings"))
+    if _mentions_jumpstart(properties) or _mentions_jumpstart(list(tables)):
+        yield Subject(STRAY_ARTIFACTS, properties, "Properties", exact_keys=True)
 
 
 def custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    yield from _walk_properties(properties, "Properties", context)
+    found = list(_walk_properties(properties, "Properties", context))
+    yield from found if found else stray_artifact_subjects(properties, context)
 
 
 Extractor = Callable[[Mapping[str, Any], TemplateContext], Iterator[Subject]]
+
+_EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
+    PIPELINE_TYPE: pipeline_subjects,
+    SCHEDULE_TYPE: schedule_subjects,
+    STACK_SET_TYPE: stack_set_subjects,
+    SSM_DOCUMENT_TYPE: ssm_document_subjects,
+    **dict.fromkeys(STATE_MACHINE_TYPES, state_machine_subjects),
+}
 
 
 def subject_extractor(resource_type: str) -> Extractor | None:
@@ -220,6 +552,7 @@ def subject_extractor(resource_type: str) -> Extractor | None:
         return lambda properties, _context: iter((Subject(kind, properties, "Properties", exact_keys=True),))
     if resource_type.startswith("Custom::") or resource_type == CUSTOM_RESOURCE_TYPE:
         return custom_resource_subjects
-    if resource_type in STATE_MACHINE_TYPES:
-        return state_machine_subjects
-    return None
+    known = _EXTRACTORS_BY_TYPE.get(resource_type)
+    if known is not None:
+        return known
+    return None if resource_type.startswith(_INERT_TYPE_PREFIXES) else stray_artifact_subjects

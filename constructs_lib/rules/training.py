@@ -37,7 +37,7 @@ class GatedTrainingJobWithoutAcceptance(Rule):
         environment = reader.field(check.request, "Environment")
         gated_uri = reader.field(environment, GATED_MODEL_ENVIRONMENT_VARIABLE)
         artifact = check.index.artifact(reader, gated_uri) if gated_uri is not ABSENT else None
-        if artifact is None or not artifact.gated:
+        if artifact is None or not artifact.needs_acceptance:
             return
         location = f"{check.path}.Environment"
         reason = reader.acceptance_problem(environment, location, (ACCEPT_EULA_ENVIRONMENT_VARIABLE,))

@@ -17,7 +17,7 @@ from tests.unit.rules.builders import MISSING, container, model, template
 
 
 def test_rules_have_ids_descriptions_and_one_module_each() -> None:
-    assert [rule.id for rule in RULES] == ["EULA001", "EULA002", "EULA003", "EULA004", "EULA005"]
+    assert [rule.id for rule in RULES] == [f"EULA00{number}" for number in range(1, 9)]
     modules = {rule.__module__ for rule in RULES}
     assert len(modules) == len(RULES)
     for rule in RULES:

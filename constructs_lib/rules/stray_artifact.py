@@ -1,0 +1,55 @@
+"""EULA008 (warning): an EULA-gated JumpStart artifact named by a resource no rule reads for SageMaker requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.intrinsics import ABSENT, Reader, is_intrinsic
+from constructs_lib.rules.requests import STRAY_ARTIFACTS
+
+_MAX_DEPTH = 40
+
+
+class GatedArtifactElsewhere(Rule):
+    id = "EULA008"
+    short_description = "A resource EulaGate cannot read for SageMaker requests names an EULA-gated artifact"
+    description = (
+        "A resource of a type that no rule reads (a Lambda function's environment, a parameter store value, a "
+        "resource type EulaGate does not know, a custom resource holding no recognisable SageMaker request) "
+        "names an EULA-gated JumpStart artifact, or one the catalog does not know that is likely gated. Nothing "
+        "in the template shows that whatever deploys or fine-tunes it accepts the EULA. Make sure it does "
+        "(ModelAccessConfig.AcceptEula: true in the request it sends), then acknowledge the warning."
+    )
+    severity = "warning"
+    kinds = frozenset({STRAY_ARTIFACTS})
+
+    def check(self, check: Check) -> Iterator[Problem]:
+        for location, value in _values(check.reader, check.request, check.path, 0):
+            artifact = check.index.artifact(check.reader, value)
+            if artifact is None or not artifact.gated:
+                continue
+            yield Problem(
+                location,
+                f"and {location} names it in a resource EulaGate does not read for SageMaker requests, so "
+                "nothing shows it is used with EULA acceptance",
+                "make sure whatever deploys or fine-tunes it accepts the EULA (ModelAccessConfig.AcceptEula: "
+                "true in its request)",
+                artifact.model, artifact.uri, artifact.region, lead=artifact.lead,
+            )
+
+
+def _values(reader: Reader, value: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
+    """Each text or intrinsic value under ``value`` (through ``Fn::If``), with its property path."""
+    value = reader.pick(value)
+    if value is ABSENT or depth > _MAX_DEPTH:
+        return
+    if isinstance(value, str) or is_intrinsic(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _values(reader, child, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _values(reader, child, f"{path}[{index}]", depth + 1)

@@ -1,0 +1,29 @@
+"""EULA007: a definition the template holds but the engine cannot read; an unread definition is not a passed one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.requests import UNREADABLE
+
+
+class UnreadableDefinition(Rule):
+    id = "EULA007"
+    short_description = "A definition that may hold SageMaker requests cannot be read"
+    description = (
+        "A state machine definition, a SageMaker pipeline definition, a scheduled request, an SSM Automation "
+        "document, a StackSet's inline template or a JSON string in a custom resource that mentions a SageMaker "
+        "request is malformed (not JSON or YAML, or nested too deeply), so EulaGate cannot read the requests it "
+        "holds. The rest of the template is still checked; this resource fails until it can be read."
+    )
+    kinds = frozenset({UNREADABLE})
+
+    def check(self, check: Check) -> Iterator[Problem]:
+        unread = check.request
+        yield Problem(
+            unread.location,
+            f"so EulaGate cannot read the SageMaker requests of {unread.holds}",
+            f"correct {unread.location}",
+            lead=f"{unread.location} {unread.why}",
+        )
