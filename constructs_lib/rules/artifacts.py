@@ -222,11 +222,10 @@ def model_id_in_key(key: str) -> str | None:
 
 
 def catalog_note(catalog: Catalog) -> str:
-    """How findings name the catalog: its snapshot date when it records one, else its file."""
+    """How findings name the catalog: with its snapshot date when it records one."""
     snapshot = getattr(catalog, "snapshot_date", None)
-    if snapshot:
-        return f"the catalog (snapshot of {snapshot})"
-    return f"the catalog {catalog.source}" if catalog.source else "the catalog"
+    return f"the catalog (snapshot of {snapshot})" if snapshot else "the catalog"
+
 
 _INDEXES: weakref.WeakKeyDictionary[Catalog, CatalogIndex] = weakref.WeakKeyDictionary()
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from constructs_lib.catalog import ModelSpec
+from constructs_lib.rules.artifacts import REFRESH_ADVICE, CatalogIndex
 from constructs_lib.rules.base import Check, Problem, Rule
-from constructs_lib.rules.intrinsics import ABSENT
+from constructs_lib.rules.finding import Severity
+from constructs_lib.rules.intrinsics import ABSENT, has_tokens
 from constructs_lib.rules.requests import CREATE_AUTOML_JOB_V2
 
 # Autopilot's default when TextGenerationJobConfig names no BaseModelName (not EULA-gated).
@@ -20,7 +23,9 @@ class GatedAutoMLJobWithoutAcceptance(Rule):
         "AwsCustomResource SDK call; or in a Step Functions task aws-sdk:sagemaker:createAutoMLJobV2) fine-tunes a "
         "text-generation model whose AutoMLProblemTypeConfig.TextGenerationJobConfig.BaseModelName the catalog "
         "marks EULA-gated (the Llama 2 models), but TextGenerationJobConfig.ModelAccessConfig.AcceptEula is not "
-        "provably true. Without a BaseModelName Autopilot uses Falcon7BInstruct, which is not gated."
+        "provably true. Without a BaseModelName Autopilot uses Falcon7BInstruct, which is not gated. A "
+        "BaseModelName the catalog does not list is an error when every Autopilot model of its family (Llama) is "
+        "gated, and a warning otherwise."
     )
     kinds = frozenset({CREATE_AUTOML_JOB_V2})
     construct = "AutoMLFineTuningJob"
@@ -32,10 +37,28 @@ class GatedAutoMLJobWithoutAcceptance(Rule):
         if config is ABSENT or isinstance(config, str):  # another problem type, or a config unknown until run time
             return
         name = reader.render(reader.field(config, "BaseModelName")) or DEFAULT_BASE_MODEL_NAME
-        models = [check.index.model_named(candidate) for candidate in reader.context.expand(name)]
-        model = next((spec for spec in models if spec is not None and spec.gated), None)
-        if model is None:
+        candidates = [_judge(check.index, candidate) for candidate in reader.context.expand(name)]
+        judged = [judgement for judgement in candidates if judgement is not None]
+        if not judged:
             return
+        model, lead, severity = min(judged, key=lambda judgement: judgement[2] != "error")
         reason = reader.acceptance_problem(config, location, ("ModelAccessConfig", "AcceptEula"))
         if reason is not None:
-            yield Problem(location, f"but {reason}", f"set {location}.ModelAccessConfig.AcceptEula to true", model)
+            yield Problem(location, f"but {reason}", f"set {location}.ModelAccessConfig.AcceptEula to true", model,
+                          severity=severity, lead=lead)
+
+
+def _judge(index: CatalogIndex, name: str) -> tuple[ModelSpec | None, str | None, Severity] | None:
+    """``(model, lead, severity)`` when a BaseModelName needs acceptance: a gated model, or one the catalog does
+    not list (an error when every Autopilot model of its family is gated); ``None`` when it does not."""
+    model = index.model_named(name)
+    if model is not None:
+        return (model, None, "error") if model.gated else None
+    if has_tokens(name):  # not known before deployment: nothing to judge it by
+        return None
+    family = index.autopilot_families.gated_family(name)
+    why = (f"every {family}* model Autopilot fine-tunes that the catalog knows is EULA-gated, so it is treated "
+           "as gated" if family else "the catalog cannot tell whether it is EULA-gated")
+    lead = (f"The BaseModelName {name!r} is not an Autopilot model that {index.catalog_note} lists "
+            f"({REFRESH_ADVICE}); {why}")
+    return None, lead, "error" if family else "warning"

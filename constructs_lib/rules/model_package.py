@@ -15,8 +15,9 @@ class GatedModelPackageWithoutAcceptance(Rule):
         "An AWS::SageMaker::ModelPackage (or a CreateModelPackage request in a custom resource or a Step "
         "Functions task) has an inference container that loads the artifact of an EULA-gated JumpStart model. "
         "Each such container in InferenceSpecification.Containers, AdditionalInferenceSpecifications[].Containers "
-        "and AdditionalInferenceSpecificationsToAdd[].Containers must set "
-        "ModelDataSource.S3DataSource.ModelAccessConfig.AcceptEula to true; ModelDataUrl cannot carry acceptance."
+        "and AdditionalInferenceSpecificationsToAdd[].Containers, and each SourceAlgorithmSpecification."
+        "SourceAlgorithms[] entry, must set ModelDataSource.S3DataSource.ModelAccessConfig.AcceptEula to true; "
+        "ModelDataUrl cannot carry acceptance."
     )
     kinds = frozenset({CREATE_MODEL_PACKAGE})
 
@@ -32,3 +33,8 @@ class GatedModelPackageWithoutAcceptance(Rule):
         for specification, location in specifications:
             for position, container in reader.elements(reader.field(specification, "Containers")):
                 yield from container_problems(check, container, f"{location}.Containers[{position}]")
+        # An algorithm's model artifact (ModelDataUrl/ModelDataSource) is loaded as a container's would be.
+        algorithms = reader.path(check.request, "SourceAlgorithmSpecification", "SourceAlgorithms")
+        for position, algorithm in reader.elements(algorithms):
+            yield from container_problems(
+                check, algorithm, f"{check.path}.SourceAlgorithmSpecification.SourceAlgorithms[{position}]")

@@ -59,12 +59,13 @@ _INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata")
 
 # A string is parsed as JSON only when it mentions one of these (lower-cased) request keys.
 _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primarycontainer", "containers",
-                  "inferencespecification")
+                  "inferencespecification")  # "algorithmspecification" also finds SourceAlgorithmSpecification
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 _MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
 _STATE_MACHINE_INTEGRATION = ":states:::"
-_SCHEDULER_SAGEMAKER = re.compile(r"\Aarn:aws[a-z-]*:scheduler:::aws-sdk:sagemaker:([A-Za-z0-9]+)\Z")
+# Any partition, literal or not (``arn:${AWS::Partition}:...`` renders the partition as one token).
+_SCHEDULER_SAGEMAKER = re.compile(r"\Aarn:[^:]+:scheduler:::aws-sdk:sagemaker:([A-Za-z0-9]+)\Z")
 # SageMaker pipeline step types whose Arguments are one request of a known API.
 _PIPELINE_STEP_KINDS = {
     "Training": CREATE_TRAINING_JOB,
@@ -134,7 +135,8 @@ def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
         _has(mapping, "Containers") and (_has(mapping, "ExecutionRoleArn") or _has(mapping, "ModelName"))
     ):
         kinds.append(CREATE_MODEL)
-    if _has(mapping, "InferenceSpecification") or _has(mapping, "AdditionalInferenceSpecifications"):
+    if (_has(mapping, "InferenceSpecification") or _has(mapping, "AdditionalInferenceSpecifications")
+            or _has(mapping, "SourceAlgorithmSpecification")):
         kinds.append(CREATE_MODEL_PACKAGE)
     if _has(mapping, "Specification") and _has(mapping, "EndpointName"):
         kinds.append(CREATE_INFERENCE_COMPONENT)
@@ -368,6 +370,8 @@ def pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext) -
     steps = document.get("Steps") if isinstance(document, dict) else None
     for step, keys in _pipeline_steps(steps, ("Steps",)):
         step_type = step.get("Type")
+        if step_type == "Condition":  # its IfSteps and ElseSteps are steps of their own
+            continue
         via = f"SageMaker pipeline step '{step.get('Name')}' ({step_type})"
         inner = (*keys, "Arguments")
         kind = _PIPELINE_STEP_KINDS.get(step_type) if isinstance(step_type, str) else None
@@ -395,7 +399,8 @@ def schedule_subjects(properties: Mapping[str, Any], context: TemplateContext) -
         yield unread
         return
     via = f"EventBridge Scheduler target (aws-sdk:sagemaker:{action})"
-    where = "Properties.Target.Input" if isinstance(source, dict | list) else "Properties.Target.Input[JSON]"
+    written_as_object = isinstance(source, dict | list) and not is_intrinsic(source)
+    where = "Properties.Target.Input" if written_as_object else "Properties.Target.Input[JSON]"
     kind = _ACTION_KINDS.get(action.lower())
     found = [(kind, (), "")] if kind is not None and isinstance(document, dict) else _walk_document(document, (), "")
     for request_kind, keys, path in found:

@@ -78,7 +78,7 @@ def _refuse_tag(name: str) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
     return construct
 
 
-def _typed_scalar(name: str, construct: Callable[[yaml.SafeLoader, yaml.Node], Any]
+def _typed_scalar(name: str, construct: Callable[[Any, Any], Any]
                   ) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
     """``!!int``/``!!float``/``!!bool``: read as CloudFormation reads them; a value not of the type is an error."""
     def checked(loader: yaml.SafeLoader, node: yaml.Node) -> Any:

@@ -1,8 +1,13 @@
-"""Every template under tests/fixtures/templates/{good,bad} against its expected-result snapshot (cfn-lint style).
+"""Every template under tests/fixtures/templates/{good,bad}, linter style (cfn-lint's snapshot tests).
 
-Good templates pass the gate (no error; a warning may show); bad ones fail it. Snapshots hold the findings as
-`eulagate check --format json` prints them; after an intended change, review and refresh them with
-`EULAGATE_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/unit/rules/test_fixtures.py`.
+Two separate checks:
+
+- the verdicts: the exact set of (logical id, rule, severity) each template gets, in verdicts.json. Good templates
+  pass the gate (no error; a warning may show); bad ones fail it;
+- the messages: the findings as `eulagate check --format json` prints them, in snapshots/. After an intended
+  change to a message, review and refresh them with
+  `EULAGATE_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/unit/rules/test_fixtures.py`.
+  Verdicts are never refreshed that way: they are written by hand.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from constructs_lib.synth.templates import TEMPLATE_SUFFIXES, load_template
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "templates"
 SNAPSHOTS = FIXTURES / "snapshots"
+VERDICTS: dict[str, list[list[str]]] = json.loads((FIXTURES / "verdicts.json").read_text(encoding="utf-8"))
 TEMPLATES = sorted(
     path.relative_to(FIXTURES) for group in ("good", "bad") for path in (FIXTURES / group).iterdir()
     if path.suffix in TEMPLATE_SUFFIXES
@@ -32,7 +38,13 @@ def findings_of(relative: Path, catalog: Catalog) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("relative", TEMPLATES, ids=str)
-def test_fixture_matches_snapshot(relative: Path, rules_catalog: Catalog) -> None:
+def test_fixture_verdicts_are_exactly_the_expected_ones(relative: Path, rules_catalog: Catalog) -> None:
+    verdicts = {(f["logical_id"], f["rule"], f["severity"]) for f in findings_of(relative, rules_catalog)}
+    assert verdicts == {tuple(verdict) for verdict in VERDICTS[relative.as_posix()]}
+
+
+@pytest.mark.parametrize("relative", TEMPLATES, ids=str)
+def test_fixture_messages_match_their_snapshot(relative: Path, rules_catalog: Catalog) -> None:
     findings = findings_of(relative, rules_catalog)
     snapshot = SNAPSHOTS / relative.with_suffix(".json")
     if os.environ.get("EULAGATE_UPDATE_SNAPSHOTS"):
@@ -41,18 +53,16 @@ def test_fixture_matches_snapshot(relative: Path, rules_catalog: Catalog) -> Non
     assert findings == json.loads(snapshot.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("relative", TEMPLATES, ids=str)
-def test_good_fixtures_pass_and_bad_fixtures_fail(relative: Path, rules_catalog: Catalog) -> None:
-    errors = [f for f in findings_of(relative, rules_catalog) if f["severity"] == "error"]
-    if relative.parts[0] == "good":
-        assert errors == []
-    else:
-        assert errors, f"{relative} should fail the gate"
+def test_good_fixtures_have_no_error_and_bad_fixtures_have_one() -> None:
+    for relative, verdicts in VERDICTS.items():
+        errors = [verdict for verdict in verdicts if verdict[2] == "error"]
+        assert bool(errors) == relative.startswith("bad/"), relative
 
 
-def test_every_rule_has_a_failing_or_warning_fixture(rules_catalog: Catalog) -> None:
-    reported = {f["rule"] for relative in TEMPLATES for f in findings_of(relative, rules_catalog)}
-    assert reported == {rule.id for rule in RULES}
+def test_every_fixture_has_verdicts_and_every_rule_a_fixture() -> None:
+    assert set(VERDICTS) == {relative.as_posix() for relative in TEMPLATES}
+    severities = {(verdict[1], verdict[2]) for verdicts in VERDICTS.values() for verdict in verdicts}
+    assert {rule for rule, _ in severities} == {rule.id for rule in RULES}
 
 
 def test_every_snapshot_has_its_template() -> None:
