@@ -15,7 +15,8 @@ from pathlib import Path
 from constructs_lib.cli.reporters import FORMATS, Report, render
 from constructs_lib.errors import InputError
 from constructs_lib.rules import TemplateScan, scan_template
-from constructs_lib.synth.templates import TemplateError, discover_templates, read_template, resource_lines
+from constructs_lib.synth.assembly import discover_templates
+from constructs_lib.synth.templates import TemplateError, read_template, resource_lines
 
 DEFAULT_PATH = "cdk.out"
 
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     # them (it costs about as much as the parse itself), so it rests while templates are read.
     gc.disable()
     try:
-        report = Report(tuple(_scan(path, explicit=path in _given_files(paths)) for path in _templates(paths)))
+        given = _given_files(paths)
+        report = Report(tuple(_scan(path, explicit=path in given) for path in _templates(paths)))
     finally:
         if collecting:
             gc.enable()

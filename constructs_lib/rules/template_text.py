@@ -38,22 +38,9 @@ class CloudFormationLoader(_SafeLoader):
     """A safe YAML loader that reads what CloudFormation reads: the short forms (``!Sub``...) become their
     ``Fn::`` long forms; aliases, merge keys and the tags CloudFormation does not support are errors."""
 
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects:
-            raise yaml.constructor.ConstructorError(
-                None, None, "YAML aliases are not allowed in CloudFormation templates", node.start_mark)
-        self._depth += 1
-        try:
-            if self._depth > MAX_YAML_NESTING:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"nested more than {MAX_YAML_NESTING} levels deep", node.start_mark)
-            return super().construct_object(node, deep)
-        finally:
-            self._depth -= 1
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_nodes(node)
+        return super().construct_document(node)
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         for key, _ in node.value:
@@ -61,6 +48,26 @@ class CloudFormationLoader(_SafeLoader):
                 raise yaml.constructor.ConstructorError(
                     None, None, "YAML merge keys (<<) are not allowed in CloudFormation templates", key.start_mark)
         super().flatten_mapping(node)
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse aliases (CloudFormation does; a node met twice is one) and nesting deeper than any template needs,
+    before anything is built: construction would recurse per level, and aliases can multiply a document."""
+    seen: set[int] = set()
+    pending: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if id(node) in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases are not allowed in CloudFormation templates", node.start_mark)
+        seen.add(id(node))
+        if depth > MAX_YAML_NESTING:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"nested more than {MAX_YAML_NESTING} levels deep", node.start_mark)
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend((child, depth + 1) for pair in node.value for child in pair)
 
 
 # Dates stay strings (``AWSTemplateFormatVersion: 2010-09-09``), as CloudFormation reads them.
@@ -176,7 +183,8 @@ def parse_template_text(text: str, *, json_expected: bool = False) -> Any:
     """Template text in either format, whatever a file's name says (CloudFormation reads both).
 
     Text that opens with ``{`` (or comes from a ``.json`` file) is tried as JSON first, then as YAML, whose flow
-    style also opens with ``{``; when neither reads it, the JSON error is the one reported.
+    style also opens with ``{``; when YAML does not read it as a mapping of values either, the JSON error is
+    the one reported.
     """
     _check_length(text)
     if not (json_expected or opens_as_json(text)):
@@ -185,9 +193,13 @@ def parse_template_text(text: str, *, json_expected: bool = False) -> Any:
         return parse_json_text(text)
     except TemplateTextError as json_error:
         try:
-            return parse_yaml_text(text)
+            document = parse_yaml_text(text)
         except TemplateTextError:
             raise json_error from None
+        # Broken JSON that YAML happens to read (`{"Resources": }` is a null) is still broken JSON.
+        if not isinstance(document, dict) or any(value is None for value in document.values()):
+            raise json_error from None
+        return document
 
 
 def _check_length(text: str) -> None:

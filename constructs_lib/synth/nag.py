@@ -19,14 +19,10 @@ import jsii
 from constructs import IConstruct
 
 from constructs_lib.catalog import Catalog
+from constructs_lib.errors import TemplateError
 from constructs_lib.rules import RULES, Finding
-from constructs_lib.synth.gate import (
-    SynthesizedStacks,
-    policy_violation,
-    synthesized_findings,
-    unreadable_report,
-)
-from constructs_lib.synth.templates import TemplateError
+from constructs_lib.synth.assembly import SynthesizedStacks
+from constructs_lib.synth.gate import policy_violation, synthesized_findings, unreadable_report
 
 __all__ = ["EulaChecks"]
 

@@ -1,118 +1,78 @@
-"""CloudFormation templates from disk: JSON or YAML (with the short forms), alone or in a CDK cloud assembly.
+"""CloudFormation template files: JSON or YAML (with the short forms), as CloudFormation reads them, whatever
+the file's name (``constructs_lib.synth.assembly`` finds them in directories and cloud assemblies).
 
-Pure Python (json, PyYAML): the CLI and the synth-time gate use it without starting jsii.
+Pure Python (json, PyYAML): the CLI and the synth-time gate use it without starting jsii. Every problem is one
+``TemplateError`` line naming the file: a path that is missing, not a regular file (a FIFO is never opened),
+too big, not UTF-8, not JSON or YAML as CloudFormation reads them, or not a template.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable
+import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from constructs_lib.errors import TemplateError
-
-TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
-NESTED_TEMPLATE_GLOB = "*.nested.template.json"
-STACK_ARTIFACT = "aws:cloudformation:stack"
-NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
-
-
-try:  # libyaml's parser when PyYAML was built with it: several times faster
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
-
-
-class CloudFormationLoader(_SafeLoader):
-    """A safe YAML loader that turns CloudFormation's short forms (``!Sub``...) into their ``Fn::`` long forms."""
-
-
-# Dates stay strings (``AWSTemplateFormatVersion: 2010-09-09``), as CloudFormation reads them.
-CloudFormationLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-_SHORT_FORM_FUNCTIONS = (
-    "Base64", "Cidr", "FindInMap", "GetAZs", "If", "ImportValue", "Join", "Select", "Split", "Sub",
-    "Transform", "And", "Equals", "Not", "Or", "ToJsonString", "Length",
+from constructs_lib.rules.template_text import (
+    MAX_TEMPLATE_CHARS,
+    CloudFormationLoader,
+    TemplateTextError,
+    opens_as_json,
 )
+from constructs_lib.rules.template_text import parse_template_text as parse_text
+
+__all__ = ["TEMPLATE_SUFFIXES", "TemplateError", "load_template", "parse_template_text", "read_json_file",
+           "read_template", "resource_lines"]
+
+TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")  # in any letter case
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"))
 
 
-def _construct_node(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node.tag}", node.start_mark)
+def has_template_suffix(path: Path) -> bool:
+    return path.suffix.lower() in TEMPLATE_SUFFIXES
 
 
-def _long_form(key: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        return {key: _construct_node(loader, node)}
-
-    return construct
-
-
-def _construct_get_att(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-    value = _construct_node(loader, node)
-    if isinstance(value, str):
-        # `!GetAtt Resource.Attribute.Nested` names the resource before the first dot.
-        resource, _, attribute = value.partition(".")
-        value = [resource, attribute]
-    return {"Fn::GetAtt": value}
-
-
-CloudFormationLoader.add_constructor("!Ref", _long_form("Ref"))
-CloudFormationLoader.add_constructor("!Condition", _long_form("Condition"))
-CloudFormationLoader.add_constructor("!GetAtt", _construct_get_att)
-for _name in _SHORT_FORM_FUNCTIONS:
-    CloudFormationLoader.add_constructor(f"!{_name}", _long_form(f"Fn::{_name}"))
-
-
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A regular file's text; never opens anything else (a FIFO would block), never reads a file too big."""
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise TemplateError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise TemplateError(f"{path}: a directory, where a file is expected")
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(status.st_mode)), "not a regular file")
+        raise TemplateError(f"{path}: {kind}, not a regular file; EulaGate reads only template files")
+    if status.st_size > MAX_TEMPLATE_CHARS:
+        raise TemplateError(f"{path}: {status.st_size:,} bytes, more than the {MAX_TEMPLATE_CHARS:,} EulaGate reads "
+                            "(CloudFormation takes templates of at most 1 MB)")
     try:
         return path.read_bytes().decode("utf-8-sig")
     except OSError as error:
-        raise TemplateError(f"{path}: cannot read the file: {error.strerror or error}") from error
+        raise TemplateError(f"{path}: cannot read the file: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
-        raise TemplateError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from error
+        raise TemplateError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from None
 
 
-def _is_json(path: Path, text: str) -> bool:
-    """``.json`` files, and ``.template`` files that open with a brace; YAML (a superset of JSON) otherwise."""
-    if path.suffix in (".yaml", ".yml"):
-        return False
-    return path.suffix == ".json" or text.lstrip()[:1] == "{"
+def expects_json(path: Path) -> bool:
+    return path.suffix.lower() == ".json"
 
 
-def _parse_json(path: Path, text: str) -> Any:
+def _parse(path: Path, text: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise TemplateError(
-            f"{path}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}"
-        ) from error
-    except RecursionError as error:
-        raise TemplateError(f"{path}: malformed JSON: nested too deeply to read") from error
+        return parse_text(text, json_expected=expects_json(path))
+    except TemplateTextError as error:
+        raise TemplateError(f"{path}: {error}") from None
 
 
-def _parse_yaml(path: Path, text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=CloudFormationLoader)  # a SafeLoader subclass: no arbitrary objects
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = error.problem or error.context or "cannot parse"
-        raise TemplateError(f"{path}: malformed YAML{where}: {problem}") from error
-    except (yaml.YAMLError, RecursionError) as error:
-        raise TemplateError(f"{path}: malformed YAML: {str(error).splitlines()[0]}") from error
+def read_json_file(path: Path) -> Any:
+    """A JSON document (a manifest, a metadata file), with the same limits and one-line errors as a template."""
+    return _parse(path, read_text(path))
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
@@ -123,94 +83,32 @@ def load_template(path: str | Path) -> dict[str, Any]:
 def read_template(path: str | Path) -> tuple[dict[str, Any], str]:
     """``load_template``, with the file's text (for ``resource_lines`` without reading the file again)."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     return parse_template_text(text, path), text
 
 
 def parse_template_text(text: str, source: str | Path) -> dict[str, Any]:
     """A template from its text (JSON, or YAML with the short forms): a file's, or a deploy-time hook's payload.
 
-    ``source`` names it in errors (a path, or e.g. ``stack my-stack``; a ``.json``/``.yaml`` suffix decides the
-    format, else a leading brace does). ``TemplateError`` on bad input.
+    ``source`` names it in errors (a path, or e.g. ``stack my-stack``; a ``.json`` suffix reports JSON errors
+    first). ``TemplateError`` on bad input.
     """
-    path = Path(source)
-    template = _parse_json(path, text) if _is_json(path, text) else _parse_yaml(path, text)
-    if not isinstance(template, dict):
-        kind = "empty" if template is None else f"a {type(template).__name__}"
-        raise TemplateError(f"{path}: not a CloudFormation template: the document is {kind}, not a mapping")
-    resources = template.get("Resources")
-    if resources is not None and not isinstance(resources, dict):
-        raise TemplateError(f"{path}: not a CloudFormation template: Resources is not a mapping of logical ids")
+    template = _parse(Path(source), text)
+    problem = not_a_template(template)
+    if problem is not None:
+        raise TemplateError(f"{source}: not a CloudFormation template: {problem}")
     return template
 
 
-def discover_templates(paths: Iterable[str | Path]) -> list[Path]:
-    """The template files behind each path: a cloud assembly directory or a template file, in order, once each.
-
-    A cloud assembly (``cdk.out``) is followed through ``manifest.json``: stack templates, the nested stack
-    templates CDK writes beside them (``*.nested.template.json``), and the nested assemblies of Stages.
-    """
-    found: dict[Path, None] = {}
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found.update(dict.fromkeys(_assembly_templates(path)))
-        elif path.is_file():
-            if path.suffix not in TEMPLATE_SUFFIXES:
-                raise TemplateError(
-                    f"{path}: not a template file (expected {', '.join(TEMPLATE_SUFFIXES)}) "
-                    "or a cloud assembly directory"
-                )
-            found[path] = None
-        else:
-            raise TemplateError(f"{path}: no such file or directory")
-    return list(found)
-
-
-def _assembly_templates(directory: Path, visited: set[Path] | None = None) -> list[Path]:
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.is_file():
-        raise TemplateError(
-            f"{directory}: not a cloud assembly (no manifest.json); run `cdk synth` first or pass template files"
-        )
-    visited = set() if visited is None else visited
-    visited.add(directory.resolve())
-    manifest = _parse_json(manifest_path, _read_text(manifest_path))
-    if not isinstance(manifest, dict):
-        raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: not a JSON object")
-    artifacts = manifest.get("artifacts")
-    if artifacts is None:
-        artifacts = {}
-    if not isinstance(artifacts, dict):
-        raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: artifacts is not a mapping")
-    templates: list[Path] = []
-    for name, artifact in artifacts.items():
-        if not isinstance(artifact, dict):
-            continue
-        properties = artifact.get("properties") or {}
-        if not isinstance(properties, dict):
-            raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: artifact {name!r} has "
-                                "properties that are not a mapping")
-        if artifact.get("type") == STACK_ARTIFACT:
-            template_file = properties.get("templateFile")
-            if not isinstance(template_file, str):
-                raise TemplateError(f"{manifest_path}: stack artifact {name!r} names no templateFile")
-            template = directory / template_file
-            if not template.is_file():
-                raise TemplateError(f"{manifest_path}: stack {name!r} names {template_file}, which is missing")
-            templates.append(template)
-        elif artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
-            nested = properties.get("directoryName")
-            if not isinstance(nested, str):
-                continue
-            nested_directory = directory / nested
-            if not (nested_directory / "manifest.json").is_file():
-                raise TemplateError(f"{manifest_path}: nested assembly {name!r} names {nested}, which is not a "
-                                    "cloud assembly (missing, or no manifest.json); run `cdk synth` again")
-            if nested_directory.resolve() not in visited:  # a manifest naming its own or a parent's directory
-                templates.extend(_assembly_templates(nested_directory, visited))
-    templates.extend(sorted(directory.glob(NESTED_TEMPLATE_GLOB)))
-    return templates
+def not_a_template(document: Any) -> str | None:
+    """Why a parsed document is not a template, or ``None``."""
+    if not isinstance(document, dict):
+        kind = "empty" if document is None else f"a {type(document).__name__}"
+        return f"the document is {kind}, not a mapping"
+    resources = document.get("Resources")
+    if resources is not None and not isinstance(resources, dict):
+        return "Resources is not a mapping of logical ids"
+    return None
 
 
 def resource_lines(path: str | Path, logical_ids: Iterable[str], text: str | None = None) -> dict[str, int]:
@@ -220,9 +118,12 @@ def resource_lines(path: str | Path, logical_ids: Iterable[str], text: str | Non
     file's content when the caller has it (``read_template``).
     """
     path = Path(path)
-    text = _read_text(path) if text is None else text
+    text = read_text(path) if text is None else text
     wanted = set(logical_ids)
-    lines = _json_resource_lines(text, wanted) if _is_json(path, text) else _yaml_resource_lines(text)
+    json_like = expects_json(path) or opens_as_json(text)
+    lines = _json_resource_lines(text, wanted) if json_like else {}
+    if not lines:
+        lines = _yaml_resource_lines(text)
     return {logical_id: line for logical_id, line in lines.items() if logical_id in wanted}
 
 

@@ -91,7 +91,7 @@ def test_every_format_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (["broken.yaml"], "eulagate check: broken.yaml: malformed YAML at line 2 column 1"),
     (["package.json"], "eulagate check: package.json: not a CloudFormation template (it has no Resources section)"),
     (["empty-assembly"], "eulagate check: no CloudFormation templates found in empty-assembly"),
-    (["plain-dir"], "eulagate check: plain-dir: not a cloud assembly (no manifest.json)"),
+    (["plain-dir"], "eulagate check: no CloudFormation templates found in plain-dir"),
     (["--output", "missing-dir/report.txt", "package.json"], "eulagate check: package.json"),
 ])
 def test_bad_input_exits_two_with_one_line(args: list[str], message: str, tmp_path: Path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.synth.templates import TemplateError, discover_templates, load_template, resource_lines
+from constructs_lib.rules.template_text import MAX_TEMPLATE_CHARS
+from constructs_lib.synth.assembly import discover_templates
+from constructs_lib.synth.templates import TemplateError, load_template, resource_lines
 
 ASSEMBLY = Path(__file__).parents[1] / "fixtures" / "templates" / "cloud-assembly"
 
@@ -99,8 +102,10 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
         load_template(binary)
 
 
-def test_cloud_assembly_follows_manifest_nested_stacks_and_stages() -> None:
+def test_cloud_assembly_follows_manifest_nested_stacks_and_stages_and_skips_stale_files() -> None:
     templates = discover_templates([ASSEMBLY])
+    # ParentRemovedNested5C3A1B2D.nested.template.json is in the directory, but no stack's metadata names it.
+    assert (ASSEMBLY / "ParentRemovedNested5C3A1B2D.nested.template.json").is_file()
     assert [path.relative_to(ASSEMBLY).as_posix() for path in templates] == [
         "assembly-Prod/ProdServingE95F2C1F.template.json",
         "Parent.template.json",
@@ -117,7 +122,6 @@ def test_paths_in_order_once_each(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("setup", "message"), [
     (lambda tmp: tmp / "nothing", "no such file or directory"),
-    (lambda tmp: tmp, "not a cloud assembly (no manifest.json)"),
     (lambda tmp: write(tmp, "notes.txt", "x"), "not a template file"),
     (lambda tmp: (write(tmp, "manifest.json", "{oops"), tmp)[1], "manifest.json: malformed JSON"),
     (lambda tmp: (write(tmp, "manifest.json", json.dumps({"artifacts": {"S": {
@@ -161,11 +165,10 @@ def test_stages_two_levels_deep_and_a_manifest_naming_its_own_directory(tmp_path
         **_stage("."),  # a cycle: read once, never followed again
     })
     write(inner, "Inner.template.json", "{}")
-    write(inner, "InnerNestedA1.nested.template.json", "{}")
+    write(inner, "InnerNestedA1.nested.template.json", "{}")  # named by no metadata: stale, never read
     _manifest(tmp_path / "assembly-A", _stage("assembly-A-B"))
     _manifest(tmp_path, _stage("assembly-A"))
-    assert discover_templates([tmp_path]) == [inner / "Inner.template.json",
-                                              inner / "InnerNestedA1.nested.template.json"]
+    assert discover_templates([tmp_path]) == [inner / "Inner.template.json"]
 
 
 def test_assembly_without_stacks_finds_nothing(tmp_path: Path) -> None:
@@ -187,3 +190,128 @@ def test_copied_assembly_works_from_another_directory(tmp_path: Path) -> None:
     copy = tmp_path / "cdk.out"
     shutil.copytree(ASSEMBLY, copy)
     assert len(discover_templates([copy])) == 3
+
+
+def test_nested_templates_come_from_stack_metadata_in_the_manifest_or_its_file(tmp_path: Path) -> None:
+    _manifest(tmp_path, {
+        "A": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "A.template.json"},
+              "metadata": {"/A/Child": [{"type": "aws:cdk:templateFile", "data": "AChild1.nested.template.json"}]}},
+        "B": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "B.template.json"},
+              "additionalMetadataFile": "B.metadata.json"},
+    })
+    for name in ("A.template.json", "AChild1.nested.template.json", "B.template.json",
+                 "BChild2.nested.template.json", "Old3.nested.template.json"):
+        write(tmp_path, name, "{}")
+    write(tmp_path, "B.metadata.json", json.dumps({
+        "/B": [{"type": "aws:cdk:templateFile", "data": "B.template.json"}],
+        "/B/Child": [{"type": "aws:cdk:templateFile", "data": "BChild2.nested.template.json"},
+                     {"type": "aws:cdk:logicalId", "data": "Child"}]}))
+    assert [path.name for path in discover_templates([tmp_path])] == [
+        "A.template.json", "AChild1.nested.template.json", "B.template.json", "BChild2.nested.template.json"]
+
+
+@pytest.mark.parametrize(("artifacts", "named"), [
+    ({"S": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "../../etc/passwd"}}},
+     "stack 'S' names ../../etc/passwd"),
+    ({"S": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "/proc/self/environ"}}},
+     "stack 'S' names /proc/self/environ"),
+    ({"S": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "S.template.json"},
+            "additionalMetadataFile": "../outside.json"}}, "stack 'S' names metadata file ../outside.json"),
+    ({"S": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "S.template.json"},
+            "metadata": {"/S/N": [{"type": "aws:cdk:templateFile", "data": "/etc/hostname"}]}}},
+     "stack 'S' names nested template /etc/hostname"),
+    ({"Stage": {"type": "cdk:cloud-assembly", "properties": {"directoryName": ".."}}},
+     "nested assembly 'Stage' names .."),
+])
+def test_manifest_entries_outside_the_assembly_are_refused(tmp_path: Path, artifacts: object, named: str) -> None:
+    assembly = _manifest(tmp_path / "cdk.out", artifacts)
+    write(assembly, "S.template.json", "{}")
+    write(tmp_path, "outside.json", "{}")
+    with pytest.raises(TemplateError, match=re.escape(f"{named}, which is outside the cloud assembly")):
+        discover_templates([assembly])
+
+
+def test_a_symbolic_link_out_of_the_assembly_is_refused(tmp_path: Path) -> None:
+    assembly = _manifest(tmp_path / "cdk.out", {"S": {"type": "aws:cloudformation:stack",
+                                                       "properties": {"templateFile": "S.template.json"}}})
+    write(tmp_path, "secret.json", "{}")
+    (assembly / "S.template.json").symlink_to(tmp_path / "secret.json")
+    with pytest.raises(TemplateError, match="outside the cloud assembly"):
+        discover_templates([assembly])
+
+
+@pytest.mark.parametrize("name", ["t.json", "t.JSON", "t.template", "t.Yaml", "T.YML"])
+def test_yaml_flow_style_and_any_letter_case_whatever_the_extension(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, name, "{Resources: {Bucket: {Type: 'AWS::S3::Bucket', Properties: {Name: !Ref N}}}}\n")
+    assert discover_templates([path]) == [path]
+    assert load_template(path)["Resources"]["Bucket"]["Properties"] == {"Name": {"Ref": "N"}}
+
+
+def test_a_directory_of_plain_templates_is_walked(tmp_path: Path) -> None:
+    write(tmp_path, "template.yaml", "Transform: AWS::Serverless-2016-10-31\nResources: {}\n")
+    (tmp_path / "nested" / "deeper").mkdir(parents=True)
+    write(tmp_path / "nested" / "deeper", "Network.JSON", '{"Resources": {"Vpc": {"Type": "AWS::EC2::VPC"}}}')
+    write(tmp_path, "package.json", '{"name": "app", "scripts": {}}')  # JSON, not a template
+    write(tmp_path, "workflow.yml", "on: push\njobs: {Resources: 1}\n")  # YAML, not a template
+    (tmp_path / ".aws-sam").mkdir()
+    write(tmp_path / ".aws-sam", "template.yaml", "Resources: {}\n")  # build output: passed over
+    (tmp_path / "node_modules").mkdir()
+    write(tmp_path / "node_modules", "t.json", '{"Resources": {}}')
+    os.mkfifo(tmp_path / "pipe.yaml")  # never opened: it would block
+    assert discover_templates([tmp_path]) == [tmp_path / "template.yaml",
+                                              tmp_path / "nested" / "deeper" / "Network.JSON"]
+
+
+def test_a_walked_file_that_looks_like_a_template_but_is_broken_is_bad_input(tmp_path: Path) -> None:
+    write(tmp_path, "broken.yaml", "AWSTemplateFormatVersion: 2010-09-09\nResources: [\n")
+    with pytest.raises(TemplateError, match=r"broken\.yaml: malformed YAML"):
+        discover_templates([tmp_path])
+
+
+def test_a_walk_reads_a_cloud_assembly_it_meets_through_its_manifest(tmp_path: Path) -> None:
+    shutil.copytree(ASSEMBLY, tmp_path / "cdk.out")
+    write(tmp_path, "template.yaml", "Resources: {}\n")
+    found = [path.relative_to(tmp_path).as_posix() for path in discover_templates([tmp_path])]
+    assert found == ["template.yaml", "cdk.out/assembly-Prod/ProdServingE95F2C1F.template.json",
+                     "cdk.out/Parent.template.json", "cdk.out/ParentNested1E9B6DEA.nested.template.json"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Resources: {}\nA: !!float 1.5\nB: !!int '3'\nC: !!bool true\n", {"A": 1.5, "B": 3, "C": True}),
+])
+def test_typed_scalars_of_their_type_read_as_cloudformation_reads_them(tmp_path: Path, text: str,
+                                                                         expected: dict[str, object]) -> None:
+    template = load_template(write(tmp_path, "t.yaml", text))
+    assert {key: template[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("Resources: {}\nA: !!float x\n", "line 2 column 4: !!float 'x' is not a float"),
+    ("Resources: {}\nA: !!int x\n", "line 2 column 4: !!int 'x' is not an int"),
+    ("Resources: {}\nA: !!bool x\n", "line 2 column 4: !!bool 'x' is not a bool"),
+    ("Resources: {}\nA: !!timestamp x\n", "the YAML tag !!timestamp is not allowed in CloudFormation templates"),
+    ("Resources: {}\nA: !!binary aGk=\n", "the YAML tag !!binary is not allowed"),
+    ("Resources: {}\nA: !!set {a: null}\n", "the YAML tag !!set is not allowed"),
+    ("Resources: {}\nA: &x [1]\nB: *x\n", "YAML aliases are not allowed in CloudFormation templates"),
+    ("Resources: {}\nA: {<<: {b: 1}}\n", "YAML merge keys (<<) are not allowed"),
+    ("Resources: {}\nA: " + "[" * 300 + "]" * 300 + "\n", "nested more than 100 levels deep"),
+])
+def test_yaml_cloudformation_refuses_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(TemplateError) as raised:
+        load_template(write(tmp_path, "t.yaml", text))
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_file_too_big_to_be_a_template_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_TEMPLATE_CHARS + 1)  # sparse: no disk, and it must not be read
+    with pytest.raises(TemplateError, match=r"huge.json: 16,777,217 bytes, more than the 16,777,216"):
+        load_template(path)
+
+
+def test_a_fifo_is_refused_not_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "t.json"
+    os.mkfifo(fifo)
+    with pytest.raises(TemplateError, match=r"t\.json: a FIFO, not a regular file"):
+        load_template(fifo)

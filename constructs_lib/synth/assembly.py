@@ -1,0 +1,302 @@
+"""The one reader of CDK cloud assemblies (``cdk.out``): used by ``eulagate check``, the synth-time gate and the
+cdk-nag pack, so all three read the same templates. Pure Python (no jsii).
+
+Which templates an assembly holds:
+
+- each stack artifact of ``manifest.json`` (``aws:cloudformation:stack``): its ``templateFile``;
+- each stack's nested stack templates: the files its construct metadata names (``aws:cdk:templateFile`` entries,
+  in the manifest's ``metadata`` or the stack's ``additionalMetadataFile``). Nothing is found by a file name
+  pattern, so a ``*.nested.template.json`` that no stack names (left by an earlier synth into the same
+  directory) is stale and never read;
+- the same, recursively, for each nested assembly (``cdk:cloud-assembly``: the Stages, in ``assembly-*/``).
+
+Every file a manifest names must be a regular file inside the assembly's directory: a name that leads outside
+(``../../etc/passwd``, ``/proc/self/environ``, a symbolic link out) is refused, and a FIFO is never opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.errors import TemplateError
+from constructs_lib.rules.template_text import TemplateTextError, parse_template_text
+from constructs_lib.synth.templates import (
+    TEMPLATE_SUFFIXES,
+    expects_json,
+    has_template_suffix,
+    load_template,
+    read_json_file,
+    read_text,
+)
+
+MANIFEST = "manifest.json"
+STACK_ARTIFACT = "aws:cloudformation:stack"
+NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+TEMPLATE_FILE_METADATA = "aws:cdk:templateFile"  # on each stack and nested stack: its template's file name
+LOGICAL_ID_METADATA = "aws:cdk:logicalId"  # on each CloudFormation element: its final logical id
+# Directories a walk of a repository never enters: dependencies and caches, not the project's templates.
+_SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__"})
+
+Metadata = dict[str, list[Mapping[str, Any]]]  # construct path -> metadata entries
+
+
+@dataclass
+class Stack:
+    """One stack artifact of a cloud assembly."""
+
+    name: str
+    template: Path
+    manifest: Path
+    directory: Path
+    _metadata: Mapping[str, Any] = field(default_factory=dict)
+    _metadata_file: str | None = None
+    _read: Metadata | None = None
+
+    @property
+    def metadata(self) -> Metadata:
+        """The construct metadata of the stack and its nested stacks (read once, on demand)."""
+        if self._read is None:
+            metadata: Metadata = {key: list(value) for key, value in self._metadata.items()
+                                  if isinstance(value, list)}
+            if self._metadata_file is not None:
+                path = _inside(self.directory, self._metadata_file, self.manifest,
+                               f"stack {self.name!r} names metadata file")
+                extra = read_json_file(path)
+                if not isinstance(extra, dict):
+                    raise TemplateError(f"{path}: malformed stack metadata: not a JSON object")
+                metadata.update({key: value for key, value in extra.items() if isinstance(value, list)})
+            self._read = metadata
+        return self._read
+
+    def nested_templates(self) -> list[Path]:
+        """The nested stack templates the stack's metadata names, in the order it names them."""
+        names = [entry.get("data") for entries in self.metadata.values() for entry in entries
+                 if isinstance(entry, Mapping) and entry.get("type") == TEMPLATE_FILE_METADATA]
+        return [_inside(self.directory, name, self.manifest, f"stack {self.name!r} names nested template")
+                for name in dict.fromkeys(names) if isinstance(name, str) and name != self.template.name]
+
+    def construct_paths(self) -> dict[tuple[str, str], str]:
+        """(template path, logical id) -> construct path, for every CloudFormation element of the stack."""
+        template_of_scope = {
+            scope: str(self.directory / entry["data"])
+            for scope, entries in self.metadata.items()
+            for entry in entries
+            if isinstance(entry, Mapping) and entry.get("type") == TEMPLATE_FILE_METADATA
+        }
+        paths: dict[tuple[str, str], str] = {}
+        for construct_path, entries in self.metadata.items():
+            for entry in entries:
+                if isinstance(entry, Mapping) and entry.get("type") == LOGICAL_ID_METADATA:
+                    template = _innermost(construct_path, template_of_scope) or str(self.template)
+                    paths[(template, str(entry.get("data")))] = construct_path.lstrip("/")
+        return paths
+
+
+class CloudAssembly:
+    """A cloud assembly directory, read through its manifests; every path it hands out lies inside it."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def stacks(self) -> list[Stack]:
+        """Every stack of the assembly and of its nested assemblies, in manifest order."""
+        return list(self._stacks(self.directory, {self.directory.resolve()}))
+
+    def templates(self) -> list[Path]:
+        """Each stack's template followed by the nested stack templates it names."""
+        return [path for stack in self.stacks() for path in (stack.template, *stack.nested_templates())]
+
+    def _stacks(self, directory: Path, visited: set[Path]) -> Iterator[Stack]:
+        manifest_path = directory / MANIFEST
+        for name, artifact in _artifacts(manifest_path):
+            properties = artifact.get("properties") or {}
+            if not isinstance(properties, dict):
+                raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: artifact {name!r} has "
+                                    "properties that are not a mapping")
+            if artifact.get("type") == STACK_ARTIFACT:
+                yield _stack(name, artifact, properties, directory, manifest_path)
+            elif artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
+                nested = properties.get("directoryName")
+                if not isinstance(nested, str):
+                    continue
+                nested_directory = _inside(directory, nested, manifest_path, f"nested assembly {name!r} names",
+                                           directory_expected=True)
+                if nested_directory.resolve() not in visited:  # a manifest naming its own or a parent's directory
+                    visited.add(nested_directory.resolve())
+                    yield from self._stacks(nested_directory, visited)
+
+
+def stack_of_template(template: Path, manifests: dict[Path, list[tuple[str, dict[str, Any]]]]) -> Stack:
+    """The stack whose template ``template`` is, from the manifest beside it (``manifests`` caches them)."""
+    manifest_path = template.parent / MANIFEST
+    if manifest_path not in manifests:
+        manifests[manifest_path] = list(_artifacts(manifest_path))
+    for name, artifact in manifests[manifest_path]:
+        properties = artifact.get("properties") or {}
+        if (artifact.get("type") == STACK_ARTIFACT and isinstance(properties, dict)
+                and properties.get("templateFile") == template.name):
+            return _stack(name, artifact, properties, template.parent, manifest_path)
+    raise TemplateError(f"{template}: the cloud assembly manifest names no stack with this template; "
+                        "synthesize again")
+
+
+class SynthesizedStacks:
+    """The stacks one synth-time validation covers (the stack template paths CDK hands to plugins), with the
+    nested stack templates each one's metadata names: CDK does not hand nested templates to plugins."""
+
+    def __init__(self, template_paths: Iterable[str]) -> None:
+        self.stack_template_paths = [Path(path) for path in template_paths]
+        self._manifests: dict[Path, list[tuple[str, dict[str, Any]]]] = {}
+        self._stacks: dict[Path, Stack] = {}
+
+    def _stack(self, template: Path) -> Stack:
+        if template not in self._stacks:
+            self._stacks[template] = stack_of_template(template, self._manifests)
+        return self._stacks[template]
+
+    def templates(self) -> Iterator[tuple[Path, dict[str, Any]]]:
+        """Each template file and its parsed JSON, stacks first and each stack's nested templates after it."""
+        for stack_path in self.stack_template_paths:
+            template = load_template(stack_path)
+            yield stack_path, template
+            if declares_nested_stacks(template):
+                for nested_path in self._stack(stack_path).nested_templates():
+                    yield nested_path, load_template(nested_path)
+
+    def construct_paths(self) -> dict[tuple[str, str], str]:
+        """(template path, logical id) -> construct path, for every CloudFormation element of the stacks."""
+        paths: dict[tuple[str, str], str] = {}
+        for stack_path in self.stack_template_paths:
+            paths.update(self._stack(stack_path).construct_paths())
+        return paths
+
+
+def declares_nested_stacks(template: Mapping[str, Any]) -> bool:
+    resources = template.get("Resources") or {}
+    return any(isinstance(r, Mapping) and r.get("Type") == NESTED_STACK_TYPE for r in resources.values())
+
+
+def discover_templates(paths: Iterable[str | Path]) -> list[Path]:
+    """The template files behind each path, in order, once each.
+
+    A path is a template file (any of ``TEMPLATE_SUFFIXES``, in any letter case), a cloud assembly directory
+    (one with ``manifest.json``, read through it), or any other directory, walked for templates.
+    """
+    found: dict[Path, None] = {}
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found.update(dict.fromkeys(templates_in_directory(path)))
+        elif not path.exists() and not path.is_symlink():
+            raise TemplateError(f"{path}: no such file or directory")
+        elif not has_template_suffix(path):
+            raise TemplateError(
+                f"{path}: not a template file (expected {', '.join(TEMPLATE_SUFFIXES)}) or a directory")
+        else:
+            found[path] = None  # a FIFO or other non-regular file is refused when read, never opened here
+    return list(found)
+
+
+def templates_in_directory(directory: Path) -> list[Path]:
+    """A cloud assembly's templates, or the templates found by walking a directory of plain templates."""
+    if (directory / MANIFEST).is_file():
+        return CloudAssembly(directory).templates()
+    return list(_walk(directory))
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    """The templates in a directory of plain templates (a SAM or hand-written CloudFormation repository).
+
+    Hidden directories (``.git``, ``.aws-sam``), ``node_modules`` and files that are not regular are passed
+    over, and a subdirectory with ``manifest.json`` is read as the cloud assembly it is. A JSON or YAML file
+    that is not a template (``package.json``, a workflow) is passed over; one that looks like a template (it
+    names ``AWSTemplateFormatVersion``, or opens a line with ``Resources:``) but cannot be read is bad input.
+    """
+    for root, directories, files in os.walk(directory):
+        here = Path(root)
+        if here != directory and MANIFEST in files:
+            directories[:] = []
+            yield from CloudAssembly(here).templates()
+            continue
+        directories[:] = sorted(d for d in directories if not d.startswith(".") and d not in _SKIPPED_DIRECTORIES)
+        for name in sorted(files):
+            path = here / name
+            if has_template_suffix(path) and path.is_file() and _is_template_file(path):
+                yield path
+
+
+def _is_template_file(path: Path) -> bool:
+    text = read_text(path)
+    if "Resources" not in text:
+        return False
+    try:
+        document = parse_template_text(text, json_expected=expects_json(path))
+    except TemplateTextError as error:
+        if "AWSTemplateFormatVersion" in text or re.search(r"^\s*\"?Resources\"?\s*:", text, re.MULTILINE):
+            raise TemplateError(f"{path}: {error}") from None
+        return False
+    return isinstance(document, dict) and isinstance(document.get("Resources"), dict)
+
+
+def _artifacts(manifest_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    if not manifest_path.is_file():
+        raise TemplateError(
+            f"{manifest_path.parent}: not a cloud assembly (no {MANIFEST}); run `cdk synth` again")
+    manifest = read_json_file(manifest_path)
+    if not isinstance(manifest, dict):
+        raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: not a JSON object")
+    artifacts = manifest.get("artifacts")
+    if artifacts is None:
+        return
+    if not isinstance(artifacts, dict):
+        raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: artifacts is not a mapping")
+    for name, artifact in artifacts.items():
+        if isinstance(artifact, dict):
+            yield str(name), artifact
+
+
+def _stack(name: str, artifact: Mapping[str, Any], properties: Mapping[str, Any], directory: Path,
+           manifest_path: Path) -> Stack:
+    template_file = properties.get("templateFile")
+    if not isinstance(template_file, str):
+        raise TemplateError(f"{manifest_path}: stack artifact {name!r} names no templateFile")
+    template = _inside(directory, template_file, manifest_path, f"stack {name!r} names")
+    metadata = artifact.get("metadata")
+    extra = artifact.get("additionalMetadataFile")
+    return Stack(name, template, manifest_path, directory, metadata if isinstance(metadata, dict) else {},
+                 extra if isinstance(extra, str) else None)
+
+
+def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, directory_expected: bool = False
+            ) -> Path:
+    """``directory / name``, refused unless it exists and stays inside ``directory`` (links resolved)."""
+    path = directory / name
+    root = directory.resolve()
+    resolved = path.resolve()
+    if os.path.isabs(name) or not resolved.is_relative_to(root):
+        raise TemplateError(f"{manifest_path}: {what} {name}, which is outside the cloud assembly; "
+                            "a manifest names only files of its own directory")
+    if directory_expected:
+        if not (resolved / MANIFEST).is_file():
+            raise TemplateError(f"{manifest_path}: {what} {name}, which is not a cloud assembly (missing, or no "
+                                f"{MANIFEST}); run `cdk synth` again")
+    elif not path.exists():
+        raise TemplateError(f"{manifest_path}: {what} {name}, which is missing; run `cdk synth` again")
+    return path
+
+
+def _innermost(construct_path: str, template_of_scope: Mapping[str, str]) -> str | None:
+    """The template of the innermost stack or nested stack whose construct path contains ``construct_path``."""
+    scope = construct_path
+    while scope:
+        template = template_of_scope.get(scope)
+        if template is not None:
+            return template
+        scope = scope.rpartition("/")[0]
+    return None
