@@ -160,14 +160,13 @@ class SynthesizedStacks:
             self._stacks[template] = stack_of_template(template, self._manifests)
         return self._stacks[template]
 
-    def templates(self) -> Iterator[tuple[Path, dict[str, Any]]]:
-        """Each template file and its parsed JSON, stacks first and each stack's nested templates after it."""
-        for stack_path in self.stack_template_paths:
-            template = load_template(stack_path)
-            yield stack_path, template
-            if declares_nested_stacks(template):
-                for nested_path in self._stack(stack_path).nested_templates():
-                    yield nested_path, load_template(nested_path)
+    def templates_of(self, stack_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+        """The stack's template file and its parsed JSON, then each of its nested templates."""
+        template = load_template(stack_path)
+        yield stack_path, template
+        if declares_nested_stacks(template):
+            for nested_path in self._stack(stack_path).nested_templates():
+                yield nested_path, load_template(nested_path)
 
     def construct_paths(self) -> dict[tuple[str, str], str]:
         """(template path, logical id) -> construct path, for every CloudFormation element of the stacks."""

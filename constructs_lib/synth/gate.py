@@ -10,6 +10,11 @@ synth and cannot be acknowledged; warnings as ``warning`` violations, which do n
 
 from __future__ import annotations
 
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
 import aws_cdk as cdk
 import jsii
 
@@ -24,14 +29,34 @@ __all__ = ["EulaGate"]
 GATE_NAME = "EulaGate"
 FATAL = "fatal"
 UNREADABLE_RULE = "UNREADABLE"
+FAIL_SYNTH_CONTEXT = "@aws-cdk/core:failSynthOnValidationErrors"
+APP_MODE_CONTEXT = "@aws-cdk/core:appMode"
+APP_MODE_ENVIRONMENT_VARIABLE = "CDK_APP_MODE"
 
 
-def synthesized_findings(stacks: SynthesizedStacks, catalog: Catalog | None = None) -> list[Finding]:
-    """The rule engine's findings on every template of ``stacks``; ``TemplateError`` for an unreadable one."""
+@dataclass(frozen=True)
+class SynthesisCheck:
+    """What the engine found in the templates of one validation, and the stacks it could not read."""
+
+    findings: list[Finding]
+    unreadable: list[tuple[Path, TemplateError]]  # (stack template, why): each fails the synth on its own
+
+    @property
+    def passed(self) -> bool:
+        return not self.unreadable and not any(finding.severity == "error" for finding in self.findings)
+
+
+def check_synthesized(stacks: SynthesizedStacks, catalog: Catalog | None = None) -> SynthesisCheck:
+    """The rule engine over every template of ``stacks``; a stack that cannot be read does not stop the others."""
     findings: list[Finding] = []
-    for path, template in stacks.templates():
-        findings.extend(check_template(template, template_path=str(path), catalog=catalog))
-    return findings
+    unreadable: list[tuple[Path, TemplateError]] = []
+    for stack_path in stacks.stack_template_paths:
+        try:
+            for path, template in stacks.templates_of(stack_path):
+                findings.extend(check_template(template, template_path=str(path), catalog=catalog))
+        except TemplateError as error:
+            unreadable.append((stack_path, error))
+    return SynthesisCheck(findings, unreadable)
 
 
 def policy_violation(finding: Finding, *, rule_name: str, description: str,
@@ -53,18 +78,36 @@ def policy_violation(finding: Finding, *, rule_name: str, description: str,
     )
 
 
-def unreadable_report(error: TemplateError) -> cdk.PolicyValidationPluginReport:
-    """A template the gate cannot read fails the synth: an unchecked template is not a passed one."""
-    return cdk.PolicyValidationPluginReport(
-        success=False,
-        violations=[cdk.PolicyViolation(
-            rule_name=UNREADABLE_RULE,
-            description=f"The EULA gate cannot read a synthesized template: {error}",
-            fix="Synthesize again into an output directory that no other process writes to",
-            severity=FATAL,
-            violating_resources=[],
-        )],
+def unreadable_violation(stack_path: Path, error: TemplateError) -> cdk.PolicyViolation:
+    """A stack the gate cannot read fails the synth: an unchecked template is not a passed one.
+
+    The violation names the template as its resource: CDK prints no violation without one, and a report it
+    does not print does not fail the synth either.
+    """
+    return cdk.PolicyViolation(
+        rule_name=UNREADABLE_RULE,
+        description=f"The EULA gate cannot read a synthesized template: {error}",
+        fix="Synthesize again into an output directory that no other process writes to",
+        severity=FATAL,
+        violating_resources=[cdk.PolicyViolatingResource(
+            resource_logical_id=stack_path.name, template_path=str(stack_path), locations=["Resources"])],
     )
+
+
+def reporting_disabled(context: cdk.IPolicyValidationContext) -> str | None:
+    """The context setting under which CDK reports a failed validation without failing ``app.synth()``, if any.
+
+    aws-cdk-lib 2.275: with ``@aws-cdk/core:failSynthOnValidationErrors`` false the app leaves the verdict to
+    the CDK CLI, and with ``@aws-cdk/core:appMode`` (or ``CDK_APP_MODE``) ``process`` it only sets the exit code
+    of its Node.js process. The CDK CLI reads ``validation-report.json`` and fails either way; an in-process
+    ``app.synth()`` returns normally.
+    """
+    app = context.app_construct
+    fail_synth = app.node.try_get_context(FAIL_SYNTH_CONTEXT)
+    if fail_synth is False or fail_synth == "false":
+        return f"{FAIL_SYNTH_CONTEXT} is false"
+    mode = app.node.try_get_context(APP_MODE_CONTEXT) or os.environ.get(APP_MODE_ENVIRONMENT_VARIABLE)
+    return f"{APP_MODE_CONTEXT} is process" if mode == "process" else None
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
@@ -102,14 +145,22 @@ class EulaGate:
         return [rule.id for rule in RULES]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        try:
-            findings = synthesized_findings(SynthesizedStacks(context.template_paths), self._catalog)
-        except TemplateError as error:
-            return unreadable_report(error)
+        result = check_synthesized(SynthesizedStacks(context.template_paths), self._catalog)
+        if not result.passed:
+            _warn_when_reporting_is_disabled(context)
         return cdk.PolicyValidationPluginReport(
-            success=not any(finding.severity == "error" for finding in findings),
+            success=result.passed,
             violations=[
-                policy_violation(finding, rule_name=finding.rule_id, description=finding.message)
-                for finding in findings
+                *(unreadable_violation(path, error) for path, error in result.unreadable),
+                *(policy_violation(finding, rule_name=finding.rule_id, description=finding.message)
+                  for finding in result.findings),
             ],
         )
+
+
+def _warn_when_reporting_is_disabled(context: cdk.IPolicyValidationContext) -> None:
+    setting = reporting_disabled(context)
+    if setting is not None:
+        print(f"EulaGate: the EULA gate failed, but {setting}, so app.synth() does not raise; the CDK CLI still "
+              "refuses this cloud assembly (cdk synth/deploy, also with --app cdk.out). Deploying its templates "
+              "with any other tool needs `eulagate check cdk.out` first.", file=sys.stderr)

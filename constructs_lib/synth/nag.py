@@ -22,7 +22,7 @@ from constructs_lib.catalog import Catalog
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules import RULES, Finding
 from constructs_lib.synth.assembly import SynthesizedStacks
-from constructs_lib.synth.gate import policy_violation, synthesized_findings, unreadable_report
+from constructs_lib.synth.gate import check_synthesized, policy_violation, unreadable_violation
 
 __all__ = ["EulaChecks"]
 
@@ -97,11 +97,12 @@ class EulaChecks(cdk_nag.NagPack):
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         stacks = SynthesizedStacks(context.template_paths)
+        result = check_synthesized(stacks, self._catalog)
+        findings = result.findings
         try:
-            findings = synthesized_findings(stacks, self._catalog)
             construct_paths = stacks.construct_paths() if findings else {}
-        except TemplateError as error:
-            return unreadable_report(error)
+        except TemplateError:  # its stack is among result.unreadable; its findings are reported by logical id
+            construct_paths = {}
         self._findings_by_path = {}
         unplaced: list[Finding] = []
         for finding in findings:
@@ -116,8 +117,9 @@ class EulaChecks(cdk_nag.NagPack):
         # Findings no visited construct claimed (logical-id metadata turned off): reported by logical id.
         unplaced.extend(f for fs in self._findings_by_path.values() for f in fs if id(f) not in applied)
         return cdk.PolicyValidationPluginReport(
-            success=not any(finding.severity == "error" for finding in findings),
-            violations=[*self._hardened(nag_report), *(
+            success=result.passed,
+            violations=[*(unreadable_violation(path, error) for path, error in result.unreadable),
+                        *self._hardened(nag_report), *(
                 policy_violation(f, rule_name=self._rule_name(f.rule_id), description=self._description(f))
                 for f in unplaced
             )],

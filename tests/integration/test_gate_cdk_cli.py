@@ -72,3 +72,13 @@ def test_an_accepted_gated_model_passes_cdk_synth(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "EulaGate" not in result.stdout + result.stderr
     assert (tmp_path / "cdk.out" / "Serving.template.json").is_file()
+
+
+@pytest.mark.parametrize("switch", ["@aws-cdk/core:failSynthOnValidationErrors=false",
+                                    "@aws-cdk/core:appMode=process"])
+def test_no_context_setting_switches_the_gate_off_under_the_cli(tmp_path: Path, switch: str) -> None:
+    # Either setting makes the app itself return normally; the CLI reads validation-report.json and fails.
+    result = cdk_synth(tmp_path, "--context", switch)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Serving/Llama/Model" in output and "Rule EulaGate::EULA001" in output

@@ -25,7 +25,8 @@ from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
 from constructs_lib.constructs.serving.jumpstart import JumpStartEndpoint
 from constructs_lib.rules import RULES
-from constructs_lib.synth.gate import EulaGate, SynthesizedStacks, synthesized_findings
+from constructs_lib.synth.assembly import SynthesizedStacks
+from constructs_lib.synth.gate import EulaGate, check_synthesized
 
 pytestmark = pytest.mark.synth
 
@@ -267,13 +268,14 @@ def test_an_acknowledgment_does_not_silence_an_error(failing: SynthResult) -> No
 
 
 def test_the_gate_reads_nested_stack_templates_the_stack_names_and_no_stale_file(failing: SynthResult) -> None:
-    stacks = SynthesizedStacks([str(failing.outdir / "GateFails.template.json")])
-    nested = [path.name for path, _ in stacks.templates()][1:]
+    stack_template = failing.outdir / "GateFails.template.json"
+    stacks = SynthesizedStacks([str(stack_template)])
+    nested = [path.name for path, _ in stacks.templates_of(stack_template)][1:]
     assert len(nested) == 1 and nested[0].startswith("GateFailsNested") and nested[0].endswith(".nested.template.json")
     stale = failing.outdir / "GateFailsRemoved0123ABCD.nested.template.json"
     stale.write_text((failing.outdir / nested[0]).read_text())  # a gated model a previous synth left behind
     try:
-        templates = {finding.template for finding in synthesized_findings(stacks)}
+        templates = {finding.template for finding in check_synthesized(stacks).findings}
     finally:
         stale.unlink()
     assert str(failing.outdir / nested[0]) in templates and str(stale) not in templates
@@ -318,10 +320,11 @@ def test_a_gate_on_a_stage_checks_only_that_stage(tmp_path: Path) -> None:
 # ---- the plugin itself ----------------------------------------------------------------------------------------
 
 class Context:
-    """The one part of ``IPolicyValidationContext`` the gate reads."""
+    """The parts of ``IPolicyValidationContext`` the gate reads."""
 
-    def __init__(self, *paths: Path) -> None:
+    def __init__(self, *paths: Path, app: cdk.App | None = None) -> None:
         self.template_paths = [str(path) for path in paths]
+        self.app_construct = app or cdk.App()
 
 
 def test_an_unreadable_template_fails_closed(tmp_path: Path) -> None:
@@ -331,6 +334,55 @@ def test_an_unreadable_template_fails_closed(tmp_path: Path) -> None:
     assert report.success is False
     (violation,) = report.violations
     assert violation.severity == "fatal" and str(broken) in violation.description
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class GateOverBrokenTemplate:
+    """The gate's own report on an unreadable template, handed to CDK as a plugin's report."""
+
+    def __init__(self, broken: Path) -> None:
+        self._broken = broken
+
+    @property
+    def name(self) -> str:
+        return "EulaGate"
+
+    @property
+    def version(self) -> str:
+        return "test"
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return ["UNREADABLE"]
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        paths = [self._broken, *map(Path, context.template_paths)]
+        return EulaGate().validate(Context(*paths, app=context.app_construct))  # type: ignore[arg-type]
+
+
+def test_an_unreadable_template_fails_a_real_synth_and_the_other_stacks_are_still_checked(tmp_path: Path) -> None:
+    broken = tmp_path / "Broken.template.json"
+    broken.write_text('{"Resources": {')
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    raw_model(stack(app, "Checked"), "RawModel", LLAMA_7B, accept_eula=None)
+    cdk.Validations.of(app).add_plugins(GateOverBrokenTemplate(broken))
+    result = synth(app)
+    # CDK prints (and fails on) no violation without a resource: the gate names the template as its resource.
+    assert result.error is not None and "Broken.template.json" in result.error
+    rules = [violation["ruleName"] for violation in result.plugin("EulaGate")["violations"]]
+    assert sorted(rules) == ["EULA001", "UNREADABLE"]
+
+
+def test_with_fail_synth_turned_off_the_gate_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={"@aws-cdk/core:failSynthOnValidationErrors": False})
+    raw_model(stack(app, "Unchecked"), "RawModel", LLAMA_7B, accept_eula=None)
+    cdk.Validations.of(app).add_plugins(EulaGate())
+    result = synth(app)
+    # aws-cdk-lib leaves the verdict to the CDK CLI (tests/integration/test_gate_cdk_cli.py): app.synth() returns.
+    assert result.error is None
+    assert result.plugin("EulaGate")["conclusion"] == "failure"
+    assert ("EulaGate: the EULA gate failed, but @aws-cdk/core:failSynthOnValidationErrors is false"
+            in capsys.readouterr().err)
 
 
 def test_a_template_with_nested_stacks_outside_a_cloud_assembly_fails_closed(tmp_path: Path) -> None:
@@ -354,5 +406,5 @@ def test_a_custom_catalog_decides_what_is_gated(failing: SynthResult) -> None:
         for spec in Catalog.default()
     ])
     stacks = SynthesizedStacks([str(failing.outdir / "GateFails.template.json")])
-    assert falcon not in {finding.model_id for finding in synthesized_findings(stacks)}
-    assert falcon in {finding.model_id for finding in synthesized_findings(stacks, gated_falcon)}
+    assert falcon not in {finding.model_id for finding in check_synthesized(stacks).findings}
+    assert falcon in {finding.model_id for finding in check_synthesized(stacks, gated_falcon).findings}
