@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.aws_names import s3_uri_problem
 from constructs_lib.catalog import Catalog, CatalogError
@@ -223,3 +226,89 @@ def test_invoke_body_at_sign_without_a_file(capsys: pytest.CaptureFixture[str]) 
     code, err = run_cli(["invoke", "my-endpoint", "--body", "@", "--region", "us-east-1"], capsys)
     assert code == EXIT_BAD_INPUT
     assert err == "eulagate invoke: --body @ names no file; pass @FILE, or @- to read the body from stdin\n"
+
+
+# -- eulagate check: templates and cloud assemblies that are not what they should be ------------------------------
+
+TEMPLATE_TEXTS = {
+    "typed-float.yaml": ("Resources: {}\nValue: !!float x\n", "line 2 column 8: !!float 'x' is not a float"),
+    "typed-int.yaml": ("Resources: {}\nValue: !!int x\n", "line 2 column 8: !!int 'x' is not an int"),
+    "typed-bool.yaml": ("Resources: {}\nValue: !!bool x\n", "line 2 column 8: !!bool 'x' is not a bool"),
+    "typed-timestamp.yaml": ("Resources: {}\nValue: !!timestamp x\n", "!!timestamp is not allowed"),
+    "deep.yaml": ("Resources: {}\nValue: " + "[" * 250 + "]" * 250 + "\n", "nested more than 100 levels deep"),
+    "deep.json": ('{"Resources": {}, "Value": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply to read"),
+    "aliases.yaml": ("Resources: {}\nA: &a [1, 2]\nB: [*a, *a]\n", "YAML aliases are not allowed"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE_TEXTS))
+def test_check_refuses_unreadable_templates_with_one_line(name: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    text, expected = TEMPLATE_TEXTS[name]
+    (tmp_path / name).write_text(text)
+    code, err = run_cli(["check", str(tmp_path / name)], capsys)
+    assert code == EXIT_BAD_INPUT and err.count("\n") == 1
+    assert err.startswith(f"eulagate check: {tmp_path / name}: ") and expected in err
+
+
+def test_check_reads_typed_scalars_of_their_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "t.yaml").write_text("Resources: {}\nA: !!float 1.5\nB: !!int 3\nC: !!bool true\n")
+    assert run_cli(["check", str(tmp_path / "t.yaml")], capsys)[0] == 0
+
+
+def test_check_refuses_a_huge_file_before_reading_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)  # sparse: the check must refuse it by its size
+    code, err = run_cli(["check", str(huge)], capsys)
+    assert code == EXIT_BAD_INPUT and "104,857,600 bytes, more than the 16,777,216 EulaGate reads" in err
+
+
+def test_check_never_opens_a_fifo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    code, err = run_cli(["check", str(fifo)], capsys)
+    assert code == EXIT_BAD_INPUT and err == f"eulagate check: {fifo}: a FIFO, not a regular file; EulaGate reads " \
+                                             "only template files\n"
+    assembly = tmp_path / "cdk.out"
+    assembly.mkdir()
+    os.mkfifo(assembly / "S.template.json")
+    (assembly / "manifest.json").write_text(json.dumps({"artifacts": {"S": {
+        "type": "aws:cloudformation:stack", "properties": {"templateFile": "S.template.json"}}}}))
+    code, err = run_cli(["check", str(assembly)], capsys)
+    assert code == EXIT_BAD_INPUT and "S.template.json: a FIFO, not a regular file" in err
+
+
+@pytest.mark.parametrize("template_file", ["../../etc/passwd", "/proc/self/environ"])
+def test_check_refuses_manifest_entries_outside_the_assembly(template_file: str, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assembly = tmp_path / "a" / "cdk.out"
+    assembly.mkdir(parents=True)
+    (assembly / "manifest.json").write_text(json.dumps({"artifacts": {"S": {
+        "type": "aws:cloudformation:stack", "properties": {"templateFile": template_file}}}}))
+    code, err = run_cli(["check", str(assembly)], capsys)
+    assert code == EXIT_BAD_INPUT and err.count("\n") == 1
+    assert f"stack 'S' names {template_file}, which is outside the cloud assembly" in err
+
+
+# Fragments of what templates are made of, and of what they must not be: the fuzzer glues them together.
+_FRAGMENTS = st.sampled_from([
+    "Resources:", " {}", "\n", "  ", "- ", "[", "]", "{", "}", ", ", ": ", "!!float", "!!int", "!!bool",
+    "!!timestamp", "!!binary", "!!set", "!!str", "&a", "*a", "<<:", "!Ref", "!Sub", "!GetAtt", "!If", "!Unknown",
+    '"', "'", "x", "1.5", "true", "null", "~", "Type: AWS::SageMaker::Model", "Properties:",
+    "PrimaryContainer:", "S3Uri: s3://jumpstart-private-cache-prod-us-east-1/x/", "AcceptEula: !!bool x",
+    "%YAML 1.1\n", "---\n", "...\n", "\t", "\x00", "\ufeff", "é", "\U0001f600",
+]) | st.text(max_size=4)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(_FRAGMENTS, max_size=40), suffix=st.sampled_from([".yaml", ".json", ".template", ".YML"]),
+       depth=st.integers(min_value=0, max_value=300))
+def test_fuzzed_template_files_never_crash_check(pieces: list[str], suffix: str, depth: int, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / f"fuzzed{suffix}"
+    path.write_text("[" * depth + "".join(pieces) + "]" * depth, encoding="utf-8")
+    code, err = run_cli(["check", str(path)], capsys)
+    assert code in (0, 1, EXIT_BAD_INPUT)
+    if code == EXIT_BAD_INPUT:
+        assert err.count("\n") == 1 and err.startswith("eulagate check: ") and "Traceback" not in err
