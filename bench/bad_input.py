@@ -27,6 +27,9 @@ MAX_SECONDS = 5.0
 MAX_RSS_MB = 500.0
 MAX_THOUSAND_PATHS_SECONDS = 2.0
 SMALL = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
+# Each level refers to the one before four times: 4^9 copies of the first list, unless aliases are refused.
+BILLION_LAUGHS = "Resources: {}\na: &a [x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + level)}: &{chr(98 + level)} [{', '.join([f'*{chr(97 + level)}'] * 4)}]\n" for level in range(9))
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,7 @@ BAD_INPUT: dict[str, Callable[[Path], list[str]]] = {
         d, "t.yaml", "Resources: {}\n" + "".join(f"{'  ' * level}k{level}:\n" for level in range(250)) + "  " * 250
         + "v: 1\n"),
     "JSON nested 100,000 deep": lambda d: _write(d, "t.json", '{"A": ' + "[" * 100_000 + "]" * 100_000 + "}"),
-    "YAML aliases (a billion laughs)": lambda d: _write(d, "t.yaml", "Resources: {}\na: &a [x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
-        for i in range(9))),
+    "YAML aliases (a billion laughs)": lambda d: _write(d, "t.yaml", BILLION_LAUGHS),
     "100 MB string": _huge_string,
     "FIFO given as a template": _fifo,
     "FIFO named by a manifest": _fifo_in_assembly,
