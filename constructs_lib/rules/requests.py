@@ -65,6 +65,7 @@ _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primaryc
                   "inferencespecification")  # "algorithmspecification" also finds SourceAlgorithmSpecification
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
+TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
 _MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
 _STATE_MACHINE_INTEGRATION = ":states:::"
 # Any partition, literal or not (``arn:${AWS::Partition}:...`` renders the partition as one token).
@@ -226,10 +227,20 @@ def _call_description(document: Any) -> str | None:
     return None
 
 
+def _json_subject(kind: str, source: Any, path: str, inner: tuple[str | int, ...], **details: Any) -> Subject:
+    """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
+    if kind == UNREADABLE:
+        return replace(_unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request"), via=details.get("via"))
+    return Subject(kind, source, path, inner, json_source=True, **details)
+
+
 def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0
                    ) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
-    """``(kind, keys, display path)`` of each request in a parsed JSON document, nested ones included."""
+    """``(kind, keys, display path)`` of each request in a parsed JSON document, nested ones included; where it is
+    nested too deeply to walk on and mentions a request key, ``UNREADABLE``: never a silent stop."""
     if depth > _MAX_WALK_DEPTH:
+        if _mentions_request(repr(value)):
+            yield UNREADABLE, inner, path
         return
     if isinstance(value, dict):
         for kind in request_kinds(value):
@@ -244,6 +255,8 @@ def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: i
 def _walk_properties(value: Any, path: str, context: TemplateContext, depth: int = 0) -> Iterator[Subject]:
     """Each request in a custom resource's properties, including JSON strings that hold one."""
     if depth > _MAX_WALK_DEPTH:
+        if _mentions_request(repr(value)):
+            yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
         return
     if _is_json_text(value):
         reader = Reader(context)
@@ -253,7 +266,7 @@ def _walk_properties(value: Any, path: str, context: TemplateContext, depth: int
             return
         via = _call_description(document)
         for kind, inner, inner_path in _walk_document(document, (), ""):
-            yield Subject(kind, value, f"{path}[JSON]{inner_path}", inner, json_source=True, via=via)
+            yield _json_subject(kind, value, f"{path}[JSON]{inner_path}", inner, via=via)
     elif isinstance(value, dict):
         kinds = request_kinds(value)
         for kind in kinds:
@@ -333,8 +346,8 @@ def state_machine_subjects(properties: Mapping[str, Any], context: TemplateConte
                                       "the task's SageMaker request"), via=via)
                 continue
             for kind, request_keys, request_path in _walk_document(arguments, inner, _display(inner)):
-                yield Subject(kind, definition, f"{where}{request_path}", request_keys, json_source=True,
-                              substitutions=substitutions, via=via, rewrite=step_functions_values)
+                yield _json_subject(kind, definition, f"{where}{request_path}", request_keys,
+                                    substitutions=substitutions, via=via, rewrite=step_functions_values)
 
 
 # -- SageMaker pipelines ------------------------------------------------------------------------------------------
@@ -385,8 +398,8 @@ def pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext) -
         else:
             found = list(_walk_document(step.get("Arguments"), inner, _display(inner)))
         for request_kind, request_keys, request_path in found:
-            yield Subject(request_kind, source, f"{where}{request_path}", request_keys, json_source=True,
-                          via=via, rewrite=pipeline_values)
+            yield _json_subject(request_kind, source, f"{where}{request_path}", request_keys, via=via,
+                                rewrite=pipeline_values)
 
 
 # -- EventBridge Scheduler universal targets ----------------------------------------------------------------------
@@ -409,7 +422,7 @@ def schedule_subjects(properties: Mapping[str, Any], context: TemplateContext) -
     kind = _ACTION_KINDS.get(action.lower())
     found = [(kind, (), "")] if kind is not None and isinstance(document, dict) else _walk_document(document, (), "")
     for request_kind, keys, path in found:
-        yield Subject(request_kind, source, f"{where}{path}", keys, json_source=True, via=via)
+        yield _json_subject(request_kind, source, f"{where}{path}", keys, via=via)
 
 
 # -- SSM Automation documents ---------------------------------------------------------------------------------------
@@ -456,8 +469,8 @@ def ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContex
         inner = (*keys, "inputs")
         found = [(kind, inner, _display(inner))] if kind is not None else _walk_document(inputs, inner, _display(inner))
         for request_kind, request_keys, request_path in found:
-            yield Subject(request_kind, document, f"Properties.Content{request_path}", request_keys,
-                          json_source=True, via=via, rewrite=automation_values)
+            yield _json_subject(request_kind, document, f"Properties.Content{request_path}", request_keys,
+                                via=via, rewrite=automation_values)
 
 
 # -- StackSets: a template inside the template -------------------------------------------------------------------

@@ -144,3 +144,16 @@ def test_random_new_surfaces_never_crash(resource_type: str, properties: Any, ru
     document = {"Resources": {"R": {"Type": resource_type, "Properties": properties}}}
     for finding in check_template(document, catalog=rules_catalog):
         assert finding.rule_id.startswith("EULA") and finding.message and finding.fix
+
+
+def test_a_request_nested_deeper_than_the_walk_is_reported_not_passed(rules_catalog: Catalog) -> None:
+    deep: Any = {"ExecutionRoleArn": ROLE, "PrimaryContainer": container(GATED_URI, MISSING)}
+    for _ in range(50):
+        deep = {"Wrapped": deep}
+    findings = check_template(template(custom_resource(deep)), catalog=rules_catalog)
+    assert [(f.rule_id, f.severity) for f in findings] == [("EULA007", "error")]
+    assert "nested more than 40 levels deep" in findings[0].message
+    shallow_noise: Any = {"Note": "nothing to see"}
+    for _ in range(50):
+        shallow_noise = {"Wrapped": shallow_noise}
+    assert check_template(template(custom_resource(shallow_noise)), catalog=rules_catalog) == []
