@@ -222,9 +222,9 @@ def model_id_in_key(key: str) -> str | None:
 
 
 def catalog_note(catalog: Catalog) -> str:
-    """How findings name the catalog: with its snapshot date when it records one."""
-    snapshot = getattr(catalog, "snapshot_date", None)
-    return f"the catalog (snapshot of {snapshot})" if snapshot else "the catalog"
+    """How findings name the catalog: with its snapshot date when it records one (``Catalog.snapshot``)."""
+    date = getattr(getattr(catalog, "snapshot", None), "date", None)
+    return f"the catalog (snapshot of {date})" if date else "the catalog"
 
 
 _INDEXES: weakref.WeakKeyDictionary[Catalog, CatalogIndex] = weakref.WeakKeyDictionary()
