@@ -120,8 +120,8 @@ class Unread:
     """A part of a resource the engine cannot read (the request of an ``UNREADABLE``/``NOT_SHOWN`` subject)."""
 
     location: str  # the property, e.g. "Properties.DefinitionString"
-    why: str  # e.g. "is not JSON (malformed JSON at line 1 column 2: ...)", "names an S3 object"
-    holds: str  # what it would hold, e.g. "a state machine definition"
+    why: str  # completes "<location> ...": "is not JSON (line 1 column 2: ...)", "names a definition kept in S3"
+    holds: str  # what it would hold: "the state machine's definition"
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
@@ -206,10 +206,9 @@ def _unread(kind: str, location: str, why: str, holds: str) -> Subject:
     return Subject(kind, Unread(location, why, holds), location)
 
 
-def _document_subjects(reader: Reader, value: Any, location: str, holds: str, *,
-                       absent_is_fine: bool = True) -> tuple[Any, Subject | None]:
+def _read_document(reader: Reader, value: Any, location: str, holds: str) -> tuple[Any, Subject | None]:
     """A JSON-holding property read as a document, or the subject that says why it cannot be read."""
-    if value is ABSENT and absent_is_fine:
+    if value is ABSENT:
         return ABSENT, None
     document, problem = _parse_document(reader, value)
     if problem is not None:
@@ -379,8 +378,7 @@ def pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext) -
                           "names a definition kept in S3", "the pipeline's definition")
         return
     source = _unwrap_to_json_string(reader, body)
-    document, unread = _document_subjects(reader, source, f"{base}.PipelineDefinitionBody",
-                                          "the pipeline's definition", absent_is_fine=False)
+    document, unread = _read_document(reader, source, f"{base}.PipelineDefinitionBody", "the pipeline's definition")
     if unread is not None:
         yield unread
         return
@@ -412,7 +410,7 @@ def schedule_subjects(properties: Mapping[str, Any], context: TemplateContext) -
         return
     action = match.group(1)
     source = _unwrap_to_json_string(reader, reader.field(target, "Input"))
-    document, unread = _document_subjects(reader, source, "Properties.Target.Input", "the SageMaker request")
+    document, unread = _read_document(reader, source, "Properties.Target.Input", "the SageMaker request")
     if unread is not None:
         yield unread
         return
