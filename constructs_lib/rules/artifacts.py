@@ -28,6 +28,7 @@ _ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
 _MODEL_ID = re.compile(r"[a-z0-9]+(?:-[a-zA-Z0-9]+)+")
 _AUTOPILOT_NAME_PART = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|[0-9]+")
 REFRESH_ADVICE = "`eulagate models refresh` updates it"
+UNKNOWN_GATING = "the catalog cannot tell whether it is EULA-gated, so acceptance must be shown"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Artifact:
             return None
         why = ("it is in JumpStart's EULA-gated bucket" if self.gated_bucket else
                f"every {self.gated_family}-* model the catalog knows is EULA-gated, so it is treated as gated"
-               if self.gated_family else "the catalog cannot tell whether it is EULA-gated")
+               if self.gated_family else UNKNOWN_GATING)
         return (f"The artifact {self.uri} is of {self.unknown_model}, a JumpStart model that {self.catalog_note} "
                 f"does not list ({REFRESH_ADVICE}); {why}")
 

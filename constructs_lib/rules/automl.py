@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.catalog import ModelSpec
-from constructs_lib.rules.artifacts import REFRESH_ADVICE, CatalogIndex
+from constructs_lib.rules.artifacts import REFRESH_ADVICE, UNKNOWN_GATING, CatalogIndex
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.finding import Severity
 from constructs_lib.rules.intrinsics import ABSENT, has_tokens
@@ -58,7 +58,7 @@ def _judge(index: CatalogIndex, name: str) -> tuple[ModelSpec | None, str | None
         return None
     family = index.autopilot_families.gated_family(name)
     why = (f"every {family}* model Autopilot fine-tunes that the catalog knows is EULA-gated, so it is treated "
-           "as gated" if family else "the catalog cannot tell whether it is EULA-gated")
+           "as gated" if family else UNKNOWN_GATING)
     lead = (f"The BaseModelName {name!r} is not an Autopilot model that {index.catalog_note} lists "
             f"({REFRESH_ADVICE}); {why}")
     return None, lead, "error" if family else "warning"
