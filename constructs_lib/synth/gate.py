@@ -32,6 +32,7 @@ UNREADABLE_RULE = "UNREADABLE"
 FAIL_SYNTH_CONTEXT = "@aws-cdk/core:failSynthOnValidationErrors"
 APP_MODE_CONTEXT = "@aws-cdk/core:appMode"
 APP_MODE_ENVIRONMENT_VARIABLE = "CDK_APP_MODE"
+CLI_VERSION_ENVIRONMENT_VARIABLE = "CDK_CLI_VERSION"
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,12 @@ def reporting_disabled(context: cdk.IPolicyValidationContext) -> str | None:
 
     aws-cdk-lib 2.275: with ``@aws-cdk/core:failSynthOnValidationErrors`` false the app leaves the verdict to
     the CDK CLI, and with ``@aws-cdk/core:appMode`` (or ``CDK_APP_MODE``) ``process`` it only sets the exit code
-    of its Node.js process. The CDK CLI reads ``validation-report.json`` and fails either way; an in-process
-    ``app.synth()`` returns normally.
+    of its Node.js process. The CDK CLI reads ``validation-report.json`` and fails either way (it runs apps with
+    the first setting, and ``CDK_CLI_VERSION`` in their environment); an in-process ``app.synth()`` returns
+    normally.
     """
+    if os.environ.get(CLI_VERSION_ENVIRONMENT_VARIABLE):  # run by the CDK CLI, which sets the setting itself
+        return None
     app = context.app_construct
     fail_synth = app.node.try_get_context(FAIL_SYNTH_CONTEXT)
     if fail_synth is False or fail_synth == "false":
