@@ -55,10 +55,13 @@ PIPELINE_TYPE = "AWS::SageMaker::Pipeline"
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
 STACK_SET_TYPE = "AWS::CloudFormation::StackSet"
 SSM_DOCUMENT_TYPE = "AWS::SSM::Document"
-# Types whose values cannot deploy a model: IAM policies name S3 objects by ARN, never by s3:// URI; endpoints
-# and their configurations name models, whose artifacts the model resources hold.
+# Types whose properties cannot hand a model artifact to anything that loads it: IAM policies name S3 objects by
+# ARN, never by s3:// location; endpoints and their configurations name models (whose resources hold the
+# artifacts); logs, topics, queues, keys and buckets hold no object location to load. Skipping them keeps the
+# scan of unknown types off the common path.
 _INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata", "AWS::SageMaker::EndpointConfig",
-                        "AWS::SageMaker::Endpoint")
+                        "AWS::SageMaker::Endpoint", "AWS::Logs::", "AWS::SNS::", "AWS::SQS::", "AWS::KMS::",
+                        "AWS::S3::Bucket")
 
 # A string is parsed as JSON only when it mentions one of these (lower-cased) request keys.
 _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primarycontainer", "containers",
@@ -272,7 +275,7 @@ def _walk_properties(value: Any, path: str, context: TemplateContext, depth: int
             yield Subject(kind, value, path)
         for key, child in value.items():
             # Inside a request, only a part that mentions a request key can hold another (repr looks in C).
-            if key != "ServiceToken" and (not kinds or _mentions_request(repr(child))):
+            if key != "ServiceToken" and (not kinds or isinstance(child, str) or _mentions_request(repr(child))):
                 yield from _walk_properties(child, f"{path}.{key}", context, depth + 1)
     elif isinstance(value, list):
         for index, child in enumerate(value):

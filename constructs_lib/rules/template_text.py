@@ -10,6 +10,7 @@ type (``!!float x``), nesting deeper than any template needs, text longer than a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ import yaml
 MAX_TEMPLATE_CHARS = 16 * 1024 * 1024
 # Deeper than any template needs, well within Python's recursion limit (YAML construction recurses per level).
 MAX_YAML_NESTING = 100
+_OPENS_AS_JSON = re.compile(r"\s*\{")
 
 
 class TemplateTextError(ValueError):
@@ -91,7 +93,7 @@ def _typed_scalar(name: str, construct: Callable[[Any, Any], Any]
     def checked(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         try:
             return construct(loader, node)
-        except (ValueError, KeyError, TypeError, OverflowError):
+        except (ValueError, KeyError, TypeError, OverflowError, IndexError):  # `!!int` with no value: IndexError
             value = node.value if isinstance(node, yaml.ScalarNode) else "a collection"
             raise yaml.constructor.ConstructorError(
                 None, None, f"!!{name} {value!r} is not {'an' if name == 'int' else 'a'} {name}", node.start_mark,
@@ -149,7 +151,7 @@ for _name in _SHORT_FORM_FUNCTIONS:
 
 
 def opens_as_json(text: str) -> bool:
-    return text.lstrip()[:1] == "{"
+    return _OPENS_AS_JSON.match(text) is not None  # a match, not text.lstrip(): no copy of a big text
 
 
 def parse_json_text(text: str) -> Any:

@@ -312,3 +312,10 @@ def test_fuzzed_template_files_never_crash_check(pieces: list[str], suffix: str,
     assert code in (0, 1, EXIT_BAD_INPUT)
     if code == EXIT_BAD_INPUT:
         assert err.count("\n") == 1 and err.startswith("eulagate check: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("tag", ["!!int", "!!float", "!!bool"])
+def test_a_typed_tag_without_a_value_is_one_line(tag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "t.yaml").write_text(f"Resources: {{}}\nA: {tag}\n")  # found by the fuzzer: an IndexError once
+    code, err = run_cli(["check", str(tmp_path / "t.yaml")], capsys)
+    assert code == EXIT_BAD_INPUT and err.count("\n") == 1 and f"{tag} '' is not" in err
