@@ -14,6 +14,7 @@ updates the shared policy before it deletes the removed resource).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -286,16 +287,13 @@ class JobProvider(Construct):
 
     @classmethod
     def of(cls, scope: Construct, kind: JobResourceKind, *, wait: bool, kms_key_arn: str | None) -> JobProvider:
+        """The stack's Provider of that kind, waiting mode and KMS key (jobs with a key get an encrypted one)."""
         stack = cdk.Stack.of(scope)
-        provider_id = f"EulaGate{kind.title}Job{'Waiter' if wait else ''}Provider"
+        key_id = "" if kms_key_arn is None else "Key" + hashlib.sha256(
+            json.dumps(stack.resolve(kms_key_arn), sort_keys=True).encode()).hexdigest()[:8]
+        provider_id = f"EulaGate{kind.title}Job{'Waiter' if wait else ''}{key_id}Provider"
         existing = stack.node.try_find_child(provider_id)
         if isinstance(existing, JobProvider):
-            if existing.kms_key_arn != kms_key_arn:
-                raise ConstructValidationError(
-                    scope.node.path, f"kms_key_arn {kms_key_arn!r} differs from the {existing.kms_key_arn!r} of the "
-                    f"stack's other {kind.title} jobs{' that are waited for' if wait else ''}; they share one "
-                    "Provider, whose log groups, queue and topic take one key: give them the same kms_key_arn"
-                )
             return existing
         return cls(stack, provider_id, kind=kind, wait=wait, kms_key_arn=kms_key_arn)
 

@@ -163,13 +163,17 @@ class Api:
                 delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1))
                 if attempt == attempts or clock() + delay + ATTEMPT_SECONDS > self.deadline - reserve:
                     raise api_failure(
-                        failure_message(error), f"{operation} failed {attempt} times in a row; retry the deployment "
-                        "later", TransientError,
+                        failure_message(error), f"{operation}, {attempts_text(attempt)}; retry the deployment later",
+                        TransientError,
                     ) from error
                 LOGGER.info("%s failed (%s, attempt %d of %d); retrying in %.1f s",
                             operation, failure_message(error), attempt, MAX_ATTEMPTS, delay)
                 sleep(delay)
         raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def attempts_text(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
 
 
 def is_transient(error: Exception) -> bool:
@@ -361,8 +365,8 @@ def start_job(kind: JobKind, api: Api, request: dict[str, Any]) -> dict[str, Any
             delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1))
             if in_use or attempt == MAX_ATTEMPTS or (
                     clock() + delay + 2 * ATTEMPT_SECONDS > api.deadline - CLEANUP_RESERVE_SECONDS):
-                raise api_failure(failure_message(error), f"{kind.create_operation} of {kind.noun} {name!r} failed "
-                                  f"{attempt} times", TransientError if not in_use else JobError) from error
+                raise api_failure(failure_message(error), f"{kind.create_operation} of {kind.noun} {name!r}, "
+                                  f"{attempts_text(attempt)}", TransientError if not in_use else JobError) from error
             LOGGER.info("%s failed (%s, attempt %d); retrying in %.1f s",
                         kind.create_operation, failure_message(error), attempt, delay)
             sleep(delay)
