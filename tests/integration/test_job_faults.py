@@ -28,7 +28,10 @@ from moto.sagemaker.models import sagemaker_backends
 
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
 from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps
+from constructs_lib.constructs.jobs.base import JobProvider
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
+from constructs_lib.table import parse_table
+from stacks import add_table_stacks
 from tests.support.iam_policy import RolePolicy
 from tests.support.moto_server import MotoServer
 from tests.support.provider_framework import (
@@ -479,3 +482,75 @@ def test_failure_after_create_without_waiting_reaches_the_failure_topic(
     assert not routed_to_a_topic("Failed", "someone-elses-job")
     delete_stack(deployment, deployment.name)
     assert deployment.status() == "Failed"
+
+
+# --- removing a row ------------------------------------------------------------------------------------------
+
+
+def fine_tuning_row(name: str) -> dict[str, Any]:
+    return {"name": name, "method": "autopilot", "base_model": "Llama2-7B", "accept_eula": True,
+            "training_data": f"s3://tuning-data/{name}/", "output_path": f"s3://tuning-output/{name}/"}
+
+
+@dataclass
+class TableDeployment:
+    """One synthesized fine-tuning stack of a model table: its jobs' properties and its handler role's policy."""
+
+    stack_name: str
+    properties: dict[str, dict[str, Any]]
+    policy: RolePolicy
+    framework_dir: Path
+
+
+def synthesize_table(rows: list[str], outdir: Path) -> TableDeployment:
+    app = cdk.App(outdir=str(outdir))
+    table = parse_table({"defaults": {"regions": [REGION]}, "fine_tuning": [fine_tuning_row(r) for r in rows]})
+    stack = next(s for s in add_table_stacks(app, table, account=ACCOUNT) if s.plan.kind == "fine-tuning")
+    assembly = app.synth()
+    template = json.loads((Path(assembly.directory) / stack.template_file).read_text())
+    jobs = {row: stack.node.find_child(row).node.find_child("Job") for row in rows}
+    role_arns = {(stack.get_logical_id(job.role.node.default_child), "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{row}"
+                 for row, job in jobs.items()}
+    properties = {}
+    for row, job in jobs.items():
+        declared = dict(template["Resources"][stack.get_logical_id(job.custom_resource)]["Properties"])
+        for key in ("ServiceToken", "ServiceTimeout"):
+            declared.pop(key)
+        declared["RoleArn"] = role_arns[tuple(declared["RoleArn"]["Fn::GetAtt"])]
+        properties[row] = declared
+    (provider,) = [c for c in stack.node.children if isinstance(c, JobProvider)]
+    policy = RolePolicy.of(template, stack.get_logical_id(provider.handler_role.node.default_child),
+                           account=ACCOUNT, region=REGION, attributes=role_arns)
+    return TableDeployment(stack.stack_name, properties, policy, framework_code(Path(assembly.directory), template))
+
+
+def test_removing_one_row_of_two_still_lets_its_delete_stop_the_job(
+    tmp_path: Path, sagemaker: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CloudFormation updates the shared handler policy, then deletes the removed row's job resource: with the
+    policy of the table without that row, the Delete must still be allowed to stop the job."""
+    before = synthesize_table(["support-e", "support-f"], tmp_path / "before")  # rows of one shard: one stack
+    after = synthesize_table(["support-e"], tmp_path / "after")
+    assert before.stack_name == after.stack_name  # the same stack, updated
+    assert after.properties["support-e"] == before.properties["support-e"]  # the remaining row is unchanged
+    removed = before.properties["support-f"]["AutoMLJobName"]
+    removed_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:automl-job/{removed.lower()}"
+    assert after.policy.allows("sagemaker:StopAutoMLJob", removed_arn)
+    assert after.policy.allows("sagemaker:DescribeAutoMLJobV2", removed_arn)
+    assert not after.policy.allows("sagemaker:StopAutoMLJob", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:automl-job/x")
+
+    prefix = removed[: len("eg123456-")]
+    monkeypatch.setenv("JOB_NAME_PREFIX", prefix)
+    faults = SageMakerFaults(sagemaker, sagemaker_backends[ACCOUNT][REGION], ACCOUNT, REGION, policy=before.policy)
+    framework = ProviderFramework(
+        before.framework_dir, lambda event, context: automl_job.on_event(event, context, client=sagemaker))
+    cloudformation = CloudFormation(framework)
+    created = {row: cloudformation.create(as_cloudformation_sends(properties))
+               for row, properties in before.properties.items()}
+    assert {row: response.status for row, response in created.items()} == {"support-e": "SUCCESS",
+                                                                          "support-f": "SUCCESS"}
+    faults.policy = after.policy  # the update replaced the handler policy first
+    response = cloudformation.delete(removed, as_cloudformation_sends(before.properties["support-f"]))
+    assert (response.status, response.physical_id) == ("SUCCESS", removed)
+    assert faults.statuses() == {removed: "Stopped", after.properties["support-e"]["AutoMLJobName"]: "InProgress"}
+    assert "StopAutoMLJob" in faults.calls
