@@ -37,7 +37,11 @@ from constructs import Construct
 
 from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
 from constructs_lib.catalog import Catalog, ModelSpec
-from constructs_lib.constructs.acknowledgments import acknowledge, acknowledge_wildcards
+from constructs_lib.constructs.acknowledgments import (
+    acknowledge,
+    acknowledge_in_compliance_packs,
+    acknowledge_wildcards,
+)
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
 
@@ -91,6 +95,17 @@ UNENCRYPTED_TOPIC_REASON = (
     "EventBridge cannot publish to a topic encrypted with the AWS-managed key alias/aws/sns, and no "
     "customer-managed key was given: pass kms_key_arn (a key whose policy lets events.amazonaws.com use it) to "
     "encrypt the topic; its messages name jobs and their status, not data"
+)
+HANDLERS_OUTSIDE_VPC_REASON = (
+    "the job handlers and the Provider framework only call control-plane APIs (SageMaker Create/Describe/Stop of "
+    "the stack's jobs, Lambda, Step Functions, the CloudFormation response URL) and touch no data; the jobs' own "
+    "containers run in the VPC the job is given (VpcConfig), and a VPC for the handlers would need a NAT gateway "
+    "or interface endpoints only to reach those same APIs"
+)
+ROLE_BOUND_POLICY_REASON = (
+    "each policy belongs to the one role it was written for and is created and deleted with it (its least-privilege "
+    "statements name this stack's jobs, roles, queue and log groups); a customer-managed policy could be attached "
+    "to other principals, which these statements must not reach"
 )
 NO_TRACING_REASON = (
     "the CDK Provider framework offers no X-Ray tracing for its waiter state machine; it only calls the "
@@ -346,6 +361,9 @@ class JobProvider(Construct):
             acknowledge_wildcards(role, ((f"{handler.function_arn}:*", INVOKE_VERSIONS_REASON) for handler in handlers))
         if wait:
             self._acknowledge_waiter()
+        self._allow_dead_letters(self.handler_role)
+        acknowledge_in_compliance_packs(self, "LambdaInsideVPC", HANDLERS_OUTSIDE_VPC_REASON)
+        acknowledge_in_compliance_packs(self, "IAMNoInlinePolicy", ROLE_BOUND_POLICY_REASON)
         # One statement for every job of the stack, present as long as the Provider: a removed job's Delete
         # (after CloudFormation has already updated this policy) may still stop it.
         jobs_arn = stack.format_arn(
@@ -384,7 +402,16 @@ class JobProvider(Construct):
                 target_arn=self.dead_letters.queue_arn)
             cfn_function.reserved_concurrent_executions = HANDLER_CONCURRENCY
             if function.role is not None:
-                self.dead_letters.grant_send_messages(function.role)
+                self._allow_dead_letters(function.role)
+
+    def _allow_dead_letters(self, role: iam.IRole) -> None:
+        """What Lambda needs of a function's role to send it the events it could not deliver (and no more than
+        ``grant_send_messages``, whose key grant holds wildcard actions)."""
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]))
+        if self.key is not None:
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn]))
 
     def _acknowledge_waiter(self) -> None:
         """The waiter state machine's findings, on it only: its role invokes the framework's functions and
@@ -467,6 +494,7 @@ class FineTuningJobBase(Construct):
             job_role = role
             for statement in statements:
                 job_role.add_to_principal_policy(statement)
+        acknowledge_in_compliance_packs(job_role, "IAMNoInlinePolicy", ROLE_BOUND_POLICY_REASON)
         if passes_itself:
             # Autopilot runs its processing and training jobs with the same role; a policy apart from the
             # role's inline one, which cannot name the role itself
