@@ -27,8 +27,7 @@ from moto.events.models import EventPattern
 from moto.sagemaker.models import sagemaker_backends
 
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
-from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps
-from constructs_lib.constructs.jobs.base import JobProvider
+from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps, JobProvider
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.table import parse_table
 from stacks import add_table_stacks
