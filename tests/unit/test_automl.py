@@ -604,3 +604,9 @@ def test_kms_key_must_be_a_key_arn_of_the_region(stack: cdk.Stack, kms_key_arn: 
 def test_vpc_placement_refuses_what_sagemaker_would(subnets: Any, groups: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         VpcPlacement(subnet_ids=subnets, security_group_ids=groups)
+
+
+def test_vpc_placement_takes_ids_known_only_at_deploy_time(stack: cdk.Stack) -> None:
+    subnet = cdk.Fn.import_value("PrivateSubnet")
+    placement = VpcPlacement(subnet_ids=(subnet,), security_group_ids=("sg-0123456789abcdef0",))
+    assert placement.vpc_config() == {"Subnets": [subnet], "SecurityGroupIds": ["sg-0123456789abcdef0"]}
