@@ -141,8 +141,8 @@ class FineTuningJobProps:
     :param network_isolation: no network access for the job's containers (training: ``EnableNetworkIsolation``,
         always on, since code and model arrive as channels), and encrypted traffic between them
         (``EnableInterContainerTrafficEncryption``). Default: False.
-    :param failure_topic: where a job that is not waited for reports failing or being stopped. Default: one topic
-        per stack (``FineTuningJobBase.failure_topic``).
+    :param failure_topic: where a job that is not waited for reports failing or being stopped. Default: the topic
+        of its Provider, one per stack, job kind and key (``FineTuningJobBase.failure_topic``).
     :param catalog: the model catalog. Default: ``Catalog.default()``.
     """
 
