@@ -8,8 +8,10 @@ the StopTrainingJob action moto 5.2 lacks (see ``stop_training_jobs``).
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import aws_cdk as cdk
@@ -24,7 +26,7 @@ from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
 from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from tests.support.moto_server import MotoServer
-from tests.support.provider_framework import as_cloudformation_sends
+from tests.support.provider_framework import as_cloudformation_sends, with_topic_tags
 from tests.support.sagemaker_faults import serve_stop_training_job
 
 sys.path.insert(0, str(HANDLERS_DIR))  # the handlers are top-level modules in Lambda, and import each other so
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.synth
 
 REGION = "us-east-1"
 JOB_ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/FineTuningJobRole"
+FAILURE_TOPIC_ARN = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:job-failures"
 SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:provider-framework-onEvent"
 
 
@@ -61,7 +64,7 @@ def declared_properties() -> dict[str, dict[str, Any]]:
         declared.pop("ServiceToken")
         declared.pop("ServiceTimeout")
         declared["RoleArn"] = JOB_ROLE_ARN
-        properties[kind] = declared
+        properties[kind] = with_topic_tags(declared, FAILURE_TOPIC_ARN)
     return properties
 
 
@@ -534,3 +537,40 @@ def test_tag_update_removes_and_sets_tags_without_a_new_job(
     arn = sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobArn"]
     assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [kept, {"Key": "team", "Value": "support"}]
     assert len(sagemaker.list_training_jobs()["TrainingJobSummaries"]) == 1
+
+
+# --- failures of AutoML jobs not waited for ----------------------------------------------------------------
+
+
+def test_failure_watch_publishes_the_stacks_jobs_that_failed_in_its_interval(
+    moto_server: MotoServer, sagemaker: Any, backend: Any, automl_properties: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
+    topic = sns.create_topic(Name="job-failures")["TopicArn"]
+    assert topic == FAILURE_TOPIC_ARN
+    queue = sqs.create_queue(QueueName="job-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    name = automl_properties["AutoMLJobName"]
+    monkeypatch.setenv("JOB_NAME_PREFIX", name[: len("eg123456-")])
+    watched = automl_properties  # as declared: its tag names the failure topic
+    assert watched["Tags"] == [{"Key": "eulagate:failure-topic", "Value": topic}]
+    automl_job.on_event(event("Create", watched), client=sagemaker)
+    outside = {**watched, "AutoMLJobName": "another-stacks-job"}
+    automl_job.on_event(event("Create", outside), client=sagemaker)
+    for job_name in (name, "another-stacks-job"):
+        job = backend.auto_ml_jobs[job_name]
+        job.auto_ml_job_status = "Failed"
+        job.failure_reason = "ClientError: the training data has no 'input' column"
+    modified = sagemaker.describe_auto_ml_job_v2(AutoMLJobName=name)["LastModifiedTime"]
+
+    def watch(minutes_later: float) -> dict[str, Any]:
+        time = (modified + timedelta(minutes=minutes_later)).isoformat()
+        return automl_job.watch_failures({"time": time}, client=sagemaker, sns=sns)
+
+    assert watch(1) == {"Published": [name]}
+    body = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+    assert body == {"JobName": name, "JobArn": sagemaker.describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobArn"],
+                    "Status": "Failed", "FailureReason": "ClientError: the training data has no 'input' column"}
+    assert watch(6) == {"Published": []}  # the next interval: already published

@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from tests.support.provider_framework import (
     CloudFormationResponse,
     ProviderFramework,
     as_cloudformation_sends,
+    with_topic_tags,
 )
 from tests.support.sagemaker_faults import (
     FOREVER,
@@ -68,6 +70,7 @@ OPERATIONS = {
 }
 NAME_KEYS = {"automl": "AutoMLJobName", "training": "TrainingJobName"}
 MAX_REASON_BYTES = 1024
+FAILURE_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:job-failures"
 
 
 @dataclass
@@ -119,7 +122,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         declared.pop("ServiceToken")
         declared.pop("ServiceTimeout", None)
         declared["RoleArn"] = role_arns[tuple(declared["RoleArn"]["Fn::GetAtt"])]
-        properties[key] = declared
+        properties[key] = with_topic_tags(declared, FAILURE_TOPIC_ARN)
         handler_role = stack.get_logical_id(job.provider.handler_role.node.default_child)
         policies[key] = RolePolicy.of(template, handler_role, account=ACCOUNT, region=REGION, attributes=role_arns)
     environments = [r["Properties"]["Environment"]["Variables"] for r in template["Resources"].values()
@@ -451,6 +454,30 @@ def test_waiter_timeout_reports_the_job_name_so_the_rollback_stops_it(deploy: Ca
     assert deployment.faults.running() == []
 
 
+def test_automl_failure_after_create_without_waiting_reaches_the_failure_topic(
+    deploy: Callable[..., Deployment], moto_server: MotoServer, sagemaker: Any,
+) -> None:
+    """SageMaker sends no event for AutoML jobs: the Provider's watcher, on its schedule, publishes the failure to
+    the topic the job's tag names."""
+    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
+    assert sns.create_topic(Name="job-failures")["TopicArn"] == FAILURE_TOPIC_ARN
+    queue = sqs.create_queue(QueueName="job-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=FAILURE_TOPIC_ARN, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    deployment = deploy("automl")
+    response = deployment.cloudformation.create(deployment.properties)
+    assert response.status == "SUCCESS"
+    deployment.faults.job(deployment.name).auto_ml_job_status = "Failed"
+    modified = deployment.faults.job(deployment.name).last_modified_time
+    scheduled = {"time": (modified + timedelta(minutes=2)).isoformat() + "Z"}
+    assert automl_job.watch_failures(scheduled, client=sagemaker, sns=sns) == {"Published": [deployment.name]}
+    message = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+    assert (message["JobName"], message["Status"]) == (deployment.name, "Failed")
+    delete_stack(deployment, deployment.name)
+    assert deployment.status() == "Failed"
+
+
 def test_failure_after_create_without_waiting_reaches_the_failure_topic(
     deploy: Callable[..., Deployment], synthesized: Synthesized,
 ) -> None:
@@ -462,6 +489,7 @@ def test_failure_after_create_without_waiting_reaches_the_failure_topic(
     deployment.faults.job(deployment.name).training_job_status = "Failed"
 
     rules = [r["Properties"] for r in synthesized.template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert sum("EventPattern" in rule for rule in rules) == 1  # the one training job not waited for
     topics = {k for k, r in synthesized.template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"}
 
     def routed_to_a_topic(status: str, name: str) -> bool:
@@ -470,7 +498,7 @@ def test_failure_after_create_without_waiting_reaches_the_failure_topic(
                  "resources": [f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}"],
                  "detail": {"TrainingJobName": name, "TrainingJobStatus": status, "FailureReason": "AlgorithmError"}}
         return any(
-            EventPattern.load(json.dumps(rule["EventPattern"])).matches_event(event)
+            "EventPattern" in rule and EventPattern.load(json.dumps(rule["EventPattern"])).matches_event(event)
             and any(target["Arn"].get("Ref") in topics for target in rule["Targets"])
             for rule in rules
         )
@@ -516,7 +544,7 @@ def synthesize_table(rows: list[str], outdir: Path) -> TableDeployment:
         for key in ("ServiceToken", "ServiceTimeout"):
             declared.pop(key)
         declared["RoleArn"] = role_arns[tuple(declared["RoleArn"]["Fn::GetAtt"])]
-        properties[row] = declared
+        properties[row] = with_topic_tags(declared, FAILURE_TOPIC_ARN)
     (provider,) = [c for c in stack.node.children if isinstance(c, JobProvider)]
     policy = RolePolicy.of(template, stack.get_logical_id(provider.handler_role.node.default_child),
                            account=ACCOUNT, region=REGION, attributes=role_arns)

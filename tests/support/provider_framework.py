@@ -34,6 +34,13 @@ CLOUDFORMATION_RESPONSE_LIMIT = 4096  # bytes of a custom resource response body
 Handler = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
 
 
+def with_topic_tags(properties: dict[str, Any], topic_arn: str) -> dict[str, Any]:
+    """The properties with the failure-topic tag's reference to a synthesized topic replaced by ``topic_arn``."""
+    tags = [{**tag, "Value": topic_arn} if isinstance(tag.get("Value"), dict) else tag
+            for tag in properties.get("Tags", [])]
+    return {**properties, "Tags": tags} if tags else properties
+
+
 def as_cloudformation_sends(value: Any) -> Any:
     """CloudFormation hands a custom resource's properties to its handler with every scalar as a string."""
     if isinstance(value, dict):

@@ -261,11 +261,12 @@ def test_handler_may_only_manage_the_stacks_jobs_and_pass_their_roles(declared: 
                           f"EulaGateAutoMLJobKey{key_digest(declared)}Provider"}
     prefix = job_name_prefix(declared.stack)
     for role in roles.values():
-        sagemaker = [s for s in declared.role_statements(role) if any(a.startswith("sagemaker:") for a in s["Action"])]
+        sagemaker = [s for s in declared.role_statements(role) if any(a.startswith("sagemaker:") for a in s["Action"])
+                     and s["Resource"] != "*"]
         # one statement for every job of the stack, whichever jobs the stack declares now: its name prefix
         assert sagemaker == [{
             "Action": ["sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob",
-                       "sagemaker:AddTags", "sagemaker:DeleteTags"],
+                       "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags"],
             "Effect": "Allow",
             "Resource": partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:automl-job/{prefix}*"),
         }]
@@ -289,7 +290,8 @@ def test_one_provider_per_waiting_mode_and_key_with_python_handlers_bundled_as_p
     functions = declared.of_type("AWS::Lambda::Function")
     handlers = sorted(f["Properties"]["Handler"] for f in functions.values()
                       if f["Properties"]["Handler"].startswith("automl_job."))
-    assert handlers == ["automl_job.is_complete", "automl_job.on_event", "automl_job.on_event", "automl_job.on_event"]
+    assert handlers == ["automl_job.is_complete", "automl_job.on_event", "automl_job.on_event", "automl_job.on_event",
+                        "automl_job.watch_failures", "automl_job.watch_failures"]  # the two Providers not waiting
     assert {f["Properties"]["Runtime"] for f in functions.values()
             if f["Properties"]["Handler"].startswith("automl_job.")} == {"python3.14"}
     assert len(declared.of_type("AWS::StepFunctions::StateMachine")) == 1  # only the waiting Provider polls
@@ -529,7 +531,7 @@ def test_an_encrypted_job_gets_a_provider_whose_logs_queue_and_functions_use_its
     resources = declared.template["Resources"]
     mine = {k: r for k, r in resources.items() if k.startswith(provider.node.id)}
     log_groups = [r["Properties"] for r in mine.values() if r["Type"] == "AWS::Logs::LogGroup"]
-    assert len(log_groups) == 2 and all(g["KmsKeyId"] == KMS_KEY_ARN for g in log_groups)
+    assert len(log_groups) == 3 and all(g["KmsKeyId"] == KMS_KEY_ARN for g in log_groups)  # on-event, watch, framework
     queues = [r["Properties"] for r in mine.values() if r["Type"] == "AWS::SQS::Queue"]
     assert [q["KmsMasterKeyId"] for q in queues] == [KMS_KEY_ARN]
     plain = [r["Properties"] for k, r in resources.items()
@@ -539,9 +541,9 @@ def test_an_encrypted_job_gets_a_provider_whose_logs_queue_and_functions_use_its
 
 def test_every_function_has_a_dead_letter_queue_and_reserved_concurrency(declared: SynthesizedJobs) -> None:
     functions = declared.of_type("AWS::Lambda::Function")
-    # each Provider's on-event handler and framework function, and the waiter's is-complete handler and framework
-    # is-complete and on-timeout functions
-    assert len(functions) == 3 * 2 + 3
+    # each Provider's on-event handler and framework function, the waiter's is-complete handler and framework
+    # is-complete and on-timeout functions, and the failure watcher of each Provider that does not wait
+    assert len(functions) == 3 * 2 + 3 + 2
     queues = set(declared.of_type("AWS::SQS::Queue"))
     for logical_id, function in functions.items():
         properties = function["Properties"]
@@ -581,8 +583,20 @@ def test_jobs_not_waited_for_expose_a_failure_topic(declared: SynthesizedJobs) -
                 for r in declared.of_type("AWS::SNS::TopicPolicy").values()]
     assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} and s["Effect"] == "Deny"
                for statements in policies for s in statements)
-    # SageMaker sends no state-change event for AutoML jobs: no rule can carry their failure
-    assert declared.of_type("AWS::Events::Rule") == {}
+    # SageMaker sends no state-change event for AutoML jobs: each Provider not waiting watches on a schedule, and
+    # each job names its topic in a tag the watcher reads
+    rules = [r["Properties"] for r in declared.of_type("AWS::Events::Rule").values()]
+    assert [r["ScheduleExpression"] for r in rules] == ["rate(5 minutes)", "rate(5 minutes)"]
+    topic_ref = {"Ref": declared.logical_id(falcon.failure_topic.node.default_child)}
+    assert declared.request("Falcon")["Tags"] == [{"Key": "eulagate:failure-topic", "Value": topic_ref}]
+    assert declared.request("Secured")["Tags"] == [
+        {"Key": "eulagate:failure-topic", "Value": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"}]
+    assert "Tags" not in declared.request("Llama")
+    watcher_role = declared.logical_id(falcon.provider.handler_role.node.default_child)
+    statements = declared.role_statements(watcher_role)
+    assert {"Action": "sagemaker:ListAutoMLJobs", "Effect": "Allow", "Resource": "*"} in statements
+    assert any(s["Action"] == "sns:Publish" and s["Resource"] == {"Ref": declared.logical_id(
+        falcon.failure_topic.node.default_child)} for s in statements)
 
 
 @pytest.mark.parametrize("kms_key_arn", [

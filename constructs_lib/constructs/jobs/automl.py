@@ -19,8 +19,10 @@ from constructs_lib.catalog.autopilot import (
     autopilot_hyperparameter_problem,
 )
 from constructs_lib.constructs.jobs.base import (
+    FAILURE_TOPIC_TAG,
     FineTuningJobBase,
     FineTuningJobProps,
+    JobProvider,
     JobResourceKind,
     check_accept_eula,
     checked_job_name,
@@ -44,10 +46,12 @@ AUTOML_JOB = JobResourceKind(
     handler_actions=(
         "sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob",
         "sagemaker:AddTags", "sagemaker:DeleteTags",  # tag-only updates
+        "sagemaker:ListTags",  # the failure watcher reads a job's failure topic
     ),
     max_name_length=32,
-    state_change_event=None,  # SageMaker sends no EventBridge event for AutoML jobs
+    state_change_event=None,  # SageMaker sends no EventBridge event for AutoML jobs: they are watched
     status_key="AutoMLJobStatus",
+    list_actions=("sagemaker:ListAutoMLJobs",),
 )
 
 
@@ -104,8 +108,8 @@ class AutoMLFineTuningJob(FineTuningJobBase):
         ``x-application/vnd.amazon+parquet``.
 
     With ``wait_for_completion`` the deployment waits for the job and ``best_candidate_model_data`` and
-    ``best_candidate_image`` exist. Without, SageMaker sends no event for AutoML jobs, so ``failure_topic`` is
-    set but receives nothing from them: watch the job with ``eulagate`` or ``DescribeAutoMLJobV2``.
+    ``best_candidate_image`` exist. Without, SageMaker sends no event for AutoML jobs, so the Provider's watcher
+    looks for the stack's failed or stopped jobs every 5 minutes and publishes each to its ``failure_topic``.
     """
 
     def __init__(
@@ -162,6 +166,11 @@ class AutoMLFineTuningJob(FineTuningJobBase):
         security = security_config(props)
         if security:
             request["SecurityConfig"] = security
+        if not props.wait_for_completion:
+            # the Provider's failure watcher publishes the job's failure to this topic
+            topic = props.failure_topic or JobProvider.of(
+                self, AUTOML_JOB, wait=False, kms_key_arn=props.kms_key_arn).failure_topic()
+            request["Tags"] = [{"Key": FAILURE_TOPIC_TAG, "Value": topic.topic_arn}]
         self._create_job(AUTOML_JOB, request, props)
 
     @property

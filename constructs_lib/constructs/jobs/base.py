@@ -67,6 +67,10 @@ WAIT_TIMEOUT = cdk.Duration.minutes(50)
 MAX_WAITED_RUNTIME_SECONDS = 45 * 60  # a waited job ends by its own limit, start-up included, before the waiter
 UNWAITED_SERVICE_TIMEOUT = cdk.Duration.minutes(HANDLER_TIMEOUT.to_minutes() + 5)
 JOB_FAILURE_STATUSES = ("Failed", "Stopped")
+# Jobs of a kind SageMaker sends no events for (AutoML) are watched on this schedule (handlers/job_common.py,
+# watch_failures and WATCH_INTERVAL_SECONDS), and name their failure topic in this tag.
+WATCH_INTERVAL = cdk.Duration.minutes(5)
+FAILURE_TOPIC_TAG = "eulagate:failure-topic"
 KMS_KEY_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key/[0-9a-zA-Z-]+")
 # What SageMaker does with the job role to attach the job's containers to a VPC (SageMaker developer guide,
 # "Give SageMaker training jobs access to resources in your Amazon VPC").
@@ -176,6 +180,8 @@ class JobResourceKind:
     state_change_event: str | None
     """The EventBridge detail-type of the job's status changes (None: SageMaker sends none for this kind)."""
     status_key: str
+    list_actions: tuple[str, ...] = ()
+    """What watching the failures of a kind without events needs (on *)."""
 
 
 @dataclass(frozen=True)
@@ -356,6 +362,8 @@ class JobProvider(Construct):
             ) if wait else None,
         )
         self._harden_framework_functions(wait)
+        if not wait and kind.state_change_event is None:
+            self._watch_failures(code)
         handlers = [function for function in (on_event, is_complete) if function is not None]
         for role in framework_roles:
             acknowledge_wildcards(role, ((f"{handler.function_arn}:*", INVOKE_VERSIONS_REASON) for handler in handlers))
@@ -376,6 +384,21 @@ class JobProvider(Construct):
             "starts a replacement job named after the old one plus '-<8 hex digits>'); the handler manages the "
             f"stack's {kind.title} jobs by that prefix, and only those, so it can still stop a job whose row was "
             "removed after CloudFormation updated this policy"
+        ))])
+
+    def _watch_failures(self, code: lambda_.Code) -> None:
+        """SageMaker sends no status-change event for this kind: a function lists the stack's jobs that failed or
+        were stopped on a schedule, and publishes each to the topic its tag names."""
+        watcher = self._function("FailureWatch", code, "watch_failures")
+        events.Rule(
+            self, "FailureWatchSchedule", schedule=events.Schedule.rate(WATCH_INTERVAL),
+            description=f"Looks for failed or stopped {self.kind.title} jobs of the stack (not waited for)",
+            targets=[targets.LambdaFunction(watcher, dead_letter_queue=self.dead_letters)],
+        )
+        self.handler_role.add_to_policy(iam.PolicyStatement(actions=list(self.kind.list_actions), resources=["*"]))
+        acknowledge_wildcards(self.handler_role, [("*", (
+            f"{', '.join(self.kind.list_actions)} take no resource narrower than *; the watcher keeps only the "
+            f"stack's jobs (names with its job-name prefix)"
         ))])
 
     def _log_group(self, id: str) -> logs.LogGroup:
@@ -440,6 +463,14 @@ class JobProvider(Construct):
     def allow_job(self, job_role: iam.IRole) -> None:
         """Let the handler pass this job's role, to SageMaker only (the jobs themselves are allowed by prefix)."""
         self.handler_role.add_to_policy(pass_role_statement(job_role.role_arn))
+
+    def allow_publishing(self, topic: sns.ITopic) -> None:
+        """Let the failure watcher publish to ``topic`` (and use its key; ``grant_publish`` would allow wildcard
+        KMS actions)."""
+        self.handler_role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn]))
+        if topic.master_key is not None:
+            self.handler_role.add_to_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic.master_key.key_arn]))
 
     def failure_topic(self) -> sns.Topic:
         """The stack's default topic for the failures of jobs not waited for (created on first use)."""
@@ -518,6 +549,8 @@ class FineTuningJobBase(Construct):
         if not wait:
             self.failure_topic = props.failure_topic or provider.failure_topic()
             self._failure_rule(kind, request[kind.name_key], self.failure_topic)
+            if kind.state_change_event is None:  # the Provider's watcher reads the topic from the job's tag
+                provider.allow_publishing(self.failure_topic)
         if isinstance(self.role, iam.Role):
             # the job reads its data with the role's policy from its first second
             resource.node.add_dependency(self.role)

@@ -17,6 +17,9 @@ The physical id is the job name:
 - Delete stops the job when it still runs and succeeds when it has finished or never existed. A physical id
   outside the stack's job-name prefix (``JOB_NAME_PREFIX`` in the environment) names no job of the stack:
   the Delete succeeds without a call (the handler may only manage names with that prefix).
+``watch_failures`` (for job kinds SageMaker sends no EventBridge event for: AutoML) runs on a schedule and
+publishes the stack's jobs that failed or were stopped in the last interval to the topic their
+``eulagate:failure-topic`` tag names.
 Throttling, server errors (5xx) and connection failures are retried with exponential backoff, within
 the invocation's time (Lambda's remaining time, less a reserve for stopping a job a failed Create started).
 A create whose answer was lost (a read timeout, a 5xx) may have started the job: the job is looked up
@@ -33,6 +36,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -72,11 +76,15 @@ clock: Callable[[], float] = time.monotonic
 CLOUDFORMATION_KEYS = frozenset({"ServiceToken", "ServiceTimeout"})
 TAGS_KEY = "Tags"
 JOB_NAME_PREFIX_VARIABLE = "JOB_NAME_PREFIX"  # the stack's job-name prefix, set by the construct
+FAILURE_TOPIC_TAG = "eulagate:failure-topic"  # on jobs not waited for: where their failure is published
+WATCH_INTERVAL_SECONDS = 300  # the schedule of watch_failures (the construct's rule)
+WATCHED_STATUSES = ("Failed", "Stopped")
 JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 NAME_HASH_LENGTH = 8
 REUSABLE_STATUSES = frozenset({"InProgress", "Completed"})  # an Update may return to such a job, not to others
 
 _client: Any = None
+_sns_client: Any = None
 
 
 class JobError(Exception):
@@ -117,6 +125,8 @@ class JobKind:
     status_key: str
     max_name_length: int
     completion_data: Callable[[Mapping[str, Any]], dict[str, str]]
+    list_operation: str
+    summaries_key: str
 
 
 def sagemaker_client() -> Any:
@@ -488,11 +498,58 @@ def is_complete(kind: JobKind, event: Mapping[str, Any], api: Api) -> dict[str, 
     return {"IsComplete": False}
 
 
+def sns_client() -> Any:
+    global _sns_client
+    if _sns_client is None:
+        _sns_client = boto3.client("sns", config=Config(
+            connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS))
+    return _sns_client
+
+
+def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any = None) -> dict[str, Any]:
+    """Publish each job of the stack that failed or was stopped in the interval ending at the scheduled event's
+    time to the topic its ``eulagate:failure-topic`` tag names. Returns the names published."""
+    end = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    start = end - timedelta(seconds=WATCH_INTERVAL_SECONDS)
+    prefix = os.environ.get(JOB_NAME_PREFIX_VARIABLE, "")
+    published = []
+    for status in WATCHED_STATUSES:
+        token = None
+        while True:
+            page = api.call(kind.list_operation, {"NameContains": prefix, "StatusEquals": status, "MaxResults": 100,
+                                                  **({"NextToken": token} if token else {})})
+            for summary in page[kind.summaries_key]:
+                name = summary[kind.name_key]
+                if (is_stack_job_name(name) and start <= summary["LastModifiedTime"] < end
+                        and _publish_failure(kind, api, sns or sns_client(), summary, status)):
+                    published.append(name)
+            token = page.get("NextToken")
+            if not token:
+                break
+    return {"Published": published}
+
+
+def _publish_failure(kind: JobKind, api: Api, sns: Any, summary: Mapping[str, Any], status: str) -> bool:
+    arn = summary[kind.arn_key]
+    tags = _tag_map(api.call("ListTags", {"ResourceArn": arn}).get("Tags"))
+    topic = tags.get(FAILURE_TOPIC_TAG)
+    if topic is None:
+        return False
+    name = summary[kind.name_key]
+    reason = summary.get("FailureReason") or "no reason given"
+    sns.publish(TopicArn=topic, Subject=fit(f"{kind.noun} {name} {status.lower()}", 100), Message=json.dumps({
+        "JobName": name, "JobArn": arn, "Status": status, "FailureReason": fit(reason),
+    }))
+    LOGGER.info("%s %s %s: published to %s", kind.noun, name, status, topic)
+    return True
+
+
 Handler = Callable[..., dict[str, Any]]
 
 
-def lambda_handlers(kind: JobKind) -> tuple[Handler, Handler]:
-    """A job kind's Lambda entry points ``(on_event, is_complete)``; tests pass ``client=``.
+def lambda_handlers(kind: JobKind) -> tuple[Handler, Handler, Handler]:
+    """A job kind's Lambda entry points ``(on_event, is_complete, watch_failures)``; tests pass ``client=`` (and
+    ``sns=`` to ``watch_failures``).
 
     Whatever goes wrong, the resource fails with a message that fits CloudFormation's response.
     """
@@ -509,4 +566,8 @@ def lambda_handlers(kind: JobKind) -> tuple[Handler, Handler]:
 
         return entry
 
-    return guarded(on_event), guarded(is_complete)
+    def watch_entry(event: Mapping[str, Any], context: Any = None, *, client: Any = None,
+                    sns: Any = None) -> dict[str, Any]:
+        return watch_failures(kind, event, Api.of(client, context), sns)
+
+    return guarded(on_event), guarded(is_complete), watch_entry
