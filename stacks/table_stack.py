@@ -85,6 +85,7 @@ class ModelTableStack(cdk.Stack):
             hyperparameters=dict(row.hyperparameters) or None,
             max_runtime=row.max_runtime,
             wait_for_completion=wait,
+            **control_props(row.controls, placement.target.region),
         )
         if row.method == "autopilot":
             job = AutoMLFineTuningJob(
