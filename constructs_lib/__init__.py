@@ -28,6 +28,8 @@ _LAZY_EXPORTS = {
     "DataCapture": "constructs_lib.constructs.serving.base",
     "FineTunedEndpoint": "constructs_lib.constructs.serving.finetuned",
     "AutoMLFineTuningJob": "constructs_lib.constructs.jobs.automl",
+    "FineTuningJobProps": "constructs_lib.constructs.jobs.base",
+    "VpcPlacement": "constructs_lib.constructs.placement",
     "JumpStartFineTuningJob": "constructs_lib.constructs.jobs.training",
     "EulaGuardHook": "constructs_lib.constructs.guard_hook",
 }

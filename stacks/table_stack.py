@@ -14,6 +14,7 @@ from constructs import Construct
 from constructs_lib.catalog import CatalogError
 from constructs_lib.catalog.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
+from constructs_lib.constructs.jobs.base import FineTuningJobProps
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
@@ -76,7 +77,7 @@ class ModelTableStack(cdk.Stack):
         parent = Construct(self, row.name)
         wait = row.deploy is not None  # serving the result needs the job's output
         job: AutoMLFineTuningJob | JumpStartFineTuningJob
-        common: dict[str, Any] = dict(
+        props = FineTuningJobProps(
             training_data=row.training_data,
             output_path=row.output_path,
             accept_eula=row.accept_eula,
@@ -84,16 +85,15 @@ class ModelTableStack(cdk.Stack):
             hyperparameters=dict(row.hyperparameters) or None,
             max_runtime=row.max_runtime,
             wait_for_completion=wait,
+            **control_props(row.controls, placement.target.region),
         )
         if row.method == "autopilot":
             job = AutoMLFineTuningJob(
-                parent, "Job", base_model=row.spec,
-                content_type=row.content_type or DEFAULT_AUTOPILOT_CONTENT_TYPE, **common
+                parent, "Job", props, base_model=row.spec,
+                content_type=row.content_type or DEFAULT_AUTOPILOT_CONTENT_TYPE,
             )
         else:
-            job = JumpStartFineTuningJob(
-                parent, "Job", model=row.spec, instance_type=placement.instance_type, **common
-            )
+            job = JumpStartFineTuningJob(parent, "Job", props, model=row.spec, instance_type=placement.instance_type)
         if row.deploy is None:
             return
         model_data, image_uri = (

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from constructs_lib.aws_names import is_token
+
 # The API's patterns (SageMaker VpcConfig: Subnets [-0-9a-zA-Z]+ up to 32 chars, 1-16 of them;
 # SecurityGroupIds [-0-9a-zA-Z]+ up to 32 chars, 1-5 of them), narrowed to the ids EC2 actually issues.
 SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
@@ -44,7 +46,8 @@ def vpc_placement_problem(subnet_ids: Any, security_group_ids: Any) -> str | Non
     ):
         if isinstance(ids, str) or not isinstance(ids, tuple | list) or not 1 <= len(ids) <= limit:
             return f"{what} must be a list of 1 to {limit} ids such as {example}, not {ids!r}"
-        bad = [i for i in ids if not isinstance(i, str) or pattern.fullmatch(i) is None]
+        # a token (e.g. a subnet of a CDK Vpc) is known only at deploy time: CloudFormation and SageMaker check it
+        bad = [i for i in ids if not isinstance(i, str) or (pattern.fullmatch(i) is None and not is_token(i))]
         if bad:
             return f"{what} holds {bad[0]!r}, which is not an id such as {example}"
         if len(set(ids)) != len(ids):

@@ -8,9 +8,10 @@ the StopTrainingJob action moto 5.2 lacks (see ``stop_training_jobs``).
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
-from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,15 +20,14 @@ from aws_cdk import assertions
 from botocore import xform_name
 from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.responses import EmptyResult
-from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
-from moto.sagemaker.responses import SageMakerResponse
 
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
-from constructs_lib.constructs.jobs.base import HANDLERS_DIR
+from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from tests.support.moto_server import MotoServer
+from tests.support.provider_framework import as_cloudformation_sends, with_topic_tags
+from tests.support.sagemaker_faults import serve_stop_training_job
 
 sys.path.insert(0, str(HANDLERS_DIR))  # the handlers are top-level modules in Lambda, and import each other so
 import automl_job
@@ -38,18 +38,8 @@ pytestmark = pytest.mark.synth
 
 REGION = "us-east-1"
 JOB_ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/FineTuningJobRole"
+FAILURE_TOPIC_ARN = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:job-failures"
 SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:provider-framework-onEvent"
-
-
-def as_cloudformation_sends(value: Any) -> Any:
-    """CloudFormation hands a custom resource's properties to its handler with every scalar as a string."""
-    if isinstance(value, dict):
-        return {key: as_cloudformation_sends(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_cloudformation_sends(item) for item in value]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 @pytest.fixture(scope="module")
@@ -57,24 +47,24 @@ def declared_properties() -> dict[str, dict[str, Any]]:
     """The properties of one job of each kind, from a synthesized stack (role ARN made literal)."""
     stack = cdk.Stack(cdk.App(), "Jobs", env=cdk.Environment(account=DEFAULT_ACCOUNT_ID, region=REGION))
     jobs: dict[str, Any] = {
-        "automl": AutoMLFineTuningJob(
-            stack, "Chat", base_model="Llama2-7BChat", accept_eula=True, training_data="s3://tuning-data/train/",
-            validation_data="s3://tuning-data/validation/", output_path="s3://tuning-output/chat/",
-            hyperparameters={"epochCount": 2, "learningRate": 0.0001}, max_runtime=cdk.Duration.hours(8),
-        ),
-        "training": JumpStartFineTuningJob(
-            stack, "Tune", model="meta-textgeneration-llama-2-7b-f", accept_eula=True,
-            training_data="s3://tuning-data/train/", output_path="s3://tuning-output/tune/",
+        "automl": AutoMLFineTuningJob(stack, "Chat", FineTuningJobProps(
+            accept_eula=True, training_data="s3://tuning-data/train/", validation_data="s3://tuning-data/validation/",
+            output_path="s3://tuning-output/chat/", hyperparameters={"epochCount": 2, "learningRate": 0.0001},
+            max_runtime=cdk.Duration.hours(8),
+        ), base_model="Llama2-7BChat"),
+        "training": JumpStartFineTuningJob(stack, "Tune", FineTuningJobProps(
+            accept_eula=True, training_data="s3://tuning-data/train/", output_path="s3://tuning-output/tune/",
             hyperparameters={"epoch": 2},
-        ),
+        ), model="meta-textgeneration-llama-2-7b-f"),
     }
     template = assertions.Template.from_stack(stack).to_json()
     properties = {}
     for kind, job in jobs.items():
         declared = dict(template["Resources"][stack.get_logical_id(job.custom_resource)]["Properties"])
         declared.pop("ServiceToken")
+        declared.pop("ServiceTimeout")
         declared["RoleArn"] = JOB_ROLE_ARN
-        properties[kind] = declared
+        properties[kind] = with_topic_tags(declared, FAILURE_TOPIC_ARN)
     return properties
 
 
@@ -128,19 +118,8 @@ def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def stop_training_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto 5.2 answers StopTrainingJob with a server error; serve it like moto's StopAutoMLJob (-> Stopped)."""
-
-    def stop_training_job(self: SageMakerResponse) -> EmptyResult:
-        name = self._get_param("TrainingJobName")
-        job = self.sagemaker_backend.training_jobs.get(name)
-        if job is None:
-            raise ValidationError(message=f"Could not find training job '{name}'.")
-        job.training_job_status = "Stopped"
-        return EmptyResult()
-
-    monkeypatch.setattr(SageMakerResponse, "stop_training_job", stop_training_job, raising=False)
-    yield
+def stop_training_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    serve_stop_training_job(monkeypatch)
 
 
 class Throttled:
@@ -324,7 +303,8 @@ def test_delete_of_a_missing_job_succeeds(sagemaker: Any, automl_properties: dic
 
 def test_api_validation_error_fails_with_the_api_message(sagemaker: Any, automl_properties: dict[str, Any]) -> None:
     rejected = {**automl_properties, "ModelDeployConfig": {"AutoGenerateEndpointName": "true", "EndpointName": "x"}}
-    with pytest.raises(job_common.JobError, match=r"CreateAutoMLJobV2 failed .*An EndpointName cannot be provided"):
+    with pytest.raises(job_common.JobError,
+                       match=r"^Validation Error: An EndpointName cannot be provided.* \(CreateAutoMLJobV2 of "):
         automl_job.on_event(event("Create", rejected), client=sagemaker)
 
 
@@ -364,7 +344,7 @@ def test_throttling_that_does_not_end_fails_after_a_bounded_wait(
     sagemaker: Any, automl_properties: dict[str, Any], delays: list[float],
 ) -> None:
     throttled = Throttled(sagemaker, "CreateAutoMLJobV2", failures=100)
-    with pytest.raises(job_common.JobError, match="throttled CreateAutoMLJobV2 6 times"):
+    with pytest.raises(job_common.JobError, match=r"^Rate exceeded \(CreateAutoMLJobV2 of AutoML job .*, 6 attempts\)"):
         automl_job.on_event(event("Create", automl_properties), client=throttled)
     assert throttled.throttled_calls == job_common.MAX_ATTEMPTS
     assert delays == [0.5, 1.0, 2.0, 4.0, 8.0]
@@ -493,4 +473,104 @@ def test_is_complete_fails_with_the_job_failure_reason(
     job.failure_reason = "AlgorithmError: the training data has fewer than 500 rows"
     with pytest.raises(job_common.JobError) as raised:
         handlers.is_complete(event("Create", properties, physical_id=name), client=sagemaker)
-    assert str(raised.value) == f"{noun} {name!r} failed: AlgorithmError: the training data has fewer than 500 rows"
+    assert str(raised.value) == f"AlgorithmError: the training data has fewer than 500 rows ({noun} {name!r} failed)"
+
+
+# --- the handlers' own limits -------------------------------------------------------------------------------
+
+
+class Context:
+    """A Lambda context with this much time left."""
+
+    def __init__(self, remaining_seconds: float) -> None:
+        self.remaining_seconds = remaining_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining_seconds * 1000)
+
+
+def test_retries_stop_while_the_invocation_can_still_clean_up(
+    sagemaker: Any, automl_properties: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With 170 s left, retries stop once one more wait and attempt (and the look-up after it) would eat into
+    the reserve kept for stopping a job the create may have started."""
+    now = [0.0]
+    delays: list[float] = []
+
+    def fake_sleep(seconds: float) -> None:
+        delays.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(job_common, "sleep", fake_sleep)
+    monkeypatch.setattr(job_common, "clock", lambda: now[0])
+    throttled = Throttled(sagemaker, "CreateAutoMLJobV2", failures=100)
+    with pytest.raises(job_common.JobError, match=", 4 attempts"):
+        automl_job.on_event(event("Create", automl_properties), Context(170), client=throttled)
+    # 170 s - 5 s final reserve - 110 s cleanup reserve = 55 s: after 3.5 s of waits, 4 s more and a create and
+    # a look-up of up to 25 s each would end past it
+    assert 170 - job_common.FINAL_RESERVE_SECONDS - job_common.CLEANUP_RESERVE_SECONDS == 55
+    assert delays == [0.5, 1.0, 2.0]
+    assert sagemaker.list_auto_ml_jobs()["AutoMLJobSummaries"] == []
+
+
+def test_an_unforeseen_error_still_fails_with_a_bounded_reason(automl_properties: dict[str, Any]) -> None:
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            raise KeyError("x" * 5000)
+
+    with pytest.raises(job_common.JobError) as raised:
+        automl_job.on_event(event("Create", automl_properties), client=Broken())
+    message = str(raised.value)
+    assert message.startswith("KeyError: 'xxx")
+    assert len(message.encode()) <= job_common.MAX_REASON_BYTES and message.endswith("…")
+
+
+def test_tag_update_removes_and_sets_tags_without_a_new_job(
+    sagemaker: Any, training_properties: dict[str, Any],
+) -> None:
+    name = training_job.on_event(event("Create", training_properties), client=sagemaker)["PhysicalResourceId"]
+    kept, _removed = training_properties["Tags"]
+    retagged = {**training_properties, "Tags": [kept, {"Key": "team", "Value": "support"}]}
+    response = training_job.on_event(event("Update", retagged, physical_id=name, old=training_properties),
+                                     client=sagemaker)
+    assert response["PhysicalResourceId"] == name
+    arn = sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobArn"]
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [kept, {"Key": "team", "Value": "support"}]
+    assert len(sagemaker.list_training_jobs()["TrainingJobSummaries"]) == 1
+
+
+# --- failures of AutoML jobs not waited for ----------------------------------------------------------------
+
+
+def test_failure_watch_publishes_the_stacks_jobs_that_failed_in_its_interval(
+    moto_server: MotoServer, sagemaker: Any, backend: Any, automl_properties: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
+    topic = sns.create_topic(Name="job-failures")["TopicArn"]
+    assert topic == FAILURE_TOPIC_ARN
+    queue = sqs.create_queue(QueueName="job-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    name = automl_properties["AutoMLJobName"]
+    monkeypatch.setenv("JOB_NAME_PREFIX", name[: len("eg123456-")])
+    watched = automl_properties  # as declared: its tag names the failure topic
+    assert watched["Tags"] == [{"Key": "eulagate:failure-topic", "Value": topic}]
+    automl_job.on_event(event("Create", watched), client=sagemaker)
+    outside = {**watched, "AutoMLJobName": "another-stacks-job"}
+    automl_job.on_event(event("Create", outside), client=sagemaker)
+    for job_name in (name, "another-stacks-job"):
+        job = backend.auto_ml_jobs[job_name]
+        job.auto_ml_job_status = "Failed"
+        job.failure_reason = "ClientError: the training data has no 'input' column"
+    modified = sagemaker.describe_auto_ml_job_v2(AutoMLJobName=name)["LastModifiedTime"]
+
+    def watch(minutes_later: float) -> dict[str, Any]:
+        time = (modified + timedelta(minutes=minutes_later)).isoformat()
+        return automl_job.watch_failures({"time": time}, client=sagemaker, sns=sns)
+
+    assert watch(1) == {"Published": [name]}
+    body = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+    assert body == {"JobName": name, "JobArn": sagemaker.describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobArn"],
+                    "Status": "Failed", "FailureReason": "ClientError: the training data has no 'input' column"}
+    assert watch(6) == {"Published": []}  # the next interval: already published

@@ -6,6 +6,9 @@ One app is synthesized once per module; the error tests construct (no synth) in 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,11 +20,13 @@ import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constructs_lib import rules
+from constructs_lib.aws_names import parse_ecr_image
 from constructs_lib.catalog import Catalog, UnknownModelError, UnsupportedRegionError
 from constructs_lib.constructs.jobs.automl import (
     AUTOML_JOB,
@@ -30,18 +35,32 @@ from constructs_lib.constructs.jobs.automl import (
     text_generation_hyperparameters,
 )
 from constructs_lib.constructs.jobs.base import (
+    HANDLER_CONCURRENCY,
+    HANDLER_TIMEOUT,
     HANDLERS_DIR,
     JOB_NAME_PATTERN,
+    MAX_WAITED_RUNTIME_SECONDS,
+    FineTuningJobProps,
     JobNotAwaitedError,
+    JobProvider,
     checked_job_name,
     decimal_text,
+    job_name_prefix,
 )
+from constructs_lib.constructs.placement import VpcPlacement
 
 pytestmark = pytest.mark.synth
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
 PASSED_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/TeamAutopilotRole"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PLACEMENT = VpcPlacement(subnet_ids=("subnet-0123456789abcdef0", "subnet-0fedcba9876543210"),
+                         security_group_ids=("sg-0123456789abcdef0",))
+
+
+def team_topic(stack: cdk.Stack) -> sns.ITopic:
+    return sns.Topic.from_topic_arn(stack, "TeamTopic", f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts")
 
 
 @dataclass
@@ -59,6 +78,7 @@ class SynthesizedJobs:
     def request(self, job: str) -> dict[str, Any]:
         properties = dict(self.template["Resources"][self.logical_id(self.jobs[job].custom_resource)]["Properties"])
         properties.pop("ServiceToken")
+        properties.pop("ServiceTimeout")  # CloudFormation's, beside the request
         return properties
 
     def resource(self, job: str) -> dict[str, Any]:
@@ -78,6 +98,13 @@ class SynthesizedJobs:
         return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
 
 
+def split_props(arguments: Mapping[str, Any]) -> tuple[FineTuningJobProps, dict[str, Any]]:
+    """Keyword arguments of a job construct: those of ``FineTuningJobProps`` in one, the rest beside it."""
+    fields = {field.name for field in dataclasses.fields(FineTuningJobProps)}
+    props = FineTuningJobProps(**{k: v for k, v in arguments.items() if k in fields})
+    return props, {k: v for k, v in arguments.items() if k not in fields}
+
+
 def text_generation(request: dict[str, Any]) -> dict[str, Any]:
     return request["AutoMLProblemTypeConfig"]["TextGenerationJobConfig"]
 
@@ -91,31 +118,29 @@ def declared() -> SynthesizedJobs:
     app = cdk.App()
     stack = cdk.Stack(app, "FineTuning", env=cdk.Environment(account=ACCOUNT, region=REGION))
     jobs = {
-        "Llama": AutoMLFineTuningJob(
-            stack, "Llama", base_model="Llama2-7BChat", accept_eula=True,
-            training_data="s3://tuning-data/chat/train/", validation_data="s3://tuning-data/chat/validation/",
-            output_path="s3://tuning-output/chat", hyperparameters={"epochCount": 3, "learningRate": 1e-5,
-                                                                    "batchSize": "8"},
-            wait_for_completion=True,
-        ),
-        "Falcon": AutoMLFineTuningJob(
-            stack, "Falcon", base_model="huggingface-llm-falcon-7b-instruct-bf16", job_name="Falcon-Tune",
-            training_data="s3://tuning-data/falcon/", output_path="s3://tuning-output/falcon/",
-            content_type="x-application/vnd.amazon+parquet", max_runtime=cdk.Duration.hours(5),
-        ),
-        "Unaccepted": AutoMLFineTuningJob(
-            stack, "Unaccepted", base_model="Llama2-13B", training_data="s3://tuning-data/a/",
-            output_path="s3://tuning-output/a/",
-        ),
-        "Declined": AutoMLFineTuningJob(
-            stack, "Declined", base_model="meta-textgeneration-llama-2-7b", accept_eula=False,
-            training_data="s3://tuning-data/b/", output_path="s3://tuning-output/b/",
-        ),
-        "NeedlessAccept": AutoMLFineTuningJob(
-            stack, "NeedlessAccept", base_model="Falcon7B", accept_eula=True, training_data="s3://tuning-data/c/",
-            output_path="s3://tuning-output/c/",
+        "Llama": AutoMLFineTuningJob(stack, "Llama", FineTuningJobProps(
+            accept_eula=True, training_data="s3://tuning-data/chat/train/",
+            validation_data="s3://tuning-data/chat/validation/", output_path="s3://tuning-output/chat",
+            hyperparameters={"epochCount": 3, "learningRate": 1e-5, "batchSize": "8"}, wait_for_completion=True,
+        ), base_model="Llama2-7BChat"),
+        "Falcon": AutoMLFineTuningJob(stack, "Falcon", FineTuningJobProps(
+            job_name=f"{job_name_prefix(stack).upper()}Falcon-Tune", training_data="s3://tuning-data/falcon/",
+            output_path="s3://tuning-output/falcon/", max_runtime=cdk.Duration.hours(5),
+        ), base_model="huggingface-llm-falcon-7b-instruct-bf16", content_type="x-application/vnd.amazon+parquet"),
+        "Unaccepted": AutoMLFineTuningJob(stack, "Unaccepted", FineTuningJobProps(
+            training_data="s3://tuning-data/a/", output_path="s3://tuning-output/a/",
+        ), base_model="Llama2-13B"),
+        "Declined": AutoMLFineTuningJob(stack, "Declined", FineTuningJobProps(
+            accept_eula=False, training_data="s3://tuning-data/b/", output_path="s3://tuning-output/b/",
+        ), base_model="meta-textgeneration-llama-2-7b"),
+        "NeedlessAccept": AutoMLFineTuningJob(stack, "NeedlessAccept", FineTuningJobProps(
+            accept_eula=True, training_data="s3://tuning-data/c/", output_path="s3://tuning-output/c/",
             role=iam.Role.from_role_arn(stack, "TeamRole", PASSED_ROLE_ARN),
-        ),
+        ), base_model="Falcon7B"),
+        "Secured": AutoMLFineTuningJob(stack, "Secured", FineTuningJobProps(
+            accept_eula=True, training_data="s3://tuning-data/d/", output_path="s3://tuning-output/d/",
+            kms_key_arn=KMS_KEY_ARN, vpc=PLACEMENT, network_isolation=True, failure_topic=team_topic(stack),
+        ), base_model="Llama2-7BChat"),
     }
     template = assertions.Template.from_stack(stack).to_json()
     return SynthesizedJobs(app, stack, template, jobs)
@@ -136,7 +161,7 @@ def test_request_is_create_automl_job_v2_with_eula_acceptance(declared: Synthesi
         "OutputDataConfig": {"S3OutputPath": "s3://tuning-output/chat"},
         "AutoMLProblemTypeConfig": {"TextGenerationJobConfig": {
             "BaseModelName": "Llama2-7BChat",
-            "CompletionCriteria": {"MaxCandidates": 1, "MaxAutoMLJobRuntimeInSeconds": 3300},
+            "CompletionCriteria": {"MaxCandidates": 1, "MaxAutoMLJobRuntimeInSeconds": 45 * 60},
             "TextGenerationHyperParameters": {"epochCount": "3", "learningRate": "0.00001", "batchSize": "8"},
             "ModelAccessConfig": {"AcceptEula": True},
         }},
@@ -147,7 +172,7 @@ def test_request_is_create_automl_job_v2_with_eula_acceptance(declared: Synthesi
 
 def test_jumpstart_id_resolves_to_its_base_model_name_without_acceptance(declared: SynthesizedJobs) -> None:
     request = declared.request("Falcon")
-    assert request["AutoMLJobName"] == "Falcon-Tune"
+    assert request["AutoMLJobName"] == f"{job_name_prefix(declared.stack).upper()}Falcon-Tune"
     assert text_generation(request) == {
         "BaseModelName": "Falcon7BInstruct",
         "CompletionCriteria": {"MaxCandidates": 1, "MaxAutoMLJobRuntimeInSeconds": 5 * 3600},
@@ -203,8 +228,15 @@ def test_job_role_reads_only_the_data_and_writes_only_the_output(declared: Synth
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert not any(a.endswith("*") for a in actions), statement
         if statement["Resource"] == "*":  # only actions that have no resource type
-            assert set(actions) <= {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "ecr:BatchGetImage",
-                                    "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}
+            assert set(actions) <= {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
+    # ECR pulls: the repositories of the model's JumpStart training and inference images, in their own account
+    pulls = next(s for s in statements if "ecr:BatchGetImage" in s["Action"])
+    catalog = Catalog.default()
+    spec = catalog.get("Llama2-7BChat")
+    expected = sorted({parse_ecr_image(uri).repository_arn()  # type: ignore[union-attr]
+                       for uri in (spec.image_uri(REGION), spec.training_image_uri(REGION))})
+    assert pulls["Resource"] == (expected if len(expected) > 1 else expected[0])
+    assert all(re.fullmatch(r"arn:aws:ecr:us-east-1:\d{12}:repository/[a-z0-9._/-]+", arn) for arn in expected)
 
 
 def test_custom_resource_waits_for_the_job_role_and_its_policy(declared: SynthesizedJobs) -> None:
@@ -214,45 +246,58 @@ def test_custom_resource_waits_for_the_job_role_and_its_policy(declared: Synthes
     assert set(depends_on) == {declared.logical_id(job.role.node.default_child), declared.logical_id(policy)}
 
 
-def test_handler_may_only_manage_its_jobs_and_pass_their_roles(declared: SynthesizedJobs) -> None:
-    handler_roles = [k for k, r in declared.of_type("AWS::IAM::Role").items()
-                     if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-                     == {"Service": "lambda.amazonaws.com"} and "HandlerRole" in k]
-    assert len(handler_roles) == 2  # one for the waiting Provider, one for the other
-    waiter_role = next(k for k in handler_roles if "Waiter" in k)
-    statements = declared.role_statements(waiter_role)
-    sagemaker = [s for s in statements if any(a.startswith("sagemaker:") for a in s["Action"])]
-    name = declared.request("Llama")["AutoMLJobName"]
-    assert sagemaker == [{
-        "Action": ["sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob"],
-        "Effect": "Allow",
-        "Resource": partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:automl-job/{name}*"),
-    }]
-    pass_role = [s for s in statements if s["Action"] == "iam:PassRole"]
+def handler_roles(declared: SynthesizedJobs, title: str) -> dict[str, str]:
+    """The handler roles of the job kind's Providers, by Provider construct id."""
+    return {
+        provider.node.id: declared.logical_id(provider.handler_role.node.default_child)
+        for provider in declared.stack.node.children
+        if isinstance(provider, JobProvider) and provider.kind.title == title
+    }
+
+
+def test_handler_may_only_manage_the_stacks_jobs_and_pass_their_roles(declared: SynthesizedJobs) -> None:
+    roles = handler_roles(declared, "AutoML")
+    assert set(roles) == {"EulaGateAutoMLJobWaiterProvider", "EulaGateAutoMLJobProvider",
+                          f"EulaGateAutoMLJobKey{key_digest(declared)}Provider"}
+    prefix = job_name_prefix(declared.stack)
+    for role in roles.values():
+        sagemaker = [s for s in declared.role_statements(role) if any(a.startswith("sagemaker:") for a in s["Action"])
+                     and s["Resource"] != "*"]
+        # one statement for every job of the stack, whichever jobs the stack declares now: its name prefix
+        assert sagemaker == [{
+            "Action": ["sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob",
+                       "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags"],
+            "Effect": "Allow",
+            "Resource": partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:automl-job/{prefix}*"),
+        }]
+    assert all(declared.request(j)["AutoMLJobName"].lower().startswith(prefix) for j in declared.jobs)
+    waiter = declared.role_statements(roles["EulaGateAutoMLJobWaiterProvider"])
+    pass_role = [s for s in waiter if s["Action"] == "iam:PassRole"]
     assert [s["Resource"] for s in pass_role] == [
         {"Fn::GetAtt": [declared.logical_id(declared.jobs["Llama"].role.node.default_child), "Arn"]}]
     assert pass_role[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-
-    other_role = next(k for k in handler_roles if "Waiter" not in k)
-    other = declared.role_statements(other_role)
-    resources = [s["Resource"] for s in other if s["Action"][0] == "sagemaker:CreateAutoMLJobV2"]
-    # an explicit mixed-case name is allowed in both spellings: SageMaker ARNs carry names in lower case
-    assert partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:automl-job/Falcon-Tune*") in resources[0]
-    assert partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:automl-job/falcon-tune*") in resources[0]
+    other = declared.role_statements(roles["EulaGateAutoMLJobProvider"])
     assert PASSED_ROLE_ARN in [s["Resource"] for s in other if s["Action"] == "iam:PassRole"]
 
 
-def test_one_provider_per_waiting_mode_with_python_handlers_bundled_as_plain_files(declared: SynthesizedJobs) -> None:
+def key_digest(declared: SynthesizedJobs) -> str:
+    return hashlib.sha256(json.dumps(KMS_KEY_ARN).encode()).hexdigest()[:8]
+
+
+def test_one_provider_per_waiting_mode_and_key_with_python_handlers_bundled_as_plain_files(
+    declared: SynthesizedJobs,
+) -> None:
     functions = declared.of_type("AWS::Lambda::Function")
     handlers = sorted(f["Properties"]["Handler"] for f in functions.values()
                       if f["Properties"]["Handler"].startswith("automl_job."))
-    assert handlers == ["automl_job.is_complete", "automl_job.on_event", "automl_job.on_event"]
+    assert handlers == ["automl_job.is_complete", "automl_job.on_event", "automl_job.on_event", "automl_job.on_event",
+                        "automl_job.watch_failures", "automl_job.watch_failures"]  # the two Providers not waiting
     assert {f["Properties"]["Runtime"] for f in functions.values()
             if f["Properties"]["Handler"].startswith("automl_job.")} == {"python3.14"}
     assert len(declared.of_type("AWS::StepFunctions::StateMachine")) == 1  # only the waiting Provider polls
     jobs = declared.of_type("Custom::AutoMLJobV2").values()
     tokens = {r["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for r in jobs}
-    assert len(tokens) == 2
+    assert len(tokens) == 3
     # the handler code is the handlers directory as it is (no Docker bundling): the same files, unchanged
     asset_keys = {f["Properties"]["Code"]["S3Key"] for f in functions.values()
                   if f["Properties"]["Handler"].startswith("automl_job.")}
@@ -282,8 +327,8 @@ def test_generated_job_names_are_stable_valid_and_distinct(declared: Synthesized
     assert len(set(names.values())) == 3
     assert all(len(n) <= 32 and JOB_NAME_PATTERN.fullmatch(n) for n in names.values())
     again = cdk.Stack(cdk.App(), "FineTuning", env=cdk.Environment(account=ACCOUNT, region=REGION))
-    twin = AutoMLFineTuningJob(again, "Llama", base_model="Llama2-7BChat", training_data="s3://other/x/",
-                               output_path="s3://other/y/")
+    twin = AutoMLFineTuningJob(again, "Llama", FineTuningJobProps(training_data="s3://other/x/",
+                               output_path="s3://other/y/"), base_model="Llama2-7BChat")
     twin_template = assertions.Template.from_stack(again).to_json()
     assert twin_template["Resources"][again.get_logical_id(twin.custom_resource)]["Properties"][
         "AutoMLJobName"] == names["Llama"]
@@ -301,7 +346,8 @@ def job(stack: cdk.Stack, **overrides: Any) -> AutoMLFineTuningJob:
     """A valid job but for ``overrides``."""
     valid = dict(base_model="Llama2-7BChat",
                  training_data="s3://data/train/", output_path="s3://data/out/", accept_eula=True)
-    return AutoMLFineTuningJob(stack, "Job", **{**valid, **overrides})
+    props, arguments = split_props({**valid, **overrides})
+    return AutoMLFineTuningJob(stack, "Job", props, **arguments)
 
 
 def test_unknown_model_suggests_close_names(stack: cdk.Stack) -> None:
@@ -410,11 +456,22 @@ def test_hyperparameters_pass_exactly_when_in_range(epochs: int, steps: int, rat
     assert "e" not in sent["learningRate"]
 
 
-def test_generated_names_read_the_construct_path_below_the_stack() -> None:
-    owner = Construct(Construct(cdk.Stack(cdk.App(), "Tables"), "llama2-7b-support"), "Job")
-    assert re.fullmatch(r"llama2-7b-support-job-[0-9a-f]{8}", checked_job_name(owner, None, AUTOML_JOB))
-    long_owner = Construct(cdk.Stack(cdk.App(), "Tables"), "a-very-long-row-name-for-a-support-bot")
-    assert re.fullmatch(r"a-very-long-row-name-fo-[0-9a-f]{8}", checked_job_name(long_owner, None, AUTOML_JOB))
+def test_generated_names_are_the_stack_prefix_and_the_construct_path_below_the_stack() -> None:
+    tables = cdk.Stack(cdk.App(), "Tables")
+    prefix = job_name_prefix(tables)
+    assert re.fullmatch(r"eg[0-9a-f]{6}-", prefix)
+    assert prefix == job_name_prefix(cdk.Stack(cdk.App(), "Tables")) != job_name_prefix(cdk.Stack(cdk.App(), "Other"))
+    owner = Construct(Construct(tables, "llama2-7b-support"), "Job")
+    assert re.fullmatch(rf"{prefix}llama2-7b-supp-[0-9a-f]{{8}}", checked_job_name(owner, None, AUTOML_JOB))
+    long_owner = Construct(tables, "a-very-long-row-name-for-a-support-bot")
+    assert re.fullmatch(rf"{prefix}a-very-long-ro-[0-9a-f]{{8}}", checked_job_name(long_owner, None, AUTOML_JOB))
+
+
+def test_an_explicit_name_must_carry_the_stack_prefix(stack: cdk.Stack) -> None:
+    prefix = job_name_prefix(stack)
+    with pytest.raises(ValueError, match=rf"job_name 'support-bot' must start with this stack's job-name prefix "
+                                         rf"'{prefix}'.* name it '{prefix}support-bot', or leave job_name out"):
+        job(stack, job_name="support-bot")
 
 
 @settings(max_examples=40, deadline=None)
@@ -432,3 +489,138 @@ def test_generated_names_always_fit_the_api(construct_id: str) -> None:
 ])
 def test_decimal_text_stays_positional(value: float, text: str) -> None:
     assert decimal_text(value) == text
+
+
+# --- regulated controls, failures and timeouts ------------------------------------------------------------------
+
+
+def test_kms_vpc_and_network_isolation_reach_the_request(declared: SynthesizedJobs) -> None:
+    request = declared.request("Secured")
+    assert request["OutputDataConfig"] == {"S3OutputPath": "s3://tuning-output/d/", "KmsKeyId": KMS_KEY_ARN}
+    assert request["SecurityConfig"] == {
+        "VolumeKmsKeyId": KMS_KEY_ARN,
+        "EnableInterContainerTrafficEncryption": True,
+        "VpcConfig": {"Subnets": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+                      "SecurityGroupIds": ["sg-0123456789abcdef0"]},
+    }
+    assert "SecurityConfig" not in declared.request("Llama")
+    assert "KmsKeyId" not in declared.request("Llama")["OutputDataConfig"]
+
+
+def test_job_role_may_use_the_key_and_attach_to_the_vpc(declared: SynthesizedJobs) -> None:
+    role_id = declared.logical_id(declared.jobs["Secured"].role.node.default_child)
+    statements = declared.role_statements(role_id)
+    key_use = [s for s in statements if s["Resource"] == KMS_KEY_ARN]
+    assert {(tuple(s["Action"]) if isinstance(s["Action"], list) else (s["Action"],)): s.get("Condition")
+            for s in key_use} == {
+        ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"): None,
+        ("kms:CreateGrant",): {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    }
+    vpc = next(s for s in statements if "ec2:CreateNetworkInterface" in s["Action"])
+    assert "ec2:DescribeSubnets" in vpc["Action"] and vpc["Resource"] == "*"
+    plain = declared.role_statements(declared.logical_id(declared.jobs["Llama"].role.node.default_child))
+    assert not any(str(s["Action"]).count("kms:") or str(s["Action"]).count("ec2:") for s in plain)
+
+
+def test_an_encrypted_job_gets_a_provider_whose_logs_queue_and_functions_use_its_key(
+    declared: SynthesizedJobs,
+) -> None:
+    provider = declared.jobs["Secured"].provider
+    assert provider.kms_key_arn == KMS_KEY_ARN
+    assert declared.jobs["Llama"].provider.kms_key_arn is None
+    resources = declared.template["Resources"]
+    mine = {k: r for k, r in resources.items() if k.startswith(provider.node.id)}
+    log_groups = [r["Properties"] for r in mine.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert len(log_groups) == 3 and all(g["KmsKeyId"] == KMS_KEY_ARN for g in log_groups)  # on-event, watch, framework
+    queues = [r["Properties"] for r in mine.values() if r["Type"] == "AWS::SQS::Queue"]
+    assert [q["KmsMasterKeyId"] for q in queues] == [KMS_KEY_ARN]
+    plain = [r["Properties"] for k, r in resources.items()
+             if k.startswith("EulaGateAutoMLJobProvider") and r["Type"] == "AWS::Logs::LogGroup"]
+    assert plain and not any("KmsKeyId" in g for g in plain)
+
+
+def test_every_function_has_a_dead_letter_queue_and_reserved_concurrency(declared: SynthesizedJobs) -> None:
+    functions = declared.of_type("AWS::Lambda::Function")
+    # each Provider's on-event handler and framework function, the waiter's is-complete handler and framework
+    # is-complete and on-timeout functions, and the failure watcher of each Provider that does not wait
+    assert len(functions) == 3 * 2 + 3 + 2
+    queues = set(declared.of_type("AWS::SQS::Queue"))
+    for logical_id, function in functions.items():
+        properties = function["Properties"]
+        assert properties["ReservedConcurrentExecutions"] == HANDLER_CONCURRENCY, logical_id
+        assert properties["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0] in queues, logical_id
+    handlers = [f["Properties"] for f in functions.values() if f["Properties"]["Handler"].startswith("automl_job.")]
+    assert all(f["Environment"]["Variables"] == {"JOB_NAME_PREFIX": job_name_prefix(declared.stack)}
+               for f in handlers)
+    assert all(f["Timeout"] == 300 for f in handlers)
+
+
+def test_service_timeout_leaves_the_waiter_time_to_report_under_the_job_name(declared: SynthesizedJobs) -> None:
+    assert declared.resource("Llama")["Properties"]["ServiceTimeout"] == "3600"
+    assert declared.resource("Falcon")["Properties"]["ServiceTimeout"] == "600"
+    machine = next(iter(declared.of_type("AWS::StepFunctions::StateMachine").values()))
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    definition = json.loads("".join(part if isinstance(part, str) else "<arn>" for part in parts))
+    retry = definition["States"]["framework-isComplete-task"]["Retry"][0]
+    waiter_seconds = retry["IntervalSeconds"] * (retry["MaxAttempts"] + 1)
+    handler_seconds = HANDLER_TIMEOUT.to_seconds()
+    # onEvent, the waiter and its last poll all end before CloudFormation stops waiting
+    assert handler_seconds + waiter_seconds + retry["IntervalSeconds"] <= 3600
+    # and a waited job's own runtime limit ends it before the waiter gives up
+    assert MAX_WAITED_RUNTIME_SECONDS + 2 * retry["IntervalSeconds"] <= waiter_seconds
+
+
+def test_jobs_not_waited_for_expose_a_failure_topic(declared: SynthesizedJobs) -> None:
+    assert declared.jobs["Llama"].failure_topic is None  # waited: its failure fails the deployment
+    falcon = declared.jobs["Falcon"]
+    assert falcon.failure_topic is falcon.provider.node.find_child("JobFailures")
+    assert declared.jobs["Unaccepted"].failure_topic is falcon.failure_topic  # one default topic per Provider
+    assert declared.stack.resolve(declared.jobs["Secured"].failure_topic.topic_arn) == (
+        f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts")
+    topics = declared.of_type("AWS::SNS::Topic")
+    assert len(topics) == 1  # the team's topic is imported
+    policies = [r["Properties"]["PolicyDocument"]["Statement"]
+                for r in declared.of_type("AWS::SNS::TopicPolicy").values()]
+    assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} and s["Effect"] == "Deny"
+               for statements in policies for s in statements)
+    # SageMaker sends no state-change event for AutoML jobs: each Provider not waiting watches on a schedule, and
+    # each job names its topic in a tag the watcher reads
+    rules = [r["Properties"] for r in declared.of_type("AWS::Events::Rule").values()]
+    assert [r["ScheduleExpression"] for r in rules] == ["rate(5 minutes)", "rate(5 minutes)"]
+    topic_ref = {"Ref": declared.logical_id(falcon.failure_topic.node.default_child)}
+    assert declared.request("Falcon")["Tags"] == [{"Key": "eulagate:failure-topic", "Value": topic_ref}]
+    assert declared.request("Secured")["Tags"] == [
+        {"Key": "eulagate:failure-topic", "Value": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"}]
+    assert "Tags" not in declared.request("Llama")
+    watcher_role = declared.logical_id(falcon.provider.handler_role.node.default_child)
+    statements = declared.role_statements(watcher_role)
+    assert {"Action": "sagemaker:ListAutoMLJobs", "Effect": "Allow", "Resource": "*"} in statements
+    assert any(s["Action"] == "sns:Publish" and s["Resource"] == {"Ref": declared.logical_id(
+        falcon.failure_topic.node.default_child)} for s in statements)
+
+
+@pytest.mark.parametrize("kms_key_arn", [
+    "alias/my-key", f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/my-key", "1234abcd-12ab-34cd-56ef-1234567890ab",
+])
+def test_kms_key_must_be_a_key_arn_of_the_region(stack: cdk.Stack, kms_key_arn: str) -> None:
+    with pytest.raises(ValueError, match=f"kms_key_arn '{re.escape(kms_key_arn)}' is not the ARN of a KMS key in "
+                                         f"{REGION}"):
+        job(stack, kms_key_arn=kms_key_arn)
+
+
+@pytest.mark.parametrize(("subnets", "groups", "message"), [
+    ((), ("sg-0123456789abcdef0",), "subnet_ids must be a list of 1 to 16 ids"),
+    (("subnet-0123456789abcdef0",), ("default",), "security_group_ids holds 'default'"),
+    ("subnet-0123456789abcdef0", ("sg-0123456789abcdef0",), "subnet_ids must be a list"),
+    (("subnet-0123456789abcdef0", "subnet-0123456789abcdef0"), ("sg-0123456789abcdef0",), "lists an id twice"),
+])
+def test_vpc_placement_refuses_what_sagemaker_would(subnets: Any, groups: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        VpcPlacement(subnet_ids=subnets, security_group_ids=groups)
+
+
+def test_vpc_placement_takes_ids_known_only_at_deploy_time(stack: cdk.Stack) -> None:
+    subnet = cdk.Fn.import_value("PrivateSubnet")
+    placement = VpcPlacement(subnet_ids=(subnet,), security_group_ids=("sg-0123456789abcdef0",))
+    assert placement.vpc_config() == {"Subnets": [subnet], "SecurityGroupIds": ["sg-0123456789abcdef0"]}

@@ -162,14 +162,7 @@ def test_regulated_endpoints_have_no_unacknowledged_finding(regulated: NaggedApp
     assert unacknowledged(regulated, plugin, fine_tuning=False) == []
 
 
-@pytest.mark.parametrize("plugin", [
-    NAG_PLUGIN,
-    *(pytest.param(pack, marks=pytest.mark.xfail(strict=True, reason=(
-        "the job Provider's Lambda DLQs, reserved concurrency, KMS-encrypted log groups and the job props "
-        "kms_key_arn/vpc/network_isolation come with the fine-tuning job work of issue 13 (helper `jobs`); "
-        "once merged, stacks/table_stack.py passes the row's controls to FineTuningJobProps and this passes"
-    ))) for pack in COMPLIANCE_PACKS),
-])
+@pytest.mark.parametrize("plugin", [NAG_PLUGIN, *COMPLIANCE_PACKS])
 def test_regulated_fine_tuning_has_no_unacknowledged_finding(regulated: NaggedApp, plugin: str) -> None:
     assert unacknowledged(regulated, plugin, fine_tuning=True) == []
 
@@ -198,6 +191,10 @@ def test_regulated_example_declares_key_vpc_and_isolation(regulated: NaggedApp) 
         assert model["VpcConfig"] == {"Subnets": list(vpc.subnet_ids), "SecurityGroupIds": list(vpc.security_group_ids)}
     configs = resources_of(regulated, "AWS::SageMaker::EndpointConfig")
     assert [config["DataCaptureConfig"]["KmsKeyId"] for config in configs] == [key] * 3
+    (job,) = resources_of(regulated, "Custom::AutoMLJobV2")  # the fine-tuning row's controls reach its job
+    assert job["OutputDataConfig"]["KmsKeyId"] == job["SecurityConfig"]["VolumeKmsKeyId"] == key
+    assert job["SecurityConfig"]["VpcConfig"] == {"Subnets": list(vpc.subnet_ids),
+                                                  "SecurityGroupIds": list(vpc.security_group_ids)}
     roles = [role for role in resources_of(regulated, "AWS::IAM::Role") if "SageMaker execution role" in
              role.get("Description", "")]
     assert len(roles) == 3

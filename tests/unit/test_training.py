@@ -25,15 +25,18 @@ from constructs_lib.catalog import (
     UnsupportedInstanceTypeError,
     UnsupportedRegionError,
 )
-from constructs_lib.constructs.jobs.base import JobNotAwaitedError
+from constructs_lib.constructs.jobs.base import FineTuningJobProps, JobNotAwaitedError, job_name_prefix
 from constructs_lib.constructs.jobs.training import CODE_CHANNEL_SOURCE_DIR, JumpStartFineTuningJob
-from tests.unit.test_automl import SynthesizedJobs, partition_arn
+from constructs_lib.constructs.placement import VpcPlacement
+from tests.unit.test_automl import SynthesizedJobs, handler_roles, partition_arn, split_props
 
 pytestmark = pytest.mark.synth
 
 ACCOUNT = "111122223333"
 REGION = "us-west-2"
 TEAM_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/TeamTrainingRole"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PLACEMENT = VpcPlacement(subnet_ids=("subnet-0123456789abcdef0",), security_group_ids=("sg-0123456789abcdef0",))
 CUSTOM_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/my-trainer:1.0"
 CUSTOM_MODEL = ModelSpec(
     model_id="acme-textgeneration-tiny", version="1.0.0", gated=False, eula_key=None,
@@ -55,31 +58,30 @@ def declared() -> Declared:
     app = cdk.App()
     stack = cdk.Stack(app, "Training", env=cdk.Environment(account=ACCOUNT, region=REGION))
     jobs = {
-        "Chat": JumpStartFineTuningJob(
-            stack, "Chat", model="meta-textgeneration-llama-2-7b-f", accept_eula=True,
-            training_data="s3://tuning-data/chat/train/", validation_data="s3://tuning-data/chat/validation/",
-            output_path="s3://tuning-output/chat/", instance_type="ml.g5.24xlarge",
+        "Chat": JumpStartFineTuningJob(stack, "Chat", FineTuningJobProps(
+            accept_eula=True, training_data="s3://tuning-data/chat/train/",
+            validation_data="s3://tuning-data/chat/validation/", output_path="s3://tuning-output/chat/",
             hyperparameters={"epoch": 3, "learning_rate": 2e-5, "enable_fsdp": False}, wait_for_completion=True,
-        ),
-        "Base": JumpStartFineTuningJob(
-            stack, "Base", model="meta-textgeneration-llama-2-7b", training_data="s3://tuning-data/base/",
-            output_path="s3://tuning-output/base/",
-        ),
-        "Declined": JumpStartFineTuningJob(
-            stack, "Declined", model="meta-textgeneration-llama-3-1-70b", accept_eula=False,
-            training_data="s3://tuning-data/big/", output_path="s3://tuning-output/big/",
-        ),
-        "Flan": JumpStartFineTuningJob(
-            stack, "Flan", model="huggingface-text2text-flan-t5-base", training_data="s3://tuning-data/flan/",
-            output_path="s3://tuning-output/flan/",
-        ),
-        "Custom": JumpStartFineTuningJob(
-            stack, "Custom", model=CUSTOM_MODEL, catalog=Catalog([CUSTOM_MODEL]), job_name="Custom-Train",
+        ), model="meta-textgeneration-llama-2-7b-f", instance_type="ml.g5.24xlarge"),
+        "Base": JumpStartFineTuningJob(stack, "Base", FineTuningJobProps(
+            training_data="s3://tuning-data/base/", output_path="s3://tuning-output/base/",
+        ), model="meta-textgeneration-llama-2-7b"),
+        "Declined": JumpStartFineTuningJob(stack, "Declined", FineTuningJobProps(
+            accept_eula=False, training_data="s3://tuning-data/big/", output_path="s3://tuning-output/big/",
+        ), model="meta-textgeneration-llama-3-1-70b"),
+        "Flan": JumpStartFineTuningJob(stack, "Flan", FineTuningJobProps(
+            training_data="s3://tuning-data/flan/", output_path="s3://tuning-output/flan/",
+        ), model="huggingface-text2text-flan-t5-base"),
+        "Custom": JumpStartFineTuningJob(stack, "Custom", FineTuningJobProps(
+            catalog=Catalog([CUSTOM_MODEL]), job_name=f"{job_name_prefix(stack)}Custom-Train",
             training_data="s3://tuning-data/custom/", output_path="s3://tuning-output/custom/",
             hyperparameters={"use_lora": True, "rate": 1e-5, "mode": "fast", "steps": 10},
-            role=iam.Role.from_role_arn(stack, "TeamRole", TEAM_ROLE_ARN), max_runtime=7200, instance_count=2,
-            volume_size_gb=100, instance_type="ml.g5.4xlarge",
-        ),
+            role=iam.Role.from_role_arn(stack, "TeamRole", TEAM_ROLE_ARN), max_runtime=7200,
+        ), model=CUSTOM_MODEL, instance_count=2, volume_size_gb=100, instance_type="ml.g5.4xlarge"),
+        "Secured": JumpStartFineTuningJob(stack, "Secured", FineTuningJobProps(
+            accept_eula=True, training_data="s3://tuning-data/secured/", output_path="s3://tuning-output/secured/",
+            kms_key_arn=KMS_KEY_ARN, vpc=PLACEMENT, network_isolation=True,
+        ), model="meta-textgeneration-llama-2-7b-f"),
     }
     return Declared(app, stack, assertions.Template.from_stack(stack).to_json(), jobs)
 
@@ -120,7 +122,7 @@ def test_gated_model_request_accepts_the_eula_on_the_model_channel_and_in_the_en
         ],
         "OutputDataConfig": {"S3OutputPath": "s3://tuning-output/chat/"},
         "ResourceConfig": {"InstanceType": "ml.g5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 256},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 3300},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 45 * 60},
         "EnableNetworkIsolation": True,
         "Tags": [{"Key": "sagemaker-sdk:jumpstart-model-id", "Value": spec.model_id},
                  {"Key": "sagemaker-sdk:jumpstart-model-version", "Value": spec.version}],
@@ -159,7 +161,7 @@ def test_public_model_reads_its_artifact_from_the_public_bucket(declared: Declar
 
 def test_model_without_script_or_artifact_takes_only_the_user_data(declared: Declared) -> None:
     request = declared.request("Custom")
-    assert request["TrainingJobName"] == "Custom-Train"
+    assert request["TrainingJobName"] == f"{job_name_prefix(declared.stack)}Custom-Train"
     assert list(declared.channels("Custom")) == ["training"]
     assert request["HyperParameters"] == {"use_lora": "True", "rate": "0.00001", "mode": "fast", "steps": "10"}
     assert request["RoleArn"] == TEAM_ROLE_ARN
@@ -200,28 +202,56 @@ def test_job_role_reads_data_and_jumpstart_artifacts_and_writes_only_the_output(
     assert not any(s["Action"] == "iam:PassRole" for s in statements)  # a training job starts no other jobs
 
 
-def test_handler_manages_training_jobs_it_names_and_tags(declared: Declared) -> None:
-    roles = [k for k, r in declared.template["Resources"].items()
-             if r["Type"] == "AWS::IAM::Role" and k.startswith("EulaGateTrainingJob") and "HandlerRole" in k]
-    assert len(roles) == 2
-    statements = [
-        s for r in declared.template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
-        and r["Properties"]["Roles"][0] in [{"Ref": role} for role in roles]
-        for s in r["Properties"]["PolicyDocument"]["Statement"]
-    ]
-    sagemaker = [s for s in statements if s["Action"][0].startswith("sagemaker:")]
-    assert {tuple(s["Action"]) for s in sagemaker} == {(
-        "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-        "sagemaker:AddTags",
-    )}
-    resources = [r for s in sagemaker for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
-    suffixes = sorted(r["Fn::Join"][1][2] for r in resources)
-    assert f":sagemaker:{REGION}:{ACCOUNT}:training-job/Custom-Train*" in suffixes
-    assert f":sagemaker:{REGION}:{ACCOUNT}:training-job/custom-train*" in suffixes
-    assert len(suffixes) == 6  # four generated (lower-case) names and both spellings of the explicit one
-    passed = [s for s in statements if s["Action"] == "iam:PassRole"]
+def test_handler_manages_the_stacks_training_jobs_and_their_tags(declared: Declared) -> None:
+    roles = handler_roles(declared, "Training")
+    assert len(roles) == 3  # waiting, not waiting, and not waiting with a key
+    prefix = job_name_prefix(declared.stack)
+    passed = []
+    for role in roles.values():
+        statements = declared.role_statements(role)
+        assert [s for s in statements if s["Action"][0].startswith("sagemaker:")] == [{
+            "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                       "sagemaker:AddTags", "sagemaker:DeleteTags"],
+            "Effect": "Allow",
+            "Resource": partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:training-job/{prefix}*"),
+        }]
+        passed += [s for s in statements if s["Action"] == "iam:PassRole"]
     assert TEAM_ROLE_ARN in [s["Resource"] for s in passed]
     assert all(s["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}} for s in passed)
+
+
+def test_failures_of_jobs_not_waited_for_reach_the_failure_topic(declared: Declared) -> None:
+    rules = {k: r["Properties"] for k, r in declared.of_type("AWS::Events::Rule").items()}
+    not_waited = [name for name, job in declared.jobs.items() if not job.wait_for_completion]
+    assert len(rules) == len(not_waited) == 5
+    flan = declared.jobs["Flan"]
+    rule = rules[declared.logical_id(flan.node.find_child("FailureRule").node.default_child)]
+    name = declared.request("Flan")["TrainingJobName"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
+        "detail": {"TrainingJobName": [{"prefix": name[:54]}], "TrainingJobStatus": ["Failed", "Stopped"]},
+    }
+    assert rule["Targets"][0]["Arn"] == {"Ref": declared.logical_id(flan.failure_topic.node.default_child)}
+    secured_topic = declared.jobs["Secured"].failure_topic
+    topic = declared.template["Resources"][declared.logical_id(secured_topic.node.default_child)]["Properties"]
+    assert topic["KmsMasterKeyId"] == KMS_KEY_ARN
+    assert declared.jobs["Chat"].failure_topic is None
+
+
+def test_kms_vpc_and_network_isolation_reach_the_request(declared: Declared) -> None:
+    request = declared.request("Secured")
+    assert request["OutputDataConfig"] == {"S3OutputPath": "s3://tuning-output/secured/", "KmsKeyId": KMS_KEY_ARN}
+    assert request["ResourceConfig"]["VolumeKmsKeyId"] == KMS_KEY_ARN
+    assert request["VpcConfig"] == {"Subnets": ["subnet-0123456789abcdef0"],
+                                    "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+    assert request["EnableNetworkIsolation"] is True
+    assert request["EnableInterContainerTrafficEncryption"] is True
+    plain = declared.request("Base")
+    assert not {"VpcConfig", "EnableInterContainerTrafficEncryption"} & set(plain)
+    assert "VolumeKmsKeyId" not in plain["ResourceConfig"] and "KmsKeyId" not in plain["OutputDataConfig"]
+    role = declared.logical_id(declared.jobs["Secured"].role.node.default_child)
+    assert any(s["Resource"] == KMS_KEY_ARN and s["Action"] == "kms:CreateGrant"
+               for s in declared.role_statements(role))
 
 
 def test_a_given_mutable_role_is_granted_the_job_access(declared: Declared) -> None:
@@ -258,7 +288,8 @@ def job(stack: cdk.Stack, **overrides: Any) -> JumpStartFineTuningJob:
     """A valid job but for ``overrides``."""
     valid = dict(model="meta-textgeneration-llama-2-7b-f",
                  training_data="s3://data/train/", output_path="s3://data/out/", accept_eula=True)
-    return JumpStartFineTuningJob(stack, "Job", **{**valid, **overrides})
+    props, arguments = split_props({**valid, **overrides})
+    return JumpStartFineTuningJob(stack, "Job", props, **arguments)
 
 
 def test_model_without_training_data_lists_the_trainable_ones(stack: cdk.Stack, catalog: Catalog) -> None:

@@ -7,9 +7,8 @@ The job is a ``Custom::AutoMLJobV2`` resource whose properties are the CreateAut
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog, CatalogError, ModelSpec
@@ -20,15 +19,21 @@ from constructs_lib.catalog.autopilot import (
     autopilot_hyperparameter_problem,
 )
 from constructs_lib.constructs.jobs.base import (
+    FAILURE_TOPIC_TAG,
     FineTuningJobBase,
+    FineTuningJobProps,
+    JobProvider,
     JobResourceKind,
     check_accept_eula,
     checked_job_name,
+    checked_kms_key_arn,
     concrete_region,
     data_channels,
     decimal_text,
+    output_config,
     parse_s3_uri,
     runtime_seconds,
+    security_config,
 )
 from constructs_lib.errors import ConstructValidationError
 
@@ -38,8 +43,15 @@ AUTOML_JOB = JobResourceKind(
     handler_module="automl_job",
     name_key="AutoMLJobName",
     arn_resource="automl-job",
-    handler_actions=("sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob"),
+    handler_actions=(
+        "sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob",
+        "sagemaker:AddTags", "sagemaker:DeleteTags",  # tag-only updates
+        "sagemaker:ListTags",  # the failure watcher reads a job's failure topic
+    ),
     max_name_length=32,
+    state_change_event=None,  # SageMaker sends no EventBridge event for AutoML jobs: they are watched
+    status_key="AutoMLJobStatus",
+    list_actions=("sagemaker:ListAutoMLJobs",),
 )
 
 
@@ -60,6 +72,15 @@ def autopilot_model(catalog: Catalog | None, model: str | ModelSpec) -> ModelSpe
     return spec
 
 
+def autopilot_images(spec: ModelSpec, region: str) -> list[str]:
+    """The images Autopilot fine-tunes and serves the model with: the model's JumpStart training and inference
+    images of the region (their repositories are what the job role may pull)."""
+    images = [spec.image_uri(region)]
+    if region in spec.training_regions:
+        images.append(spec.training_image_uri(region))
+    return images
+
+
 def text_generation_hyperparameters(owner: Construct, values: Mapping[str, int | float | str]) -> dict[str, str]:
     """Checked against Autopilot's ranges and sent as strings, as the API expects."""
     checked: dict[str, str] = {}
@@ -75,53 +96,47 @@ def text_generation_hyperparameters(owner: Construct, values: Mapping[str, int |
 class AutoMLFineTuningJob(FineTuningJobBase):
     """An Autopilot (AutoML V2) job that fine-tunes one of the LLMs Autopilot supports on your data.
 
+    :param props: what every fine-tuning job takes (``FineTuningJobProps``): the data (CSV with a header, or
+        Parquet), the output path where Autopilot writes its artifacts and the fine-tuned model, acceptance
+        (``ModelAccessConfig.AcceptEula``), hyperparameters (``epochCount`` 1-10, ``batchSize`` 1-64,
+        ``learningRate`` 0-1, ``learningRateWarmupSteps`` 0-250), the KMS key (``OutputDataConfig.KmsKeyId``,
+        ``SecurityConfig.VolumeKmsKeyId``), the VPC (``SecurityConfig.VpcConfig``) and ``network_isolation``
+        (``SecurityConfig.EnableInterContainerTrafficEncryption``: Autopilot has no network isolation switch).
     :param base_model: an Autopilot BaseModelName (``Llama2-7BChat``), a JumpStart model id
         (``meta-textgeneration-llama-2-7b-f``) or a ``ModelSpec``; resolved through the catalog.
-    :param training_data: ``s3://bucket/prefix`` of the training data (CSV with a header, or Parquet).
-    :param output_path: ``s3://bucket/prefix`` where Autopilot writes its artifacts and the fine-tuned model.
-    :param accept_eula: True accepts the model's EULA (``ModelAccessConfig.AcceptEula``); required for the
-        EULA-gated models (Llama 2) by the EULA gate. Default: not set (no acceptance).
-    :param validation_data: ``s3://bucket/prefix`` of validation data. Default: Autopilot splits the training data.
     :param content_type: of both data channels: ``text/csv;header=present`` (default) or
         ``x-application/vnd.amazon+parquet``.
-    :param hyperparameters: ``epochCount`` (1-10), ``batchSize`` (1-64), ``learningRate`` (0-1),
-        ``learningRateWarmupSteps`` (0-250). Default: Autopilot's.
-    :param job_name: 1 to 32 letters, digits and hyphens. Default: derived from the construct path (stable).
-    :param role: the role the job runs with; it is granted what the job needs. Default: a new role that reads
-        the data prefixes and reads/writes the output prefix.
-    :param max_runtime: the job's maximum runtime. Default: Autopilot's (55 minutes with ``wait_for_completion``).
-    :param wait_for_completion: the deployment waits for the job (at most 1 hour) and fails if the job fails;
-        enables ``best_candidate_model_data`` and ``best_candidate_image``. Default: False.
-    :param catalog: the model catalog. Default: ``Catalog.default()``.
+
+    With ``wait_for_completion`` the deployment waits for the job and ``best_candidate_model_data`` and
+    ``best_candidate_image`` exist. Without, SageMaker sends no event for AutoML jobs, so the Provider's watcher
+    looks for the stack's failed or stopped jobs every 5 minutes and publishes each to its ``failure_topic``.
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, base_model: str | ModelSpec, training_data: str, output_path: str,
-        accept_eula: bool | None = None, validation_data: str | None = None,
+        self, scope: Construct, id: str, props: FineTuningJobProps, *, base_model: str | ModelSpec,
         content_type: str = DEFAULT_AUTOPILOT_CONTENT_TYPE,
-        hyperparameters: Mapping[str, int | float | str] | None = None,
-        job_name: str | None = None, role: iam.IRole | None = None,
-        max_runtime: cdk.Duration | int | None = None, wait_for_completion: bool = False,
-        catalog: Catalog | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.model_spec = autopilot_model(catalog, base_model)
-        self.model_spec.check_region(concrete_region(self))
-        check_accept_eula(self, accept_eula, self.model_spec)
+        self.model_spec = autopilot_model(props.catalog, base_model)
+        region = concrete_region(self)
+        self.model_spec.check_region(region)
+        check_accept_eula(self, props.accept_eula, self.model_spec)
         if content_type not in AUTOPILOT_CONTENT_TYPES:
             raise ConstructValidationError(
                 self.node.path, f"content_type {content_type!r} is not supported; "
                 f"use one of: {', '.join(AUTOPILOT_CONTENT_TYPES)}"
             )
-        channels = data_channels(self, training_data, validation_data)
-        output = parse_s3_uri(self, "output_path", output_path)
-        name = checked_job_name(self, job_name, AUTOML_JOB)
-        seconds = runtime_seconds(self, max_runtime, wait=wait_for_completion)
-        checked_hyperparameters = text_generation_hyperparameters(self, hyperparameters or {})
+        channels = data_channels(self, props.training_data, props.validation_data)
+        output = parse_s3_uri(self, "output_path", props.output_path)
+        name = checked_job_name(self, props.job_name, AUTOML_JOB)
+        seconds = runtime_seconds(self, props.max_runtime, wait=props.wait_for_completion)
+        checked_hyperparameters = text_generation_hyperparameters(self, props.hyperparameters or {})
+        checked_kms_key_arn(self, props.kms_key_arn)
 
         job_role = self._job_role(
-            role, reads=[location for _, location in channels], writes=[], read_writes=[output],
-            image_uri=None, passes_itself=True,
+            props.role, reads=[location for _, location in channels], writes=[], read_writes=[output],
+            image_uris=autopilot_images(self.model_spec, region), passes_itself=True,
+            kms_key_arn=props.kms_key_arn, vpc=props.vpc,
         )
         completion: dict[str, int] = {"MaxCandidates": 1}
         if seconds is not None:
@@ -132,9 +147,9 @@ class AutoMLFineTuningJob(FineTuningJobBase):
         }
         if checked_hyperparameters:
             text_generation["TextGenerationHyperParameters"] = checked_hyperparameters
-        if self.model_spec.gated and accept_eula is not None:
-            text_generation["ModelAccessConfig"] = {"AcceptEula": accept_eula}
-        request = {
+        if self.model_spec.gated and props.accept_eula is not None:
+            text_generation["ModelAccessConfig"] = {"AcceptEula": props.accept_eula}
+        request: dict[str, Any] = {
             "AutoMLJobName": name,
             "AutoMLJobInputDataConfig": [
                 {
@@ -144,11 +159,19 @@ class AutoMLFineTuningJob(FineTuningJobBase):
                 }
                 for channel, location in channels
             ],
-            "OutputDataConfig": {"S3OutputPath": output.uri},
+            "OutputDataConfig": output_config(output, props),
             "AutoMLProblemTypeConfig": {"TextGenerationJobConfig": text_generation},
             "RoleArn": job_role.role_arn,
         }
-        self._create_job(AUTOML_JOB, request, wait=wait_for_completion)
+        security = security_config(props)
+        if security:
+            request["SecurityConfig"] = security
+        if not props.wait_for_completion:
+            # the Provider's failure watcher publishes the job's failure to this topic
+            topic = props.failure_topic or JobProvider.of(
+                self, AUTOML_JOB, wait=False, kms_key_arn=props.kms_key_arn).failure_topic()
+            request["Tags"] = [{"Key": FAILURE_TOPIC_TAG, "Value": topic.topic_arn}]
+        self._create_job(AUTOML_JOB, request, props)
 
     @property
     def best_candidate_model_data(self) -> str:

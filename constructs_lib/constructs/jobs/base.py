@@ -5,41 +5,80 @@ CloudFormation has no resource for AutoML or training jobs, so each job is a cus
 rule engine reads. One CDK Provider per stack, job kind and waiting mode serves every job of that kind;
 its Python handlers (``handlers/``) are bundled as plain files, without Docker, and use the Lambda
 runtime's boto3.
+
+Every job name of a stack starts with the stack's job-name prefix, and the handlers may manage exactly the
+jobs with that prefix: removing one job from the stack leaves the handler allowed to stop it (CloudFormation
+updates the shared policy before it deletes the removed resource).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
-from constructs_lib.catalog import ModelSpec
-from constructs_lib.constructs.acknowledgments import acknowledge, acknowledge_wildcards
+from constructs_lib.catalog import Catalog, ModelSpec
+from constructs_lib.constructs.acknowledgments import (
+    acknowledge,
+    acknowledge_in_compliance_packs,
+    acknowledge_wildcards,
+)
+from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtime in aws-cdk-lib 2.275
-HANDLER_TIMEOUT = cdk.Duration.minutes(2)  # covers the handlers' bounded throttling backoff (about 16 s)
+# The handlers keep their retries inside the invocation's remaining time, with a reserve for stopping a job
+# that a failed create started (handlers/job_common.py, Api).
+HANDLER_TIMEOUT = cdk.Duration.minutes(5)
+HANDLER_CONCURRENCY = 10  # each handler function's reserved concurrency: CloudFormation's parallel job requests
 JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
-# An Update replaces the job under "<name cut to fit>-<8 hex digits>" (handlers/job_common.py); the
-# handler's IAM resource pattern keeps that much of the name as its prefix.
+# An Update replaces the job under "<name cut to fit>-<8 hex digits>" (handlers/job_common.py).
 REPLACEMENT_SUFFIX_LENGTH = 9
-WAIT_TIMEOUT = cdk.Duration.hours(1)  # the Provider framework's maximum total timeout
-MAX_WAITED_RUNTIME_SECONDS = 55 * 60  # a waited job must end inside WAIT_TIMEOUT, start-up included
+# "eg" and 6 hex digits of the stack name, then a hyphen: every job name of the stack starts with it.
+JOB_NAME_PREFIX_LENGTH = 9
+JOB_NAME_PREFIX_VARIABLE = "JOB_NAME_PREFIX"  # the handlers' environment (handlers/job_common.py)
+# CloudFormation waits for a custom resource's response at most ServiceTimeout seconds (at most 3600). A waited
+# job's response comes after onEvent (at most HANDLER_TIMEOUT), the waiter (at most WAIT_TIMEOUT) and the
+# waiter's last poll or onTimeout: the waiter gives up, and reports under the job's name so the rollback's
+# Delete stops the job, before CloudFormation would (which would report under no name).
 POLL_INTERVAL = cdk.Duration.minutes(1)
+WAITED_SERVICE_TIMEOUT = cdk.Duration.hours(1)
+WAIT_TIMEOUT = cdk.Duration.minutes(50)
+MAX_WAITED_RUNTIME_SECONDS = 45 * 60  # a waited job ends by its own limit, start-up included, before the waiter
+UNWAITED_SERVICE_TIMEOUT = cdk.Duration.minutes(HANDLER_TIMEOUT.to_minutes() + 5)
+JOB_FAILURE_STATUSES = ("Failed", "Stopped")
+# Jobs of a kind SageMaker sends no events for (AutoML) are watched on this schedule (handlers/job_common.py,
+# watch_failures and WATCH_INTERVAL_SECONDS), and name their failure topic in this tag.
+WATCH_INTERVAL = cdk.Duration.minutes(5)
+FAILURE_TOPIC_TAG = "eulagate:failure-topic"
+KMS_KEY_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key/[0-9a-zA-Z-]+")
+# What SageMaker does with the job role to attach the job's containers to a VPC (SageMaker developer guide,
+# "Give SageMaker training jobs access to resources in your Amazon VPC").
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+)
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # Reasons of the cdk-nag findings the Provider framework's grants raise (acknowledged in JobProvider).
@@ -51,6 +90,26 @@ LOG_DELIVERY_REASON = (
     "Step Functions delivers the waiter's execution log through CloudWatch Logs' vended-log delivery, whose "
     "actions (logs:CreateLogDelivery, logs:PutResourcePolicy and related) take no log-group resource, so CDK "
     "grants them on * as the Step Functions logging guide does"
+)
+DEAD_LETTER_QUEUE_REASON = (
+    "this queue is itself the dead-letter queue of the job handlers and the Provider framework's functions; a "
+    "dead-letter queue of a dead-letter queue would only move the same messages once more"
+)
+UNENCRYPTED_TOPIC_REASON = (
+    "EventBridge cannot publish to a topic encrypted with the AWS-managed key alias/aws/sns, and no "
+    "customer-managed key was given: pass kms_key_arn (a key whose policy lets events.amazonaws.com use it) to "
+    "encrypt the topic; its messages name jobs and their status, not data"
+)
+HANDLERS_OUTSIDE_VPC_REASON = (
+    "the job handlers and the Provider framework only call control-plane APIs (SageMaker Create/Describe/Stop of "
+    "the stack's jobs, Lambda, Step Functions, the CloudFormation response URL) and touch no data; the jobs' own "
+    "containers run in the VPC the job is given (VpcConfig), and a VPC for the handlers would need a NAT gateway "
+    "or interface endpoints only to reach those same APIs"
+)
+ROLE_BOUND_POLICY_REASON = (
+    "each policy belongs to the one role it was written for and is created and deleted with it (its least-privilege "
+    "statements name this stack's jobs, roles, queue and log groups); a customer-managed policy could be attached "
+    "to other principals, which these statements must not reach"
 )
 NO_TRACING_REASON = (
     "the CDK Provider framework offers no X-Ray tracing for its waiter state machine; it only calls the "
@@ -64,6 +123,50 @@ class JobNotAwaitedError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class FineTuningJobProps:
+    """What every fine-tuning job takes, whichever method trains it (the table stack builds one per row).
+
+    :param training_data: ``s3://bucket/prefix`` of the training data.
+    :param output_path: ``s3://bucket/prefix`` where the job writes the fine-tuned model.
+    :param accept_eula: True accepts the model's EULA; required for EULA-gated models by the EULA gate.
+        Default: not set (no acceptance).
+    :param validation_data: ``s3://bucket/prefix`` of validation data. Default: none.
+    :param hyperparameters: checked against the method's ranges and sent as strings. Default: the method's.
+    :param job_name: letters, digits and hyphens, starting with the stack's job-name prefix (``job_name_prefix``).
+        Default: the prefix and a name derived from the construct path (stable).
+    :param role: the role the job runs with; it is granted what the job needs. Default: a new least-privilege role.
+    :param max_runtime: the job's maximum runtime. Default: the method's (45 minutes with ``wait_for_completion``).
+    :param wait_for_completion: the deployment waits for the job (at most 50 minutes) and fails if the job fails;
+        enables the job's model outputs. Default: False: the job's failure reaches ``failure_topic`` instead.
+    :param kms_key_arn: a customer-managed KMS key for the job's output and storage volume, the handlers' log
+        groups and queues, and the failure topic. Its key policy must let the roles use it (they get the grants
+        in their own policies). Default: AWS-managed encryption.
+    :param vpc: the subnets and security groups the job's containers run in (``VpcConfig``). Default: none.
+    :param network_isolation: no network access for the job's containers (training: ``EnableNetworkIsolation``,
+        always on, since code and model arrive as channels), and encrypted traffic between them
+        (``EnableInterContainerTrafficEncryption``). Default: False.
+    :param failure_topic: where a job that is not waited for reports failing or being stopped. Default: the topic
+        of its Provider, one per stack, job kind and key (``FineTuningJobBase.failure_topic``).
+    :param catalog: the model catalog. Default: ``Catalog.default()``.
+    """
+
+    training_data: str
+    output_path: str
+    accept_eula: bool | None = None
+    validation_data: str | None = None
+    hyperparameters: Mapping[str, int | float | str] | None = None
+    job_name: str | None = None
+    role: iam.IRole | None = None
+    max_runtime: cdk.Duration | int | None = None
+    wait_for_completion: bool = False
+    kms_key_arn: str | None = None
+    vpc: VpcPlacement | None = None
+    network_isolation: bool = False
+    failure_topic: sns.ITopic | None = None
+    catalog: Catalog | None = None
+
+
+@dataclass(frozen=True)
 class JobResourceKind:
     """One kind of job custom resource: its type, handler module and what its handler may do."""
 
@@ -74,6 +177,11 @@ class JobResourceKind:
     arn_resource: str
     handler_actions: tuple[str, ...]
     max_name_length: int
+    state_change_event: str | None
+    """The EventBridge detail-type of the job's status changes (None: SageMaker sends none for this kind)."""
+    status_key: str
+    list_actions: tuple[str, ...] = ()
+    """What watching the failures of a kind without events needs (on *)."""
 
 
 @dataclass(frozen=True)
@@ -126,19 +234,34 @@ def concrete_region(owner: Construct) -> str:
     return region
 
 
+def job_name_prefix(stack: cdk.Stack) -> str:
+    """The prefix of every job name of the stack, e.g. ``eg1a2b3c-``: the handlers may manage exactly these jobs."""
+    identity = stack.node.path if is_token(stack.stack_name) else stack.stack_name
+    return f"eg{hashlib.sha256(identity.encode()).hexdigest()[: JOB_NAME_PREFIX_LENGTH - 3]}-"
+
+
 def checked_job_name(owner: Construct, explicit: str | None, kind: JobResourceKind) -> str:
-    """The given job name, checked, or one derived from the construct path (stable across synths)."""
+    """The given job name, checked, or one derived from the construct path (stable across synths); both start
+    with the stack's job-name prefix."""
     limit = kind.max_name_length
+    prefix = job_name_prefix(cdk.Stack.of(owner))
     if explicit is None:
-        # the construct path below the stack, e.g. "llama2-7b-support-job" for llama2-7b-support/Job
+        # the construct path below the stack, e.g. "llama2-7b-s" for llama2-7b-support/Job
         below_stack = owner.node.path.removeprefix(cdk.Stack.of(owner).node.path).lstrip("/")
         slug = re.sub(r"[^a-z0-9]+", "-", below_stack.lower()).strip("-") or "job"
+        slug = slug[: limit - len(prefix) - REPLACEMENT_SUFFIX_LENGTH].rstrip("-") or "job"
         digest = hashlib.sha256(owner.node.path.encode()).hexdigest()[: REPLACEMENT_SUFFIX_LENGTH - 1]
-        return f"{slug[: limit - REPLACEMENT_SUFFIX_LENGTH].rstrip('-')}-{digest}"
+        return f"{prefix}{slug}-{digest}"
     if not isinstance(explicit, str) or len(explicit) > limit or not JOB_NAME_PATTERN.fullmatch(explicit):
         raise ConstructValidationError(
             owner.node.path, f"job_name {explicit!r} is invalid; use 1 to {limit} letters, digits and hyphens, "
             "starting and ending with a letter or digit (pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*)"
+        )
+    if not explicit.lower().startswith(prefix) or len(explicit) == len(prefix):
+        raise ConstructValidationError(
+            owner.node.path, f"job_name {explicit!r} must start with this stack's job-name prefix {prefix!r} (the "
+            "job handlers may manage only the stack's jobs, by that prefix, so a removed job can still be stopped); "
+            f"name it {prefix + explicit[: limit - len(prefix)]!r}, or leave job_name out"
         )
     return explicit
 
@@ -155,7 +278,7 @@ def runtime_seconds(owner: Construct, max_runtime: cdk.Duration | int | None, *,
     if wait and seconds > MAX_WAITED_RUNTIME_SECONDS:
         raise ConstructValidationError(
             owner.node.path, f"max_runtime {int(seconds)} s is longer than a deployment can wait for a job "
-            f"({MAX_WAITED_RUNTIME_SECONDS} s; the CDK Provider framework times out after 1 hour); use "
+            f"({MAX_WAITED_RUNTIME_SECONDS} s; CloudFormation waits at most 1 hour for a custom resource); use "
             "wait_for_completion=False, or a max_runtime of at most "
             f"{MAX_WAITED_RUNTIME_SECONDS} s"
         )
@@ -184,21 +307,38 @@ class JobProvider(Construct):
     """The handler functions, their role and the Provider: one per stack, job kind and waiting mode."""
 
     @classmethod
-    def of(cls, scope: Construct, kind: JobResourceKind, *, wait: bool) -> JobProvider:
+    def of(cls, scope: Construct, kind: JobResourceKind, *, wait: bool, kms_key_arn: str | None) -> JobProvider:
+        """The stack's Provider of that kind, waiting mode and KMS key (jobs with a key get an encrypted one)."""
         stack = cdk.Stack.of(scope)
-        provider_id = f"EulaGate{kind.title}Job{'Waiter' if wait else ''}Provider"
+        key_id = "" if kms_key_arn is None else "Key" + hashlib.sha256(
+            json.dumps(stack.resolve(kms_key_arn), sort_keys=True).encode()).hexdigest()[:8]
+        provider_id = f"EulaGate{kind.title}Job{'Waiter' if wait else ''}{key_id}Provider"
         existing = stack.node.try_find_child(provider_id)
         if isinstance(existing, JobProvider):
             return existing
-        return cls(stack, provider_id, kind=kind, wait=wait)
+        return cls(stack, provider_id, kind=kind, wait=wait, kms_key_arn=kms_key_arn)
 
-    def __init__(self, scope: Construct, id: str, *, kind: JobResourceKind, wait: bool) -> None:
+    def __init__(self, scope: Construct, id: str, *, kind: JobResourceKind, wait: bool,
+                 kms_key_arn: str | None) -> None:
         super().__init__(scope, id)
         self.kind = kind
+        self.kms_key_arn = kms_key_arn
+        self.key = kms.Key.from_key_arn(self, "Key", kms_key_arn) if kms_key_arn is not None else None
+        self._failure_topic: sns.Topic | None = None
+        stack = cdk.Stack.of(self)
+        self.job_name_prefix = job_name_prefix(stack)
         self.handler_role = iam.Role(
             self, "HandlerRole", assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
             description=f"Starts, replaces and stops the stack's {kind.title} fine-tuning jobs",
         )
+        # Lambda sends an event it could not deliver to a function here: CloudFormation's requests to the
+        # framework, which Lambda retries twice before giving up.
+        self.dead_letters = sqs.Queue(
+            self, "DeadLetters", enforce_ssl=True, retention_period=cdk.Duration.days(14),
+            encryption=sqs.QueueEncryption.KMS if self.key else sqs.QueueEncryption.SQS_MANAGED,
+            encryption_master_key=self.key,
+        )
+        acknowledge(self.dead_letters, "AwsSolutions-SQS3", DEAD_LETTER_QUEUE_REASON)
         code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
         on_event = self._function("OnEvent", code, "on_event")
         is_complete = self._function("IsComplete", code, "is_complete") if wait else None
@@ -221,15 +361,50 @@ class JobProvider(Construct):
                 include_execution_data=False,  # the events carry CloudFormation's pre-signed response URL
             ) if wait else None,
         )
+        self._harden_framework_functions(wait)
+        if not wait and kind.state_change_event is None:
+            self._watch_failures(code)
         handlers = [function for function in (on_event, is_complete) if function is not None]
         for role in framework_roles:
             acknowledge_wildcards(role, ((f"{handler.function_arn}:*", INVOKE_VERSIONS_REASON) for handler in handlers))
         if wait:
             self._acknowledge_waiter()
+        self._allow_dead_letters(self.handler_role)
+        acknowledge_in_compliance_packs(self, "LambdaInsideVPC", HANDLERS_OUTSIDE_VPC_REASON)
+        acknowledge_in_compliance_packs(self, "IAMNoInlinePolicy", ROLE_BOUND_POLICY_REASON)
+        # One statement for every job of the stack, present as long as the Provider: a removed job's Delete
+        # (after CloudFormation has already updated this policy) may still stop it.
+        jobs_arn = stack.format_arn(
+            service="sagemaker", resource=kind.arn_resource, resource_name=f"{self.job_name_prefix}*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        self.handler_role.add_to_policy(iam.PolicyStatement(actions=list(kind.handler_actions), resources=[jobs_arn]))
+        acknowledge_wildcards(self.handler_role, [(jobs_arn, (
+            f"every job name of the stack starts with its job-name prefix {self.job_name_prefix!r} (and an Update "
+            "starts a replacement job named after the old one plus '-<8 hex digits>'); the handler manages the "
+            f"stack's {kind.title} jobs by that prefix, and only those, so it can still stop a job whose row was "
+            "removed after CloudFormation updated this policy"
+        ))])
+
+    def _watch_failures(self, code: lambda_.Code) -> None:
+        """SageMaker sends no status-change event for this kind: a function lists the stack's jobs that failed or
+        were stopped on a schedule, and publishes each to the topic its tag names."""
+        watcher = self._function("FailureWatch", code, "watch_failures")
+        events.Rule(
+            self, "FailureWatchSchedule", schedule=events.Schedule.rate(WATCH_INTERVAL),
+            description=f"Looks for failed or stopped {self.kind.title} jobs of the stack (not waited for)",
+            targets=[targets.LambdaFunction(watcher, dead_letter_queue=self.dead_letters)],
+        )
+        self.handler_role.add_to_policy(iam.PolicyStatement(actions=list(self.kind.list_actions), resources=["*"]))
+        acknowledge_wildcards(self.handler_role, [("*", (
+            f"{', '.join(self.kind.list_actions)} take no resource narrower than *; the watcher keeps only the "
+            f"stack's jobs (names with its job-name prefix)"
+        ))])
 
     def _log_group(self, id: str) -> logs.LogGroup:
         return logs.LogGroup(
             self, id, retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
+            encryption_key=self.key,
         )
 
     def _framework_role(self, id: str, log_group: logs.LogGroup) -> iam.Role:
@@ -239,6 +414,27 @@ class JobProvider(Construct):
         )
         log_group.grant_write(role)
         return role
+
+    def _harden_framework_functions(self, wait: bool) -> None:
+        """The framework's functions get the dead-letter queue and reserved concurrency ours have (the Provider
+        offers neither option)."""
+        for name in ("onEvent", *(("isComplete", "onTimeout") if wait else ())):
+            function = cast(lambda_.Function, self.provider.node.find_child(f"framework-{name}"))
+            cfn_function = cast(lambda_.CfnFunction, function.node.default_child)
+            cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
+                target_arn=self.dead_letters.queue_arn)
+            cfn_function.reserved_concurrent_executions = HANDLER_CONCURRENCY
+            if function.role is not None:
+                self._allow_dead_letters(function.role)
+
+    def _allow_dead_letters(self, role: iam.IRole) -> None:
+        """What Lambda needs of a function's role to send it the events it could not deliver (and no more than
+        ``grant_send_messages``, whose key grant holds wildcard actions)."""
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]))
+        if self.key is not None:
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn]))
 
     def _acknowledge_waiter(self) -> None:
         """The waiter state machine's findings, on it only: its role invokes the framework's functions and
@@ -260,26 +456,32 @@ class JobProvider(Construct):
         return lambda_.Function(
             self, id, runtime=HANDLER_RUNTIME, code=code, handler=f"{self.kind.handler_module}.{entry}",
             role=self.handler_role, timeout=HANDLER_TIMEOUT, log_group=log_group,
+            environment={JOB_NAME_PREFIX_VARIABLE: self.job_name_prefix},
+            dead_letter_queue=self.dead_letters, reserved_concurrent_executions=HANDLER_CONCURRENCY,
         )
 
-    def allow_job(self, name: str, job_role: iam.IRole) -> None:
-        """Let the handler manage this job (and its replacements) and pass its role to SageMaker only."""
-        prefix = name[: self.kind.max_name_length - REPLACEMENT_SUFFIX_LENGTH]
-        stack = cdk.Stack.of(self)
-        # SageMaker ARNs carry job names in lower case
-        job_arns = [
-            stack.format_arn(service="sagemaker", resource=self.kind.arn_resource, resource_name=f"{p}*",
-                             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
-            for p in sorted({prefix, prefix.lower()})
-        ]
-        self.handler_role.add_to_policy(
-            iam.PolicyStatement(actions=list(self.kind.handler_actions), resources=job_arns))
+    def allow_job(self, job_role: iam.IRole) -> None:
+        """Let the handler pass this job's role, to SageMaker only (the jobs themselves are allowed by prefix)."""
         self.handler_role.add_to_policy(pass_role_statement(job_role.role_arn))
-        acknowledge_wildcards(self.handler_role, (
-            (arn, f"an Update starts a replacement job named {prefix!r} plus '-<8 hex digits>', so the handler "
-                  f"manages the {self.kind.title} jobs with this job's name prefix, and only those")
-            for arn in job_arns
-        ))
+
+    def allow_publishing(self, topic: sns.ITopic) -> None:
+        """Let the failure watcher publish to ``topic`` (and use its key; ``grant_publish`` would allow wildcard
+        KMS actions)."""
+        self.handler_role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn]))
+        if topic.master_key is not None:
+            self.handler_role.add_to_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic.master_key.key_arn]))
+
+    def failure_topic(self) -> sns.Topic:
+        """The stack's default topic for the failures of jobs not waited for (created on first use)."""
+        if self._failure_topic is None:
+            self._failure_topic = sns.Topic(
+                self, "JobFailures", enforce_ssl=True, master_key=self.key,
+                display_name=f"Failed or stopped {self.kind.title} fine-tuning jobs",
+            )
+            if self.key is None:
+                acknowledge(self._failure_topic, "AwsSolutions-SNS2", UNENCRYPTED_TOPIC_REASON)
+        return self._failure_topic
 
 
 class FineTuningJobBase(Construct):
@@ -294,14 +496,21 @@ class FineTuningJobBase(Construct):
     custom_resource: cdk.CfnResource
     """The custom resource; its properties are the SageMaker create request."""
     wait_for_completion: bool
+    provider: JobProvider
+    """The Provider (handlers, their role and the framework) the job shares with the stack's jobs of its kind."""
+    failure_topic: sns.ITopic | None
+    """Where the job's failure (``Failed`` or ``Stopped``) is published when it is not waited for; None when the
+    deployment waits for the job (its failure fails the deployment)."""
 
     def _job_role(
         self, role: iam.IRole | None, *, reads: Sequence[S3Location], writes: Sequence[S3Location],
-        read_writes: Sequence[S3Location] = (), image_uri: str | None, passes_itself: bool = False,
+        read_writes: Sequence[S3Location] = (), image_uris: Sequence[str], passes_itself: bool = False,
+        kms_key_arn: str | None = None, vpc: VpcPlacement | None = None,
     ) -> iam.IRole:
         """The given role, granted what the job needs (a no-op for immutable roles), or a new least-privilege one."""
         reasoned_statements = _job_statements(
-            cdk.Stack.of(self), reads=[*reads, *read_writes], writes=[*writes, *read_writes], image_uri=image_uri,
+            cdk.Stack.of(self), reads=[*reads, *read_writes], writes=[*writes, *read_writes], image_uris=image_uris,
+            kms_key_arn=kms_key_arn, vpc=vpc,
         )
         statements = [statement for statement, _ in reasoned_statements]
         job_role: iam.IRole
@@ -316,6 +525,7 @@ class FineTuningJobBase(Construct):
             job_role = role
             for statement in statements:
                 job_role.add_to_principal_policy(statement)
+        acknowledge_in_compliance_packs(job_role, "IAMNoInlinePolicy", ROLE_BOUND_POLICY_REASON)
         if passes_itself:
             # Autopilot runs its processing and training jobs with the same role; a policy apart from the
             # role's inline one, which cannot name the role itself
@@ -326,13 +536,21 @@ class FineTuningJobBase(Construct):
         self.role = job_role
         return job_role
 
-    def _create_job(self, kind: JobResourceKind, request: dict[str, Any], *, wait: bool) -> None:
-        provider = JobProvider.of(self, kind, wait=wait)
-        provider.allow_job(request[kind.name_key], self.role)
+    def _create_job(self, kind: JobResourceKind, request: dict[str, Any], props: FineTuningJobProps) -> None:
+        wait = props.wait_for_completion
+        provider = JobProvider.of(self, kind, wait=wait, kms_key_arn=props.kms_key_arn)
+        provider.allow_job(self.role)
         resource = cdk.CustomResource(
             self, "Resource", service_token=provider.provider.service_token, resource_type=kind.resource_type,
-            properties=request,
+            properties=request, service_timeout=WAITED_SERVICE_TIMEOUT if wait else UNWAITED_SERVICE_TIMEOUT,
         )
+        self.provider = provider
+        self.failure_topic = None
+        if not wait:
+            self.failure_topic = props.failure_topic or provider.failure_topic()
+            self._failure_rule(kind, request[kind.name_key], self.failure_topic)
+            if kind.state_change_event is None:  # the Provider's watcher reads the topic from the job's tag
+                provider.allow_publishing(self.failure_topic)
         if isinstance(self.role, iam.Role):
             # the job reads its data with the role's policy from its first second
             resource.node.add_dependency(self.role)
@@ -341,6 +559,22 @@ class FineTuningJobBase(Construct):
         self.job_name = resource.get_att_string("JobName")
         self.job_arn = resource.get_att_string("JobArn")
         self.wait_for_completion = wait
+
+    def _failure_rule(self, kind: JobResourceKind, name: str, topic: sns.ITopic) -> None:
+        """Publish the job's failure (and its replacements', whose names extend its own) to ``topic``."""
+        if kind.state_change_event is None:
+            return
+        events.Rule(
+            self, "FailureRule", description=f"Failure of the {kind.title} job {name} (not waited for)",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"], detail_type=[kind.state_change_event],
+                detail={
+                    kind.name_key: [{"prefix": name[: kind.max_name_length - REPLACEMENT_SUFFIX_LENGTH]}],
+                    kind.status_key: list(JOB_FAILURE_STATUSES),
+                },
+            ),
+            targets=[targets.SnsTopic(topic)],
+        )
 
     def _require_completion(self, attribute: str) -> None:
         if not self.wait_for_completion:
@@ -364,8 +598,43 @@ def pass_role_statement(role_arn: str) -> iam.PolicyStatement:
     )
 
 
+def checked_kms_key_arn(owner: Construct, kms_key_arn: Any) -> str | None:
+    """A KMS key ARN in the stack's region (a token passes as it is), or None."""
+    if kms_key_arn is None or is_token(kms_key_arn):
+        return kms_key_arn
+    region = cdk.Stack.of(owner).region
+    match = KMS_KEY_ARN_PATTERN.fullmatch(kms_key_arn) if isinstance(kms_key_arn, str) else None
+    if match is None or (not is_token(region) and match["region"] != region):
+        raise ConstructValidationError(
+            owner.node.path, f"kms_key_arn {kms_key_arn!r} is not the ARN of a KMS key in {region} (such as "
+            f"arn:aws:kms:{region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab): the roles are granted "
+            "the key itself, and SageMaker uses keys of the job's region"
+        )
+    return kms_key_arn
+
+
+def security_config(props: FineTuningJobProps) -> dict[str, Any]:
+    """The job's encryption, network and traffic settings as the APIs name them (AutoML's ``SecurityConfig``)."""
+    config: dict[str, Any] = {}
+    if props.kms_key_arn is not None:
+        config["VolumeKmsKeyId"] = props.kms_key_arn
+    if props.network_isolation:
+        config["EnableInterContainerTrafficEncryption"] = True
+    if props.vpc is not None:
+        config["VpcConfig"] = props.vpc.vpc_config()
+    return config
+
+
+def output_config(output: S3Location, props: FineTuningJobProps) -> dict[str, Any]:
+    config: dict[str, Any] = {"S3OutputPath": output.uri}
+    if props.kms_key_arn is not None:
+        config["KmsKeyId"] = props.kms_key_arn
+    return config
+
+
 def _job_statements(
-    stack: cdk.Stack, *, reads: Sequence[S3Location], writes: Sequence[S3Location], image_uri: str | None,
+    stack: cdk.Stack, *, reads: Sequence[S3Location], writes: Sequence[S3Location], image_uris: Sequence[str],
+    kms_key_arn: str | None, vpc: VpcPlacement | None,
 ) -> list[tuple[iam.PolicyStatement, str]]:
     """The job role's statements, each with why its resources are as wide as they are (for cdk-nag)."""
     statements: list[tuple[iam.PolicyStatement, str]] = []
@@ -411,15 +680,30 @@ def _job_statements(
     statements.append((
         iam.PolicyStatement(
             actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-            resources=[_image_repository_arn(image_uri)],
+            resources=sorted({_image_repository_arn(image_uri) for image_uri in image_uris}),
         ),
-        "Autopilot picks its own processing, training and inference images, from SageMaker's repositories that "
-        "differ by region and model, so no single repository can be named",
+        "",
     ))
+    if kms_key_arn is not None:
+        statements.append((iam.PolicyStatement(
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], resources=[kms_key_arn],
+        ), ""))
+        statements.append((iam.PolicyStatement(
+            actions=["kms:CreateGrant"], resources=[kms_key_arn],
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},  # SageMaker's grant for the job's volume
+        ), ""))
+    if vpc is not None:
+        statements.append((
+            iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]),
+            "SageMaker creates and deletes the job's network interfaces in the given subnets, under ids known only "
+            "at run time, and EC2's Describe actions take no resource narrower than *",
+        ))
     return statements
 
 
-def _image_repository_arn(image_uri: str | None) -> str:
-    """The ECR repository of an image URI; any repository when the service picks the images (Autopilot)."""
-    image = parse_ecr_image(image_uri or "")
-    return image.repository_arn() if image is not None else "*"
+def _image_repository_arn(image_uri: str) -> str:
+    """The ECR repository of an image URI, in the image's own account and region."""
+    image = parse_ecr_image(image_uri)
+    if image is None:
+        raise ValueError(f"{image_uri!r} is not an ECR image URI")
+    return image.repository_arn()

@@ -15,21 +15,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.aws_names import JUMPSTART_MODEL_ID_TAG, JUMPSTART_MODEL_VERSION_TAG
 from constructs_lib.catalog import Catalog, ModelSpec, TrainingSpec, content_bucket
 from constructs_lib.constructs.jobs.base import (
     FineTuningJobBase,
+    FineTuningJobProps,
     JobResourceKind,
     S3Location,
     check_accept_eula,
     checked_job_name,
+    checked_kms_key_arn,
     concrete_region,
     data_channels,
     decimal_text,
+    output_config,
     parse_s3_uri,
     runtime_seconds,
 )
@@ -43,9 +44,12 @@ TRAINING_JOB = JobResourceKind(
     arn_resource="training-job",
     handler_actions=(
         "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-        "sagemaker:AddTags",  # CreateTrainingJob with Tags
+        "sagemaker:AddTags",  # CreateTrainingJob with Tags, and tag-only updates
+        "sagemaker:DeleteTags",
     ),
     max_name_length=63,
+    state_change_event="SageMaker Training Job State Change",
+    status_key="TrainingJobStatus",
 )
 # From the SageMaker Python SDK's JumpStart estimator: the entry point of JumpStart training scripts, the
 # path of the script tarball inside the ``code`` channel, and the default maximum runtime (1 day).
@@ -75,53 +79,45 @@ def hyperparameter_text(value: Any) -> str:
 class JumpStartFineTuningJob(FineTuningJobBase):
     """A SageMaker training job that fine-tunes a JumpStart model with JumpStart's own training script.
 
+    :param props: what every fine-tuning job takes (``FineTuningJobProps``): the data (the ``training`` and
+        ``validation`` channels), the output path (``<job>/output/model.tar.gz`` lands under it), acceptance
+        (``ModelAccessConfig.AcceptEula`` on the ``model`` channel and the environment ``accept_eula=true``),
+        overrides of the model's JumpStart hyperparameters, the KMS key (``OutputDataConfig.KmsKeyId``,
+        ``ResourceConfig.VolumeKmsKeyId``), the VPC (``VpcConfig``) and ``network_isolation``
+        (``EnableInterContainerTrafficEncryption``; ``EnableNetworkIsolation`` is always on). ``max_runtime``
+        defaults to 1 day (45 minutes with ``wait_for_completion``, which enables ``model_data`` and
+        ``inference_image``).
     :param model: a JumpStart model id or a ``ModelSpec`` with training data in the catalog.
-    :param training_data: ``s3://bucket/prefix`` of the training data (the ``training`` channel).
-    :param output_path: ``s3://bucket/prefix`` where the job writes ``<job>/output/model.tar.gz``.
-    :param accept_eula: True accepts the model's EULA (``ModelAccessConfig.AcceptEula`` on the ``model`` channel
-        and the environment ``accept_eula=true``); required for EULA-gated models by the EULA gate.
-        Default: not set (no acceptance).
-    :param validation_data: ``s3://bucket/prefix`` of validation data (the ``validation`` channel). Default: none.
     :param instance_type: the training instance type. Default: the model's default training instance type.
     :param instance_count: Default: 1.
-    :param hyperparameters: overrides of the model's JumpStart hyperparameters (sent as strings).
-        Default: JumpStart's defaults.
-    :param job_name: 1 to 63 letters, digits and hyphens. Default: derived from the construct path (stable).
-    :param role: the role the job runs with; it is granted what the job needs. Default: a new role that reads
-        the data and the model's JumpStart artifacts and writes the output prefix.
-    :param max_runtime: Default: 1 day (55 minutes with ``wait_for_completion``).
-    :param wait_for_completion: the deployment waits for the job (at most 1 hour) and fails if the job fails;
-        enables ``model_data`` and ``inference_image``. Default: False.
     :param volume_size_gb: the training volume. Default: 256.
-    :param catalog: the model catalog. Default: ``Catalog.default()``.
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, model: str | ModelSpec, training_data: str, output_path: str,
-        accept_eula: bool | None = None, validation_data: str | None = None, instance_type: str | None = None,
-        instance_count: int = 1, hyperparameters: Mapping[str, int | float | str] | None = None,
-        job_name: str | None = None, role: iam.IRole | None = None,
-        max_runtime: cdk.Duration | int | None = None, wait_for_completion: bool = False,
-        volume_size_gb: int = DEFAULT_VOLUME_SIZE_GB, catalog: Catalog | None = None,
+        self, scope: Construct, id: str, props: FineTuningJobProps, *, model: str | ModelSpec,
+        instance_type: str | None = None, instance_count: int = 1, volume_size_gb: int = DEFAULT_VOLUME_SIZE_GB,
     ) -> None:
         super().__init__(scope, id)
-        self.model_spec, training = trainable_model(catalog, model)
+        self.model_spec, training = trainable_model(props.catalog, model)
         self._region = concrete_region(self)
+        accept_eula = props.accept_eula
         check_accept_eula(self, accept_eula, self.model_spec)
         instance_type = instance_type or training.default_instance_type
         image = self.model_spec.training_image_uri(self._region, instance_type)
         for what, count in (("instance_count", instance_count), ("volume_size_gb", volume_size_gb)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ConstructValidationError(self.node.path, f"{what} must be a whole number >= 1, not {count!r}")
-        data = data_channels(self, training_data, validation_data)
-        output = parse_s3_uri(self, "output_path", output_path)
-        name = checked_job_name(self, job_name, TRAINING_JOB)
-        seconds = runtime_seconds(self, max_runtime, wait=wait_for_completion) or DEFAULT_MAX_RUNTIME_SECONDS
+        data = data_channels(self, props.training_data, props.validation_data)
+        output = parse_s3_uri(self, "output_path", props.output_path)
+        name = checked_job_name(self, props.job_name, TRAINING_JOB)
+        seconds = (runtime_seconds(self, props.max_runtime, wait=props.wait_for_completion)
+                   or DEFAULT_MAX_RUNTIME_SECONDS)
+        checked_kms_key_arn(self, props.kms_key_arn)
         gated = self.model_spec.gated
 
         channels = [_channel(channel, location) for channel, location in data]
         jumpstart_reads = []
-        hyperparameter_values = self._hyperparameters(training, hyperparameters or {})
+        hyperparameter_values = self._hyperparameters(training, props.hyperparameters or {})
         if training.script_key:
             code = _jumpstart_location(self._region, training.script_key, gated=False)
             channels.append(_channel("code", code))
@@ -142,18 +138,22 @@ class JumpStartFineTuningJob(FineTuningJobBase):
             jumpstart_reads.append(artifact)
 
         job_role = self._job_role(
-            role, reads=[location for _, location in data] + jumpstart_reads, writes=[output], image_uri=image,
+            props.role, reads=[location for _, location in data] + jumpstart_reads, writes=[output],
+            image_uris=[image], kms_key_arn=props.kms_key_arn, vpc=props.vpc,
         )
+        resources: dict[str, Any] = {
+            "InstanceType": instance_type, "InstanceCount": instance_count, "VolumeSizeInGB": volume_size_gb,
+        }
+        if props.kms_key_arn is not None:
+            resources["VolumeKmsKeyId"] = props.kms_key_arn
         request: dict[str, Any] = {
             "TrainingJobName": name,
             "RoleArn": job_role.role_arn,
             "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
             "HyperParameters": hyperparameter_values,
             "InputDataConfig": channels,
-            "OutputDataConfig": {"S3OutputPath": output.uri},
-            "ResourceConfig": {
-                "InstanceType": instance_type, "InstanceCount": instance_count, "VolumeSizeInGB": volume_size_gb,
-            },
+            "OutputDataConfig": output_config(output, props),
+            "ResourceConfig": resources,
             "StoppingCondition": {"MaxRuntimeInSeconds": seconds},
             # code and model arrive as channels, so the container needs no network
             "EnableNetworkIsolation": True,
@@ -164,7 +164,11 @@ class JumpStartFineTuningJob(FineTuningJobBase):
         }
         if gated and accept_eula:
             request["Environment"] = {"accept_eula": "true"}
-        self._create_job(TRAINING_JOB, request, wait=wait_for_completion)
+        if props.network_isolation:
+            request["EnableInterContainerTrafficEncryption"] = True
+        if props.vpc is not None:
+            request["VpcConfig"] = props.vpc.vpc_config()
+        self._create_job(TRAINING_JOB, request, props)
 
     def _hyperparameters(self, training: TrainingSpec, overrides: Mapping[str, Any]) -> dict[str, str]:
         """JumpStart's defaults with the user's overrides, each checked by the model's spec; all as strings."""

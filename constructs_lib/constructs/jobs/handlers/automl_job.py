@@ -34,8 +34,10 @@ AUTOML_JOB = job_common.JobKind(
     arn_key="AutoMLJobArn",
     status_key="AutoMLJobStatus",
     max_name_length=32,
+    list_operation="ListAutoMLJobs",
+    summaries_key="AutoMLJobSummaries",
     completion_data=best_candidate,
 )
 
 
-on_event, is_complete = job_common.lambda_handlers(AUTOML_JOB)
+on_event, is_complete, watch_failures = job_common.lambda_handlers(AUTOML_JOB)

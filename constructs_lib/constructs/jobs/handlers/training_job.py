@@ -30,8 +30,10 @@ TRAINING_JOB = job_common.JobKind(
     arn_key="TrainingJobArn",
     status_key="TrainingJobStatus",
     max_name_length=63,
+    list_operation="ListTrainingJobs",
+    summaries_key="TrainingJobSummaries",
     completion_data=model_artifacts,
 )
 
 
-on_event, is_complete = job_common.lambda_handlers(TRAINING_JOB)
+on_event, is_complete, watch_failures = job_common.lambda_handlers(TRAINING_JOB)

@@ -1,0 +1,583 @@
+"""Fault injection: the fine-tuning job handlers behind the real CDK Provider framework, against a moto server.
+
+Each scenario drives a job's custom resource as CloudFormation does: ``tests/support/provider_framework.py`` runs
+the framework's own Lambda code (``onEvent``, the waiter's ``isComplete`` and ``onTimeout``) from the asset the
+synthesized stack deploys, and a failed Create is rolled back with a Delete of the physical id the failure
+reported. The handler's SageMaker client talks to moto, with faults injected through botocore's event hooks and
+every call checked against the handler role's policy in the synthesized template
+(``tests/support/sagemaker_faults.py``). Sleeps are recorded, never slept.
+
+Each scenario asserts the CloudFormation response, the job's final state, and that no job is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.events.models import EventPattern
+from moto.sagemaker.models import sagemaker_backends
+
+from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
+from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps, JobProvider
+from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
+from constructs_lib.table import parse_table
+from stacks import add_table_stacks
+from tests.support.iam_policy import RolePolicy
+from tests.support.moto_server import MotoServer
+from tests.support.provider_framework import (
+    CloudFormation,
+    CloudFormationResponse,
+    ProviderFramework,
+    as_cloudformation_sends,
+    with_topic_tags,
+)
+from tests.support.sagemaker_faults import (
+    FOREVER,
+    SageMakerFaults,
+    connection_refused,
+    read_timeout,
+    rejected,
+    serve_stop_training_job,
+    server_error,
+    throttled,
+    unavailable,
+)
+
+sys.path.insert(0, str(HANDLERS_DIR))  # the handlers are top-level modules in Lambda
+import automl_job
+import job_common
+import training_job
+
+pytestmark = pytest.mark.synth
+
+REGION = "us-east-1"
+ACCOUNT = DEFAULT_ACCOUNT_ID
+KINDS = ("automl", "training")
+HANDLERS = {"automl": automl_job, "training": training_job}
+OPERATIONS = {
+    "automl": {"create": "CreateAutoMLJobV2", "describe": "DescribeAutoMLJobV2", "stop": "StopAutoMLJob"},
+    "training": {"create": "CreateTrainingJob", "describe": "DescribeTrainingJob", "stop": "StopTrainingJob"},
+}
+NAME_KEYS = {"automl": "AutoMLJobName", "training": "TrainingJobName"}
+MAX_REASON_BYTES = 1024
+FAILURE_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:job-failures"
+
+
+@dataclass
+class Synthesized:
+    """The synthesized stack: the framework's code asset, each job's declared request and the handler policies."""
+
+    framework_dir: Path
+    template: dict[str, Any]
+    handler_environment: dict[str, str]
+    properties: dict[str, dict[str, Any]]
+    policies: dict[str, RolePolicy]
+
+
+def framework_code(assembly_dir: Path, template: Mapping[str, Any]) -> Path:
+    """The directory of the framework's onEvent function: the code the stack deploys, as it deploys it."""
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
+                 and r["Properties"]["Handler"] == "framework.onEvent"]
+    code = assembly_dir / f"asset.{functions[0]['Properties']['Code']['S3Key'].removesuffix('.zip')}"
+    assert (code / "framework.js").is_file()
+    return code
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("assembly")))
+    stack = cdk.Stack(app, "Jobs", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    def props(output: str, *, waited: bool = False) -> FineTuningJobProps:
+        return FineTuningJobProps(training_data="s3://tuning-data/train/", output_path=f"s3://tuning-output/{output}/",
+                                  accept_eula=True, wait_for_completion=waited)
+
+    jobs: dict[str, Any] = {
+        "automl": AutoMLFineTuningJob(stack, "Chat", props("chat"), base_model="Llama2-7BChat"),
+        "automl-waited": AutoMLFineTuningJob(stack, "ChatWaited", props("waited", waited=True),
+                                             base_model="Llama2-7BChat"),
+        "training": JumpStartFineTuningJob(stack, "Tune", props("tune"), model="meta-textgeneration-llama-2-7b-f"),
+        "training-waited": JumpStartFineTuningJob(stack, "TuneWaited", props("tune-waited", waited=True),
+                                                  model="meta-textgeneration-llama-2-7b-f"),
+    }
+    assembly = app.synth()
+    template = json.loads((Path(assembly.directory) / stack.template_file).read_text())
+    role_arns = {
+        (stack.get_logical_id(job.role.node.default_child), "Arn"):
+            f"arn:aws:iam::{ACCOUNT}:role/{stack.get_logical_id(job.role.node.default_child)}"
+        for job in jobs.values()
+    }
+    properties, policies = {}, {}
+    for key, job in jobs.items():
+        declared = dict(template["Resources"][stack.get_logical_id(job.custom_resource)]["Properties"])
+        declared.pop("ServiceToken")
+        declared.pop("ServiceTimeout", None)
+        declared["RoleArn"] = role_arns[tuple(declared["RoleArn"]["Fn::GetAtt"])]
+        properties[key] = with_topic_tags(declared, FAILURE_TOPIC_ARN)
+        handler_role = stack.get_logical_id(job.provider.handler_role.node.default_child)
+        policies[key] = RolePolicy.of(template, handler_role, account=ACCOUNT, region=REGION, attributes=role_arns)
+    environments = [r["Properties"]["Environment"]["Variables"] for r in template["Resources"].values()
+                    if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].endswith("_job.on_event")]
+    assert len(environments) == 4 and all(e == environments[0] for e in environments)  # one prefix per stack
+    return Synthesized(framework_code(Path(assembly.directory), template), template, environments[0], properties,
+                       policies)
+
+
+class FakeClock:
+    """The handlers' clock and sleep: time passes only when they sleep."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(job_common, "sleep", fake.sleep)
+    monkeypatch.setattr(job_common, "clock", lambda: fake.now)
+    return fake
+
+
+@pytest.fixture
+def sagemaker(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    moto_server.reset()
+    serve_stop_training_job(monkeypatch)
+    yield moto_server.client("sagemaker")
+
+
+@dataclass
+class Deployment:
+    """One job resource of the synthesized stack, deployed through the framework against faulty SageMaker."""
+
+    kind: str
+    properties: dict[str, Any]
+    faults: SageMakerFaults
+    cloudformation: CloudFormation
+
+    @property
+    def name(self) -> str:
+        return str(self.properties[NAME_KEYS[self.kind]])
+
+    def operation(self, step: str) -> str:
+        return OPERATIONS[self.kind][step]
+
+    def status(self, name: str | None = None) -> str | None:
+        return self.faults.statuses().get(name or self.name)
+
+
+@pytest.fixture
+def deploy(synthesized: Synthesized, sagemaker: Any, clock: FakeClock,
+           monkeypatch: pytest.MonkeyPatch) -> Callable[..., Deployment]:
+    """``deploy(kind, waited=False, before_poll=None)``: a resource of that kind, not yet created."""
+    for variable, value in synthesized.handler_environment.items():  # as the handler functions run
+        monkeypatch.setenv(variable, value)
+
+    def deployment(kind: str, *, waited: bool = False, before_poll: Callable[[int], None] | None = None,
+                   properties: Mapping[str, Any] | None = None) -> Deployment:
+        key = f"{kind}-waited" if waited else kind
+        faults = SageMakerFaults(sagemaker, sagemaker_backends[ACCOUNT][REGION], ACCOUNT, REGION,
+                                 policy=synthesized.policies[key])
+        handlers = HANDLERS[kind]
+
+        def on_event(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+            return handlers.on_event(event, context, client=sagemaker)
+
+        def is_complete(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+            return handlers.is_complete(event, context, client=sagemaker)
+
+        framework = ProviderFramework(synthesized.framework_dir, on_event, is_complete if waited else None,
+                                      before_poll=before_poll)
+        declared = as_cloudformation_sends(dict(properties or synthesized.properties[key]))
+        return Deployment(kind, declared, faults, CloudFormation(framework))
+
+    return deployment
+
+
+def handler_message(response: CloudFormationResponse) -> str:
+    """The handler's own error message inside the framework's reason (``Error: <message>\\n\\nLogs: ...``)."""
+    match = re.match(r"Error: (.*?)\n\nLogs: /aws/lambda/", response.reason, re.DOTALL)
+    assert match is not None, response.reason
+    return match.group(1)
+
+
+def assert_failed_without_leaving_a_job(deployment: Deployment, response: CloudFormationResponse) -> str:
+    """A failed Create: FAILED with a reason that fits, rolled back, and no job runs."""
+    assert response.status == "FAILED"
+    message = handler_message(response)
+    assert len(message.encode()) <= MAX_REASON_BYTES
+    assert [request for request, _ in deployment.cloudformation.responses] == ["Create", "Delete"]
+    assert deployment.faults.running() == []
+    return message
+
+
+def delete_stack(deployment: Deployment, physical_id: str) -> None:
+    """The stack's deletion: succeeds and leaves nothing running."""
+    response = deployment.cloudformation.delete(physical_id, deployment.properties)
+    assert (response.status, response.physical_id) == ("SUCCESS", physical_id)
+    assert deployment.faults.running() == []
+
+
+# --- creates -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_duplicate_create_returns_the_job_it_started(deploy: Callable[..., Deployment], kind: str) -> None:
+    """CloudFormation (or Lambda's retry of an event) sends the same Create twice."""
+    deployment = deploy(kind)
+    first = deployment.cloudformation.create(deployment.properties)
+    second = deployment.cloudformation.create(deployment.properties)
+    assert (first.status, second.status) == ("SUCCESS", "SUCCESS")
+    assert first.physical_id == second.physical_id == deployment.name
+    assert first.data == second.data and first.data["JobName"] == deployment.name
+    assert deployment.faults.statuses() == {deployment.name: "InProgress"}
+    delete_stack(deployment, deployment.name)
+    assert deployment.status() == "Stopped"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lost_answer", [read_timeout, unavailable], ids=["read-timeout", "503"])
+def test_ambiguous_create_finds_the_job_it_started(
+    deploy: Callable[..., Deployment], clock: FakeClock, kind: str, lost_answer: Callable[[str], Exception],
+) -> None:
+    """The create succeeded in SageMaker, but its answer was lost: the handler finds the job by name."""
+    deployment = deploy(kind)
+    deployment.faults.inject(deployment.operation("create"), lost_answer, after_call=True)
+    response = deployment.cloudformation.create(deployment.properties)
+    assert (response.status, response.physical_id) == ("SUCCESS", deployment.name)
+    assert deployment.faults.calls.count(deployment.operation("create")) == 1  # found, not created again
+    assert deployment.faults.statuses() == {deployment.name: "InProgress"}
+    delete_stack(deployment, deployment.name)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("error", [server_error, unavailable, throttled, connection_refused, read_timeout],
+                         ids=["500", "503", "throttled", "refused", "read-timeout"])
+def test_transient_create_failures_are_retried_with_backoff(
+    deploy: Callable[..., Deployment], clock: FakeClock, kind: str, error: Callable[[str], Exception],
+) -> None:
+    deployment = deploy(kind)
+    deployment.faults.inject(deployment.operation("create"), error, times=3)
+    response = deployment.cloudformation.create(deployment.properties)
+    assert (response.status, response.physical_id) == ("SUCCESS", deployment.name)
+    assert clock.sleeps == [0.5, 1.0, 2.0]
+    assert deployment.faults.statuses() == {deployment.name: "InProgress"}
+    delete_stack(deployment, deployment.name)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("error", "api_message"), [
+    (throttled, "Rate exceeded"), (server_error, "We encountered an internal error"),
+], ids=["throttled", "500"])
+def test_failures_that_last_fail_the_create_within_bounds(
+    deploy: Callable[..., Deployment], clock: FakeClock, kind: str, error: Callable[[str], Exception],
+    api_message: str,
+) -> None:
+    deployment = deploy(kind)
+    deployment.faults.inject(deployment.operation("create"), error, times=FOREVER)
+    response = deployment.cloudformation.create(deployment.properties)
+    message = assert_failed_without_leaving_a_job(deployment, response)
+    assert message.startswith(api_message)  # the API's own message first
+    assert f"{deployment.operation('create')} of" in message
+    assert clock.sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert deployment.faults.statuses() == {}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_create_that_finally_fails_stops_the_job_it_started(
+    deploy: Callable[..., Deployment], clock: FakeClock, kind: str,
+) -> None:
+    """The create started the job but its answer was lost, and SageMaker stayed unreachable for the handler's
+    retries: the framework answers with its create-failed marker, whose Delete never reaches the handler, so the
+    handler itself stops the job before it reports the failure."""
+    deployment = deploy(kind)
+    deployment.faults.inject(deployment.operation("create"), read_timeout, after_call=True)
+    deployment.faults.inject(deployment.operation("create"), unavailable, times=FOREVER, passes=1)
+    # after the first look-up (no job yet), every look-up during the create fails: one per create attempt
+    deployment.faults.inject(deployment.operation("describe"), unavailable, times=job_common.MAX_ATTEMPTS, passes=1)
+    response = deployment.cloudformation.create(deployment.properties)
+    assert response.physical_id == "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
+    message = assert_failed_without_leaving_a_job(deployment, response)
+    assert message.startswith("Service is unavailable")
+    assert message.endswith(f"the {'AutoML' if kind == 'automl' else 'training'} job {deployment.name!r} it started "
+                            "is stopping")
+    assert deployment.status() == "Stopped"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_name_taken_by_another_job_fails_without_stopping_that_job(
+    deploy: Callable[..., Deployment], sagemaker: Any, kind: str,
+) -> None:
+    deployment = deploy(kind)
+    other = job_common.job_request(HANDLERS[kind].__dict__[f"{kind.upper()}_JOB"], sagemaker, deployment.properties)
+    other["OutputDataConfig"] = {"S3OutputPath": "s3://someone-else/output/"}
+    getattr(sagemaker, "create_auto_ml_job_v2" if kind == "automl" else "create_training_job")(**other)
+    if kind == "training":
+        deployment.faults.job(deployment.name).training_job_status = "InProgress"
+    response = deployment.cloudformation.create(deployment.properties)
+    assert response.status == "FAILED"
+    assert "already exists with a different configuration" in handler_message(response)
+    assert deployment.status() == "InProgress"  # not ours: left alone
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_oversize_api_message_is_cut_to_fit_keeping_its_start(deploy: Callable[..., Deployment], kind: str) -> None:
+    deployment = deploy(kind)
+    huge = "1 validation error detected: " + "Value at 'inputDataConfig' failed to satisfy constraint; " * 700
+    deployment.faults.inject(deployment.operation("create"), rejected(huge))
+    response = deployment.cloudformation.create(deployment.properties)
+    message = assert_failed_without_leaving_a_job(deployment, response)
+    assert len(huge) > 38_000
+    assert message.startswith("1 validation error detected: Value at 'inputDataConfig'")
+    assert "… (" in message and message.endswith(f"{deployment.operation('create')} of "
+                                                 f"{'AutoML' if kind == 'automl' else 'training'} job "
+                                                 f"{deployment.name!r})")
+
+
+def test_a_request_the_api_rejects_fails_with_its_message_first(deploy: Callable[..., Deployment]) -> None:
+    deployment = deploy("automl")
+    deployment.faults.inject("CreateAutoMLJobV2", rejected("S3 path s3://tuning-data/train/ does not exist"))
+    message = assert_failed_without_leaving_a_job(deployment, deployment.cloudformation.create(deployment.properties))
+    assert message == f"S3 path s3://tuning-data/train/ does not exist (CreateAutoMLJobV2 of AutoML job " \
+                      f"{deployment.name!r})"
+
+
+# --- deletes -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("physical_id", [
+    "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED", "6a1d5e0c-2f4b-4a8e-9d7a-3b2c1f0e9d8c",
+    "Jobs-ChatResource1A2B3C4D-0123ABCD", "not a job name", "{prefix}never-created", "x" * 300,
+], ids=["framework-marker", "request-id", "cloudformation-id", "not-a-name", "never-created", "too-long"])
+def test_delete_after_a_failed_create_succeeds_for_any_physical_id(
+    deploy: Callable[..., Deployment], synthesized: Synthesized, kind: str, physical_id: str,
+) -> None:
+    """Junk physical ids, and names outside the stack's prefix: no job of the stack, nothing to stop."""
+    physical_id = physical_id.format(prefix=synthesized.handler_environment["JOB_NAME_PREFIX"])
+    deployment = deploy(kind)
+    response = deployment.cloudformation.delete(physical_id, deployment.properties)
+    assert (response.status, response.physical_id) == ("SUCCESS", physical_id)
+    assert deployment.faults.statuses() == {}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("step", ["describe", "stop"])
+def test_transient_failures_during_delete_are_retried(
+    deploy: Callable[..., Deployment], clock: FakeClock, kind: str, step: str,
+) -> None:
+    deployment = deploy(kind)
+    assert deployment.cloudformation.create(deployment.properties).status == "SUCCESS"
+    deployment.faults.inject(deployment.operation(step), server_error, times=2)
+    delete_stack(deployment, deployment.name)
+    assert clock.sleeps == [0.5, 1.0]
+    assert deployment.status() == "Stopped"
+
+
+# --- updates -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_tag_only_update_retags_the_job_in_place(deploy: Callable[..., Deployment], kind: str) -> None:
+    deployment = deploy(kind)
+    created = deployment.cloudformation.create(deployment.properties)
+    old_tags = deployment.properties.get("Tags", [])
+    retagged = {**deployment.properties, "Tags": [*old_tags[1:], {"Key": "team", "Value": "support"}]}
+    response = deployment.cloudformation.update(deployment.name, deployment.properties, retagged)
+    assert (response.status, response.physical_id, response.data) == ("SUCCESS", deployment.name, created.data)
+    tags = deployment.faults.job(deployment.name).tags
+    assert {t["Key"]: t["Value"] for t in tags} == {t["Key"]: t["Value"] for t in retagged["Tags"]}
+    assert deployment.faults.statuses() == {deployment.name: "InProgress"}  # no replacement
+    delete_stack(deployment, deployment.name)
+
+
+# --- waiting -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_failure_after_create_with_waiting_fails_the_resource_under_the_job_name(
+    deploy: Callable[..., Deployment], kind: str,
+) -> None:
+    reason = "AlgorithmError: " + "the training data has fewer than 500 rows; " * 200
+
+    def fail_the_job(poll: int) -> None:
+        if poll == 1:
+            job = deployment.faults.job(deployment.name)
+            setattr(job, "auto_ml_job_status" if kind == "automl" else "training_job_status", "Failed")
+            job.failure_reason = reason
+
+    deployment = deploy(kind, waited=True, before_poll=fail_the_job)
+    response = deployment.cloudformation.create(deployment.properties)
+    assert response.physical_id == deployment.name  # so the rollback's Delete reaches the handler
+    message = assert_failed_without_leaving_a_job(deployment, response)
+    assert message.startswith("AlgorithmError: the training data has fewer than 500 rows;")
+    assert message.endswith(f"job {deployment.name!r} failed)")
+    assert deployment.status() == "Failed"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_waiting_survives_transient_describe_failures(deploy: Callable[..., Deployment], kind: str) -> None:
+    def complete_the_job(poll: int) -> None:
+        if poll == 0:
+            deployment.faults.inject(deployment.operation("describe"), server_error, times=FOREVER)
+        if poll == 2:
+            deployment.faults.clear()
+            job = deployment.faults.job(deployment.name)
+            setattr(job, "auto_ml_job_status" if kind == "automl" else "training_job_status", "Completed")
+
+    deployment = deploy(kind, waited=True, before_poll=complete_the_job)
+    response = deployment.cloudformation.create(deployment.properties)
+    assert (response.status, response.physical_id) == ("SUCCESS", deployment.name)
+    assert set(response.data) >= {"JobName", "JobArn"}
+    assert deployment.faults.running() == []
+
+
+def test_waiter_timeout_reports_the_job_name_so_the_rollback_stops_it(deploy: Callable[..., Deployment]) -> None:
+    deployment = deploy("automl", waited=True)
+    response = deployment.cloudformation.create(deployment.properties)
+    assert (response.status, response.physical_id, response.reason) == ("FAILED", deployment.name,
+                                                                         "Operation timed out")
+    assert deployment.status() == "Stopped"
+    assert deployment.faults.running() == []
+
+
+def test_automl_failure_after_create_without_waiting_reaches_the_failure_topic(
+    deploy: Callable[..., Deployment], moto_server: MotoServer, sagemaker: Any,
+) -> None:
+    """SageMaker sends no event for AutoML jobs: the Provider's watcher, on its schedule, publishes the failure to
+    the topic the job's tag names."""
+    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
+    assert sns.create_topic(Name="job-failures")["TopicArn"] == FAILURE_TOPIC_ARN
+    queue = sqs.create_queue(QueueName="job-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=FAILURE_TOPIC_ARN, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    deployment = deploy("automl")
+    response = deployment.cloudformation.create(deployment.properties)
+    assert response.status == "SUCCESS"
+    deployment.faults.job(deployment.name).auto_ml_job_status = "Failed"
+    modified = deployment.faults.job(deployment.name).last_modified_time
+    scheduled = {"time": (modified + timedelta(minutes=2)).isoformat() + "Z"}
+    assert automl_job.watch_failures(scheduled, client=sagemaker, sns=sns) == {"Published": [deployment.name]}
+    message = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+    assert (message["JobName"], message["Status"]) == (deployment.name, "Failed")
+    delete_stack(deployment, deployment.name)
+    assert deployment.status() == "Failed"
+
+
+def test_failure_after_create_without_waiting_reaches_the_failure_topic(
+    deploy: Callable[..., Deployment], synthesized: Synthesized,
+) -> None:
+    """The deployment succeeds; when the job fails later, SageMaker's state-change event matches the job's rule,
+    whose target is the failure topic."""
+    deployment = deploy("training")
+    response = deployment.cloudformation.create(deployment.properties)
+    assert response.status == "SUCCESS"
+    deployment.faults.job(deployment.name).training_job_status = "Failed"
+
+    rules = [r["Properties"] for r in synthesized.template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert sum("EventPattern" in rule for rule in rules) == 1  # the one training job not waited for
+    topics = {k for k, r in synthesized.template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"}
+
+    def routed_to_a_topic(status: str, name: str) -> bool:
+        event = {"version": "0", "id": "1", "detail-type": "SageMaker Training Job State Change",
+                 "source": "aws.sagemaker", "account": ACCOUNT, "region": REGION, "time": "2026-12-02T09:00:00Z",
+                 "resources": [f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}"],
+                 "detail": {"TrainingJobName": name, "TrainingJobStatus": status, "FailureReason": "AlgorithmError"}}
+        return any(
+            "EventPattern" in rule and EventPattern.load(json.dumps(rule["EventPattern"])).matches_event(event)
+            and any(target["Arn"].get("Ref") in topics for target in rule["Targets"])
+            for rule in rules
+        )
+
+    assert routed_to_a_topic("Failed", deployment.name)
+    assert routed_to_a_topic("Failed", f"{deployment.name[:54]}-0a1b2c3d")  # its replacement after an Update
+    assert not routed_to_a_topic("Completed", deployment.name)
+    assert not routed_to_a_topic("Failed", "someone-elses-job")
+    delete_stack(deployment, deployment.name)
+    assert deployment.status() == "Failed"
+
+
+# --- removing a row ------------------------------------------------------------------------------------------
+
+
+def fine_tuning_row(name: str) -> dict[str, Any]:
+    return {"name": name, "method": "autopilot", "base_model": "Llama2-7B", "accept_eula": True,
+            "training_data": f"s3://tuning-data/{name}/", "output_path": f"s3://tuning-output/{name}/"}
+
+
+@dataclass
+class TableDeployment:
+    """One synthesized fine-tuning stack of a model table: its jobs' properties and its handler role's policy."""
+
+    stack_name: str
+    properties: dict[str, dict[str, Any]]
+    policy: RolePolicy
+    framework_dir: Path
+
+
+def synthesize_table(rows: list[str], outdir: Path) -> TableDeployment:
+    app = cdk.App(outdir=str(outdir))
+    table = parse_table({"defaults": {"regions": [REGION]}, "fine_tuning": [fine_tuning_row(r) for r in rows]})
+    stack = next(s for s in add_table_stacks(app, table, account=ACCOUNT) if s.plan.kind == "fine-tuning")
+    assembly = app.synth()
+    template = json.loads((Path(assembly.directory) / stack.template_file).read_text())
+    jobs = {row: stack.node.find_child(row).node.find_child("Job") for row in rows}
+    role_arns = {(stack.get_logical_id(job.role.node.default_child), "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{row}"
+                 for row, job in jobs.items()}
+    properties = {}
+    for row, job in jobs.items():
+        declared = dict(template["Resources"][stack.get_logical_id(job.custom_resource)]["Properties"])
+        for key in ("ServiceToken", "ServiceTimeout"):
+            declared.pop(key)
+        declared["RoleArn"] = role_arns[tuple(declared["RoleArn"]["Fn::GetAtt"])]
+        properties[row] = with_topic_tags(declared, FAILURE_TOPIC_ARN)
+    (provider,) = [c for c in stack.node.children if isinstance(c, JobProvider)]
+    policy = RolePolicy.of(template, stack.get_logical_id(provider.handler_role.node.default_child),
+                           account=ACCOUNT, region=REGION, attributes=role_arns)
+    return TableDeployment(stack.stack_name, properties, policy, framework_code(Path(assembly.directory), template))
+
+
+def test_removing_one_row_of_two_still_lets_its_delete_stop_the_job(
+    tmp_path: Path, sagemaker: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CloudFormation updates the shared handler policy, then deletes the removed row's job resource: with the
+    policy of the table without that row, the Delete must still be allowed to stop the job."""
+    before = synthesize_table(["support-e", "support-f"], tmp_path / "before")  # rows of one shard: one stack
+    after = synthesize_table(["support-e"], tmp_path / "after")
+    assert before.stack_name == after.stack_name  # the same stack, updated
+    assert after.properties["support-e"] == before.properties["support-e"]  # the remaining row is unchanged
+    removed = before.properties["support-f"]["AutoMLJobName"]
+    removed_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:automl-job/{removed.lower()}"
+    assert after.policy.allows("sagemaker:StopAutoMLJob", removed_arn)
+    assert after.policy.allows("sagemaker:DescribeAutoMLJobV2", removed_arn)
+    assert not after.policy.allows("sagemaker:StopAutoMLJob", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:automl-job/x")
+
+    prefix = removed[: len("eg123456-")]
+    monkeypatch.setenv("JOB_NAME_PREFIX", prefix)
+    faults = SageMakerFaults(sagemaker, sagemaker_backends[ACCOUNT][REGION], ACCOUNT, REGION, policy=before.policy)
+    framework = ProviderFramework(
+        before.framework_dir, lambda event, context: automl_job.on_event(event, context, client=sagemaker))
+    cloudformation = CloudFormation(framework)
+    created = {row: cloudformation.create(as_cloudformation_sends(properties))
+               for row, properties in before.properties.items()}
+    assert {row: response.status for row, response in created.items()} == {"support-e": "SUCCESS",
+                                                                          "support-f": "SUCCESS"}
+    faults.policy = after.policy  # the update replaced the handler policy first
+    response = cloudformation.delete(removed, as_cloudformation_sends(before.properties["support-f"]))
+    assert (response.status, response.physical_id) == ("SUCCESS", removed)
+    assert faults.statuses() == {removed: "Stopped", after.properties["support-e"]["AutoMLJobName"]: "InProgress"}
+    assert "StopAutoMLJob" in faults.calls

@@ -1,0 +1,79 @@
+"""cdk-nag's AwsSolutions, HIPAA.Security, NIST.800.53.R5 and PCI.DSS.321 packs over fine-tuning jobs with the
+controls a regulated team sets (a KMS key, a VPC, network isolation), waited for and not: no unacknowledged
+finding, and each acknowledgment of ours says why. Without a key the log groups and the failure topic are
+unencrypted, and the packs say so."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+
+from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
+from constructs_lib.constructs.jobs.base import FineTuningJobProps
+from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
+from constructs_lib.constructs.placement import VpcPlacement
+
+pytestmark = pytest.mark.synth
+
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+
+
+def nag_report(outdir: Path, *, kms_key_arn: str | None) -> dict[str, Any]:
+    app = cdk.App(outdir=str(outdir))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(), HIPAASecurityChecks(), NIST80053R5Checks(),
+                                        PCIDSS321Checks())
+    stack = cdk.Stack(app, "Regulated", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    vpc = VpcPlacement(("subnet-0123456789abcdef0",), ("sg-0123456789abcdef0",))
+    for waited in (False, True):
+        props = FineTuningJobProps(
+            training_data="s3://regulated-data/train/", output_path=f"s3://regulated-data/out-{waited}/",
+            accept_eula=True, wait_for_completion=waited, kms_key_arn=kms_key_arn, vpc=vpc, network_isolation=True,
+        )
+        AutoMLFineTuningJob(stack, f"Chat{waited}", props, base_model="Llama2-7BChat")
+        JumpStartFineTuningJob(stack, f"Tune{waited}", props, model="meta-textgeneration-llama-2-7b-f")
+    with contextlib.suppress(RuntimeError):  # a failing pack: the report says which
+        app.synth()
+    report: dict[str, Any] = json.loads((outdir / "validation-report.json").read_text())
+    return report
+
+
+@pytest.fixture(scope="module")
+def encrypted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return nag_report(tmp_path_factory.mktemp("encrypted"), kms_key_arn=KMS_KEY_ARN)
+
+
+def violations(report: dict[str, Any]) -> dict[str, set[str]]:
+    return {plugin["pluginName"]: {v["ruleName"] for v in plugin["violations"]} for plugin in report["pluginReports"]}
+
+
+def test_regulated_jobs_pass_the_four_packs(encrypted: dict[str, Any]) -> None:
+    assert violations(encrypted) == {pack: set() for pack in PACKS}
+
+
+def test_every_acknowledgment_names_one_rule_and_says_why(encrypted: dict[str, Any]) -> None:
+    acknowledged = [(plugin["pluginName"], v) for plugin in encrypted["pluginReports"]
+                    for v in plugin.get("suppressedViolations", [])]
+    assert acknowledged
+    for pack, violation in acknowledged:
+        assert violation["acknowledgedId"] == f"{pack}::{violation['ruleName']}"
+        assert len(violation["reason"].strip()) > 60, violation["acknowledgedId"]
+        assert "/" in violation["acknowledgedAt"]  # on our constructs, never a whole stack
+    rules = {v["ruleName"] for _, v in acknowledged}
+    assert {f"{pack}-LambdaInsideVPC" for pack in PACKS[1:]} <= rules
+    assert not any(rule.endswith(("CloudWatchLogGroupEncrypted", "SNSEncryptedKMS")) for rule in rules)
+
+
+def test_without_a_key_the_packs_report_the_unencrypted_logs_and_topic(tmp_path: Path) -> None:
+    found = violations(nag_report(tmp_path, kms_key_arn=None))
+    assert found["AwsSolutions"] == set()
+    for pack in PACKS[1:]:
+        assert found[pack] == {f"{pack}-CloudWatchLogGroupEncrypted", f"{pack}-SNSEncryptedKMS"}
