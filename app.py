@@ -3,12 +3,19 @@
 
 Context: ``table`` (default ``models.yaml``; cdk.json sets it), ``account`` (replaces ``defaults.account``),
 ``synthesizer`` (``default``, ``bootstrapless`` or ``legacy``), ``pipeline``, ``guard`` (the deploy-time hook's stacks
-instead of the table's: docs/hook.md). A bad table prints one line and exits 2.
+instead of the table's: docs/hook.md). A bad table prints one line and exits 2 (under ``cdk synth`` the CLI then
+adds ``Subprocess exited with error 2`` and exits 1).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+
+# jsii prints an 11-line "Node 20 is end-of-life" banner each time it starts unless this names the Node major
+# version; the README states the Node versions the project runs on. Set before aws_cdk is imported: the jsii
+# runtime starts then, and inherits this environment.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
 

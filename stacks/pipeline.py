@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
+from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import pipelines
 from constructs import Construct
 
@@ -91,7 +92,7 @@ class PipelineSettings:
         _check_source_kind(self.pipeline_source)
         if self.pipeline_source == "codestar":
             if self.connection_arn is None:
-                _missing("connection_arn", "pipeline_source=codestar needs a CodeStar connection's ARN", "codestar")
+                _missing({"connection_arn": "pipeline_source=codestar needs a CodeStar connection's ARN"}, "codestar")
             if not CONNECTION_ARN_PATTERN.match(self.connection_arn):
                 _fail("connection_arn", self.connection_arn, f"expected a connection ARN like {CONNECTION_ARN_EXAMPLE}")
             if not CONNECTION_REPOSITORY_PATTERN.match(self.repository):
@@ -114,15 +115,27 @@ class PipelineSettings:
             _fail("pipeline_region", self.pipeline_region, "expected an AWS region, e.g. -c pipeline_region=us-east-1")
 
     @classmethod
-    def from_context(cls, get_context: Callable[[str], Any]) -> PipelineSettings:
-        """Read the settings with ``get_context`` (``node.try_get_context``); one-line errors name the key."""
-        source = _context_string(get_context, "pipeline_source")
-        if source is None:
-            _missing("pipeline_source", "-c pipeline=true needs a source", "codestar")
-        _check_source_kind(source)
-        if _context_string(get_context, "repository") is None:
-            _missing("repository", f"pipeline_source={source} needs the repository to build from", source)
+    def from_context(cls, get_context: Callable[[str], Any], table: ModelTable | None = None) -> PipelineSettings:
+        """Read the settings with ``get_context`` (``node.try_get_context``); one-line errors name the keys.
+
+        Every missing setting is named at once; with ``table``, so are ``pipeline_account`` and
+        ``pipeline_region`` when its ``defaults`` cannot stand in for them.
+        """
         values = {field.name: _context_string(get_context, field.name) for field in dataclasses.fields(cls)}
+        source = values["pipeline_source"]
+        if source is not None:
+            _check_source_kind(source)
+        missing = {key: why for key, why in (
+            ("pipeline_source", "-c pipeline=true needs a source (codestar or codecommit)"),
+            ("repository", f"pipeline_source={source or '...'} needs the repository to build from"),
+        ) if values[key] is None}
+        if source == "codestar" and values["connection_arn"] is None:
+            missing["connection_arn"] = "pipeline_source=codestar needs a CodeStar connection's ARN"
+        if table is not None:
+            missing.update(_missing_placement(table, *_placement(table, values["pipeline_account"],
+                                                                   values["pipeline_region"])))
+        if missing:
+            _missing(missing, source or "codestar")
         return cls(**{name: value for name, value in values.items() if value is not None})
 
     def context_arguments(self) -> list[str]:
@@ -145,8 +158,13 @@ def _fail(key: str, value: object, expected: str) -> NoReturn:
     raise PipelineSettingsError(f"context {key}={value!r}: {expected}")
 
 
-def _missing(key: str, why: str, example_kind: str) -> NoReturn:
-    raise PipelineSettingsError(f"context {key} is missing: {why}, e.g. `{SOURCE_EXAMPLES[example_kind]}`")
+def _missing(missing: Mapping[str, str], example_kind: str) -> NoReturn:
+    """One error naming every missing setting, why each is needed, and (for the source) an example."""
+    keys = ", ".join(missing)
+    verb = "is" if len(missing) == 1 else "are"
+    example = (f"; e.g. `{SOURCE_EXAMPLES[example_kind]}`"
+               if {"pipeline_source", "repository", "connection_arn"} & set(missing) else "")
+    raise PipelineSettingsError(f"context {keys} {verb} missing: {'; '.join(missing.values())}{example}")
 
 
 def _context_string(get_context: Callable[[str], Any], key: str) -> str | None:
@@ -241,13 +259,11 @@ class PipelineStack(cdk.Stack):
             synth=self.synth,
             cross_account_keys=any(target.account != account for _, target in targets),
             cli_version=cli_version or _pinned_cdk_cli_version(),
+            # Chosen, not implied: V2 is CodePipeline's current type (V1 is the legacy default CDK warns about).
+            pipeline_type=codepipeline.PipelineType.V2,
             code_build_defaults=pipelines.CodeBuildOptions(
-                build_environment=codebuild.BuildEnvironment(
-                    build_image=BUILD_IMAGE,
-                    environment_variables={
-                        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": codebuild.BuildEnvironmentVariable(value="20")
-                    },
-                ),
+                # app.py silences jsii's Node 20 end-of-life banner itself.
+                build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
                 partial_build_spec=codebuild.BuildSpec.from_object(
                     {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
                 ),
@@ -304,19 +320,27 @@ def synth_command(settings: PipelineSettings, table: ModelTable) -> str:
 
 
 def _pipeline_environment(table: ModelTable, settings: PipelineSettings) -> tuple[str, str]:
-    account = settings.pipeline_account or table.default_account
-    region = settings.pipeline_region or next(iter(table.default_regions), None)
-    if account is None:
-        raise PipelineSettingsError(
-            f"context pipeline_account is missing: the pipeline stack needs a concrete account; set "
-            f"-c pipeline_account=123456789012 or `defaults: {{account: \"123456789012\"}}` in {table.source}"
-        )
-    if region is None:
-        raise PipelineSettingsError(
-            f"context pipeline_region is missing: the pipeline stack needs a concrete region; set "
-            f"-c pipeline_region=us-east-1 or `defaults: {{regions: [us-east-1]}}` in {table.source}"
-        )
+    account, region = _placement(table, settings.pipeline_account, settings.pipeline_region)
+    missing = _missing_placement(table, account, region)
+    if missing or account is None or region is None:
+        _missing(missing, settings.pipeline_source)
     return account, region
+
+
+def _placement(table: ModelTable, account: str | None, region: str | None) -> tuple[str | None, str | None]:
+    """The pipeline stack's account and region: from context, else from the table's defaults."""
+    return account or table.default_account, region or next(iter(table.default_regions), None)
+
+
+def _missing_placement(table: ModelTable, account: str | None, region: str | None) -> dict[str, str]:
+    missing = {}
+    if account is None:
+        missing["pipeline_account"] = ("the pipeline stack needs a concrete account; set -c pipeline_account="
+                                       f"123456789012 or `defaults: {{account: \"123456789012\"}}` in {table.source}")
+    if region is None:
+        missing["pipeline_region"] = ("the pipeline stack needs a concrete region; set -c pipeline_region=us-east-1 "
+                                      f"or `defaults: {{regions: [us-east-1]}}` in {table.source}")
+    return missing
 
 
 def _check_rows_target_environments(table: ModelTable) -> None:
@@ -397,4 +421,5 @@ def add_pipeline_stack(app: cdk.App, table: ModelTable) -> PipelineStack:
             f"context account={account!r} sets the account of the plain table stacks; the pipeline deploys to its "
             "environments' accounts and lives in pipeline_account, e.g. -c pipeline_account=123456789012"
         )
-    return PipelineStack(app, PIPELINE_STACK_ID, table=table, settings=PipelineSettings.from_context(get_context))
+    settings = PipelineSettings.from_context(get_context, table)
+    return PipelineStack(app, PIPELINE_STACK_ID, table=table, settings=settings)

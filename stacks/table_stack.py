@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from constructs import Construct
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct, IConstruct
 
 from constructs_lib.catalog import CatalogError
 from constructs_lib.catalog.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
@@ -19,6 +20,7 @@ from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
+from constructs_lib.rules.sources import SOURCE_METADATA, source_metadata
 from constructs_lib.table import (
     Autoscaling,
     Controls,
@@ -30,6 +32,9 @@ from constructs_lib.table import (
     TableError,
 )
 from constructs_lib.table.layout import StackPlan
+
+# The L1 resources of a row's constructs that the EULA rules read, besides the jobs' custom resources.
+READ_BY_RULES = (sagemaker.CfnModel, sagemaker.CfnModelPackage, sagemaker.CfnInferenceComponent)
 
 
 class ModelTableStack(cdk.Stack):
@@ -52,6 +57,7 @@ class ModelTableStack(cdk.Stack):
                     self._add_endpoint(placement, placement.row)
                 else:
                     self._add_fine_tuning(placement, placement.row)
+                _record_row_source(self.node.find_child(placement.row.name), source, placement.row.line)
             except (ValueError, CatalogError) as error:  # a construct refused the row's props: name the row
                 row = placement.row
                 raise TableError(
@@ -138,6 +144,16 @@ def serving_controls(row: Row, capture: DataCaptureSettings | None, region: str)
             capture_output=capture.capture_output,
         )
     return props
+
+
+def _record_row_source(row_construct: IConstruct, source: str, line: int) -> None:
+    """The resources of a row that rules read (models, custom resources) record the row's file and line, so
+    `eulagate check` (and code scanning) reports a finding at the row to change, not in the generated template.
+    Only those: one jsii call per resource is the cost, and no finding is ever on another resource."""
+    metadata = source_metadata(source, line)
+    for construct in row_construct.node.find_all():
+        if isinstance(construct, READ_BY_RULES) or type(construct) is cdk.CfnResource:  # custom resources
+            construct.add_metadata(SOURCE_METADATA, metadata)
 
 
 def _autoscaling(autoscaling: Autoscaling | None) -> EndpointAutoScaling | None:

@@ -2,6 +2,8 @@
 
 A subcommand module defines ``register(subparsers)``, which adds its parser and sets ``handler`` to a function
 ``(args) -> int``. Bad input raises ``InputError`` (or a catalog error) and exits 2 with one line on stderr.
+Every subcommand takes ``-q/--quiet`` and ``-v/--verbose`` (``args.verbosity``: -1, 0 or 1 and more), and a
+usage error prints that subcommand's usage.
 """
 
 from __future__ import annotations
@@ -22,9 +24,13 @@ COMMAND_MODULES = {
     "plan": "constructs_lib.cli.plan",
     "invoke": "constructs_lib.cli.invoke",
     "hook": "constructs_lib.cli.hook",
+    "rules": "constructs_lib.cli.rules",
+    "explain": "constructs_lib.cli.explain",
 }
 
 EXIT_BAD_INPUT = 2
+# Modules of the "cdk" extra: a light install (pre-commit: PyYAML only) runs check, plan, rules and explain.
+CDK_EXTRA_MODULES = frozenset({"boto3", "botocore", "aws_cdk", "constructs", "cdk_nag", "jsii"})
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -38,17 +44,57 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     names = [command] if command in COMMAND_MODULES else list(COMMAND_MODULES)
     for name in names:
         importlib.import_module(COMMAND_MODULES[name]).register(subparsers)
+    for subparser in subparsers.choices.values():
+        _add_verbosity_options(subparser)
     return parser
+
+
+def _add_verbosity_options(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
+    """-q/-v on ``parser`` and on its own subcommands (``eulagate hook simulate -v``); only the top level sets the
+    default, which a nested parser's default would otherwise overwrite."""
+    group = parser.add_mutually_exclusive_group()
+    default = argparse.SUPPRESS if nested else None
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=default,
+                       help="print only what matters: findings and errors, no summaries")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="count", default=default,
+                       help="print more: where findings were declared, the cause of an error")
+    if not nested:
+        parser.set_defaults(verbosity=0)
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                _add_verbosity_options(subparser, nested=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((argument for argument in arguments if not argument.startswith("-")), None)
-    args = build_parser(command).parse_args(arguments)
+    parser = build_parser(command)
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:  # reported by the subcommand's parser, so the usage shown is the subcommand's
+        parser_of(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.handler(args))
     except InputError as error:
         print(f"eulagate {args.command}: {error}", file=sys.stderr)
+        if args.verbosity > 0 and error.__cause__ is not None:
+            print(f"eulagate {args.command}: caused by {type(error.__cause__).__name__}: {error.__cause__}",
+                  file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in CDK_EXTRA_MODULES:
+            raise
+        print(f"eulagate {args.command}: needs {error.name}, which comes with the cdk extra: "
+              "pip install 'eulagate[cdk]' (or run bash scripts/setup.sh)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `eulagate ... | head` closed the pipe: not an error of ours
         return 0
+
+
+def parser_of(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of subcommand ``command`` inside ``parser``."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            subparser: argparse.ArgumentParser = action.choices[command]
+            return subparser
+    return parser

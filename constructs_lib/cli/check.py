@@ -12,13 +12,15 @@ import gc
 import sys
 from pathlib import Path
 
-from constructs_lib.cli.reporters import FORMATS, Report, render
+from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError
-from constructs_lib.rules import TemplateScan, scan_template
+from constructs_lib.rules import scan_template
 from constructs_lib.synth.assembly import discover_templates
-from constructs_lib.synth.templates import TemplateError, read_template, resource_lines
+from constructs_lib.synth.templates import read_template, resource_lines
 
 DEFAULT_PATH = "cdk.out"
+# Top-level keys of a model table (docs/model-table.md): a file with these and no Resources is one.
+MODEL_TABLE_KEYS = frozenset({"endpoints", "fine_tuning", "defaults", "environments"})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = args.paths or [DEFAULT_PATH]
+    if args.output and Path(args.output).is_dir():
+        raise InputError(f"--output {args.output} is a directory; give the report a file name, e.g. "
+                         f"--output {Path(args.output) / ('eulagate.' + args.format)}")
     collecting = gc.isenabled()
     # Parsed templates are large trees without reference cycles: the cyclic collector would only re-walk
     # them (it costs about as much as the parse itself), so it rests while templates are read.
@@ -51,13 +56,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if collecting:
             gc.enable()
-    text = render(report, args.format)
+    text = render(report, args.format, args.verbosity)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as error:
             raise InputError(f"cannot write {args.output}: {error.strerror or error}") from error
-        print(f"eulagate check: {report.summary()}; {args.format} report written to {args.output}", file=sys.stderr)
+        if args.verbosity >= 0:
+            print(f"eulagate check: {report.summary()}; {args.format} report written to {args.output}",
+                  file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 1 if report.errors else 0
@@ -70,25 +77,23 @@ def _given_files(paths: list[str]) -> set[Path]:
 def _templates(paths: list[str]) -> list[Path]:
     if paths == [DEFAULT_PATH] and not Path(DEFAULT_PATH).exists():
         raise InputError(f"no ./{DEFAULT_PATH} here: run `cdk synth` first, or pass a cloud assembly or template files")
-    try:
-        templates = discover_templates(paths)
-    except TemplateError as error:
-        raise InputError(str(error)) from error
+    templates = discover_templates(paths)  # a TemplateError is bad input: one line, exit 2
     if not templates:
         raise InputError(f"no CloudFormation templates found in {', '.join(paths)}; does the app define any stacks?")
     return templates
 
 
-def _scan(path: Path, *, explicit: bool) -> TemplateScan:
-    try:
-        template, text = read_template(path)
-    except TemplateError as error:
-        raise InputError(str(error)) from error
+def _scan(path: Path, *, explicit: bool) -> TemplateReport:
+    template, text = read_template(path)
     if explicit and "Resources" not in template:
+        if MODEL_TABLE_KEYS & set(template):
+            raise InputError(f"{path}: a model table, not a CloudFormation template; check it with `eulagate plan "
+                             f"{path}`, or synthesize it (`cdk synth -c table={path}`) and run "
+                             "`eulagate check cdk.out`")
         raise InputError(f"{path}: not a CloudFormation template (it has no Resources section)")
     scan = scan_template(template, template_path=str(path))
-    if not scan.findings:
-        return scan
-    lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
-    findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)
-    return dataclasses.replace(scan, findings=findings)
+    if scan.findings:
+        lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
+        findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)
+        scan = dataclasses.replace(scan, findings=findings)
+    return template_report(scan, template)

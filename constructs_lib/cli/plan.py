@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(as_json(table, stacks, findings), indent=2))
     else:
-        print(render_text(table, stacks, findings))
+        print(render_text(table, stacks, findings, quiet=args.verbosity < 0))
     failed = any(f.severity == "error" for f in findings)
     return EXIT_GATED_WITHOUT_ACCEPTANCE if failed else 0
 
@@ -125,11 +125,13 @@ def as_json(table: ModelTable, stacks: Sequence[StackPlan], findings: Sequence[F
     }
 
 
-def render_text(table: ModelTable, stacks: Sequence[StackPlan], findings: Sequence[Finding]) -> str:
+def render_text(table: ModelTable, stacks: Sequence[StackPlan], findings: Sequence[Finding], *,
+                quiet: bool = False) -> str:
+    """The rows table, each finding and the verdict; ``quiet``: the findings and the verdict only."""
     rows = [_cells(row) for row in plan_rows(stacks)]
     header = tuple(title for _, title in COLUMNS)
     widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
-    lines = [
+    lines = [] if quiet else [
         f"{table.source}: {len(table.endpoints)} endpoint rows, {len(table.fine_tuning)} fine-tuning rows, "
         f"{len(stacks)} stacks",
         "",

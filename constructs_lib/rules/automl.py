@@ -14,6 +14,23 @@ from constructs_lib.rules.requests import CREATE_AUTOML_JOB_V2
 # Autopilot's default when TextGenerationJobConfig names no BaseModelName (not EULA-gated).
 DEFAULT_BASE_MODEL_NAME = "Falcon7BInstruct"
 
+NONCOMPLIANT_EXAMPLE = """\
+Resources:
+  TuneLlama:
+    Type: Custom::AutoMLJobV2
+    Properties:
+      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:automl-job-provider
+      AutoMLJobInputDataConfig:
+        - ChannelType: training
+          ContentType: text/csv;header=present
+          DataSource: {S3DataSource: {S3DataType: S3Prefix, S3Uri: "s3://my-data/train/"}}
+      OutputDataConfig: {S3OutputPath: "s3://my-data/output/"}
+      RoleArn: arn:aws:iam::123456789012:role/automl-job
+      AutoMLProblemTypeConfig:
+        TextGenerationJobConfig:
+          BaseModelName: Llama2-7B
+"""
+
 
 class GatedAutoMLJobWithoutAcceptance(Rule):
     id = "EULA003"
@@ -29,6 +46,10 @@ class GatedAutoMLJobWithoutAcceptance(Rule):
     )
     kinds = frozenset({CREATE_AUTOML_JOB_V2})
     construct = "AutoMLFineTuningJob"
+    surfaces = ("CreateAutoMLJobV2 in custom resources (AutoMLFineTuningJob), AwsCustomResource SDK calls and "
+                "Step Functions tasks",)
+    noncompliant_example = NONCOMPLIANT_EXAMPLE
+    compliant_example = NONCOMPLIANT_EXAMPLE + "          ModelAccessConfig: {AcceptEula: true}\n"
 
     def check(self, check: Check) -> Iterator[Problem]:
         reader = check.reader

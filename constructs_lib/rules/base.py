@@ -49,6 +49,11 @@ class Rule:
     kinds: ClassVar[frozenset[str]]  # the request kinds (``requests.CREATE_MODEL``...) this rule reads
     # Which of our constructs makes this surface, for fix advice on CDK-synthesized resources.
     construct: ClassVar[str | None] = None
+    # For `eulagate rules` and `eulagate explain`: where the rule looks, and two small templates (YAML) that
+    # it passes and fails (tests run both through the engine).
+    surfaces: ClassVar[tuple[str, ...]]
+    compliant_example: ClassVar[str]
+    noncompliant_example: ClassVar[str]
 
     def check(self, check: Check) -> Iterator[Problem]:
         raise NotImplementedError

@@ -9,6 +9,17 @@ from constructs_lib.rules.base import Check, Problem, Rule, model_containers
 from constructs_lib.rules.intrinsics import ABSENT
 from constructs_lib.rules.requests import CREATE_MODEL
 
+NONCOMPLIANT_EXAMPLE = """\
+Resources:
+  MarketplaceLlama:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: arn:aws:iam::123456789012:role/sagemaker-execution
+      EnableNetworkIsolation: true
+      PrimaryContainer:
+        ModelPackageName: arn:aws:sagemaker:us-east-1:865070037744:model-package/llama2-7b-f-v4-71eeccf76ddf33f2a18d2e16b9c7f302
+"""  # noqa: E501 (a real ARN or image URI reads better whole)
+
 
 class GatedMarketplacePackage(Rule):
     id = "EULA005"
@@ -21,6 +32,16 @@ class GatedMarketplacePackage(Rule):
     )
     severity = "warning"
     kinds = frozenset({CREATE_MODEL})
+    surfaces = ("AWS::SageMaker::Model (ModelPackageName)", "CreateModel in custom resources and Step Functions tasks")
+    noncompliant_example = NONCOMPLIANT_EXAMPLE
+    # A warning can be suppressed per resource, with a reason (constructs_lib/rules/suppressions.py).
+    compliant_example = NONCOMPLIANT_EXAMPLE + (
+        "    Metadata:\n"
+        "      eulagate:\n"
+        "        suppress:\n"
+        "          - rule: EULA005\n"
+        "            reason: the deploying account subscribed to the package in AWS Marketplace\n"
+    )
 
     def check(self, check: Check) -> Iterator[Problem]:
         reader = check.reader

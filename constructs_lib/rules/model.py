@@ -7,6 +7,21 @@ from collections.abc import Iterator
 from constructs_lib.rules.base import Check, Problem, Rule, artifact_problem, container_problems, model_containers
 from constructs_lib.rules.requests import CREATE_INFERENCE_COMPONENT, CREATE_MODEL
 
+NONCOMPLIANT_EXAMPLE = """\
+Resources:
+  LlamaModel:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: arn:aws:iam::123456789012:role/sagemaker-execution
+      PrimaryContainer:
+        Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.21.0-deepspeed0.8.3-cu117
+        ModelDataSource:
+          S3DataSource:
+            S3Uri: s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-2-7b-f/artifacts/inference-prepack/v1.0.0/
+            S3DataType: S3Prefix
+            CompressionType: None
+"""
+
 
 class GatedModelWithoutAcceptance(Rule):
     id = "EULA001"
@@ -24,6 +39,10 @@ class GatedModelWithoutAcceptance(Rule):
     )
     kinds = frozenset({CREATE_MODEL, CREATE_INFERENCE_COMPONENT})
     construct = "JumpStartEndpoint"
+    surfaces = ("AWS::SageMaker::Model", "AWS::SageMaker::InferenceComponent",
+                "CreateModel in custom resources and Step Functions tasks")
+    noncompliant_example = NONCOMPLIANT_EXAMPLE
+    compliant_example = NONCOMPLIANT_EXAMPLE + "            ModelAccessConfig: {AcceptEula: true}\n"
 
     def check(self, check: Check) -> Iterator[Problem]:
         if check.kind == CREATE_INFERENCE_COMPONENT:

@@ -7,6 +7,24 @@ from collections.abc import Iterator
 from constructs_lib.rules.base import Check, Problem, Rule, container_problems
 from constructs_lib.rules.requests import CREATE_MODEL_PACKAGE
 
+NONCOMPLIANT_EXAMPLE = """\
+Resources:
+  LlamaPackage:
+    Type: AWS::SageMaker::ModelPackage
+    Properties:
+      ModelPackageGroupName: llama
+      InferenceSpecification:
+        SupportedContentTypes: [application/json]
+        SupportedResponseMIMETypes: [application/json]
+        Containers:
+          - Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.21.0-deepspeed0.8.3-cu117
+            ModelDataSource:
+              S3DataSource:
+                S3Uri: s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-2-7b/artifacts/inference-prepack/v1.0.0/
+                S3DataType: S3Prefix
+                CompressionType: None
+"""
+
 
 class GatedModelPackageWithoutAcceptance(Rule):
     id = "EULA002"
@@ -20,6 +38,9 @@ class GatedModelPackageWithoutAcceptance(Rule):
         "ModelDataUrl cannot carry acceptance."
     )
     kinds = frozenset({CREATE_MODEL_PACKAGE})
+    surfaces = ("AWS::SageMaker::ModelPackage", "CreateModelPackage in custom resources and Step Functions tasks")
+    noncompliant_example = NONCOMPLIANT_EXAMPLE
+    compliant_example = NONCOMPLIANT_EXAMPLE + "                ModelAccessConfig: {AcceptEula: true}\n"
 
     def check(self, check: Check) -> Iterator[Problem]:
         reader = check.reader

@@ -7,6 +7,14 @@ from collections.abc import Iterator
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.requests import NOT_SHOWN
 
+STATE_MACHINE = """\
+Resources:
+  Tuning:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      RoleArn: arn:aws:iam::123456789012:role/states
+"""
+
 
 class RequestsNotShown(Rule):
     id = "EULA006"
@@ -21,6 +29,11 @@ class RequestsNotShown(Rule):
     )
     severity = "warning"
     kinds = frozenset({NOT_SHOWN})
+    surfaces = ("state machines' DefinitionS3Location/DefinitionUri", "pipelines' PipelineDefinitionS3Location",
+                "StackSets' TemplateURL", "requests computed at run time or given by a parameter")
+    noncompliant_example = STATE_MACHINE + "      DefinitionS3Location: {Bucket: my-definitions, Key: tune.json}\n"
+    compliant_example = STATE_MACHINE + ("      DefinitionString: '{\"StartAt\": \"Done\", \"States\": "
+                                         "{\"Done\": {\"Type\": \"Succeed\"}}}'\n")
 
     def check(self, check: Check) -> Iterator[Problem]:
         unread = check.request

@@ -12,6 +12,24 @@ from constructs_lib.rules.requests import STRAY_ARTIFACTS
 _MAX_DEPTH = 40
 
 
+
+GATED_EXAMPLE_URI = ("s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/"
+                     "meta-textgeneration-llama-2-7b-f/artifacts/inference-prepack/v1.0.0/")
+NONCOMPLIANT_EXAMPLE = """\
+Resources:
+  Loader:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/loader
+      Code: {{ZipFile: "def handler(event, context): pass"}}
+      Environment:
+        Variables:
+          MODEL_URI: {model_uri}
+"""
+
+
 class GatedArtifactElsewhere(Rule):
     id = "EULA008"
     short_description = "A resource EulaGate cannot read for SageMaker requests names an EULA-gated artifact"
@@ -24,6 +42,10 @@ class GatedArtifactElsewhere(Rule):
     )
     severity = "warning"
     kinds = frozenset({STRAY_ARTIFACTS})
+    surfaces = ("resources no other rule reads for requests: Lambda functions' environments, unknown resource "
+                "types, custom resources without a recognisable request",)
+    noncompliant_example = NONCOMPLIANT_EXAMPLE.format(model_uri=GATED_EXAMPLE_URI)
+    compliant_example = NONCOMPLIANT_EXAMPLE.format(model_uri="s3://my-models/support/")
 
     def check(self, check: Check) -> Iterator[Problem]:
         for location, value in _values(check.reader, check.request, check.path, 0):

@@ -11,6 +11,25 @@ from constructs_lib.rules.requests import CREATE_TRAINING_JOB
 GATED_MODEL_ENVIRONMENT_VARIABLE = "SageMakerGatedModelS3Uri"
 ACCEPT_EULA_ENVIRONMENT_VARIABLE = "accept_eula"
 
+NONCOMPLIANT_EXAMPLE = """\
+Resources:
+  TrainLlama:
+    Type: Custom::TrainingJob
+    Properties:
+      ServiceToken: arn:aws:lambda:us-west-2:123456789012:function:training-job-provider
+      AlgorithmSpecification:
+        TrainingImage: 763104351884.dkr.ecr.us-west-2.amazonaws.com/huggingface-pytorch-training:2.0.0-transformers4.28.1-gpu-py310-cu118-ubuntu20.04
+        TrainingInputMode: File
+      OutputDataConfig: {S3OutputPath: "s3://my-data/models/"}
+      RoleArn: arn:aws:iam::123456789012:role/training-job
+      InputDataConfig:
+        - ChannelName: model
+          DataSource:
+            S3DataSource:
+              S3DataType: S3Object
+              S3Uri: s3://jumpstart-private-cache-prod-us-west-2/meta-training/train-meta-textgeneration-llama-2-7b.tar.gz
+"""  # noqa: E501 (a real ARN or image URI reads better whole)
+
 
 class GatedTrainingJobWithoutAcceptance(Rule):
     id = "EULA004"
@@ -26,6 +45,10 @@ class GatedTrainingJobWithoutAcceptance(Rule):
     )
     kinds = frozenset({CREATE_TRAINING_JOB})
     construct = "JumpStartFineTuningJob"
+    surfaces = ("CreateTrainingJob in custom resources (JumpStartFineTuningJob), AwsCustomResource SDK calls, "
+                "Step Functions tasks and tuning jobs' training definitions",)
+    noncompliant_example = NONCOMPLIANT_EXAMPLE
+    compliant_example = NONCOMPLIANT_EXAMPLE + "              ModelAccessConfig: {AcceptEula: true}\n"
 
     def check(self, check: Check) -> Iterator[Problem]:
         reader = check.reader

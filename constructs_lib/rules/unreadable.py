@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.not_shown import STATE_MACHINE, RequestsNotShown
 from constructs_lib.rules.requests import UNREADABLE
 
 
@@ -18,6 +19,11 @@ class UnreadableDefinition(Rule):
         "holds. The rest of the template is still checked; this resource fails until it can be read."
     )
     kinds = frozenset({UNREADABLE})
+    surfaces = ("definitions a template holds: state machines, pipelines, scheduled requests, Automation documents, "
+                "StackSets' TemplateBody, JSON strings that mention a request",)
+    noncompliant_example = STATE_MACHINE + ("      DefinitionString: '{\"StartAt\": \"Done\", \"States\": "
+                                            "{\"Done\": {\"Type\": \"Succeed\"}'\n")
+    compliant_example = RequestsNotShown.compliant_example
 
     def check(self, check: Check) -> Iterator[Problem]:
         unread = check.request

@@ -83,3 +83,41 @@ def test_no_context_setting_switches_the_gate_off_under_the_cli(tmp_path: Path, 
     assert result.returncode != 0, output
     assert "Serving/Llama/Model" in output and "Rule EulaGate::EULA001" in output
     assert "EulaGate: the EULA gate failed, but" not in output  # the CLI fails the synth: nothing to warn about
+
+
+def non_empty_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+
+
+def test_a_malformed_table_is_one_line_of_the_app_then_the_clis_own(tmp_path: Path) -> None:
+    """What docs/model-table.md says: app.py prints one line and exits 2; the CDK CLI adds one line and exits 1."""
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("PYTEST_") and key != "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"}
+    table = "tests/fixtures/tables/bad/unknown-model.yaml"
+    result = subprocess.run([str(CDK), "synth", "--quiet", "-c", f"table={table}", "-o", str(tmp_path / "out")],
+                            cwd=REPOSITORY, env={**environment, "AWS_EC2_METADATA_DISABLED": "true"},
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 1
+    app_line, cli_line = non_empty_lines(result)
+    assert app_line.startswith(f"app.py: {table}:6: endpoint 'llama' field 'model': unknown JumpStart model ")
+    assert cli_line.endswith("app.py: Subprocess exited with error 2")
+
+
+def test_a_construct_error_in_an_app_is_one_line_and_fails_the_synth(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import aws_cdk as cdk\n"
+        "from constructs_lib import JumpStartFineTuningJob\n"
+        "stack = cdk.Stack(cdk.App(), 'Tuning', env=cdk.Environment(region='us-east-1'))\n"
+        "JumpStartFineTuningJob(stack, 'Tune', model='meta-textgeneration-llama-2-7b-f', accept_eula=True,\n"
+        "                       training_data='s3://my-bucket/train/', output_path='my-bucket/out',\n"
+        "                       instance_type='ml.g5.24xlarge')\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    result = subprocess.run(
+        [str(CDK), "synth", "--app", f"{PYTHON} app.py", "--quiet", "--no-notices"], cwd=tmp_path,
+        env={**environment, "AWS_EC2_METADATA_DISABLED": "true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 1
+    app_line, cli_line = non_empty_lines(result)
+    assert app_line.startswith("app.py: Tuning/Tune: output_path 'my-bucket/out' is not an S3 URI")
+    assert cli_line.endswith("app.py: Subprocess exited with error 1")

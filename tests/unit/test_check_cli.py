@@ -14,6 +14,7 @@ import pytest
 
 from constructs_lib.catalog import CATALOG_ENV_VAR, Catalog
 from constructs_lib.cli import main
+from constructs_lib.synth.templates import load_template as load_yaml_template
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "templates"
 ASSEMBLY = FIXTURES / "cloud-assembly"
@@ -57,14 +58,14 @@ def test_json_report_shape_and_nested_template_paths(cdk_out: Path, capsys: pyte
     code, out, _ = run(capsys, "--format", "json", "cdk.out")
     document = json.loads(out)
     assert code == 1
-    assert document["summary"] == {"templates": 3, "resources": 9, "findings": 2}
+    assert document["summary"] == {"templates": 3, "resources": 9, "findings": 2, "suppressed": 0}
     assert {f["template"] for f in document["findings"]} == {
         "cdk.out/assembly-Prod/ProdServingE95F2C1F.template.json",
         "cdk.out/ParentNested1E9B6DEA.nested.template.json",
     }
     for finding in document["findings"]:
         assert list(finding) == ["rule", "severity", "template", "logical_id", "resource_type", "model_id",
-                                 "message", "fix"]
+                                 "message", "fix", "line", "source", "construct_path"]
         assert finding["model_id"] == "meta-textgeneration-llama-2-7b-f"
 
 
@@ -92,6 +93,11 @@ def test_every_format_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (["package.json"], "eulagate check: package.json: not a CloudFormation template (it has no Resources section)"),
     (["empty-assembly"], "eulagate check: no CloudFormation templates found in empty-assembly"),
     (["plain-dir"], "eulagate check: no CloudFormation templates found in plain-dir"),
+    (["models.yaml"], "eulagate check: models.yaml: a model table, not a CloudFormation template; check it with "
+                      "`eulagate plan models.yaml`, or synthesize it (`cdk synth -c table=models.yaml`) and run "
+                      "`eulagate check cdk.out`"),
+    (["--output", "plain-dir", "package.json"], "eulagate check: --output plain-dir is a directory; give the report "
+                                                "a file name, e.g. --output plain-dir/eulagate.text"),
     (["--output", "missing-dir/report.txt", "package.json"], "eulagate check: package.json"),
 ])
 def test_bad_input_exits_two_with_one_line(args: list[str], message: str, tmp_path: Path,
@@ -104,6 +110,7 @@ def test_bad_input_exits_two_with_one_line(args: list[str], message: str, tmp_pa
     (tmp_path / "empty-assembly").mkdir()
     (tmp_path / "empty-assembly" / "manifest.json").write_text('{"version": "55.0.0", "artifacts": {}}')
     (tmp_path / "plain-dir").mkdir()
+    (tmp_path / "models.yaml").write_text("endpoints:\n  - {name: flan, model: FlanT5XL}\n")
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
     assert err.startswith(message)
@@ -136,3 +143,52 @@ def test_installed_command_exit_codes_without_tracebacks(tmp_path: Path) -> None
                for name, args in {"bad": [str(BAD)], "good": [str(GOOD)], "missing": [str(tmp_path / "x")]}.items()}
     assert {name: r.returncode for name, r in results.items()} == {"bad": 1, "good": 0, "missing": 2}
     assert all("Traceback" not in r.stderr for r in results.values())
+
+
+def test_a_wrong_option_prints_the_subcommands_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--sarif", str(GOOD)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.startswith("usage: eulagate check ")
+    assert err.splitlines()[-1] == "eulagate check: error: unrecognized arguments: --sarif"
+
+
+def test_quiet_prints_findings_only_and_no_summary_on_stderr(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "-q", str(BAD), str(GOOD))
+    assert code == 1
+    assert len(out.splitlines()) == 1 and " error EULA001 " in out
+    code, out, err = run(capsys, "--quiet", "--format", "json", "--output", str(tmp_path / "r.json"), str(BAD))
+    assert (code, out, err) == (1, "", "")
+
+
+def test_a_suppressed_warning_is_reported_as_suppressed_and_an_error_stays(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    market = json.loads((FIXTURES / "good" / "marketplace-model-package.json").read_text())
+    market["Resources"]["MarketplaceLlama"]["Metadata"] = {
+        "eulagate": {"suppress": [{"rule": "EULA005", "reason": "subscribed (OPS-7)"}]}}
+    template = tmp_path / "market.json"
+    template.write_text(json.dumps(market))
+    code, out, _ = run(capsys, "--format", "sarif", str(template))
+    [result] = json.loads(out)["runs"][0]["results"]
+    assert code == 0
+    assert result["suppressions"] == [{"kind": "inSource", "justification": "subscribed (OPS-7)"}]
+    refused = load_yaml_template(BAD)
+    refused["Resources"]["LlamaModel"]["Metadata"] = {"eulagate": {"suppress": [{"rule": "EULA001", "reason": "no"}]}}
+    template = tmp_path / "refused.json"
+    template.write_text(json.dumps(refused))
+    code, out, _ = run(capsys, str(template))
+    assert code == 1
+    assert "(EULA001 is an error and cannot be suppressed: the suppression in the resource's Metadata.eulagate is " \
+           "ignored.)" in out
+
+
+def test_verbose_bad_input_adds_the_cause(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no-such-dir" / "report.txt"
+    code, _, err = run(capsys, "-v", "--output", str(target), str(GOOD))
+    assert code == 2
+    assert err.splitlines() == [
+        f"eulagate check: cannot write {target}: No such file or directory",
+        f"eulagate check: caused by FileNotFoundError: [Errno 2] No such file or directory: '{target}'",
+    ]

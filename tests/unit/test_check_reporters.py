@@ -1,36 +1,80 @@
-"""Report formats: JSON's contract, SARIF as GitHub code scanning reads it, JUnit XML, Markdown, text."""
+"""Report formats: JSON's contract, SARIF as GitHub code scanning reads it, JUnit XML, Markdown, text; each at the
+source row when the template records one, and each listing suppressed warnings with their reasons."""
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from constructs_lib.cli.reporters import FORMATS, Report, render
+from constructs_lib.cli.reporters import FORMATS, Report, template_report
+from constructs_lib.cli.reporters import render as render_report
 from constructs_lib.rules import RULES, Finding, TemplateScan, scan_template
+from constructs_lib.rules.sources import CONSTRUCT_PATH_METADATA, SOURCE_METADATA
 from constructs_lib.synth.templates import load_template
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "templates"
-WARNING = Finding("EULA005", "warning", "stacks/market.json", "Market", "AWS::SageMaker::Model",
-                  "meta-textgeneration-llama-2-7b-f", "served | through a package", "Subscribe.", line=7)
+MODEL = "AWS::SageMaker::Model"
+LLAMA = "meta-textgeneration-llama-2-7b-f"
+# stacks/market.json: a warning at a table row (Market); a warning suppressed with a reason (Subscribed); an
+# error whose suppression is refused (Refused).
+MARKET_TEMPLATE: dict[str, Any] = {"Resources": {
+    "Market": {"Type": MODEL, "Metadata": {SOURCE_METADATA: {"file": "models.yaml", "line": 12},
+                                            CONSTRUCT_PATH_METADATA: "Stack/market/Model"}},
+    "Subscribed": {"Type": MODEL, "Metadata": {"eulagate": {"suppress": [
+        {"rule": "EULA005", "reason": "subscribed in Marketplace (OPS-7)"}]}}},
+    "Refused": {"Type": MODEL, "Metadata": {"eulagate": {"suppress": [{"rule": "EULA001", "reason": "trust me"}]}}},
+}}
+MARKET_FINDINGS = (
+    Finding("EULA005", "warning", "stacks/market.json", "Market", MODEL, LLAMA, "served | through a package",
+            "Subscribe.", line=7),
+    Finding("EULA005", "warning", "stacks/market.json", "Subscribed", MODEL, LLAMA, "served\x07 by a package",
+            "Subscribe.", line=20),
+    Finding("EULA001", "error", "stacks/market.json", "Refused", MODEL, LLAMA, "is gated", "Accept it.", line=30),
+)
+
+
+def render(report: Report, output_format: str) -> str:
+    return render_report(report, output_format)
 
 
 @pytest.fixture(scope="module")
 def report() -> Report:
-    """Two failing templates (three errors, one resource with two), a passing one, and a warning."""
-    scans = [scan_template(load_template(FIXTURES / name), template_path=name) for name in (
-        "bad/training-custom-resource.json", "bad/model-containers-ref-parameter.json",
-        "good/model-not-gated.json")]
-    scans.append(TemplateScan("stacks/market.json", 2, (("Market", "AWS::SageMaker::Model"),), (WARNING,)))
-    return Report(tuple(scans))
+    """Two failing templates (three errors, one resource with two), a passing one, and stacks/market.json."""
+    templates = []
+    for name in ("bad/training-custom-resource.json", "bad/model-containers-ref-parameter.json",
+                 "good/model-not-gated.json"):
+        template = load_template(FIXTURES / name)
+        templates.append(template_report(scan_template(template, template_path=name), template))
+    checked = tuple((logical_id, MODEL) for logical_id in MARKET_TEMPLATE["Resources"])
+    market = TemplateScan("stacks/market.json", 3, checked, MARKET_FINDINGS)
+    templates.append(template_report(market, MARKET_TEMPLATE))
+    return Report(tuple(templates))
+
+
+def test_suppressions_apply_to_warnings_only_and_say_so_for_errors(report: Report) -> None:
+    market = report.templates[3]
+    assert [(r.finding.logical_id, r.suppression) for r in market.suppressed] == [
+        ("Subscribed", "subscribed in Marketplace (OPS-7)")]
+    refused = next(r for r in market.findings if r.finding.logical_id == "Refused")
+    assert refused.finding.message == ("is gated (EULA001 is an error and cannot be suppressed: the suppression in "
+                                       "the resource's Metadata.eulagate is ignored.)")
+    assert report.summary() == "4 EULA errors, 1 warning (1 suppressed) in 4 templates (9 resources)"
 
 
 def test_json(report: Report) -> None:
     document = json.loads(render(report, "json"))
-    assert document["summary"] == {"templates": 4, "resources": 8, "findings": 4}
-    assert [f["rule"] for f in document["findings"]] == ["EULA004", "EULA004", "EULA001", "EULA005"]
+    assert document["summary"] == {"templates": 4, "resources": 9, "findings": 5, "suppressed": 1}
+    assert [f["rule"] for f in document["findings"]] == ["EULA004", "EULA004", "EULA001", "EULA005", "EULA001"]
+    market = document["findings"][3]
+    assert (market["source"], market["construct_path"], market["line"]) == (
+        {"file": "models.yaml", "line": 12, "column": 1}, "Stack/market/Model", 7)
+    assert document["findings"][0]["source"] is None
+    [suppressed] = document["suppressed"]
+    assert (suppressed["logical_id"], suppressed["reason"]) == ("Subscribed", "subscribed in Marketplace (OPS-7)")
 
 
 def test_sarif_for_github_code_scanning(report: Report) -> None:
@@ -44,7 +88,8 @@ def test_sarif_for_github_code_scanning(report: Report) -> None:
         assert descriptor["shortDescription"]["text"] == rule.short_description
         assert descriptor["fullDescription"]["text"] == rule.description
         assert descriptor["defaultConfiguration"]["level"] == rule.severity
-    assert len(run["results"]) == 4
+        assert f"docs/rules.md#{rule.id.lower()}" in descriptor["help"]["text"]
+    assert len(run["results"]) == 6
     fingerprints = set()
     for result in run["results"]:
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
@@ -55,18 +100,28 @@ def test_sarif_for_github_code_scanning(report: Report) -> None:
         assert not physical["artifactLocation"]["uri"].startswith(("/", "./"))
         assert isinstance(physical["region"]["startLine"], int) and physical["region"]["startLine"] >= 1
         fingerprints.add(json.dumps(result["partialFingerprints"]))
-    assert len(fingerprints) == 4
-    warning = run["results"][-1]
-    assert warning["locations"][0]["physicalLocation"] == {
+    assert len(fingerprints) == 6
+    at_row = next(r for r in run["results"] if r["locations"][0]["logicalLocations"][0]["name"] == "Market")
+    assert at_row["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "models.yaml"}, "region": {"startLine": 12, "startColumn": 1}}
+    assert at_row["relatedLocations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "stacks/market.json"}, "region": {"startLine": 7}}
-    assert warning["locations"][0]["logicalLocations"][0]["name"] == "Market"
+    assert at_row["locations"][0]["logicalLocations"][1] == {"fullyQualifiedName": "Stack/market/Model",
+                                                             "kind": "module"}
+    at_template = next(r for r in run["results"] if r["locations"][0]["logicalLocations"][0]["name"] == "Refused")
+    assert at_template["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "stacks/market.json"}, "region": {"startLine": 30}}
+    assert "relatedLocations" not in at_template and "suppressions" not in at_template
+    suppressed = [r for r in run["results"] if "suppressions" in r]
+    assert [r["suppressions"] for r in suppressed] == [
+        [{"kind": "inSource", "justification": "subscribed in Marketplace (OPS-7)"}]]
 
 
 def test_junit_one_case_per_checked_resource(report: Report) -> None:
-    root = ElementTree.fromstring(render(report, "junit"))
-    assert (root.get("tests"), root.get("failures")) == ("7", "2")
+    root = ElementTree.fromstring(render(report, "junit"))  # parses: the bell in a message is replaced
+    assert (root.get("tests"), root.get("failures")) == ("9", "3")
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == [scan.template for scan in report.scans]
+    assert [s.get("name") for s in suites] == [template.scan.template for template in report.templates]
     training = suites[0].find("testcase")
     assert training is not None and training.get("name") == "TrainLlama (Custom::TrainingJob)"
     failure = training.find("failure")
@@ -74,28 +129,42 @@ def test_junit_one_case_per_checked_resource(report: Report) -> None:
     assert (failure.text or "").count("EULA004 (error)") == 2
     passing = suites[2].findall("testcase")
     assert len(passing) == 4 and all(case.find("failure") is None for case in passing)
-    market = suites[3].find("testcase")
-    assert market is not None and market.find("failure") is None
-    assert "EULA005 (warning)" in (market.findtext("system-out") or "")
+    market, subscribed, refused = suites[3].findall("testcase")
+    assert (market.get("file"), market.get("line")) == ("models.yaml", "12")
+    assert market.find("failure") is None and "EULA005 (warning)" in (market.findtext("system-out") or "")
+    assert "EULA005 (warning, suppressed: subscribed in Marketplace (OPS-7))" in (
+        subscribed.findtext("system-out") or "")
+    assert refused.find("failure") is not None and refused.get("file") is None
 
 
 def test_markdown_for_a_pull_request(report: Report) -> None:
     text = render(report, "markdown")
     assert text.startswith("### ❌ EULA check failed\n")
-    rows = [line for line in text.splitlines() if line.startswith("| ")]
-    assert len(rows) == 2 + 4  # header, rule and one row per finding
+    findings, suppressed = text.split("Suppressed warnings:")
+    rows = [line for line in findings.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 + 5  # header, rule and one row per finding
     assert all(row.replace("\\|", "").count("|") == 8 for row in rows)  # pipes in messages are escaped
     assert "served \\| through a package" in text
-    assert "`stacks/market.json:7`" in text
-    passing = render(Report((report.scans[2],)), "markdown")
+    assert "`models.yaml:12` (`stacks/market.json:7`)" in text
+    assert "| subscribed in Marketplace (OPS-7) |" in suppressed
+    passing = render(Report((report.templates[2],)), "markdown")
     assert passing.startswith("### ✅ EULA check passed") and "| Severity" not in passing
 
 
 def test_text(report: Report) -> None:
     lines = render(report, "text").splitlines()
-    assert len(lines) == 5
-    assert lines[-1] == "eulagate check: 3 EULA errors, 1 warning in 4 templates (8 resources)"
-    assert lines[3].startswith("stacks/market.json:7: warning EULA005 Market (AWS::SageMaker::Model): ")
+    assert len(lines) == 7
+    assert lines[-1] == "eulagate check: 4 EULA errors, 1 warning (1 suppressed) in 4 templates (9 resources)"
+    assert lines[3].startswith("models.yaml:12: warning EULA005 Market (AWS::SageMaker::Model): ")
+    assert lines[5].startswith("stacks/market.json:20: suppressed warning EULA005 Subscribed ")
+    assert lines[5].endswith(" Reason: subscribed in Marketplace (OPS-7)")
+
+
+def test_text_quiet_and_verbose(report: Report) -> None:
+    quiet = render_report(report, "text", -1).splitlines()
+    assert len(quiet) == 5 and not any(line.startswith("eulagate check:") for line in quiet)
+    verbose = render_report(report, "text", 1).splitlines()
+    assert "    template stacks/market.json:7, construct Stack/market/Model" in verbose
 
 
 def test_every_format_is_registered() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 import yaml
-from aws_cdk.assertions import Annotations, Match
+from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_lib.cli import build_parser, main
 from constructs_lib.errors import InputError
@@ -402,13 +402,14 @@ CODESTAR = {"pipeline_source": "codestar", "connection_arn": CONNECTION_ARN, "re
 
 
 @pytest.mark.parametrize(("context", "message"), [
-    ({}, "context pipeline_source is missing: -c pipeline=true needs a source, e.g. `-c pipeline_source=codestar"),
+    ({}, "context pipeline_source, repository are missing: -c pipeline=true needs a source (codestar or codecommit); "
+         "pipeline_source=... needs the repository to build from; e.g. `-c pipeline_source=codestar"),
     ({"pipeline_source": "github", "repository": "o/r"},
      "context pipeline_source='github': expected codestar or codecommit, e.g. `-c pipeline_source=codestar"),
     ({"pipeline_source": "codecommit"}, "context repository is missing: pipeline_source=codecommit needs the "
-                                        "repository to build from, e.g. `-c pipeline_source=codecommit -c repository="),
+                                        "repository to build from; e.g. `-c pipeline_source=codecommit -c repository="),
     ({"pipeline_source": "codestar", "repository": "owner/models"},
-     "context connection_arn is missing: pipeline_source=codestar needs a CodeStar connection's ARN, e.g. "
+     "context connection_arn is missing: pipeline_source=codestar needs a CodeStar connection's ARN; e.g. "
      "`-c pipeline_source=codestar -c connection_arn=arn:aws:codestar-connections:"),
     ({**CODESTAR, "connection_arn": "arn:aws:iam::123456789012:role/x"},
      "context connection_arn='arn:aws:iam::123456789012:role/x': expected a connection ARN like arn:aws:"),
@@ -505,11 +506,37 @@ def test_the_pipeline_needs_a_concrete_account() -> None:
     endpoints:
       - {name: flan, model: FlanT5XL, environments: [dev]}
     """)
-    with pytest.raises(PipelineSettingsError, match=r"^context pipeline_account is missing: .* set "
-                                                    r"-c pipeline_account=123456789012 or `defaults: \{account"):
+    with pytest.raises(PipelineSettingsError, match=r"^context pipeline_account, pipeline_region are missing: .* set "
+                                                    r"-c pipeline_account=123456789012 or `defaults: \{account.*; "
+                                                    r".* set -c pipeline_region=us-east-1 or "):
         construct_pipeline(table)
     with pytest.raises(PipelineSettingsError, match=r"^context pipeline_region is missing: "):
         construct_pipeline(table, pipeline_account="123456789012")
+
+
+def test_every_missing_setting_is_named_at_once() -> None:
+    table = pipeline_table("""\
+    environments:
+      dev: {targets: [{account: "111111111111", region: us-east-1}]}
+    endpoints:
+      - {name: flan, model: FlanT5XL, environments: [dev]}
+    """)
+    with pytest.raises(PipelineSettingsError) as raised:
+        add_pipeline_stack(cdk.App(context={"pipeline": "true", "pipeline_source": "codestar"}), table)
+    assert str(raised.value).startswith(
+        "context repository, connection_arn, pipeline_account, pipeline_region are missing: ")
+
+
+def test_the_example_pipeline_table_builds_with_the_settings_cdk_json_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/pipeline.yaml documents `cdk synth -c pipeline=true -c table=examples/pipeline.yaml` as enough."""
+    monkeypatch.chdir(ROOT)
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    app = cdk.App(context={**context, "pipeline": "true"})
+    stack = add_pipeline_stack(app, load_table("examples/pipeline.yaml"))
+    assert [wave.name for wave in stack.waves] == ["dev", "prod"]
+    assert stack.waves[1].approval is not None and stack.waves[0].approval is None
+    pipeline = Template.from_stack(stack)
+    pipeline.has_resource_properties("AWS::CodePipeline::Pipeline", {"PipelineType": "V2"})
 
 
 @pytest.mark.parametrize(("context", "message"), [
@@ -618,7 +645,7 @@ def test_workflow_sets_up_synthesizes_and_checks_with_the_commands_the_project_a
     steps = workflow_steps(workflow)
     uses = [step.get("uses", "").split("@")[0] for step in steps]
     assert uses[:3] == ["actions/checkout", "actions/setup-python", "actions/setup-node"]
-    assert steps[1]["with"]["python-version"] == "3.11" and steps[2]["with"]["node-version"] == "20"
+    assert steps[1]["with"]["python-version"] == "3.11" and steps[2]["with"]["node-version"] == "22"
     scripts = "\n".join(step.get("run", "") for step in steps)
     assert "bash scripts/setup.sh" in scripts.splitlines()
     assert (ROOT / "scripts" / "setup.sh").is_file()
@@ -672,7 +699,7 @@ def hook_argv(hook: dict[str, Any], filenames: list[str]) -> list[str]:
 
 
 def test_pre_commit_hooks_are_well_formed(hooks: list[dict[str, Any]]) -> None:
-    assert [hook["id"] for hook in hooks] == ["eulagate-check", "eulagate-check-templates"]
+    assert [hook["id"] for hook in hooks] == ["eulagate-check", "eulagate-check-templates", "eulagate-plan"]
     for hook in hooks:
         assert {"id", "name", "entry", "language"} <= set(hook)
         assert hook["language"] == "python"  # pre-commit installs this package, which provides `eulagate`
@@ -690,6 +717,19 @@ def test_the_cloud_assembly_hook_checks_cdk_out(
     (tmp_path / ASSEMBLY_DIR).symlink_to(built.outdir)  # a project directory after `cdk synth`
     with contextlib.chdir(tmp_path):
         assert main(argv[1:]) == 0
+
+
+def test_the_table_hook_plans_the_staged_table(hooks: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    hook = next(h for h in hooks if h["id"] == "eulagate-plan")
+    files = re.compile(hook["files"])
+    assert files.search("models.yaml") and files.search("infra/models.yml") and not files.search("my-models.yaml")
+    argv = hook_argv(hook, ["models.yaml"])
+    assert parse_eulagate(argv[1:]).command == "plan"
+    monkeypatch.chdir(ROOT)
+    assert main(argv[1:]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("gate: PASS: ")
+    assert main([*argv[1:-1], "examples/unaccepted.yaml"]) == 1
 
 
 def test_the_templates_hook_checks_staged_templates(hooks: list[dict[str, Any]]) -> None:

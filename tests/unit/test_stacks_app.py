@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from constructs_lib.cli import main
 from constructs_lib.table import load_table
 from constructs_lib.table.layout import plan_stacks
 
@@ -54,3 +55,42 @@ def test_app_reports_a_bad_table_in_one_line(tmp_path: Path) -> None:
         "(run `eulagate models --all` for every model id and BaseModelName)"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_sarif_of_a_failing_table_annotates_the_table_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The gate fails the synth after the templates are written; `eulagate check --format sarif` then reports each
+    error at the row of the table to change (what code scanning annotates), the template as a related location."""
+    table = "examples/unaccepted.yaml"
+    result = run_app({"table": table}, tmp_path)
+    assert result.returncode == 1  # the gate
+    monkeypatch.chdir(ROOT)
+    assert main(["check", "--format", "sarif", str(tmp_path)]) == 1
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    rows = {row.name: row.line for row in load_table(ROOT / table).rows}
+    assert sorted((r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                   r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results) == [
+        ("EULA001", table, rows["llama2-7b-chat"]),
+        ("EULA003", table, rows["llama2-7b-support"]),
+    ]
+    for sarif_result in results:
+        [related] = sarif_result["relatedLocations"]
+        assert related["physicalLocation"]["artifactLocation"]["uri"].endswith(".template.json")
+        assert related["physicalLocation"]["region"]["startLine"] > 1
+
+
+def test_a_construct_error_in_a_users_app_is_one_line_and_fails_it(tmp_path: Path) -> None:
+    app = tmp_path / "user_app.py"
+    app.write_text(
+        "import aws_cdk as cdk\n"
+        "from constructs_lib import JumpStartFineTuningJob\n"
+        "stack = cdk.Stack(cdk.App(), 'Tuning', env=cdk.Environment(region='us-east-1'))\n"
+        "JumpStartFineTuningJob(stack, 'Tune', model='meta-textgeneration-llama-2-7b-f', accept_eula=True,\n"
+        "                       training_data='my-bucket/train', output_path='s3://my-bucket/out/',\n"
+        "                       instance_type='ml.g5.24xlarge')\n"
+    )
+    result = subprocess.run([sys.executable, str(app)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("user_app.py: Tuning/Tune: training_data 'my-bucket/train' is not an S3 URI")

@@ -1,11 +1,19 @@
-"""Reports of ``eulagate check`` in each output format; each format is one module with ``render(report)``."""
+"""Reports of ``eulagate check`` in each output format; each format is one module with ``render(report)``.
+
+Every format reports a finding at its source when the template records one (the model-table row that declared
+the resource), with the template location beside it, and lists the warnings suppressed with their reasons.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from constructs_lib.rules import Finding, TemplateScan
+from constructs_lib.rules.sources import SourceLocation, construct_path, declared_at
+from constructs_lib.rules.suppressions import apply_suppressions
 
 FORMATS = {
     "text": "constructs_lib.cli.reporters.text",
@@ -17,42 +25,95 @@ FORMATS = {
 
 
 @dataclass(frozen=True)
+class ReportedFinding:
+    """A finding with where its resource was declared and, for a suppressed warning, the reason given."""
+
+    finding: Finding
+    source: SourceLocation | None = None  # the model-table row, when the template records it
+    construct_path: str | None = None  # CDK's aws:cdk:path of the resource
+    suppression: str | None = None
+
+    @property
+    def template_location(self) -> str:
+        """``template:line`` of the resource in the template (just the template when the line is unknown)."""
+        finding = self.finding
+        return f"{finding.template}:{finding.line}" if finding.line else finding.template
+
+    @property
+    def location(self) -> str:
+        """Where to fix it: the source row when recorded, else the template."""
+        return str(self.source) if self.source else self.template_location
+
+
+@dataclass(frozen=True)
+class TemplateReport:
+    """One template: what the rules looked at, the findings reported and the warnings suppressed."""
+
+    scan: TemplateScan
+    findings: tuple[ReportedFinding, ...]
+    suppressed: tuple[ReportedFinding, ...]
+
+
+def template_report(scan: TemplateScan, template: Mapping[str, Any]) -> TemplateReport:
+    """``scan``'s findings with their resources' suppressions applied and their declarations attached."""
+    resources = template.get("Resources")
+    resources = resources if isinstance(resources, Mapping) else {}
+
+    def reported(finding: Finding, suppression: str | None = None) -> ReportedFinding:
+        resource = resources.get(finding.logical_id)
+        return ReportedFinding(finding, declared_at(resource), construct_path(resource), suppression)
+
+    result = apply_suppressions(template, scan.findings)
+    return TemplateReport(
+        scan,
+        tuple(reported(finding) for finding in result.findings),
+        tuple(reported(entry.finding, entry.reason) for entry in result.suppressed),
+    )
+
+
+@dataclass(frozen=True)
 class Report:
     """The templates one ``eulagate check`` read, and what the rules found in them."""
 
-    scans: tuple[TemplateScan, ...]
+    templates: tuple[TemplateReport, ...]
 
     @property
-    def findings(self) -> list[Finding]:
-        return [finding for scan in self.scans for finding in scan.findings]
+    def findings(self) -> list[ReportedFinding]:
+        return [finding for template in self.templates for finding in template.findings]
 
     @property
-    def errors(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.severity == "error"]
+    def suppressed(self) -> list[ReportedFinding]:
+        return [finding for template in self.templates for finding in template.suppressed]
 
     @property
-    def warnings(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.severity == "warning"]
+    def errors(self) -> list[ReportedFinding]:
+        return [finding for finding in self.findings if finding.finding.severity == "error"]
+
+    @property
+    def warnings(self) -> list[ReportedFinding]:
+        return [finding for finding in self.findings if finding.finding.severity == "warning"]
 
     @property
     def resource_count(self) -> int:
-        return sum(scan.resource_count for scan in self.scans)
+        return sum(template.scan.resource_count for template in self.templates)
 
     def summary(self) -> str:
-        """``2 EULA errors, 1 warning in 3 templates (120 resources)``."""
-        scope = (f"{_count(len(self.scans), 'template')} "
+        """``2 EULA errors, 1 warning (1 suppressed) in 3 templates (120 resources)``."""
+        scope = (f"{_count(len(self.templates), 'template')} "
                  f"({_count(self.resource_count, 'resource')})")
+        suppressed = f" ({len(self.suppressed)} suppressed)" if self.suppressed else ""
         if not self.findings:
-            return f"no EULA problems in {scope}"
-        return f"{_count(len(self.errors), 'EULA error')}, {_count(len(self.warnings), 'warning')} in {scope}"
+            return f"no EULA problems{suppressed} in {scope}"
+        counts = f"{_count(len(self.errors), 'EULA error')}, {_count(len(self.warnings), 'warning')}"
+        return f"{counts}{suppressed} in {scope}"
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def render(report: Report, output_format: str) -> str:
-    """The report as text in ``output_format`` (a key of ``FORMATS``)."""
+def render(report: Report, output_format: str, verbosity: int = 0) -> str:
+    """The report as text in ``output_format`` (a key of ``FORMATS``); ``verbosity`` matters to text only."""
     module = importlib.import_module(FORMATS[output_format])
-    text: str = module.render(report)
+    text: str = module.render(report, verbosity) if output_format == "text" else module.render(report)
     return text

@@ -1,26 +1,37 @@
-"""Markdown for a pull-request comment: the verdict, a table of findings, and how to fix each."""
+"""Markdown for a pull-request comment: the verdict, a table of findings and how to fix each, then the warnings
+suppressed and why."""
 
 from __future__ import annotations
 
-from constructs_lib.cli.reporters import Report
+from constructs_lib.cli.reporters import Report, ReportedFinding
 
 
 def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def _cells(reported: ReportedFinding) -> str:
+    finding = reported.finding
+    where = f"`{_cell(reported.location)}`"
+    if reported.source:
+        where += f" (`{_cell(reported.template_location)}`)"
+    model = f"`{finding.model_id}`" if finding.model_id else "unknown"
+    return (f"| {finding.severity} | {finding.rule_id} | {where} | `{_cell(finding.logical_id)}` "
+            f"({_cell(finding.resource_type)}) | {model} | {_cell(finding.message)} |")
+
+
 def render(report: Report) -> str:
     verdict = "❌ EULA check failed" if report.errors else "✅ EULA check passed"
     lines = [f"### {verdict}", "", f"`eulagate check`: {report.summary()}.", ""]
     if report.findings:
-        lines += ["| Severity | Rule | Template | Resource | Model | Problem | Fix |",
+        lines += ["| Severity | Rule | Where | Resource | Model | Problem | Fix |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
-        for finding in report.findings:
-            where = f"{finding.template}:{finding.line}" if finding.line else finding.template
-            model = f"`{finding.model_id}`" if finding.model_id else "unknown"
-            lines.append(
-                f"| {finding.severity} | {finding.rule_id} | `{_cell(where)}` | `{_cell(finding.logical_id)}` "
-                f"({_cell(finding.resource_type)}) | {model} | {_cell(finding.message)} | {_cell(finding.fix)} |"
-            )
+        lines += [f"{_cells(reported)} {_cell(reported.finding.fix)} |" for reported in report.findings]
+        lines.append("")
+    if report.suppressed:
+        lines += ["Suppressed warnings:", "",
+                  "| Severity | Rule | Where | Resource | Model | Problem | Reason |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [f"{_cells(reported)} {_cell(reported.suppression or '')} |" for reported in report.suppressed]
         lines.append("")
     return "\n".join(lines)
