@@ -106,11 +106,9 @@ def test_a_malformed_table_is_one_line_of_the_app_then_the_clis_own(tmp_path: Pa
 def test_a_construct_error_in_an_app_is_one_line_and_fails_the_synth(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(
         "import aws_cdk as cdk\n"
-        "from constructs_lib import JumpStartFineTuningJob\n"
-        "stack = cdk.Stack(cdk.App(), 'Tuning', env=cdk.Environment(region='us-east-1'))\n"
-        "JumpStartFineTuningJob(stack, 'Tune', model='meta-textgeneration-llama-2-7b-f', accept_eula=True,\n"
-        "                       training_data='s3://my-bucket/train/', output_path='my-bucket/out',\n"
-        "                       instance_type='ml.g5.24xlarge')\n"
+        "from constructs_lib import JumpStartEndpoint\n"
+        "stack = cdk.Stack(cdk.App(), 'Serving', env=cdk.Environment(region='us-east-1'))\n"
+        "JumpStartEndpoint(stack, 'Chat', model='Llama2-7BChat', accept_eula=True, instance_count=0)\n"
     )
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     result = subprocess.run(
@@ -119,5 +117,5 @@ def test_a_construct_error_in_an_app_is_one_line_and_fails_the_synth(tmp_path: P
         capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 1
     app_line, cli_line = non_empty_lines(result)
-    assert app_line.startswith("app.py: Tuning/Tune: output_path 'my-bucket/out' is not an S3 URI")
+    assert app_line == "app.py: Serving/Chat: instance_count must be an integer >= 1, got 0"
     assert cli_line.endswith("app.py: Subprocess exited with error 1")

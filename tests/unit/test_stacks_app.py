@@ -83,14 +83,12 @@ def test_a_construct_error_in_a_users_app_is_one_line_and_fails_it(tmp_path: Pat
     app = tmp_path / "user_app.py"
     app.write_text(
         "import aws_cdk as cdk\n"
-        "from constructs_lib import JumpStartFineTuningJob\n"
-        "stack = cdk.Stack(cdk.App(), 'Tuning', env=cdk.Environment(region='us-east-1'))\n"
-        "JumpStartFineTuningJob(stack, 'Tune', model='meta-textgeneration-llama-2-7b-f', accept_eula=True,\n"
-        "                       training_data='my-bucket/train', output_path='s3://my-bucket/out/',\n"
-        "                       instance_type='ml.g5.24xlarge')\n"
+        "from constructs_lib import JumpStartEndpoint\n"
+        "stack = cdk.Stack(cdk.App(), 'Serving', env=cdk.Environment(region='us-east-1'))\n"
+        "JumpStartEndpoint(stack, 'Chat', model='Llama2-7BChat', accept_eula=True, instance_count=0)\n"
     )
     result = subprocess.run([sys.executable, str(app)], cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
-    assert line.startswith("user_app.py: Tuning/Tune: training_data 'my-bucket/train' is not an S3 URI")
+    assert line == "user_app.py: Serving/Chat: instance_count must be an integer >= 1, got 0"
