@@ -83,8 +83,9 @@ def row_resources(placement: Placement) -> int:
 
 
 def estimate_resources(placements: tuple[Placement, ...] | list[Placement]) -> int:
-    # Jobs share one Provider per stack, method and waiting mode (a `deploy:` block waits for the job).
-    providers = {(p.row.method, p.row.deploy is not None) for p in placements if isinstance(p.row, FineTuningRow)}
+    # Jobs share one Provider per stack, method, waiting mode (a `deploy:` block waits for the job) and KMS key.
+    providers = {(p.row.method, p.row.deploy is not None, p.row.controls.kms_key_arn)
+                 for p in placements if isinstance(p.row, FineTuningRow)}
     return (
         STACK_BASE_RESOURCES
         + JOB_PROVIDER_RESOURCES * len(providers)
