@@ -8,6 +8,7 @@ import inspect
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -258,3 +259,14 @@ def test_a_state_machine_with_many_tasks_is_parsed_once(rules_catalog: Catalog,
     machine = {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"DefinitionString": definition}}
     scan = scan_template(template(("Machine", machine)), catalog=rules_catalog)
     assert scan.findings == () and len(parses) <= 2  # finding the tasks, then reading them: not one per task
+
+
+def test_strict_makes_every_unknown_an_error_and_leaves_other_warnings(rules_catalog: Catalog) -> None:
+    from constructs_lib.synth.templates import load_template
+
+    fixtures = Path(__file__).parents[2] / "fixtures" / "templates" / "good"
+    unknown_model = load_template(fixtures / "automl-unknown-base-model.json")
+    assert [f.severity for f in check_template(unknown_model, catalog=rules_catalog)] == ["warning"]
+    assert [f.severity for f in check_template(unknown_model, catalog=rules_catalog, strict=True)] == ["error"]
+    marketplace = load_template(fixtures / "marketplace-model-package.json")  # acceptance lives elsewhere
+    assert [f.severity for f in check_template(marketplace, catalog=rules_catalog, strict=True)] == ["warning"]
