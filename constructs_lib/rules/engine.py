@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.catalog import Catalog
+from constructs_lib.errors import InputError
 from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
 from constructs_lib.rules.automl import GatedAutoMLJobWithoutAcceptance
 from constructs_lib.rules.base import Check, Problem, Rule
@@ -141,6 +142,8 @@ def _resource_findings(extract: Extractor, properties: dict[str, Any], where: _R
             findings.extend(_subject_findings(subject, where, context, index, strict, condition))
     except EvaluationLimit as error:
         return [_unevaluable(where, str(error))], True
+    except InputError:  # a catalog that cannot be read is bad input (exit 2), not a property of the resource
+        raise
     except Exception as error:
         return [_unevaluable(where, f"{type(error).__name__} while reading it ({error})"[:300])], True
     return findings, read
