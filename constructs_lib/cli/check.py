@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"cloud assembly or template (default: {DEFAULT_PATH})")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="report format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--strict", action="store_true",
+                        help="an unknown (a location unknown before deployment, a model the catalog does not "
+                             "know) is an error, not a warning")
     parser.set_defaults(handler=run)
 
 
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         given = _given_files(paths)
-        report = Report(tuple(_scan(path, explicit=path in given) for path in _templates(paths)))
+        report = Report(tuple(_scan(path, explicit=path in given, strict=args.strict) for path in _templates(paths)))
     finally:
         if collecting:
             gc.enable()
@@ -83,7 +86,7 @@ def _templates(paths: list[str]) -> list[Path]:
     return templates
 
 
-def _scan(path: Path, *, explicit: bool) -> TemplateReport:
+def _scan(path: Path, *, explicit: bool, strict: bool) -> TemplateReport:
     template, text = read_template(path)
     if explicit and "Resources" not in template:
         if MODEL_TABLE_KEYS & set(template):
@@ -91,7 +94,7 @@ def _scan(path: Path, *, explicit: bool) -> TemplateReport:
                              f"{path}`, or synthesize it (`cdk synth -c table={path}`) and run "
                              "`eulagate check cdk.out`")
         raise InputError(f"{path}: not a CloudFormation template (it has no Resources section)")
-    scan = scan_template(template, template_path=str(path))
+    scan = scan_template(template, template_path=str(path), strict=strict)
     if scan.findings:
         lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
         findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)

@@ -22,6 +22,7 @@ from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Ca
 from constructs_lib.catalog.catalog import TARBALL_PREFIXES
 from constructs_lib.rules.finding import Severity
 from constructs_lib.rules.intrinsics import Reader, has_tokens
+from constructs_lib.rules.locations import unknown_location_doubt
 
 _REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
@@ -42,6 +43,7 @@ class Artifact:
     unknown_model: str | None = None  # the model id its key names, when the catalog does not list it
     gated_family: str | None = None  # for an unknown model: the id prefix whose every known model is gated
     catalog_note: str = ""  # for an unknown model: which catalog does not list it
+    doubt: str | None = None  # why a location unknown before deployment may be gated (rules/locations.py)
 
     @property
     def gated(self) -> bool:
@@ -51,7 +53,7 @@ class Artifact:
     @property
     def needs_acceptance(self) -> bool:
         """Gated, or a JumpStart model the catalog does not know: either way acceptance must be shown."""
-        return self.gated or self.unknown_model is not None
+        return self.gated or self.unknown_model is not None or self.doubt is not None
 
     @property
     def severity(self) -> Severity:
@@ -59,7 +61,10 @@ class Artifact:
 
     @property
     def lead(self) -> str | None:
-        """How a finding on an artifact of an unknown model begins (``None``: the engine's usual lead)."""
+        """How a finding on an artifact of an unknown model or location begins (``None``: the engine's usual)."""
+        if self.doubt is not None:
+            return (f"The location {self.uri} may be an EULA-gated JumpStart artifact ({self.doubt}; acceptance "
+                    "cannot be proven)")
         if self.unknown_model is None:
             return None
         why = ("it is in JumpStart's EULA-gated bucket" if self.gated_bucket else
@@ -149,6 +154,7 @@ class CatalogIndex:
                 self._literal_artifacts[text] = self._classify(reader, text, literal=True)
             return self._literal_artifacts[text]
         first: Artifact | None = None
+        doubt: str | None = None
         for candidate in reader.context.expand(text):
             # A region filled in from a parameter's default or a mapping is a guess, not the template's region.
             artifact = self._classify(reader, candidate, literal=candidate == text)
@@ -156,6 +162,9 @@ class CatalogIndex:
                 return artifact
             if artifact is not None and (first is None or artifact.needs_acceptance > first.needs_acceptance):
                 first = artifact
+            doubt = doubt or unknown_location_doubt(reader.context, candidate, artifact)
+        if doubt is not None and (first is None or not first.needs_acceptance):
+            return Artifact(reader.context.display(text), False, None, None, doubt=doubt)
         return first
 
     def _classify(self, reader: Reader, text: str, *, literal: bool) -> Artifact | None:

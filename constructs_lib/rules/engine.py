@@ -1,4 +1,8 @@
-"""The rule engine: every request in a template, read under each combination of its conditions, by each rule."""
+"""The rule engine: every request in a template, read under each combination of its conditions, by each rule.
+
+Fail closed: a resource whose evaluation stops (a limit of the evaluator, a malformed part, any exception) is
+reported as one that cannot be evaluated (EULA000), and the rest of the template is still checked.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.catalog import Catalog
+from constructs_lib.errors import InputError
 from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
 from constructs_lib.rules.automl import GatedAutoMLJobWithoutAcceptance
 from constructs_lib.rules.base import Check, Problem, Rule
-from constructs_lib.rules.finding import Finding
-from constructs_lib.rules.intrinsics import ABSENT, Reader, TemplateContext
+from constructs_lib.rules.finding import Finding, Severity
+from constructs_lib.rules.foreach import expand_for_each, uses_for_each
+from constructs_lib.rules.intrinsics import ABSENT, DeploymentFails, EvaluationLimit, Reader, TemplateContext
 from constructs_lib.rules.marketplace import GatedMarketplacePackage
 from constructs_lib.rules.model import GatedModelWithoutAcceptance
 from constructs_lib.rules.model_package import GatedModelPackageWithoutAcceptance
@@ -19,9 +25,11 @@ from constructs_lib.rules.not_shown import RequestsNotShown
 from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 from constructs_lib.rules.stray_artifact import GatedArtifactElsewhere
 from constructs_lib.rules.training import GatedTrainingJobWithoutAcceptance
+from constructs_lib.rules.unevaluable import UnevaluableResource
 from constructs_lib.rules.unreadable import UnreadableDefinition
 
 RULES: tuple[type[Rule], ...] = (
+    UnevaluableResource,
     GatedModelWithoutAcceptance,
     GatedModelPackageWithoutAcceptance,
     GatedAutoMLJobWithoutAcceptance,
@@ -36,8 +44,9 @@ for _rule in (rule_class() for rule_class in RULES):
     for _kind in _rule.kinds:
         _RULES_BY_KIND.setdefault(_kind, []).append(_rule)
 
-# Readings of one request: one per combination of the conditions its Fn::If branches meet (2^6).
-MAX_READINGS = 64
+# Readings of one request: one per combination of the choices it meets (conditions, compared parameters).
+# More: the resource is reported as one that cannot be evaluated (EULA000), never passed.
+MAX_READINGS = 1024
 CDK_PATH_METADATA = "aws:cdk:path"
 DEFAULT_EULA_REGION = "us-east-1"
 
@@ -66,18 +75,28 @@ class _Resource:
 
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
-                   catalog: Catalog | None = None) -> list[Finding]:
-    """The findings of every rule on one template (a parsed dict). Pure: no I/O beyond the catalog's load."""
-    return list(scan_template(template, template_path=template_path, catalog=catalog).findings)
+                   catalog: Catalog | None = None, strict: bool = False) -> list[Finding]:
+    """The findings of every rule on one template (a parsed dict). Pure: no I/O beyond the catalog's load.
+
+    ``strict``: a location unknown before deployment that may be a gated artifact is an error, not a warning.
+    """
+    return list(scan_template(template, template_path=template_path, catalog=catalog, strict=strict).findings)
 
 
 def scan_template(template: Mapping[str, Any], *, template_path: str = "<template>",
-                  catalog: Catalog | None = None) -> TemplateScan:
+                  catalog: Catalog | None = None, strict: bool = False) -> TemplateScan:
     resources = template.get("Resources") if isinstance(template, Mapping) else None
     if not isinstance(resources, Mapping):
         return TemplateScan(template_path, 0, (), ())
+    if uses_for_each(template):
+        try:
+            template = expand_for_each(template)
+        except (EvaluationLimit, RecursionError) as error:
+            finding = _unevaluable(_Resource(template_path, "Fn::ForEach", "AWS::LanguageExtensions", False),
+                                   f"its Fn::ForEach loops cannot be expanded: {error}")
+            return TemplateScan(template_path, len(resources), (), (finding,))
+        resources = template["Resources"] if isinstance(template.get("Resources"), Mapping) else {}
     context: TemplateContext | None = None
-    index: CatalogIndex | None = None
     checked: list[tuple[str, str]] = []
     findings: list[Finding] = []
     for logical_id, resource in resources.items():
@@ -101,51 +120,91 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
         metadata = resource.get("Metadata")
         cdk_made = isinstance(metadata, Mapping) and CDK_PATH_METADATA in metadata
         where = _Resource(template_path, str(logical_id), resource_type, cdk_made)
-        for subject in extract(properties, context):
-            if stray:
-                checked.append((str(logical_id), resource_type))
-            if index is None:
-                index = catalog_index(catalog or Catalog.default())
-            findings.extend(_subject_findings(subject, where, context, index))
+        condition = resource.get("Condition")
+        found, read = _resource_findings(extract, properties, where, context, catalog, strict,
+                                         condition if isinstance(condition, str) else None)
+        if stray and read:
+            checked.append((str(logical_id), resource_type))
+        findings.extend(found)
     return TemplateScan(template_path, len(resources), tuple(checked), tuple(findings))
 
 
-def _subject_findings(subject: Subject, where: _Resource, context: TemplateContext,
-                      index: CatalogIndex) -> list[Finding]:
+def _resource_findings(extract: Extractor, properties: dict[str, Any], where: _Resource, context: TemplateContext,
+                       catalog: Catalog | None, strict: bool, condition: str | None) -> tuple[list[Finding], bool]:
+    """The findings of one resource (one EULA000 finding instead when it cannot be evaluated), and whether it
+    held anything to read."""
+    findings: list[Finding] = []
+    read = False
+    try:
+        for subject in extract(properties, context):
+            read = True
+            index = catalog_index(catalog or Catalog.default())
+            findings.extend(_subject_findings(subject, where, context, index, strict, condition))
+    except EvaluationLimit as error:
+        return [_unevaluable(where, str(error))], True
+    except InputError:  # a catalog that cannot be read is bad input (exit 2), not a property of the resource
+        raise
+    except Exception as error:
+        return [_unevaluable(where, f"{type(error).__name__} while reading it ({error})"[:300])], True
+    return findings, read
+
+
+def _unevaluable(where: _Resource, reason: str) -> Finding:
+    rule = UnevaluableResource
+    return Finding(
+        rule_id=rule.id, severity=rule.severity, template=where.template, logical_id=where.logical_id,
+        resource_type=where.type, model_id=None,
+        message=f"The resource cannot be evaluated, so EULA acceptance cannot be proven: {reason}.",
+        fix="Simplify the resource (fewer nested intrinsic functions or conditions) or fix the part named, so "
+            "that the engine can read every SageMaker request in it.",
+    )
+
+
+def _subject_findings(subject: Subject, where: _Resource, context: TemplateContext, index: CatalogIndex,
+                      strict: bool, condition: str | None) -> list[Finding]:
     rules = _RULES_BY_KIND.get(subject.kind)
     if not rules:
         return []
     first_seen: dict[tuple[str, str, str | None], tuple[Rule, Problem, Reader]] = {}
     seen_in: dict[tuple[str, str, str | None], int] = {}
-    pending: list[dict[str, bool]] = [{}]
+    pending: list[dict[str, Any]] = [{}]
     readings = 0
-    while pending and readings < MAX_READINGS:
+    while pending:
+        if readings == MAX_READINGS:
+            raise EvaluationLimit(f"its conditions combine in more than {MAX_READINGS} ways")
         given = pending.pop()
         reader = Reader(subject.context or context, given, exact_keys=subject.exact_keys)
         readings += 1
-        request = subject.request(reader)
-        if request is not ABSENT:
-            check = Check(reader, index, subject.kind, request, subject.path)
-            keys = set()
-            for rule in rules:
-                for problem in rule.check(check):
-                    key = (rule.id, problem.location, problem.model.model_id if problem.model else problem.artifact)
-                    first_seen.setdefault(key, (rule, problem, reader))
-                    keys.add(key)
-            for key in keys:
-                seen_in[key] = seen_in.get(key, 0) + 1
-        # Each condition met for the first time opens the other branch: every combination is read once.
+        try:
+            # A resource whose Condition is false in this reading is not deployed in it.
+            request = subject.request(reader) if condition is None or reader.choose(condition) else ABSENT
+            if request is not ABSENT:
+                check = Check(reader, index, subject.kind, request, subject.path)
+                keys = set()
+                for rule in rules:
+                    for problem in rule.check(check):
+                        key = (rule.id, problem.location,
+                               problem.model.model_id if problem.model else problem.artifact)
+                        first_seen.setdefault(key, (rule, problem, reader))
+                        keys.add(key)
+                for key in keys:
+                    seen_in[key] = seen_in.get(key, 0) + 1
+        except DeploymentFails:
+            pass  # nothing deploys in this reading; its other choices are still read below
+        # Each choice met for the first time opens its other values: every combination is read once.
         met = reader.new_conditions
-        for position, condition in enumerate(met):
-            pending.append({**given, **dict.fromkeys(met[:position], True), condition: False})
+        for position, choice in enumerate(met):
+            earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
+            pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
     return [
-        _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < readings else "")
+        _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < readings else "",
+                 strict)
         for key, (rule, problem, reader) in first_seen.items()
     ]
 
 
 def _finding(rule: Rule, problem: Problem, subject: Subject, where: _Resource, context: TemplateContext,
-             note: str) -> Finding:
+             note: str, strict: bool) -> Finding:
     model = problem.model
     # An artifact's own location says whether the template fixes its region; a job that names only a model
     # (Autopilot) takes a region the template writes elsewhere, looked for once per template.
@@ -158,9 +217,13 @@ def _finding(rule: Rule, problem: Problem, subject: Subject, where: _Resource, c
     if eula_url:  # last, and without a full stop, so terminals and Markdown link it whole
         where_published = "" if region else " (the us-east-1 copy: the template does not fix its region)"
         message += f" EULA{where_published}: {eula_url}"
+    # A problem's own warning is an unknown (a location or a model the catalog does not know): strict, an error.
+    severity: Severity = problem.severity or rule.severity
+    if strict and problem.severity == "warning":
+        severity = "error"
     return Finding(
         rule_id=rule.id,
-        severity=problem.severity or rule.severity,
+        severity=severity,
         template=where.template,
         logical_id=where.logical_id,
         resource_type=where.type,

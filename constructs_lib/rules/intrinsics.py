@@ -1,17 +1,26 @@
-"""Reading template values through CloudFormation's intrinsic functions, as far as the template proves them.
+"""Reading template values through CloudFormation's intrinsic functions: a sound over-approximation.
 
 A value is rendered to text in which everything unknown before deployment (a parameter, an attribute of
-another resource, an import, a value read from a state machine's input) is one private-use character: a
-*token* that remembers what it stands for. ``${AWS::Region}`` is the token ``REGION``. Text keeps its shape
-(``jumpstart-private-cache-prod-<REGION>`` still names JumpStart's gated bucket) while unknown parts can never
-match a model id or the word ``true``.
+another resource, an import, a dynamic reference, a value read from a state machine's input) is one
+private-use character: a *token* that remembers what it stands for. ``${AWS::Region}`` is the token ``REGION``.
+Text keeps its shape (``jumpstart-private-cache-prod-<REGION>`` still names JumpStart's gated bucket) while
+unknown parts can never match a model id or the word ``true``.
 
-``Fn::If`` is followed through a ``Reader``'s choice of condition values; the rule engine reads each request
-once per combination of the conditions it meets, so a branch cannot hide an unaccepted model.
+A token may carry *candidates*: texts it can be. An *exhaustive* token is one of its candidates and nothing else
+(a parameter's ``AllowedValues``, a mapping's values, the elements of a known list); any other token may also be
+anything at all (a parameter's ``Default`` is a candidate, not a bound: it can be overridden).
+``TemplateContext.expand`` lists what a text can be, with the unknown kept wherever it can be anything.
+
+``Fn::If`` and the ``Conditions`` section are read through a ``Reader``'s *choices*: one value per condition
+(or per parameter a condition compares) in one reading. The rule engine reads each request once per
+combination of the choices it meets (see ``rules/conditions.py``), so a branch cannot hide an unaccepted model
+and a condition and its negation are never both true. Past a limit (nesting, candidate texts, combinations)
+evaluation raises ``EvaluationLimit`` and the engine reports the resource: nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
@@ -24,15 +33,25 @@ _TOKEN_FIRST = 0xF0000
 _TOKEN_LAST = 0xFFFFD
 _TOKEN_CHAR = re.compile("[\ue000\U000f0000-\U000ffffd]")
 _TOKEN_SPLIT = re.compile("([\ue000\U000f0000-\U000ffffd])")
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _REGION = r"([a-z]{2}(?:-[a-z]+)+-\d)"
 _REGION_IN_TEXT = re.compile(
     rf"jumpstart-(?:private-)?cache-prod-{_REGION}\b|\.dkr\.ecr\.{_REGION}\.|arn:aws[a-z-]*:[a-z0-9-]+:{_REGION}:"
 )
+_DYNAMIC_REFERENCE = "{{resolve:"
+_LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
+_SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 
-MAX_DEPTH = 40  # intrinsics nested deeper than this are treated as unknown rather than read
-MAX_EXPANSIONS = 32  # candidate texts considered for one value (parameter defaults x mapping values)
+MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
+MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more: the resource cannot be evaluated
+
+
+class EvaluationLimit(Exception):
+    """A value past one of the evaluator's limits: its resource is reported as one that cannot be evaluated."""
+
+
+class DeploymentFails(Exception):
+    """This reading cannot deploy (a lookup that finds nothing fails the stack): nothing in it is deployed."""
 
 
 class _Absent:
@@ -51,9 +70,10 @@ class Token:
 
     display: str
     description: str
-    candidates: tuple[str, ...] = ()  # values it may take, e.g. a parameter's Default and AllowedValues
-    # True when it can take no value but these (a mapping's values); a parameter's Default is only a guess.
+    candidates: tuple[str, ...] = ()  # texts it may be (they may hold tokens themselves)
+    # True when it can be nothing but its candidates (AllowedValues, a mapping's values, a known list's elements).
     exhaustive: bool = False
+    resource: str | None = None  # the template's resource it is a Ref to or an attribute of
 
 
 REGION_TOKEN = Token("${AWS::Region}", "the pseudo parameter AWS::Region")
@@ -75,8 +95,12 @@ class TemplateContext:
         self.parameters = _mapping(template.get("Parameters"))
         self.mappings = _mapping(template.get("Mappings"))
         self.resources = _mapping(template.get("Resources"))
+        self.conditions = _mapping(template.get("Conditions"))
         self._tokens: list[Token] = []
         self._chars: dict[Token, str] = {}
+        # JSON documents parsed without reading a condition, by the value that holds them (kept alive here).
+        self.parsed: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+        self.derived: dict[str, Any] = {}  # facts about the template other modules find once (conditions.py)
 
     @functools.cached_property
     def literal_region(self) -> str | None:
@@ -98,8 +122,8 @@ class TemplateContext:
         return None
 
     def token(self, display: str, description: str, candidates: tuple[str, ...] = (), *,
-              exhaustive: bool = False) -> str:
-        token = Token(display, description, candidates, exhaustive)
+              exhaustive: bool = False, resource: str | None = None) -> str:
+        token = Token(display, description, candidates, exhaustive, resource)
         char = self._chars.get(token)
         if char is None:
             code = _TOKEN_FIRST + len(self._tokens)
@@ -109,6 +133,13 @@ class TemplateContext:
             self._tokens.append(token)
             self._chars[token] = char
         return char
+
+    def choice(self, display: str, description: str, options: list[str], *, complete: bool) -> str:
+        """A value that is one of ``options`` (or, when not ``complete``, possibly anything)."""
+        options = list(dict.fromkeys(options))
+        if complete and len(options) == 1:
+            return options[0]
+        return self.token(display, description, tuple(options), exhaustive=complete and bool(options))
 
     def token_at(self, char: str) -> Token:
         if char == REGION:
@@ -123,26 +154,34 @@ class TemplateContext:
         """Text as a person reads it: each token shown as ``${...}``."""
         return _TOKEN_CHAR.sub(lambda match: self.token_at(match.group()).display, text)
 
-    def expand(self, text: str) -> list[str]:
-        """The texts a value may take: tokens with known candidates replaced by each (others stay tokens)."""
+    def expand(self, text: str, depth: int = 0) -> list[str]:
+        """Every text a value may take: each token replaced by each candidate, and kept where it may be anything.
+
+        Raises ``EvaluationLimit`` past ``MAX_EXPANSIONS`` texts: a truncated list would drop possibilities.
+        """
         if not _TOKEN_CHAR.search(text):
             return [text]
+        if depth > MAX_DEPTH:
+            raise EvaluationLimit(f"candidate values nest more than {MAX_DEPTH} deep")
         results = [""]
         for piece in _TOKEN_SPLIT.split(text):
-            candidates = self.token_at(piece).candidates if _TOKEN_CHAR.fullmatch(piece) else ()
-            options = candidates or (piece,)
-            results = [done + option for done in results for option in options][:MAX_EXPANSIONS]
-        return results
+            if not piece:
+                continue
+            options = [piece]
+            if _TOKEN_CHAR.fullmatch(piece):
+                token = self.token_at(piece)
+                if token.candidates:
+                    options = [option for candidate in token.candidates for option in self.expand(candidate, depth + 1)]
+                    if not token.exhaustive:
+                        options.append(piece)
+            if len(results) * len(options) > MAX_EXPANSIONS:
+                raise EvaluationLimit(f"a value may take more than {MAX_EXPANSIONS} texts")
+            results = [done + option for done in results for option in options]
+        return list(dict.fromkeys(results))
 
     def always(self, text: str, value: str) -> bool:
-        """Whether text with unknowns is ``value`` whatever they turn out to be (each limited to known values)."""
-        tokens = self.tokens_in(text)
-        if not all(token.exhaustive for token in tokens):
-            return False
-        combinations = 1
-        for token in tokens:
-            combinations *= len(token.candidates)
-        return combinations <= MAX_EXPANSIONS and all(option == value for option in self.expand(text))
+        """Whether text with unknowns is ``value`` whatever they turn out to be (within what the template fixes)."""
+        return all(option == value for option in self.expand(text))
 
 
 def has_tokens(text: str) -> bool:
@@ -165,45 +204,107 @@ class _Insert:
 
 
 class Reader:
-    """Reads values of one template under one choice of condition values (``Fn::If`` branches)."""
+    """Reads values of one template under one reading: a value for each condition and compared parameter met."""
 
-    __slots__ = ("choices", "context", "exact_keys", "new_conditions")
+    __slots__ = ("choices", "condition_values", "consulted", "context", "domains", "exact_keys", "new_conditions")
 
-    def __init__(self, context: TemplateContext, choices: Mapping[str, bool] | None = None, *,
+    def __init__(self, context: TemplateContext, choices: Mapping[str, Any] | None = None, *,
                  exact_keys: bool = False) -> None:
         self.context = context
-        self.choices: dict[str, bool] = dict(choices or {})
-        self.new_conditions: list[str] = []  # conditions met for the first time in this reading, in order
+        # The reading: a value for each choice key (a condition the Conditions section does not define, a
+        # parameter a condition compares, an equality of unknowns, an unknown Fn::Select index).
+        self.choices: dict[str, Any] = dict(choices or {})
+        self.new_conditions: list[str] = []  # choice keys met for the first time in this reading, in order
+        self.domains: dict[str, tuple[Any, ...]] = {}  # the values each new choice key can take
+        self.condition_values: dict[str, bool] = {}  # named conditions evaluated in this reading, for messages
+        self.consulted = 0  # how many times this reading's choices were asked (a parse that asked none is reusable)
         # CloudFormation's own resource types accept only their schema's PascalCase keys: no other spellings.
         self.exact_keys = exact_keys
 
-    # -- conditions and structure ------------------------------------------------------------------
+    # -- the reading ---------------------------------------------------------------------------------
+
+    def decide(self, key: str, domain: tuple[Any, ...]) -> Any:
+        """The value of a choice in this reading: the one given, or the first of ``domain`` (the rest are read
+        in other readings)."""
+        self.consulted += 1
+        if key in self.choices:
+            return self.choices[key]
+        self.choices[key] = domain[0]
+        self.new_conditions.append(key)
+        self.domains[key] = domain
+        return domain[0]
+
+    def alternatives(self, key: str) -> tuple[Any, ...]:
+        """The other values a choice met for the first time in this reading can take."""
+        return self.domains[key][1:]
 
     def choose(self, condition: str) -> bool:
-        choice = self.choices.get(condition)
-        if choice is None:
-            choice = self.choices[condition] = True
-            self.new_conditions.append(condition)
-        return choice
+        """The value of a named condition in this reading (through the Conditions section when it defines it)."""
+        self.consulted += 1
+        value = self.condition_values.get(condition)
+        if value is None:
+            from constructs_lib.rules.conditions import condition_value  # conditions read values through a Reader
+
+            value = self.condition_values[condition] = condition_value(self, condition)
+        return value
 
     def condition_note(self) -> str:
-        """``when condition A is true and B is false``: the branches this reading followed."""
-        if not self.choices:
-            return ""
-        parts = [f"{name} is {'true' if value else 'false'}" for name, value in self.choices.items()]
-        noun = "condition" if len(parts) == 1 else "conditions"
-        return f"when {noun} {' and '.join(parts)}"
+        """``when condition A is true and B is false``: the branches this reading followed (or, when it met no
+        named condition, the values of the parameters its lookups compared, e.g. ``when AWS::Region is ...``)."""
+        if self.condition_values:
+            parts = [f"{name} is {'true' if value else 'false'}" for name, value in self.condition_values.items()]
+            return f"when {'condition' if len(parts) == 1 else 'conditions'} {' and '.join(parts)}"
+        parts = [f"{key[2:-1]} is " + (repr(value) if isinstance(value, str) else "another value")
+                 for key, value in self.choices.items() if key.startswith("${") and key.endswith("}")]
+        return f"when {' and '.join(parts)}" if parts else ""
+
+    # -- structure ---------------------------------------------------------------------------------
 
     def pick(self, value: Any) -> Any:
-        """The value through ``Fn::If`` (by this reading's choices); ``ABSENT`` for ``AWS::NoValue``."""
+        """The value through ``Fn::If`` (by this reading's choices) and ``Fn::Select``/``Fn::FindInMap`` of
+        structures; ``ABSENT`` for ``AWS::NoValue``."""
+        depth = 0
         while type(value) is dict and len(value) == 1:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise EvaluationLimit(f"Fn::If nested more than {MAX_DEPTH} deep")
             arguments = value.get("Fn::If")
-            if arguments is None:
-                return ABSENT if value.get("Ref") == "AWS::NoValue" else value
-            if not (isinstance(arguments, list) and len(arguments) == 3 and isinstance(arguments[0], str)):
+            if arguments is not None:
+                if not (isinstance(arguments, list) and len(arguments) == 3 and isinstance(arguments[0], str)):
+                    return value
+                value = arguments[1] if self.choose(arguments[0]) else arguments[2]
+            elif value.get("Ref") == "AWS::NoValue":
+                return ABSENT
+            elif "Fn::Select" in value:
+                picked = self._pick_selected(value["Fn::Select"])
+                if picked is ABSENT:
+                    return value
+                value = picked
+            else:
                 return value
-            value = arguments[1] if self.choose(arguments[0]) else arguments[2]
         return value
+
+    def _pick_selected(self, argument: Any) -> Any:
+        """The structure ``Fn::Select`` picks from a literal list (one element per reading for an unknown
+        index), or ``ABSENT`` to read it as text."""
+        if not (isinstance(argument, list) and len(argument) == 2):
+            return ABSENT
+        items = self.pick(argument[1])
+        if not isinstance(items, list) or not any(isinstance(self.pick(item), dict | list) for item in items):
+            return ABSENT
+        items = [item for item in items if self.pick(item) is not ABSENT]  # AWS::NoValue is not in the list
+        from constructs_lib.rules.conditions import fix_bounded_parameter  # reads the parameter's AllowedValues
+
+        fix_bounded_parameter(self, argument[0])
+        index = self.render(argument[0])
+        if index is not None and index.isdigit():
+            if int(index) >= len(items):
+                raise DeploymentFails("Fn::Select's index is out of its list's range")
+            return items[int(index)]
+        if not items:
+            raise DeploymentFails("Fn::Select of an empty list")
+        key = "Fn::Select index " + json.dumps(argument[0], sort_keys=True, default=str)
+        return items[self.decide(f"{key} of {len(items)}", tuple(range(len(items))))]
 
     def field(self, mapping: Any, key: str) -> Any:
         """``mapping[key]`` through intrinsics; ``ABSENT`` when missing; a token when ``mapping`` is unknowable.
@@ -215,8 +316,10 @@ class Reader:
             if mapping is ABSENT or (isinstance(mapping, str) and has_tokens(mapping)):
                 return mapping  # absent, or already a token standing for the whole object
             if not isinstance(mapping, dict) or is_intrinsic(mapping):
-                text = self.render(mapping) if is_intrinsic(mapping) else None
-                return text if text is not None and has_tokens(text) else self.opaque(mapping)
+                # An intrinsic or an expression (JSONata, a dynamic reference) stands for an object known only at
+                # run time; known text, a list or a number where an object belongs fails, deploying nothing.
+                text = self.render(mapping) if is_intrinsic(mapping) or isinstance(mapping, str) else None
+                return text if text is not None and has_tokens(text) else ABSENT
         value = mapping.get(key, ABSENT)
         if value is ABSENT:
             return ABSENT if self.exact_keys else self._other_spelling(mapping, key)
@@ -238,19 +341,25 @@ class Reader:
         return value
 
     def elements(self, value: Any) -> Iterator[tuple[int, Any]]:
-        """The present elements of a list, with their positions (nothing for an unknowable list)."""
+        """The present elements of a list, with their positions; for a list unknown before deployment, one
+        arbitrary element (a token), so that what it may hold is still read."""
         value = self.pick(value)
         if isinstance(value, list):
             for index, element in enumerate(value):
                 element = self.pick(element)
                 if element is not ABSENT:
                     yield index, element
+        elif is_intrinsic(value):
+            yield 0, self.render(value)
 
     # -- text --------------------------------------------------------------------------------------
 
     def opaque(self, value: Any) -> str:
         display, description = _describe(value)
-        return self.context.token(display, description)
+        argument = value.get("Fn::GetAtt") if isinstance(value, dict) and len(value) == 1 else None
+        target = argument[0] if isinstance(argument, list) and argument else argument
+        resource = target if isinstance(target, str) and target in self.context.resources else None
+        return self.context.token(display, description, resource=resource)
 
     def render(self, value: Any, depth: int = 0) -> str | None:
         """The value as text (tokens for unknowns), or ``None`` when it is absent."""
@@ -260,17 +369,35 @@ class Reader:
         if isinstance(value, str):
             if value.startswith("{%") and value.endswith("%}"):
                 return self.context.token(value, f"a JSONata expression evaluated at run time ({value})")
+            if _DYNAMIC_REFERENCE in value:
+                return self._render_dynamic_references(value)
             return value
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, int | float):
             return str(value)
-        if isinstance(value, dict) and len(value) == 1 and depth < MAX_DEPTH:
+        if isinstance(value, dict) and len(value) == 1:
+            if depth >= MAX_DEPTH:
+                raise EvaluationLimit(f"intrinsic functions nested more than {MAX_DEPTH} deep")
             name, argument = next(iter(value.items()))
             renderer = _RENDERERS.get(name)
             if renderer is not None:
                 return renderer(self, argument, depth + 1)
         return self.opaque(value)
+
+    def _render_dynamic_references(self, text: str) -> str:
+        """``{{resolve:ssm:name}}`` and the like: resolved at deployment, so unknown here."""
+        pieces: list[str] = []
+        end = 0
+        while (start := text.find(_DYNAMIC_REFERENCE, end)) >= 0:
+            close = text.find("}}", start)
+            if close < 0:
+                break
+            reference = text[start:close + 2]
+            pieces += [text[end:start], self.context.token(reference, f"the dynamic reference {reference}")]
+            end = close + 2
+        pieces.append(text[end:])
+        return "".join(pieces)
 
     def _render_parts(self, parts: list[Any], depth: int) -> str:
         return "".join(part if isinstance(part, str) else (self.render(part.value, depth) or "") for part in parts)
@@ -278,18 +405,24 @@ class Reader:
     def _render_ref(self, name: Any, depth: int) -> str:
         if not isinstance(name, str):
             return self.opaque({"Ref": name})
+        chosen = self.choices.get(parameter_choice(name), ABSENT)
+        if chosen is not ABSENT:  # this reading fixed the parameter (a condition or a lookup compared it)
+            self.consulted += 1
+            if isinstance(chosen, str):
+                return chosen
         if name == "AWS::Region":
             return REGION
         if name == "AWS::URLSuffix":
             return self.context.token("${AWS::URLSuffix}", "the pseudo parameter AWS::URLSuffix",
-                                      ("amazonaws.com", "amazonaws.com.cn"))
+                                      ("amazonaws.com", "amazonaws.com.cn"), exhaustive=True)
         if name.startswith("AWS::"):
             return self.context.token(f"${{{name}}}", f"the pseudo parameter {name}")
         parameter = self.context.parameters.get(name)
         if isinstance(parameter, dict):
-            return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", _parameter_values(parameter))
+            values, bounded = parameter_values(parameter)
+            return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values, exhaustive=bounded)
         if name in self.context.resources:
-            return self.context.token(f"${{{name}}}", f"a Ref to resource '{name}'")
+            return self.context.token(f"${{{name}}}", f"a Ref to resource '{name}'", resource=name)
         return self.context.token(f"${{{name}}}", f"a Ref to '{name}', which the template does not define")
 
     def _render_sub(self, argument: Any, depth: int) -> str:
@@ -300,15 +433,14 @@ class Reader:
         if isinstance(argument, str):
             text, variables = argument, {}
         elif (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)
-              and isinstance(argument[1], dict)):
-            text, variables = argument
+              and isinstance(self.pick(argument[1]), dict)):
+            text, variables = argument[0], self.pick(argument[1])
         else:
             return None
         parts: list[Any] = []
         end = 0
-        for match in _SUB_VARIABLE.finditer(text):
-            parts.append(text[end:match.start()])
-            name = match.group(1)
+        for start, close, name in sub_variables(text):
+            parts.append(text[end:start])
             if name.startswith("!"):
                 parts.append("${" + name[1:] + "}")
             elif name in variables:
@@ -318,14 +450,24 @@ class Reader:
             elif name.startswith("AWS::") or name in self.context.parameters or name in self.context.resources:
                 parts.append(_Insert({"Ref": name}))
             else:  # not CloudFormation's to replace (e.g. a state machine's DefinitionSubstitutions key)
-                parts.append(match.group())
-            end = match.end()
+                parts.append(text[start:close])
+            end = close
         parts.append(text[end:])
         return parts
 
     def _render_join(self, argument: Any, depth: int) -> str:
+        if not (isinstance(argument, list) and len(argument) == 2):
+            return self.opaque({"Fn::Join": argument})
         parts = self._join_parts(argument, depth)
-        return self.opaque({"Fn::Join": argument}) if parts is None else self._render_parts(parts, depth)
+        if parts is not None:
+            return self._render_parts(parts, depth)
+        delimiter = self.render(argument[0], depth)
+        lists, complete = self.lists(argument[1], depth)
+        if delimiter is None or not lists:
+            return self.opaque({"Fn::Join": argument})
+        joined = [delimiter.join(self.render(item, depth) or "" for item in items) for items in lists]
+        return self.context.choice("${Fn::Join}", "an Fn::Join of a list known only at deployment", joined,
+                                   complete=complete)
 
     def _join_parts(self, argument: Any, depth: int) -> list[Any] | None:
         if not (isinstance(argument, list) and len(argument) == 2):
@@ -344,56 +486,50 @@ class Reader:
             parts.append(item if isinstance(item, str) else _Insert(item))
         return parts
 
+    # -- lists -------------------------------------------------------------------------------------
+
     def items(self, value: Any, depth: int = 0) -> list[Any] | None:
-        """A list argument (``Fn::Join``'s, ``Fn::Select``'s) as a Python list, or ``None`` when unknowable."""
+        """A list argument (``Fn::Join``'s, ``Fn::Select``'s) as a Python list, or ``None`` unless it is one
+        list known before deployment."""
         value = self.pick(value)
-        if isinstance(value, list):
+        if isinstance(value, list):  # the common case (its AWS::NoValue elements are for the caller to skip)
             return value
-        if isinstance(value, dict) and list(value) == ["Fn::Split"] and depth < MAX_DEPTH:
-            arguments = value["Fn::Split"]
-            if isinstance(arguments, list) and len(arguments) == 2:
-                delimiter, source = self.render(arguments[0], depth + 1), self.render(arguments[1], depth + 1)
-                if delimiter and source is not None and not has_tokens(delimiter):
-                    return source.split(delimiter)
-        return None
+        lists, complete = self.lists(value, depth)
+        return lists[0] if complete and len(lists) == 1 else None
+
+    def lists(self, value: Any, depth: int = 0) -> tuple[list[list[Any]], bool]:
+        """The lists a list value may be, and whether it can be no other (see ``rules/lists.py``)."""
+        from constructs_lib.rules.lists import possible_lists  # list functions read elements through a Reader
+
+        return possible_lists(self, value, depth)
 
     def _render_select(self, argument: Any, depth: int) -> str:
-        if isinstance(argument, list) and len(argument) == 2:
-            index, items = self.render(argument[0], depth), self.items(argument[1], depth)
-            if index is not None and index.isdigit() and items is not None and int(index) < len(items):
-                return self.render(items[int(index)], depth) or ""
-        return self.opaque({"Fn::Select": argument})
+        from constructs_lib.rules.lists import render_select
+
+        return render_select(self, argument, depth)
 
     def _render_find_in_map(self, argument: Any, depth: int) -> str:
-        if not (isinstance(argument, list) and len(argument) in (3, 4)):
-            return self.opaque({"Fn::FindInMap": argument})
-        keys = [self.render(key, depth) for key in argument[:3]]
-        table = self.context.mappings.get(keys[0] or "")
-        if not isinstance(table, dict) or None in keys or has_tokens(keys[0] or ""):
-            return self.opaque({"Fn::FindInMap": argument})
-        top, second = keys[1] or "", keys[2] or ""
-        if not has_tokens(top) and not has_tokens(second):
-            value = _mapping(table.get(top)).get(second, ABSENT)
-            if value is ABSENT and len(argument) == 4:
-                value = self.field(argument[3], "DefaultValue")
-            return self.opaque({"Fn::FindInMap": argument}) if value is ABSENT else (self.render(value, depth) or "")
-        # A key known only at deployment (typically the region): the value is one of the mapping's values.
-        candidates: list[str] = []
-        exhaustive = True  # every value the lookup can find is a literal (a list or an intrinsic is not)
-        for top_key, row in table.items():
-            if has_tokens(top) or top_key == top:
-                for second_key, cell in _mapping(row).items():
-                    if has_tokens(second) or second_key == second:
-                        if not isinstance(cell, str | int | bool):
-                            exhaustive = False
-                            continue
-                        text = self.render(cell, depth) or ""
-                        if text not in candidates:
-                            candidates.append(text)
-        unknown = "; ".join(token.description for token in self.context.tokens_in(top + second))
-        return self.context.token(f"${{Fn::FindInMap {keys[0]}}}",
-                                  f"Fn::FindInMap {keys[0]} keyed by {unknown}", tuple(candidates),
-                                  exhaustive=exhaustive and not has_tokens("".join(candidates)))
+        from constructs_lib.rules.lookups import render_find_in_map  # mappings are read through a Reader
+
+        return render_find_in_map(self, argument, depth)
+
+    def _render_length(self, argument: Any, depth: int) -> str:
+        lists, complete = self.lists(argument, depth)
+        lengths = [str(len([item for item in items if self.pick(item) is not ABSENT])) for items in lists]
+        return self.context.choice("${Fn::Length}", "an Fn::Length of a list known only at deployment", lengths,
+                                   complete=complete)
+
+    def _render_base64(self, argument: Any, depth: int) -> str:
+        text = self.render(argument, depth)
+        if text is None or has_tokens(text):
+            return self.opaque({"Fn::Base64": argument})
+        return base64.b64encode(text.encode()).decode()
+
+    def _render_to_json_string(self, argument: Any, depth: int) -> str:
+        document = self.pick(argument)
+        if isinstance(document, dict | list) and not is_intrinsic(document) and not _has_intrinsic(document):
+            return json.dumps(document, separators=(",", ":"))
+        return self.opaque({"Fn::ToJsonString": argument})
 
     # -- JSON held in strings (state machine definitions, AwsCustomResource calls) ------------------
 
@@ -422,16 +558,28 @@ class Reader:
         return text
 
     def parse_json(self, value: Any, substitutions: Any = None) -> Any:
-        """The document a JSON-holding value builds, or ``ABSENT`` when it is not readable JSON."""
+        """The document a JSON-holding value builds, or ``ABSENT`` when it is not readable JSON.
+
+        A document whose reading asked no condition is parsed once per template (a state machine with many
+        SageMaker tasks is read once per task and per reading).
+        """
         if isinstance(value, dict) and not is_intrinsic(value) and not substitutions:
             return value
+        key = (id(value), id(substitutions))
+        cached = self.context.parsed.get(key)
+        if cached is not None and cached[0] is value and cached[1] is substitutions:
+            return cached[2]
+        consulted = self.consulted
         text = self.json_text(value, substitutions)
-        if text is None:
-            return ABSENT
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            return ABSENT
+        document: Any = ABSENT
+        if text is not None:
+            try:
+                document = json.loads(text)
+            except (ValueError, RecursionError):
+                document = ABSENT
+        if self.consulted == consulted:
+            self.context.parsed[key] = (value, substitutions, document)
+        return document
 
     def _join_json(self, parts: list[Any]) -> str:
         pieces: list[str] = []
@@ -449,53 +597,13 @@ class Reader:
             pieces.append(text)
         return "".join(pieces)
 
-    # -- acceptance --------------------------------------------------------------------------------
+    # -- acceptance (rules/acceptance.py decides; kept here for the rules that ask a reader) ----------
 
     def acceptance_problem(self, container: Any, base: str, keys: tuple[str, ...]) -> str | None:
-        """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``.
+        """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``."""
+        from constructs_lib.rules.acceptance import acceptance_problem  # acceptance reads through a Reader
 
-        Provably true: the boolean ``true``, or text that resolves, without unknowns, to ``"true"``.
-        """
-        value = container
-        walked = base
-        for key in keys:
-            value = self.pick(value)
-            if value is ABSENT:
-                return f"{walked} is absent"
-            if isinstance(value, str) or not isinstance(value, dict) or is_intrinsic(value):
-                return f"{walked} is {self._what(value)}"
-            walked = f"{walked}.{key}"
-            value = self.field(value, key)
-        if value is True:
-            return None
-        if value is ABSENT:
-            return f"{walked} is absent"
-        if value is False:
-            return f"{walked} is false"
-        text = self.render(value)
-        if text is None:
-            return f"{walked} is absent"
-        if text == "true" or (has_tokens(text) and self.context.always(text, "true")):
-            return None
-        return f"{walked} is {self._what(value)}"
-
-    def _what(self, value: Any) -> str:
-        """A value that is not ``true``, in words."""
-        text = self.render(value)
-        if text is None:
-            return "absent"
-        tokens = self.context.tokens_in(text)
-        if not tokens:
-            shown = repr(text) if isinstance(value, str) else text
-            # "True", "yes", 1: CloudFormation's coercion of these is not documented, so they prove nothing.
-            why = "" if text == "false" else ' (only the boolean true or the string "true" proves acceptance)'
-            return f"{shown}, not true{why}"
-        unknown = ", ".join(dict.fromkeys(token.description for token in tokens))
-        what = unknown if len(text) == 1 else f"built from {unknown}"
-        if all(token.exhaustive for token in tokens):
-            others = [repr(option) for option in dict.fromkeys(self.context.expand(text)) if option != "true"]
-            return f"{what}, which may be {' or '.join(others[:3])}, not true"
-        return f"{what}, which is not known before deployment"
+        return acceptance_problem(self, container, base, keys)
 
 
 _RENDERERS: dict[str, Callable[[Reader, Any, int], str]] = {
@@ -504,6 +612,9 @@ _RENDERERS: dict[str, Callable[[Reader, Any, int], str]] = {
     "Fn::Join": Reader._render_join,
     "Fn::Select": Reader._render_select,
     "Fn::FindInMap": Reader._render_find_in_map,
+    "Fn::Length": Reader._render_length,
+    "Fn::Base64": Reader._render_base64,
+    "Fn::ToJsonString": Reader._render_to_json_string,
 }
 
 
@@ -529,20 +640,73 @@ def _describe(value: Any) -> tuple[str, str]:
     return str(value), f"a {type(value).__name__}"
 
 
-def _parameter_values(parameter: Mapping[str, Any]) -> tuple[str, ...]:
-    values = [parameter.get("Default"), *(parameter.get("AllowedValues") or [])]
-    texts = [json.dumps(v) if isinstance(v, bool) else str(v) for v in values if isinstance(v, str | int | bool)]
-    return tuple(dict.fromkeys(texts))
+def _has_intrinsic(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, dict):
+            if is_intrinsic(current):
+                return True
+            pending.extend(current.values())
+        elif isinstance(current, list):
+            pending.extend(current)
+    return False
+
+
+def scalar_text(value: Any) -> str | None:
+    """A literal as CloudFormation reads it in text: ``true``/``false`` for booleans, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def parameter_values(parameter: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
+    """The texts a parameter may be, and whether it can be no other: its ``AllowedValues`` bound it; its
+    ``Default`` is only a candidate (a deployment can override it). An SSM parameter's ``Default`` names the
+    SSM parameter, not its value; a list parameter is not text."""
+    kind = parameter.get("Type")
+    if not isinstance(kind, str) or kind.startswith(_SSM_PARAMETER_TYPE) or kind.startswith(_LIST_PARAMETER_TYPES):
+        return (), False
+    allowed = parameter.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        texts = [scalar_text(value) for value in allowed]
+        if None not in texts:
+            return tuple(dict.fromkeys(text for text in texts if text is not None)), True
+    default = scalar_text(parameter.get("Default"))
+    return ((default,) if default is not None else ()), False
+
+
+def is_list_parameter(parameter: Any) -> bool:
+    kind = parameter.get("Type") if isinstance(parameter, dict) else None
+    return isinstance(kind, str) and kind.startswith(_LIST_PARAMETER_TYPES)
+
+
+def parameter_choice(name: str) -> str:
+    """The choice key of a parameter's value in a reading (set when a condition compares it)."""
+    return "${" + name + "}"
+
+
+def sub_variables(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, name)`` of each ``${name}`` in ``Fn::Sub`` text, in one pass (linear in the text)."""
+    end = 0
+    while (start := text.find("${", end)) >= 0:
+        close = text.find("}", start + 2)
+        if close < 0:
+            return  # no closing brace anywhere after: no more variables
+        yield start, close + 1, text[start + 2:close]
+        end = close + 1
 
 
 def _substitution_parts(text: str, variables: Mapping[str, Any]) -> list[Any]:
     parts: list[Any] = []
     end = 0
-    for match in _SUB_VARIABLE.finditer(text):
-        if match.group(1) in variables:
-            parts.append(text[end:match.start()])
-            parts.append(_Insert(variables[match.group(1)]))
-            end = match.end()
+    for start, close, name in sub_variables(text):
+        if name in variables:
+            parts.append(text[end:start])
+            parts.append(_Insert(variables[name]))
+            end = close
     parts.append(text[end:])
     return parts
 

@@ -22,7 +22,7 @@ def test_rules_json_lists_every_rule_with_severity_surfaces_and_documentation(
     entries = json.loads(capsys.readouterr().out)
     assert [entry["id"] for entry in entries] == [rule.id for rule in RULES]
     assert {entry["id"]: entry["severity"] for entry in entries} == {
-        "EULA001": "error", "EULA002": "error", "EULA003": "error", "EULA004": "error", "EULA005": "warning",
+        "EULA000": "error", "EULA001": "error", "EULA002": "error", "EULA003": "error", "EULA004": "error", "EULA005": "warning",
         "EULA006": "warning", "EULA007": "error", "EULA008": "warning",
     }
     for entry, rule in zip(entries, RULES, strict=True):
@@ -45,7 +45,7 @@ def test_rules_text_is_one_line_per_rule_quietly(capsys: pytest.CaptureFixture[s
 def test_explain_prints_the_description_and_both_examples(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "eula001"]) == 0
     out = capsys.readouterr().out
-    rule = RULES[0]
+    rule = next(rule for rule in RULES if rule.id == "EULA001")
     assert out.startswith(f"EULA001 (error): {rule.short_description}\n")
     assert "Non-compliant (EULA001 reports an error):" in out and "\nCompliant:\n" in out
     assert "    ModelAccessConfig: {AcceptEula: true}" not in out.split("Compliant:")[0]
@@ -56,7 +56,7 @@ def test_explain_prints_the_description_and_both_examples(capsys: pytest.Capture
 def test_explain_an_unknown_rule_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "EULA009"]) == 2
     assert capsys.readouterr().err == (
-        "eulagate explain: unknown rule 'EULA009': the rules are EULA001, EULA002, EULA003, EULA004, EULA005, "
+        "eulagate explain: unknown rule 'EULA009': the rules are EULA000, EULA001, EULA002, EULA003, EULA004, EULA005, "
         "EULA006, EULA007, EULA008 (`eulagate rules` lists them)\n"
     )
 

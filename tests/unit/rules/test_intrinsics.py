@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from constructs_lib.rules.intrinsics import ABSENT, REGION, Reader, TemplateContext
+from constructs_lib.rules.intrinsics import (
+    ABSENT,
+    REGION,
+    DeploymentFails,
+    EvaluationLimit,
+    Reader,
+    TemplateContext,
+    parameter_values,
+    sub_variables,
+)
 
 TEMPLATE = {
     "Parameters": {
@@ -51,7 +59,13 @@ def shown(value: Any, choices: dict[str, bool] | None = None) -> str | None:
     ({"Fn::FindInMap": ["Regions", "eu-west-1", "Bucket"]}, "west"),
     ({"Fn::FindInMap": ["Regions", "us-west-2", "Bucket", {"DefaultValue": "fallback"}]}, "fallback"),
     ({"Fn::If": ["C", "yes", "no"]}, "yes"),
-    ({"Fn::Base64": "x"}, "${Fn::Base64}"),
+    ({"Fn::Base64": "x"}, "eA=="),
+    ({"Fn::Base64": {"Ref": "Free"}}, "${Fn::Base64}"),
+    ("s3://b/{{resolve:ssm:/models/key}}", "s3://b/{{resolve:ssm:/models/key}}"),
+    ({"Fn::Length": [1, 2, {"Ref": "AWS::NoValue"}]}, "2"),
+    ({"Fn::ToJsonString": {"a": [1]}}, '{"a":[1]}'),
+    ({"Fn::Select": [{"Ref": "Flag"}, ["x", "y"]]}, "${Fn::Select}"),
+    ({"Fn::GetAZs": ""}, "${Fn::GetAZs}"),
 ], ids=repr)
 def test_render(value: Any, expected: str | None) -> None:
     assert shown(value) == expected
@@ -71,11 +85,13 @@ def test_region_token_keeps_the_shape_of_names() -> None:
 
 
 def test_expand_uses_parameter_values_and_mapping_values() -> None:
+    """AllowedValues bound a parameter; a Default is one value among any (a deployment can override it)."""
     r = reader()
-    assert r.context.expand(r.render({"Fn::Sub": "${Bucket}/k"}) or "") == ["jumpstart-private-cache-prod-us-east-1/k"]
+    bucket = r.render({"Fn::Sub": "${Bucket}/k"}) or ""
+    assert r.context.expand(bucket) == ["jumpstart-private-cache-prod-us-east-1/k", bucket]
     assert sorted(r.context.expand(r.render({"Ref": "Flag"}) or "")) == ["a", "b"]
-    by_region = r.render({"Fn::FindInMap": ["Regions", {"Ref": "AWS::Region"}, "Bucket"]}) or ""
-    assert sorted(r.context.expand(by_region)) == ["east", "west"]
+    by_unknown_key = r.render({"Fn::FindInMap": ["Regions", {"Fn::GetAtt": ["Role", "Arn"]}, "Bucket"]}) or ""
+    assert sorted(r.context.expand(by_unknown_key)) == ["east", "west"]
     free = r.render({"Ref": "Free"}) or ""
     assert r.context.expand(free) == [free]
 
@@ -121,11 +137,60 @@ def test_parse_json_applies_definition_substitutions() -> None:
     assert r.parse_json({"Fn::GetAtt": ["Role", "Arn"]}) is ABSENT
 
 
-def test_deep_nesting_is_read_as_unknown_not_a_crash() -> None:
+def test_deep_nesting_stops_evaluation_rather_than_passing() -> None:
     value: Any = "x"
     for _ in range(500):
         value = {"Fn::Join": ["", [value]]}
-    assert shown(value) is not None
+    with pytest.raises(EvaluationLimit, match="nested more than 40 deep"):
+        shown(value)
+    with pytest.raises(EvaluationLimit):
+        reader().acceptance_problem({"M": {"A": value}}, "x", ("M", "A"))
     deep_json = reader().parse_json("[" * 100_000 + "]" * 100_000)
     assert deep_json is ABSENT or isinstance(deep_json, list)  # no RecursionError escapes
-    assert json.dumps(reader().acceptance_problem({"M": {"A": value}}, "x", ("M", "A")))
+
+
+def test_a_lookup_keyed_by_a_parameter_reads_one_key_per_reading() -> None:
+    """Lookups keyed by the region agree within a reading; a region the mapping lacks fails the deployment."""
+    by_region = {"Fn::FindInMap": ["Regions", {"Ref": "AWS::Region"}, "Bucket"]}
+    context = TemplateContext({**TEMPLATE, "Resources": {"Bucket": {"Type": "AWS::S3::Bucket",
+                                                                    "Properties": {"BucketName": by_region}}}})
+    r = Reader(context)
+    assert r.render(by_region) == "east" and r.render({"Ref": "AWS::Region"}) == "us-east-1"
+    assert r.new_conditions == ["${AWS::Region}"] and r.alternatives("${AWS::Region}") == ("eu-west-1", None)
+    assert Reader(context, {"${AWS::Region}": "eu-west-1"}).render(by_region) == "west"
+    with pytest.raises(DeploymentFails):
+        Reader(context, {"${AWS::Region}": None}).render(by_region)
+    elsewhere = reader()  # a lookup the template does not write (so no key list): any of the mapping's values
+    assert sorted(elsewhere.context.expand(elsewhere.render(by_region) or "")) == ["east", "west"]
+
+
+def test_sub_variables_are_found_in_one_pass_even_without_closing_braces() -> None:
+    assert list(sub_variables("a${x}b${!y}${")) == [(1, 5, "x"), (6, 11, "!y")]
+    assert list(sub_variables("${" * 100_000)) == []  # was a regex that rescanned the rest for every ${
+
+
+def test_past_the_limit_of_texts_a_value_may_take_evaluation_stops() -> None:
+    values = {"Type": "String", "AllowedValues": [str(number) for number in range(20)]}
+    context = TemplateContext({"Parameters": {name: values for name in "ABC"}})
+    text = Reader(context).render({"Fn::Sub": "${A}${B}${C}"}) or ""
+    with pytest.raises(EvaluationLimit, match="more than 4096 texts"):
+        context.expand(text)
+
+
+@pytest.mark.parametrize(("parameter", "bounded"), [
+    ({"Type": "String", "Default": "x"}, ((("x",), False))),
+    ({"Type": "String", "AllowedValues": ["a", True, 3]}, (("a", "true", "3"), True)),
+    ({"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/name"}, ((), False)),
+    ({"Type": "CommaDelimitedList", "Default": "a,b"}, ((), False)),
+], ids=repr)
+def test_parameter_values_are_bounded_by_allowed_values_only(parameter: dict[str, Any],
+                                                             bounded: tuple[tuple[str, ...], bool]) -> None:
+    assert parameter_values(parameter) == bounded
+
+
+def test_an_object_known_only_at_run_time_reads_as_unknown_and_a_wrong_literal_as_absent() -> None:
+    r = reader()
+    assert r.context.display(r.field("{% $states.input.source %}", "S3Uri")) == "{% $states.input.source %}"
+    assert r.context.display(r.path({"Fn::GetAtt": ["Role", "Source"]}, "S3Uri")) == "${Role.Source}"
+    assert r.field("not an object", "S3Uri") is ABSENT
+    assert r.field([1, 2], "S3Uri") is ABSENT

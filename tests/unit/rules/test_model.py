@@ -186,7 +186,7 @@ REGION_KEYED = {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "Eula"]}
 
 @pytest.mark.parametrize(("rows", "said"), [
     ({"us-east-1": {"Eula": True}, "eu-west-1": {"Eula": "true"}}, None),
-    ({"us-east-1": {"Eula": True}, "eu-west-1": {"Eula": False}}, "which may be 'false', not true"),
+    ({"us-east-1": {"Eula": True}, "eu-west-1": {"Eula": False}}, "is false, not true when AWS::Region is 'eu-west-1'"),
     ({"us-east-1": {"Eula": True}, "eu-west-1": {"Eula": ["true"]}}, "which is not known before deployment"),
     ({"us-east-1": {"Eula": True}, "eu-west-1": {"Other": False}}, None),  # no value there: the stack fails
 ], ids=["every-region-true", "one-region-false", "a-list-value", "region-without-the-key"])
@@ -197,9 +197,13 @@ def test_acceptance_looked_up_per_region_must_be_true_in_every_region(
     assert len(found) == (0 if said is None else 1)
 
 
-def test_a_parameter_allowing_only_true_is_still_not_acceptance(rules_catalog: Catalog) -> None:
-    parameter = {"Type": "String", "Default": "true", "AllowedValues": ["true"]}
-    document = template(model(accept={"Ref": "Accept"}), Parameters={"Accept": parameter})
+def test_a_parameter_allowing_only_true_is_acceptance_and_a_default_is_not(rules_catalog: Catalog) -> None:
+    """AllowedValues bound what a deployment can pass; a Default can be overridden."""
+    bounded = {"Type": "String", "Default": "true", "AllowedValues": ["true"]}
+    document = template(model(accept={"Ref": "Accept"}), Parameters={"Accept": bounded})
+    assert errors(document, rules_catalog) == []
+    defaulted = {"Type": "String", "Default": "true"}
+    document = template(model(accept={"Ref": "Accept"}), Parameters={"Accept": defaulted})
     assert [f.rule_id for f in errors(document, rules_catalog)] == ["EULA001"]
 
 

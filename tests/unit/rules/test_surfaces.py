@@ -106,8 +106,12 @@ def test_a_stack_set_template_reads_its_own_parameters(rules_catalog: Catalog) -
              "Resources": dict([model(accept={"Ref": "Accept"})])}
     outer = {"Parameters": {"Accept": {"Type": "String", "AllowedValues": ["false"]}}, "Resources": {
         "Set": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": json.dumps(inner)}}}}
+    # The inner parameter is read in the inner template: its AllowedValues (only true) bound it, so it accepts
+    # (the outer parameter's, only false, would not).
+    assert check_template(outer, catalog=rules_catalog) == []
+    inner["Parameters"]["Accept"] = {"Type": "String", "Default": "true"}  # a default is not a bound
+    outer["Resources"]["Set"]["Properties"]["TemplateBody"] = json.dumps(inner)
     findings = check_template(outer, catalog=rules_catalog)
-    # The inner parameter is read in the inner template; a parameter is never acceptance whatever it allows.
     assert [(f.logical_id, f.rule_id) for f in findings] == [("Set", "EULA001")]
     assert "a Ref to parameter 'Accept'" in findings[0].message
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The rule engine's differential soundness check, at scale: many more templates than the test suite reads.
+
+Generates templates with hypothesis (``tests/support/cfn_soundness.py``), deploys each one concretely under
+every combination of its unknowns (``tests/support/cfn_concrete.py``) and checks that
+
+- soundness: every resource some deployment creates with a gated artifact and no acceptance is an error of the
+  strict engine (``check_template(..., strict=True)``) and a finding of the default one;
+- precision: a template whose unknowns are all bounded gives no error unless some deployment violates.
+
+    .venv/bin/python bench/soundness.py --examples 5000 [--precision-examples 2000]
+
+Prints the counts (templates, concrete deployments, violating templates) and exits 1 on a counterexample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hypothesis import HealthCheck, given, settings
+
+from constructs_lib.catalog import Catalog
+from constructs_lib.rules import check_template
+from tests.support.cfn_soundness import reported, templates, violations
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=2000, help="templates for the soundness property")
+    parser.add_argument("--precision-examples", type=int, default=None,
+                        help="templates for the precision property (default: half of --examples)")
+    arguments = parser.parse_args()
+    catalog = Catalog.default()
+    counts = {"templates": 0, "deployments": 0, "violating templates": 0, "violating resources": 0,
+              "bounded templates": 0, "bounded violating templates": 0}
+
+    @settings(max_examples=arguments.examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(template=templates())
+    def soundness(template: dict) -> None:
+        outcome = violations(template, catalog)
+        violated = outcome.violated
+        counts["templates"] += 1
+        counts["deployments"] += outcome.tried
+        counts["violating templates"] += bool(violated)
+        counts["violating resources"] += len(violated)
+        strict = check_template(template, catalog=catalog, strict=True)
+        lenient = check_template(template, catalog=catalog)
+        for logical_id in violated:
+            assert reported(strict, logical_id, errors_only=True), (logical_id, template)
+            assert reported(lenient, logical_id, errors_only=False), (logical_id, template)
+
+    @settings(max_examples=arguments.precision_examples or max(1, arguments.examples // 2), deadline=None,
+              database=None, suppress_health_check=list(HealthCheck))
+    @given(template=templates(bounded=True))
+    def precision(template: dict) -> None:
+        outcome = violations(template, catalog)
+        counts["bounded templates"] += 1
+        counts["deployments"] += outcome.tried
+        counts["bounded violating templates"] += bool(outcome.violated)
+        errors = {finding.logical_id for finding in check_template(template, catalog=catalog)
+                  if finding.severity == "error"}
+        assert errors >= outcome.violated and errors - outcome.violated <= outcome.failed, (errors, template)
+
+    started = time.perf_counter()
+    failed = False
+    for name, run in (("soundness", soundness), ("precision", precision)):
+        try:
+            run()
+        except AssertionError as error:
+            print(f"{name}: COUNTEREXAMPLE {error}"[:4000])
+            failed = True
+    print(", ".join(f"{value} {name}" for name, value in counts.items())
+          + f" in {time.perf_counter() - started:.0f} s: " + ("FAILED" if failed else "no counterexample"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

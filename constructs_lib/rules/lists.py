@@ -1,0 +1,86 @@
+"""List values (``Fn::Split``, list parameters, list-valued mappings) and ``Fn::Select`` over them.
+
+A list value reads as the lists it may be, and whether it can be no other: a literal list is itself; ``Fn::Split``
+of text with unknowns may split further at deployment (an unknown can hold the delimiter); a list parameter is
+its ``Default`` or anything; ``Fn::GetAZs``, ``Fn::Cidr`` and attributes are anything. ``Fn::Select`` is then any
+element its index can pick, in any of those lists: exactly one text only when everything is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs_lib.rules.conditions import fix_bounded_parameter
+from constructs_lib.rules.intrinsics import (
+    ABSENT,
+    MAX_DEPTH,
+    DeploymentFails,
+    EvaluationLimit,
+    Reader,
+    has_tokens,
+    is_list_parameter,
+)
+from constructs_lib.rules.lookups import find_in_map_lists
+
+
+def possible_lists(reader: Reader, value: Any, depth: int) -> tuple[list[list[Any]], bool]:
+    """The lists ``value`` may be (their elements unread), and whether it can be no other."""
+    if depth > MAX_DEPTH:
+        raise EvaluationLimit(f"intrinsic functions nested more than {MAX_DEPTH} deep")
+    value = reader.pick(value)
+    if isinstance(value, list):
+        if any(type(item) is dict for item in value):  # an element that is AWS::NoValue is not in the list
+            value = [item for item in value if reader.pick(item) is not ABSENT]
+        return [value], True
+    if not (isinstance(value, dict) and len(value) == 1):
+        return [], False
+    name, argument = next(iter(value.items()))
+    if name == "Fn::Split":
+        return _split_lists(reader, argument, depth + 1)
+    if name == "Ref" and isinstance(argument, str):
+        return _parameter_lists(reader, argument)
+    if name == "Fn::FindInMap":
+        return find_in_map_lists(reader, argument, depth + 1)
+    return [], False  # Fn::GetAZs, Fn::Cidr, Fn::GetAtt, Fn::ImportValue...: known only at deployment
+
+
+def _split_lists(reader: Reader, argument: Any, depth: int) -> tuple[list[list[Any]], bool]:
+    if not (isinstance(argument, list) and len(argument) == 2):
+        return [], False
+    delimiter, source = reader.render(argument[0], depth), reader.render(argument[1], depth)
+    if not delimiter or source is None or has_tokens(delimiter):
+        return [], False
+    options = reader.context.expand(source)
+    lists: list[list[Any]] = [option.split(delimiter) for option in options]
+    return lists, not any(has_tokens(option) for option in options)
+
+
+def _parameter_lists(reader: Reader, name: str) -> tuple[list[list[Any]], bool]:
+    parameter = reader.context.parameters.get(name)
+    if not isinstance(parameter, dict) or not is_list_parameter(parameter):
+        return [], False
+    default = parameter.get("Default")
+    if isinstance(default, list):
+        return [default], False
+    return ([default.split(",")] if isinstance(default, str) else []), False  # a Default can be overridden
+
+
+def render_select(reader: Reader, argument: Any, depth: int) -> str:
+    """``Fn::Select``: the element, or a token for each element its index (literal or not) may pick."""
+    if not (isinstance(argument, list) and len(argument) == 2):
+        return reader.opaque({"Fn::Select": argument})
+    fix_bounded_parameter(reader, argument[0])
+    index = reader.render(argument[0], depth)
+    if index is None:
+        return reader.opaque({"Fn::Select": argument})
+    lists, complete = reader.lists(argument[1], depth)
+    options = [index] if index.isdigit() else reader.context.expand(index)
+    indices = [int(option) for option in options] if all(option.isdigit() for option in options) else None
+    texts: list[str] = []
+    for items in lists:
+        chosen = range(len(items)) if indices is None else [position for position in indices if position < len(items)]
+        texts.extend(reader.render(items[position], depth) or "" for position in chosen)
+    if complete and lists and not texts:
+        raise DeploymentFails("Fn::Select's index is out of its list's range")
+    return reader.context.choice("${Fn::Select}", "an Fn::Select whose element is known only at deployment",
+                                 texts, complete=complete)
