@@ -22,6 +22,7 @@ from constructs_lib import __version__
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules import RULES, Finding, check_template
+from constructs_lib.rules.suppressions import apply_suppressions
 from constructs_lib.synth.assembly import SynthesizedStacks
 
 __all__ = ["EulaGate"]
@@ -54,7 +55,8 @@ def check_synthesized(stacks: SynthesizedStacks, catalog: Catalog | None = None)
     for stack_path in stacks.stack_template_paths:
         try:
             for path, template in stacks.templates_of(stack_path):
-                findings.extend(check_template(template, template_path=str(path), catalog=catalog))
+                found = check_template(template, template_path=str(path), catalog=catalog)
+                findings.extend(apply_suppressions(template, found).findings)
         except TemplateError as error:
             unreadable.append((stack_path, error))
     return SynthesisCheck(findings, unreadable)

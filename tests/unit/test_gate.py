@@ -196,6 +196,9 @@ def build_passing_app(outdir: Path, register: Callable[[cdk.App], None]) -> cdk.
     marketplace_model(main, "Marketplace")
     acknowledged = marketplace_model(main, "MarketplaceSubscribed")
     cdk.Validations.of(acknowledged).acknowledge(cdk.Acknowledgment(id="EulaGate::EULA005", reason="subscribed"))
+    # The same warning suppressed in the resource's metadata, as `eulagate check` and the hook read it.
+    marketplace_model(main, "MarketplaceSuppressed").add_metadata(
+        "eulagate", {"suppress": [{"rule": "EULA005", "reason": "subscribed (ticket OPS-1)"}]})
     JumpStartEndpoint(cdk.NestedStack(main, "Nested"), "Llama", model="Llama2-13BChat", accept_eula=True)
     stage = cdk.Stage(app, "Staged")
     JumpStartEndpoint(stack(stage, "Serving"), "Chat", model="Llama2-7BChat", accept_eula=True)

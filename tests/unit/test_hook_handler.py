@@ -269,6 +269,20 @@ def test_stack_payload_accepted_template_succeeds(server: PayloadServer) -> None
     assert response["message"].startswith("EulaGate: compliant: 3 of 3 resource(s) in stack llama")
 
 
+def test_stack_payload_honours_a_warnings_suppression_and_never_an_errors(server: PayloadServer) -> None:
+    template = json.loads((FIXTURES / "good" / "marketplace-model-package.json").read_text())
+    suppression = {"eulagate": {"suppress": [{"rule": "EULA005", "reason": "subscribed (ticket OPS-1)"},
+                                             {"rule": "EULA001", "reason": "ignored: errors stay errors"}]}}
+    template["Resources"]["MarketplaceLlama"]["Metadata"] = suppression
+    unaccepted = model_template(1)
+    unaccepted["Resources"]["Model0"]["Metadata"] = suppression
+    template["Resources"].update(unaccepted["Resources"])
+    response = handle(stack_event(server.serve("/stack/suppressed.json", {"template": json.dumps(template)})))
+    assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
+    assert [a["annotationName"] for a in response["annotations"]] == ["EULA001:Model0"]
+    assert "cannot be suppressed" in response["message"]
+
+
 def test_change_set_payload_over_http(server: PayloadServer) -> None:
     payload = {"template": json.dumps(model_template(1)), "changedResources": [{
         "action": "CREATE", "beforeContext": None, "lineNumber": 3, "logicalResourceId": "Model0",
