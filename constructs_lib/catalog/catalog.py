@@ -1,20 +1,24 @@
 """The JumpStart model catalog: which models exist, which are EULA-gated, and how to deploy them.
 
-The built-in catalog ships as ``data/jumpstart-catalog.json`` (see ``build.py`` and the README for where its
-values come from). ``EULAGATE_CATALOG=/path/to/catalog.json`` selects another file, such as one written by
-``eulagate models refresh``.
+The built-in catalog ships as ``data/jumpstart-catalog.json.gz`` (see ``build.py`` and docs/catalog.md for where
+its values come from). ``EULAGATE_CATALOG=/path/to/catalog.json[.gz]`` selects another file, such as one written by
+``eulagate models refresh``. A catalog records its ``Snapshot``: when its JumpStart data was taken, and from where.
+
+The file stores each repeated value once (image URIs, per-family region maps, instance type lists, environments)
+and models refer to them by index; images are decoded per model on first use, so loading stays fast.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from constructs_lib.catalog.errors import (
     CatalogError,
@@ -27,13 +31,17 @@ from constructs_lib.catalog.errors import (
 )
 from constructs_lib.catalog.hyperparameters import Hyperparameter, scalar_problem, unknown_hyperparameter_problem
 
-CATALOG_FORMAT = 1
-DEFAULT_CATALOG_PATH = Path(__file__).with_name("data") / "jumpstart-catalog.json"
+CATALOG_FORMAT = 2
+# Format 1 (before snapshots and shared tables) still loads, so a team's refreshed catalog keeps working.
+READABLE_FORMATS = (1, CATALOG_FORMAT)
+DEFAULT_CATALOG_PATH = Path(__file__).with_name("data") / "jumpstart-catalog.json.gz"
+GZIP_MAGIC = b"\x1f\x8b"
 CATALOG_ENV_VAR = "EULAGATE_CATALOG"
 PUBLIC_BUCKET_PREFIX = "jumpstart-cache-prod-"
 GATED_BUCKET_PREFIX = "jumpstart-private-cache-prod-"
 # How JumpStart names a model's tarballs: train-<id>.tar.gz, infer-<id>.tar.gz, infer-prepack-<id>.tar.gz.
 TARBALL_PREFIXES = ("train-", "infer-prepack-", "infer-")
+_T = TypeVar("_T")
 _CATALOG_FIX = (
     f"; point {CATALOG_ENV_VAR} at a catalog written by `eulagate models refresh`, or unset it for the built-in one"
 )
@@ -93,8 +101,66 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """When a catalog's JumpStart data was taken and where from: the catalog knows nothing newer."""
+
+    date: str | None
+    """ISO date (``YYYY-MM-DD``) of the JumpStart data, or None when the file does not say."""
+    source: str
+    """Where the data came from: a JumpStart bucket's manifest, or the extract the shipped catalog is built from."""
+
+
+class RegionalImages(Mapping[str, Mapping[str, str]]):
+    """``{region: {instance family or full instance type: image URI}}``, decoded on first use.
+
+    The shipped catalog holds some 350,000 (region, family) images, and a synth needs a handful: each model's
+    images are decoded when first read, so loading the catalog stays fast.
+    """
+
+    __slots__ = ("_decoded", "_image_table", "_regions", "_variants")
+
+    def __init__(
+        self, variants: Iterable[tuple[Iterable[str], Mapping[str, int]]], image_table: Sequence[str]
+    ) -> None:
+        self._variants = variants
+        self._image_table = image_table
+        self._regions: list[str] | None = None
+        self._decoded: dict[str, dict[str, str]] | None = None
+
+    def _images(self) -> dict[str, dict[str, str]]:
+        if self._decoded is None:
+            images: dict[str, dict[str, str]] = {}
+            for families, region_map in self._variants:
+                for region, index in region_map.items():
+                    images.setdefault(region, {}).update(dict.fromkeys(families, self._image_table[index]))
+            self._decoded = {region: images[region] for region in sorted(images)}
+        return self._decoded
+
+    def __getitem__(self, region: str) -> Mapping[str, str]:
+        return self._images()[region]
+
+    def _region_names(self) -> list[str]:
+        """The regions alone (the table loader checks region names against every model's): no images decoded."""
+        if self._regions is None:
+            self._regions = sorted({region for _, region_map in self._variants for region in region_map})
+        return self._regions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._region_names())
+
+    def __len__(self) -> int:
+        return len(self._region_names())
+
+    def __repr__(self) -> str:
+        return f"RegionalImages({self._images()!r})"
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """One JumpStart model. Index-only models (``deployable`` False) still answer ``gated`` and ``eula_key``."""
+    """One JumpStart model: whether it is gated, and how to deploy it (images and artifacts, or model packages).
+
+    A spec that has neither (``deployable`` False) still answers ``gated`` and ``eula_key``.
+    """
 
     model_id: str
     version: str
@@ -109,13 +175,23 @@ class ModelSpec:
     default_environment: Mapping[str, str] = field(default_factory=dict)
     instance_type_environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     images: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    # The packages this version deploys through, one per region (the spec's ``hosting_model_package_arns``).
     model_package_arns: Mapping[str, str] = field(default_factory=dict, repr=False)
     training: TrainingSpec | None = field(default=None, repr=False)
     source: str | None = None
+    # The newest version the source lists, when ``version`` is older (the newest had no deployable images).
+    newest_version: str | None = None
+    # Every JumpStart model package of any version of the model, per region: to recognise them in templates.
+    all_model_package_arns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def deploys_through_package(self) -> bool:
+        """No uncompressed artifact to load, but JumpStart model packages to serve: deployed by package ARN."""
+        return self.hosting_artifact_key is None and bool(self.model_package_arns)
 
     @property
     def deployable(self) -> bool:
-        return bool(self.images) and self.hosting_artifact_key is not None
+        return self.deploys_through_package or (bool(self.images) and self.hosting_artifact_key is not None)
 
     @property
     def trainable(self) -> bool:
@@ -133,11 +209,19 @@ class ModelSpec:
 
     @property
     def supported_regions(self) -> tuple[str, ...]:
+        """Where the model deploys: its package regions, or the regions with an image and a content bucket."""
+        if self.deploys_through_package:
+            return tuple(sorted(self.model_package_arns))
         return self._regions_with_content(self.images)
 
     @property
     def training_regions(self) -> tuple[str, ...]:
         return self._regions_with_content(self.training.images if self.training else {})
+
+    @property
+    def package_regions(self) -> tuple[str, ...]:
+        """Regions where JumpStart has published a model package of any version of this model."""
+        return tuple(sorted({*self.model_package_arns, *self.all_model_package_arns}))
 
     def _regions_with_content(self, images: Mapping[str, Mapping[str, str]]) -> tuple[str, ...]:
         regions = sorted(images)
@@ -160,10 +244,9 @@ class ModelSpec:
     def _require_deployable(self) -> None:
         if self.images and not self.deployable:
             raise NotDeployableError(
-                f"model {self.model_id!r} version {self.version} has no uncompressed artifact prefix in this "
-                "catalog (its spec ships a tarball"
-                + (" or deploys through model packages" if self.model_package_arns else "")
-                + "), so it cannot be deployed with ModelAccessConfig; choose another model version"
+                f"model {self.model_id!r} version {self.version} has no uncompressed artifact prefix and no "
+                "model package in this catalog (its spec ships a tarball), so it cannot be deployed with "
+                "ModelAccessConfig; run `eulagate models refresh` for a newer version"
             )
         if not self.deployable:
             raise NotDeployableError(
@@ -173,11 +256,18 @@ class ModelSpec:
 
     def check_region(self, region: str) -> None:
         self._require_deployable()
-        if region not in self.supported_regions:
+        if region in self.supported_regions:
+            return
+        if self.deploys_through_package:
             raise UnsupportedRegionError(
-                f"model {self.model_id!r} is not available in region {region!r}; "
-                f"supported regions: {supported_list(self.supported_regions)}"
+                f"model {self.model_id!r} version {self.version} deploys only through JumpStart model packages, "
+                f"and it has none in region {region!r}; model package regions: "
+                f"{supported_list(self.supported_regions)}"
             )
+        raise UnsupportedRegionError(
+            f"model {self.model_id!r} is not available in region {region!r}; "
+            f"supported regions: {supported_list(self.supported_regions)}"
+        )
 
     def check_instance_type(self, instance_type: str) -> None:
         self._require_deployable()
@@ -187,22 +277,43 @@ class ModelSpec:
                 f"supported instance types: {supported_list(self.supported_instance_types)}"
             )
 
+    def model_package_arn(self, region: str) -> str:
+        """The JumpStart model package this version deploys through in the region (``check_region`` first)."""
+        self.check_region(region)
+        if not self.deploys_through_package:
+            raise NotDeployableError(
+                f"model {self.model_id!r} version {self.version} deploys from its artifacts, not a model package"
+            )
+        return self.model_package_arns[region]
+
     def image_uri(self, region: str, instance_type: str | None = None) -> str:
         """The inference container image for a region and instance type (default: the model's default)."""
         instance_type = instance_type or self.default_instance_type or ""
         self.check_region(region)
         self.check_instance_type(instance_type)
-        return self._regional_image(self.images, region, instance_type, "image")
+        if self.deploys_through_package:
+            raise NotDeployableError(
+                f"model {self.model_id!r} version {self.version} deploys through model packages, which bring "
+                "their own image"
+            )
+        return self._regional_image(self.images, region, instance_type, "image", self.supported_instance_types)
 
     def _regional_image(
-        self, images: Mapping[str, Mapping[str, str]], region: str, instance_type: str, what: str
+        self,
+        images: Mapping[str, Mapping[str, str]],
+        region: str,
+        instance_type: str,
+        what: str,
+        supported: Iterable[str],
     ) -> str:
         """An image keyed by the full instance type or, as usual, by its family."""
         regional = images[region]
         uri = regional.get(instance_type) or regional.get(instance_family(instance_type))
         if uri is None:
+            served = [t for t in supported if t in regional or instance_family(t) in regional]
             raise UnsupportedInstanceTypeError(
-                f"model {self.model_id!r} has no {what} for instance type {instance_type!r} in {region!r}"
+                f"model {self.model_id!r} has no {what} for instance type {instance_type!r} in {region!r}; "
+                f"instance types with one there: {supported_list(served)}"
             )
         return uri
 
@@ -239,7 +350,9 @@ class ModelSpec:
                 f"model {self.model_id!r} has no training image in region {region!r}; "
                 f"training regions: {supported_list(self.training_regions)}"
             )
-        return self._regional_image(training.images, region, instance_type, "training image")
+        return self._regional_image(
+            training.images, region, instance_type, "training image", training.supported_instance_types
+        )
 
     def artifact_bucket(self, region: str) -> str:
         return content_bucket(region, gated=self.gated_bucket)
@@ -261,8 +374,11 @@ class ModelSpec:
 class Catalog:
     """A set of ``ModelSpec``s, looked up by JumpStart model id or Autopilot BaseModelName."""
 
-    def __init__(self, models: Iterable[ModelSpec], *, source: str = "") -> None:
+    def __init__(
+        self, models: Iterable[ModelSpec], *, source: str = "", snapshot: Snapshot | None = None
+    ) -> None:
         self.source = source
+        self.snapshot = snapshot
         self._models: dict[str, ModelSpec] = {}
         self._by_base_name: dict[str, ModelSpec] = {}
         self._by_package_arn: dict[str, ModelSpec] | None = None
@@ -280,32 +396,27 @@ class Catalog:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Catalog:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                document = json.load(handle)
-        except OSError as error:
-            raise CatalogError(f"cannot read catalog {path}: {error.strerror or error}{_CATALOG_FIX}") from None
-        except ValueError as error:
-            raise CatalogError(f"cannot read catalog {path}: not JSON ({error}){_CATALOG_FIX}") from None
-        return cls.from_document(document, source=str(path))
+        """A catalog file, plain JSON or gzip-compressed (told apart by its first bytes, not its name)."""
+        return cls.from_document(read_document(path), source=str(path))
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], *, source: str = "") -> Catalog:
         """A catalog from its JSON document; any other shape (a JumpStart spec or index, a hand-edited file)
         is one ``CatalogError`` naming the file, never a KeyError from deep inside."""
         found = document.get("format") if isinstance(document, Mapping) else None
-        if found != CATALOG_FORMAT:
+        if found not in READABLE_FORMATS:
             shape = f"format {found!r}" if isinstance(document, Mapping) else f"a JSON {type(document).__name__}"
             raise CatalogError(
                 f"catalog {source}: {shape} is not an EulaGate catalog of format {CATALOG_FORMAT}{_CATALOG_FIX}"
             )
         try:
-            image_table: list[str] = document["images"]
+            tables = _Tables.read(document)
+            snapshot = document.get("snapshot")
             records = list(document["models"])
             specs = []
             for index, record in enumerate(records):
                 try:
-                    specs.append(_spec_from_record(record, image_table))
+                    specs.append(_spec_from_record(record, tables))
                 except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
                     model = record.get("model_id") if isinstance(record, Mapping) else None
                     raise CatalogError(
@@ -313,28 +424,35 @@ class Catalog:
                         f"{f' ({model!r})' if isinstance(model, str) else ''} is malformed "
                         f"({type(error).__name__}: {error}){_CATALOG_FIX}"
                     ) from None
-        except (KeyError, TypeError) as error:
+            return cls(
+                specs, source=source,
+                snapshot=Snapshot(snapshot.get("date"), str(snapshot["source"])) if snapshot is not None else None,
+            )
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
             raise CatalogError(
                 f"catalog {source}: malformed ({type(error).__name__}: {error}){_CATALOG_FIX}"
             ) from None
-        return cls(specs, source=source)
 
     def to_document(self) -> dict[str, Any]:
-        image_table: list[str] = []
-        image_index: dict[str, int] = {}
-        records = [_record_from_spec(spec, image_table, image_index) for spec in self]
-        return {"format": CATALOG_FORMAT, "images": image_table, "models": records}
+        tables = _Tables()
+        records = [_record_from_spec(spec, tables) for spec in self]
+        document: dict[str, Any] = {"format": CATALOG_FORMAT}
+        if self.snapshot is not None:
+            document["snapshot"] = {"date": self.snapshot.date, "source": self.snapshot.source}
+        return {**document, **tables.document(), "models": records}
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write atomically, so a failed write leaves the previous file as it was."""
+        """Write atomically, so a failed write leaves the previous file as it was; gzip when the name ends in
+        ``.gz`` (byte-for-byte reproducible: no name or time in the gzip header)."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
-        ) as handle:
+        text = json.dumps(self.to_document(), separators=(",", ":"), sort_keys=False) + "\n"
+        data = text.encode("utf-8")
+        if target.name.endswith(".gz"):
+            data = gzip.compress(data, compresslevel=9, mtime=0)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as handle:
             try:
-                json.dump(self.to_document(), handle, separators=(",", ":"), sort_keys=False)
-                handle.write("\n")
+                handle.write(data)
             except BaseException:
                 handle.close()
                 os.unlink(handle.name)
@@ -388,10 +506,15 @@ class Catalog:
         return spec
 
     def model_for_package_arn(self, arn: str) -> ModelSpec | None:
-        """The JumpStart model a (Marketplace) model package ARN belongs to, when the catalog lists it."""
+        """The JumpStart model a model package ARN belongs to: any version's package, in any region it lists."""
         if self._by_package_arn is None:
             self._by_package_arn = {
-                package_arn: spec for spec in self for package_arn in spec.model_package_arns.values()
+                package_arn: spec
+                for spec in self
+                for package_arn in (
+                    *spec.model_package_arns.values(),
+                    *(arn for arns in spec.all_model_package_arns.values() for arn in arns),
+                )
             }
         return self._by_package_arn.get(arn)
 
@@ -412,12 +535,115 @@ class Catalog:
         return None
 
 
+def read_document(path: str | os.PathLike[str]) -> Any:
+    """The JSON document of a catalog file, plain or gzip-compressed; unreadable input is a ``CatalogError``."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if data.startswith(GZIP_MAGIC):
+            data = gzip.decompress(data)
+        return json.loads(data)
+    except OSError as error:  # gzip.BadGzipFile and EOFError-free truncation land here or below
+        raise CatalogError(f"cannot read catalog {path}: {error.strerror or error}{_CATALOG_FIX}") from None
+    except (ValueError, EOFError) as error:
+        raise CatalogError(f"cannot read catalog {path}: not JSON ({error}){_CATALOG_FIX}") from None
+
+
 @functools.lru_cache(maxsize=4)
 def _load_cached(path: str) -> Catalog:
     return Catalog.from_file(path)
 
 
-def _spec_from_record(record: Mapping[str, Any], image_table: list[str]) -> ModelSpec:
+class _Tables:
+    """The values the catalog file stores once and models refer to by index (format 2).
+
+    Format 1 files hold the same values inline, so every reference is read as "an index, or the value itself".
+    """
+
+    NAMES = ("images", "region_maps", "lists", "environments")
+
+    def __init__(self) -> None:
+        self.images: list[str] = []
+        self.region_maps: list[dict[str, int]] = []
+        self.lists: list[list[str]] = []
+        self.environments: list[dict[str, str]] = []
+        self._index: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def read(cls, document: Mapping[str, Any]) -> _Tables:
+        """The tables of a document, each reference checked once here so no later look-up can fail."""
+        tables = cls()
+        tables.images = [str(uri) for uri in document["images"]]
+        for name in cls.NAMES[1:]:
+            setattr(tables, name, list(document.get(name, ())))
+        for region_map in tables.region_maps:
+            tables.check_region_map(region_map)
+        for values in tables.lists:
+            if not all(isinstance(value, str) for value in values):
+                raise ValueError(f"list {values!r} must hold strings")
+        return tables
+
+    def check_region_map(self, region_map: Mapping[str, int]) -> Mapping[str, int]:
+        for region, index in region_map.items():
+            if not isinstance(index, int) or not 0 <= index < len(self.images):
+                raise IndexError(f"image index {index!r} of region {region!r} is not in the image table")
+        return region_map
+
+    def region_map(self, reference: Any) -> Mapping[str, int]:
+        return _entry(self.region_maps, reference) if isinstance(reference, int) else self.check_region_map(reference)
+
+    def strings(self, reference: Any) -> list[str]:
+        return _entry(self.lists, reference) if isinstance(reference, int) else [str(value) for value in reference]
+
+    def environment(self, reference: Any) -> Mapping[str, str]:
+        return _entry(self.environments, reference) if isinstance(reference, int) else reference
+
+    def variants(self, encoded: Iterable[Any]) -> RegionalImages:
+        """``[[family list, region map], ...]`` (format 1: ``[{"families": ..., "regions": ...}]``)."""
+        variants = []
+        for variant in encoded:
+            families, regions = (variant["families"], variant["regions"]) if isinstance(variant, Mapping) else variant
+            variants.append((self.strings(families), self.region_map(regions)))
+        return RegionalImages(variants, self.images)
+
+    def _intern(self, name: str, value: Any) -> int:
+        key = (name, json.dumps(value, sort_keys=True))
+        index = self._index.get(key)
+        if index is None:
+            table = getattr(self, name)
+            index = self._index[key] = len(table)
+            table.append(value)
+        return index
+
+    def add_list(self, values: Iterable[str]) -> int:
+        return self._intern("lists", list(values))
+
+    def add_environment(self, environment: Mapping[str, str]) -> int:
+        return self._intern("environments", dict(environment))
+
+    def add_images(self, images: Mapping[str, Mapping[str, str]]) -> list[list[int]]:
+        """Group the families that share one image in every region, and store each region map once."""
+        by_family: dict[str, dict[str, int]] = {}
+        for region in sorted(images):
+            for family, uri in images[region].items():
+                by_family.setdefault(family, {})[region] = self._intern("images", uri)
+        groups: dict[int, list[str]] = {}
+        for family in sorted(by_family):
+            groups.setdefault(self._intern("region_maps", by_family[family]), []).append(family)
+        return [[self.add_list(families), region_map] for region_map, families in groups.items()]
+
+    def document(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.NAMES}
+
+
+def _entry(table: Sequence[_T], index: int) -> _T:
+    """``table[index]``, where a negative index is as malformed as one past the end."""
+    if not 0 <= index < len(table):
+        raise IndexError(f"index {index} is not in a table of {len(table)}")
+    return table[index]
+
+
+def _spec_from_record(record: Mapping[str, Any], tables: _Tables) -> ModelSpec:
     training = record.get("training")
     return ModelSpec(
         model_id=record["model_id"],
@@ -427,25 +653,32 @@ def _spec_from_record(record: Mapping[str, Any], image_table: list[str]) -> Mode
         default_instance_type=record.get("default_instance_type"),
         base_model_name=record.get("base_model_name"),
         gated_bucket=record.get("gated_bucket", False),
-        supported_instance_types=tuple(record.get("supported_instance_types", ())),
+        supported_instance_types=tuple(tables.strings(record.get("supported_instance_types", ()))),
         artifact_key=record.get("artifact_key"),
         prepacked_artifact_key=record.get("prepacked_artifact_key"),
-        default_environment=record.get("environment", {}),
-        instance_type_environment=record.get("instance_type_environment", {}),
-        images=_decode_images(record.get("image_variants", ()), image_table),
+        default_environment=tables.environment(record.get("environment", {})),
+        instance_type_environment={
+            instance_type: tables.environment(environment)
+            for instance_type, environment in record.get("instance_type_environment", {}).items()
+        },
+        images=tables.variants(record.get("image_variants", ())),
         model_package_arns=record.get("model_package_arns", {}),
-        training=_training_from_record(training, image_table) if training else None,
+        training=_training_from_record(training, tables) if training else None,
         source=record.get("source"),
+        newest_version=record.get("newest_version"),
+        all_model_package_arns={
+            region: tuple(arns) for region, arns in record.get("all_model_package_arns", {}).items()
+        },
     )
 
 
-def _training_from_record(record: Mapping[str, Any], image_table: list[str]) -> TrainingSpec:
+def _training_from_record(record: Mapping[str, Any], tables: _Tables) -> TrainingSpec:
     return TrainingSpec(
         default_instance_type=record["default_instance_type"],
-        supported_instance_types=tuple(record["supported_instance_types"]),
+        supported_instance_types=tuple(tables.strings(record["supported_instance_types"])),
         artifact_key=record.get("artifact_key"),
         script_key=record.get("script_key"),
-        images=_decode_images(record["image_variants"], image_table),
+        images=tables.variants(record["image_variants"]),
         gated_model_key=record.get("gated_model_key"),
         # Older catalog files keep only name -> default text.
         hyperparameter_specs={
@@ -456,37 +689,7 @@ def _training_from_record(record: Mapping[str, Any], image_table: list[str]) -> 
     )
 
 
-def _decode_images(variants: Iterable[Mapping[str, Any]], image_table: list[str]) -> dict[str, dict[str, str]]:
-    """``[{"families": [...], "regions": {region: index}}]`` -> ``{region: {family: uri}}``."""
-    images: dict[str, dict[str, str]] = {}
-    for variant in variants:
-        for region, index in variant["regions"].items():
-            regional = images.setdefault(region, {})
-            for family in variant["families"]:
-                regional[family] = image_table[index]
-    return images
-
-
-def encode_images(
-    images: Mapping[str, Mapping[str, str]], image_table: list[str], image_index: dict[str, int]
-) -> list[dict[str, Any]]:
-    """Group the families that share one image in every region: the catalog file stays small."""
-    by_family: dict[str, dict[str, int]] = {}
-    for region in sorted(images):
-        for family, uri in images[region].items():
-            if uri not in image_index:
-                image_index[uri] = len(image_table)
-                image_table.append(uri)
-            by_family.setdefault(family, {})[region] = image_index[uri]
-    groups: dict[str, dict[str, Any]] = {}
-    for family in sorted(by_family):
-        regions = by_family[family]
-        key = json.dumps(regions, sort_keys=True)
-        groups.setdefault(key, {"families": [], "regions": regions})["families"].append(family)
-    return list(groups.values())
-
-
-def _record_from_spec(spec: ModelSpec, image_table: list[str], image_index: dict[str, int]) -> dict[str, Any]:
+def _record_from_spec(spec: ModelSpec, tables: _Tables) -> dict[str, Any]:
     record: dict[str, Any] = {
         "model_id": spec.model_id,
         "version": spec.version,
@@ -494,31 +697,38 @@ def _record_from_spec(spec: ModelSpec, image_table: list[str], image_index: dict
         "eula_key": spec.eula_key,
         "default_instance_type": spec.default_instance_type,
     }
+    if spec.newest_version:
+        record["newest_version"] = spec.newest_version
     if spec.base_model_name:
         record["base_model_name"] = spec.base_model_name
     if spec.gated_bucket:
         record["gated_bucket"] = True
-    if spec.images:
+    if spec.images or spec.model_package_arns:
         record.update(
-            supported_instance_types=list(spec.supported_instance_types),
+            supported_instance_types=tables.add_list(spec.supported_instance_types),
             artifact_key=spec.artifact_key,
             prepacked_artifact_key=spec.prepacked_artifact_key,
-            environment=dict(spec.default_environment),
-            instance_type_environment={k: dict(v) for k, v in spec.instance_type_environment.items()},
-            image_variants=encode_images(spec.images, image_table, image_index),
+            environment=tables.add_environment(spec.default_environment),
+            instance_type_environment={
+                instance_type: tables.add_environment(environment)
+                for instance_type, environment in spec.instance_type_environment.items()
+            },
+            image_variants=tables.add_images(spec.images),
         )
     if spec.model_package_arns:
         record["model_package_arns"] = dict(spec.model_package_arns)
+    if spec.all_model_package_arns:
+        record["all_model_package_arns"] = {region: list(arns) for region, arns in spec.all_model_package_arns.items()}
     if spec.training:
         t = spec.training
         record["training"] = {
             "default_instance_type": t.default_instance_type,
-            "supported_instance_types": list(t.supported_instance_types),
+            "supported_instance_types": tables.add_list(t.supported_instance_types),
             "artifact_key": t.artifact_key,
             "script_key": t.script_key,
             "gated_model_key": t.gated_model_key,
             "hyperparameters": {name: spec.to_record() for name, spec in t.hyperparameter_specs.items()},
-            "image_variants": encode_images(t.images, image_table, image_index),
+            "image_variants": tables.add_images(t.images),
         }
     if spec.source:
         record["source"] = spec.source

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.aws_names import s3_uri_problem
 from constructs_lib.catalog import Catalog, CatalogError
-from constructs_lib.catalog.catalog import CATALOG_ENV_VAR, DEFAULT_CATALOG_PATH
+from constructs_lib.catalog.catalog import CATALOG_ENV_VAR, DEFAULT_CATALOG_PATH, read_document
 from constructs_lib.cli import EXIT_BAD_INPUT, main
 from constructs_lib.table import TableError, load_table
 from constructs_lib.table.yaml_source import parse_yaml
@@ -168,7 +168,7 @@ def test_training_hyperparameters_within_the_spec_load(tmp_path: Path) -> None:
 # -- EULAGATE_CATALOG pointing at something that is not a catalog ---------------------------------------------
 
 def _shipped_document() -> dict:
-    return json.loads(DEFAULT_CATALOG_PATH.read_text(encoding="utf-8"))
+    return read_document(DEFAULT_CATALOG_PATH)
 
 
 def _broken_image_index() -> dict:
@@ -180,7 +180,7 @@ def _broken_image_index() -> dict:
 @pytest.mark.parametrize(("content", "expected"), [
     (None, "cannot read catalog {path}: No such file or directory"),
     ("{", "cannot read catalog {path}: not JSON"),
-    ([1, 2], "catalog {path}: a JSON list is not an EulaGate catalog of format 1"),
+    ([1, 2], "catalog {path}: a JSON list is not an EulaGate catalog of format 2"),
     ({"format": 99}, "catalog {path}: format 99 is not an EulaGate catalog"),
     ({"format": 1, "models": []}, "catalog {path}: malformed (KeyError: 'images')"),
     ({"format": 1, "images": [], "models": 5}, "catalog {path}: malformed (TypeError"),

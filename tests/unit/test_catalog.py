@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -18,11 +19,13 @@ from constructs_lib.catalog import (
     UnsupportedRegionError,
     instance_family,
 )
-from constructs_lib.catalog.build import build_catalog
+from constructs_lib.catalog.build import SNAPSHOT, build_catalog, load_records, load_samples
+from constructs_lib.catalog.catalog import CatalogError, read_document
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "jumpstart"
 SEED = json.loads((SHARED / "seed-models.json").read_text())
 INDEX = json.loads((SHARED / "all-models-index.json").read_text())
+RECORDS = json.loads(gzip.decompress((SHARED / "catalog-models.json.gz").read_bytes()))
 LLAMA_2 = {
     "meta-textgeneration-llama-2-7b": "Llama2-7B",
     "meta-textgeneration-llama-2-7b-f": "Llama2-7BChat",
@@ -104,13 +107,96 @@ def test_instance_type_settings_override_the_default_environment(catalog: Catalo
     assert spec.environment()["MAX_BATCH_PREFILL_TOKENS"] == "16384"  # default ml.g5.12xlarge adds it
 
 
-def test_index_only_models_answer_gating_but_not_deployment(catalog: Catalog) -> None:
-    spec = catalog.get("meta-textgeneration-llama-3-1-8b")
-    assert spec.gated and spec.eula_key and not spec.deployable
+def test_every_model_deploys_in_us_east_1_on_its_default_instance_type(catalog: Catalog) -> None:
+    assert len(catalog) == len(RECORDS) == 343
+    for record in RECORDS:
+        spec = catalog.get(record["model_id"])
+        family = instance_family(record["default_instance_type"])
+        assert spec.deployable and spec.version == record["version"], record["model_id"]
+        assert spec.image_uri("us-east-1") == record["images"]["us-east-1"][family]
+        assert spec.artifact_uri("us-east-1").endswith("/" + record["prepacked_artifact_key"])
+        assert spec.gated == record["gated"]
+
+
+def test_llama_3_1_deploys_from_the_gated_bucket_in_every_region_of_its_spec(catalog: Catalog) -> None:
+    spec = catalog.get("meta-textgeneration-llama-3-1-8b-instruct")
+    assert (spec.gated, spec.gated_bucket, spec.version, spec.newest_version) == (True, True, "2.2.4", "2.6.0")
+    assert spec.image_uri("eu-west-1") == (
+        "763104351884.dkr.ecr.eu-west-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124"
+    )
+    assert spec.artifact_uri("eu-west-1") == (
+        "s3://jumpstart-private-cache-prod-eu-west-1/meta-textgeneration/meta-textgeneration-llama-3-1-8b-instruct/"
+        "artifacts/inference-prepack/v2.0.0/"
+    )
+    assert spec.environment()["SAGEMAKER_MODEL_SERVER_WORKERS"] == "1"  # a number in the source
+
+
+def test_multi_gpu_instance_types_get_their_environment_overrides(catalog: Catalog) -> None:
+    falcon = catalog.get("huggingface-llm-falcon-40b-bf16")
+    assert falcon.environment()["SM_NUM_GPUS"] == "8"  # default ml.g5.48xlarge
+    assert falcon.environment("ml.g5.12xlarge")["SM_NUM_GPUS"] == "4"
+    assert falcon.environment("ml.p4d.24xlarge")["SM_NUM_GPUS"] == "8"
+
+
+def test_a_region_listed_without_images_is_not_deployable(catalog: Catalog) -> None:
+    spec = catalog.get("meta-textgeneration-llama-3-1-405b-instruct-fp8")
+    assert "eu-central-2" not in spec.supported_regions and len(spec.supported_regions) == 25
+    with pytest.raises(UnsupportedRegionError) as raised:
+        spec.image_uri("eu-central-2")
+    message = str(raised.value)
+    assert "not available in region 'eu-central-2'; supported regions: " in message and "eu-west-1, " in message
+
+
+def test_an_instance_type_without_an_image_in_the_region_lists_those_with_one() -> None:
+    spec = ModelSpec(
+        model_id="acme", version="1.0.0", gated=False, eula_key=None, default_instance_type="ml.g5.2xlarge",
+        supported_instance_types=("ml.g5.2xlarge", "ml.g5.12xlarge", "ml.p4d.24xlarge"),
+        artifact_key="acme/", images={"us-east-1": {"ml.g5.12xlarge": "image-12x", "g5": "image-g5"}},
+    )
+    assert spec.image_uri("us-east-1", "ml.g5.12xlarge") == "image-12x"  # the full instance type wins
+    assert spec.image_uri("us-east-1") == "image-g5"
+    with pytest.raises(UnsupportedInstanceTypeError, match=(
+        r"no image for instance type 'ml.p4d.24xlarge' in 'us-east-1'; instance types with one there: "
+        r"ml.g5.12xlarge, ml.g5.2xlarge$"
+    )):
+        spec.image_uri("us-east-1", "ml.p4d.24xlarge")
+
+
+def test_a_spec_without_images_or_artifacts_answers_gating_but_not_deployment() -> None:
+    spec = ModelSpec(model_id="acme", version="1.0.0", gated=True, eula_key="eula.txt", default_instance_type=None)
+    assert spec.gated and not spec.deployable
     with pytest.raises(NotDeployableError, match="eulagate models refresh"):
         spec.image_uri("us-east-1")
     with pytest.raises(NotDeployableError):
         spec.artifact_uri("us-east-1")
+
+
+PACKAGES = {"us-east-1": "arn:aws:sagemaker:us-east-1:123456789012:model-package/acme-v1",
+            "eu-west-1": "arn:aws:sagemaker:eu-west-1:210987654321:model-package/acme-v1"}
+
+
+def test_a_package_only_model_deploys_by_package_arn_where_one_exists() -> None:
+    spec = ModelSpec(model_id="acme", version="1.0.0", gated=True, eula_key="eula.txt",
+                     default_instance_type="ml.g5.2xlarge", supported_instance_types=("ml.g5.2xlarge",),
+                     model_package_arns=PACKAGES)
+    assert spec.deployable and spec.deploys_through_package
+    assert spec.supported_regions == ("eu-west-1", "us-east-1")
+    assert spec.model_package_arn("eu-west-1") == PACKAGES["eu-west-1"]
+    with pytest.raises(UnsupportedRegionError, match=(
+        r"deploys only through JumpStart model packages, and it has none in region 'ap-south-1'; "
+        r"model package regions: eu-west-1, us-east-1$"
+    )):
+        spec.model_package_arn("ap-south-1")
+
+
+def test_every_jumpstart_model_package_of_a_model_is_recognised(catalog: Catalog) -> None:
+    chat = catalog.get("meta-textgeneration-llama-2-13b-f")
+    record = next(r for r in RECORDS if r["model_id"] == chat.model_id)
+    arns = [arn for regional in record["all_model_package_arns"].values() for arn in regional]
+    assert len(arns) > len(record["all_model_package_arns"])  # several versions per region
+    assert all(catalog.model_for_package_arn(arn) is chat for arn in arns)
+    assert set(chat.package_regions) == set(record["all_model_package_arns"])
+    assert catalog.model_for_package_arn(arns[0].replace("llama2-13b-f", "llama2-13b-g")) is None
 
 
 def test_model_ids_in_s3_keys_match_whole_segments_only(catalog: Catalog) -> None:
@@ -140,22 +226,57 @@ def test_instance_family(instance_type: str, family: str) -> None:
 
 
 def test_shipped_catalog_is_what_the_builder_makes_from_the_shared_data() -> None:
-    built = build_catalog(SEED, INDEX).to_document()
-    shipped = json.loads(DEFAULT_CATALOG_PATH.read_text())
-    assert [m["model_id"] for m in built["models"]] == [m["model_id"] for m in shipped["models"]]
-    assert {m["model_id"]: m["gated"] for m in built["models"]} == {
-        m["model_id"]: m["gated"] for m in shipped["models"]
-    }
+    built = build_catalog(load_records(SHARED), load_samples(SHARED))
+    assert read_document(DEFAULT_CATALOG_PATH) == built.to_document()
+    assert DEFAULT_CATALOG_PATH.read_bytes()[:2] == b"\x1f\x8b"
+    assert DEFAULT_CATALOG_PATH.stat().st_size < 64_000  # 1.6 MB of source data: each image URI stored once
 
 
-def test_write_then_read_round_trips(tmp_path: Path, catalog: Catalog) -> None:
-    target = tmp_path / "catalog.json"
+def test_the_catalog_records_its_snapshot(catalog: Catalog) -> None:
+    assert catalog.snapshot == SNAPSHOT
+    assert SNAPSHOT.date == "2026-07-31" and "f162fdac571a964da2011aa5ff5dddb05ea15fe5" in SNAPSHOT.source
+
+
+@pytest.mark.parametrize("name", ["catalog.json", "catalog.json.gz"])
+def test_write_then_read_round_trips(tmp_path: Path, catalog: Catalog, name: str) -> None:
+    target = tmp_path / name
     catalog.write(target)
+    assert (target.read_bytes()[:2] == b"\x1f\x8b") == name.endswith(".gz")
     again = Catalog.from_file(target)
     assert [spec.model_id for spec in again] == [spec.model_id for spec in catalog]
-    for spec in catalog.autopilot_models():
+    assert again.snapshot == catalog.snapshot
+    for spec in catalog:
         copy = again.get(spec.model_id)
-        assert copy.images == spec.images and copy.environment() == spec.environment()
+        assert copy == spec
+
+
+def test_a_format_1_catalog_still_loads(tmp_path: Path) -> None:
+    """Catalogs written by earlier refreshes: values inline, no snapshot."""
+    document = {"format": 1, "images": ["image-a"], "models": [{
+        "model_id": "acme", "version": "1.0.0", "gated": False, "eula_key": None,
+        "default_instance_type": "ml.g5.2xlarge", "supported_instance_types": ["ml.g5.2xlarge"],
+        "artifact_key": "acme/", "prepacked_artifact_key": None, "environment": {"A": "1"},
+        "instance_type_environment": {}, "image_variants": [{"families": ["g5"], "regions": {"us-east-1": 0}}],
+    }]}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(document))
+    old = Catalog.from_file(path)
+    assert old.snapshot is None
+    assert old.get("acme").image_uri("us-east-1") == "image-a"
+
+
+@pytest.mark.parametrize("broken", [
+    lambda d: d["region_maps"][0].update({"us-east-1": 10**9}),
+    lambda d: d["models"][0]["image_variants"][0].__setitem__(1, -1),
+    lambda d: d["models"][0].__setitem__("supported_instance_types", 10**9),
+])
+def test_a_broken_table_reference_fails_the_load_not_a_later_look_up(tmp_path: Path, broken) -> None:
+    document = read_document(DEFAULT_CATALOG_PATH)
+    broken(document)
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(CatalogError, match=r"catalog .*: (model record #1 \('[\w-]+'\) is )?malformed"):
+        Catalog.from_file(path)
 
 
 def test_environment_variable_selects_another_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from constructs_lib.catalog import Catalog, NotDeployableError, NotTrainableError, UnsupportedRegionError
-from constructs_lib.catalog.build import DEFAULT_JUMPSTART_DIR, SAMPLES_DIR_NAME, build_catalog, load_samples
+from constructs_lib.catalog.build import (
+    DEFAULT_JUMPSTART_DIR,
+    SAMPLES_DIR_NAME,
+    build_catalog,
+    load_records,
+    load_samples,
+)
 from constructs_lib.catalog.catalog import DEFAULT_CATALOG_PATH, UnsupportedInstanceTypeError
 from constructs_lib.catalog.raw_spec import (
     MalformedSpecError,
@@ -154,13 +160,24 @@ def test_gated_means_an_eula_key_or_the_gated_bucket(eula_key: str | None, gated
     assert parse_model_spec(document, source="synthetic").gated is gated
 
 
-def test_a_tarball_hosting_artifact_is_not_deployable_but_keeps_gate_data() -> None:
+def test_a_tarball_hosting_artifact_with_model_packages_deploys_through_the_packages() -> None:
     spec = parse_model_spec(sample(LLAMA_2_7B_F), source=LLAMA_2_7B_F)
     assert spec.gated and spec.eula_key == "fmhMetadata/eula/llamaEula.txt"
-    assert not spec.deployable and spec.images
-    assert len(spec.model_package_arns) == 6
-    assert spec.model_package_arns["us-west-2"].startswith("arn:aws:sagemaker:us-west-2:594846645681:model-package/")
-    with pytest.raises(NotDeployableError, match=r"no uncompressed artifact prefix.*model packages"):
+    assert spec.hosting_artifact_key is None and spec.deploys_through_package and spec.deployable
+    assert len(spec.model_package_arns) == 6 and spec.supported_regions == tuple(sorted(spec.model_package_arns))
+    assert spec.model_package_arn("us-west-2").startswith("arn:aws:sagemaker:us-west-2:594846645681:model-package/")
+    with pytest.raises(UnsupportedRegionError, match="has none in region 'ap-south-1'; model package regions: "):
+        spec.model_package_arn("ap-south-1")
+    with pytest.raises(NotDeployableError, match="model packages"):
+        spec.image_uri("us-west-2")
+
+
+def test_a_tarball_hosting_artifact_without_packages_is_not_deployable_but_keeps_gate_data() -> None:
+    document = sample(LLAMA_2_7B_F)
+    del document["hosting_model_package_arns"]
+    spec = parse_model_spec(document, source="edited")
+    assert spec.gated and not spec.deployable and spec.images
+    with pytest.raises(NotDeployableError, match=r"no uncompressed artifact prefix and no model package"):
         spec.artifact_uri("us-west-2")
 
 
@@ -265,13 +282,12 @@ def test_versions_compare_numerically() -> None:
 
 @pytest.fixture(scope="module")
 def built() -> Catalog:
-    seed = json.loads((DEFAULT_JUMPSTART_DIR / "seed-models.json").read_text())
-    index = json.loads((DEFAULT_JUMPSTART_DIR / "all-models-index.json").read_text())
-    return build_catalog(seed, index, load_samples(DEFAULT_JUMPSTART_DIR))
+    return build_catalog(load_records(DEFAULT_JUMPSTART_DIR), load_samples(DEFAULT_JUMPSTART_DIR))
 
 
-def test_the_shipped_catalog_is_what_the_builder_writes(built: Catalog) -> None:
-    assert json.loads(Path(DEFAULT_CATALOG_PATH).read_text()) == built.to_document()
+def test_the_shipped_catalog_is_what_the_builder_writes(built: Catalog, tmp_path: Path) -> None:
+    built.write(tmp_path / "catalog.json.gz")
+    assert (tmp_path / "catalog.json.gz").read_bytes() == Path(DEFAULT_CATALOG_PATH).read_bytes()
 
 
 def test_builder_merges_training_from_the_samples(built: Catalog) -> None:
@@ -280,7 +296,7 @@ def test_builder_merges_training_from_the_samples(built: Catalog) -> None:
         "huggingface-text2text-flan-t5-base", "meta-textgeneration-llama-3-1-70b",
     ]
     llama = built.get("Llama2-7B")
-    assert llama.version == "4.3.0"  # hosting stays the seed's version
+    assert llama.version == "4.3.0"  # hosting stays the catalog record's version
     assert llama.training is not None
     assert llama.training.artifact_key is None  # the fixture's "some/dummy/key" is not JumpStart data
     assert llama.training.gated_model_key == "meta-training/train-meta-textgeneration-llama-2-7b.tar.gz"
@@ -288,12 +304,13 @@ def test_builder_merges_training_from_the_samples(built: Catalog) -> None:
     assert "training from raw-spec-samples/" + LLAMA_2_7B in (llama.source or "")
 
 
-def test_builder_merges_model_package_arns(built: Catalog) -> None:
+def test_sample_model_packages_are_recognised_but_not_deployed_through(built: Catalog) -> None:
     chat = built.get("Llama2-7BChat")
     arns = sample(LLAMA_2_7B_F)["hosting_model_package_arns"]
-    assert dict(chat.model_package_arns) == arns
+    assert all(arn in chat.all_model_package_arns[region] for region, arn in arns.items())
     assert all(built.model_for_package_arn(arn) is chat for arn in arns.values())
-    assert chat.deployable  # the seed's hosting data is kept
+    # The chosen version (4.3.0) deploys from its artifacts; 2.0.4's packages are another version's.
+    assert chat.model_package_arns == {} and chat.deployable and not chat.deploys_through_package
 
 
 def test_samples_of_models_the_catalog_lacks_add_nothing(built: Catalog) -> None:
