@@ -506,17 +506,22 @@ class Catalog:
         return spec
 
     def model_for_package_arn(self, arn: str) -> ModelSpec | None:
-        """The JumpStart model a model package ARN belongs to: any version's package, in any region it lists."""
+        """The JumpStart model a model package ARN belongs to: any version's package, in any region.
+
+        JumpStart publishes a package under one resource name (``model-package/llama2-13b-f-v4-<hash>``) in
+        every region, from a different account per region, so a SageMaker ARN in a region or account the catalog
+        does not list still matches by that name.
+        """
         if self._by_package_arn is None:
-            self._by_package_arn = {
-                package_arn: spec
-                for spec in self
-                for package_arn in (
-                    *spec.model_package_arns.values(),
-                    *(arn for arns in spec.all_model_package_arns.values() for arn in arns),
-                )
-            }
-        return self._by_package_arn.get(arn)
+            by_arn = {}
+            for spec in self:
+                arns = [*spec.model_package_arns.values(), *(a for per_region in spec.all_model_package_arns.values()
+                                                             for a in per_region)]
+                for package_arn in arns:
+                    by_arn[package_arn] = spec
+                    by_arn.setdefault(_package_resource(package_arn) or package_arn, spec)
+            self._by_package_arn = by_arn
+        return self._by_package_arn.get(arn) or self._by_package_arn.get(_package_resource(arn) or arn)
 
     def model_in_s3_key(self, key: str) -> ModelSpec | None:
         """The model whose id is a whole path segment of a JumpStart S3 key.
@@ -533,6 +538,14 @@ class Catalog:
                 if spec is not None:
                     return spec
         return None
+
+
+def _package_resource(arn: str) -> str | None:
+    """``model-package/<name>`` of a SageMaker model package ARN (``arn:<partition>:sagemaker:...``), or None."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "sagemaker" and parts[5].startswith("model-package/"):
+        return parts[5]
+    return None
 
 
 def read_document(path: str | os.PathLike[str]) -> Any:

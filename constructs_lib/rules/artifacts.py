@@ -120,10 +120,6 @@ class CatalogIndex:
             spec = catalog.find(name)
             if spec is not None:
                 self._folded.setdefault(name.lower(), spec)
-        # A Marketplace package has the same resource name in every region (the seller account differs).
-        self._packages = {
-            arn.split(":", 5)[-1]: spec for spec in catalog for arn in spec.model_package_arns.values()
-        }
         # Literal locations recur across a template's models and stacks: classify each once.
         self._literal_artifacts: dict[str, Artifact | None] = {}
         self.model_families = GatingFamilies({spec.model_id: spec.gated for spec in catalog}, "-")
@@ -134,13 +130,6 @@ class CatalogIndex:
     def model_named(self, name: str) -> ModelSpec | None:
         """A JumpStart model id or Autopilot BaseModelName, exactly or in any letter case."""
         return self.catalog.find(name) or self._folded.get(name.lower())
-
-    def model_for_package(self, arn: str) -> ModelSpec | None:
-        spec = self.catalog.model_for_package_arn(arn)
-        if spec is not None:
-            return spec
-        parts = arn.split(":", 5)
-        return self._packages.get(parts[5]) if len(parts) == 6 and parts[2] == "sagemaker" else None
 
     def artifact(self, reader: Reader, value: Any) -> Artifact | None:
         """The JumpStart artifact a location value names (a gated candidate first), or ``None``."""

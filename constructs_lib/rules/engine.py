@@ -18,7 +18,7 @@ from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.finding import Finding, Severity
 from constructs_lib.rules.foreach import expand_for_each, uses_for_each
 from constructs_lib.rules.intrinsics import ABSENT, DeploymentFails, EvaluationLimit, Reader, TemplateContext
-from constructs_lib.rules.marketplace import GatedMarketplacePackage
+from constructs_lib.rules.marketplace import GatedJumpStartModelPackage
 from constructs_lib.rules.model import GatedModelWithoutAcceptance
 from constructs_lib.rules.model_package import GatedModelPackageWithoutAcceptance
 from constructs_lib.rules.not_shown import RequestsNotShown
@@ -34,7 +34,7 @@ RULES: tuple[type[Rule], ...] = (
     GatedModelPackageWithoutAcceptance,
     GatedAutoMLJobWithoutAcceptance,
     GatedTrainingJobWithoutAcceptance,
-    GatedMarketplacePackage,
+    GatedJumpStartModelPackage,
     RequestsNotShown,
     UnreadableDefinition,
     GatedArtifactElsewhere,

@@ -1,17 +1,19 @@
-"""EULA005 (warning): a model served through the AWS Marketplace model package of an EULA-gated model."""
+"""EULA005 (warning): a model served through, or a model package cloned from, one of JumpStart's own model packages
+of an EULA-gated model."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from constructs_lib.rules.artifacts import literal_region
 from constructs_lib.rules.base import Check, Problem, Rule, model_containers
 from constructs_lib.rules.intrinsics import ABSENT
-from constructs_lib.rules.requests import CREATE_MODEL
+from constructs_lib.rules.requests import CREATE_MODEL, CREATE_MODEL_PACKAGE
 
 NONCOMPLIANT_EXAMPLE = """\
 Resources:
-  MarketplaceLlama:
+  ChatModel:
     Type: AWS::SageMaker::Model
     Properties:
       ExecutionRoleArn: arn:aws:iam::123456789012:role/sagemaker-execution
@@ -20,19 +22,32 @@ Resources:
         ModelPackageName: arn:aws:sagemaker:us-east-1:865070037744:model-package/llama2-7b-f-v4-71eeccf76ddf33f2a18d2e16b9c7f302
 """  # noqa: E501 (a real ARN or image URI reads better whole)
 
+# What serving such a package takes, in the words of docs/invoke.md: acceptance travels with each request.
+PER_REQUEST_ACCEPTANCE = (
+    "send CustomAttributes: accept_eula=true with every InvokeEndpoint request (`eulagate invoke --accept-eula`, "
+    "or constructs_lib.client.runtime.invoke(..., accept_eula=True)), or deploy the JumpStart artifact instead "
+    "(ModelDataSource.S3DataSource with ModelAccessConfig.AcceptEula: true; JumpStartEndpoint with "
+    "accept_eula=True)"
+)
 
-class GatedMarketplacePackage(Rule):
+
+class GatedJumpStartModelPackage(Rule):
     id = "EULA005"
-    short_description = "SageMaker model serves an EULA-gated model through its AWS Marketplace model package"
+    short_description = "SageMaker model serves an EULA-gated JumpStart model through a JumpStart model package"
     description = (
-        "A SageMaker model container names, in ModelPackageName, the AWS Marketplace model package that the "
-        "catalog lists for an EULA-gated JumpStart model. Acceptance happens when the account subscribes to the "
-        "package in AWS Marketplace, which a template cannot show: a warning, not an error. Make sure the "
-        "deploying account has subscribed, or deploy the JumpStart artifact with ModelAccessConfig.AcceptEula."
+        "A SageMaker model container names, in ModelPackageName, a model package that JumpStart publishes for "
+        "an EULA-gated model (any version, any region: the catalog's all_model_package_arns), or a model package "
+        "clones one (SourceUri). These packages belong to JumpStart, not to an AWS Marketplace seller: there is "
+        "no subscription, and the EULA is accepted per request, with CustomAttributes: accept_eula=true on each "
+        "invocation. A template cannot show that, so this is a warning, not an error: make sure every caller "
+        "sends it, or deploy the JumpStart artifact with ModelDataSource...ModelAccessConfig.AcceptEula."
     )
     severity = "warning"
-    kinds = frozenset({CREATE_MODEL})
-    surfaces = ("AWS::SageMaker::Model (ModelPackageName)", "CreateModel in custom resources and Step Functions tasks")
+    kinds = frozenset({CREATE_MODEL, CREATE_MODEL_PACKAGE})
+    surfaces = (
+        "AWS::SageMaker::Model (ModelPackageName)", "AWS::SageMaker::ModelPackage (SourceUri)",
+        "CreateModel and CreateModelPackage in custom resources and Step Functions tasks",
+    )
     noncompliant_example = NONCOMPLIANT_EXAMPLE
     # A warning can be suppressed per resource, with a reason (constructs_lib/rules/suppressions.py).
     compliant_example = NONCOMPLIANT_EXAMPLE + (
@@ -40,27 +55,35 @@ class GatedMarketplacePackage(Rule):
         "      eulagate:\n"
         "        suppress:\n"
         "          - rule: EULA005\n"
-        "            reason: the deploying account subscribed to the package in AWS Marketplace\n"
+        "            reason: every caller sends CustomAttributes accept_eula=true\n"
     )
 
     def check(self, check: Check) -> Iterator[Problem]:
         reader = check.reader
-        for container, location in model_containers(check):
-            package = reader.field(container, "ModelPackageName")
-            text = reader.render(package) if package is not ABSENT else None
-            for candidate in reader.context.expand(text) if text else ():
-                model = check.index.model_for_package(candidate)
-                if model is not None and model.gated:
-                    arn = reader.context.display(candidate)
-                    yield Problem(
-                        f"{location}.ModelPackageName",
-                        f"and {location}.ModelPackageName serves it through the AWS Marketplace model package "
-                        f"{arn}: acceptance happens with the Marketplace subscription, which the template cannot "
-                        "show",
-                        "make sure the deploying account has subscribed to the model package in AWS Marketplace "
-                        "(accepting its EULA there), or deploy the JumpStart artifact through "
-                        "ModelDataSource.S3DataSource with ModelAccessConfig.AcceptEula: true",
-                        model,
-                        region=literal_region(candidate.split(":")[3] if candidate.count(":") >= 5 else None),
-                    )
-                    break
+        if check.kind == CREATE_MODEL_PACKAGE:
+            references = [(reader.field(check.request, "SourceUri"), f"{check.path}.SourceUri", "clones")]
+        else:
+            references = [(reader.field(container, "ModelPackageName"), f"{location}.ModelPackageName", "serves it "
+                           "through") for container, location in model_containers(check)]
+        for package, location, verb in references:
+            problem = self._package_problem(check, package, location, verb)
+            if problem is not None:
+                yield problem
+
+    @staticmethod
+    def _package_problem(check: Check, package: Any, location: str, verb: str) -> Problem | None:
+        reader = check.reader
+        text = reader.render(package) if package is not ABSENT else None
+        for candidate in reader.context.expand(text) if text else ():
+            model = check.index.catalog.model_for_package_arn(candidate)
+            if model is not None and model.gated:
+                return Problem(
+                    location,
+                    f"and {location} {verb} the JumpStart model package {reader.context.display(candidate)}, "
+                    "which takes the EULA per request (CustomAttributes: accept_eula=true), something the "
+                    "template cannot show",
+                    PER_REQUEST_ACCEPTANCE,
+                    model,
+                    region=literal_region(candidate.split(":")[3] if candidate.count(":") >= 5 else None),
+                )
+        return None
