@@ -19,7 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
-from constructs_lib.catalog import Catalog
+from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.constructs.serving.base import has_local_storage, partition_of
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
 
@@ -400,10 +400,18 @@ def test_environment_agnostic_stack_is_refused_with_the_fix(scratch_app: cdk.App
         JumpStartEndpoint(stack, "Flan", model="FlanT5XL")
 
 
-def test_index_only_model_is_not_deployable(scratch: cdk.Stack, catalog: Catalog) -> None:
-    index_only = next(spec for spec in catalog if not spec.images)
-    with pytest.raises(ValueError, match=rf"{index_only.model_id}.*eulagate models refresh"):
-        JumpStartEndpoint(scratch, "IndexOnly", model=index_only.model_id)
+def test_a_model_without_images_or_artifacts_is_not_deployable(scratch: cdk.Stack) -> None:
+    index_only = ModelSpec(model_id="acme-gated", version="1.0.0", gated=True, eula_key="eula.txt",
+                           default_instance_type="ml.g5.2xlarge")
+    with pytest.raises(ValueError, match=r"acme-gated.*eulagate models refresh"):
+        JumpStartEndpoint(scratch, "IndexOnly", model=index_only)
+
+
+def test_a_region_the_spec_lists_without_images_is_refused(scratch_app: cdk.App) -> None:
+    stack = cdk.Stack(scratch_app, "Zurich", env=cdk.Environment(region="eu-central-2"))
+    with pytest.raises(ValueError, match=r"'meta-textgeneration-llama-3-1-405b-fp8' is not available in region "
+                                         r"'eu-central-2'; supported regions: .*eu-west-1"):
+        JumpStartEndpoint(stack, "Big", model="meta-textgeneration-llama-3-1-405b-fp8", accept_eula=True)
 
 
 def test_kms_key_on_local_storage_instance_is_refused(scratch: cdk.Stack) -> None:
@@ -547,3 +555,117 @@ def test_rule_engine_reports_only_the_unaccepted_gated_model(main: Declared) -> 
 def test_template_is_plain_json(main: Declared) -> None:
     """Everything the gate reads is in the template: no token escaped into a string."""
     assert "${Token[" not in json.dumps(main.template)
+
+
+# --- every catalog model, and Llama 3.1 ------------------------------------------------------------------
+
+LLAMA_31_8B_INSTRUCT = "meta-textgeneration-llama-3-1-8b-instruct"
+ENDPOINTS_PER_STACK = 120  # 3 resources each with a passed role: under CloudFormation's 500
+
+
+@dataclass
+class EveryModel:
+    """Every catalog model as a JumpStartEndpoint in us-east-1 on its default instance type, with and without
+    acceptance, in one app synthesized once; the rule engine's findings per template."""
+
+    models: dict[str, dict[str, Any]]  # model id -> {"accepted": container, "findings": [...] without acceptance}
+
+
+def _declare_every_model(app: cdk.App, catalog: Catalog, *, accept: bool) -> list[tuple[str, cdk.Stack, Any]]:
+    declared = []
+    stack = None
+    role = None
+    for index, spec in enumerate(catalog):
+        if index % ENDPOINTS_PER_STACK == 0:
+            name = f"{'Accepted' if accept else 'Undeclared'}{index // ENDPOINTS_PER_STACK}"
+            stack = cdk.Stack(app, name, env=cdk.Environment(region="us-east-1"))
+            role = iam.Role.from_role_arn(stack, "Role", PASSED_ROLE_ARN, mutable=False)
+        assert stack is not None
+        endpoint = JumpStartEndpoint(stack, f"M{index}", model=spec.model_id, accept_eula=True if accept else None,
+                                     role=role, catalog=catalog)
+        declared.append((spec.model_id, stack, endpoint.cfn_model))
+    return declared
+
+
+@pytest.fixture(scope="module")
+def every_model(catalog: Catalog) -> EveryModel:
+    from constructs_lib.rules import check_template
+
+    app = cdk.App()
+    accepted = _declare_every_model(app, catalog, accept=True)
+    undeclared = _declare_every_model(app, catalog, accept=False)
+    assembly = app.synth()
+    templates = {stack.stack_name: assembly.get_stack_by_name(stack.stack_name).template
+                 for stack in {stack for _, stack, _ in accepted + undeclared}}
+    findings: dict[str, list[Any]] = {}
+    for stack_name, template in templates.items():
+        for finding in check_template(template, template_path=stack_name, catalog=catalog):
+            findings.setdefault(f"{stack_name}/{finding.logical_id}", []).append(finding)
+    models: dict[str, dict[str, Any]] = {}
+    for (model_id, stack, model), (_, bare, bare_model) in zip(accepted, undeclared, strict=True):
+        logical = stack.get_logical_id(model)
+        bare_logical = bare.get_logical_id(bare_model)
+        models[model_id] = {
+            "accepted": templates[stack.stack_name]["Resources"][logical]["Properties"]["PrimaryContainer"],
+            "accepted_findings": findings.get(f"{stack.stack_name}/{logical}", []),
+            "findings": findings.get(f"{bare.stack_name}/{bare_logical}", []),
+        }
+    return EveryModel(models)
+
+
+@pytest.mark.parametrize("model_id", [spec.model_id for spec in Catalog.default()])
+def test_every_catalog_model_synthesizes_and_only_gated_ones_need_acceptance(
+    every_model: EveryModel, catalog: Catalog, model_id: str
+) -> None:
+    spec = catalog.get(model_id)
+    declared = every_model.models[model_id]
+    container = declared["accepted"]
+    source = container["ModelDataSource"]["S3DataSource"]
+    assert container["Image"] == spec.image_uri("us-east-1")
+    assert source["S3Uri"] == spec.artifact_uri("us-east-1") and source["ModelAccessConfig"] == {"AcceptEula": True}
+    assert container["Environment"] == spec.environment()
+    assert [f for f in declared["accepted_findings"] if f.severity == "error"] == []
+    errors = [(f.rule_id, f.model_id) for f in declared["findings"] if f.severity == "error"]
+    assert errors == ([("EULA001", model_id)] if spec.gated else [])
+
+
+def test_the_gated_ones_are_the_catalogs_60(every_model: EveryModel) -> None:
+    failing = {model_id for model_id, declared in every_model.models.items()
+               if any(f.severity == "error" for f in declared["findings"])}
+    assert len(every_model.models) == 343 and len(failing) == 60
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_llama_3_1_deploys_its_gated_artifact_with_acceptance(catalog: Catalog, region: str) -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Llama31", env=cdk.Environment(region=region))
+    endpoint = JumpStartEndpoint(stack, "Chat", model=LLAMA_31_8B_INSTRUCT, accept_eula=True)
+    template = assertions.Template.from_stack(stack)
+    template.has_resource_properties("AWS::SageMaker::Model", {
+        "PrimaryContainer": {
+            "Image": f"{'763104351884'}.dkr.ecr.{region}.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124",
+            "ModelDataSource": {"S3DataSource": {
+                "S3Uri": f"s3://jumpstart-private-cache-prod-{region}/meta-textgeneration/{LLAMA_31_8B_INSTRUCT}/"
+                         "artifacts/inference-prepack/v2.0.0/",
+                "S3DataType": "S3Prefix", "CompressionType": "None",
+                "ModelAccessConfig": {"AcceptEula": True},
+            }},
+        },
+        "EnableNetworkIsolation": True,
+    })
+    template.has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ProductionVariants": [assertions.Match.object_like({"InstanceType": "ml.g5.4xlarge"})],
+    })
+    assert endpoint.model_spec.version == catalog.get(LLAMA_31_8B_INSTRUCT).version
+
+
+def test_the_gate_fails_the_synth_of_llama_3_1_without_acceptance_naming_the_model() -> None:
+    from constructs_lib.synth.gate import EulaGate
+
+    app = cdk.App()
+    cdk.Validations.of(app).add_plugins(EulaGate())
+    stack = cdk.Stack(app, "Llama31", env=cdk.Environment(region="eu-west-1"))
+    JumpStartEndpoint(stack, "Chat", model=LLAMA_31_8B_INSTRUCT)
+    with pytest.raises(RuntimeError) as failure:
+        app.synth()
+    assert LLAMA_31_8B_INSTRUCT in str(failure.value) and "EULA001" in str(failure.value)
