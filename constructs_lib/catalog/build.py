@@ -24,6 +24,7 @@ from constructs_lib.catalog.raw_spec import as_environment, parse_model_spec
 
 DEFAULT_JUMPSTART_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "jumpstart"
 CATALOG_MODELS = "catalog-models.json.gz"
+SEED_MODELS = "seed-models.json"
 SAMPLES_DIR_NAME = "raw-spec-samples"
 SAMPLES_MANIFEST = "models_manifest.local.json"
 
@@ -131,17 +132,21 @@ def merge_samples(specs: dict[str, ModelSpec], samples: Iterable[tuple[str, Mapp
 def build_catalog(
     records: Iterable[Mapping[str, Any]], samples: Iterable[tuple[str, Mapping[str, Any]]] = ()
 ) -> Catalog:
-    """Autopilot models first (in the records' order), then every other model by id; samples add training."""
+    """The catalog of ``records``, in their order; samples add training data."""
     specs = {record["model_id"]: spec_from_record(record) for record in records}
     merge_samples(specs, samples)
-    ordered = sorted(specs.values(), key=lambda spec: (spec.base_model_name is None, spec.model_id))
-    return Catalog(ordered, source="built-in", snapshot=SNAPSHOT)
+    return Catalog(specs.values(), source="built-in", snapshot=SNAPSHOT)
 
 
 def load_records(jumpstart_dir: Path) -> list[dict[str, Any]]:
+    """The catalog records in catalog order: the Autopilot models in Autopilot's own order (that of
+    ``seed-models.json``, which the schema's examples and ``eulagate models`` follow), then the others by id."""
     with gzip.open(jumpstart_dir / CATALOG_MODELS, "rt", encoding="utf-8") as handle:
         records: list[dict[str, Any]] = json.load(handle)
-    return records
+    seed = json.loads((jumpstart_dir / SEED_MODELS).read_text(encoding="utf-8"))
+    autopilot_order = {record["model_id"]: position for position, record in enumerate(seed)}
+    return sorted(records, key=lambda record: (autopilot_order.get(record["model_id"], len(seed)),
+                                               record["model_id"]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,9 @@ The bucket's ``models_manifest.json`` lists every (model id, version) with the k
 refresh keeps the newest version of each id that the manifest does not mark deprecated, fetches those specs
 concurrently, skips specs that call themselves deprecated, and parses the rest with ``raw_spec``. Autopilot
 BaseModelNames come from the current catalog; an Autopilot model the bucket no longer lists keeps its current
-entry, so a refreshed catalog still resolves all the BaseModelNames Autopilot accepts.
+entry, so a refreshed catalog still resolves all the BaseModelNames Autopilot accepts. Every model package the
+current catalog knows for a model stays known (the newest spec lists only its own version's), and the new catalog's
+``Snapshot`` is today's date and the manifest it was read from.
 
 Every failure (network, missing key, malformed JSON or spec) raises ``RefreshError`` with one line naming the
 S3 object, before anything is written.
@@ -12,6 +14,8 @@ S3 object, before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -19,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from constructs_lib.catalog.catalog import Catalog, ModelSpec, content_bucket
+from constructs_lib.catalog.catalog import Catalog, ModelSpec, Snapshot, content_bucket
 from constructs_lib.catalog.errors import CatalogError
 from constructs_lib.catalog.raw_spec import MalformedSpecError, parse_model_spec, version_key
 
@@ -191,6 +195,25 @@ def parse_fetched(
     return specs, deprecated
 
 
+def with_known_packages(spec: ModelSpec, current: Catalog) -> ModelSpec:
+    """``spec`` with every model package ARN the current catalog knows for its model, per region.
+
+    A spec lists only its own version's packages; templates keep serving older versions' packages, which the rule
+    engine must still recognise (EULA005).
+    """
+    known = current.find(spec.model_id)
+    packages: dict[str, set[str]] = {}
+    sources = [spec] if known is None else [spec, known]
+    for source in sources:
+        for region, arn in source.model_package_arns.items():
+            packages.setdefault(region, set()).add(arn)
+        for region, arns in source.all_model_package_arns.items():
+            packages.setdefault(region, set()).update(arns)
+    return dataclasses.replace(
+        spec, all_model_package_arns={region: tuple(sorted(arns)) for region, arns in sorted(packages.items())}
+    )
+
+
 def order_like(current: Catalog, specs: Iterable[ModelSpec]) -> list[ModelSpec]:
     """Autopilot models first, in the current catalog's order, then every other model by id."""
     by_id = {spec.model_id: spec for spec in specs}
@@ -205,15 +228,19 @@ def refresh_catalog(
     client: Any = None,
     workers: int = DEFAULT_WORKERS,
     on_progress: ProgressCallback | None = None,
+    today: datetime.date | None = None,
 ) -> RefreshResult:
-    """A new catalog from the region's JumpStart bucket, compared with ``current``; nothing is written."""
+    """A new catalog from the region's JumpStart bucket, compared with ``current``; nothing is written.
+
+    ``today`` dates the snapshot (default: today's UTC date)."""
     if not REGION_NAME.fullmatch(region):
         raise RefreshError(f"{region!r} is not an AWS region name; pass one like us-east-1")
     bucket = content_bucket(region, gated=False)
     reader = BucketReader(client or s3_client(region, workers), bucket)
     entries, deprecated = newest_entries(reader.read_json(MANIFEST_KEY), source=reader.url(MANIFEST_KEY))
     fetched = fetch_specs(reader, entries, workers=workers, on_progress=on_progress)
-    specs, deprecated_specs = parse_fetched(fetched, reader, current)
+    parsed, deprecated_specs = parse_fetched(fetched, reader, current)
+    specs = [with_known_packages(spec, current) for spec in parsed]
     refreshed_ids = {spec.model_id for spec in specs}
     # Autopilot models keep their BaseModelNames, and gated models stay known as gated: an id that leaves the
     # manifest still names EULA-gated artifacts in existing templates, and the gate must keep flagging them.
@@ -222,8 +249,10 @@ def refresh_catalog(
         for spec in current
         if spec.model_id not in refreshed_ids and (spec.autopilot_supported or spec.gated)
     ]
+    manifest = f"s3://{bucket}/{MANIFEST_KEY}"
     new_catalog = Catalog(
-        order_like(current, [*specs, *kept]), source=f"refreshed from s3://{bucket}/{MANIFEST_KEY}"
+        order_like(current, [*specs, *kept]), source=f"refreshed from {manifest}",
+        snapshot=Snapshot((today or datetime.datetime.now(datetime.UTC).date()).isoformat(), manifest),
     )
     return RefreshResult(
         catalog=new_catalog,

@@ -150,7 +150,8 @@ def test_own_app_deploys_to_moto(moto_server: MotoServer, catalog: Catalog, tmp_
 # moto's CloudFormation skips the autoscaling resources (the template tests cover them) and warns about each.
 @pytest.mark.filterwarnings("ignore:Tried to parse AWS")
 def test_example_app_endpoint_stacks_deploy_to_moto(moto_server: MotoServer, catalog: Catalog, tmp_path: Path) -> None:
-    """``app.py`` over ``models.yaml``: the Llama 2 chat model accepted, the others without acceptance."""
+    """``app.py`` over ``models.yaml``: the gated Llama 2 chat, Llama 3.1 and Gemma 2 rows accepted, the others
+    (DeepSeek among them) without acceptance."""
     moto_server.reset()
     assembly = tmp_path / "cdk.out"
     cdk_cli(moto_server, "synth", "-c", "synthesizer=bootstrapless", "--output", str(assembly), "--quiet")
@@ -164,8 +165,13 @@ def test_example_app_endpoint_stacks_deploy_to_moto(moto_server: MotoServer, cat
             "--require-approval", "never", "--concurrency", "1")
     models, endpoint_names = deployed_endpoints(moto_server, endpoint_stacks)
     seen = assert_acceptance_only_where_gated(models, catalog)
-    assert "meta-textgeneration-llama-2-7b-f" in seen
+    assert {"meta-textgeneration-llama-2-7b-f", "meta-textgeneration-llama-3-1-8b-instruct",
+            "huggingface-llm-gemma-2-9b-instruct", "deepseek-llm-r1-distill-qwen-7b"} <= seen
     assert any(not catalog.get(model_id).gated for model_id in seen)
+    llama_3 = [m for m in models if "meta-textgeneration-llama-3-1-8b-instruct/" in
+               m["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]["S3Uri"]]
+    assert [m["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]["S3Uri"] for m in llama_3] == [
+        catalog.get("meta-textgeneration-llama-3-1-8b-instruct").artifact_uri(REGION)]
     assert len(endpoint_names) == len(models)
     assert_in_service(moto_server, endpoint_names)
 

@@ -8,6 +8,7 @@ every failure must leave it byte-for-byte unchanged and print exactly one error 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import io
 import json
 import os
@@ -146,6 +147,28 @@ def test_refresh_rebuilds_the_catalog_in_use(
     # Progress goes to stderr; without a terminal it is a few plain lines, the last one complete.
     progress = err.strip().splitlines()
     assert 1 <= len(progress) <= 4 and progress[-1] == f"{PROGRESS_PREFIX}: 6/6"
+
+
+def test_refresh_dates_its_snapshot_and_keeps_every_known_model_package(
+    bucket: Bucket, catalog_file: Path
+) -> None:
+    assert refresh() == 0
+    refreshed = Catalog.from_file(catalog_file)
+    assert refreshed.snapshot is not None
+    assert refreshed.snapshot.source == f"s3://{BUCKET}/models_manifest.json"
+    assert refreshed.snapshot.date == datetime.datetime.now(datetime.UTC).date().isoformat()
+    # The bucket's llama-2-7b-f 2.0.4 lists 6 packages; the older versions' packages the catalog knew stay known.
+    chat = refreshed.get("meta-textgeneration-llama-2-7b-f")
+    assert chat.version == "2.0.4" and chat.deploys_through_package
+    for region, arns in SHIPPED.get("meta-textgeneration-llama-2-7b-f").all_model_package_arns.items():
+        assert set(arns) <= set(chat.all_model_package_arns[region])
+        assert all(refreshed.model_for_package_arn(arn) is chat for arn in arns)
+
+
+def test_a_gzip_output_is_compressed(bucket: Bucket, catalog_file: Path, tmp_path: Path) -> None:
+    output = tmp_path / "refreshed.json.gz"
+    assert refresh("--output", str(output)) == 0
+    assert output.read_bytes()[:2] == b"\x1f\x8b" and len(Catalog.from_file(output)) == EXPECTED_MODELS
 
 
 def test_output_goes_elsewhere_and_leaves_the_catalog_in_use(

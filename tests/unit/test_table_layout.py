@@ -67,7 +67,8 @@ def test_example_table_layout() -> None:
     kinds = {(plan.kind, plan.target.region) for plan in stacks}
     assert kinds == {("endpoints", "us-east-1"), ("fine-tuning", "us-east-1")}
     placed = sorted(p.row.name for plan in stacks for p in plan.placements)
-    assert placed == ["flan-t5-xl", "llama2-7b-chat", "llama2-7b-support", "mistral-7b-instruct"]
+    assert placed == ["deepseek-r1-qwen-7b", "flan-t5-xl", "gemma2-9b-instruct", "llama2-7b-chat",
+                      "llama2-7b-support", "llama31-8b-instruct", "mistral-7b-instruct"]
     for plan in stacks:
         assert {p.row.kind for p in plan.placements} == {"endpoint" if plan.kind == "endpoints" else "fine_tuning"}
 
