@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,16 @@ def test_console_script_runs_without_jsii() -> None:
     probe = "import sys, constructs_lib.cli as c; c.main(['models']); print('jsii' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "False"
+
+
+def test_the_example_refresh_workflow_runs_weekly_and_opens_a_pull_request() -> None:
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "refresh-catalog.yml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    [schedule] = workflow[True]["schedule"]  # YAML 1.1 reads the key `on` as true
+    assert schedule["cron"].split()[2:] == ["*", "*", "1"]  # every Monday
+    script = "\n".join(step.get("run", "") for step in workflow["jobs"]["refresh"]["steps"])
+    assert 'eulagate models refresh --region "$REGION" --output "$CATALOG"' in script
+    assert 'export EULAGATE_CATALOG="$CATALOG"' in script  # later runs start from the repository's catalog
+    assert "gh pr create" in script and workflow["permissions"]["pull-requests"] == "write"
