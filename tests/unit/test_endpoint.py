@@ -669,3 +669,44 @@ def test_the_gate_fails_the_synth_of_llama_3_1_without_acceptance_naming_the_mod
     with pytest.raises(RuntimeError) as failure:
         app.synth()
     assert LLAMA_31_8B_INSTRUCT in str(failure.value) and "EULA001" in str(failure.value)
+
+
+# --- a version served through JumpStart model packages --------------------------------------------------
+
+
+def package_only_llama() -> ModelSpec:
+    """Llama 2 7B Chat 2.0.4 (a raw spec sample): a tarball artifact, and model packages in 6 regions."""
+    from constructs_lib.catalog.build import DEFAULT_JUMPSTART_DIR, SAMPLES_DIR_NAME
+    from constructs_lib.catalog.raw_spec import parse_model_spec
+
+    name = "meta-textgeneration-llama-2-7b-f_specs_v2.0.4.json"
+    document = json.loads((DEFAULT_JUMPSTART_DIR / SAMPLES_DIR_NAME / name).read_text())
+    return parse_model_spec(document, source=name)
+
+
+def test_a_package_only_version_is_served_through_the_package_of_the_region() -> None:
+    from constructs_lib.rules import check_template
+
+    spec = package_only_llama()
+    app = cdk.App()
+    stack = cdk.Stack(app, "Packaged", env=cdk.Environment(region="us-west-2"))
+    endpoint = JumpStartEndpoint(stack, "Chat", model=spec, environment={"MAX_INPUT_LENGTH": 2048})
+    template = assertions.Template.from_stack(stack)
+    template.has_resource_properties("AWS::SageMaker::Model", {
+        "PrimaryContainer": {"ModelPackageName": spec.model_package_arns["us-west-2"],
+                             "Environment": {"MAX_INPUT_LENGTH": "2048"}},
+    })
+    statements = template.to_json()["Resources"][stack.get_logical_id(endpoint.cfn_role)]["Properties"][
+        "Policies"][0]["PolicyDocument"]["Statement"]
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert not any(action.startswith(("s3:", "ecr:BatchGetImage")) for action in actions)  # the package has both
+    [finding] = check_template(template.to_json(), template_path="Packaged")
+    assert (finding.rule_id, finding.severity, finding.model_id) == ("EULA005", "warning", spec.model_id)
+    assert "accept_eula=true" in finding.fix
+
+
+def test_a_package_only_version_in_a_region_without_a_package_is_refused(scratch_app: cdk.App) -> None:
+    stack = cdk.Stack(scratch_app, "NoPackage", env=cdk.Environment(region="ap-south-1"))
+    with pytest.raises(ValueError, match=r"deploys only through JumpStart model packages, and it has none in region "
+                                         r"'ap-south-1'; model package regions: .*us-west-2"):
+        JumpStartEndpoint(stack, "Chat", model=package_only_llama())

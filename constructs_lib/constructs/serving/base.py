@@ -396,8 +396,9 @@ class ServedModel:
 
     container: sagemaker.CfnModel.ContainerDefinitionProperty
     region: str
-    image_repository_arn: str
-    model_data: str
+    # None for a model package, which brings its own image and data: the role then grants neither.
+    image_repository_arn: str | None
+    model_data: str | None
     model_data_is_prefix: bool
     model_spec: ModelSpec
     description: str
@@ -598,13 +599,15 @@ def _execution_policy(model: ServedModel, capture: DataCapture | None, vpc: bool
     """Least privilege for serving: the model data, the image, the endpoint's logs and metrics, its keys."""
     partition, region = partition_of(model.region), model.region
     policy = _Policy()
-    _add_s3_read(policy, partition, model.model_data, prefix=model.model_data_is_prefix)
-    policy.allow(
-        ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-        model.image_repository_arn,
-        why="the fine-tuning job chooses the inference image when it finishes, so only the account of its "
-            "repositories is known at synth time",
-    )
+    if model.model_data is not None:
+        _add_s3_read(policy, partition, model.model_data, prefix=model.model_data_is_prefix)
+    if model.image_repository_arn is not None:
+        policy.allow(
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            model.image_repository_arn,
+            why="the fine-tuning job chooses the inference image when it finishes, so only the account of its "
+                "repositories is known at synth time",
+        )
     policy.allow(
         ["ecr:GetAuthorizationToken"], "*",
         why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than *; "

@@ -37,6 +37,11 @@ class JumpStartEndpoint(ServingEndpoint):
     runs the regional image for the instance type with network isolation on, and is tagged with the JumpStart
     model id and version. The stack must have a concrete region.
 
+    A model version that ships no uncompressed artifact but JumpStart model packages (a refreshed catalog can hold
+    one) is served through the package of the stack's region (``ModelPackageName``); the package brings its
+    image and weights, and its EULA is accepted per request (``CustomAttributes: accept_eula=true``), which no
+    template can show: the EULA gate warns (EULA005) whatever ``accept_eula`` says.
+
     :param model: a catalog ``ModelSpec``, or a JumpStart model id / Autopilot BaseModelName.
     :param instance_type: the instance type. Default: the model's default instance type.
     :param instance_count: initial number of instances. Default: 1.
@@ -79,11 +84,17 @@ class JumpStartEndpoint(ServingEndpoint):
                 )
             region = self._stack_region(scope)
             instance_type = instance_type or spec.default_instance_type or ""
-            image_uri = spec.image_uri(region, instance_type)  # checks the region and the instance type
-            artifact_uri = spec.artifact_uri(region)
             options = ServingOptions(instance_type, instance_count, serving, network_isolation)
+            if spec.deploys_through_package:
+                spec.check_instance_type(instance_type)
+                package_arn = spec.model_package_arn(region)  # checks the region: one package per region
+                # The package's own container environment applies; only the user's overrides are added.
+                overrides = container_environment({}, environment) or None
+            else:
+                image_uri = spec.image_uri(region, instance_type)  # checks the region and the instance type
+                artifact_uri = spec.artifact_uri(region)
+                container_env = container_environment(spec.environment(instance_type), environment)
             options.validate(spec.supported_instance_types)
-            container_env = container_environment(spec.environment(instance_type), environment)
         except PROP_ERRORS as error:
             raise self._invalid(error) from error
 
@@ -94,6 +105,23 @@ class JumpStartEndpoint(ServingEndpoint):
                 "eulagate:eula-not-required",
                 f"{spec.model_id} has no EULA to accept; accept_eula=True is declared but not needed",
             )
+        description = f"JumpStart model {spec.display_name}"
+        if spec.deploys_through_package:
+            if spec.gated:
+                cdk.Annotations.of(self).add_warning_v2(
+                    "eulagate:eula-per-request",
+                    f"{spec.model_id} {spec.version} is served through the JumpStart model package {package_arn}, "
+                    "whose EULA is accepted per request: send CustomAttributes accept_eula=true with every "
+                    "invocation (`eulagate invoke --accept-eula`)",
+                )
+            self._serve(options, ServedModel(
+                container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                    model_package_name=package_arn, environment=overrides,
+                ),
+                region=region, image_repository_arn=None, model_data=None, model_data_is_prefix=False,
+                model_spec=spec, description=description,
+            ))
+            return
         model_access = (
             sagemaker.CfnModel.ModelAccessConfigProperty(accept_eula=accept_eula) if accept_eula is not None else None
         )
@@ -116,5 +144,5 @@ class JumpStartEndpoint(ServingEndpoint):
             model_data=artifact_uri,
             model_data_is_prefix=True,
             model_spec=spec,
-            description=f"JumpStart model {spec.display_name}",
+            description=description,
         ))
