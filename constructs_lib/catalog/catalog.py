@@ -250,8 +250,8 @@ class ModelSpec:
             )
         if not self.deployable:
             raise NotDeployableError(
-                f"model {self.model_id!r} is known only from the JumpStart index: its images and artifacts "
-                "are not in this catalog; run `eulagate models refresh --region REGION` to add them"
+                f"model {self.model_id!r} has no images, artifacts or model packages in this catalog, only its "
+                "gating; run `eulagate models refresh --region REGION` to add them"
             )
 
     def check_region(self, region: str) -> None:

@@ -30,7 +30,7 @@ class UnsupportedInstanceTypeError(CatalogError, ValueError):
 
 
 class NotDeployableError(CatalogError):
-    """The model is known only from the index: gated flags are known, images and artifacts are not."""
+    """The catalog knows the model's gating but not how to deploy it (no images and artifacts, or no package)."""
 
 
 class NotTrainableError(CatalogError):
