@@ -556,7 +556,7 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         if data.startswith(GZIP_MAGIC):
             data = gzip.decompress(data)
         return json.loads(data)
-    except OSError as error:  # gzip.BadGzipFile and EOFError-free truncation land here or below
+    except OSError as error:  # gzip.BadGzipFile is one; a truncated gzip is an EOFError, below
         raise CatalogError(f"cannot read catalog {path}: {error.strerror or error}{_CATALOG_FIX}") from None
     except (ValueError, EOFError) as error:
         raise CatalogError(f"cannot read catalog {path}: not JSON ({error}){_CATALOG_FIX}") from None

@@ -297,3 +297,15 @@ def test_gated_models_train_from_the_private_bucket_and_not_where_it_is_unknown(
     with pytest.raises(UnsupportedRegionError, match=china):
         llama3.training_image_uri(china)
     assert catalog.get("huggingface-text2text-flan-t5-base").training_image_uri("cn-north-1")
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[: len(data) // 2],  # truncated: EOFError inside gzip
+    lambda data: data[:2] + b"\x00" * 20,  # gzip magic, then garbage: BadGzipFile
+])
+def test_a_damaged_gzip_catalog_is_one_line(tmp_path: Path, damage) -> None:
+    path = tmp_path / "catalog.json.gz"
+    path.write_bytes(damage(DEFAULT_CATALOG_PATH.read_bytes()))
+    with pytest.raises(CatalogError, match=r"^cannot read catalog .*catalog\.json\.gz: ") as raised:
+        Catalog.from_file(path)
+    assert "\n" not in str(raised.value)
