@@ -120,8 +120,8 @@ def automl_custom_resource(scope: Construct, id: str, text_generation: dict[str,
 
 
 def marketplace_model(scope: Construct, id: str) -> sagemaker.CfnModel:
-    """Llama 2 7B Chat served through its AWS Marketplace model package: a warning, not an error."""
-    package_arn = Catalog.default().get(LLAMA_7B_CHAT).model_package_arns[REGION]
+    """Llama 2 7B Chat served through one of JumpStart's model packages (per-request acceptance): a warning."""
+    package_arn = Catalog.default().get(LLAMA_7B_CHAT).all_model_package_arns[REGION][0]
     return sagemaker.CfnModel(
         scope, id, execution_role_arn=ROLE_ARN, enable_network_isolation=True,
         primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=package_arn),
