@@ -59,3 +59,16 @@ def test_other_packages_are_not_reported(rules_catalog: Catalog) -> None:
     own = "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-group/3"
     not_gated = "arn:aws:sagemaker:us-east-1:123456789012:model-package/huggingface-llm-falcon-7b-bf16"
     assert check_template(template(package_model(own), package_model(not_gated, "Falcon")), catalog=rules_catalog) == []
+
+
+def test_a_model_package_cloned_from_a_gated_jumpstart_package_is_a_per_request_warning() -> None:
+    _, arn = _llama_2_13b_chat_packages()[0]
+    clone = ("Clone", {"Type": "AWS::SageMaker::ModelPackage", "Properties": {
+        "ModelPackageGroupName": "chatbots", "SourceUri": arn}})
+    own = ("OwnClone", {"Type": "AWS::SageMaker::ModelPackage", "Properties": {
+        "ModelPackageGroupName": "chatbots",
+        "SourceUri": "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-group/3"}})
+    [finding] = check_template(template(clone, own), catalog=Catalog.default())
+    assert finding.logical_id == "Clone"
+    assert "Properties.SourceUri clones the JumpStart model package" in finding.message
+    assert_per_request_warning(finding, LLAMA_2_13B_CHAT)
