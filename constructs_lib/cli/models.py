@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "EULA URL per region, model package regions, container environment and the catalog's snapshot date.",
     )
     show.add_argument("model", metavar="MODEL", help="a JumpStart model id or Autopilot BaseModelName")
-    show.add_argument("--format", choices=("table", "json"), default="table")
+    # SUPPRESS keeps a --format given before the subcommand (`models --format json show X`).
+    show.add_argument("--format", choices=("table", "json"), default=argparse.SUPPRESS)
     show.set_defaults(handler=run_show)
     refresh = commands.add_parser(
         "refresh",

@@ -98,8 +98,9 @@ def test_show_json_has_what_a_table_row_needs(capsys: pytest.CaptureFixture[str]
     assert shown["catalog"]["snapshot_date"] == "2026-07-31"
 
 
-def test_show_of_an_ungated_model_has_no_eula(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["models", "show", "FlanT5XL", "--format", "json"]) == 0
+@pytest.mark.parametrize("argv", [["show", "FlanT5XL", "--format", "json"], ["--format", "json", "show", "FlanT5XL"]])
+def test_show_of_an_ungated_model_has_no_eula(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    assert main(["models", *argv]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert (shown["model_id"], shown["gated"], shown["eula_urls"]) == ("huggingface-text2text-flan-t5-xl", False, {})
 
