@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from constructs_lib.aws_names import partition_of
 from constructs_lib.catalog.errors import (
     CatalogError,
     NotDeployableError,
@@ -42,6 +43,15 @@ GATED_BUCKET_PREFIX = "jumpstart-private-cache-prod-"
 # How JumpStart names a model's tarballs: train-<id>.tar.gz, infer-<id>.tar.gz, infer-prepack-<id>.tar.gz.
 TARBALL_PREFIXES = ("train-", "infer-prepack-", "infer-")
 _T = TypeVar("_T")
+# Partitions whose DNS suffix is not amazonaws.com, from botocore's data/partitions.json (outputs.dnsSuffix).
+_DNS_SUFFIXES = {
+    "aws-cn": "amazonaws.com.cn",
+    "aws-eusc": "amazonaws.eu",
+    "aws-iso": "c2s.ic.gov",
+    "aws-iso-b": "sc2s.sgov.gov",
+    "aws-iso-e": "cloud.adc-e.uk",
+    "aws-iso-f": "csp.hci.ic.gov",
+}
 _CATALOG_FIX = (
     f"; point {CATALOG_ENV_VAR} at a catalog written by `eulagate models refresh`, or unset it for the built-in one"
 )
@@ -54,7 +64,8 @@ def instance_family(instance_type: str) -> str:
 
 
 def s3_domain(region: str) -> str:
-    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    """The DNS suffix of the region's partition (``amazonaws.com`` in the commercial and GovCloud ones)."""
+    return _DNS_SUFFIXES.get(partition_of(region), "amazonaws.com")
 
 
 def content_bucket(region: str, *, gated: bool) -> str:

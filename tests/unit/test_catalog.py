@@ -309,3 +309,16 @@ def test_a_damaged_gzip_catalog_is_one_line(tmp_path: Path, damage) -> None:
     with pytest.raises(CatalogError, match=r"^cannot read catalog .*catalog\.json\.gz: ") as raised:
         Catalog.from_file(path)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("region", "host"), [
+    ("eu-west-1", "jumpstart-cache-prod-eu-west-1.s3.eu-west-1.amazonaws.com"),
+    ("us-gov-west-1", "jumpstart-cache-prod-us-gov-west-1.s3.us-gov-west-1.amazonaws.com"),
+    ("cn-north-1", "jumpstart-cache-prod-cn-north-1.s3.cn-north-1.amazonaws.com.cn"),
+    ("us-iso-east-1", "jumpstart-cache-prod-us-iso-east-1.s3.us-iso-east-1.c2s.ic.gov"),
+    ("us-isob-east-1", "jumpstart-cache-prod-us-isob-east-1.s3.us-isob-east-1.sc2s.sgov.gov"),
+    ("us-isof-south-1", "jumpstart-cache-prod-us-isof-south-1.s3.us-isof-south-1.csp.hci.ic.gov"),
+])
+def test_eula_urls_use_the_partitions_domain(catalog: Catalog, region: str, host: str) -> None:
+    gemma = catalog.get("huggingface-llm-gemma-2-9b-instruct")
+    assert gemma.eula_url(region) == f"https://{host}/fmhMetadata/eula/gemma2Eula.txt"
