@@ -184,7 +184,7 @@ def render_details(details: dict[str, Any]) -> str:
         ("default instance type", details["default_instance_type"] or "-"),
         ("supported instance types", listing(details["supported_instance_types"])),
         ("regions", listing(details["regions"])),
-        ("model package regions", listing(details["model_package_regions"])),
+        ("model package regions (any version)", listing(details["model_package_regions"])),
         ("trainable (JumpStart training)", "yes" if details["trainable"] else "no"),
     ]
     lines = aligned([(f"{name}:", value) for name, value in fields])
