@@ -127,8 +127,8 @@ class EulaGate:
         cdk.Validations.of(app).add_plugins(EulaGate())
 
     Each error is a ``fatal`` violation naming the construct path, the model, its EULA's URL and the fix;
-    fatal violations cannot be acknowledged. Warnings (an EULA-gated model served through its AWS Marketplace
-    model package) are reported without failing, and can be acknowledged with
+    fatal violations cannot be acknowledged. Warnings (an EULA-gated model served through one of JumpStart's model
+    packages, accepted per request) are reported without failing, and can be acknowledged with
     ``Validations.of(construct).acknowledge(Acknowledgment(id="EulaGate::EULA005", reason=...))``.
 
     :param catalog: the catalog that says which models are gated. Default: ``Catalog.default()``.
