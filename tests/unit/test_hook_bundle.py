@@ -46,7 +46,7 @@ def test_bundle_alone_runs_the_handler_without_jsii() -> None:
 def test_bundle_holds_the_engine_and_catalog_and_nothing_jsii() -> None:
     names = {name for name, _ in bundle_files()}
     assert "constructs_lib/hook/handler.py" in names
-    assert "constructs_lib/catalog/data/jumpstart-catalog.json" in names
+    assert "constructs_lib/catalog/data/jumpstart-catalog.json.gz" in names
     assert "constructs_lib/rules/engine.py" in names
     assert "yaml/__init__.py" in names
     assert not any(name.startswith(("constructs_lib/constructs/", "constructs_lib/cli/", "stacks/"))
