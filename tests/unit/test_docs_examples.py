@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.catalog import Catalog
+from constructs_lib.catalog import DEFAULT_CATALOG_PATH, Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
@@ -127,7 +127,7 @@ def test_example_runs(snippet: Snippet, project: Path) -> None:
 
 
 def test_numbers_the_docs_give_about_the_catalog_come_from_it() -> None:
-    catalog_file = ROOT / "constructs_lib" / "catalog" / "data" / "jumpstart-catalog.json"
+    catalog_file = DEFAULT_CATALOG_PATH
     models = list(Catalog.default())
     facts = {  # a pattern of the docs -> the number it must state
         r"about (\d+) KB": round(catalog_file.stat().st_size / 1000),
