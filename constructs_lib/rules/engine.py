@@ -13,20 +13,20 @@ from typing import Any
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import InputError
 from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
-from constructs_lib.rules.automl import GatedAutoMLJobWithoutAcceptance
 from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.eula000_unevaluable import UnevaluableResource
+from constructs_lib.rules.eula001_model import GatedModelWithoutAcceptance
+from constructs_lib.rules.eula002_model_package import GatedModelPackageWithoutAcceptance
+from constructs_lib.rules.eula003_automl import GatedAutoMLJobWithoutAcceptance
+from constructs_lib.rules.eula004_training import GatedTrainingJobWithoutAcceptance
+from constructs_lib.rules.eula005_jumpstart_package import GatedJumpStartModelPackage
+from constructs_lib.rules.eula006_not_shown import RequestsNotShown
+from constructs_lib.rules.eula007_unreadable import UnreadableDefinition
+from constructs_lib.rules.eula008_stray_artifact import GatedArtifactElsewhere
 from constructs_lib.rules.finding import Finding, Severity
 from constructs_lib.rules.foreach import expand_for_each, uses_for_each
 from constructs_lib.rules.intrinsics import ABSENT, DeploymentFails, EvaluationLimit, Reader, TemplateContext
-from constructs_lib.rules.marketplace import GatedJumpStartModelPackage
-from constructs_lib.rules.model import GatedModelWithoutAcceptance
-from constructs_lib.rules.model_package import GatedModelPackageWithoutAcceptance
-from constructs_lib.rules.not_shown import RequestsNotShown
 from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
-from constructs_lib.rules.stray_artifact import GatedArtifactElsewhere
-from constructs_lib.rules.training import GatedTrainingJobWithoutAcceptance
-from constructs_lib.rules.unevaluable import UnevaluableResource
-from constructs_lib.rules.unreadable import UnreadableDefinition
 
 RULES: tuple[type[Rule], ...] = (
     UnevaluableResource,

@@ -189,7 +189,7 @@ def test_for_each_is_expanded_over_literal_and_unknown_collections(rules_catalog
 
 def test_an_exception_in_one_resource_is_a_finding_and_the_others_are_still_checked(
         rules_catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    from constructs_lib.rules.model import GatedModelWithoutAcceptance
+    from constructs_lib.rules.eula001_model import GatedModelWithoutAcceptance
 
     original = GatedModelWithoutAcceptance.check
 

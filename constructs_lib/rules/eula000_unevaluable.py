@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.eula001_model import NONCOMPLIANT_EXAMPLE as GATED_MODEL
+from constructs_lib.rules.eula001_model import GatedModelWithoutAcceptance
 from constructs_lib.rules.intrinsics import MAX_DEPTH
-from constructs_lib.rules.model import NONCOMPLIANT_EXAMPLE as GATED_MODEL
-from constructs_lib.rules.model import GatedModelWithoutAcceptance
 
 _GATED_URI = GATED_MODEL.split("S3Uri: ", 1)[1].split("\n", 1)[0]
 # The gated artifact's location behind one more Fn::Join than the engine reads.
