@@ -12,6 +12,7 @@ from constructs_lib.catalog.catalog import (
     instance_family,
 )
 from constructs_lib.catalog.errors import (
+    AutopilotUnsupportedModelError,
     CatalogError,
     NotDeployableError,
     NotTrainableError,
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_CATALOG_PATH",
     "GATED_BUCKET_PREFIX",
     "PUBLIC_BUCKET_PREFIX",
+    "AutopilotUnsupportedModelError",
     "Catalog",
     "CatalogError",
     "ModelSpec",

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from constructs_lib.aws_names import partition_of
 from constructs_lib.catalog.errors import (
+    AutopilotUnsupportedModelError,
     CatalogError,
     NotDeployableError,
     NotTrainableError,
@@ -83,16 +84,13 @@ class TrainingSpec:
     script_key: str | None
     images: Mapping[str, Mapping[str, str]]
     gated_model_key: str | None = None
-    # name -> default text, as the SDK renders it; kept alongside hyperparameter_specs for existing callers
-    hyperparameters: Mapping[str, str] = field(default_factory=dict)
-    # name -> type, default, bounds and options; a default given without a spec gets one inferred from it
+    # name -> type, default, bounds and options (``Hyperparameter.from_default`` infers them from a default alone)
     hyperparameter_specs: Mapping[str, Hyperparameter] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        specs = {name: Hyperparameter.from_default(name, default) for name, default in self.hyperparameters.items()}
-        specs.update(self.hyperparameter_specs)
-        object.__setattr__(self, "hyperparameter_specs", specs)
-        object.__setattr__(self, "hyperparameters", {name: spec.default for name, spec in specs.items()})
+    @property
+    def hyperparameters(self) -> dict[str, str]:
+        """name -> default text, as the SageMaker SDK renders it (what a job gets unless the table overrides it)."""
+        return {name: spec.default for name, spec in self.hyperparameter_specs.items()}
 
     def hyperparameter_problem(self, name: str, value: Any) -> str | None:
         """Why ``name: value`` is not a valid override of this model's hyperparameters, or None.
@@ -499,9 +497,6 @@ class Catalog:
             raise UnknownModelError(name, self.names)
         return spec
 
-    def by_base_model_name(self, base_model_name: str) -> ModelSpec | None:
-        return self._by_base_name.get(base_model_name)
-
     def autopilot_models(self) -> list[ModelSpec]:
         """The models Autopilot can fine-tune, in catalog order."""
         return list(self._by_base_name.values())
@@ -509,6 +504,19 @@ class Catalog:
     def trainable_models(self) -> list[ModelSpec]:
         """The models a JumpStart training job can fine-tune, in catalog order."""
         return [spec for spec in self if spec.trainable]
+
+    def get_autopilot(self, model: str | ModelSpec) -> ModelSpec:
+        """The model of a BaseModelName or JumpStart id that Autopilot fine-tunes; otherwise an
+        ``AutopilotUnsupportedModelError`` listing the models it does."""
+        spec = model if isinstance(model, ModelSpec) else self.get(model)
+        if spec.base_model_name is None:
+            choices = ", ".join(f"{m.base_model_name} ({m.model_id})" for m in self.autopilot_models())
+            raise AutopilotUnsupportedModelError(
+                f"Autopilot cannot fine-tune {spec.model_id!r}; it fine-tunes these models (BaseModelName and "
+                f"JumpStart id): {choices}. Other trainable JumpStart models fine-tune in a JumpStart training job "
+                "(JumpStartFineTuningJob, or `method: jumpstart-training` in a model table)"
+            )
+        return spec
 
     def get_trainable(self, name: str) -> ModelSpec:
         """Like ``get``, but a model without training data is a ``NotTrainableError`` listing those with it."""

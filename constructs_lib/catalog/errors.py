@@ -37,6 +37,10 @@ class NotTrainableError(CatalogError):
     """The model has no JumpStart training data in the catalog."""
 
 
+class AutopilotUnsupportedModelError(CatalogError, ValueError):
+    """The model is in the catalog, but Autopilot cannot fine-tune it."""
+
+
 def closest_names(name: str, known_names: Iterable[str], limit: int = 3) -> list[str]:
     """The known names nearest to ``name``, compared case-insensitively."""
     by_folded: dict[str, str] = {}

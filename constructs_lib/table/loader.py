@@ -294,10 +294,7 @@ def _serving_instance_type(fields: Fields, model_field: str, spec: ModelSpec) ->
 
 
 def _autopilot_model(row: Fields, spec: ModelSpec, catalog: Catalog) -> tuple[None, Callable[[str], None]]:
-    if not spec.autopilot_supported:
-        names = ", ".join(m.base_model_name or m.model_id for m in catalog.autopilot_models())
-        row.fail("base_model", f"Autopilot cannot fine-tune {spec.model_id!r}; it fine-tunes: {names} "
-                               "(or use `method: jumpstart-training`)")
+    catalog_check(row, "base_model", catalog.get_autopilot, spec.model_id)
     if row.get("instance_type") is not MISSING:
         row.fail("instance_type", "only for `method: jumpstart-training` (Autopilot chooses its training "
                                   "instances); for the endpoint of the fine-tuned model use `deploy.instance_type`")

@@ -27,11 +27,10 @@ from hypothesis import strategies as st
 
 from constructs_lib import rules
 from constructs_lib.aws_names import parse_ecr_image
-from constructs_lib.catalog import Catalog, UnknownModelError, UnsupportedRegionError
+from constructs_lib.catalog import AutopilotUnsupportedModelError, Catalog, UnknownModelError, UnsupportedRegionError
 from constructs_lib.constructs.jobs.automl import (
     AUTOML_JOB,
     AutoMLFineTuningJob,
-    AutopilotUnsupportedModelError,
     text_generation_hyperparameters,
 )
 from constructs_lib.constructs.jobs.base import (

@@ -80,8 +80,9 @@ def test_catalog_file_round_trips_the_specs(flan: TrainingSpec, tmp_path: Any) -
 def test_a_catalog_file_with_defaults_only_still_loads_and_checks_kinds(tmp_path: Any) -> None:
     """Catalog files written before types were kept hold name -> default; the kind is inferred from it."""
     model = ModelSpec(model_id="old", version="1", gated=False, eula_key=None, default_instance_type=None,
-                      training=TrainingSpec("ml.g5.2xlarge", ("ml.g5.2xlarge",), None, None, {},
-                                            hyperparameters={"epoch": "5", "rate": "0.1", "lora": "True"}))
+                      training=TrainingSpec("ml.g5.2xlarge", ("ml.g5.2xlarge",), None, None, {}, hyperparameter_specs={
+                          name: Hyperparameter.from_default(name, default)
+                          for name, default in {"epoch": "5", "rate": "0.1", "lora": "True"}.items()}))
     path = tmp_path / "catalog.json"
     Catalog([model]).write(path)
     record = json.loads(path.read_text())

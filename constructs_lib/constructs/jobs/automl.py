@@ -11,7 +11,7 @@ from typing import Any
 
 from constructs import Construct
 
-from constructs_lib.catalog import Catalog, CatalogError, ModelSpec
+from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.catalog.autopilot import (
     AUTOPILOT_CONTENT_TYPES,
     AUTOPILOT_HYPERPARAMETERS,
@@ -53,23 +53,6 @@ AUTOML_JOB = JobResourceKind(
     status_key="AutoMLJobStatus",
     list_actions=("sagemaker:ListAutoMLJobs",),
 )
-
-
-class AutopilotUnsupportedModelError(CatalogError, ValueError):
-    """The model is in the catalog, but Autopilot cannot fine-tune it."""
-
-
-def autopilot_model(catalog: Catalog | None, model: str | ModelSpec) -> ModelSpec:
-    """The catalog model of a BaseModelName or JumpStart id; an error listing Autopilot's models otherwise."""
-    catalog = catalog or Catalog.default()
-    spec = model if isinstance(model, ModelSpec) else catalog.get(model)
-    if spec.base_model_name is None:
-        choices = ", ".join(f"{m.base_model_name} ({m.model_id})" for m in catalog.autopilot_models())
-        raise AutopilotUnsupportedModelError(
-            f"Autopilot cannot fine-tune {spec.model_id!r}; it fine-tunes these models (BaseModelName and "
-            f"JumpStart id): {choices}. Use JumpStartFineTuningJob for other trainable JumpStart models"
-        )
-    return spec
 
 
 def autopilot_images(spec: ModelSpec, region: str) -> list[str]:
@@ -117,7 +100,7 @@ class AutoMLFineTuningJob(FineTuningJobBase):
         content_type: str = DEFAULT_AUTOPILOT_CONTENT_TYPE,
     ) -> None:
         super().__init__(scope, id)
-        self.model_spec = autopilot_model(props.catalog, base_model)
+        self.model_spec = (props.catalog or Catalog.default()).get_autopilot(base_model)
         region = concrete_region(self)
         self.model_spec.check_region(region)
         check_accept_eula(self, props.accept_eula, self.model_spec)
