@@ -18,16 +18,15 @@ from constructs_lib.catalog.autopilot import (
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
     autopilot_hyperparameter_problem,
 )
+from constructs_lib.constructs.checks import check_accept_eula, concrete_region
 from constructs_lib.constructs.jobs.base import (
     FAILURE_TOPIC_TAG,
     FineTuningJobBase,
     FineTuningJobProps,
     JobProvider,
     JobResourceKind,
-    check_accept_eula,
     checked_job_name,
     checked_kms_key_arn,
-    concrete_region,
     data_channels,
     decimal_text,
     output_config,

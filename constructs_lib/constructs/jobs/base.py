@@ -36,7 +36,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
-from constructs_lib.catalog import Catalog, ModelSpec
+from constructs_lib.catalog import Catalog
 from constructs_lib.constructs.acknowledgments import (
     acknowledge,
     acknowledge_in_compliance_packs,
@@ -223,17 +223,6 @@ def data_channels(owner: Construct, training_data: str, validation_data: str | N
     return channels
 
 
-def concrete_region(owner: Construct) -> str:
-    region = cdk.Stack.of(owner).region
-    if is_token(region):
-        raise ConstructValidationError(
-            owner.node.path, f"{type(owner).__name__} needs a concrete region to pick the model's images and "
-            "artifacts, but its stack is environment-agnostic; create the stack with "
-            "env=Environment(region=\"us-east-1\") (or another region)"
-        )
-    return region
-
-
 def job_name_prefix(stack: cdk.Stack) -> str:
     """The prefix of every job name of the stack, e.g. ``eg1a2b3c-``: the handlers may manage exactly these jobs."""
     identity = stack.node.path if is_token(stack.stack_name) else stack.stack_name
@@ -283,19 +272,6 @@ def runtime_seconds(owner: Construct, max_runtime: cdk.Duration | int | None, *,
             f"{MAX_WAITED_RUNTIME_SECONDS} s"
         )
     return int(seconds)
-
-
-def check_accept_eula(owner: Construct, accept_eula: Any, spec: ModelSpec) -> None:
-    """Acceptance is True, False or not set; accepting a model without a EULA only earns a warning."""
-    if accept_eula is not None and not isinstance(accept_eula, bool):
-        raise ConstructValidationError(
-            owner.node.path, f"accept_eula must be True, False or None (not set), not {accept_eula!r}; "
-            "acceptance must be explicit at synth time"
-        )
-    if accept_eula and not spec.gated:
-        cdk.Annotations.of(owner).add_warning_v2(
-            "eulagate:accept-eula-not-needed", f"{spec.display_name} has no EULA to accept; accept_eula has no effect",
-        )
 
 
 def decimal_text(value: float) -> str:

@@ -19,15 +19,14 @@ from constructs import Construct
 
 from constructs_lib.aws_names import JUMPSTART_MODEL_ID_TAG, JUMPSTART_MODEL_VERSION_TAG
 from constructs_lib.catalog import Catalog, ModelSpec, TrainingSpec, content_bucket
+from constructs_lib.constructs.checks import check_accept_eula, concrete_region
 from constructs_lib.constructs.jobs.base import (
     FineTuningJobBase,
     FineTuningJobProps,
     JobResourceKind,
     S3Location,
-    check_accept_eula,
     checked_job_name,
     checked_kms_key_arn,
-    concrete_region,
     data_channels,
     decimal_text,
     output_config,

@@ -10,7 +10,6 @@ is read once per stack.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -72,7 +71,6 @@ INLINE_ROLE_POLICY_REASON = (
 
 # Bad props: the constructs re-raise these as one ConstructValidationError that names the construct.
 PROP_ERRORS = (ValueError, CatalogError)
-_REGION_BY_STACK: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDictionary()
 
 
 def has_local_storage(instance_type: str) -> bool:
@@ -441,22 +439,9 @@ class ServingEndpoint(Construct):
 
     def _invalid(self, error: Exception) -> ConstructValidationError:
         """The error to raise for bad props: it names this construct, so a table of endpoints points at the row."""
+        if isinstance(error, ConstructValidationError):  # already names its construct
+            return error
         return ConstructValidationError(self.node.path, str(error))
-
-    @staticmethod
-    def _stack_region(scope: Construct) -> str:
-        """The concrete region of the scope's stack (images and artifacts are regional), read once per stack."""
-        stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
-        region = _REGION_BY_STACK.get(stack)
-        if region is None:
-            region = stack.region
-            if is_token(region):
-                raise ValueError(
-                    "the stack has no concrete region, and JumpStart images and model artifacts are regional: "
-                    "create the stack with env=Environment(region=...) (for example region='us-east-1')"
-                )
-            _REGION_BY_STACK[stack] = region
-        return region
 
     def _serve(self, options: ServingOptions, model: ServedModel) -> None:
         """Declare the role, model, endpoint config, endpoint, autoscaling and output, tagged with the JumpStart

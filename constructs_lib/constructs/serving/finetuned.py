@@ -14,6 +14,7 @@ from constructs import Construct
 
 from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, CatalogError, ModelSpec
+from constructs_lib.constructs.checks import concrete_region
 from constructs_lib.constructs.serving.base import (
     INSTANCE_TYPE_PATTERN,
     PROP_ERRORS,
@@ -79,7 +80,7 @@ class FineTunedEndpoint(ServingEndpoint):
                 raise ValueError(
                     f"instance_type {instance_type!r} is not a SageMaker instance type (ml.<family>.<size>)"
                 )
-            region = self._stack_region(scope)
+            region = concrete_region(self)
             # checks the image's form and region, whatever the role
             repository_arn = ecr_repository_arn(
                 region, image_uri, deploy_time_account=image_account or _jumpstart_image_account(spec, region),

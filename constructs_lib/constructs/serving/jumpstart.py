@@ -14,6 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog, ModelSpec
+from constructs_lib.constructs.checks import check_accept_eula, concrete_region
 from constructs_lib.constructs.serving.base import (
     PROP_ERRORS,
     DataCapture,
@@ -77,12 +78,8 @@ class JumpStartEndpoint(ServingEndpoint):
         super().__init__(scope, id)
         try:
             spec = model if isinstance(model, ModelSpec) else (catalog or Catalog.default()).get(model)
-            if accept_eula is not None and not isinstance(accept_eula, bool):
-                raise ValueError(
-                    f"accept_eula must be True, False or None, got {accept_eula!r}: acceptance is a literal "
-                    "decision, never a deploy-time value"
-                )
-            region = self._stack_region(scope)
+            check_accept_eula(self, accept_eula, spec)
+            region = concrete_region(self)
             instance_type = instance_type or spec.default_instance_type or ""
             options = ServingOptions(instance_type, instance_count, serving, network_isolation)
             if spec.deploys_through_package:
