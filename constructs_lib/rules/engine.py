@@ -39,10 +39,18 @@ RULES: tuple[type[Rule], ...] = (
     UnreadableDefinition,
     GatedArtifactElsewhere,
 )
-_RULES_BY_KIND: dict[str, list[Rule]] = {}
-for _rule in (rule_class() for rule_class in RULES):
-    for _kind in _rule.kinds:
-        _RULES_BY_KIND.setdefault(_kind, []).append(_rule)
+
+
+def index_rules(rules: tuple[type[Rule], ...]) -> dict[str, list[Rule]]:
+    """Each request kind -> the rules that read it, in registry order."""
+    by_kind: dict[str, list[Rule]] = {}
+    for rule in (rule_class() for rule_class in rules):
+        for kind in rule.kinds:
+            by_kind.setdefault(kind, []).append(rule)
+    return by_kind
+
+
+_RULES_BY_KIND = index_rules(RULES)
 
 # Readings of one request: one per combination of the choices it meets (conditions, compared parameters).
 # More: the resource is reported as one that cannot be evaluated (EULA000), never passed.
