@@ -42,7 +42,8 @@ class GatedAutoMLJobWithoutAcceptance(Rule):
         "marks EULA-gated (the Llama 2 models), but TextGenerationJobConfig.ModelAccessConfig.AcceptEula is not "
         "provably true. Without a BaseModelName Autopilot uses Falcon7BInstruct, which is not gated. A "
         "BaseModelName the catalog does not list is an error when every Autopilot model of its family (Llama) is "
-        "gated, and a warning otherwise."
+        "gated, and a warning otherwise. A BaseModelName unknown before deployment (a parameter without "
+        "AllowedValues) may name a gated model: a warning that acceptance cannot be proven."
     )
     kinds = frozenset({CREATE_AUTOML_JOB_V2})
     construct = "AutoMLFineTuningJob"
@@ -58,7 +59,8 @@ class GatedAutoMLJobWithoutAcceptance(Rule):
         if config is ABSENT or isinstance(config, str):  # another problem type, or a config unknown until run time
             return
         name = reader.render(reader.field(config, "BaseModelName")) or DEFAULT_BASE_MODEL_NAME
-        candidates = [_judge(check.index, candidate) for candidate in reader.context.expand(name)]
+        candidates = [_judge(check.index, candidate, reader.context.display(candidate))
+                      for candidate in reader.context.expand(name)]
         judged = [judgement for judgement in candidates if judgement is not None]
         if not judged:
             return
@@ -69,14 +71,16 @@ class GatedAutoMLJobWithoutAcceptance(Rule):
                           severity=severity, lead=lead)
 
 
-def _judge(index: CatalogIndex, name: str) -> tuple[ModelSpec | None, str | None, Severity] | None:
-    """``(model, lead, severity)`` when a BaseModelName needs acceptance: a gated model, or one the catalog does
-    not list (an error when every Autopilot model of its family is gated); ``None`` when it does not."""
+def _judge(index: CatalogIndex, name: str, shown: str) -> tuple[ModelSpec | None, str | None, Severity] | None:
+    """``(model, lead, severity)`` when a BaseModelName needs acceptance: a gated model, one the catalog does not
+    list (an error when every Autopilot model of its family is gated), or one not known before deployment (a
+    warning: it may name a gated model); ``None`` when it does not."""
     model = index.model_named(name)
     if model is not None:
         return (model, None, "error") if model.gated else None
-    if has_tokens(name):  # not known before deployment: nothing to judge it by
-        return None
+    if has_tokens(name):  # ``shown`` is the name as a person reads it, each unknown part as ${...}
+        return None, (f"The BaseModelName {shown} is not known before deployment, so it may name an EULA-gated "
+                      "model and acceptance cannot be proven"), "warning"
     family = index.autopilot_families.gated_family(name)
     why = (f"every {family}* model Autopilot fine-tunes that the catalog knows is EULA-gated, so it is treated "
            "as gated" if family else UNKNOWN_GATING)

@@ -37,11 +37,26 @@ def test_every_gated_base_model_needs_acceptance(base_model: str, rules_catalog:
 
 
 @pytest.mark.parametrize("base_model", [MISSING, "Falcon7BInstruct", "Mistral7BInstruct", "Dolly3B", "FlanT5XL",
-                                        {"Ref": "AWS::NoValue"}, {"Ref": "UnknownModel"}], ids=repr)
+                                        {"Ref": "AWS::NoValue"}], ids=repr)
 def test_models_that_are_not_gated_need_nothing(base_model: Any, rules_catalog: Catalog) -> None:
     document = template(custom_resource(automl_request(base_model, accept=MISSING)),
                         Parameters={"UnknownModel": {"Type": "String"}})
     assert findings(document, rules_catalog) == []
+
+
+def test_a_base_model_unknown_before_deployment_warns_that_acceptance_cannot_be_proven(
+        rules_catalog: Catalog) -> None:
+    """A parameter without AllowedValues may name a gated model: never silently clean (strict: an error)."""
+    parameters = {"UnknownModel": {"Type": "String", "Default": "Falcon7BInstruct"}}
+    document = template(custom_resource(automl_request({"Ref": "UnknownModel"}, accept=MISSING)),
+                        Parameters=parameters)
+    [finding] = findings(document, rules_catalog)
+    assert (finding.rule_id, finding.severity) == ("EULA003", "warning")
+    assert finding.message.startswith("The BaseModelName ${UnknownModel} is not known before deployment")
+    strict = check_template(document, catalog=rules_catalog, strict=True)
+    assert [(f.rule_id, f.severity) for f in strict] == [("EULA003", "error")]
+    accepted = template(custom_resource(automl_request({"Ref": "UnknownModel"}, accept=True)), Parameters=parameters)
+    assert findings(accepted, rules_catalog) == []
 
 
 def test_base_model_from_a_parameter_default_counts(rules_catalog: Catalog) -> None:
