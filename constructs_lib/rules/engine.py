@@ -25,7 +25,14 @@ from constructs_lib.rules.eula007_unreadable import UnreadableDefinition
 from constructs_lib.rules.eula008_stray_artifact import GatedArtifactElsewhere
 from constructs_lib.rules.finding import Finding, Severity
 from constructs_lib.rules.foreach import expand_for_each, uses_for_each
-from constructs_lib.rules.intrinsics import ABSENT, DeploymentFails, EvaluationLimit, Reader, TemplateContext
+from constructs_lib.rules.intrinsics import (
+    ABSENT,
+    MAX_READINGS,
+    DeploymentFails,
+    EvaluationLimit,
+    Reader,
+    TemplateContext,
+)
 from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 
 RULES: tuple[type[Rule], ...] = (
@@ -52,9 +59,6 @@ def index_rules(rules: tuple[type[Rule], ...]) -> dict[str, list[Rule]]:
 
 _RULES_BY_KIND = index_rules(RULES)
 
-# Readings of one request: one per combination of the choices it meets (conditions, compared parameters).
-# More: the resource is reported as one that cannot be evaluated (EULA000), never passed.
-MAX_READINGS = 1024
 CDK_PATH_METADATA = "aws:cdk:path"
 DEFAULT_EULA_REGION = "us-east-1"
 

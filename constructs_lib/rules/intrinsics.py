@@ -44,6 +44,9 @@ _SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 
 MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
 MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more: the resource cannot be evaluated
+# Readings of one resource: one per combination of the choices it meets (conditions, compared parameters).
+# More: the resource is reported as one that cannot be evaluated (EULA000), never passed.
+MAX_READINGS = 1024
 
 
 class EvaluationLimit(Exception):

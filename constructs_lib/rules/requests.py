@@ -19,6 +19,7 @@ neither passes silently. A resource of a type no extractor knows is read for Jum
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import weakref
@@ -26,7 +27,16 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from constructs_lib.rules.intrinsics import ABSENT, Reader, TemplateContext, has_tokens, is_intrinsic
+from constructs_lib.rules.intrinsics import (
+    ABSENT,
+    MAX_READINGS,
+    DeploymentFails,
+    EvaluationLimit,
+    Reader,
+    TemplateContext,
+    has_tokens,
+    is_intrinsic,
+)
 from constructs_lib.rules.runtime_values import (
     Rewrite,
     automation_values,
@@ -254,14 +264,13 @@ def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: i
             yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1)
 
 
-def _walk_properties(value: Any, path: str, context: TemplateContext, depth: int = 0) -> Iterator[Subject]:
+def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0) -> Iterator[Subject]:
     """Each request in a custom resource's properties, including JSON strings that hold one."""
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
             yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
         return
     if _is_json_text(value):
-        reader = Reader(context)
         document, problem = _parse_document(reader, value)
         if problem is not None:
             yield _unread(UNREADABLE, path, problem, "a SageMaker request")
@@ -276,10 +285,10 @@ def _walk_properties(value: Any, path: str, context: TemplateContext, depth: int
         for key, child in value.items():
             # Inside a request, only a part that mentions a request key can hold another (repr looks in C).
             if key != "ServiceToken" and (not kinds or isinstance(child, str) or _mentions_request(repr(child))):
-                yield from _walk_properties(child, f"{path}.{key}", context, depth + 1)
+                yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_properties(child, f"{path}[{index}]", context, depth + 1)
+            yield from _walk_properties(child, f"{path}[{index}]", reader, depth + 1)
 
 
 def _display(keys: tuple[str | int, ...]) -> str:
@@ -317,7 +326,8 @@ def sagemaker_integration(resource: Any) -> str | None:
     return integration if integration.startswith(("sagemaker:", "aws-sdk:sagemaker:")) else None
 
 
-def state_machine_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
+                            ) -> Iterator[Subject]:
     key = next((name for name in ("DefinitionString", "Definition") if name in properties), None)
     if key is None:
         for elsewhere in ("DefinitionS3Location", "DefinitionUri"):
@@ -327,7 +337,6 @@ def state_machine_subjects(properties: Mapping[str, Any], context: TemplateConte
         return
     definition = properties[key]
     substitutions = properties.get("DefinitionSubstitutions")
-    reader = Reader(context)
     document, problem = _parse_document(reader, definition, substitutions)
     if problem is not None or document is ABSENT:
         yield _unread(UNREADABLE if problem else NOT_SHOWN, f"Properties.{key}",
@@ -370,8 +379,7 @@ def _pipeline_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
                 yield from _pipeline_steps(arguments.get(branch), (*keys, "Arguments", branch), depth + 1)
 
 
-def pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    reader = Reader(context)
+def _pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader) -> Iterator[Subject]:
     definition = reader.field(properties, "PipelineDefinition")
     base = "Properties.PipelineDefinition"
     body = reader.field(definition, "PipelineDefinitionBody")
@@ -405,8 +413,7 @@ def pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext) -
 
 # -- EventBridge Scheduler universal targets ----------------------------------------------------------------------
 
-def schedule_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    reader = Reader(context)
+def _schedule_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader) -> Iterator[Subject]:
     target = reader.field(properties, "Target")
     match = _SCHEDULER_SAGEMAKER.match(reader.render(reader.field(target, "Arn")) or "")
     if match is None:
@@ -442,8 +449,8 @@ def _automation_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
                 yield from _automation_steps(inputs.get("Steps"), (*keys, "inputs", "Steps"), depth + 1)
 
 
-def ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    reader = Reader(context)
+def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
+                           ) -> Iterator[Subject]:
     if reader.render(reader.field(properties, "DocumentType")) != "Automation":
         return  # Command, Session and other documents do not call the SageMaker API
     content = reader.field(properties, "Content")
@@ -476,9 +483,8 @@ def ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContex
 
 # -- StackSets: a template inside the template -------------------------------------------------------------------
 
-def stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext, depth: int = 0
-                       ) -> Iterator[Subject]:
-    reader = Reader(context)
+def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader, depth: int = 0
+                        ) -> Iterator[Subject]:
     body = _unwrap_to_json_string(reader, reader.field(properties, "TemplateBody"))
     if body is ABSENT:
         if reader.field(properties, "TemplateURL") is not ABSENT:
@@ -517,7 +523,7 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
         if not isinstance(resource_type, str) or not isinstance(properties, dict):
             continue
         if resource_type == STACK_SET_TYPE:
-            found = stack_set_subjects(properties, context, depth)
+            found = in_every_reading(functools.partial(_stack_set_subjects, depth=depth))(properties, context)
         else:
             extract = subject_extractor(resource_type)
             if extract is None:
@@ -555,19 +561,61 @@ def stray_artifact_subjects(properties: Mapping[str, Any], context: TemplateCont
         yield Subject(STRAY_ARTIFACTS, properties, "Properties", exact_keys=True)
 
 
+def _custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
+                              ) -> Iterator[Subject]:
+    yield from _walk_properties(properties, "Properties", reader)
+
+
 def custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    found = list(_walk_properties(properties, "Properties", context))
+    found = list(in_every_reading(_custom_resource_subjects)(properties, context))
     yield from found if found else stray_artifact_subjects(properties, context)
 
 
 Extractor = Callable[[Mapping[str, Any], TemplateContext], Iterator[Subject]]
+ReadingExtractor = Callable[[Mapping[str, Any], TemplateContext, Reader], Iterator[Subject]]
+
+
+def _readings(context: TemplateContext) -> Iterator[Reader]:
+    """A reader for each reading of the choices its user meets (conditions, compared parameters), each once: the
+    next reading is planned from what the previous one met, so use each reader fully before taking the next."""
+    pending: list[dict[str, Any]] = [{}]
+    for _ in range(MAX_READINGS):
+        if not pending:
+            return
+        given = pending.pop()
+        reader = Reader(context, given)
+        yield reader
+        met = reader.new_conditions
+        for position, choice in enumerate(met):
+            earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
+            pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
+    if pending:
+        raise EvaluationLimit(f"its definitions combine in more than {MAX_READINGS} ways")
+
+
+def in_every_reading(extract: ReadingExtractor) -> Extractor:
+    """``extract`` run in every reading, so that a definition chosen by ``Fn::If`` (or a mapping, or a parameter)
+    is searched in each of its branches, not only the first; each request is found once."""
+    def extract_everywhere(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+        seen: set[tuple[str, str, tuple[str | int, ...]]] = set()
+        for reader in _readings(context):
+            try:
+                found = list(extract(properties, context, reader))
+            except DeploymentFails:  # nothing deploys in this reading
+                continue
+            for subject in found:
+                key = (subject.kind, subject.path, subject.inner)
+                if key not in seen:
+                    seen.add(key)
+                    yield subject
+    return extract_everywhere
 
 _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
-    PIPELINE_TYPE: pipeline_subjects,
-    SCHEDULE_TYPE: schedule_subjects,
-    STACK_SET_TYPE: stack_set_subjects,
-    SSM_DOCUMENT_TYPE: ssm_document_subjects,
-    **dict.fromkeys(STATE_MACHINE_TYPES, state_machine_subjects),
+    PIPELINE_TYPE: in_every_reading(_pipeline_subjects),
+    SCHEDULE_TYPE: in_every_reading(_schedule_subjects),
+    STACK_SET_TYPE: in_every_reading(_stack_set_subjects),
+    SSM_DOCUMENT_TYPE: in_every_reading(_ssm_document_subjects),
+    **dict.fromkeys(STATE_MACHINE_TYPES, in_every_reading(_state_machine_subjects)),
 }
 
 

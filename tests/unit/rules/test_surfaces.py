@@ -161,3 +161,33 @@ def test_a_request_nested_deeper_than_the_walk_is_reported_not_passed(rules_cata
     for _ in range(50):
         shallow_noise = {"Wrapped": shallow_noise}
     assert check_template(template(custom_resource(shallow_noise)), catalog=rules_catalog) == []
+
+
+@pytest.mark.parametrize("gated_branch", [1, 2])
+def test_a_definition_chosen_by_a_condition_is_searched_in_every_branch(gated_branch: int) -> None:
+    """Whichever branch of Fn::If holds the unaccepted request, it is found (not only the first branch)."""
+    request = {"AutoMLJobName": "j", "RoleArn": "r",
+               "AutoMLProblemTypeConfig": {"TextGenerationJobConfig": {"BaseModelName": "Llama2-7B"}}}
+    task = json.dumps({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:createAutoMLJobV2", "Parameters": request,
+        "End": True}}})
+    nothing = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    branches = [task, nothing] if gated_branch == 1 else [nothing, task]
+    calls = [json.dumps(request), "{}"] if gated_branch == 1 else ["{}", json.dumps(request)]
+    document = {
+        "Parameters": {"Stage": {"Type": "String"}},
+        "Conditions": {"Tuning": {"Fn::Equals": [{"Ref": "Stage"}, "tune"]}},
+        "Resources": {
+            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+                "RoleArn": "r", "DefinitionString": {"Fn::If": ["Tuning", *branches]}}},
+            "Call": {"Type": "Custom::Call", "Properties": {
+                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "Create": {"Fn::Join": ["", [{"Fn::If": ["Tuning", *calls]}]]}}},
+        },
+    }
+    findings = check_template(document)
+    assert sorted((f.logical_id, f.rule_id, f.severity) for f in findings) == [
+        ("Call", "EULA003", "error"), ("Machine", "EULA003", "error")]
+    expected = "true" if gated_branch == 1 else "false"
+    machine = next(finding for finding in findings if finding.logical_id == "Machine")
+    assert f"when condition Tuning is {expected}" in machine.message
