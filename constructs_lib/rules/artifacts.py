@@ -21,7 +21,7 @@ from typing import Any
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
 from constructs_lib.catalog.catalog import TARBALL_PREFIXES
 from constructs_lib.rules.finding import Severity
-from constructs_lib.rules.intrinsics import Reader, has_tokens
+from constructs_lib.rules.intrinsics import Reader, TemplateContext, has_tokens
 from constructs_lib.rules.locations import unknown_location_doubt
 
 _REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
@@ -122,6 +122,8 @@ class CatalogIndex:
                 self._folded.setdefault(name.lower(), spec)
         # Literal locations recur across a template's models and stacks: classify each once.
         self._literal_artifacts: dict[str, Artifact | None] = {}
+        self._artifacts_with_unknowns: weakref.WeakKeyDictionary[TemplateContext, dict[str, Artifact | None]] = (
+            weakref.WeakKeyDictionary())
         self.model_families = GatingFamilies({spec.model_id: spec.gated for spec in catalog}, "-")
         self.autopilot_families = GatingFamilies(
             {spec.base_model_name: spec.gated for spec in catalog if spec.base_model_name}, None)
@@ -142,6 +144,13 @@ class CatalogIndex:
             if text not in self._literal_artifacts:
                 self._literal_artifacts[text] = self._classify(reader, text, literal=True)
             return self._literal_artifacts[text]
+        # The verdict depends on the template (its parameters and mappings) and the text only: once per template.
+        by_text = self._artifacts_with_unknowns.setdefault(reader.context, {})
+        if text not in by_text:
+            by_text[text] = self._judge_with_unknowns(reader, text)
+        return by_text[text]
+
+    def _judge_with_unknowns(self, reader: Reader, text: str) -> Artifact | None:
         first: Artifact | None = None
         doubt: str | None = None
         for candidate in reader.context.expand(text):

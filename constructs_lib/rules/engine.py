@@ -148,9 +148,10 @@ def _resource_findings(extract: Extractor, properties: dict[str, Any], where: _R
     findings: list[Finding] = []
     read = False
     try:
+        index: CatalogIndex | None = None
         for subject in extract(properties, context):
             read = True
-            index = catalog_index(catalog or Catalog.default())
+            index = index or catalog_index(catalog or Catalog.default())
             findings.extend(_subject_findings(subject, where, context, index, strict, condition))
     except EvaluationLimit as error:
         return [_unevaluable(where, str(error))], True
