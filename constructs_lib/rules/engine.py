@@ -27,11 +27,11 @@ from constructs_lib.rules.finding import Finding, Severity
 from constructs_lib.rules.foreach import expand_for_each, uses_for_each
 from constructs_lib.rules.intrinsics import (
     ABSENT,
-    MAX_READINGS,
     DeploymentFails,
     EvaluationLimit,
     Reader,
     TemplateContext,
+    readings,
 )
 from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 
@@ -180,14 +180,9 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
         return []
     first_seen: dict[tuple[str, str, str | None], tuple[Rule, Problem, Reader]] = {}
     seen_in: dict[tuple[str, str, str | None], int] = {}
-    pending: list[dict[str, Any]] = [{}]
-    readings = 0
-    while pending:
-        if readings == MAX_READINGS:
-            raise EvaluationLimit(f"its conditions combine in more than {MAX_READINGS} ways")
-        given = pending.pop()
-        reader = Reader(subject.context or context, given, exact_keys=subject.exact_keys)
-        readings += 1
+    read = 0
+    for reader in readings(subject.context or context, exact_keys=subject.exact_keys):
+        read += 1
         try:
             # A resource whose Condition is false in this reading is not deployed in it.
             request = subject.request(reader) if condition is None or reader.choose(condition) else ABSENT
@@ -203,14 +198,9 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
                 for key in keys:
                     seen_in[key] = seen_in.get(key, 0) + 1
         except DeploymentFails:
-            pass  # nothing deploys in this reading; its other choices are still read below
-        # Each choice met for the first time opens its other values: every combination is read once.
-        met = reader.new_conditions
-        for position, choice in enumerate(met):
-            earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
-            pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
+            pass  # nothing deploys in this reading; its other choices are still read
     return [
-        _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < readings else "",
+        _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < read else "",
                  strict)
         for key, (rule, problem, reader) in first_seen.items()
     ]

@@ -621,6 +621,29 @@ _RENDERERS: dict[str, Callable[[Reader, Any, int], str]] = {
 }
 
 
+
+def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[Reader]:
+    """A reader for each reading of the choices its user meets (conditions, compared parameters), each once.
+
+    The next reading is planned from what the previous one met, so use each reader fully before taking the next.
+    Past ``MAX_READINGS`` readings: ``EvaluationLimit`` (the resource cannot be evaluated), never a silent stop.
+    """
+    pending: list[dict[str, Any]] = [{}]
+    for _ in range(MAX_READINGS):
+        if not pending:
+            return
+        given = pending.pop()
+        reader = Reader(context, given, exact_keys=exact_keys)
+        yield reader
+        # Each choice met for the first time opens its other values: every combination is read once.
+        met = reader.new_conditions
+        for position, choice in enumerate(met):
+            earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
+            pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
+    if pending:
+        raise EvaluationLimit(f"its conditions combine in more than {MAX_READINGS} ways")
+
+
 def _describe(value: Any) -> tuple[str, str]:
     """How an unknowable value reads in text, and in a sentence."""
     if isinstance(value, dict) and len(value) == 1:

@@ -29,13 +29,12 @@ from typing import Any
 
 from constructs_lib.rules.intrinsics import (
     ABSENT,
-    MAX_READINGS,
     DeploymentFails,
-    EvaluationLimit,
     Reader,
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    readings,
 )
 from constructs_lib.rules.runtime_values import (
     Rewrite,
@@ -575,30 +574,12 @@ Extractor = Callable[[Mapping[str, Any], TemplateContext], Iterator[Subject]]
 ReadingExtractor = Callable[[Mapping[str, Any], TemplateContext, Reader], Iterator[Subject]]
 
 
-def _readings(context: TemplateContext) -> Iterator[Reader]:
-    """A reader for each reading of the choices its user meets (conditions, compared parameters), each once: the
-    next reading is planned from what the previous one met, so use each reader fully before taking the next."""
-    pending: list[dict[str, Any]] = [{}]
-    for _ in range(MAX_READINGS):
-        if not pending:
-            return
-        given = pending.pop()
-        reader = Reader(context, given)
-        yield reader
-        met = reader.new_conditions
-        for position, choice in enumerate(met):
-            earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
-            pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
-    if pending:
-        raise EvaluationLimit(f"its definitions combine in more than {MAX_READINGS} ways")
-
-
 def in_every_reading(extract: ReadingExtractor) -> Extractor:
     """``extract`` run in every reading, so that a definition chosen by ``Fn::If`` (or a mapping, or a parameter)
     is searched in each of its branches, not only the first; each request is found once."""
     def extract_everywhere(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
         seen: set[tuple[str, str, tuple[str | int, ...]]] = set()
-        for reader in _readings(context):
+        for reader in readings(context):
             try:
                 found = list(extract(properties, context, reader))
             except DeploymentFails:  # nothing deploys in this reading
