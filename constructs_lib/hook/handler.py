@@ -17,7 +17,6 @@ Lambda Hooks"):
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import signal
@@ -32,7 +31,6 @@ from constructs_lib.errors import EulaGateError
 from constructs_lib.hook.payload import PayloadError, download_payload
 from constructs_lib.hook.request import HookRequest, client_request_token, parse_request
 from constructs_lib.rules import Finding, TemplateScan, scan_template
-from constructs_lib.rules.suppressions import apply_suppressions
 from constructs_lib.synth.templates import parse_template_text
 
 HANDLER = "constructs_lib.hook.handler.handle"
@@ -127,9 +125,7 @@ def evaluate(request: HookRequest, fetch_payload: FetchPayload = download_payloa
     template = parse_template_text(text, request.subject)
     if "Resources" not in template:
         raise PayloadError(f"{request.subject}: not a CloudFormation template (it has no Resources section)")
-    scan = scan_template(template, template_path=request.subject)
-    # A warning its resource suppresses (with a reason) is no annotation; an error cannot be suppressed.
-    return Evaluation(request, dataclasses.replace(scan, findings=apply_suppressions(template, scan.findings).findings))
+    return Evaluation(request, scan_template(template, template_path=request.subject))
 
 
 def respond(evaluation: Evaluation) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from constructs_lib.rules.intrinsics import (
     readings,
 )
 from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
+from constructs_lib.rules.suppressions import SuppressedFinding, apply_suppressions
 
 RULES: tuple[type[Rule], ...] = (
     UnevaluableResource,
@@ -75,7 +76,8 @@ class TemplateScan:
     template: str
     resource_count: int
     checked: tuple[tuple[str, str], ...]  # (logical id, type) of each resource a rule applies to
-    findings: tuple[Finding, ...]
+    findings: tuple[Finding, ...]  # what is reported: errors always, warnings unless their resource suppresses them
+    suppressed: tuple[SuppressedFinding, ...] = ()  # warnings suppressed in resource metadata, with the reason
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class _Resource:
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
                    catalog: Catalog | None = None, strict: bool = False) -> list[Finding]:
-    """The findings of every rule on one template (a parsed dict). Pure: no I/O beyond the catalog's load.
+    """The findings of every rule on one template (a parsed dict), less the warnings its resources suppress.
+    Pure: no I/O beyond the catalog's load.
 
     ``strict``: a location unknown before deployment that may be a gated artifact is an error, not a warning.
     """
@@ -138,7 +141,9 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
         if stray and read:
             checked.append((str(logical_id), resource_type))
         findings.extend(found)
-    return TemplateScan(template_path, len(resources), tuple(checked), tuple(findings))
+    # Suppressions are read from the template as deployed (Fn::ForEach expanded): one place for every caller.
+    result = apply_suppressions(template, findings)
+    return TemplateScan(template_path, len(resources), tuple(checked), result.findings, result.suppressed)
 
 
 def _resource_findings(extract: Extractor, properties: dict[str, Any], where: _Resource, context: TemplateContext,

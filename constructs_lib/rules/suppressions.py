@@ -10,8 +10,8 @@ A resource suppresses a rule with::
 
 Only warnings can be suppressed. An error stays an error whatever the metadata says, and its message says that
 the suppression was ignored, so nobody believes it took effect. A suppression without a non-empty reason is
-ignored the same way. Pure: one function over the parsed template and the rule engine's findings, shared by
-``eulagate check``, the synth-time gate and the deploy-time hook.
+ignored the same way. Pure: one function over the parsed template and the rule engine's findings, applied by
+``scan_template`` itself, so ``eulagate check``, the synth-time gate and the deploy-time hook all honour it.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from constructs_lib import __version__
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules import RULES, Finding, check_template
-from constructs_lib.rules.suppressions import apply_suppressions
 from constructs_lib.synth.assembly import SynthesizedStacks
 
 __all__ = ["EulaGate"]
@@ -55,8 +54,7 @@ def check_synthesized(stacks: SynthesizedStacks, catalog: Catalog | None = None)
     for stack_path in stacks.stack_template_paths:
         try:
             for path, template in stacks.templates_of(stack_path):
-                found = check_template(template, template_path=str(path), catalog=catalog)
-                findings.extend(apply_suppressions(template, found).findings)
+                findings.extend(check_template(template, template_path=str(path), catalog=catalog))
         except TemplateError as error:
             unreadable.append((stack_path, error))
     return SynthesisCheck(findings, unreadable)

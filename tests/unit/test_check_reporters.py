@@ -14,6 +14,7 @@ from constructs_lib.cli.reporters import FORMATS, Report, template_report
 from constructs_lib.cli.reporters import render as render_report
 from constructs_lib.rules import RULES, Finding, TemplateScan, scan_template
 from constructs_lib.rules.sources import CONSTRUCT_PATH_METADATA, SOURCE_METADATA
+from constructs_lib.rules.suppressions import apply_suppressions
 from constructs_lib.synth.templates import load_template
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "templates"
@@ -50,7 +51,9 @@ def report() -> Report:
         template = load_template(FIXTURES / name)
         templates.append(template_report(scan_template(template, template_path=name), template))
     checked = tuple((logical_id, MODEL) for logical_id in MARKET_TEMPLATE["Resources"])
-    market = TemplateScan("stacks/market.json", 3, checked, MARKET_FINDINGS)
+    # As scan_template returns it: the resources' suppressions applied to the rules' findings.
+    suppressions = apply_suppressions(MARKET_TEMPLATE, MARKET_FINDINGS)
+    market = TemplateScan("stacks/market.json", 3, checked, suppressions.findings, suppressions.suppressed)
     templates.append(template_report(market, MARKET_TEMPLATE))
     return Report(tuple(templates))
 

@@ -11,8 +11,7 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.constructs.suppressions import suppress_warning
 from constructs_lib.errors import ConstructValidationError
-from constructs_lib.rules import check_template
-from constructs_lib.rules.suppressions import apply_suppressions
+from constructs_lib.rules import scan_template
 
 MARKETPLACE_ARN = ("arn:aws:sagemaker:us-east-1:865070037744:model-package/"
                    "llama2-7b-f-v4-71eeccf76ddf33f2a18d2e16b9c7f302")
@@ -32,7 +31,7 @@ def test_suppress_warning_writes_the_metadata_the_check_reads(scratch: cdk.Stack
     marketplace_model(scratch, "NotSubscribed")
     suppress_warning(scratch.node.find_child("Subscribed"), "EULA005", "subscribed in Marketplace (OPS-7)")
     template = Template.from_stack(scratch).to_json()
-    result = apply_suppressions(template, check_template(template))
+    result = scan_template(template)
     assert [(entry.finding.rule_id, entry.reason) for entry in result.suppressed] == [
         ("EULA005", "subscribed in Marketplace (OPS-7)")]
     assert [f.logical_id for f in result.findings] == ["NotSubscribed"]
@@ -62,6 +61,6 @@ def test_a_malformed_or_unrelated_suppression_suppresses_nothing(metadata: dict[
         "Type": "AWS::SageMaker::Model", "Metadata": metadata,
         "Properties": {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/r",
                        "PrimaryContainer": {"ModelPackageName": MARKETPLACE_ARN}}}}}
-    result = apply_suppressions(template, check_template(template))
+    result = scan_template(template)
     assert result.suppressed == ()
     assert [(f.rule_id, f.severity) for f in result.findings] == [("EULA005", "warning")]

@@ -13,7 +13,6 @@ from typing import Any
 
 from constructs_lib.rules import Finding, TemplateScan
 from constructs_lib.rules.sources import SourceLocation, construct_path, declared_at
-from constructs_lib.rules.suppressions import apply_suppressions
 
 FORMATS = {
     "text": "constructs_lib.cli.reporters.text",
@@ -55,7 +54,7 @@ class TemplateReport:
 
 
 def template_report(scan: TemplateScan, template: Mapping[str, Any]) -> TemplateReport:
-    """``scan``'s findings with their resources' suppressions applied and their declarations attached."""
+    """``scan``'s findings and suppressed warnings with their declarations attached."""
     resources = template.get("Resources")
     resources = resources if isinstance(resources, Mapping) else {}
 
@@ -63,11 +62,10 @@ def template_report(scan: TemplateScan, template: Mapping[str, Any]) -> Template
         resource = resources.get(finding.logical_id)
         return ReportedFinding(finding, declared_at(resource), construct_path(resource), suppression)
 
-    result = apply_suppressions(template, scan.findings)
     return TemplateReport(
         scan,
-        tuple(reported(finding) for finding in result.findings),
-        tuple(reported(entry.finding, entry.reason) for entry in result.suppressed),
+        tuple(reported(finding) for finding in scan.findings),
+        tuple(reported(entry.finding, entry.reason) for entry in scan.suppressed),
     )
 
 
