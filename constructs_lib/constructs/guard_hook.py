@@ -58,6 +58,12 @@ FUNCTION_TIMEOUT = cdk.Duration.seconds(25)
 FUNCTION_MEMORY_MB = 1769
 
 
+def hook_type_arn_name(alias: str) -> str:
+    """The name of a hook type in its ARN: ``Acme::Eula::Guard`` -> ``Acme-Eula-Guard``
+    (``arn:<partition>:cloudformation:<region>:<account>:type/hook/Acme-Eula-Guard``)."""
+    return alias.replace("::", "-")
+
+
 def resource_target_names() -> tuple[str, ...]:
     """The candidate resource types the rule engine reads (asked of the engine, so the two never disagree)."""
     return tuple(
@@ -112,9 +118,12 @@ class EulaGuardHook(Construct):
             log_group=self.log_group,
             description="EulaGate: the EULA rules for SageMaker JumpStart models, as a CloudFormation Lambda Hook",
         )
-        # Trust and permission as the Hooks User Guide's "Prepare to create a Lambda Hook" gives them.
+        # Permission as the Hooks User Guide's "Prepare to create a Lambda Hook" gives it; trust only for this
+        # account's two hooks (confused deputy): aws:SourceAccount, and aws:SourceArn as the CloudFormation CLI's
+        # hook role template conditions it (the hook's type ARN, and its versions under it).
         self.hook_role = iam.Role(
-            self, "HookRole", assumed_by=iam.ServicePrincipal(HOOKS_PRINCIPAL),
+            self, "HookRole",
+            assumed_by=iam.ServicePrincipal(HOOKS_PRINCIPAL, conditions=self._hook_trust_conditions(alias)),
             description="Lets CloudFormation Hooks invoke the EulaGate hook's function, and nothing else",
         )
         self.hook_role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
@@ -155,6 +164,16 @@ class EulaGuardHook(Construct):
         )
         hook.node.add_dependency(self.hook_role)  # the role's invoke policy exists before the first call
         return hook
+
+    def _hook_trust_conditions(self, alias: str) -> dict[str, dict[str, object]]:
+        stack = cdk.Stack.of(self)
+        hook_arns = [
+            stack.format_arn(service="cloudformation", resource="type", resource_name=f"hook/{name}{version}",
+                             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+            for name in (hook_type_arn_name(alias), hook_type_arn_name(f"{alias}{STACK_HOOK_SUFFIX}"))
+            for version in ("", "/*")
+        ]
+        return {"StringEquals": {"aws:SourceAccount": stack.account}, "StringLike": {"aws:SourceArn": hook_arns}}
 
     def _stack_patterns(self, target_stacks: str | Sequence[str]) -> tuple[str, ...]:
         if isinstance(target_stacks, str):

@@ -10,9 +10,14 @@ Lambda Hooks"):
   reads a template file (custom resources, Step Functions and every other surface the engine knows);
 - an error finding gives ``FAILED`` / ``NonCompliant`` with the findings and their fixes in ``message``;
   warnings (EULA005) are annotations on a ``SUCCESS`` response;
-- whatever stops the evaluation (a malformed event, a payload that cannot be downloaded or parsed, a bug) gives
-  ``FAILED`` / ``InternalFailure`` with a one-line reason: never a silent pass. With the hook's
-  ``FailureMode: WARN`` CloudFormation then goes on with a warning; with ``FAIL`` it stops (docs/hook.md).
+- whatever stops the evaluation (a malformed event, a payload that cannot be downloaded or parsed, the
+  deadline, a bug) gives ``FAILED`` / ``InternalFailure`` with a one-line reason: never a silent pass. With the
+  hook's ``FailureMode: FAIL`` (the default) CloudFormation stops the operation; with ``WARN`` it goes on with a
+  warning, a timeout included: WARN lets every FAILED through (docs/hook.md).
+
+The deadline cannot be swallowed: ``EvaluationTimeout`` is a ``BaseException`` (as ``KeyboardInterrupt`` is), so
+the engine's per-resource ``except Exception`` does not catch it; the timer fires again until the evaluation
+ends; and a verdict reached after the deadline is answered as a timeout all the same.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from constructs_lib.errors import EulaGateError
+from constructs_lib.errors import EulaGateError, InputError
 from constructs_lib.hook.payload import PayloadError, download_payload
 from constructs_lib.hook.request import HookRequest, client_request_token, parse_request
 from constructs_lib.rules import Finding, TemplateScan, scan_template
@@ -38,8 +43,13 @@ HANDLER = "constructs_lib.hook.handler.handle"
 MAX_MESSAGE = 4096
 MAX_CLOUD_CONTROL_MESSAGE = 1024
 # The hook waits 30 s for the function, which times out at 25 s: an evaluation still running at 20 s is stopped
-# and answered with an InternalFailure, rather than left to end as a timed-out invocation.
+# and answered with an InternalFailure, rather than left to end as a timed-out invocation. The deadline is
+# earlier when Lambda has less time left than that (``context.get_remaining_time_in_millis``), with this margin
+# kept to answer.
 EVALUATION_SECONDS = 20.0
+ANSWER_MARGIN_SECONDS = 3.0
+# A swallowed timer signal fires again this often until the evaluation stops.
+_REFIRE_SECONDS = 0.2
 _MORE = "\n... and {count} more finding(s): see the hook's annotations"
 
 LOG = logging.getLogger(__name__)
@@ -65,47 +75,74 @@ class Evaluation:
         return [finding for finding in self.scan.findings if finding.severity != "error"] if self.scan else []
 
 
-class EvaluationTimeout(EulaGateError):
-    """The evaluation ran past its deadline."""
+class EvaluationTimeout(BaseException):
+    """The evaluation ran past its deadline. A ``BaseException``, as ``KeyboardInterrupt`` is: raised from a timer
+    signal anywhere in the evaluation, it must cross every ``except Exception`` on its way out."""
 
 
 def handle(event: Any, context: Any = None, *, fetch_payload: FetchPayload = download_payload,
            deadline: float = EVALUATION_SECONDS) -> dict[str, Any]:
     """The hook's response to ``event``. ``fetch_payload`` reads a stack or change-set payload URL."""
-    started = time.perf_counter()
+    started = time.monotonic()
     token = client_request_token(event)
+    seconds = _evaluation_seconds(deadline, context)
     try:
-        with _deadline(deadline):
+        with _deadline(seconds):
             evaluation = evaluate(parse_request(event), fetch_payload)
+        if time.monotonic() - started > seconds:  # a verdict reached late (the signal was not delivered)
+            raise EvaluationTimeout()
         response = respond(evaluation)
+    except EvaluationTimeout:
+        response = internal_failure(token, f"the evaluation took over {seconds:g} s and was stopped")
+    except PayloadError as error:
+        LOG.warning(json.dumps({"payload": error.detail}))  # for the operator; the answer says only DOWNLOAD_FAILED
+        response = internal_failure(token, str(error))
     except EulaGateError as error:
         response = internal_failure(token, str(error))
     except Exception as error:  # fail closed: any surprise blocks the operation, with its one-line reason
         LOG.exception("EulaGate hook: unexpected error")
         response = internal_failure(token, f"unexpected {type(error).__name__}: {error}")
     LOG.info(json.dumps({"hookStatus": response["hookStatus"], "errorCode": response.get("errorCode"),
-                         "seconds": round(time.perf_counter() - started, 3)}))
+                         "seconds": round(time.monotonic() - started, 3)}))
     return response
+
+
+def _evaluation_seconds(deadline: float, context: Any) -> float:
+    """``deadline``, or less when the Lambda context says the invocation has less time left (minus the margin)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        try:
+            left = float(remaining()) / 1000 - ANSWER_MARGIN_SECONDS
+        except (TypeError, ValueError):
+            return deadline
+        return max(min(deadline, left), 0.001)
+    return deadline
 
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Raise ``EvaluationTimeout`` in the block after ``seconds`` (a timer signal: Lambda runs handlers on the main
-    thread; elsewhere, e.g. a handler called from a worker thread, the block runs unbounded)."""
+    """Raise ``EvaluationTimeout`` in the block after ``seconds``, and again every ``_REFIRE_SECONDS`` should
+    something swallow it (a timer signal: Lambda runs handlers on the main thread; elsewhere, e.g. a handler called
+    from a worker thread, the late-verdict check in ``handle`` still turns a late answer into a timeout)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def expire(_signal: int, _frame: Any) -> None:
-        raise EvaluationTimeout(f"the evaluation took over {seconds:g} s and was stopped")
+        raise EvaluationTimeout()
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, _REFIRE_SECONDS)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        while True:  # a signal landing during the clean-up must not leave the timer armed
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except EvaluationTimeout:
+                continue  # handle's late-verdict check answers it
 
 
 def evaluate(request: HookRequest, fetch_payload: FetchPayload = download_payload) -> Evaluation:
@@ -121,10 +158,10 @@ def evaluate(request: HookRequest, fetch_payload: FetchPayload = download_payloa
     payload = fetch_payload(request.payload_url or "")
     text = payload.get("template")
     if not isinstance(text, str) or not text.strip():
-        raise PayloadError(f"the {request.target_name} payload of {request.logical_id} holds no template")
+        raise InputError(f"the {request.target_name} payload of {request.logical_id} holds no template")
     template = parse_template_text(text, request.subject)
     if "Resources" not in template:
-        raise PayloadError(f"{request.subject}: not a CloudFormation template (it has no Resources section)")
+        raise InputError(f"{request.subject}: not a CloudFormation template (it has no Resources section)")
     return Evaluation(request, scan_template(template, template_path=request.subject))
 
 

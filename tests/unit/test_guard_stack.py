@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -100,10 +101,18 @@ def test_function_runs_the_bundled_handler_inside_the_hooks_30_seconds(synthesiz
 
 def test_roles_are_least_privilege(synthesized: GuardApp) -> None:
     template = synthesized.guard
+    # The hooks service may assume the hook role only for this account's two EulaGate hooks (confused deputy).
+    hook_arn = "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:type/hook/"
     template.has_resource_properties("AWS::IAM::Role", {
-        "AssumeRolePolicyDocument": {"Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
-                                                    "Principal": {"Service": "hooks.cloudformation.amazonaws.com"}}],
-                                     "Version": "2012-10-17"}})
+        "AssumeRolePolicyDocument": {"Statement": [{
+            "Action": "sts:AssumeRole", "Effect": "Allow",
+            "Principal": {"Service": "hooks.cloudformation.amazonaws.com"},
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "StringLike": {"aws:SourceArn": [{"Fn::Join": ["", Match.array_with([Match.string_like_regexp(
+                    f"type/hook/EulaGate-Eula-Guard{suffix}$")])]} for suffix in ("", "/\\*", "Stack", "Stack/\\*")]},
+            }}],
+            "Version": "2012-10-17"}})
     # Every statement of every policy: what it allows, on the one resource it names.
     granted = {json.dumps(statement["Action"]): statement["Resource"]["Fn::GetAtt"][0]
                for policy in template.find_resources("AWS::IAM::Policy").values()
