@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,10 @@ MAX_TEMPLATE_CHARS = 16 * 1024 * 1024
 # Deeper than any template needs, well within Python's recursion limit (YAML construction recurses per level).
 MAX_YAML_NESTING = 100
 _OPENS_AS_JSON = re.compile(r"\s*\{")
+# How much of a value an error message quotes (a scalar may be megabytes).
+_QUOTED = 40
+# A \\u escape of a UTF-16 surrogate; JSON may pair two into one character, or leave one alone.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class TemplateTextError(ValueError):
@@ -94,9 +99,11 @@ def _typed_scalar(name: str, construct: Callable[[Any, Any], Any]
         try:
             return construct(loader, node)
         except (ValueError, KeyError, TypeError, OverflowError, IndexError):  # `!!int` with no value: IndexError
-            value = node.value if isinstance(node, yaml.ScalarNode) else "a collection"
+            value = repr(node.value[:_QUOTED]) if isinstance(node, yaml.ScalarNode) else "a collection"
+            if isinstance(node, yaml.ScalarNode) and len(node.value) > _QUOTED:  # a 5,000-digit int, quoted cut
+                value = f"{value[:-1]}...' ({len(node.value):,} characters)"
             raise yaml.constructor.ConstructorError(
-                None, None, f"!!{name} {value!r} is not {'an' if name == 'int' else 'a'} {name}", node.start_mark,
+                None, None, f"!!{name} {value} is not {'an' if name == 'int' else 'a'} {name}", node.start_mark,
             ) from None
 
     return checked
@@ -158,12 +165,38 @@ def parse_json_text(text: str) -> Any:
     """JSON text; ``TemplateTextError`` naming the line and column of a syntax error."""
     _check_length(text)
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise TemplateTextError(
             f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
     except RecursionError:
         raise TemplateTextError("malformed JSON: nested too deeply to read") from None
+    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() (4,300) digits
+        raise TemplateTextError(f"malformed JSON: an integer of more than {sys.get_int_max_str_digits():,} "
+                                "digits, which no template property takes") from None
+    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(document):
+        raise TemplateTextError("malformed JSON: a \\u escape of half a UTF-16 surrogate pair (a lone surrogate), "
+                                "which is not a character")
+    return document
+
+
+def _holds_lone_surrogate(document: Any) -> bool:
+    """Whether a string (key or value) of ``document`` holds a lone surrogate: text that no UTF-8 output, file or
+    hash can carry. Walked without recursion; only called when the text has a surrogate escape."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def parse_yaml_text(text: str) -> Any:

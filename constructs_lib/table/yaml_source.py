@@ -69,9 +69,10 @@ class _LineLoader(_SafeLoader):  # type: ignore[valid-type,misc]
             return super().construct_object(node, deep=deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
             # PyYAML's typed constructors raise plain exceptions: `!!float x` (ValueError), `!!bool x` (KeyError),
-            # `!!timestamp x` (AttributeError), `!!map [1]` (TypeError), a 5,000-digit `!!int` (ValueError).
+            # `!!timestamp x` (AttributeError), `!!map [1]` (TypeError), a 5,000-digit `!!int` (ValueError),
+            # an empty `!!int ''`, `!!float ''` or a bare `!!int` (IndexError).
             raise yaml.constructor.ConstructorError(
                 None, None, f"{_short_tag(node.tag)} cannot hold {_quote_node(node)}; remove the tag or write a "
                 f"valid {_short_tag(node.tag).lstrip('!')}", node.start_mark,

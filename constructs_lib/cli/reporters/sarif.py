@@ -73,7 +73,7 @@ def _result(reported: ReportedFinding, rule_index: int, occurrence: int) -> dict
         "level": finding.severity,
         "message": {"text": f"{finding.message} Fix: {finding.fix}"},
         "locations": [{"physicalLocation": physical, "logicalLocations": logical_locations}],
-        "partialFingerprints": {FINGERPRINT_KEY: hashlib.sha256(identity.encode()).hexdigest()},
+        "partialFingerprints": {FINGERPRINT_KEY: hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()},
         "properties": {"resourceType": finding.resource_type, "modelId": finding.model_id},
     }
     if reported.source:
