@@ -1,9 +1,10 @@
 """``eulagate hook simulate EVENT.json [--template FILE]`` and ``eulagate hook bundle OUT.zip``.
 
 ``simulate`` runs the deploy-time hook's handler on a Lambda Hook request event, here, and prints the response
-the hook would return. For stack and change-set events, ``--template`` stands in for the payload download.
-Exit status: 0 for SUCCESS, 1 for FAILED (NonCompliant), 2 for bad input (an unreadable event or template, or
-a request the hook cannot evaluate: its InternalFailure response is printed too).
+the hook would return. For stack and change-set events, ``--template`` stands in for the payload download (which
+only CloudFormation's presigned URL allows). It reads regular files only (never a FIFO or a device), of bounded
+size. Exit status: 0 for SUCCESS, 1 for FAILED (NonCompliant), 2 for bad input (an unreadable event or template,
+or a request the hook cannot evaluate: its InternalFailure response is printed too).
 
 ``bundle`` writes the hook's Lambda code as a zip, for the organisation rollout's code buckets (docs/hook.md).
 """
@@ -12,15 +13,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import InputError
 
 EXIT_NON_COMPLIANT = 1
 EXIT_BAD_INPUT = 2
+# Lambda takes synchronous invocation payloads of at most 6 MB: no real hook event is larger.
+MAX_EVENT_BYTES = 6 * 1024 * 1024
+PAYLOAD_TARGETS = ("STACK", "CHANGE_SET")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,16 +54,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_simulate(args: argparse.Namespace) -> int:
     from constructs_lib.hook.handler import handle
-    from constructs_lib.hook.payload import download_payload
+    from constructs_lib.hook.payload import MAX_PAYLOAD_BYTES
 
     event = _read_json(args.event)
-    fetch_payload: Callable[[str], Mapping[str, Any]] = download_payload
+    data = event.get("requestData") if isinstance(event, Mapping) else None
+    target = data.get("targetName") if isinstance(data, Mapping) else None
     if args.template:
-        target = event.get("requestData", {}).get("targetName") if isinstance(event, Mapping) else None
-        if target not in ("STACK", "CHANGE_SET"):
+        if target not in PAYLOAD_TARGETS:
             raise InputError(f"{args.event}: --template stands in for a stack or change-set payload, and this "
-                             f"event's requestData.targetName is {target!r}")
-        fetch_payload = _payload_of(_read_text(args.template))
+                             f"event's requestData.targetName is {_quoted(target)}")
+        fetch_payload = _payload_of(_read_text(args.template, MAX_PAYLOAD_BYTES))
+    elif target in PAYLOAD_TARGETS:
+        raise InputError(f"{args.event}: a {target} event's template is downloaded from a presigned S3 URL that "
+                         "only CloudFormation can give; pass --template FILE with the template to simulate it")
+    else:
+        fetch_payload = _payload_of("")  # resource events download nothing
     response = handle(event, fetch_payload=fetch_payload)
     sys.stdout.write(json.dumps(response, indent=2) + "\n")
     if response["hookStatus"] == "SUCCESS":
@@ -88,18 +98,39 @@ def _payload_of(template: str) -> Callable[[str], Mapping[str, Any]]:
     return fetch
 
 
-def _read_text(path: str) -> str:
+def _quoted(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:60]}..."
+
+
+def _read_text(path: str, limit: int) -> str:
+    """A regular file's text, at most ``limit`` bytes. Opened without blocking and checked after opening, so a
+    FIFO (which would block), a device (``/dev/zero`` never ends) or a file swapped in meanwhile is refused."""
     try:
-        return Path(path).read_bytes().decode("utf-8-sig")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from error
+    with os.fdopen(descriptor, "rb") as file:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, socket or device)"
+            raise InputError(f"{path}: {kind}; eulagate hook simulate reads only regular files")
+        try:
+            data = file.read(limit + 1)
+        except OSError as error:
+            raise InputError(f"cannot read {path}: {error.strerror or error}") from error
+    if len(data) > limit:
+        raise InputError(f"{path}: more than {limit:,} bytes, more than a hook request or payload holds")
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from error
 
 
 def _read_json(path: str) -> Any:
-    text = _read_text(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from error
+    from constructs_lib.rules.template_text import TemplateTextError, parse_json_text
+
+    try:  # the template reader's JSON: one line for syntax, nesting, 4,300-digit integers and lone surrogates
+        return parse_json_text(_read_text(path, MAX_EVENT_BYTES))
+    except TemplateTextError as error:
+        raise InputError(f"{path}: {error}") from error

@@ -134,6 +134,9 @@ def _bucket_labels(labels: list[str]) -> bool:
 
 def checked_target(url: str, region: str) -> tuple[str, str]:
     """(host, path and query) of ``url`` when it may be fetched; ``PayloadError`` saying why not."""
+    # Before parsing: urlsplit silently drops tabs and newlines, which the URL as given must not hold either.
+    if any(ord(character) < 0x21 or ord(character) == 0x7F for character in url):
+        raise PayloadError("refused a payload URL holding control characters or spaces")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -149,8 +152,6 @@ def checked_target(url: str, region: str) -> tuple[str, str]:
         raise PayloadError(f"refused {where}:{port}: not port {HTTPS_PORT}")
     if not s3_host_allowed(host, region):
         raise PayloadError(f"refused {where}: not an Amazon S3 endpoint of the {partition_of(region)} partition")
-    if any(ord(character) < 0x21 or ord(character) == 0x7F for character in parts.path + parts.query):
-        raise PayloadError(f"refused {where}{parts.path[:200]!r}: control characters or spaces in the URL")
     return host, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 

@@ -2,17 +2,20 @@
 (CloudFormation Hooks User Guide, "Create Lambda functions to evaluate resources for Lambda Hooks"): verdicts,
 messages, annotations, and every way a request can fail to be evaluated (always InternalFailure, never a pass).
 
-Stack and change-set payloads are served over HTTP by a server this module starts on 127.0.0.1.
+Stack and change-set payloads are served over HTTPS by an S3 stand-in this module starts on 127.0.0.1; what the
+download itself refuses (hosts, redirects, deadlines, sizes) is in test_hook_payload.py.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import json
+import socket
 import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,8 @@ import pytest
 
 from constructs_lib.hook import handler as hook_handler
 from constructs_lib.hook.handler import MAX_CLOUD_CONTROL_MESSAGE, MAX_MESSAGE, handle
-from constructs_lib.hook.payload import MAX_PAYLOAD_BYTES, PayloadError, download_payload
+from constructs_lib.hook.payload import DOWNLOAD_FAILED, download_payload
+from tests.support.https_payloads import REGION, PayloadServer, payload_server
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "examples" / "hook-events"
@@ -30,60 +34,17 @@ LLAMA_EULA = "https://jumpstart-cache-prod-us-east-1.s3.us-east-1.amazonaws.com/
 FIXTURES = ROOT / "tests" / "fixtures" / "templates"
 
 
-# --- a payload server on 127.0.0.1 -------------------------------------------------------------------------------
-
-class PayloadServer:
-    """Serves ``routes[path] = (status, body, headers)``; ``slow`` paths trickle their body."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes, dict[str, str]]] = {}
-        self.slow: set[str] = set()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body, headers = server.routes.get(self.path.split("?")[0], (404, b"no such key", {}))
-                self.send_response(status)
-                for name, value in {"Content-Length": str(len(body)), **headers}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                try:
-                    if self.path.split("?")[0] in server.slow:
-                        for start in range(0, len(body), 64):
-                            self.wfile.write(body[start:start + 64])
-                            self.wfile.flush()
-                            time.sleep(0.2)
-                    else:
-                        self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client stopped reading: what the size and time limits are for
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}?X-Amz-Signature=secret"
-
-    def serve(self, path: str, body: bytes | dict[str, Any], *, status: int = 200,
-              headers: dict[str, str] | None = None) -> str:
-        data = json.dumps(body).encode() if isinstance(body, dict) else body
-        self.routes[path] = (status, data, headers or {})
-        return self.url(path)
-
+# --- an S3 stand-in: HTTPS on 127.0.0.1 (tests/support/https_payloads.py) ----------------------------------------
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[PayloadServer]:
-    payloads = PayloadServer()
-    payloads.thread.start()
-    try:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PayloadServer]:
+    with payload_server(tmp_path_factory.mktemp("tls")) as payloads:
         yield payloads
-    finally:
-        payloads.httpd.shutdown()
-        payloads.httpd.server_close()
+
+
+def fetch(server: PayloadServer, **limits: Any) -> Callable[[str], Mapping[str, Any]]:
+    """The production download through the test seam: the test CA, every host's connection to ``server``."""
+    return functools.partial(download_payload, region=REGION, connector=server.connector, **limits)
 
 
 # --- events in the documented shapes -----------------------------------------------------------------------------
@@ -241,10 +202,10 @@ def test_cloud_control_request_keeps_its_message_within_1024_characters() -> Non
 
 # --- stack and change-set operations -----------------------------------------------------------------------------
 
-def test_stack_payload_over_http_fails_an_unaccepted_template(server: PayloadServer) -> None:
+def test_stack_payload_fails_an_unaccepted_template(server: PayloadServer) -> None:
     template = (EVENTS / "stack-llama2-tuning.template.yaml").read_text()
     url = server.serve("/stack/payload.json", {"template": template, "previousTemplate": ""})
-    response = handle(stack_event(url))
+    response = handle(stack_event(url), fetch_payload=fetch(server))
     assert response["clientRequestToken"] == "token-2"
     assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
     assert [a["annotationName"] for a in response["annotations"]] == ["EULA003:SupportTuning"]
@@ -254,7 +215,7 @@ def test_stack_payload_over_http_fails_an_unaccepted_template(server: PayloadSer
 
 def test_stack_payload_many_findings_fit_4096_characters(server: PayloadServer) -> None:
     url = server.serve("/stack/many.json", {"template": json.dumps(model_template(40))})
-    response = handle(stack_event(url))
+    response = handle(stack_event(url), fetch_payload=fetch(server))
     assert len(response["annotations"]) == 40
     assert len(response["message"]) <= MAX_MESSAGE
     shown = response["message"].count("EULA001 error")
@@ -264,7 +225,7 @@ def test_stack_payload_many_findings_fit_4096_characters(server: PayloadServer) 
 
 def test_stack_payload_accepted_template_succeeds(server: PayloadServer) -> None:
     url = server.serve("/stack/accepted.json", {"template": json.dumps(model_template(3, accept=True))})
-    response = handle(stack_event(url, point="UPDATE_PRE_PROVISION"))
+    response = handle(stack_event(url, point="UPDATE_PRE_PROVISION"), fetch_payload=fetch(server))
     assert response["hookStatus"] == "SUCCESS"
     assert response["message"].startswith("EulaGate: compliant: 3 of 3 resource(s) in stack llama")
 
@@ -277,26 +238,27 @@ def test_stack_payload_honours_a_warnings_suppression_and_never_an_errors(server
     unaccepted = model_template(1)
     unaccepted["Resources"]["Model0"]["Metadata"] = suppression
     template["Resources"].update(unaccepted["Resources"])
-    response = handle(stack_event(server.serve("/stack/suppressed.json", {"template": json.dumps(template)})))
+    url = server.serve("/stack/suppressed.json", {"template": json.dumps(template)})
+    response = handle(stack_event(url), fetch_payload=fetch(server))
     assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
     assert [a["annotationName"] for a in response["annotations"]] == ["EULA001:Model0"]
     assert "cannot be suppressed" in response["message"]
 
 
-def test_change_set_payload_over_http(server: PayloadServer) -> None:
+def test_change_set_payload(server: PayloadServer) -> None:
     payload = {"template": json.dumps(model_template(1)), "changedResources": [{
         "action": "CREATE", "beforeContext": None, "lineNumber": 3, "logicalResourceId": "Model0",
         "resourceType": "AWS::SageMaker::Model",
         "afterContext": json.dumps({"Properties": model_properties()})}]}
     url = server.serve("/change-set/payload.json", payload)
-    response = handle(stack_event(url, kind="CHANGE_SET"))
+    response = handle(stack_event(url, kind="CHANGE_SET"), fetch_payload=fetch(server))
     assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "NonCompliant")
     assert "in change set llama." in response["message"]
 
 
 def test_stack_deletion_with_an_empty_template_passes(server: PayloadServer) -> None:
     url = server.serve("/stack/deleted.json", {"template": "", "previousTemplate": ""})
-    response = handle(stack_event(url, point="DELETE_PRE_PROVISION"))
+    response = handle(stack_event(url, point="DELETE_PRE_PROVISION"), fetch_payload=fetch(server))
     assert response["hookStatus"] == "SUCCESS"
 
 
@@ -324,64 +286,55 @@ def test_malformed_events(event: Any, token: str, reason: str) -> None:
     assert_internal_failure(handle(event), token, reason)
 
 
-def test_payload_url_must_be_https() -> None:
-    response = handle(stack_event("http://example.com/payload.json"))
-    assert_internal_failure(response, "token-2", "the payload URL is not an https URL (http://example.com)")
-    response = handle(stack_event("file:///etc/passwd"))
-    assert_internal_failure(response, "token-2", "not an https URL")
+def assert_download_failed(response: dict[str, Any]) -> None:
+    """The answer names no outcome (refused, unreachable, slow, status, size): the same words for all."""
+    assert_internal_failure(response, "token-2", DOWNLOAD_FAILED)
+    assert response["message"] == f"EulaGate could not evaluate the request: {DOWNLOAD_FAILED}"
 
 
-def test_payload_http_error(server: PayloadServer) -> None:
-    url = server.serve("/denied.json", b"<Error>AccessDenied</Error>", status=403)
-    assert_internal_failure(handle(stack_event(url)), "token-2", "failed: HTTP 403")
-    assert "secret" not in handle(stack_event(url))["message"]  # never the presigned signature
+@pytest.mark.parametrize("url", [
+    "http://cf-templates-payloads.s3.us-east-1.amazonaws.com/payload.json",  # not https
+    "https://169.254.169.254/latest/meta-data/",  # not S3
+    "https://127.0.0.1:9001/2018-06-01/runtime/invocation/next",  # the Lambda Runtime API
+    "file:///etc/passwd",
+    "https://bucket.s3.amazonaws.com/payload.json?X-Amz-Signature=sec\nret",  # control characters
+    "https://bucket.s3.amazonaws.com:99999/payload.json",  # a malformed port
+])
+def test_a_url_the_hook_may_not_fetch_is_refused_with_the_same_words(server: PayloadServer, url: str) -> None:
+    before = len(server.requests)
+    assert_download_failed(handle(stack_event(url), fetch_payload=fetch(server)))
+    assert len(server.requests) == before  # refused before connecting
 
 
-def test_a_malformed_url_is_refused_without_quoting_it() -> None:
-    response = handle(stack_event("https://bucket.s3.amazonaws.com/payload.json?X-Amz-Signature=sec\nret"))
-    assert_internal_failure(response, "token-2", "downloading the payload at bucket.s3.amazonaws.com/payload.json "
-                                                 "failed: InvalidURL")
-    assert "sec" not in response["message"]
+@pytest.mark.parametrize("path,body,status", [
+    ("/denied.json", b"<Error>AccessDenied</Error>", 403),
+    ("/html.json", b"<html></html>", 200),
+    ("/list.json", b"[1, 2]", 200),
+])
+def test_an_unusable_answer_is_the_same_internal_failure(server: PayloadServer, path: str, body: bytes,
+                                                         status: int) -> None:
+    response = handle(stack_event(server.serve(path, body, status=status)), fetch_payload=fetch(server))
+    assert_download_failed(response)
+    assert "secret" not in json.dumps(response) and "403" not in response["message"]
 
 
-def test_payload_unreachable() -> None:
-    assert_internal_failure(handle(stack_event("http://127.0.0.1:9/payload.json")), "token-2",
-                            "downloading the payload at 127.0.0.1/payload.json failed")
-
-
-def test_payload_not_json_or_no_template(server: PayloadServer) -> None:
-    assert_internal_failure(handle(stack_event(server.serve("/html.json", b"<html></html>"))), "token-2",
-                            "is not JSON")
-    assert_internal_failure(handle(stack_event(server.serve("/list.json", b"[1, 2]"))), "token-2",
-                            "is a JSON list, not an object")
-    assert_internal_failure(handle(stack_event(server.serve("/empty.json", {"template": ""}))), "token-2",
+def test_a_payload_without_a_template_or_resources(server: PayloadServer) -> None:
+    url = server.serve("/empty.json", {"template": ""})
+    assert_internal_failure(handle(stack_event(url), fetch_payload=fetch(server)), "token-2",
                             "the STACK payload of llama holds no template")
-
-
-def test_malformed_template_in_payload(server: PayloadServer) -> None:
     url = server.serve("/bad-yaml.json", {"template": "Resources:\n  A: [unclosed\n"})
-    assert_internal_failure(handle(stack_event(url)), "token-2", "stack llama: malformed YAML at line")
+    assert_internal_failure(handle(stack_event(url), fetch_payload=fetch(server)), "token-2",
+                            "stack llama: malformed YAML at line")
     url = server.serve("/no-resources.json", {"template": json.dumps({"Outputs": {}})})
-    assert_internal_failure(handle(stack_event(url)), "token-2", "no Resources section")
+    assert_internal_failure(handle(stack_event(url), fetch_payload=fetch(server)), "token-2",
+                            "no Resources section")
 
 
-def test_oversized_payload_is_refused(server: PayloadServer) -> None:
-    big = {"template": json.dumps(model_template(1)), "previousTemplate": "x" * MAX_PAYLOAD_BYTES}
-    response = handle(stack_event(server.serve("/big.json", big)))
-    assert_internal_failure(response, "token-2", f"over the hook's {MAX_PAYLOAD_BYTES:,}-byte limit")
-
-
-def test_oversized_payload_without_content_length_is_cut_while_reading(server: PayloadServer) -> None:
-    url = server.serve("/chunked.json", b"{" + b" " * 5000 + b"}", headers={"Content-Length": ""})
-    with pytest.raises(PayloadError, match="over the hook's 1,000-byte limit"):
-        download_payload(url, max_bytes=1000)
-
-
-def test_slow_payload_download_is_bounded(server: PayloadServer) -> None:
-    server.slow.add("/slow.json")
-    url = server.serve("/slow.json", {"template": "x" * 2000})  # 64 bytes every 0.2 s: 6 s in all
-    with pytest.raises(PayloadError, match=r"took over 0\.5 s"):
-        download_payload(url, timeout=0.5)
+def test_an_unreachable_payload_is_the_same_internal_failure(server: PayloadServer) -> None:
+    closed = functools.partial(download_payload, region=REGION, connector=dataclasses.replace(
+        server.connector, create_connection=lambda _address, timeout, _source=None: socket.create_connection(
+            ("127.0.0.1", 9), timeout)))
+    assert_download_failed(handle(stack_event(server.url("/x.json")), fetch_payload=closed))
 
 
 def test_an_evaluation_past_its_deadline_is_an_internal_failure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -393,6 +346,75 @@ def test_an_evaluation_past_its_deadline_is_an_internal_failure(monkeypatch: pyt
     response = handle(resource_event(model_properties()), deadline=0.3)
     assert_internal_failure(response, "token-1", "the evaluation took over 0.3 s and was stopped")
     assert response["message"].startswith("EulaGate could not evaluate the request:")
+
+
+def test_the_deadline_crosses_the_engines_per_resource_exception_handling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine turns an Exception while reading a resource into an EULA000 finding and goes on; the deadline
+    must not be one of those: a stuck resource stops the whole evaluation, which answers FAILED."""
+    from constructs_lib.rules import engine
+
+    def stuck_reading(*args: Any, **kwargs: Any) -> Any:
+        while True:
+            time.sleep(0.05)
+
+    monkeypatch.setattr(engine, "_subject_findings", stuck_reading)
+    response = handle(resource_event(model_properties()), deadline=0.3)
+    assert_internal_failure(response, "token-1", "the evaluation took over 0.3 s and was stopped")
+
+
+def test_a_swallowed_deadline_fires_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code that catches everything (``except BaseException``) still cannot keep the evaluation running."""
+    swallowed: list[str] = []
+
+    def stubborn(*args: Any, **kwargs: Any) -> Any:
+        while True:
+            try:
+                time.sleep(0.05)
+            except BaseException as error:  # noqa: BLE001 - what the deadline must survive
+                if swallowed:
+                    raise
+                swallowed.append(type(error).__name__)
+
+    monkeypatch.setattr(hook_handler, "scan_template", stubborn)
+    response = handle(resource_event(model_properties()), deadline=0.2)
+    assert swallowed == ["EvaluationTimeout"]
+    assert_internal_failure(response, "token-1", "the evaluation took over 0.2 s and was stopped")
+
+
+def test_a_verdict_reached_after_the_deadline_is_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no timer signal can be delivered (a handler called off the main thread), a late verdict still
+    answers as a timeout, never as the verdict."""
+    real_scan = hook_handler.scan_template
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(hook_handler, "scan_template", slow)
+    responses: list[dict[str, Any]] = []
+    worker = threading.Thread(target=lambda: responses.append(
+        handle(resource_event(model_properties(accept=True)), deadline=0.1)))
+    worker.start()
+    worker.join()
+    assert_internal_failure(responses[0], "token-1", "the evaluation took over 0.1 s")
+
+
+class LambdaContext:
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_the_deadline_follows_the_time_lambda_has_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    def stuck(*args: Any, **kwargs: Any) -> Any:
+        while True:
+            time.sleep(0.05)
+
+    monkeypatch.setattr(hook_handler, "scan_template", stuck)
+    response = handle(resource_event(model_properties()), LambdaContext(3400))  # 3.4 s left, 3 s kept to answer
+    assert_internal_failure(response, "token-1", "the evaluation took over 0.4 s and was stopped")
 
 
 def test_unexpected_error_is_an_internal_failure(monkeypatch: pytest.MonkeyPatch) -> None:
