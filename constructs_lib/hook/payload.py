@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import threading
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from constructs_lib.aws_names import REGION_PATTERN, partition_of
+from constructs_lib.aws_names import partition_of
 from constructs_lib.catalog.catalog import s3_domain
 from constructs_lib.errors import EulaGateError
 
@@ -49,6 +50,8 @@ _DEFAULT_REGION = "us-east-1"
 # Bucket names: 3-63 characters, lowercase letters, digits, dots and hyphens (Amazon S3 User Guide, "Bucket
 # naming rules"); one with dots is several DNS labels of a virtual-hosted-style host.
 _BUCKET_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+# A region name in an endpoint (us-east-1, us-gov-west-1, eusc-de-east-1); its partition is checked beside it.
+_REGION_NAME = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}")
 
 
 class PayloadError(EulaGateError):
@@ -104,7 +107,7 @@ def s3_host_allowed(host: str, region: str) -> bool:
     partition = partition_of(region)
 
     def in_partition(candidate: str) -> bool:
-        return bool(REGION_PATTERN.match(candidate)) and partition_of(candidate) == partition
+        return bool(_REGION_NAME.fullmatch(candidate)) and partition_of(candidate) == partition
 
     for size in (3, 2, 1):
         if len(labels) < size:
