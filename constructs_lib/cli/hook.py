@@ -73,7 +73,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     sys.stdout.write(json.dumps(response, indent=2) + "\n")
     if response["hookStatus"] == "SUCCESS":
         return 0
-    return EXIT_NON_COMPLIANT if response.get("errorCode") == "NonCompliant" else EXIT_BAD_INPUT
+    if response.get("errorCode") == "NonCompliant":
+        return EXIT_NON_COMPLIANT
+    print(f"eulagate hook: {args.event}: {response['message']}", file=sys.stderr)  # the InternalFailure's one line
+    return EXIT_BAD_INPUT
 
 
 def run_bundle(args: argparse.Namespace) -> int:
