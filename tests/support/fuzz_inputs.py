@@ -59,35 +59,35 @@ TABLE_KEYS = ("defaults", "endpoints", "fine_tuning", "name", "model", "base_mod
 LONE_SURROGATES = ("\ud800", "\udbff", "\udc00", "\udfff")
 
 
-def _scalars() -> st.SearchStrategy[Any]:
-    return st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-        st.text(max_size=20), st.sampled_from(LONE_SURROGATES), st.sampled_from(KEYS),
-        st.just(HUGE_MARKER), st.sampled_from(["true", "false", "s3://jumpstart-private-cache-prod-us-east-1/"
-                                                     "meta-textgeneration/meta-textgeneration-llama-2-7b-f/"]),
-    )
+SCALARS: st.SearchStrategy[Any] = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20), st.sampled_from(LONE_SURROGATES), st.sampled_from(KEYS), st.just(HUGE_MARKER),
+    st.sampled_from(["true", "false",
+                     "s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-2-7b-f/"]),
+)
+VALUES: st.SearchStrategy[Any] = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), children, max_size=4),
+        st.builds(lambda name, value: {name: value}, st.sampled_from(INTRINSICS), children),
+    ),
+    max_leaves=24,
+)
 
 
-def _values(depth: int = 6) -> st.SearchStrategy[Any]:
-    return st.recursive(
-        _scalars(),
-        lambda children: st.one_of(
-            st.lists(children, max_size=4),
-            st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), children, max_size=4),
-            st.builds(lambda name, value: {name: value}, st.sampled_from(INTRINSICS), children),
-        ),
-        max_leaves=depth * 4,
-    )
-
-
-@st.composite
-def _nested(draw: st.DrawFn) -> Any:
-    """A value nested far deeper than any template or event: past the readers' limits and Python's stack."""
-    depth = draw(st.sampled_from([50, 99, 101, 500, 1500, 5000]))
-    value: Any = draw(_scalars())
-    for _ in range(depth):
-        value = [value] if draw(st.booleans()) else {"a": value}
+def _nest(depth: int, shape: str, leaf: Any) -> Any:
+    value = leaf
+    for level in range(depth):
+        as_list = shape == "list" or (shape == "mixed" and level % 2 == 0)
+        value = [value] if as_list else {"Fn::If" if shape == "intrinsic" else "a": value}
     return value
+
+
+# A value nested far deeper than any template or event: past the readers' limits and Python's stack.
+NESTED: st.SearchStrategy[Any] = st.builds(
+    _nest, st.sampled_from([50, 99, 101, 500, 1500, 5000]), st.sampled_from(["list", "dict", "mixed", "intrinsic"]),
+    SCALARS)
 
 
 @st.composite
@@ -95,15 +95,15 @@ def built_templates(draw: st.DrawFn) -> dict[str, Any]:
     resources = {}
     for index in range(draw(st.integers(0, 4))):
         resource: Any = {"Type": draw(st.sampled_from(RESOURCE_TYPES)),
-                         "Properties": draw(st.one_of(_values(), _nested()))}
+                         "Properties": draw(st.one_of(VALUES, NESTED))}
         if draw(st.integers(0, 9)) == 0:
-            resource = draw(_values())  # not even a resource
+            resource = draw(VALUES)  # not even a resource
         resources[draw(st.one_of(st.just(f"R{index}"), st.text(max_size=6), st.sampled_from(LONE_SURROGATES)))] = \
             resource
     template: dict[str, Any] = {"Resources": resources}
     for section in ("Parameters", "Conditions", "Mappings", "Transform", "Metadata"):
         if draw(st.integers(0, 4)) == 0:
-            template[section] = draw(_values())
+            template[section] = draw(VALUES)
     return template
 
 
@@ -128,8 +128,16 @@ def mutated(draw: st.DrawFn, seeds: tuple[Path, ...]) -> str:
     text = draw(st.sampled_from(seeds)).read_text(encoding="utf-8")
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(text)))
-        action = draw(st.integers(0, 2))
-        if action == 0:
+        action = draw(st.integers(0, 3))
+        if action == 3:  # a value replaced: the token where the reader expects a scalar
+            lines = text.split("\n")
+            valued = [index for index, line in enumerate(lines) if ": " in line]
+            if valued:
+                index = draw(st.sampled_from(valued))
+                key = lines[index].split(": ", 1)[0]
+                lines[index] = f"{key}: {draw(st.sampled_from(NASTY_TOKENS))}"
+                text = "\n".join(lines)
+        elif action == 0:
             text = text[:at] + draw(st.sampled_from(NASTY_TOKENS)) + text[at:]
         elif action == 1:
             text = text[:at] + text[at + draw(st.integers(1, 40)):]
@@ -138,12 +146,13 @@ def mutated(draw: st.DrawFn, seeds: tuple[Path, ...]) -> str:
     return text
 
 
+TABLES: st.SearchStrategy[Any] = st.dictionaries(st.sampled_from(TABLE_KEYS), st.one_of(
+    VALUES, st.lists(st.dictionaries(st.sampled_from(TABLE_KEYS), VALUES, max_size=6), max_size=3)), max_size=4)
+
+
 @st.composite
 def built_tables(draw: st.DrawFn) -> str:
-    document = draw(st.dictionaries(st.sampled_from(TABLE_KEYS), st.one_of(
-        _values(4), st.lists(st.dictionaries(st.sampled_from(TABLE_KEYS), _values(3), max_size=6), max_size=3)),
-        max_size=4))
-    return _dump(document, as_yaml=True)
+    return _dump(draw(TABLES), as_yaml=True)
 
 
 def template_texts() -> st.SearchStrategy[str]:
@@ -164,14 +173,14 @@ def hook_events(draw: st.DrawFn) -> str:
     data = event.get("requestData", {})
     choice = draw(st.integers(0, 3))
     if choice == 0 and "targetModel" in data:
-        data["targetModel"]["resourceProperties"] = draw(st.one_of(_values(), _nested()))
+        data["targetModel"]["resourceProperties"] = draw(st.one_of(VALUES, NESTED))
     elif choice == 1:
         event[draw(st.sampled_from(["requestData", "actionInvocationPoint", "clientRequestToken"]))] = \
-            draw(_values())
+            draw(VALUES)
     elif choice == 2:
         return draw(mutated(EVENT_SEEDS))
     else:
-        event = draw(_nested())
+        event = draw(NESTED)
     return _dump(event, as_yaml=False)
 
 
@@ -199,6 +208,11 @@ def problem(result: Outcome) -> str | None:
     """What is wrong with ``result`` (None: one line and exit 2, or a verdict)."""
     if result.crash:
         return f"an exception escaped:\n{result.crash}"
+    for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:  # a real terminal or pipe would raise here
+            return f"{stream} cannot be written as UTF-8: {error}"
     if result.code == 2:
         lines = result.stderr.splitlines()
         if len(lines) != 1:

@@ -4,6 +4,8 @@ input; ``eulagate hook bundle`` writes the rollout's zip."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 import zipfile
 from pathlib import Path
 
@@ -70,9 +72,10 @@ def test_an_event_the_hook_cannot_evaluate_prints_its_internal_failure_and_exits
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"clientRequestToken": "t", "actionInvocationPoint": "CREATE_PRE_PROVISION"}))
-    code, response, _ = simulate(capsys, str(event))
+    code, response, err = simulate(capsys, str(event))
     assert code == 2
     assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "InternalFailure")
+    assert err == f"eulagate hook: {event}: {response['message']}\n"
     malformed = tmp_path / "malformed.yaml"
     malformed.write_text("Resources: [unclosed\n")
     code, response, _ = simulate(capsys, str(EVENTS / "stack-llama2-tuning.json"), "--template", str(malformed))
@@ -84,3 +87,63 @@ def test_bundle_writes_the_zip(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert capsys.readouterr().out == f"{bundle_key()}\n"
     with zipfile.ZipFile(tmp_path / "hook.zip") as archive:
         assert "constructs_lib/hook/handler.py" in archive.namelist()
+
+
+def test_a_fifo_is_refused_without_blocking(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    fifo = tmp_path / "event.fifo"
+    os.mkfifo(fifo)
+    codes: list[int] = []
+    worker = threading.Thread(target=lambda: codes.append(main(["hook", "simulate", str(fifo)])), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert codes == [2], "hook simulate blocked on a FIFO"
+    assert capsys.readouterr().err == (f"eulagate hook: {fifo}: not a regular file (a FIFO, socket or device); "
+                                       "eulagate hook simulate reads only regular files\n")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_as_event_or_template(capsys: pytest.CaptureFixture[str], device: str) -> None:
+    code, _, err = simulate(capsys, device)
+    assert code == 2 and err.endswith("reads only regular files\n") and err.count("\n") == 1
+    code, _, err = simulate(capsys, str(EVENTS / "stack-llama2-tuning.json"), "--template", device)
+    assert code == 2 and err.startswith(f"eulagate hook: {device}: not a regular file")
+
+
+def test_files_over_the_size_cap_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from constructs_lib.cli.hook import MAX_EVENT_BYTES
+
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (MAX_EVENT_BYTES + 1))
+    code, _, err = simulate(capsys, str(big))
+    assert code == 2 and err == f"eulagate hook: {big}: more than {MAX_EVENT_BYTES:,} bytes, more than a hook " \
+                                "request or payload holds\n"
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"a": ' * 50_000 + "1" + "}" * 50_000])
+def test_a_deeply_nested_event_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> None:
+    event = tmp_path / "deep.json"
+    event.write_text(text)
+    code, _, err = simulate(capsys, str(event))
+    assert code == 2 and err == f"eulagate hook: {event}: malformed JSON: nested too deeply to read\n"
+
+
+def test_deep_properties_inside_an_event_are_evaluated_or_unevaluable(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:
+    event = json.loads((EVENTS / "llama2-model-accepted.json").read_text())
+    deep: object = "x"
+    for _ in range(300):  # 600 levels: under the JSON reader's limit, past what the engine walks
+        deep = {"Fn::If": ["c", deep, "y"]}
+    event["requestData"]["targetModel"]["resourceProperties"]["Environment"] = {"DEEP": deep}
+    path = tmp_path / "deep-properties.json"
+    path.write_text(json.dumps(event))
+    code, response, err = simulate(capsys, str(path))
+    assert code in (0, 1, 2) and "Traceback" not in err
+    assert response["hookStatus"] in ("SUCCESS", "FAILED")
+
+
+def test_a_stack_event_without_template_asks_for_one(capsys: pytest.CaptureFixture[str]) -> None:
+    event = EVENTS / "stack-llama2-tuning.json"
+    code, response, err = simulate(capsys, str(event))
+    assert (code, response) == (2, {})
+    assert err == (f"eulagate hook: {event}: a STACK event's template is downloaded from a presigned S3 URL that "
+                   "only CloudFormation can give; pass --template FILE with the template to simulate it\n")
