@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def fuzz(name: str, strategy: st.SearchStrategy[str], check: Callable[[str, Path
     problems: list[str] = []
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck), phases=["generate"])
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
     @given(text=strategy)
     def run(text: str) -> None:
         code, found = check(text, directory)

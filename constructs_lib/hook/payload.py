@@ -18,6 +18,7 @@ Standard library only (``http.client``): the Lambda runtime has no ``requests``.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -195,10 +196,8 @@ def _get(host: str, target: str, deadline: float, timeout: float, max_bytes: int
         expired.set()
         sock = connection.sock
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):  # already closed
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
 
     watchdog = threading.Timer(remaining, expire)
     watchdog.daemon = True

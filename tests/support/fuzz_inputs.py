@@ -199,7 +199,7 @@ def outcome(argv: list[str]) -> Outcome:
             code = main(argv)
     except SystemExit as exit_:  # argparse
         return Outcome(int(exit_.code or 0), out.getvalue(), err.getvalue())
-    except BaseException:  # noqa: BLE001 - what the property is about
+    except BaseException:  # what the property is about
         return Outcome(None, out.getvalue(), err.getvalue(), traceback.format_exc())
     return Outcome(code, out.getvalue(), err.getvalue())
 
@@ -243,7 +243,7 @@ def hook_problem(event_text: str, directory: Path) -> str | None:
         return None
     try:  # stack events: a stand-in payload, never a download
         response = handle(event, fetch_payload=lambda _url: {"template": "Resources: {}"})
-    except BaseException:  # noqa: BLE001 - what the property is about
+    except BaseException:  # what the property is about
         return f"the handler raised:\n{traceback.format_exc()}"
     if response.get("hookStatus") not in ("SUCCESS", "FAILED") or not isinstance(response.get("message"), str):
         return f"not a hook response: {response!r}"[:2000]

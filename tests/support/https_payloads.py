@@ -12,6 +12,7 @@ trickled slowly) and ``stream`` (a body of a given size without Content-Length).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -47,7 +48,7 @@ def _name(common_name: str) -> x509.Name:
 
 def write_certificates(directory: Path) -> tuple[Path, Path, Path]:
     """(CA certificate, server certificate, server key) in ``directory``: a CA made now, for this run only."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("EulaGate test CA")).issuer_name(_name("EulaGate test CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
@@ -104,10 +105,8 @@ class PayloadServer:
                 path = self.path.split("?")[0]
                 server.requests.append((self.headers.get("Host", ""), path))
                 route = server.routes.get(path, Route(404, b"<Error><Code>NoSuchKey</Code></Error>"))
-                try:
+                with contextlib.suppress(OSError):  # the client stopped reading: what the limits are for
                     self._answer(route)
-                except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
-                    pass  # the client stopped reading: what the size and time limits are for
 
             def _answer(self, route: Route) -> None:
                 if route.drip_headers:

@@ -101,7 +101,6 @@ def test_function_runs_the_bundled_handler_inside_the_hooks_30_seconds(synthesiz
 def test_roles_are_least_privilege(synthesized: GuardApp) -> None:
     template = synthesized.guard
     # The hooks service may assume the hook role only for this account's two EulaGate hooks (confused deputy).
-    hook_arn = "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:type/hook/"
     template.has_resource_properties("AWS::IAM::Role", {
         "AssumeRolePolicyDocument": {"Statement": [{
             "Action": "sts:AssumeRole", "Effect": "Allow",

@@ -331,9 +331,11 @@ def test_a_payload_without_a_template_or_resources(server: PayloadServer) -> Non
 
 
 def test_an_unreachable_payload_is_the_same_internal_failure(server: PayloadServer) -> None:
-    closed = functools.partial(download_payload, region=REGION, connector=dataclasses.replace(
-        server.connector, create_connection=lambda _address, timeout, _source=None: socket.create_connection(
-            ("127.0.0.1", 9), timeout)))
+    def closed_port(_address: tuple[str, int], timeout: float, _source: Any = None) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", 9), timeout)
+
+    closed = functools.partial(download_payload, region=REGION,
+                               connector=dataclasses.replace(server.connector, create_connection=closed_port))
     assert_download_failed(handle(stack_event(server.url("/x.json")), fetch_payload=closed))
 
 
@@ -370,7 +372,7 @@ def test_a_swallowed_deadline_fires_again(monkeypatch: pytest.MonkeyPatch) -> No
         while True:
             try:
                 time.sleep(0.05)
-            except BaseException as error:  # noqa: BLE001 - what the deadline must survive
+            except BaseException as error:  # what the deadline must survive
                 if swallowed:
                     raise
                 swallowed.append(type(error).__name__)

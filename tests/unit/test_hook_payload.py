@@ -8,6 +8,7 @@ explicit test seam (a ``Connector`` trusting a CA made for this run); URLs keep 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import time
 from collections.abc import Iterator
@@ -146,7 +147,7 @@ def test_the_production_connector_does_not_trust_the_test_ca(server: PayloadServ
     with pytest.raises(PayloadError) as raised:
         download_payload(server.serve("/ok.json", PAYLOAD), region=REGION, connector=local)
     assert "SSLCertVerificationError" in raised.value.detail
-    assert download_payload.__kwdefaults__["connector"] is SYSTEM
+    assert inspect.signature(download_payload).parameters["connector"].default is SYSTEM
     assert isinstance(SYSTEM, Connector)
 
 
