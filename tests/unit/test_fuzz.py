@@ -20,25 +20,24 @@ FUZZ = settings(max_examples=600, deadline=None, derandomize=True, database=None
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 
+def assert_one_line_or_verdict(command: str, path: Path) -> None:
+    result = outcome([command, str(path)])
+    assert problem(result) is None, problem(result)
+    if result.code == 2:
+        assert str(path) in result.stderr  # the line names the file
+
+
 @FUZZ
 @given(text=template_texts())
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 def test_any_template_gives_a_verdict_or_one_line(text: str, suffix: str, tmp_path: Path) -> None:
-    path = write(tmp_path, f"template{suffix}", text)
-    result = outcome(["check", str(path)])
-    assert problem(result) is None, problem(result)
-    if result.code == 2:
-        assert str(path) in result.stderr
+    assert_one_line_or_verdict("check", write(tmp_path, f"template{suffix}", text))
 
 
 @settings(FUZZ, max_examples=800)
 @given(text=table_texts())
 def test_any_table_gives_a_plan_or_one_line(text: str, tmp_path: Path) -> None:
-    path = write(tmp_path, "models.yaml", text)
-    result = outcome(["plan", str(path)])
-    assert problem(result) is None, problem(result)
-    if result.code == 2:
-        assert str(path) in result.stderr
+    assert_one_line_or_verdict("plan", write(tmp_path, "models.yaml", text))
 
 
 @settings(FUZZ, max_examples=400)

@@ -286,6 +286,12 @@ def test_malformed_events(event: Any, token: str, reason: str) -> None:
     assert_internal_failure(handle(event), token, reason)
 
 
+def stuck(*args: Any, **kwargs: Any) -> Any:
+    """An evaluation that never ends by itself."""
+    while True:
+        time.sleep(0.05)
+
+
 def assert_download_failed(response: dict[str, Any]) -> None:
     """The answer names no outcome (refused, unreachable, slow, status, size): the same words for all."""
     assert_internal_failure(response, "token-2", DOWNLOAD_FAILED)
@@ -340,10 +346,6 @@ def test_an_unreachable_payload_is_the_same_internal_failure(server: PayloadServ
 
 
 def test_an_evaluation_past_its_deadline_is_an_internal_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    def stuck(*args: Any, **kwargs: Any) -> Any:
-        while True:
-            time.sleep(0.05)
-
     monkeypatch.setattr(hook_handler, "scan_template", stuck)
     response = handle(resource_event(model_properties()), deadline=0.3)
     assert_internal_failure(response, "token-1", "the evaluation took over 0.3 s and was stopped")
@@ -355,11 +357,7 @@ def test_the_deadline_crosses_the_engines_per_resource_exception_handling(monkey
     must not be one of those: a stuck resource stops the whole evaluation, which answers FAILED."""
     from constructs_lib.rules import engine
 
-    def stuck_reading(*args: Any, **kwargs: Any) -> Any:
-        while True:
-            time.sleep(0.05)
-
-    monkeypatch.setattr(engine, "_subject_findings", stuck_reading)
+    monkeypatch.setattr(engine, "_subject_findings", stuck)
     response = handle(resource_event(model_properties()), deadline=0.3)
     assert_internal_failure(response, "token-1", "the evaluation took over 0.3 s and was stopped")
 
@@ -410,10 +408,6 @@ class LambdaContext:
 
 
 def test_the_deadline_follows_the_time_lambda_has_left(monkeypatch: pytest.MonkeyPatch) -> None:
-    def stuck(*args: Any, **kwargs: Any) -> Any:
-        while True:
-            time.sleep(0.05)
-
     monkeypatch.setattr(hook_handler, "scan_template", stuck)
     response = handle(resource_event(model_properties()), LambdaContext(3400))  # 3.4 s left, 3 s kept to answer
     assert_internal_failure(response, "token-1", "the evaluation took over 0.4 s and was stopped")
