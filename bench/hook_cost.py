@@ -7,8 +7,9 @@ a fresh Python process with only the bundle on sys.path (``-I``: no site-package
 loader, as in Lambda). In each of --rounds processes it times:
   - cold start: importing the handler module;
   - the first request (a resource event for an unaccepted Llama 2 model): loads the catalog;
-  - a stack request whose payload (served over HTTP on 127.0.0.1, as CloudFormation's presigned URL) holds the
-    largest template of bench/check_throughput.py (--resources, 450 by default), as JSON and as YAML;
+  - a stack request whose payload (served over HTTPS by the tests' S3 stand-in on 127.0.0.1, reached through the
+    download's test seam, as CloudFormation's presigned URL would be from S3) holds the largest template of
+    bench/check_throughput.py (--resources, 450 by default), as JSON and as YAML;
 and, in the same processes, the floor: ``json.loads`` of the same template text.
 It prints medians, each as a fraction of the hook's 30 s, and evaluation / parse floor. Target: cold start plus
 the slowest evaluation well under 30 s: below 5 s, a quarter of the handler's own 20 s deadline, since Lambda's
@@ -22,30 +23,34 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
 from check_throughput import build_stack  # bench/ is on sys.path: the script's own directory
 
-from constructs_lib.hook.bundle import stage_bundle
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from constructs_lib.hook.bundle import stage_bundle  # noqa: E402 - after the path is set
+from tests.support.https_payloads import payload_server  # noqa: E402
 
 WORK = ROOT / "bench" / ".work" / "hook-cost"
 HOOK_LIMIT_SECONDS = 30.0
 TARGET_SECONDS = 5.0
 EVENTS = ROOT / "examples" / "hook-events"
 
-# Runs in the bundle: argv = bundle, resource event, stack event JSON url, stack event YAML url, template file.
+# Runs in the bundle: argv = bundle, resource event, stack event, JSON url, YAML url, template file, test CA, port.
 CHILD = r"""
-import json, sys, time
+import functools, json, socket, ssl, sys, time
 started = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 from constructs_lib.hook.handler import handle
+from constructs_lib.hook.payload import Connector, download_payload
 imported = time.perf_counter()
+port = int(sys.argv[8])
+connector = Connector(ssl.create_default_context(cafile=sys.argv[7]),
+                      lambda _address, timeout, _source=None: socket.create_connection(("127.0.0.1", port), timeout))
+fetch = functools.partial(download_payload, region="us-east-1", connector=connector)
 resource_event = json.load(open(sys.argv[2]))
 first = handle(resource_event)
 first_done = time.perf_counter()
@@ -54,7 +59,7 @@ timings = {"import": imported - started, "first_request": first_done - imported}
 for name, url in (("stack_json", sys.argv[4]), ("stack_yaml", sys.argv[5])):
     stack["requestData"]["payload"] = url
     begin = time.perf_counter()
-    response = handle(stack)
+    response = handle(stack, fetch_payload=fetch)
     timings[name] = time.perf_counter() - begin
     assert response["hookStatus"] == "FAILED" and response["errorCode"] == "NonCompliant", response
 text = open(sys.argv[6]).read()
@@ -64,17 +69,6 @@ timings["json_floor"] = time.perf_counter() - begin
 assert first["errorCode"] == "NonCompliant", first
 print(json.dumps(timings))
 """
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def serve(directory: Path) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def main() -> None:
@@ -94,18 +88,16 @@ def main() -> None:
     print(f"template: {len(template['Resources'])} resources, {len(template_text) / 1e6:.2f} MB as JSON, "
           f"{len(yaml_text) / 1e6:.2f} MB as YAML; bundle {bundle}")
 
-    server = serve(WORK)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    command = [sys.executable, "-I", "-c", CHILD, str(bundle), str(EVENTS / "llama2-model-unaccepted.json"),
-               str(EVENTS / "stack-llama2-tuning.json"), f"{base}/payload.json", f"{base}/payload-yaml.json",
-               str(WORK / "template.json")]
     runs = []
-    try:
+    with payload_server(WORK) as server:
+        command = [sys.executable, "-I", "-c", CHILD, str(bundle), str(EVENTS / "llama2-model-unaccepted.json"),
+                   str(EVENTS / "stack-llama2-tuning.json"),
+                   server.serve("/payload.json", (WORK / "payload.json").read_bytes()),
+                   server.serve("/payload-yaml.json", (WORK / "payload-yaml.json").read_bytes()),
+                   str(WORK / "template.json"), str(server.ca), str(server.port)]
         for _ in range(args.rounds):
             result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
             runs.append(json.loads(result.stdout))
-    finally:
-        server.shutdown()
     medians = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
 
     def line(label: str, seconds: float) -> str:
