@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         given = _given_files(paths)
         scanned: list[TemplateReport] = []
         malformed: list[TemplateError] = []
-        for path in _templates(paths):
+        for path in _templates(paths, malformed):
             try:
                 scanned.append(_scan(path, explicit=path in given, settings=settings))
             except TemplateError as error:  # every malformed template is named, not only the first
@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if collecting:
             gc.enable()
     if malformed:
+        malformed.sort(key=str)
         for error in malformed[:-1]:
             print(f"eulagate check: {error}", file=sys.stderr)
         raise malformed[-1]
@@ -94,11 +95,11 @@ def _given_files(paths: list[str]) -> set[Path]:
     return {Path(path) for path in paths if Path(path).is_file()}
 
 
-def _templates(paths: list[str]) -> list[Path]:
+def _templates(paths: list[str], malformed: list[TemplateError]) -> list[Path]:
     if paths == [DEFAULT_PATH] and not Path(DEFAULT_PATH).exists():
         raise InputError(f"no ./{DEFAULT_PATH} here: run `cdk synth` first, or pass a cloud assembly or template files")
-    templates = discover_templates(paths)  # a TemplateError is bad input: one line, exit 2
-    if not templates:
+    templates = discover_templates(paths, malformed)  # a TemplateError is bad input: one line, exit 2
+    if not templates and not malformed:
         raise InputError(f"no CloudFormation templates found in {', '.join(paths)}; does the app define any stacks?")
     return templates
 

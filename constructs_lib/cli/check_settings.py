@@ -76,15 +76,20 @@ class CheckSettings:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of these settings; each defaults to None so that an absent flag leaves the file's value."""
-    parser.add_argument("--select", nargs="+", metavar="RULE",
+    # As ruff's: comma-separated and repeatable, so a rule list never swallows the paths that follow it.
+    parser.add_argument("--select", action="extend", type=_rule_list, metavar="RULE[,RULE...]",
                         help="report only these rules (default: all; [tool.eulagate] select in pyproject.toml)")
-    parser.add_argument("--ignore", nargs="+", metavar="RULE",
+    parser.add_argument("--ignore", action="extend", type=_rule_list, metavar="RULE[,RULE...]",
                         help="do not report these rules ([tool.eulagate] ignore in pyproject.toml)")
     parser.add_argument("--fail-on", choices=FAIL_ON,
                         help="exit 1 on a finding of this severity or worse (default: error)")
     parser.add_argument("--strict", action="store_true", default=None,
                         help="an unknown (a location unknown before deployment, a model the catalog does not "
                              "know) is an error, not a warning")
+
+
+def _rule_list(text: str) -> list[str]:
+    return [item for item in (part.strip() for part in text.split(",")) if item]
 
 
 def find_config(start: Path) -> Path | None:

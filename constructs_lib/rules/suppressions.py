@@ -9,8 +9,9 @@ A resource suppresses a rule with::
             reason: the deploying account subscribed to the Marketplace package (ticket OPS-123)
 
 Only warnings can be suppressed. A suppression naming a rule that does not exist is bad input (``eulagate check``
-refuses the template with one line, ``unknown_suppressed_rules``), never silently ignored. An error stays an error whatever the metadata says, and its message says that
-the suppression was ignored, so nobody believes it took effect. A suppression without a non-empty reason is
+refuses the template with one line, ``unknown_suppressed_rules``), never silently ignored. An error stays an
+error whatever the metadata says, and its message says that the suppression was ignored, so nobody believes it
+took effect. A suppression without a non-empty reason is
 ignored the same way. Pure: one function over the parsed template and the rule engine's findings, applied by
 ``scan_template`` itself, so ``eulagate check``, the synth-time gate and the deploy-time hook all honour it.
 """
