@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="report format (default: text; concise: one line per finding)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--missing-ok", action="store_true",
+                        help="a PATH that does not exist is passed over with a note, and nothing to check passes "
+                             "(pre-commit in a fresh clone, before the first `cdk synth`)")
     check_settings.add_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -52,6 +55,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     paths = args.paths or [DEFAULT_PATH]
     settings = check_settings.resolve(args)
+    if args.missing_ok:
+        missing = [path for path in paths if not Path(path).exists()]
+        paths = [path for path in paths if path not in missing]
+        if missing and args.verbosity >= 0:
+            print(f"eulagate check: nothing to check at {', '.join(missing)} (no such file or directory; run "
+                  "`cdk synth` first to check a cloud assembly)", file=sys.stderr)
+        if not paths:
+            return 0
     if args.output and Path(args.output).is_dir():
         raise InputError(f"--output {args.output} is a directory; give the report a file name, e.g. "
                          f"--output {Path(args.output) / ('eulagate.' + args.format)}")

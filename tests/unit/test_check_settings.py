@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from constructs_lib.cli import main
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "templates"
+ROOT = Path(__file__).parents[2]
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+FIXTURES = ROOT / "tests" / "fixtures" / "templates"
 BAD = FIXTURES / "bad" / "model-accept-false-string.yaml"  # one EULA001 error
 GOOD = FIXTURES / "good" / "model-accepted-short-forms.yaml"
 
@@ -126,3 +131,33 @@ def test_for_each_loops_are_not_resources(tmp_path: Path, capsys: pytest.Capture
         "Fn::ForEach::Topics": ["Name", ["A", "B"], {"Topic${Name}": {"Type": "AWS::SNS::Topic"}}]}}),
         encoding="utf-8")
     assert run(capsys, str(path))[0] == 0
+
+
+def hook(hook_id: str) -> list[str]:
+    """The argv pre-commit runs for ``hook_id`` of .pre-commit-hooks.yaml, before any staged file names."""
+    [entry] = [h for h in yaml.safe_load(HOOKS.read_text(encoding="utf-8")) if h["id"] == hook_id]
+    return [*shlex.split(entry["entry"]), *entry.get("args", [])]
+
+
+def test_the_cloud_assembly_hook_passes_with_a_note_in_a_fresh_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)  # no cdk.out: nothing synthesized yet
+    argv = hook("eulagate-check")
+    assert argv[0] == "eulagate" and main(argv[1:]) == 0
+    assert capsys.readouterr() == ("", "eulagate check: nothing to check at cdk.out (no such file or directory; "
+                                       "run `cdk synth` first to check a cloud assembly)\n")
+    shutil.copytree(FIXTURES / "cloud-assembly", tmp_path / "cdk.out")
+    assert main(argv[1:]) == 1  # once synthesized, it checks (the fixture assembly has two errors)
+    assert main(["check", "cdk.out", "missing.template"]) == 2  # without the flag a missing path is bad input
+
+
+def test_the_table_hook_plans_each_staged_table(capsys: pytest.CaptureFixture[str]) -> None:
+    entry = next(h for h in yaml.safe_load(HOOKS.read_text(encoding="utf-8")) if h["id"] == "eulagate-plan")
+    assert entry.get("pass_filenames", True) and "args" not in entry
+    assert re.search(entry["files"], "services/chat/models.yaml") and not re.search(entry["files"], "cdk.json")
+    argv = hook("eulagate-plan")
+    assert main([*argv[1:], str(ROOT / "models.yaml")]) == 0
+    capsys.readouterr()
+    assert main([*argv[1:], str(ROOT / "models.yaml"), str(ROOT / "examples" / "unaccepted.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert out.count("gate: PASS: ") == 1 and out.count("gate: FAIL: ") == 1
