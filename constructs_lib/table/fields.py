@@ -79,7 +79,7 @@ class Fields:
             text = str(key)
             known = ", ".join(allowed)
             extension = f", or {EXTENSION_PREFIX}<anything> (ignored)" if extensions else ""
-            self.fail(text, f"unknown {noun}; expected one of {known}{extension}{did_you_mean(text, allowed, limit=1)}")
+            self.fail(text, f"unknown {noun}{suggestion(text, allowed, limit=1)}; expected one of {known}{extension}")
 
     def nested(self, field: str, allowed: Sequence[str], *, kind: str | None = None) -> Fields | None:
         """The mapping under ``field`` (None when absent), its keys checked."""
@@ -133,7 +133,9 @@ def read_string(fields: Fields, field: str, *, required: bool = False, choices: 
     if len(value) > MAX_STRING_LENGTH:
         fields.fail(field, f"expected at most {MAX_STRING_LENGTH:,} characters, got {describe(value)}")
     if choices and value not in choices:
-        fields.fail(field, f"expected one of {', '.join(choices)}, got {value!r}{did_you_mean(value, choices)}")
+        hint = suggestion(value, choices)
+        fields.fail(field, f"got {value!r}{hint}; expected one of {', '.join(choices)}" if hint
+                    else f"expected one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -227,19 +229,41 @@ def catalog_check(
     try:
         check(value)
     except CatalogError as error:
-        fields.fail(field, f"{error}{note}{did_you_mean(value, choices)}", line=line)
+        fields.fail(field, hinted(f"{error}{note}", value, choices), line=line)
 
 
 # -- message helpers ---------------------------------------------------------------------------------------------
 
-def did_you_mean(value: str, choices: Collection[str], *, limit: int = 3) -> str:
-    """``; did you mean 'x'?`` for the nearest choices, or nothing. An instance type written without its ``ml.``
-    prefix (``g5.2xlarge``) gets the prefixed name; values too long to be a typo get no hint."""
+def _nearest(value: str, choices: Collection[str], limit: int) -> list[str]:
+    """The nearest choices to ``value``. An instance type written without its ``ml.`` prefix (``g5.2xlarge``)
+    gets the prefixed name; values too long to be a typo get no hint."""
     if not choices or len(value) > QUOTE_LENGTH:
-        return ""
+        return []
     prefixed = f"ml.{value}"
-    hint = [prefixed] if prefixed in choices else closest_names(value, choices, limit=limit)
+    return [prefixed] if prefixed in choices else closest_names(value, choices, limit=limit)
+
+
+def did_you_mean(value: str, choices: Collection[str], *, limit: int = 3) -> str:
+    """``; did you mean 'x'?`` for the nearest choices, or nothing: for the end of a message without a list."""
+    hint = _nearest(value, choices, limit)
     return f"; did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
+
+
+def suggestion(value: str, choices: Collection[str], *, limit: int = 3) -> str:
+    """`` (did you mean 'x'?)`` for the nearest choices, or nothing: for a message that goes on with a list, so
+    the hint comes before the list, where the reader looks first."""
+    hint = _nearest(value, choices, limit)
+    return f" (did you mean {', '.join(repr(h) for h in hint)}?)" if hint else ""
+
+
+def hinted(message: str, value: str, choices: Collection[str], *, limit: int = 3) -> str:
+    """``message`` (``what is wrong; supported things: a, b, ...``) with the nearest choices to ``value`` named
+    before its list, or at its end when it has no list."""
+    hint = suggestion(value, choices, limit=limit)
+    head, separator, tail = message.rpartition("; ")
+    if not hint:
+        return message
+    return f"{head}{hint}{separator}{tail}" if separator else f"{message}{hint}"
 
 
 def describe(value: Any) -> str:
