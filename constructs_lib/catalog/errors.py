@@ -19,7 +19,7 @@ class UnknownModelError(CatalogError, LookupError):
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(
             f"unknown JumpStart model {name!r}{hint} "
-            "(run `eulagate models --all` for every model id and BaseModelName)"
+            "(run `eulagate models` for every model id and BaseModelName)"
         )
 
 

@@ -56,7 +56,7 @@ def test_app_reports_a_bad_table_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"app.py: {table}:6: endpoint 'llama' field 'model': unknown JumpStart model 'Llama2-7bChat'; "
         "did you mean Llama2-7BChat, Llama2-13BChat, Llama2-7B? "
-        "(run `eulagate models --all` for every model id and BaseModelName)"
+        "(run `eulagate models` for every model id and BaseModelName)"
     ]
     assert "Traceback" not in result.stderr
 
