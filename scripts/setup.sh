@@ -4,8 +4,9 @@
 #
 # Python packages come from the committed lock files, exact versions with hashes: requirements-cdk.lock (the
 # package's dependencies and its cdk extra) and requirements-dev.lock (the same pins plus the dev tools), made by
-# `uv pip compile` (docs: CONTRIBUTING.md). They are installed with uv, which is itself installed from PyPI into
-# .venv first (a binary wheel, seconds): a machine needs only Python 3.11 and Node 20. Each step prints one line.
+# `bash scripts/lock.sh`. They are installed with uv, itself installed from PyPI into .venv first (a binary wheel,
+# seconds): a machine needs only Python 3.11 and Node 20. .venv has no pip of its own (creating it with pip takes
+# longer than the rest of the install): `.venv/bin/uv pip install NAME` adds a package. Each step prints one line.
 # Idempotent: a second run only compares stamps and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,19 +34,28 @@ stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 # uv copies files into .venv (its cache may sit on another file system, where it would warn about hard links).
 export UV_LINK_MODE=copy UV_NO_PROGRESS=1
 
-cdk_stamp=$(stamp_of pyproject.toml requirements.txt requirements-cdk.txt requirements-cdk.lock)
+# The Python's own pip installs uv into .venv when it can aim at another environment (pip 22.3 and newer);
+# otherwise .venv gets a pip of its own.
+system_pip() { "$PYTHON" -c 'import pip, sys; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (22, 3))' 2>/dev/null; }
+
+cdk_stamp=$(stamp_of pyproject.toml requirements.txt requirements-cdk.txt requirements-build.txt requirements-cdk.lock)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.eulagate-stamp 2>/dev/null)" != "$cdk_stamp" ]; then
   if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv ($("$PYTHON" --version 2>&1))"
-    "$PYTHON" -m venv .venv
+    if system_pip; then "$PYTHON" -m venv --without-pip .venv; else "$PYTHON" -m venv .venv; fi
   fi
+  : > .venv/setup.log
   if [ "$(.venv/bin/uv --version 2>/dev/null)" != "uv $UV_VERSION" ]; then
     echo "setup: installing the installer uv $UV_VERSION into .venv"
-    logged .venv/bin/python -m pip install --disable-pip-version-check "uv==$UV_VERSION"
+    if [ -x .venv/bin/pip ]; then
+      logged .venv/bin/python -m pip install --disable-pip-version-check "uv==$UV_VERSION"
+    else
+      logged "$PYTHON" -m pip --python .venv/bin/python install --disable-pip-version-check "uv==$UV_VERSION"
+    fi
   fi
   echo "setup: installing eulagate with its cdk extra (aws-cdk-lib, cdk-nag, boto3) from requirements-cdk.lock"
   logged .venv/bin/uv pip install --python .venv/bin/python --require-hashes -r requirements-cdk.lock
-  logged .venv/bin/uv pip install --python .venv/bin/python --no-deps -e .
+  logged .venv/bin/uv pip install --python .venv/bin/python --no-deps --no-build-isolation -e .
   echo "$cdk_stamp" > .venv/.eulagate-stamp
   rm -f .venv/.eulagate-dev-stamp  # the dev tools are checked against the new pins
 fi
@@ -62,6 +72,6 @@ fi
 node_stamp=$(stamp_of package-lock.json)
 if [ ! -x node_modules/.bin/cdk ] || [ "$(cat node_modules/.eulagate-stamp 2>/dev/null)" != "$node_stamp" ]; then
   echo "setup: installing the CDK CLI (aws-cdk@2) into node_modules"
-  npm ci --no-audit --no-fund --loglevel=error
+  logged npm ci --no-audit --no-fund --loglevel=error
   echo "$node_stamp" > node_modules/.eulagate-stamp
 fi
