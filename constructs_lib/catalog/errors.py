@@ -43,6 +43,9 @@ class AutopilotUnsupportedModelError(CatalogError, ValueError):
     """The model is in the catalog, but Autopilot cannot fine-tune it."""
 
 
+MAX_TYPO_LENGTH = 60
+
+
 def closest_names(name: str, known_names: Iterable[str], limit: int = 3) -> list[str]:
     """The known names nearest to ``name``, compared case-insensitively."""
     by_folded: dict[str, str] = {}
@@ -72,6 +75,23 @@ def natural_key(text: str) -> tuple[Any, ...]:
         rank = INSTANCE_SIZES.index("xlarge") if xlarge else INSTANCE_SIZES.index(size)
         return (_chunks(family), rank, int(xlarge.group(1) or 1) if xlarge else 0)
     return (_chunks(text), 0, 0)
+
+
+def nearest(name: str, known_names: Iterable[str], limit: int = 3) -> list[str]:
+    """The known names nearest to ``name``. An instance type written without its ``ml.`` prefix (``g5.2xlarge``)
+    gets the prefixed name; a value too long to be a typo gets none."""
+    known = list(known_names)
+    if not known or len(name) > MAX_TYPO_LENGTH:
+        return []
+    prefixed = f"ml.{name}"
+    return [prefixed] if prefixed in known else closest_names(name, known, limit=limit)
+
+
+def suggestion(name: str, known_names: Iterable[str], limit: int = 3) -> str:
+    """`` (did you mean 'x'?)`` for the nearest known names, or nothing: for a message that goes on with a list,
+    so the hint comes before the list, where the reader looks first."""
+    hint = nearest(name, known_names, limit)
+    return f" (did you mean {', '.join(repr(h) for h in hint)}?)" if hint else ""
 
 
 def supported_list(values: Iterable[str]) -> str:

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from constructs_lib.aws_names import ACCOUNT_PATTERN, s3_uri_problem
 from constructs_lib.catalog import CatalogError
-from constructs_lib.catalog.errors import closest_names
+from constructs_lib.catalog.errors import nearest, suggestion
 from constructs_lib.catalog.hyperparameters import describe_value
 from constructs_lib.errors import TableError
 from constructs_lib.table.yaml_source import QUOTE_LENGTH, YamlList, YamlMap, quote
@@ -224,8 +224,8 @@ def catalog_check(
     fields: Fields, field: str, check: Callable[[str], object], value: str, *,
     note: str = "", line: int | None = None, choices: Collection[str] = (),
 ) -> None:
-    """Run a catalog check of ``value``; its error (plus ``note``, plus the nearest of ``choices``) becomes this
-    field's one-line error."""
+    """Run a catalog check of ``value``; its error (plus ``note``) becomes this field's one-line error, naming the
+    nearest of ``choices`` before the list the error ends with."""
     try:
         check(value)
     except CatalogError as error:
@@ -234,32 +234,16 @@ def catalog_check(
 
 # -- message helpers ---------------------------------------------------------------------------------------------
 
-def _nearest(value: str, choices: Collection[str], limit: int) -> list[str]:
-    """The nearest choices to ``value``. An instance type written without its ``ml.`` prefix (``g5.2xlarge``)
-    gets the prefixed name; values too long to be a typo get no hint."""
-    if not choices or len(value) > QUOTE_LENGTH:
-        return []
-    prefixed = f"ml.{value}"
-    return [prefixed] if prefixed in choices else closest_names(value, choices, limit=limit)
-
-
 def did_you_mean(value: str, choices: Collection[str], *, limit: int = 3) -> str:
     """``; did you mean 'x'?`` for the nearest choices, or nothing: for the end of a message without a list."""
-    hint = _nearest(value, choices, limit)
+    hint = nearest(value, choices, limit)
     return f"; did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
 
 
-def suggestion(value: str, choices: Collection[str], *, limit: int = 3) -> str:
-    """`` (did you mean 'x'?)`` for the nearest choices, or nothing: for a message that goes on with a list, so
-    the hint comes before the list, where the reader looks first."""
-    hint = _nearest(value, choices, limit)
-    return f" (did you mean {', '.join(repr(h) for h in hint)}?)" if hint else ""
-
-
-def hinted(message: str, value: str, choices: Collection[str], *, limit: int = 3) -> str:
+def hinted(message: str, value: str, choices: Collection[str]) -> str:
     """``message`` (``what is wrong; supported things: a, b, ...``) with the nearest choices to ``value`` named
     before its list, or at its end when it has no list."""
-    hint = suggestion(value, choices, limit=limit)
+    hint = suggestion(value, choices)
     head, separator, tail = message.rpartition("; ")
     if not hint:
         return message

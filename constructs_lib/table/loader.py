@@ -19,7 +19,7 @@ from constructs_lib.catalog.autopilot import (
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
     autopilot_hyperparameter_problem,
 )
-from constructs_lib.catalog.errors import supported_list
+from constructs_lib.catalog.errors import suggestion, supported_list
 from constructs_lib.table.controls import (
     CONTROL_KEYS,
     check_controls_fit_targets,
@@ -41,7 +41,6 @@ from constructs_lib.table.fields import (
     read_s3_uri,
     read_string,
     read_string_list,
-    suggestion,
 )
 from constructs_lib.table.model import (
     DEFAULT_SHARDS,
@@ -334,8 +333,9 @@ def _targets(
         line = row.item_line("environments", index)
         if name not in context.environments:
             known = ", ".join(context.environments) or "none (add an `environments:` section)"
-            row.fail(f"environments[{index}]", f"unknown environment {quote(name)}; the table defines: {known}"
-                                               f"{did_you_mean(name, context.environments)}", line=line)
+            row.fail(f"environments[{index}]", f"unknown environment {quote(name)}"
+                                               f"{suggestion(name, context.environments)}; the table defines: {known}",
+                     line=line)
         for target in context.environments[name].targets:
             catalog_check(row, f"environments[{index}]", check_region, target.region,
                           note=f" (environment {name!r})", line=line)
