@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
             gc.enable()
     if malformed:
         malformed.sort(key=str)
-        for error in malformed[:-1]:
-            print(f"eulagate check: {error}", file=sys.stderr)
+        for problem in malformed[:-1]:
+            print(f"eulagate check: {problem}", file=sys.stderr)
         raise malformed[-1]
     report = Report(tuple(scanned))
     text = render(report, args.format, args.verbosity)
