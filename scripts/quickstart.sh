@@ -3,9 +3,10 @@
 # then run the EULA policy check over the cloud assembly. Extra arguments go to `cdk synth`
 # (for example `-c table=examples/unaccepted.yaml`).
 #
-# It prints the synth's outcome and the gate's verdict, nothing else: app.py silences jsii's Node end-of-life
-# banner, cdk.json turns off notices and telemetry and pins the feature flags, and the two lines the CDK CLI
-# cannot be told to leave out are dropped below (tests/integration/test_quickstart_output.py checks all of it).
+# After setup's progress lines (a first run only), it prints the table the synth read, the synth's outcome and
+# the gate's verdict: app.py silences jsii's Node end-of-life banner, cdk.json turns off notices and telemetry
+# and pins the feature flags, and the two lines the CDK CLI cannot be told to leave out are dropped below
+# (tests/integration/test_quickstart_output.py checks all of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -1,7 +1,9 @@
 """``eulagate check [PATH ...]``: the EULA rules over a synthesized cloud assembly or template files.
 
-Exit 0 when no finding is an error, 1 when one is, 2 on bad input (a missing path, no templates, a template
-that is not readable JSON/YAML).
+Exit 0 when no finding fails the run (``--fail-on``: errors by default), 1 when one does, 2 on bad input (a
+missing path, no templates, a template that is not readable JSON/YAML or has a resource it cannot judge; each
+malformed template gets its own line). Which rules run and what fails the run also come from ``[tool.eulagate]``
+in pyproject.toml (``constructs_lib.cli.check_settings``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import gc
 import sys
 from pathlib import Path
 
+from constructs_lib.cli import check_settings
+from constructs_lib.cli.check_input import refuse_malformed
+from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
-from constructs_lib.errors import InputError
+from constructs_lib.errors import InputError, TemplateError
 from constructs_lib.rules import scan_template
 from constructs_lib.synth.assembly import discover_templates
 from constructs_lib.synth.templates import read_template, resource_lines
@@ -31,21 +36,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Check CloudFormation templates for SageMaker JumpStart models, fine-tuning and training jobs that "
             "use an EULA-gated model without accepting its EULA. A PATH is a cloud assembly directory "
             f"(default: ./{DEFAULT_PATH}) or a template file (.json, .yaml, .yml, .template). Exit status: 0 "
-            "when nothing is an error, 1 when a finding is, 2 on bad input."
+            "when nothing fails the run (--fail-on), 1 when a finding does, 2 on bad input. Settings also come from "
+            "[tool.eulagate] in the nearest pyproject.toml; flags win."
         ),
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help=f"cloud assembly or template (default: {DEFAULT_PATH})")
-    parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="report format (default: text)")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text",
+                        help="report format (default: text; concise: one line per finding)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    parser.add_argument("--strict", action="store_true",
-                        help="an unknown (a location unknown before deployment, a model the catalog does not "
-                             "know) is an error, not a warning")
+    parser.add_argument("--missing-ok", action="store_true",
+                        help="a PATH that does not exist is passed over with a note, and nothing to check passes "
+                             "(pre-commit in a fresh clone, before the first `cdk synth`)")
+    check_settings.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     paths = args.paths or [DEFAULT_PATH]
+    settings = check_settings.resolve(args)
+    if args.missing_ok:
+        missing = [path for path in paths if not Path(path).exists()]
+        paths = [path for path in paths if path not in missing]
+        if missing and args.verbosity >= 0:
+            print(f"eulagate check: nothing to check at {', '.join(missing)} (no such file or directory; run "
+                  "`cdk synth` first to check a cloud assembly)", file=sys.stderr)
+        if not paths:
+            return 0
     if args.output and Path(args.output).is_dir():
         raise InputError(f"--output {args.output} is a directory; give the report a file name, e.g. "
                          f"--output {Path(args.output) / ('eulagate.' + args.format)}")
@@ -55,10 +72,22 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         given = _given_files(paths)
-        report = Report(tuple(_scan(path, explicit=path in given, strict=args.strict) for path in _templates(paths)))
+        scanned: list[TemplateReport] = []
+        malformed: list[TemplateError] = []
+        for path in _templates(paths, malformed):
+            try:
+                scanned.append(_scan(path, explicit=path in given, settings=settings))
+            except TemplateError as error:  # every malformed template is named, not only the first
+                malformed.append(error)
     finally:
         if collecting:
             gc.enable()
+    if malformed:
+        malformed.sort(key=str)
+        for problem in malformed[:-1]:
+            print(f"eulagate check: {problem}", file=sys.stderr)
+        raise malformed[-1]
+    report = Report(tuple(scanned))
     text = render(report, args.format, args.verbosity)
     if args.output:
         try:
@@ -70,31 +99,32 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     else:
         sys.stdout.write(text)
-    return 1 if report.errors else 0
+    return 1 if any(settings.fails_on(reported.finding.severity) for reported in report.findings) else 0
 
 
 def _given_files(paths: list[str]) -> set[Path]:
     return {Path(path) for path in paths if Path(path).is_file()}
 
 
-def _templates(paths: list[str]) -> list[Path]:
+def _templates(paths: list[str], malformed: list[TemplateError]) -> list[Path]:
     if paths == [DEFAULT_PATH] and not Path(DEFAULT_PATH).exists():
         raise InputError(f"no ./{DEFAULT_PATH} here: run `cdk synth` first, or pass a cloud assembly or template files")
-    templates = discover_templates(paths)  # a TemplateError is bad input: one line, exit 2
-    if not templates:
+    templates = discover_templates(paths, malformed)  # a TemplateError is bad input: one line, exit 2
+    if not templates and not malformed:
         raise InputError(f"no CloudFormation templates found in {', '.join(paths)}; does the app define any stacks?")
     return templates
 
 
-def _scan(path: Path, *, explicit: bool, strict: bool) -> TemplateReport:
+def _scan(path: Path, *, explicit: bool, settings: CheckSettings) -> TemplateReport:
     template, text = read_template(path)
+    refuse_malformed(template, path)
     if explicit and "Resources" not in template:
         if MODEL_TABLE_KEYS & set(template):
             raise InputError(f"{path}: a model table, not a CloudFormation template; check it with `eulagate plan "
                              f"{path}`, or synthesize it (`cdk synth -c table={path}`) and run "
                              "`eulagate check cdk.out`")
         raise InputError(f"{path}: not a CloudFormation template (it has no Resources section)")
-    scan = scan_template(template, template_path=str(path), strict=strict)
+    scan = settings.selected(scan_template(template, template_path=str(path), strict=settings.strict))
     if scan.findings:
         lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
         findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from constructs_lib.catalog import CATALOG_ENV_VAR, DEFAULT_CATALOG_PATH, Catalog, ModelSpec
+from constructs_lib.catalog.errors import natural_key
 from constructs_lib.errors import InputError
 
 
@@ -19,10 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "models",
         help="find JumpStart models in the catalog",
-        description="List the 18 models Autopilot can fine-tune; with --all or any filter, search every catalog "
-        "model. `eulagate models show MODEL` prints what a model table row needs.",
+        description="List the catalog's JumpStart models (every one; --autopilot: the 18 Autopilot can fine-tune), "
+        "narrowed by the filters. `eulagate models show MODEL` prints what a model table row needs.",
     )
-    parser.add_argument("--all", action="store_true", help="every model in the catalog, not only Autopilot's")
+    parser.add_argument("--autopilot", action="store_true", help="only the models Autopilot can fine-tune")
+    # Until 0.2 the default listed Autopilot's models and --all every model; --all is now the default.
+    parser.add_argument("--all", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--trainable", action="store_true", help="only the models a JumpStart training job can tune")
     gating = parser.add_mutually_exclusive_group()
     gating.add_argument("--gated", action="store_const", const=True, dest="gated", help="only EULA-gated models")
@@ -58,18 +62,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def select(catalog: Catalog, args: argparse.Namespace) -> list[ModelSpec]:
-    """The Autopilot models, unless --all or a filter asks for the whole catalog; then the filters."""
-    filtered = args.gated is not None or args.deployable or args.search is not None
-    if args.trainable:
-        models = catalog.trainable_models()
-    elif args.all or filtered:
-        models = list(catalog)
-    else:
-        models = catalog.autopilot_models()
+    """Every catalog model (the Autopilot ones with --autopilot), narrowed by the filters."""
+    if args.all and args.verbosity >= 0:
+        print("eulagate models: --all is the default now (every catalog model) and will be removed; drop it "
+              "(--autopilot lists the models Autopilot can fine-tune)", file=sys.stderr)
+    models = catalog.autopilot_models() if args.autopilot else list(catalog)
     text = (args.search or "").lower()
     return [
         spec for spec in models
-        if (args.gated is None or spec.gated == args.gated)
+        if (not args.trainable or spec.trainable)
+        and (args.gated is None or spec.gated == args.gated)
         and (not args.deployable or spec.deployable)
         and (text in spec.model_id.lower() or text in (spec.base_model_name or "").lower())
     ]
@@ -98,10 +100,12 @@ def as_json(spec: ModelSpec) -> dict[str, object]:
 
 
 def render_table(models: Sequence[ModelSpec], catalog: Catalog) -> str:
-    header = ("MODEL ID", "BASE MODEL NAME", "GATED", "DEPLOYABLE", "DEFAULT INSTANCE")
+    # The AUTOPILOT column is the model's Autopilot BaseModelName, the name a fine_tuning row may use. A model the
+    # catalog cannot deploy (a refreshed catalog may know only its gating) says so in its DEFAULT INSTANCE.
+    header = ("MODEL ID", "AUTOPILOT NAME", "GATED", "DEFAULT INSTANCE")
     rows = [
-        (m.model_id, m.base_model_name or "-", "yes" if m.gated else "no", "yes" if m.deployable else "no",
-         m.default_instance_type or "-")
+        (m.model_id, m.base_model_name or "-", "yes" if m.gated else "no",
+         (m.default_instance_type or "-") if m.deployable else "(not deployable)")
         for m in models
     ]
     lines = aligned((header, *rows))
@@ -135,7 +139,7 @@ def describe(spec: ModelSpec, catalog: Catalog) -> dict[str, Any]:
         else None,
         "regions": regions,
         "default_instance_type": spec.default_instance_type,
-        "supported_instance_types": list(spec.supported_instance_types),
+        "supported_instance_types": sorted(spec.supported_instance_types, key=natural_key),
         "eula_key": spec.eula_key,
         "eula_urls": {region: spec.eula_url(region) for region in regions} if spec.eula_key else {},
         "artifact_bucket": "gated" if spec.gated_bucket else "public",
@@ -144,8 +148,8 @@ def describe(spec: ModelSpec, catalog: Catalog) -> dict[str, Any]:
         "instance_type_environment": {t: dict(env) for t, env in spec.instance_type_environment.items()},
         "trainable": spec.trainable,
         "source": spec.source,
-        "catalog": {"path": catalog.source, "snapshot_date": snapshot.date if snapshot else None,
-                    "snapshot_source": snapshot.source if snapshot else None},
+        "catalog": {"path": catalog_path(catalog), "snapshot_date": snapshot.date if snapshot else None,
+                    "snapshot_source": public_text(snapshot.source) if snapshot and snapshot.source else None},
     }
 
 
@@ -189,8 +193,7 @@ def render_details(details: dict[str, Any]) -> str:
     ]
     lines = aligned([(f"{name}:", value) for name, value in fields])
     if details["eula_urls"]:
-        lines.append("EULA, per region:")
-        lines.extend(f"  {line}" for line in aligned(list(details["eula_urls"].items())))
+        lines.extend(eula_lines(details["eula_urls"]))
     elif details["eula_key"]:
         lines.append(f"EULA key: {details['eula_key']}")
     lines.append("environment (defaults; the row's `environment` overrides them):")
@@ -200,10 +203,39 @@ def render_details(details: dict[str, Any]) -> str:
         lines.append(f"  on {instance_type}: {overrides}")
     catalog = details["catalog"]
     lines.append(
-        f"catalog: {catalog['path']}, snapshot {catalog['snapshot_date'] or 'of unknown date'}"
+        f"catalog: {catalog['path'] or 'built-in'}, snapshot {catalog['snapshot_date'] or 'of unknown date'}"
         + (f" ({catalog['snapshot_source']})" if catalog["snapshot_source"] else "")
     )
     return "\n".join(lines)
+
+
+def eula_lines(urls: dict[str, str]) -> list[str]:
+    """The EULA's URL once for the regions that share it, with ``{region}`` standing for each region's name."""
+    by_pattern: dict[str, list[str]] = {}
+    for region, url in urls.items():
+        by_pattern.setdefault(url.replace(region, "{region}"), []).append(region)
+    if len(by_pattern) == 1:
+        [(pattern, regions)] = by_pattern.items()
+        where = "in each region above" if len(regions) > 1 else f"in {regions[0]}"
+        return [f"EULA ({where}): {pattern}"]
+    # The URL most regions share first, then the few partitions (GovCloud, ISO) whose domains differ.
+    common, *others = sorted(by_pattern.items(), key=lambda item: -len(item[1]))
+    lines = ["EULA:", f"  {common[0]} (every other region above)"]
+    lines.extend(f"  {pattern} ({', '.join(regions)})" for pattern, regions in others)
+    return lines
+
+
+def catalog_path(catalog: Catalog) -> str | None:
+    """The catalog file a user chose (${EULAGATE_CATALOG}); None for the built-in one, whose path is internal."""
+    return None if Path(catalog.source).resolve() == DEFAULT_CATALOG_PATH.resolve() else str(catalog.source)
+
+
+# "via ../shared/...": where the project's maintainers built the snapshot from; meaningless to a user.
+_BUILD_PATH = re.compile(r",? via (?:\.{1,2}/|/)[^\s;)]+")
+
+
+def public_text(text: str) -> str:
+    return _BUILD_PATH.sub("", text)
 
 
 def catalog_in_use() -> Path:

@@ -1,6 +1,7 @@
-"""``eulagate plan [TABLE]``: validate the model table and show what the stacks will declare, without jsii.
+"""``eulagate plan [TABLE ...]``: validate model tables and show what the stacks will declare, without jsii.
 
-Exit codes: 0 when every gated row accepts its EULA, 1 when one does not, 2 on a malformed table.
+Exit codes: 0 when every gated row accepts its EULA, 1 when one does not, 2 on a malformed table. Several tables
+(the pre-commit hook passes each staged one) are planned one after the other.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "table", nargs="?",
+        "tables", nargs="*", metavar="TABLE",
         help=f"the model table (default: cdk.json's context `table` in this directory, else {DEFAULT_TABLE})",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -44,14 +45,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = load_table(args.table or default_table_path())
-    stacks = plan_stacks(table)
-    findings = check_table(table)
-    if args.format == "json":
-        print(json.dumps(as_json(table, stacks, findings), indent=2))
-    else:
-        print(render_text(table, stacks, findings, quiet=args.verbosity < 0))
-    failed = any(f.severity == "error" for f in findings)
+    tables = args.tables or [default_table_path()]
+    if args.format == "json" and len(tables) > 1:
+        raise InputError(f"--format json plans one table; got {len(tables)}: {' '.join(tables)}")
+    failed = False
+    for position, path in enumerate(tables):
+        table = load_table(path)
+        stacks = plan_stacks(table)
+        findings = check_table(table)
+        if args.format == "json":
+            print(json.dumps(as_json(table, stacks, findings), indent=2))
+        else:
+            print(("\n" if position else "") + render_text(table, stacks, findings, quiet=args.verbosity < 0))
+        failed = failed or any(f.severity == "error" for f in findings)
     return EXIT_GATED_WITHOUT_ACCEPTANCE if failed else 0
 
 

@@ -9,11 +9,18 @@ from typing import Any
 from constructs_lib.rules import RULES, Rule
 
 RULES_DOCUMENTATION = "docs/rules.md"
+# Where the project's documentation is published; SARIF's helpUri must be an absolute URI.
+PROJECT_URL = "https://github.com/eulagate/eulagate"
 
 
 def documentation_link(rule: type[Rule]) -> str:
     """Where the rule is documented: its anchor in docs/rules.md, relative to the repository."""
     return f"{RULES_DOCUMENTATION}#{rule.id.lower()}"
+
+
+def documentation_url(rule: type[Rule]) -> str:
+    """``documentation_link`` as an absolute URL on the project's published repository."""
+    return f"{PROJECT_URL}/blob/main/{documentation_link(rule)}"
 
 
 def rule_entry(rule: type[Rule]) -> dict[str, Any]:

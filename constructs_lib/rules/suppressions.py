@@ -8,8 +8,10 @@ A resource suppresses a rule with::
           - rule: EULA005
             reason: the deploying account subscribed to the Marketplace package (ticket OPS-123)
 
-Only warnings can be suppressed. An error stays an error whatever the metadata says, and its message says that
-the suppression was ignored, so nobody believes it took effect. A suppression without a non-empty reason is
+Only warnings can be suppressed. A suppression naming a rule that does not exist is bad input (``eulagate check``
+refuses the template with one line, ``unknown_suppressed_rules``), never silently ignored. An error stays an
+error whatever the metadata says, and its message says that the suppression was ignored, so nobody believes it
+took effect. A suppression without a non-empty reason is
 ignored the same way. Pure: one function over the parsed template and the rule engine's findings, applied by
 ``scan_template`` itself, so ``eulagate check``, the synth-time gate and the deploy-time hook all honour it.
 """
@@ -17,7 +19,7 @@ ignored the same way. Pure: one function over the parsed template and the rule e
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +66,15 @@ def apply_suppressions(template: Mapping[str, Any], findings: Iterable[Finding])
         else:
             suppressed.append(SuppressedFinding(finding, reason.strip()))
     return SuppressionResult(tuple(reported), tuple(suppressed))
+
+
+def unknown_suppressed_rules(template: Mapping[str, Any], known: Collection[str]) -> Iterator[tuple[str, str]]:
+    """``(logical id, rule)`` of each suppression that names no rule of ``known``."""
+    resources = template.get("Resources")
+    for logical_id, resource in (resources.items() if isinstance(resources, Mapping) else ()):
+        for entry in _entries(resource):
+            if entry["rule"].strip().upper() not in known:
+                yield str(logical_id), entry["rule"]
 
 
 def _entries(resource: Any) -> list[Mapping[str, Any]]:

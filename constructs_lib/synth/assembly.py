@@ -181,17 +181,19 @@ def declares_nested_stacks(template: Mapping[str, Any]) -> bool:
     return any(isinstance(r, Mapping) and r.get("Type") == NESTED_STACK_TYPE for r in resources.values())
 
 
-def discover_templates(paths: Iterable[str | Path]) -> list[Path]:
+def discover_templates(paths: Iterable[str | Path], malformed: list[TemplateError] | None = None) -> list[Path]:
     """The template files behind each path, in order, once each.
 
     A path is a template file (any of ``TEMPLATE_SUFFIXES``, in any letter case), a cloud assembly directory
-    (one with ``manifest.json``, read through it), or any other directory, walked for templates.
+    (one with ``manifest.json``, read through it), or any other directory, walked for templates. A walked file
+    that looks like a template but cannot be read raises ``TemplateError``, or joins ``malformed`` when given
+    (so that ``eulagate check`` names every broken file of a folder, not only the first).
     """
     found: dict[Path, None] = {}
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.update(dict.fromkeys(templates_in_directory(path)))
+            found.update(dict.fromkeys(templates_in_directory(path, malformed)))
         elif not path.exists() and not path.is_symlink():
             raise TemplateError(f"{path}: no such file or directory")
         elif not has_template_suffix(path):
@@ -202,14 +204,14 @@ def discover_templates(paths: Iterable[str | Path]) -> list[Path]:
     return list(found)
 
 
-def templates_in_directory(directory: Path) -> list[Path]:
+def templates_in_directory(directory: Path, malformed: list[TemplateError] | None = None) -> list[Path]:
     """A cloud assembly's templates, or the templates found by walking a directory of plain templates."""
     if (directory / MANIFEST).is_file():
         return CloudAssembly(directory).templates()
-    return list(_walk(directory))
+    return list(_walk(directory, malformed))
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: Path, malformed: list[TemplateError] | None = None) -> Iterator[Path]:
     """The templates in a directory of plain templates (a SAM or hand-written CloudFormation repository).
 
     Hidden directories (``.git``, ``.aws-sam``), ``node_modules`` and files that are not regular are passed
@@ -226,8 +228,15 @@ def _walk(directory: Path) -> Iterator[Path]:
         directories[:] = sorted(d for d in directories if not d.startswith(".") and d not in _SKIPPED_DIRECTORIES)
         for name in sorted(files):
             path = here / name
-            if has_template_suffix(path) and path.is_file() and _is_template_file(path):
-                yield path
+            if not (has_template_suffix(path) and path.is_file()):
+                continue
+            try:
+                if _is_template_file(path):
+                    yield path
+            except TemplateError as error:
+                if malformed is None:
+                    raise
+                malformed.append(error)
 
 
 def _is_template_file(path: Path) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from constructs_lib.aws_names import ACCOUNT_PATTERN, s3_uri_problem
 from constructs_lib.catalog import CatalogError
-from constructs_lib.catalog.errors import closest_names
+from constructs_lib.catalog.errors import nearest, suggestion
 from constructs_lib.catalog.hyperparameters import describe_value
 from constructs_lib.errors import TableError
 from constructs_lib.table.yaml_source import QUOTE_LENGTH, YamlList, YamlMap, quote
@@ -79,7 +79,7 @@ class Fields:
             text = str(key)
             known = ", ".join(allowed)
             extension = f", or {EXTENSION_PREFIX}<anything> (ignored)" if extensions else ""
-            self.fail(text, f"unknown {noun}; expected one of {known}{extension}{did_you_mean(text, allowed, limit=1)}")
+            self.fail(text, f"unknown {noun}{suggestion(text, allowed, limit=1)}; expected one of {known}{extension}")
 
     def nested(self, field: str, allowed: Sequence[str], *, kind: str | None = None) -> Fields | None:
         """The mapping under ``field`` (None when absent), its keys checked."""
@@ -133,7 +133,9 @@ def read_string(fields: Fields, field: str, *, required: bool = False, choices: 
     if len(value) > MAX_STRING_LENGTH:
         fields.fail(field, f"expected at most {MAX_STRING_LENGTH:,} characters, got {describe(value)}")
     if choices and value not in choices:
-        fields.fail(field, f"expected one of {', '.join(choices)}, got {value!r}{did_you_mean(value, choices)}")
+        hint = suggestion(value, choices)
+        fields.fail(field, f"got {value!r}{hint}; expected one of {', '.join(choices)}" if hint
+                    else f"expected one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -222,24 +224,30 @@ def catalog_check(
     fields: Fields, field: str, check: Callable[[str], object], value: str, *,
     note: str = "", line: int | None = None, choices: Collection[str] = (),
 ) -> None:
-    """Run a catalog check of ``value``; its error (plus ``note``, plus the nearest of ``choices``) becomes this
-    field's one-line error."""
+    """Run a catalog check of ``value``; its error (plus ``note``) becomes this field's one-line error, naming the
+    nearest of ``choices`` before the list the error ends with."""
     try:
         check(value)
     except CatalogError as error:
-        fields.fail(field, f"{error}{note}{did_you_mean(value, choices)}", line=line)
+        fields.fail(field, hinted(f"{error}{note}", value, choices), line=line)
 
 
 # -- message helpers ---------------------------------------------------------------------------------------------
 
 def did_you_mean(value: str, choices: Collection[str], *, limit: int = 3) -> str:
-    """``; did you mean 'x'?`` for the nearest choices, or nothing. An instance type written without its ``ml.``
-    prefix (``g5.2xlarge``) gets the prefixed name; values too long to be a typo get no hint."""
-    if not choices or len(value) > QUOTE_LENGTH:
-        return ""
-    prefixed = f"ml.{value}"
-    hint = [prefixed] if prefixed in choices else closest_names(value, choices, limit=limit)
+    """``; did you mean 'x'?`` for the nearest choices, or nothing: for the end of a message without a list."""
+    hint = nearest(value, choices, limit)
     return f"; did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
+
+
+def hinted(message: str, value: str, choices: Collection[str]) -> str:
+    """``message`` (``what is wrong; supported things: a, b, ...``) with the nearest choices to ``value`` named
+    before its list, or at its end when it has no list."""
+    hint = suggestion(value, choices)
+    head, separator, tail = message.rpartition("; ")
+    if not hint:
+        return message
+    return f"{head}{hint}{separator}{tail}" if separator else f"{message}{hint}"
 
 
 def describe(value: Any) -> str:

@@ -19,7 +19,7 @@ from constructs_lib.catalog.autopilot import (
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
     autopilot_hyperparameter_problem,
 )
-from constructs_lib.catalog.errors import supported_list
+from constructs_lib.catalog.errors import suggestion, supported_list
 from constructs_lib.table.controls import (
     CONTROL_KEYS,
     check_controls_fit_targets,
@@ -32,6 +32,7 @@ from constructs_lib.table.fields import (
     catalog_check,
     describe,
     did_you_mean,
+    hinted,
     read_account,
     read_boolean,
     read_integer,
@@ -289,7 +290,7 @@ def _serving_instance_type(fields: Fields, model_field: str, spec: ModelSpec) ->
     except NotDeployableError as error:
         fields.fail(model_field, str(error), line=fields.line if fields.prefix else None)
     except CatalogError as error:
-        fields.fail("instance_type", f"{error}{did_you_mean(instance_type, spec.supported_instance_types)}")
+        fields.fail("instance_type", hinted(str(error), instance_type, spec.supported_instance_types))
     return instance_type
 
 
@@ -310,10 +311,10 @@ def _training_model(row: Fields, spec: ModelSpec, catalog: Catalog) -> tuple[str
     training = spec.check_trainable()
     instance_type = read_string(row, "instance_type") or training.default_instance_type
     if instance_type not in training.supported_instance_types:
-        row.fail("instance_type", f"model {spec.model_id!r} does not train on {quote(instance_type)}; "
+        row.fail("instance_type", f"model {spec.model_id!r} does not train on {quote(instance_type)}"
+                                  f"{suggestion(instance_type, training.supported_instance_types)}; "
                                   f"supported training instance types: "
-                                  f"{supported_list(training.supported_instance_types)}"
-                                  f"{did_you_mean(instance_type, training.supported_instance_types)}")
+                                  f"{supported_list(training.supported_instance_types)}")
 
     def check_training_region(region: str) -> None:
         spec.training_image_uri(region, instance_type)
@@ -332,8 +333,9 @@ def _targets(
         line = row.item_line("environments", index)
         if name not in context.environments:
             known = ", ".join(context.environments) or "none (add an `environments:` section)"
-            row.fail(f"environments[{index}]", f"unknown environment {quote(name)}; the table defines: {known}"
-                                               f"{did_you_mean(name, context.environments)}", line=line)
+            row.fail(f"environments[{index}]", f"unknown environment {quote(name)}"
+                                               f"{suggestion(name, context.environments)}; the table defines: {known}",
+                     line=line)
         for target in context.environments[name].targets:
             catalog_check(row, f"environments[{index}]", check_region, target.region,
                           note=f" (environment {name!r})", line=line)
@@ -469,7 +471,7 @@ def _with_region_hint(check: Callable[[str], object], regions: Collection[str]) 
         try:
             check(region)
         except UnsupportedRegionError as error:
-            raise UnsupportedRegionError(f"{error}{did_you_mean(region, regions)}") from None
+            raise UnsupportedRegionError(hinted(str(error), region, regions)) from None
     return checked
 
 

@@ -43,9 +43,9 @@ def test_default_path_is_cdk_out_with_nested_stacks_and_stages(cdk_out: Path, ca
     lines = out.splitlines()
     assert lines[-1] == "eulagate check: 2 EULA errors, 0 warnings in 3 templates (9 resources)"
     assert lines[0].startswith("cdk.out/assembly-Prod/ProdServingE95F2C1F.template.json:")
-    assert " error EULA001 RefusedLlama (AWS::SageMaker::Model): " in lines[0]
-    assert lines[1].startswith("cdk.out/ParentNested1E9B6DEA.nested.template.json:")
-    assert "Fix: " in lines[1]
+    assert lines[0].endswith(" error EULA001 RefusedLlama (AWS::SageMaker::Model)")
+    assert lines[2].startswith("    fix: ") and lines[3].startswith("    EULA: https://")
+    assert lines[5].startswith("cdk.out/ParentNested1E9B6DEA.nested.template.json:")
 
 
 def test_passing_template_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,10 +131,17 @@ def test_warnings_alone_exit_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
              if spec.model_id == "meta-textgeneration-llama-2-7b-f" else spec for spec in Catalog.default()]
     Catalog(specs).write(tmp_path / "catalog.json")
     monkeypatch.setenv(CATALOG_ENV_VAR, str(tmp_path / "catalog.json"))
-    code, out, _ = run(capsys, str(FIXTURES / "good" / "marketplace-model-package.json"))
+    template = str(FIXTURES / "good" / "marketplace-model-package.json")
+    code, out, _ = run(capsys, template)
     assert code == 0
-    assert " warning EULA005 MarketplaceLlama (AWS::SageMaker::Model): " in out
+    assert " warning EULA005 MarketplaceLlama (AWS::SageMaker::Model)\n" in out
     assert out.splitlines()[-1] == "eulagate check: 0 EULA errors, 1 warning in 1 template (2 resources)"
+    # CI that fails on warnings; a rule ignored is neither reported nor fails the run; --select names the rules kept
+    assert run(capsys, "--fail-on", "warning", template)[0] == 1
+    code, out, _ = run(capsys, "--fail-on", "warning", "--ignore", "EULA005", template)
+    assert (code, out) == (0, "eulagate check: no EULA problems in 1 template (2 resources)\n")
+    assert run(capsys, "--fail-on", "warning", "--select", "EULA001,EULA004", template)[0] == 0
+    assert run(capsys, "--fail-on", "warning", "--select", "eula005", template)[0] == 1
 
 
 def test_installed_command_exit_codes_without_tracebacks(tmp_path: Path) -> None:
@@ -156,9 +163,11 @@ def test_a_wrong_option_prints_the_subcommands_usage(capsys: pytest.CaptureFixtu
 
 def test_quiet_prints_findings_only_and_no_summary_on_stderr(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "-q", str(BAD), str(GOOD))
+    code, out, err = run(capsys, "-q", "--format", "concise", str(BAD), str(GOOD))
     assert code == 1
     assert len(out.splitlines()) == 1 and " error EULA001 " in out
+    code, out, err = run(capsys, "-q", str(BAD), str(GOOD))
+    assert code == 1 and "eulagate check:" not in out and out.splitlines()[1].startswith("    ")
     code, out, err = run(capsys, "--quiet", "--format", "json", "--output", str(tmp_path / "r.json"), str(BAD))
     assert (code, out, err) == (1, "", "")
 

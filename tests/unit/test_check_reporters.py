@@ -4,10 +4,12 @@ source row when the template records one, and each listing suppressed warnings w
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from constructs_lib.cli.reporters import FORMATS, Report, template_report
@@ -18,6 +20,9 @@ from constructs_lib.rules.suppressions import apply_suppressions
 from constructs_lib.synth.templates import load_template
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "templates"
+# The SARIF 2.1.0 schema (draft-04), vendored as data: lib/schemas/sarif-2.1.0-rtm.5.json of the npm package
+# @microsoft/jest-sarif 1.0.0-beta.0 (MIT; the OASIS schema as SchemaStore publishes it).
+SARIF_SCHEMA = Path(__file__).parents[1] / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
 MODEL = "AWS::SageMaker::Model"
 LLAMA = "meta-textgeneration-llama-2-7b-f"
 # stacks/market.json: a warning at a table row (Market); a warning suppressed with a reason (Subscribed); an
@@ -80,7 +85,49 @@ def test_json(report: Report) -> None:
     assert (suppressed["logical_id"], suppressed["reason"]) == ("Subscribed", "subscribed in Marketplace (OPS-7)")
 
 
-def test_sarif_for_github_code_scanning(report: Report) -> None:
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The current directory is the root of a repository (it holds .git)."""
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_sarif_validates_against_the_2_1_0_schema(report: Report, repository: Path) -> None:
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema)
+    sarif = json.loads(render(report, "sarif"))
+    assert sorted(error.message for error in validator.iter_errors(sarif)) == []
+    mangled = {**sarif, "runs": [{**sarif["runs"][0], "results": [{"level": "fatal"}]}]}
+    assert list(validator.iter_errors(mangled))  # the schema does reject a broken log
+
+
+def test_sarif_rule_help_and_security_severity(report: Report, repository: Path) -> None:
+    driver = json.loads(render(report, "sarif"))["runs"][0]["tool"]["driver"]
+    for descriptor, rule in zip(driver["rules"], RULES, strict=True):
+        assert descriptor["helpUri"].startswith("https://")
+        assert descriptor["helpUri"].endswith(f"docs/rules.md#{rule.id.lower()}")
+        assert descriptor["help"]["markdown"].startswith(f"**{rule.id}** ({rule.severity}): ")
+        assert "```yaml" in descriptor["help"]["markdown"]
+        severity = float(descriptor["properties"]["security-severity"])
+        assert 7.0 <= severity < 9.0 if rule.severity == "error" else 4.0 <= severity < 7.0
+        assert "security" in descriptor["properties"]["tags"]  # code scanning shows severity for these only
+
+
+def test_sarif_uris_are_repository_relative_and_outside_files_absolute(report: Report, repository: Path) -> None:
+    (repository / "sub").mkdir()
+    os.chdir(repository / "sub")  # the repository root is found walking up
+    run = json.loads(render(report, "sarif"))["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": repository.resolve().as_uri() + "/"}}
+    uris = {json.dumps(result["locations"][0]["physicalLocation"]["artifactLocation"]) for result in run["results"]}
+    assert json.dumps({"uri": "sub/models.yaml", "uriBaseId": "%SRCROOT%"}) in uris
+    outside = Finding("EULA001", "error", "/elsewhere/t.json", "M", MODEL, LLAMA, "is gated", "Accept it.")
+    scan = TemplateScan("/elsewhere/t.json", 1, (("M", MODEL),), (outside,))
+    [result] = json.loads(render(Report((template_report(scan, {}),)), "sarif"))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "file:///elsewhere/t.json"}
+
+
+def test_sarif_for_github_code_scanning(report: Report, repository: Path) -> None:
     sarif = json.loads(render(report, "sarif"))
     assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
     [run] = sarif["runs"]
@@ -106,14 +153,15 @@ def test_sarif_for_github_code_scanning(report: Report) -> None:
     assert len(fingerprints) == 6
     at_row = next(r for r in run["results"] if r["locations"][0]["logicalLocations"][0]["name"] == "Market")
     assert at_row["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "models.yaml"}, "region": {"startLine": 12, "startColumn": 1}}
+        "artifactLocation": {"uri": "models.yaml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 12, "startColumn": 1}}
     assert at_row["relatedLocations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "stacks/market.json"}, "region": {"startLine": 7}}
+        "artifactLocation": {"uri": "stacks/market.json", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 7}}
     assert at_row["locations"][0]["logicalLocations"][1] == {"fullyQualifiedName": "Stack/market/Model",
                                                              "kind": "module"}
     at_template = next(r for r in run["results"] if r["locations"][0]["logicalLocations"][0]["name"] == "Refused")
     assert at_template["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "stacks/market.json"}, "region": {"startLine": 30}}
+        "artifactLocation": {"uri": "stacks/market.json", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 30}}
     assert "relatedLocations" not in at_template and "suppressions" not in at_template
     suppressed = [r for r in run["results"] if "suppressions" in r]
     assert [r["suppressions"] for r in suppressed] == [
@@ -154,8 +202,25 @@ def test_markdown_for_a_pull_request(report: Report) -> None:
     assert passing.startswith("### ✅ EULA check passed") and "| Severity" not in passing
 
 
-def test_text(report: Report) -> None:
-    lines = render(report, "text").splitlines()
+def test_text_puts_message_fix_and_eula_on_their_own_indented_lines(report: Report) -> None:
+    text = render(report, "text")
+    blocks = text.split("\n\n")
+    assert len(blocks) == 7  # five findings, one suppressed warning, the summary
+    assert blocks[-1] == "eulagate check: 4 EULA errors, 1 warning (1 suppressed) in 4 templates (9 resources)\n"
+    assert blocks[3].splitlines() == ["models.yaml:12: warning EULA005 Market (AWS::SageMaker::Model)",
+                                      "    served | through a package", "    fix: Subscribe."]
+    assert blocks[5].splitlines() == ["stacks/market.json:20: suppressed warning EULA005 Subscribed "
+                                      "(AWS::SageMaker::Model)", "    served\x07 by a package",
+                                      "    reason: subscribed in Marketplace (OPS-7)"]
+    gated = blocks[0].splitlines()
+    assert gated[0].endswith(": error EULA004 TrainLlama (Custom::TrainingJob)")
+    assert gated[2].startswith("    fix: ") and gated[3].startswith("    EULA: https://")
+    assert "EULA: " not in gated[1]  # the URL is not repeated in the message
+    assert max(len(line) for line in text.splitlines()) < 300
+
+
+def test_concise_keeps_one_line_per_finding(report: Report) -> None:
+    lines = render(report, "concise").splitlines()
     assert len(lines) == 7
     assert lines[-1] == "eulagate check: 4 EULA errors, 1 warning (1 suppressed) in 4 templates (9 resources)"
     assert lines[3].startswith("models.yaml:12: warning EULA005 Market (AWS::SageMaker::Model): ")
@@ -164,11 +229,14 @@ def test_text(report: Report) -> None:
 
 
 def test_text_quiet_and_verbose(report: Report) -> None:
-    quiet = render_report(report, "text", -1).splitlines()
+    quiet = render_report(report, "concise", -1).splitlines()
     assert len(quiet) == 5 and not any(line.startswith("eulagate check:") for line in quiet)
-    verbose = render_report(report, "text", 1).splitlines()
+    verbose = render_report(report, "concise", 1).splitlines()
     assert "    template stacks/market.json:7, construct Stack/market/Model" in verbose
+    blocks = render_report(report, "text", 1)
+    assert "    declared: template stacks/market.json:7, construct Stack/market/Model\n" in blocks
+    assert "eulagate check:" not in render_report(report, "text", -1)
 
 
 def test_every_format_is_registered() -> None:
-    assert set(FORMATS) == {"text", "json", "sarif", "junit", "markdown"}
+    assert set(FORMATS) == {"text", "concise", "json", "sarif", "junit", "markdown"}

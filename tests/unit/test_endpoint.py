@@ -384,7 +384,7 @@ def test_unknown_model_names_the_construct_and_suggests(scratch: cdk.Stack) -> N
 
 def test_unsupported_instance_type_lists_the_supported_ones(scratch: cdk.Stack) -> None:
     with pytest.raises(ValueError, match=r"does not support instance type 'ml.m5.xlarge'; supported instance types: "
-                                         r"ml\.g5\.16xlarge, ml\.g5\.2xlarge, ml\.g5\.4xlarge, ml\.g5\.8xlarge"):
+                                         r"ml\.g5\.2xlarge, ml\.g5\.4xlarge, ml\.g5\.8xlarge, ml\.g5\.16xlarge"):
         JumpStartEndpoint(scratch, "Cpu", model="FlanT5XL", instance_type="ml.m5.xlarge")
 
 

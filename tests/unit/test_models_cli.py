@@ -1,4 +1,4 @@
-"""`eulagate models`: the Autopilot table, --all, the filters, `models show`, and the JSON shapes."""
+"""`eulagate models`: every model by default, --autopilot, the filters, `models show`, and the JSON shapes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict]:
 
 
 def test_json_lists_the_18_autopilot_models_with_four_gated(capsys: pytest.CaptureFixture[str]) -> None:
-    models = run_json(capsys)
+    models = run_json(capsys, "--autopilot")
     assert len(models) == 18
     assert set(models[0]) == {"model_id", "base_model_name", "version", "gated", "deployable", "eula_key",
                               "default_instance_type"}
@@ -30,11 +30,27 @@ def test_json_lists_the_18_autopilot_models_with_four_gated(capsys: pytest.Captu
     assert {m["model_id"]: m["base_model_name"] for m in models}["huggingface-text2text-flan-t5-xl"] == "FlanT5XL"
 
 
-def test_all_lists_every_catalog_model(capsys: pytest.CaptureFixture[str], catalog: Catalog) -> None:
-    models = run_json(capsys, "--all")
+def test_the_default_lists_every_catalog_model(capsys: pytest.CaptureFixture[str], catalog: Catalog) -> None:
+    models = run_json(capsys)
     assert len(models) == len(catalog) == 343
     assert sum(m["gated"] for m in models) == 60
     assert all(m["eula_key"] for m in models if m["model_id"].startswith("meta-textgeneration-llama-2"))
+    assert run_json(capsys, "--search", "llama-2-7b") == run_json(capsys, "--search", "llama-2-7b", "--all")
+
+
+def test_the_old_all_flag_still_works_with_a_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--all", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 343
+    assert captured.err == ("eulagate models: --all is the default now (every catalog model) and will be removed; "
+                            "drop it (--autopilot lists the models Autopilot can fine-tune)\n")
+
+
+def test_autopilot_combines_with_the_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    gated = run_json(capsys, "--autopilot", "--gated")
+    assert {m["base_model_name"] for m in gated} == {"Llama2-7B", "Llama2-7BChat", "Llama2-13B", "Llama2-13BChat"}
+    trainable = run_json(capsys, "--trainable")
+    assert trainable and all(Catalog.default().get(m["model_id"]).trainable for m in trainable)
 
 
 def test_every_model_is_deployable_and_60_are_gated(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,12 +82,14 @@ def test_gated_and_not_gated_exclude_each_other(capsys: pytest.CaptureFixture[st
 
 
 def test_table_output_has_a_header_a_row_per_model_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["models"]) == 0
+    assert main(["models", "--autopilot"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["MODEL", "ID", "BASE", "MODEL", "NAME", "GATED", "DEPLOYABLE", "DEFAULT", "INSTANCE"]
-    assert any(line.split()[:4] == ["meta-textgeneration-llama-2-7b-f", "Llama2-7BChat", "yes", "yes"]
+    assert lines[0].split() == ["MODEL", "ID", "AUTOPILOT", "NAME", "GATED", "DEFAULT", "INSTANCE"]
+    assert any(line.split() == ["meta-textgeneration-llama-2-7b-f", "Llama2-7BChat", "yes", "ml.g5.12xlarge"]
                for line in lines)
     assert lines[-1] == "18 models, 4 EULA-gated (catalog snapshot 2026-07-31)"
+    assert main(["models"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "343 models, 60 EULA-gated (catalog snapshot 2026-07-31)"
 
 
 def test_show_prints_the_eula_url_and_the_supported_instance_types(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,9 +97,24 @@ def test_show_prints_the_eula_url_and_the_supported_instance_types(capsys: pytes
     out = capsys.readouterr().out
     assert "ml.g5.12xlarge, ml.g5.24xlarge, ml.g5.48xlarge, ml.p4d.24xlarge" in out
     assert "supported instance types:" in out
-    assert ("  eu-west-1        https://jumpstart-cache-prod-eu-west-1.s3.eu-west-1.amazonaws.com/"
-            "fmhMetadata/eula/gemma2Eula.txt") in out
+    assert ("EULA:\n  https://jumpstart-cache-prod-{region}.s3.{region}.amazonaws.com/fmhMetadata/eula/gemma2Eula.txt "
+            "(every other region above)\n") in out
+    assert ("  https://jumpstart-cache-prod-{region}.s3.{region}.c2s.ic.gov/fmhMetadata/eula/gemma2Eula.txt "
+            "(us-iso-east-1)\n") in out
+    assert out.count("gemma2Eula.txt") == 4  # one line per partition's domain, not one per region
     assert "default instance type:" in out and "version:" in out and "snapshot 2026-07-31" in out
+
+
+def test_show_sorts_instance_types_naturally_and_prints_no_internal_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "show", "Llama2-7BChat"]) == 0
+    out = capsys.readouterr().out
+    [listed] = [line for line in out.splitlines() if line.startswith("supported instance types:")]
+    types = listed.split(":", 1)[1].strip().split(", ")
+    assert types[:3] == ["ml.g5.2xlarge", "ml.g5.4xlarge", "ml.g5.8xlarge"]
+    assert types.index("ml.g5.12xlarge") < types.index("ml.g5.24xlarge") < types.index("ml.g5.48xlarge")
+    assert "../" not in out and "constructs_lib/" not in out and "shared/" not in out
+    assert "catalog: built-in, snapshot 2026-07-31" in out
+    assert "EULA (in each region above): https://jumpstart-cache-prod-{region}.s3.{region}.amazonaws.com/" in out
 
 
 def test_show_json_has_what_a_table_row_needs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,6 +34,10 @@ def run_app(context: dict[str, object], outdir: Path) -> subprocess.CompletedPro
 def test_app_synthesizes_the_table_with_the_chosen_synthesizer_and_account(tmp_path: Path) -> None:
     result = run_app({"table": "models.yaml", "synthesizer": "bootstrapless", "account": "123456789012"}, tmp_path)
     assert result.returncode == 0, result.stderr
+    table = load_table(ROOT / "models.yaml")
+    assert result.stderr.splitlines()[0] == (  # the synth names the table it read, first
+        f"app.py: model table models.yaml: {len(table.endpoints)} endpoints, {len(table.fine_tuning)} fine-tuning "
+        f"job{'' if len(table.fine_tuning) == 1 else 's'}")
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     stacks = {name: artifact for name, artifact in manifest["artifacts"].items()
               if artifact["type"] == "aws:cloudformation:stack"}
@@ -52,9 +56,28 @@ def test_app_reports_a_bad_table_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"app.py: {table}:6: endpoint 'llama' field 'model': unknown JumpStart model 'Llama2-7bChat'; "
         "did you mean Llama2-7BChat, Llama2-13BChat, Llama2-7B? "
-        "(run `eulagate models --all` for every model id and BaseModelName)"
+        "(run `eulagate models` for every model id and BaseModelName)"
     ]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("key", "meant"), [("tabel", "table"), ("synthesiser", "synthesizer"),
+                                            ("acount", "account"), ("pipline", "pipeline")])
+def test_a_misspelt_context_key_is_refused_before_the_default_table_is_synthesized(
+        tmp_path: Path, key: str, meant: str) -> None:
+    result = run_app({"table": "models.yaml", key: "mine.yaml"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"app.py: unknown context key {key!r}; did you mean {meant!r}? (-c {meant}=...)"]
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_context_keys_of_cdk_and_of_others_pass(tmp_path: Path) -> None:
+    """CDK's keys (feature flags, look-up caches) and a user's own keys far from ours are not refused."""
+    result = run_app({"table": "models.yaml", "@aws-cdk/core:newStyleStackSynthesis": True, "cli-telemetry": False,
+                      "availability-zones:account=123456789012:region=us-east-1": ["us-east-1a"],
+                      "team_name": "ml-platform"}, tmp_path)
+    assert result.returncode == 0, result.stderr
 
 
 def test_sarif_of_a_failing_table_annotates_the_table_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -14,8 +14,11 @@ from typing import Any
 from constructs_lib.rules import Finding, TemplateScan
 from constructs_lib.rules.sources import SourceLocation, construct_path, declared_at
 
+# Formats whose output depends on -q/-v.
+VERBOSITY_FORMATS = frozenset({"text", "concise"})
 FORMATS = {
     "text": "constructs_lib.cli.reporters.text",
+    "concise": "constructs_lib.cli.reporters.concise",
     "json": "constructs_lib.cli.reporters.json_report",
     "sarif": "constructs_lib.cli.reporters.sarif",
     "junit": "constructs_lib.cli.reporters.junit",
@@ -113,5 +116,5 @@ def _count(number: int, noun: str) -> str:
 def render(report: Report, output_format: str, verbosity: int = 0) -> str:
     """The report as text in ``output_format`` (a key of ``FORMATS``); ``verbosity`` matters to text only."""
     module = importlib.import_module(FORMATS[output_format])
-    text: str = module.render(report, verbosity) if output_format == "text" else module.render(report)
+    text: str = module.render(report, verbosity) if output_format in VERBOSITY_FORMATS else module.render(report)
     return text

@@ -1,0 +1,160 @@
+"""The settings of ``eulagate check`` that CI pins: which rules run (``select``/``ignore``), which severity fails
+the run (``fail-on``) and ``strict``; from the command line and from ``[tool.eulagate]`` in ``pyproject.toml``.
+
+The file is found as ruff finds its own: the nearest ``pyproject.toml`` with a ``[tool.eulagate]`` table, walking
+up from the current directory. A flag given on the command line wins over the file. Every mistake (an unknown
+key, an unknown rule id, a value of the wrong kind) is bad input: one line naming the file or flag and the fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.errors import InputError
+from constructs_lib.rules import RULES, TemplateScan
+
+CONFIG_FILE = "pyproject.toml"
+CONFIG_TABLE = "eulagate"
+FAIL_ON = ("error", "warning")
+KEYS = ("select", "ignore", "fail-on", "strict")
+
+
+def did_you_mean(given: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'X'?`` for the nearest of ``choices``, or nothing."""
+    close = difflib.get_close_matches(given, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def rule_ids() -> tuple[str, ...]:
+    return tuple(rule.id for rule in RULES)
+
+
+def known_rule(rule_id: str, where: str) -> str:
+    """``rule_id`` normalized (``eula005`` is EULA005); ``InputError`` naming ``where`` when no rule has it."""
+    normalized = rule_id.strip().upper()
+    if normalized in rule_ids():
+        return normalized
+    raise InputError(f"{where}: unknown rule {rule_id!r}{did_you_mean(normalized, rule_ids())} "
+                     f"(the rules are {rule_ids()[0]}-{rule_ids()[-1]}; `eulagate rules` lists them)")
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What one run of ``eulagate check`` reports and fails on."""
+
+    select: frozenset[str] | None = None  # None: every rule
+    ignore: frozenset[str] = frozenset()
+    fail_on: str = "error"
+    strict: bool = False
+    source: Path | None = None  # the pyproject.toml the settings came from, if any
+
+    def reports(self, rule_id: str) -> bool:
+        """Whether findings of ``rule_id`` are reported (and can fail the run)."""
+        return (self.select is None or rule_id in self.select) and rule_id not in self.ignore
+
+    def selected(self, scan: TemplateScan) -> TemplateScan:
+        """``scan`` with only the findings (and suppressed warnings) of the rules reported."""
+        if self.select is None and not self.ignore:
+            return scan
+        return dataclasses.replace(
+            scan,
+            findings=tuple(finding for finding in scan.findings if self.reports(finding.rule_id)),
+            suppressed=tuple(entry for entry in scan.suppressed if self.reports(entry.finding.rule_id)),
+        )
+
+    def fails_on(self, severity: str) -> bool:
+        """Whether a reported finding of ``severity`` makes the run exit 1."""
+        return severity == "error" or (self.fail_on == "warning" and severity == "warning")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of these settings; each defaults to None so that an absent flag leaves the file's value."""
+    # As ruff's: comma-separated and repeatable, so a rule list never swallows the paths that follow it.
+    parser.add_argument("--select", action="extend", type=_rule_list, metavar="RULE[,RULE...]",
+                        help="report only these rules (default: all; [tool.eulagate] select in pyproject.toml)")
+    parser.add_argument("--ignore", action="extend", type=_rule_list, metavar="RULE[,RULE...]",
+                        help="do not report these rules ([tool.eulagate] ignore in pyproject.toml)")
+    parser.add_argument("--fail-on", choices=FAIL_ON,
+                        help="exit 1 on a finding of this severity or worse (default: error)")
+    parser.add_argument("--strict", action="store_true", default=None,
+                        help="an unknown (a location unknown before deployment, a model the catalog does not "
+                             "know) is an error, not a warning")
+
+
+def _rule_list(text: str) -> list[str]:
+    return [item for item in (part.strip() for part in text.split(",")) if item]
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` that has a [tool.eulagate] table."""
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_FILE
+        if candidate.is_file() and CONFIG_TABLE in _tool_tables(candidate):
+            return candidate
+    return None
+
+
+def _tool_tables(path: Path) -> Mapping[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the file: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML ({error})") from None
+    tool = document.get("tool")
+    return tool if isinstance(tool, Mapping) else {}
+
+
+def _file_settings(path: Path) -> dict[str, Any]:
+    table = _tool_tables(path)[CONFIG_TABLE]
+    where = f"{path}: [tool.{CONFIG_TABLE}]"
+    if not isinstance(table, Mapping):
+        raise InputError(f"{where} must be a table")
+    for key in table:
+        if key not in KEYS:
+            raise InputError(f"{where}: unknown key {key!r}{did_you_mean(str(key), KEYS)} "
+                             f"(the keys are {', '.join(KEYS)})")
+    settings: dict[str, Any] = {}
+    for key in ("select", "ignore"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise InputError(f"{where} {key}: a list of rule ids is expected, e.g. {key} = [\"EULA005\"]")
+            settings[key] = [known_rule(item, f"{where} {key}") for item in value]
+    if "fail-on" in table:
+        if table["fail-on"] not in FAIL_ON:
+            raise InputError(f"{where} fail-on: {table['fail-on']!r} is not one of {', '.join(FAIL_ON)}")
+        settings["fail_on"] = table["fail-on"]
+    if "strict" in table:
+        if not isinstance(table["strict"], bool):
+            raise InputError(f"{where} strict: true or false is expected")
+        settings["strict"] = table["strict"]
+    return settings
+
+
+def resolve(args: argparse.Namespace, cwd: Path | None = None) -> CheckSettings:
+    """The settings of this run: the flags, over the nearest [tool.eulagate] table, over the defaults."""
+    source = find_config((cwd or Path.cwd()).resolve())
+    values = _file_settings(source) if source else {}
+    if args.select is not None:
+        values["select"] = [known_rule(item, "--select") for item in args.select]
+    if args.ignore is not None:
+        values["ignore"] = [known_rule(item, "--ignore") for item in args.ignore]
+    if args.fail_on is not None:
+        values["fail_on"] = args.fail_on
+    if args.strict is not None:
+        values["strict"] = args.strict
+    select = values.pop("select", None)
+    return CheckSettings(
+        select=frozenset(select) if select is not None else None,
+        ignore=frozenset(values.pop("ignore", ())),
+        source=source,
+        **values,
+    )
