@@ -1,0 +1,217 @@
+"""The requests a surface reader finds, and how the rule engine judges them: as a synthetic CloudFormation template.
+
+Every reader (Python, Terraform, Kubernetes) turns what it reads into SageMaker API requests in the API's own
+shape (``CreateModel``, ``CreateTrainingJob``...). Each request becomes one custom resource of a synthetic template
+whose properties are the request, so every rule and the evaluator judge it unchanged. A value the reader cannot
+follow is an ``Unknown``: a ``Ref`` to a parameter without ``AllowedValues`` (free at deployment, as the engine
+already treats one), or with them when the source limits its values (a Terraform ``validation``). A string built
+partly from unknowns is a ``Pieces``: an ``Fn::Join``.
+
+A JumpStart model named by id (the SDK's ``model_id``, a HyperPod manifest's ``modelId``, a hub content ARN) is
+requested through its artifact location in JumpStart's content bucket, ``<id>/artifacts/`` (the layout the
+catalog reads model ids from): a listed model is judged by the catalog, an unlisted one by its family, and an id
+the reader cannot follow is a location whose key is unknown (a warning; an error with ``--strict``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from constructs_lib.catalog import PUBLIC_BUCKET_PREFIX
+from constructs_lib.rules import Finding, TemplateScan, scan_template
+from constructs_lib.rules.sources import SourceLocation
+
+DEFAULT_REGION = "us-east-1"
+CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
+UNEVALUABLE = "EULA000"
+_SERVICE_TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:eulagate-surface"
+_PARAMETER_NAME = re.compile(r"[^A-Za-z0-9]")
+# The engine's words for CloudFormation's unknowns, in the words of a source file.
+_ENGINE_WORDING = (("not known before deployment", "not known from the source"),)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value the reader cannot follow; ``allowed`` lists the values the source limits it to, when it does."""
+
+    name: str  # what it is in the source, e.g. "model_id" or "var.model_id"
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """A string built from literal text and unknowns (an f-string, a Terraform template)."""
+
+    parts: tuple[str | Unknown, ...]
+
+
+@dataclass(frozen=True)
+class SurfaceLocation(SourceLocation):
+    """A call or block in a source file; reported as ``file:line:column``."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class SurfaceRequest:
+    """One SageMaker request found in a source file."""
+
+    surface: str  # "python", "terraform", "kubernetes"
+    name: str  # how a person names it: "JumpStartModel('meta-...').deploy()", "aws_sagemaker_model.llama"
+    what: str  # what sends it: "SageMaker SDK JumpStartModel.deploy", "boto3 create_model"
+    request: Mapping[str, Any]  # the API request (PascalCase keys), values possibly Unknown/Pieces
+    line: int
+    column: int = 1
+    # Engine paths (without the leading "Properties.") -> how the source spells them, longest first.
+    spellings: tuple[tuple[str, str], ...] = ()
+    fix: str | None = None  # how to accept in this surface, when the API path is not how the source spells it
+
+
+@dataclass(frozen=True)
+class SurfaceScan:
+    """What checking one source file found: the engine's scan, with each finding's place in the file."""
+
+    scan: TemplateScan
+    locations: Mapping[str, SurfaceLocation]  # finding logical id -> where the request is in the file
+
+
+def model_artifact(model_id: str | Unknown | Pieces, region: str = DEFAULT_REGION) -> str | Pieces:
+    """The artifact location that stands for a JumpStart model id (see the module's docstring)."""
+    bucket = f"s3://{PUBLIC_BUCKET_PREFIX}{region}/"
+    if isinstance(model_id, str):
+        return f"{bucket}{model_id}/artifacts/"
+    parts = model_id.parts if isinstance(model_id, Pieces) else (model_id,)
+    return Pieces((bucket, *parts, "/artifacts/"))
+
+
+def model_request(model_id: str | Unknown | Pieces, accept: Any, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """A CreateModel request serving a JumpStart model (``accept``: the acceptance given, ``None`` when none)."""
+    source: dict[str, Any] = {"S3Uri": model_artifact(model_id, region), "S3DataType": "S3Prefix",
+                              "CompressionType": "None"}
+    if accept is not None:
+        source["ModelAccessConfig"] = {"AcceptEula": accept}
+    return {"PrimaryContainer": {"ModelDataSource": {"S3DataSource": source}}}
+
+
+MODEL_ACCEPTANCE_PATH = "PrimaryContainer.ModelDataSource.S3DataSource.ModelAccessConfig"
+
+
+def training_request(model_id: str | Unknown | Pieces, accept: Any, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """A CreateTrainingJob request fine-tuning a JumpStart model: its artifact is the ``model`` channel."""
+    source: dict[str, Any] = {"S3Uri": model_artifact(model_id, region), "S3DataType": "S3Prefix"}
+    if accept is not None:
+        source["ModelAccessConfig"] = {"AcceptEula": accept}
+    return {"AlgorithmSpecification": {"TrainingInputMode": "File"},
+            "InputDataConfig": [{"ChannelName": "model", "DataSource": {"S3DataSource": source}}]}
+
+
+TRAINING_ACCEPTANCE_PATH = "InputDataConfig[0].DataSource.S3DataSource.ModelAccessConfig"
+
+
+def acceptance_spellings(path: str, spelling: str) -> tuple[tuple[str, str], ...]:
+    """Spellings for a translated request: its acceptance path and the data source around it, as the source
+    says them."""
+    source = path.rsplit(".", 1)[0]
+    return ((f"{path}.AcceptEula", spelling), (path, spelling), (source, "the model's artifact"))
+
+
+class _Synthesis:
+    """Builds the synthetic template: one custom resource per request, one parameter per unknown."""
+
+    def __init__(self) -> None:
+        self.parameters: dict[str, dict[str, Any]] = {}
+        self._names: dict[Unknown, str] = {}
+
+    def parameter(self, unknown: Unknown) -> dict[str, str]:
+        name = self._names.get(unknown)
+        if name is None:
+            base = _PARAMETER_NAME.sub("", unknown.name.title()) or "Value"
+            name = base
+            count = 1
+            while name in self.parameters:
+                count += 1
+                name = f"{base}{count}"
+            parameter: dict[str, Any] = {"Type": "String", "Description": unknown.name}
+            if unknown.allowed:
+                parameter["AllowedValues"] = list(unknown.allowed)
+            self.parameters[name] = parameter
+            self._names[unknown] = name
+        return {"Ref": name}
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Unknown):
+            return self.parameter(value)
+        if isinstance(value, Pieces):
+            parts = [self.parameter(part) if isinstance(part, Unknown) else part for part in value.parts if part != ""]
+            return parts[0] if len(parts) == 1 else {"Fn::Join": ["", parts]}
+        if isinstance(value, Mapping):
+            return {str(key): self.value(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(item) for item in value]
+        return value
+
+
+def logical_id(request: SurfaceRequest) -> str:
+    """The finding's resource name: the request's name and where it is (unique within a file)."""
+    return f"{request.name}@{request.line}:{request.column}"
+
+
+def synthetic_template(requests: Sequence[SurfaceRequest]) -> dict[str, Any]:
+    synthesis = _Synthesis()
+    resources = {}
+    for request in requests:
+        properties = {"ServiceToken": _SERVICE_TOKEN, **synthesis.value(request.request)}
+        resources[logical_id(request)] = {"Type": CUSTOM_RESOURCE, "Properties": properties}
+    return {"Parameters": synthesis.parameters, "Resources": resources}
+
+
+def scan_requests(path: str, requests: Sequence[SurfaceRequest], *, strict: bool,
+                  extra: Iterable[Finding] = ()) -> SurfaceScan:
+    """The rule engine's findings on ``requests`` from the file at ``path``, in the file's own words; ``extra``
+    findings (parts of the file that cannot be read) are added as they are."""
+    by_id = {logical_id(request): request for request in requests}
+    scan = (scan_template(synthetic_template(requests), template_path=path, strict=strict) if requests
+            else TemplateScan(path, 0, (), ()))
+    extra = tuple(extra)
+    findings = (*(_in_source_words(finding, by_id[finding.logical_id]) for finding in scan.findings), *extra)
+    checked = (*((key, f"{request.surface}: {request.what}") for key, request in by_id.items()),
+               *((finding.logical_id, finding.resource_type) for finding in extra))
+    scan = replace(scan, findings=findings, checked=checked, resource_count=len(checked))
+    locations = {key: SurfaceLocation(path, request.line, request.column) for key, request in by_id.items()}
+    locations.update({finding.logical_id: SurfaceLocation(path, finding.line or 1) for finding in extra})
+    return SurfaceScan(scan, locations)
+
+
+def unreadable_finding(surface: str, path: str, line: int, why: str) -> Finding:
+    """A part of a source file that cannot be read, so nothing in it can be shown to accept (EULA000)."""
+    return Finding(
+        rule_id=UNEVALUABLE, severity="error", template=path, logical_id=f"{surface} source@{line}:1",
+        resource_type=f"{surface}: source file", model_id=None,
+        message=f"{path} cannot be read, so EULA acceptance cannot be proven for what it deploys: {why}"[:400],
+        fix="Fix the part named so that the file parses, or exclude it from the check (--surface).", line=line,
+    )
+
+
+def _in_source_words(finding: Finding, request: SurfaceRequest) -> Finding:
+    message, fix = finding.message, finding.fix
+    spellings = (*((f"Properties.{path}", spelling) for path, spelling in request.spellings),
+                 ("Properties.", ""), ("Properties", "the request"), *_ENGINE_WORDING)
+    for engine_words, source_words in spellings:
+        message = message.replace(engine_words, source_words)
+        fix = fix.replace(engine_words, source_words)
+    if request.fix is not None and finding.rule_id != UNEVALUABLE:
+        fix = (f"After reading the EULA, {request.fix}" if finding.severity == "error"
+               else request.fix[:1].upper() + request.fix[1:]) + "."
+    return replace(finding, message=message, fix=fix, resource_type=f"{request.surface}: {request.what}",
+                   line=request.line)
+
+
+__all__ = [
+    "DEFAULT_REGION", "MODEL_ACCEPTANCE_PATH", "TRAINING_ACCEPTANCE_PATH", "Pieces", "SurfaceLocation",
+    "SurfaceRequest", "SurfaceScan", "Unknown", "acceptance_spellings", "model_request", "scan_requests",
+    "synthetic_template", "training_request", "unreadable_finding",
+]
