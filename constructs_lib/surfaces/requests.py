@@ -16,7 +16,7 @@ the reader cannot follow is a location whose key is unknown (a warning; an error
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,6 +30,8 @@ UNEVALUABLE = "EULA000"
 _SERVICE_TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:eulagate-surface"
 _PARAMETER_NAME = re.compile(r"[^A-Za-z0-9]")
 # The engine's words for CloudFormation's unknowns, in the words of a source file.
+# A path of the request in a message: "Properties.PrimaryContainer.ModelDataSource" or "Containers[0].Image".
+_API_PATH = re.compile(r"(Properties\.)?((?:[A-Z][A-Za-z0-9]*(?:\[\d+\])?\.)+[A-Z][A-Za-z0-9]*(?:\[\d+\])?)")
 _ENGINE_WORDING = (("not known before deployment", "not known from the source"),)
 
 
@@ -69,6 +71,8 @@ class SurfaceRequest:
     # Engine paths (without the leading "Properties.") -> how the source spells them, longest first.
     spellings: tuple[tuple[str, str], ...] = ()
     fix: str | None = None  # how to accept in this surface, when the API path is not how the source spells it
+    # How the source spells an API path the message names (Terraform: snake_case blocks), when not as the API.
+    respell: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -161,12 +165,18 @@ def logical_id(request: SurfaceRequest) -> str:
 
 
 def synthetic_template(requests: Sequence[SurfaceRequest]) -> dict[str, Any]:
+    return _synthesize(requests)[0]
+
+
+def _synthesize(requests: Sequence[SurfaceRequest]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The template, and each parameter's name -> the unknown it stands for, as the source names it."""
     synthesis = _Synthesis()
     resources = {}
     for request in requests:
         properties = {"ServiceToken": _SERVICE_TOKEN, **synthesis.value(request.request)}
         resources[logical_id(request)] = {"Type": CUSTOM_RESOURCE, "Properties": properties}
-    return {"Parameters": synthesis.parameters, "Resources": resources}
+    names = {name: parameter["Description"] for name, parameter in synthesis.parameters.items()}
+    return {"Parameters": synthesis.parameters, "Resources": resources}, names
 
 
 def scan_requests(path: str, requests: Sequence[SurfaceRequest], *, strict: bool,
@@ -174,16 +184,25 @@ def scan_requests(path: str, requests: Sequence[SurfaceRequest], *, strict: bool
     """The rule engine's findings on ``requests`` from the file at ``path``, in the file's own words; ``extra``
     findings (parts of the file that cannot be read) are added as they are."""
     by_id = {logical_id(request): request for request in requests}
-    scan = (scan_template(synthetic_template(requests), template_path=path, strict=strict) if requests
+    template, names = _synthesize(requests)
+    scan = (scan_template(template, template_path=path, strict=strict) if requests
             else TemplateScan(path, 0, (), ()))
+    # Longest parameter names first, so that "${Model}" does not rewrite part of "${Model2}".
+    words = tuple(pair for name, source in sorted(names.items(), key=lambda item: -len(item[0]))
+                  for pair in ((f"a Ref to parameter '{name}'", f"`{source}`"), (f"${{{name}}}", f"${{{source}}}")))
     extra = tuple(extra)
-    findings = (*(_in_source_words(finding, by_id[finding.logical_id]) for finding in scan.findings), *extra)
+    findings = (*(_in_source_words(finding, by_id[finding.logical_id], words) for finding in scan.findings),
+                *extra)
     checked = (*((key, f"{request.surface}: {request.what}") for key, request in by_id.items()),
                *((finding.logical_id, finding.resource_type) for finding in extra))
     scan = replace(scan, findings=findings, checked=checked, resource_count=len(checked))
     locations = {key: SurfaceLocation(path, request.line, request.column) for key, request in by_id.items()}
     locations.update({finding.logical_id: SurfaceLocation(path, finding.line or 1) for finding in extra})
     return SurfaceScan(scan, locations)
+
+
+def _respelt(respell: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+    return lambda match: match.group(1) + respell(match.group(2))
 
 
 def unreadable_finding(surface: str, path: str, line: int, why: str) -> Finding:
@@ -196,10 +215,12 @@ def unreadable_finding(surface: str, path: str, line: int, why: str) -> Finding:
     )
 
 
-def _in_source_words(finding: Finding, request: SurfaceRequest) -> Finding:
+def _in_source_words(finding: Finding, request: SurfaceRequest, unknowns: tuple[tuple[str, str], ...]) -> Finding:
     message, fix = finding.message, finding.fix
+    if request.respell is not None:
+        message, fix = _API_PATH.sub(_respelt(request.respell), message), _API_PATH.sub(_respelt(request.respell), fix)
     spellings = (*((f"Properties.{path}", spelling) for path, spelling in request.spellings),
-                 ("Properties.", ""), ("Properties", "the request"), *_ENGINE_WORDING)
+                 ("Properties.", ""), ("Properties", "the request"), *unknowns, *_ENGINE_WORDING)
     for engine_words, source_words in spellings:
         message = message.replace(engine_words, source_words)
         fix = fix.replace(engine_words, source_words)

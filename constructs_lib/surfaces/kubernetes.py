@@ -1,0 +1,110 @@
+"""Kubernetes manifests of the SageMaker HyperPod inference operator (``inference.sagemaker.aws.amazon.com``).
+
+A ``JumpStartModel`` (the operator's CRD ``jumpstartmodels.inference.sagemaker.aws.amazon.com``) deploys the
+JumpStart model ``spec.model.modelId`` (from ``spec.model.modelHubName``, ``SageMakerPublicHub`` by default) and
+accepts its EULA with ``spec.model.acceptEula``, a boolean the schema defaults to ``false``. Any other kind of the
+API group is read the same way wherever its spec names a ``modelId`` (the older samples' ``ModelDeployment``); an
+``InferenceEndpointConfig`` serves the user's own weights from S3 or FSx and names no JumpStart model.
+
+Only the boolean ``true`` accepts: the API server rejects a string for a boolean field, so ``acceptEula: "true"``
+never deploys. A ``modelId`` that is not a literal (a Helm or Kustomize placeholder) is unknown: a warning that
+acceptance cannot be proven.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from constructs_lib.surfaces.requests import (
+    MODEL_ACCEPTANCE_PATH,
+    SurfaceRequest,
+    SurfaceScan,
+    Unknown,
+    acceptance_spellings,
+    model_request,
+    scan_requests,
+    unreadable_finding,
+)
+
+SURFACE = "kubernetes"
+API_GROUP = "inference.sagemaker.aws.amazon.com"
+_LINE = "__line__"
+_COLUMN = "__column__"
+_MAX_DEPTH = 30
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _PositionLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """A safe loader that records where each mapping starts."""
+
+
+def _mapping_with_position(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[_LINE] = node.start_mark.line + 1
+    mapping[_COLUMN] = node.start_mark.column + 1
+    return mapping
+
+
+_PositionLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_position)
+
+
+def mentions_operator(text: str) -> bool:
+    return API_GROUP in text
+
+
+def is_manifest(document: Any) -> bool:
+    return (isinstance(document, dict) and isinstance(document.get("apiVersion"), str)
+            and isinstance(document.get("kind"), str))
+
+
+def read_manifests(path: str, text: str, *, strict: bool) -> SurfaceScan:
+    """The JumpStart models a multi-document YAML file deploys through the HyperPod operator, judged."""
+    if not mentions_operator(text):
+        return scan_requests(path, (), strict=strict)
+    try:
+        documents = list(yaml.load_all(text, Loader=_PositionLoader))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        why = f"it is not valid YAML ({getattr(error, 'problem', None) or error})"
+        return scan_requests(path, (), strict=strict, extra=(unreadable_finding(SURFACE, path, line, why),))
+    requests = []
+    for document in documents:
+        if not is_manifest(document) or not str(document["apiVersion"]).startswith(f"{API_GROUP}/"):
+            continue
+        kind = str(document["kind"])
+        metadata = document.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        for model in _models(document.get("spec"), 0):
+            model_id = model.get("modelId")
+            if not isinstance(model_id, str) or not model_id or "{{" in model_id or "$" in model_id:
+                model_id = Unknown("spec.model.modelId")
+            accept = model.get("acceptEula", False)
+            if isinstance(accept, str):  # never deploys, whatever it says: the schema's type is boolean
+                accept = f"{accept} (a string: the CRD's acceptEula is a boolean)"
+            label = f"{kind}/{name}" if isinstance(name, str) else kind
+            requests.append(SurfaceRequest(
+                SURFACE, label, f"{API_GROUP} {kind}", model_request(model_id, accept),
+                int(model.get(_LINE, document.get(_LINE, 1))), int(model.get(_COLUMN, 1)),
+                acceptance_spellings(MODEL_ACCEPTANCE_PATH, "spec.model.acceptEula"),
+                "set spec.model.acceptEula to true (a boolean)",
+            ))
+    return scan_requests(path, requests, strict=strict)
+
+
+def _models(spec: Any, depth: int) -> Iterator[dict[str, Any]]:
+    """Every mapping under ``spec`` that names a ``modelId``."""
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(spec, dict):
+        if "modelId" in spec:
+            yield spec
+            return
+        for value in spec.values():
+            yield from _models(value, depth + 1)
+    elif isinstance(spec, list):
+        for value in spec:
+            yield from _models(value, depth + 1)
