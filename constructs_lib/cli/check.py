@@ -12,10 +12,10 @@ import gc
 import sys
 from pathlib import Path
 
+from constructs_lib.cli import check_sources
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError
 from constructs_lib.rules import scan_template
-from constructs_lib.synth.assembly import discover_templates
 from constructs_lib.synth.templates import read_template, resource_lines
 
 DEFAULT_PATH = "cdk.out"
@@ -28,19 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check",
         help="check a cloud assembly or templates for EULA-gated models without acceptance",
         description=(
-            "Check CloudFormation templates for SageMaker JumpStart models, fine-tuning and training jobs that "
-            "use an EULA-gated model without accepting its EULA. A PATH is a cloud assembly directory "
-            f"(default: ./{DEFAULT_PATH}) or a template file (.json, .yaml, .yml, .template). Exit status: 0 "
-            "when nothing is an error, 1 when a finding is, 2 on bad input."
+            "Check CloudFormation templates, SageMaker SDK and boto3 scripts and notebooks, Terraform (.tf and plan "
+            "JSON) and HyperPod manifests for SageMaker JumpStart models, fine-tuning and training jobs that use an "
+            "EULA-gated model without accepting its EULA. A PATH is a cloud assembly directory (default: "
+            f"./{DEFAULT_PATH}), a file of any of those kinds (recognized by content as well as extension), or a "
+            "directory, walked as a repository (what .gitignore ignores is skipped; each cdk.out is read). Exit "
+            "status: 0 when nothing is an error, 1 when a finding is, 2 on bad input."
         ),
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help=f"cloud assembly or template (default: {DEFAULT_PATH})")
+                        help=f"cloud assembly, file or repository directory (default: {DEFAULT_PATH})")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="report format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--strict", action="store_true",
                         help="an unknown (a location unknown before deployment, a model the catalog does not "
                              "know) is an error, not a warning")
+    check_sources.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -55,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         given = _given_files(paths)
-        report = Report(tuple(_scan(path, explicit=path in given, strict=args.strict) for path in _templates(paths)))
+        found = _sources(paths, args)
+        report = Report((*(_scan(path, explicit=path in given, strict=args.strict) for path in found.templates),
+                         *(check_sources.surface_report(file, strict=args.strict) for file in found.files)))
     finally:
         if collecting:
             gc.enable()
@@ -77,13 +82,16 @@ def _given_files(paths: list[str]) -> set[Path]:
     return {Path(path) for path in paths if Path(path).is_file()}
 
 
-def _templates(paths: list[str]) -> list[Path]:
+def _sources(paths: list[str], args: argparse.Namespace) -> check_sources.Sources:
     if paths == [DEFAULT_PATH] and not Path(DEFAULT_PATH).exists():
-        raise InputError(f"no ./{DEFAULT_PATH} here: run `cdk synth` first, or pass a cloud assembly or template files")
-    templates = discover_templates(paths)  # a TemplateError is bad input: one line, exit 2
-    if not templates:
-        raise InputError(f"no CloudFormation templates found in {', '.join(paths)}; does the app define any stacks?")
-    return templates
+        raise InputError(f"no ./{DEFAULT_PATH} here: run `cdk synth` first, or pass a cloud assembly, files or a "
+                         "repository directory (`eulagate check .`)")
+    # A TemplateError is bad input: one line, exit 2.
+    found = check_sources.sources(paths, args.surface, skip_unknown=args.skip_unknown_files)
+    if not found.templates and not found.files and not args.skip_unknown_files:
+        raise InputError(f"nothing to check in {', '.join(paths)}: no CloudFormation templates, Python, notebooks, "
+                         f"Terraform or HyperPod manifests ({', '.join(sorted(args.surface))})")
+    return found
 
 
 def _scan(path: Path, *, explicit: bool, strict: bool) -> TemplateReport:

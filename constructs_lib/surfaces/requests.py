@@ -159,9 +159,16 @@ class _Synthesis:
         return value
 
 
-def logical_id(request: SurfaceRequest) -> str:
-    """The finding's resource name: the request's name and where it is (unique within a file)."""
-    return f"{request.name}@{request.line}:{request.column}"
+def logical_ids(requests: Sequence[SurfaceRequest]) -> dict[str, SurfaceRequest]:
+    """Each request under the name its findings carry: its own, with " (2)", " (3)"... when a file repeats it."""
+    named: dict[str, SurfaceRequest] = {}
+    for request in requests:
+        key, count = request.name, 1
+        while key in named:
+            count += 1
+            key = f"{request.name} ({count})"
+        named[key] = request
+    return named
 
 
 def synthetic_template(requests: Sequence[SurfaceRequest]) -> dict[str, Any]:
@@ -172,9 +179,9 @@ def _synthesize(requests: Sequence[SurfaceRequest]) -> tuple[dict[str, Any], dic
     """The template, and each parameter's name -> the unknown it stands for, as the source names it."""
     synthesis = _Synthesis()
     resources = {}
-    for request in requests:
+    for key, request in logical_ids(requests).items():
         properties = {"ServiceToken": _SERVICE_TOKEN, **synthesis.value(request.request)}
-        resources[logical_id(request)] = {"Type": CUSTOM_RESOURCE, "Properties": properties}
+        resources[key] = {"Type": CUSTOM_RESOURCE, "Properties": properties}
     names = {name: parameter["Description"] for name, parameter in synthesis.parameters.items()}
     return {"Parameters": synthesis.parameters, "Resources": resources}, names
 
@@ -183,7 +190,7 @@ def scan_requests(path: str, requests: Sequence[SurfaceRequest], *, strict: bool
                   extra: Iterable[Finding] = ()) -> SurfaceScan:
     """The rule engine's findings on ``requests`` from the file at ``path``, in the file's own words; ``extra``
     findings (parts of the file that cannot be read) are added as they are."""
-    by_id = {logical_id(request): request for request in requests}
+    by_id = logical_ids(requests)
     template, names = _synthesize(requests)
     scan = (scan_template(template, template_path=path, strict=strict) if requests
             else TemplateScan(path, 0, (), ()))
@@ -208,7 +215,7 @@ def _respelt(respell: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
 def unreadable_finding(surface: str, path: str, line: int, why: str) -> Finding:
     """A part of a source file that cannot be read, so nothing in it can be shown to accept (EULA000)."""
     return Finding(
-        rule_id=UNEVALUABLE, severity="error", template=path, logical_id=f"{surface} source@{line}:1",
+        rule_id=UNEVALUABLE, severity="error", template=path, logical_id=f"{surface} source, line {line}",
         resource_type=f"{surface}: source file", model_id=None,
         message=f"{path} cannot be read, so EULA acceptance cannot be proven for what it deploys: {why}"[:400],
         fix="Fix the part named so that the file parses, or exclude it from the check (--surface).", line=line,
