@@ -212,6 +212,10 @@ class _ModuleReader:
                 env[target.value.id] = {**holder, key: value}
             elif isinstance(holder, dict):
                 env[target.value.id] = Unknown(target.value.id)
+        elif (isinstance(target, ast.Tuple | ast.List) and isinstance(value, list) and len(value) == len(target.elts)
+              and not any(isinstance(element, ast.Starred) for element in target.elts)):
+            for element, item in zip(target.elts, value, strict=True):  # model_id, version = "...", "2.*"
+                self._assign(element, item, env)
         elif isinstance(target, ast.Tuple | ast.List | ast.Starred):
             for name in ast.walk(target):
                 if isinstance(name, ast.Name):
@@ -533,6 +537,8 @@ def read_python(path: str, text: str, *, strict: bool) -> SurfaceScan:
 
 def read_notebook(path: str, text: str, *, strict: bool) -> SurfaceScan:
     """The requests of a notebook's code cells (in order, sharing names as a kernel does), judged."""
+    if not mentions_sagemaker(text):
+        return scan_requests(path, (), strict=strict)
     try:
         document = json.loads(text)
     except ValueError as error:
@@ -553,7 +559,7 @@ def read_notebook(path: str, text: str, *, strict: bool) -> SurfaceScan:
         lines = (source if isinstance(source, list) else str(source).splitlines(keepends=True))
         lines = [str(line) for line in lines]
         code = "".join(line if not line.lstrip().startswith(("%", "!")) else "\n" for line in lines)
-        if not mentions_sagemaker(code) or lines[:1] and lines[0].startswith("%%"):
+        if lines[:1] and lines[0].startswith("%%"):  # a cell magic: not Python
             continue
         for index, line in enumerate(lines):
             encoded = json.dumps(line)

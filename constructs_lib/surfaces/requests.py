@@ -32,7 +32,8 @@ _PARAMETER_NAME = re.compile(r"[^A-Za-z0-9]")
 # The engine's words for CloudFormation's unknowns, in the words of a source file.
 # A path of the request in a message: "Properties.PrimaryContainer.ModelDataSource" or "Containers[0].Image".
 _API_PATH = re.compile(r"(Properties\.)?((?:[A-Z][A-Za-z0-9]*(?:\[\d+\])?\.)+[A-Z][A-Za-z0-9]*(?:\[\d+\])?)")
-_ENGINE_WORDING = (("not known before deployment", "not known from the source"),)
+_ENGINE_WORDING = (("not known before deployment", "not known from the source"),
+                   ("the template does not fix its region", "the source does not fix its region"))
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ _LIST_BLOCKS = {
 _META_KEYS = frozenset({"__is_block__", "__start_line__", "__end_line__", "__comments__", "__inline_comments__",
                         "count", "for_each", "depends_on", "lifecycle", "provider"})
 _CONTAINS = re.compile(r"\A\$\{\s*contains\(\s*(\[.*\])\s*,\s*var\.([A-Za-z0-9_-]+)\s*\)\s*\}\Z", re.DOTALL)
+_OWN_BUCKET = re.compile(r"aws_s3_bucket\.[A-Za-z0-9_-]+\.(id|bucket)")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _MAX_LOCAL_DEPTH = 20
 
@@ -88,6 +89,8 @@ class _Values:
                 return self.value(self.locals[text[6:]])
             finally:
                 self._depth -= 1
+        if _OWN_BUCKET.fullmatch(text):  # a bucket this configuration creates: the user's own, never JumpStart's
+            return f"{text.split('.')[1]}-bucket-of-this-configuration"
         return Unknown(text[:60])
 
     def _template(self, text: str) -> Any:
