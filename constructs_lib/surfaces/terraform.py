@@ -166,6 +166,8 @@ def to_request(arguments: Mapping[str, Any], *, blocks: bool) -> dict[str, Any]:
 
 
 def _put(request: dict[str, Any], key: str, value: Any, blocks: bool) -> None:
+    if value == [] or value is None:  # no block given (a plan lists an absent block as [])
+        return
     if key in _LIST_BLOCKS:
         items = value if isinstance(value, list) else [value]
         request.setdefault(_LIST_BLOCKS[key], []).extend(items)
