@@ -91,6 +91,7 @@ class Method:
 
 
 _UNSET = Unknown("unset")
+UNKNOWN_KEYWORDS = "**"  # the key under which a call records keyword arguments it cannot follow
 
 
 class _ModuleReader:
@@ -193,14 +194,7 @@ class _ModuleReader:
         if len(bodies) == 1:
             results.append(dict(env))  # the body may not run
         for name in {name for branch in results for name in branch}:
-            values = [branch[name] for branch in results if name in branch]
-            first = values[0]
-            if all(value == first for value in values):
-                env[name] = first
-            elif all(isinstance(value, str) for value in values):
-                env[name] = Unknown(name, tuple(dict.fromkeys(values)))
-            else:
-                env[name] = Unknown(name)
+            env[name] = _join(name, [branch[name] for branch in results if name in branch])
 
     def _assign(self, target: ast.expr, value: Any, env: dict[str, Any]) -> None:
         if isinstance(target, ast.Name):
@@ -330,6 +324,8 @@ class _ModuleReader:
                 keywords[keyword.arg] = item
             elif isinstance(item, dict):
                 keywords.update({key: value for key, value in item.items() if isinstance(key, str)})
+            else:  # **something the reader cannot follow: any keyword may be in it
+                keywords.setdefault(UNKNOWN_KEYWORDS, Unknown(f"**{ast.unparse(keyword.value)[:40]}"))
         if isinstance(function, Dotted):
             return self._constructor(node, function, arguments, keywords)
         if isinstance(function, Method):
@@ -360,7 +356,7 @@ class _ModuleReader:
             accept = arguments_of.get("accept_eula")
             self._emit(node, f"ModelTrainer.from_jumpstart_config({_show(model_id)})",
                        "SageMaker SDK v3 ModelTrainer.from_jumpstart_config",
-                       training_request(_model_id(model_id), accept),
+                       training_request(_model_id(model_id), _flag(accept)),
                        acceptance_spellings(TRAINING_ACCEPTANCE_PATH, "JumpStartConfig(accept_eula=...)"),
                        "pass accept_eula=True to JumpStartConfig")
             return SdkObject("model_trainer")
@@ -375,7 +371,7 @@ class _ModuleReader:
     def _method(self, node: ast.Call, method: Method, arguments: list[Any], keywords: dict[str, Any]) -> Any:
         receiver, name = method.receiver, method.name
         kind = receiver.kind if isinstance(receiver, SdkObject) else None
-        if kind == "session" and name == "client":
+        if kind in ("session", None) and name == "client":  # boto3/aioboto3 sessions, the SDK's boto_session
             return SdkObject("client", {"service": keywords.get("service_name", arguments[0] if arguments else
                                                                  Unknown("service"))})
         if kind == "jumpstart_model" and name in ("deploy", "register"):
@@ -404,7 +400,7 @@ class _ModuleReader:
 
     def _deploy(self, node: ast.Call, model: SdkObject, call: str, keywords: Mapping[str, Any], what: str) -> None:
         model_id = model.arguments.get("model_id", Unknown("model_id"))
-        accept = keywords.get("accept_eula")
+        accept = _keyword(keywords, "accept_eula")
         spelling = f"{call}(accept_eula=...)"
         self._emit(node, f"{model.label}.{call}()", f"{what}.{call}",
                    model_request(_model_id(model_id), _flag(accept)),
@@ -413,16 +409,19 @@ class _ModuleReader:
 
     def _fit(self, node: ast.Call, estimator: SdkObject, keywords: Mapping[str, Any]) -> None:
         model_id = estimator.arguments.get("model_id", Unknown("model_id"))
-        accept = keywords.get("accept_eula")
+        accept = _keyword(keywords, "accept_eula")
         spelling = 'fit(accept_eula=...) or environment={"accept_eula": ...}'
-        if accept is None:
+        from_environment = accept is None  # the environment's value is a string: "true" accepts
+        if from_environment:
             environment = estimator.arguments.get("environment")
             if isinstance(environment, dict):
                 accept = environment.get("accept_eula")
             elif environment is not None:
                 accept = Unknown("environment")
+            if not isinstance(accept, str | Unknown | Pieces | None):
+                accept = Unknown("environment accept_eula")
         self._emit(node, f"{estimator.label}.fit()", "SageMaker SDK JumpStartEstimator.fit",
-                   training_request(_model_id(model_id), _flag(accept)),
+                   training_request(_model_id(model_id), accept if from_environment else _flag(accept)),
                    acceptance_spellings(TRAINING_ACCEPTANCE_PATH, spelling),
                    "pass accept_eula=True to fit()")
 
@@ -432,7 +431,7 @@ class _ModuleReader:
             if model_id is None:
                 return  # not a JumpStart hub model (a Marketplace model package): no EULA of JumpStart's
             self._emit(node, f"{method}({_show(model_id)})", f"Bedrock {method}",
-                       model_request(model_id, _flag(keywords.get("acceptEula")), region),
+                       model_request(model_id, _flag(_keyword(keywords, "acceptEula")), region),
                        acceptance_spellings(MODEL_ACCEPTANCE_PATH, "acceptEula"),
                        f"pass acceptEula=True to {method}()")
             return
@@ -447,7 +446,8 @@ class _ModuleReader:
                        (("PrimaryContainer.ModelDataSource.S3DataSource", "ModelSource.S3"),),
                        "set ModelSource.S3.ModelAccessConfig.AcceptEula to True")
             return
-        self._emit(node, f"{method}()", f"boto3 {method}", keywords, (), None)
+        request = {key: value for key, value in keywords.items() if key != UNKNOWN_KEYWORDS}
+        self._emit(node, f"{method}()", f"boto3 {method}", request, (), None)
 
     def _emit(self, node: ast.Call, name: str, what: str, request: Mapping[str, Any],
               spellings: tuple[tuple[str, str], ...], fix: str | None) -> None:
@@ -464,6 +464,19 @@ class _ModuleReader:
             line, offset = self._positions[line]
             column += offset
         return line, column
+
+
+def _join(name: str, values: list[Any]) -> Any:
+    """What a name holds after branches that give it ``values``: theirs when they agree; an unknown limited to
+    the strings they give; a dict of such values when each branch gives a dict with the same keys."""
+    first = values[0]
+    if all(value == first for value in values):
+        return first
+    if all(isinstance(value, str) for value in values):
+        return Unknown(name, tuple(dict.fromkeys(values)))
+    if all(isinstance(value, dict) and value.keys() == first.keys() for value in values):
+        return {key: _join(f"{name}[{key!r}]", [value[key] for value in values]) for key in first}
+    return Unknown(name)
 
 
 def _is_text(value: Any) -> bool:
@@ -493,10 +506,18 @@ def _model_id(value: Any) -> str | Unknown | Pieces:
     return Unknown("model_id")
 
 
+def _keyword(keywords: Mapping[str, Any], name: str) -> Any:
+    """A keyword argument: given, unknown (in a ``**`` the reader cannot follow) or ``None``."""
+    return keywords.get(name, keywords.get(UNKNOWN_KEYWORDS))
+
+
 def _flag(value: Any) -> Any:
-    """An acceptance argument as the request carries it: ``None`` (not given), a literal, or an unknown."""
-    if value is None or isinstance(value, bool | str | Unknown | Pieces):
+    """An acceptance argument (a boolean parameter) as the request carries it: ``None`` (not given), a boolean,
+    an unknown, or a value that is never acceptance (a string: the SDK and boto3 want the boolean ``True``)."""
+    if value is None or isinstance(value, bool | Unknown):
         return value
+    if isinstance(value, str | Pieces):
+        return f"{value if isinstance(value, str) else 'an f-string'} (a string: pass the boolean True)"
     return Unknown("accept_eula")
 
 

@@ -21,8 +21,14 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from constructs_lib.surfaces.requests import Pieces, SurfaceRequest, SurfaceScan, Unknown, scan_requests, \
-    unreadable_finding
+from constructs_lib.surfaces.requests import (
+    Pieces,
+    SurfaceRequest,
+    SurfaceScan,
+    Unknown,
+    scan_requests,
+    unreadable_finding,
+)
 
 SURFACE = "terraform"
 _SAGEMAKER_TYPES = ("aws_sagemaker_", "awscc_sagemaker_")
