@@ -37,7 +37,7 @@ _MAX_DEPTH = 30
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _PositionLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+class _PositionLoader(_SafeLoader):
     """A safe loader that records where each mapping starts."""
 
 

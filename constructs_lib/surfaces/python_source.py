@@ -480,7 +480,7 @@ def _join(name: str, values: list[Any]) -> Any:
 
 
 def _is_text(value: Any) -> bool:
-    return isinstance(value, str | Pieces) or isinstance(value, Unknown)
+    return isinstance(value, str | Pieces | Unknown)
 
 
 def _concat(left: Any, right: Any) -> Any:
