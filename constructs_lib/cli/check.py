@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     # them (it costs about as much as the parse itself), so it rests while templates are read.
     gc.disable()
     try:
-        given = _given_files(paths)
+        # With --skip-unknown-files a given file that is not a template after all is passed over, as in a walk.
+        given = set() if args.skip_unknown_files else _given_files(paths)
         found = _sources(paths, args)
         report = Report((*(_scan(path, explicit=path in given, strict=args.strict) for path in found.templates),
                          *(check_sources.surface_report(file, strict=args.strict) for file in found.files)))
