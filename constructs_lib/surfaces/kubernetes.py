@@ -70,7 +70,8 @@ def read_manifests(path: str, text: str, *, strict: bool) -> SurfaceScan:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         why = f"it is not valid YAML ({getattr(error, 'problem', None) or error})"
-        return scan_requests(path, (), strict=strict, extra=(unreadable_finding(SURFACE, path, line, why),))
+        unreadable = unreadable_finding(SURFACE, path, line, why, strict=strict)
+        return scan_requests(path, (), strict=strict, extra=(unreadable,))
     requests = []
     for document in documents:
         if not is_manifest(document) or not str(document["apiVersion"]).startswith(f"{API_GROUP}/"):

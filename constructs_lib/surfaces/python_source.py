@@ -56,6 +56,11 @@ PASSTHROUGH_METHODS = {
     "create_auto_ml_job_v2": "CreateAutoMLJobV2",
     "create_inference_component": "CreateInferenceComponent",
 }
+# What these SDK calls return is the user's own S3 (a bucket of their account, what they uploaded), never
+# JumpStart's: a literal standing for it keeps a location built on it out of doubt.
+OWN_BUCKET = "sagemaker-default-bucket-of-this-account"
+OWN_LOCATION_METHODS = {"default_bucket": OWN_BUCKET, "upload_data": f"s3://{OWN_BUCKET}/uploaded",
+                        "upload": f"s3://{OWN_BUCKET}/uploaded", "upload_string_as_file_body": f"s3://{OWN_BUCKET}/uploaded"}
 OPTIMIZATION_METHOD = "create_optimization_job"
 MARKETPLACE_METHOD = "create_marketplace_model_endpoint"
 _HUB_MODEL = re.compile(r"\Aarn:[^:]+:sagemaker:([a-z0-9-]*):[^:]*:hub-content/[^/]+/Model/([^/]+)")
@@ -374,6 +379,8 @@ class _ModuleReader:
         if kind in ("session", None) and name == "client":  # boto3/aioboto3 sessions, the SDK's boto_session
             return SdkObject("client", {"service": keywords.get("service_name", arguments[0] if arguments else
                                                                  Unknown("service"))})
+        if name in OWN_LOCATION_METHODS:  # Session.upload_data, S3Uploader.upload, Session.default_bucket
+            return OWN_LOCATION_METHODS[name]
         if kind == "jumpstart_model" and name in ("deploy", "register"):
             self._deploy(node, receiver, name, keywords, "SageMaker SDK JumpStartModel")
             return SdkObject("predictor")
@@ -479,6 +486,16 @@ def _join(name: str, values: list[Any]) -> Any:
     return Unknown(name)
 
 
+def _without_magics(lines: Sequence[str]) -> Iterator[str]:
+    """A cell's lines with IPython's ``%magic`` and ``!shell`` lines (and their ``\\`` continuations) blanked,
+    keeping the numbering."""
+    continued = False
+    for line in lines:
+        magic = continued or line.lstrip().startswith(("%", "!"))
+        continued = magic and line.rstrip("\r\n").endswith("\\")
+        yield "\n" if magic else line
+
+
 def _is_text(value: Any) -> bool:
     return isinstance(value, str | Pieces | Unknown)
 
@@ -551,8 +568,8 @@ def read_python(path: str, text: str, *, strict: bool) -> SurfaceScan:
         module = ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None) or 1
-        return scan_requests(path, (), strict=strict, extra=(_unreadable(path, line, f"it is not valid Python "
-                                                                                       f"({error})"),))
+        return scan_requests(path, (), strict=strict, extra=(
+            unreadable_finding(SURFACE, path, line, f"it is not valid Python ({error})", strict=strict),))
     return _judge(path, [module], {}, strict)
 
 
@@ -563,10 +580,12 @@ def read_notebook(path: str, text: str, *, strict: bool) -> SurfaceScan:
     try:
         document = json.loads(text)
     except ValueError as error:
-        return scan_requests(path, (), strict=strict, extra=(_unreadable(path, 1, f"it is not JSON ({error})"),))
+        return scan_requests(path, (), strict=strict, extra=(
+            unreadable_finding(SURFACE, path, 1, f"it is not JSON ({error})", strict=strict),))
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
-        return scan_requests(path, (), strict=strict, extra=(_unreadable(path, 1, "it has no cells"),))
+        return scan_requests(path, (), strict=strict, extra=(
+            unreadable_finding(SURFACE, path, 1, "it has no cells", strict=strict),))
     raw_lines = text.splitlines()
     modules: list[ast.Module] = []
     positions: dict[int, tuple[int, int]] = {}
@@ -579,7 +598,7 @@ def read_notebook(path: str, text: str, *, strict: bool) -> SurfaceScan:
         source = cell.get("source", "")
         lines = (source if isinstance(source, list) else str(source).splitlines(keepends=True))
         lines = [str(line) for line in lines]
-        code = "".join(line if not line.lstrip().startswith(("%", "!")) else "\n" for line in lines)
+        code = "".join(_without_magics(lines))
         if lines[:1] and lines[0].startswith("%%"):  # a cell magic: not Python
             continue
         for index, line in enumerate(lines):
@@ -594,7 +613,8 @@ def read_notebook(path: str, text: str, *, strict: bool) -> SurfaceScan:
             module = ast.parse("\n" * offset + code, filename=path)
         except (SyntaxError, ValueError) as error:
             line = positions.get(getattr(error, "lineno", None) or offset + 1, (1, 0))[0]
-            unreadable.append(_unreadable(path, line, f"code cell {number} is not valid Python ({error.args[0]})"))
+            unreadable.append(unreadable_finding(
+                SURFACE, path, line, f"code cell {number} is not valid Python ({error.args[0]})", strict=strict))
         else:
             modules.append(module)
         offset += len(lines) + 1
@@ -607,13 +627,9 @@ def _judge(path: str, modules: list[ast.Module], positions: Mapping[int, tuple[i
     try:
         reader.run(modules)
     except RecursionError:
-        return scan_requests(path, (), strict=strict, extra=(*unreadable, _unreadable(
-            path, 1, "it is nested deeper than EulaGate reads")))
+        return scan_requests(path, (), strict=strict, extra=(*unreadable, unreadable_finding(
+            SURFACE, path, 1, "it is nested deeper than EulaGate reads", strict=strict)))
     return scan_requests(path, reader.requests, strict=strict, extra=unreadable)
-
-
-def _unreadable(path: str, line: int, why: str) -> Finding:
-    return unreadable_finding(SURFACE, path, line, why)
 
 
 def requests_in(path: str, text: str) -> Iterator[SurfaceRequest]:

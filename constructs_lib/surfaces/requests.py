@@ -213,11 +213,13 @@ def _respelt(respell: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
     return lambda match: match.group(1) + respell(match.group(2))
 
 
-def unreadable_finding(surface: str, path: str, line: int, why: str) -> Finding:
-    """A part of a source file that cannot be read, so nothing in it can be shown to accept (EULA000)."""
+def unreadable_finding(surface: str, path: str, line: int, why: str, *, strict: bool) -> Finding:
+    """A part of a source file that cannot be read (EULA000): nothing in it can be shown to accept. A warning,
+    an error with ``--strict``: the tool that runs the file may read what this parser cannot (IPython syntax in a
+    notebook cell, a newer Python or HCL), so it is never silently clean."""
     return Finding(
-        rule_id=UNEVALUABLE, severity="error", template=path, logical_id=f"{surface} source, line {line}",
-        resource_type=f"{surface}: source file", model_id=None,
+        rule_id=UNEVALUABLE, severity="error" if strict else "warning", template=path,
+        logical_id=f"{surface} source, line {line}", resource_type=f"{surface}: source file", model_id=None,
         message=f"{path} cannot be read, so EULA acceptance cannot be proven for what it deploys: {why}"[:400],
         fix="Fix the part named so that the file parses, or exclude it from the check (--surface).", line=line,
     )

@@ -252,7 +252,7 @@ def read_tf(path: str, text: str, *, strict: bool) -> SurfaceScan:
     except Exception as error:  # lark's errors have no common base we can name without importing lark
         return scan_requests(path, (), strict=strict, extra=(
             unreadable_finding(SURFACE, path, getattr(error, "line", 1) or 1,
-                               f"it is not valid HCL ({str(error).splitlines()[0][:200]})"),))
+                               f"it is not valid HCL ({str(error).splitlines()[0][:200]})", strict=strict),))
     values = _Values(_variables(document), _locals(document))
     requests = []
     for resource_type, name, body in _resources(document):

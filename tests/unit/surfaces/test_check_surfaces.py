@@ -133,8 +133,10 @@ def test_an_unknown_surface_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 def test_a_python_file_that_does_not_parse_fails_closed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "deploy.py"
     broken.write_text("from sagemaker.jumpstart.model import JumpStartModel\nJumpStartModel(\n")
-    code, out, _ = check(capsys, str(broken))
-    assert code == 1 and out.startswith(f"{broken}:") and " error EULA000 " in out
+    code, out, _ = check(capsys, str(broken))  # a warning: what runs it may read more than this parser
+    assert code == 0 and out.startswith(f"{broken}:2:1: warning EULA000 ")
+    code, out, _ = check(capsys, "--strict", str(broken))
+    assert code == 1 and " error EULA000 " in out
     unrelated = tmp_path / "util.py"
     unrelated.write_text("def broken(:\n")  # no SageMaker in it: nothing to prove
     code, out, _ = check(capsys, str(unrelated))
