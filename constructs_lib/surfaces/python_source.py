@@ -61,6 +61,14 @@ PASSTHROUGH_METHODS = {
 OWN_BUCKET = "sagemaker-default-bucket-of-this-account"
 OWN_LOCATION_METHODS = {"default_bucket": OWN_BUCKET, "upload_data": f"s3://{OWN_BUCKET}/uploaded",
                         "upload": f"s3://{OWN_BUCKET}/uploaded", "upload_string_as_file_body": f"s3://{OWN_BUCKET}/uploaded"}
+# The keys that carry what each passthrough request deploys or fine-tunes (any of them in sight: it is judged).
+_REQUEST_KEYS = {
+    "create_model": frozenset({"PrimaryContainer", "Containers"}),
+    "create_training_job": frozenset({"AlgorithmSpecification", "InputDataConfig", "Environment"}),
+    "create_hyper_parameter_tuning_job": frozenset({"TrainingJobDefinition", "TrainingJobDefinitions"}),
+    "create_auto_ml_job_v2": frozenset({"AutoMLProblemTypeConfig"}),
+    "create_inference_component": frozenset({"Specification"}),
+}
 OPTIMIZATION_METHOD = "create_optimization_job"
 MARKETPLACE_METHOD = "create_marketplace_model_endpoint"
 _HUB_MODEL = re.compile(r"\Aarn:[^:]+:sagemaker:([a-z0-9-]*):[^:]*:hub-content/[^/]+/Model/([^/]+)")
@@ -454,15 +462,19 @@ class _ModuleReader:
                        "set ModelSource.S3.ModelAccessConfig.AcceptEula to True")
             return
         request = {key: value for key, value in keywords.items() if key != UNKNOWN_KEYWORDS}
-        self._emit(node, f"{method}()", f"boto3 {method}", request, (), None)
+        # **arguments the reader cannot follow, without the request's own keys in sight: nothing to judge.
+        unshown = (f"its arguments come from {keywords[UNKNOWN_KEYWORDS].name}, which is not known from the source"
+                   if UNKNOWN_KEYWORDS in keywords and not set(request) & _REQUEST_KEYS[method] else None)
+        self._emit(node, f"{method}()", f"boto3 {method}", request, (), None, unshown)
 
     def _emit(self, node: ast.Call, name: str, what: str, request: Mapping[str, Any],
-              spellings: tuple[tuple[str, str], ...], fix: str | None) -> None:
+              spellings: tuple[tuple[str, str], ...], fix: str | None, unshown: str | None = None) -> None:
         line, column = self._position(node)
         if (line, column) in self._seen:
             return
         self._seen.add((line, column))
-        self.requests.append(SurfaceRequest(SURFACE, name, what, request, line, column, spellings, fix))
+        self.requests.append(SurfaceRequest(SURFACE, name, what, request, line, column, spellings, fix,
+                                            unshown=unshown))
 
     def _position(self, node: ast.AST) -> tuple[int, int]:
         line = getattr(node, "lineno", 1)

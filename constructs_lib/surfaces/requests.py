@@ -27,6 +27,7 @@ from constructs_lib.rules.sources import SourceLocation
 DEFAULT_REGION = "us-east-1"
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 UNEVALUABLE = "EULA000"
+NOT_SHOWN_RULE = "EULA006"
 _SERVICE_TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:eulagate-surface"
 _PARAMETER_NAME = re.compile(r"[^A-Za-z0-9]")
 # The engine's words for CloudFormation's unknowns, in the words of a source file.
@@ -74,6 +75,7 @@ class SurfaceRequest:
     fix: str | None = None  # how to accept in this surface, when the API path is not how the source spells it
     # How the source spells an API path the message names (Terraform: snake_case blocks), when not as the API.
     respell: Callable[[str], str] | None = None
+    unshown: str | None = None  # why the source does not show the request (EULA006), e.g. "its arguments ..."
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def logical_ids(requests: Sequence[SurfaceRequest]) -> dict[str, SurfaceRequest]
 
 
 def synthetic_template(requests: Sequence[SurfaceRequest]) -> dict[str, Any]:
-    return _synthesize(requests)[0]
+    return _synthesize([request for request in requests if request.unshown is None])[0]
 
 
 def _synthesize(requests: Sequence[SurfaceRequest]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -192,25 +194,41 @@ def scan_requests(path: str, requests: Sequence[SurfaceRequest], *, strict: bool
     """The rule engine's findings on ``requests`` from the file at ``path``, in the file's own words; ``extra``
     findings (parts of the file that cannot be read) are added as they are."""
     by_id = logical_ids(requests)
-    template, names = _synthesize(requests)
-    scan = (scan_template(template, template_path=path, strict=strict) if requests
+    shown = [request for request in requests if request.unshown is None]
+    template, names = _synthesize(shown)
+    scan = (scan_template(template, template_path=path, strict=strict) if shown
             else TemplateScan(path, 0, (), ()))
+    extra = (*(_unshown(path, key, request) for key, request in by_id.items() if request.unshown is not None),
+             *extra)
     # Longest parameter names first, so that "${Model}" does not rewrite part of "${Model2}".
     words = tuple(pair for name, source in sorted(names.items(), key=lambda item: -len(item[0]))
                   for pair in ((f"a Ref to parameter '{name}'", f"`{source}`"), (f"${{{name}}}", f"${{{source}}}")))
-    extra = tuple(extra)
     findings = (*(_in_source_words(finding, by_id[finding.logical_id], words) for finding in scan.findings),
                 *extra)
     checked = (*((key, f"{request.surface}: {request.what}") for key, request in by_id.items()),
                *((finding.logical_id, finding.resource_type) for finding in extra))
     scan = replace(scan, findings=findings, checked=checked, resource_count=len(checked))
     locations = {key: SurfaceLocation(path, request.line, request.column) for key, request in by_id.items()}
-    locations.update({finding.logical_id: SurfaceLocation(path, finding.line or 1) for finding in extra})
+    locations.update({finding.logical_id: SurfaceLocation(path, finding.line or 1) for finding in extra
+                      if finding.logical_id not in locations})
     return SurfaceScan(scan, locations)
 
 
 def _respelt(respell: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
     return lambda match: match.group(1) + respell(match.group(2))
+
+
+def _unshown(path: str, key: str, request: SurfaceRequest) -> Finding:
+    """A request the source does not show (EULA006, a warning, as the engine reports a definition it cannot see)."""
+    return Finding(
+        rule_id=NOT_SHOWN_RULE, severity="warning", template=path, logical_id=key,
+        resource_type=f"{request.surface}: {request.what}", model_id=None,
+        message=f"{request.name} sends a SageMaker request that the source does not show ({request.unshown}), so "
+                "EulaGate cannot tell whether it deploys or fine-tunes an EULA-gated model without accepting its "
+                "EULA.",
+        fix="Write the request's arguments where the call is made (a literal dict), or check the file or template "
+            "that holds them, and acknowledge the warning.", line=request.line,
+    )
 
 
 def unreadable_finding(surface: str, path: str, line: int, why: str, *, strict: bool) -> Finding:

@@ -140,3 +140,13 @@ def test_calls_of_other_libraries_are_not_requests() -> None:
               "boto3_client = sagemaker.Session().boto_session.client('s3')\n"
               "boto3_client.create_model(PrimaryContainer={})\n")
     assert list(requests_in("other.py", source)) == []
+
+
+def test_a_request_whose_arguments_are_not_known_is_a_warning_not_silence() -> None:
+    source = ("import boto3\n\ndef handler(event, context):\n"
+              "    boto3.client('sagemaker').create_training_job(**event['ResourceProperties'])\n")
+    scanned = read_python("handler.py", source, strict=True)
+    [finding] = scanned.scan.findings
+    assert (finding.rule_id, finding.severity, finding.logical_id) == ("EULA006", "warning", "create_training_job()")
+    assert (scanned.locations[finding.logical_id].line, scanned.locations[finding.logical_id].column) == (4, 5)
+    assert "event['ResourceProperties']" in finding.message
