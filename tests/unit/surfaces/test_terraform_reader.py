@@ -6,7 +6,7 @@ import pytest
 
 from constructs_lib.surfaces.terraform import read_tf, snake_path
 
-GATED = "s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-3-8b/artifacts/inference-prepack/v1.1.0/"  # noqa: E501
+GATED = "s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-3-8b/artifacts/inference-prepack/v1.1.0/"
 PUBLIC = "s3://jumpstart-cache-prod-us-east-1/huggingface-llm/{model}/artifacts/inference-prepack/v1.0.0/"
 
 
