@@ -123,7 +123,8 @@ resource "aws_iam_role" "sagemaker" {{
   name               = "${{local.name}}-role"
   assume_role_policy = jsonencode({{
     Version   = "2012-10-17"
-    Statement = [{{ Action = "sts:AssumeRole", Effect = "Allow", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+    Statement = [{{ Action = "sts:AssumeRole", Effect = "Allow",
+                   Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
   }})
   tags               = local.tags
 }}
