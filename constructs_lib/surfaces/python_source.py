@@ -377,7 +377,7 @@ class _ModuleReader:
             return SdkObject("client", {"service": keywords.get("service_name", first)})
         if last == "Session":
             return SdkObject("session")
-        if name == "dict":
+        if name == "dict" or last == "ModelAccessConfig":  # ModelAccessConfig(accept_eula=True): its arguments
             return dict(keywords)
         return Unknown(f"{name}(...)")
 
@@ -416,9 +416,15 @@ class _ModuleReader:
     def _deploy(self, node: ast.Call, model: SdkObject, call: str, keywords: Mapping[str, Any], what: str) -> None:
         model_id = model.arguments.get("model_id", Unknown("model_id"))
         accept = _keyword(keywords, "accept_eula")
+        if accept is None and "model_access_configs" in keywords:  # {model_id: ModelAccessConfig(accept_eula=...)}
+            accept = _access_configs_acceptance(keywords["model_access_configs"])
         spelling = f"{call}(accept_eula=...)"
-        self._emit(node, f"{model.label}.{call}()", f"{what}.{call}",
-                   model_request(_model_id(model_id), _flag(accept)),
+        request = model_request(_model_id(model_id), _flag(accept))
+        model_data = model.arguments.get("model_data")
+        if model_data is not None:  # the SDK serves these weights instead of JumpStart's (a fine-tuned model)
+            request["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]["S3Uri"] = (
+                model_data if isinstance(model_data, str | Unknown | Pieces) else Unknown("model_data"))
+        self._emit(node, f"{model.label}.{call}()", f"{what}.{call}", request,
                    acceptance_spellings(MODEL_ACCEPTANCE_PATH, spelling),
                    _DEPLOY_FIX.format(call=f"{call}()"))
 
@@ -533,6 +539,16 @@ def _model_id(value: Any) -> str | Unknown | Pieces:
     if isinstance(value, str | Unknown | Pieces) and value != "":
         return value
     return Unknown("model_id")
+
+
+def _access_configs_acceptance(configs: Any) -> Any:
+    """The acceptance ``model_access_configs={model_id: ModelAccessConfig(accept_eula=...)}`` gives: ``True``
+    only when every entry accepts."""
+    if not isinstance(configs, dict) or not configs:
+        return Unknown("model_access_configs")
+    verdicts = [_keyword(config, "accept_eula") if isinstance(config, dict) else Unknown("model_access_configs")
+                for config in configs.values()]
+    return True if all(verdict is True for verdict in verdicts) else next(v for v in verdicts if v is not True)
 
 
 def _keyword(keywords: Mapping[str, Any], name: str) -> Any:

@@ -150,3 +150,16 @@ def test_a_request_whose_arguments_are_not_known_is_a_warning_not_silence() -> N
     assert (finding.rule_id, finding.severity, finding.logical_id) == ("EULA006", "warning", "create_training_job()")
     assert (scanned.locations[finding.logical_id].line, scanned.locations[finding.logical_id].column) == (4, 5)
     assert "event['ResourceProperties']" in finding.message
+
+
+def test_model_access_configs_and_the_users_own_model_data() -> None:
+    source = (
+        "from sagemaker.jumpstart.model import JumpStartModel\n"
+        "from sagemaker.jumpstart.types import ModelAccessConfig\n"
+        "ID = 'meta-textgeneration-llama-3-8b'\n"
+        "JumpStartModel(model_id=ID).deploy(model_access_configs={ID: ModelAccessConfig(accept_eula=True)})\n"
+        "JumpStartModel(model_id=ID).deploy(model_access_configs={ID: ModelAccessConfig(accept_eula=False)})\n"
+        "JumpStartModel(model_id=ID, model_data='s3://my-bucket/finetuned/model/').deploy()\n"
+    )
+    scanned = read_python("deploy.py", source, strict=True)
+    assert [(f.rule_id, scanned.locations[f.logical_id].line) for f in scanned.scan.findings] == [("EULA001", 5)]
