@@ -43,6 +43,9 @@ _LIST_BLOCKS = {
 _META_KEYS = frozenset({"__is_block__", "__start_line__", "__end_line__", "__comments__", "__inline_comments__",
                         "count", "for_each", "depends_on", "lifecycle", "provider"})
 _CONTAINS = re.compile(r"\A\$\{\s*contains\(\s*(\[.*\])\s*,\s*var\.([A-Za-z0-9_-]+)\s*\)\s*\}\Z", re.DOTALL)
+# Bool arguments that decide acceptance, and the strings Terraform's type system (cty) converts to a bool.
+_BOOL_ARGUMENTS = frozenset({"accept_eula"})
+_BOOL_STRINGS = {"true": True, "1": True, "false": False, "0": False}
 _OWN_BUCKET = re.compile(r"aws_s3_bucket\.[A-Za-z0-9_-]+\.(id|bucket)")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _MAX_LOCAL_DEPTH = 20
@@ -174,6 +177,8 @@ def to_request(arguments: Mapping[str, Any], *, blocks: bool) -> dict[str, Any]:
 def _put(request: dict[str, Any], key: str, value: Any, blocks: bool) -> None:
     if value == [] or value is None:  # no block given (a plan lists an absent block as [])
         return
+    if key in _BOOL_ARGUMENTS and isinstance(value, str) and value in _BOOL_STRINGS:
+        value = _BOOL_STRINGS[value]  # Terraform (cty) converts these strings for a bool argument
     if key in _LIST_BLOCKS:
         items = value if isinstance(value, list) else [value]
         request.setdefault(_LIST_BLOCKS[key], []).extend(items)

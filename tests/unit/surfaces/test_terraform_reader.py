@@ -37,7 +37,8 @@ def verdicts(text: str, *, strict: bool = False) -> list[tuple[str, str, int]]:
 
 
 @pytest.mark.parametrize(("acceptance", "expected"), [
-    ("true", []), ('"true"', []), ("false", [("EULA001", "error", 2)]), ("", [("EULA001", "error", 2)]),
+    ("true", []), ('"true"', []), ('"1"', []), ('"0"', [("EULA001", "error", 2)]), ("false", [("EULA001", "error", 2)]),
+    ("", [("EULA001", "error", 2)]), ('"yes"', [("EULA001", "error", 2)]),
     ("var.accept", [("EULA001", "error", 2)]), ("local.accept", []),
 ])
 def test_acceptance_follows_terraforms_conversions(acceptance: str, expected: list[tuple[str, str, int]]) -> None:
