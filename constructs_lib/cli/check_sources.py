@@ -76,4 +76,4 @@ def surface_report(source: SourceFile, *, strict: bool) -> TemplateReport:
     """The report of one source file, each finding at its ``file:line:column``."""
     scanned = scan_source(source, strict=strict)
     return TemplateReport(scanned.scan, tuple(ReportedFinding(finding, scanned.locations.get(finding.logical_id))
-                                              for finding in scanned.scan.findings), ())
+                                              for finding in scanned.scan.findings), (), source_file=True)

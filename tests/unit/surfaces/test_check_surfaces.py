@@ -141,3 +141,11 @@ def test_a_python_file_that_does_not_parse_fails_closed(tmp_path: Path, capsys: 
     unrelated.write_text("def broken(:\n")  # no SageMaker in it: nothing to prove
     code, out, _ = check(capsys, str(unrelated))
     assert code == 0
+
+
+def test_the_summary_counts_templates_and_source_files_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = check(capsys, str(BAD_TEMPLATE), str(FINETUNE), str(SURFACES / "kubernetes/good/llama.yaml"))
+    assert code == 1
+    assert out.splitlines()[-1].endswith(" in 1 template (1 resource) and 2 source files (3 requests)")
+    _, out, _ = check(capsys, str(FINETUNE))
+    assert out.splitlines()[-1] == "eulagate check: 1 EULA error, 0 warnings in 1 source file (1 request)"
