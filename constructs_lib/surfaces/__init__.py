@@ -57,12 +57,15 @@ def scan_source(source: SourceFile, *, strict: bool) -> SurfaceScan:
 
         return read_tf(path, text, strict=strict)
     if source.kind == TERRAFORM_PLAN:
-        from constructs_lib.surfaces.terraform import read_plan
+        from constructs_lib.surfaces.terraform import is_plan, read_plan
 
         try:
             document = json.loads(text)
         except ValueError as error:
             raise InputError(f"{path}: a Terraform plan that is not JSON ({error})") from None
+        if not is_plan(document):
+            raise InputError(f"{path}: not a Terraform plan or state (`terraform show -json` output): it has no "
+                             "format_version and planned_values, resource_changes or values")
         return read_plan(path, text, document, strict=strict)
     if source.kind == MANIFESTS:
         from constructs_lib.surfaces.kubernetes import read_manifests

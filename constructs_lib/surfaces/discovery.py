@@ -67,7 +67,8 @@ def kind_by_content(text: str, suffix: str) -> str | None:
     if head in ("{", "["):
         if '"nbformat"' in text and '"cells"' in text:
             return NOTEBOOK
-        if '"format_version"' in text and ('"planned_values"' in text or '"resource_changes"' in text):
+        if '"format_version"' in text and ('"planned_values"' in text or '"resource_changes"' in text
+                                           or ('"root_module"' in text and '"values"' in text)):
             return TERRAFORM_PLAN
         return TEMPLATE if '"Resources"' in text else None
     if _YAML_TEMPLATE.search(text):

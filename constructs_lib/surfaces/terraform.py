@@ -286,8 +286,10 @@ def snake_path(path: str) -> str:
 
 
 def is_plan(document: Any) -> bool:
+    """A plan (``terraform show -json plan.out``) or a state (``terraform show -json``): both carry their
+    resources' values in a root module."""
     return isinstance(document, dict) and "format_version" in document and (
-        "planned_values" in document or "resource_changes" in document)
+        "planned_values" in document or "resource_changes" in document or "values" in document)
 
 
 def read_plan(path: str, text: str, document: Mapping[str, Any], *, strict: bool) -> SurfaceScan:
@@ -298,7 +300,7 @@ def read_plan(path: str, text: str, document: Mapping[str, Any], *, strict: bool
         if isinstance(change, dict) and isinstance(change.get("change"), dict):
             unknown_after[str(change.get("address"))] = change["change"].get("after_unknown") or {}
     requests = []
-    for resource in _planned(document.get("planned_values")):
+    for resource in _planned(document.get("planned_values", document.get("values"))):
         resource_type = resource.get("type")
         if resource.get("mode", "managed") != "managed" or not isinstance(resource_type, str) \
                 or not is_sagemaker_type(resource_type):

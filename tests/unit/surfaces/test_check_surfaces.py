@@ -61,6 +61,8 @@ def test_every_format_points_at_file_line_and_column(capsys: pytest.CaptureFixtu
     ("tfplan.out", (SURFACES / "terraform/bad/plan.json").read_text(), "terraform"),
     ("serving.hcl", (SURFACES / "terraform/bad/main.tf").read_text(), "terraform"),
     ("notebook.json", (SURFACES / "python/bad/deploy.ipynb").read_text(), "python"),
+    ("state.json", json.dumps({"format_version": "1.0", "values": json.loads(
+        (SURFACES / "terraform/bad/plan.json").read_text())["planned_values"]}), "terraform"),
 ])
 def test_a_file_is_recognized_by_its_content(name: str, content: str, kind: str, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
