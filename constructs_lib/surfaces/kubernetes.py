@@ -85,13 +85,13 @@ def read_manifests(path: str, text: str, *, strict: bool) -> SurfaceScan:
                 model_id = Unknown("spec.model.modelId")
             accept = model.get("acceptEula", False)
             if isinstance(accept, str):  # never deploys, whatever it says: the schema's type is boolean
-                accept = f"{accept} (a string: the CRD's acceptEula is a boolean)"
+                accept = f"the string {accept!r}, where the CRD's acceptEula is a boolean"
             label = f"{kind}/{name}" if isinstance(name, str) else kind
             requests.append(SurfaceRequest(
                 SURFACE, label, f"{API_GROUP} {kind}", model_request(model_id, accept),
                 int(model.get(_LINE, document.get(_LINE, 1))), int(model.get(_COLUMN, 1)),
                 acceptance_spellings(MODEL_ACCEPTANCE_PATH, "spec.model.acceptEula"),
-                "set spec.model.acceptEula to true (a boolean)",
+                "set spec.model.acceptEula to true (a boolean)", by_model_id=True,
             ))
     return scan_requests(path, requests, strict=strict)
 

@@ -426,7 +426,7 @@ class _ModuleReader:
                 model_data if isinstance(model_data, str | Unknown | Pieces) else Unknown("model_data"))
         self._emit(node, f"{model.label}.{call}()", f"{what}.{call}", request,
                    acceptance_spellings(MODEL_ACCEPTANCE_PATH, spelling),
-                   _DEPLOY_FIX.format(call=f"{call}()"))
+                   _DEPLOY_FIX.format(call=f"{call}()"), by_model_id=model_data is None)
 
     def _fit(self, node: ast.Call, estimator: SdkObject, keywords: Mapping[str, Any]) -> None:
         model_id = estimator.arguments.get("model_id", Unknown("model_id"))
@@ -465,22 +465,23 @@ class _ModuleReader:
                 _field(source, "S3Uri") if source is not None else Unknown("ModelSource.S3.S3Uri"))
             self._emit(node, f"{method}()", f"boto3 {method}", request,
                        (("PrimaryContainer.ModelDataSource.S3DataSource", "ModelSource.S3"),),
-                       "set ModelSource.S3.ModelAccessConfig.AcceptEula to True")
+                       "set ModelSource.S3.ModelAccessConfig.AcceptEula to True", by_model_id=False)
             return
         request = {key: value for key, value in keywords.items() if key != UNKNOWN_KEYWORDS}
         # **arguments the reader cannot follow, without the request's own keys in sight: nothing to judge.
         unshown = (f"its arguments come from {keywords[UNKNOWN_KEYWORDS].name}, which is not known from the source"
                    if UNKNOWN_KEYWORDS in keywords and not set(request) & _REQUEST_KEYS[method] else None)
-        self._emit(node, f"{method}()", f"boto3 {method}", request, (), None, unshown)
+        self._emit(node, f"{method}()", f"boto3 {method}", request, (), None, unshown, by_model_id=False)
 
     def _emit(self, node: ast.Call, name: str, what: str, request: Mapping[str, Any],
-              spellings: tuple[tuple[str, str], ...], fix: str | None, unshown: str | None = None) -> None:
+              spellings: tuple[tuple[str, str], ...], fix: str | None, unshown: str | None = None, *,
+              by_model_id: bool = True) -> None:
         line, column = self._position(node)
         if (line, column) in self._seen:
             return
         self._seen.add((line, column))
         self.requests.append(SurfaceRequest(SURFACE, name, what, request, line, column, spellings, fix,
-                                            unshown=unshown))
+                                            unshown=unshown, by_model_id=by_model_id))
 
     def _position(self, node: ast.AST) -> tuple[int, int]:
         line = getattr(node, "lineno", 1)
@@ -562,7 +563,8 @@ def _flag(value: Any) -> Any:
     if value is None or isinstance(value, bool | Unknown):
         return value
     if isinstance(value, str | Pieces):
-        return f"{value if isinstance(value, str) else 'an f-string'} (a string: pass the boolean True)"
+        shown = repr(value) if isinstance(value, str) else "of an f-string"
+        return f"the string {shown}, where a boolean is required"
     return Unknown("accept_eula")
 
 

@@ -30,9 +30,16 @@ UNEVALUABLE = "EULA000"
 NOT_SHOWN_RULE = "EULA006"
 _SERVICE_TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:eulagate-surface"
 _PARAMETER_NAME = re.compile(r"[^A-Za-z0-9]")
-# The engine's words for CloudFormation's unknowns, in the words of a source file.
 # A path of the request in a message: "Properties.PrimaryContainer.ModelDataSource" or "Containers[0].Image".
 _API_PATH = re.compile(r"(Properties\.)?((?:[A-Z][A-Za-z0-9]*(?:\[\d+\])?\.)+[A-Z][A-Za-z0-9]*(?:\[\d+\])?)")
+# The engine's words for CloudFormation's unknowns, in the words of a source file.
+# The engine's words about the artifact location that stands for a model id, as words about the model id.
+_MODEL_ID_WORDING = (
+    (re.compile(r"The location s3://" + re.escape(PUBLIC_BUCKET_PREFIX) + r"[a-z0-9-]+/(.+?)/artifacts/ may be an "
+                r"EULA-gated JumpStart artifact \(its key is"), r"The JumpStart model \1 may be EULA-gated (its id is"),
+    (re.compile(r"The artifact s3://" + re.escape(PUBLIC_BUCKET_PREFIX) + r"[a-z0-9-]+/(.+?)/artifacts/ is of \1, "),
+     r"\1 is "),
+)
 _ENGINE_WORDING = (("not known before deployment", "not known from the source"),
                    ("the template does not fix its region", "the source does not fix its region"))
 
@@ -70,12 +77,13 @@ class SurfaceRequest:
     request: Mapping[str, Any]  # the API request (PascalCase keys), values possibly Unknown/Pieces
     line: int
     column: int = 1
-    # Engine paths (without the leading "Properties.") -> how the source spells them, longest first.
+    # Engine paths (without the leading "Properties.") or other engine words -> how the source says them.
     spellings: tuple[tuple[str, str], ...] = ()
     fix: str | None = None  # how to accept in this surface, when the API path is not how the source spells it
     # How the source spells an API path the message names (Terraform: snake_case blocks), when not as the API.
     respell: Callable[[str], str] | None = None
     unshown: str | None = None  # why the source does not show the request (EULA006), e.g. "its arguments ..."
+    by_model_id: bool = False  # the request stands for a JumpStart model named by id (``model_request``...)
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,9 @@ def acceptance_spellings(path: str, spelling: str) -> tuple[tuple[str, str], ...
     """Spellings for a translated request: its acceptance path and the data source around it, as the source
     says them."""
     source = path.rsplit(".", 1)[0]
-    return ((f"{path}.AcceptEula", spelling), (path, spelling), (source, "the model's artifact"))
+    # A boolean argument or field: the engine's note that a template's string "true" would do does not apply.
+    return ((f"{path}.AcceptEula", spelling), (path, spelling), (source, "the model's artifact"),
+            (' (only the boolean true or the string "true" proves acceptance)', ""))
 
 
 class _Synthesis:
@@ -247,11 +257,15 @@ def _in_source_words(finding: Finding, request: SurfaceRequest, unknowns: tuple[
     message, fix = finding.message, finding.fix
     if request.respell is not None:
         message, fix = _API_PATH.sub(_respelt(request.respell), message), _API_PATH.sub(_respelt(request.respell), fix)
-    spellings = (*((f"Properties.{path}", spelling) for path, spelling in request.spellings),
+    spellings = (*((f"Properties.{path}" if path[:1].isupper() else path, spelling)
+                   for path, spelling in request.spellings),
                  ("Properties.", ""), ("Properties", "the request"), *unknowns, *_ENGINE_WORDING)
     for engine_words, source_words in spellings:
         message = message.replace(engine_words, source_words)
         fix = fix.replace(engine_words, source_words)
+    if request.by_model_id:
+        for pattern, words in _MODEL_ID_WORDING:
+            message = pattern.sub(words, message)
     if request.fix is not None and finding.rule_id != UNEVALUABLE:
         fix = (f"After reading the EULA, {request.fix}" if finding.severity == "error"
                else request.fix[:1].upper() + request.fix[1:]) + "."
