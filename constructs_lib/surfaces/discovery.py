@@ -9,6 +9,7 @@ Each ``cdk.out`` cloud assembly below it is read too, ignored or not: it is what
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -114,8 +115,20 @@ def walk(directory: Path) -> Iterator[SourceFile]:
         if path.suffix.lower() not in (*_SUFFIX_KINDS, *_CONTENT_SUFFIXES):
             continue
         kind = classify(path)
+        if kind == TEMPLATE and path.suffix.lower() == ".json" and not _json_template(path):
+            continue  # JSON that only mentions "Resources" somewhere (a policy, a lock file): not a template
         if kind is not None:
             yield SourceFile(path, kind)
+
+
+def _json_template(path: Path) -> bool:
+    """Whether a JSON file found in a walk is a template: a mapping with ``Resources``, or JSON that cannot be read
+    (reading it as a template then says what is wrong, as for any file that looks like one)."""
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return True
+    return isinstance(document, dict) and "Resources" in document
 
 
 def _assemblies(directory: Path) -> Iterator[Path]:

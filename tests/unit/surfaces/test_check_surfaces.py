@@ -151,3 +151,13 @@ def test_the_summary_counts_templates_and_source_files_apart(capsys: pytest.Capt
     assert out.splitlines()[-1].endswith(" in 1 template (1 resource) and 2 source files (3 requests)")
     _, out, _ = check(capsys, str(FINETUNE))
     assert out.splitlines()[-1] == "eulagate check: 1 EULA error, 0 warnings in 1 source file (1 request)"
+
+
+def test_a_walk_reads_json_as_a_template_only_when_it_is_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "policy.json").write_text('{"Statement": [{"Effect": "Allow", "Resources": ["*"]}]}')
+    shutil.copy(BAD_TEMPLATE, tmp_path / "stack.json")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = check(capsys, ".")
+    assert code == 1 and out.splitlines()[-1].endswith(" in 1 template (1 resource)")
