@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from constructs_lib.catalog import Catalog
 from constructs_lib.surfaces.terraform import read_tf, snake_path
 
 GATED = "s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-3-8b/artifacts/inference-prepack/v1.1.0/"
@@ -133,3 +136,23 @@ def test_api_paths_read_in_terraforms_words() -> None:
 def test_malformed_hcl_that_mentions_sagemaker_is_never_clean() -> None:
     scanned = read_tf("main.tf", 'resource "aws_sagemaker_model" "m" {\n  name = \n', strict=False)
     assert [(f.rule_id, f.severity) for f in scanned.scan.findings] == [("EULA000", "warning")]
+
+
+MODELS = ("huggingface-llm-falcon-7b-bf16", "huggingface-llm-gemma-7b", "huggingface-llm-mistral-7b-instruct",
+          "meta-textgeneration-llama-3-8b")
+
+
+@settings(max_examples=60, deadline=None)
+@given(allowed=st.lists(st.sampled_from(MODELS), min_size=1, max_size=3, unique=True),
+       acceptance=st.sampled_from(("true", "false", '"1"', "")))
+def test_every_value_a_validation_allows_is_judged(allowed: list[str], acceptance: str) -> None:
+    """Oracle: the deployments are one per allowed value; a gated one without acceptance is a violation."""
+    catalog = Catalog.default()
+    accepted = acceptance in ("true", '"1"')
+    violation = any(catalog.get(model_id).gated and not accepted for model_id in allowed)
+    choices = ", ".join(f'"{model_id}"' for model_id in allowed)
+    text = model(PUBLIC.format(model="${var.model}"), acceptance) + (
+        f'variable "model" {{\n  validation {{\n    condition = contains([{choices}], var.model)\n'
+        '    error_message = "x"\n  }\n}\n')
+    errors = [verdict for verdict in verdicts(text, strict=True) if verdict[1] == "error"]
+    assert bool(errors) == violation, text
