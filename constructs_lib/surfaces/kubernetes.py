@@ -91,7 +91,7 @@ def read_manifests(path: str, text: str, *, strict: bool) -> SurfaceScan:
                 SURFACE, label, f"{API_GROUP} {kind}", model_request(model_id, accept),
                 int(model.get(_LINE, document.get(_LINE, 1))), int(model.get(_COLUMN, 1)),
                 acceptance_spellings(MODEL_ACCEPTANCE_PATH, "spec.model.acceptEula"),
-                "set spec.model.acceptEula to true (a boolean)", by_model_id=True,
+                "set spec.model.acceptEula to true (a boolean)",
             ))
     return scan_requests(path, requests, strict=strict)
 

@@ -37,6 +37,7 @@ from constructs_lib.surfaces.requests import (
     SurfaceScan,
     Unknown,
     acceptance_spellings,
+    model_artifact,
     model_request,
     scan_requests,
     training_request,
@@ -352,6 +353,11 @@ class _ModuleReader:
             kind = "jumpstart_model" if last == "JumpStartModel" else "jumpstart_estimator"
             model_id = keywords.get("model_id", first)
             return SdkObject(kind, {**keywords, "model_id": model_id}, f"{last}({_show(model_id)})")
+        if name.endswith("model_uris.retrieve"):  # JumpStart's artifact of a model id (SDK v2, before JumpStartModel)
+            return model_artifact(_model_id(keywords.get("model_id", first)))
+        if name.startswith("sagemaker.") and last.endswith("Model") and "model_data" in keywords:
+            # sagemaker.model.Model, HuggingFaceModel...: serves whatever model_data names
+            return SdkObject("model", {"model_data": keywords["model_data"]}, f"{last}(model_data=...)")
         if last == "JumpStartConfig":
             return SdkObject("jumpstart_config", {**keywords, "model_id": keywords.get("model_id", first)})
         if last == "ModelBuilder":
@@ -400,6 +406,10 @@ class _ModuleReader:
         if kind == "jumpstart_estimator" and name == "fit":
             self._fit(node, receiver, keywords)
             return None
+        if kind == "model" and name == "deploy":
+            self._emit(node, f"{receiver.label}.deploy()", f"SageMaker SDK {receiver.label.split('(')[0]}.deploy",
+                       _model_data_request(receiver.arguments["model_data"]), (), None)
+            return SdkObject("predictor")
         if kind == "jumpstart_estimator" and name == "deploy":
             return SdkObject("predictor")  # the fine-tuned model: the user's own weights
         if name in PASSTHROUGH_METHODS or name in (OPTIMIZATION_METHOD, MARKETPLACE_METHOD):
@@ -426,7 +436,7 @@ class _ModuleReader:
                 model_data if isinstance(model_data, str | Unknown | Pieces) else Unknown("model_data"))
         self._emit(node, f"{model.label}.{call}()", f"{what}.{call}", request,
                    acceptance_spellings(MODEL_ACCEPTANCE_PATH, spelling),
-                   _DEPLOY_FIX.format(call=f"{call}()"), by_model_id=model_data is None)
+                   _DEPLOY_FIX.format(call=f"{call}()"))
 
     def _fit(self, node: ast.Call, estimator: SdkObject, keywords: Mapping[str, Any]) -> None:
         model_id = estimator.arguments.get("model_id", Unknown("model_id"))
@@ -465,23 +475,22 @@ class _ModuleReader:
                 _field(source, "S3Uri") if source is not None else Unknown("ModelSource.S3.S3Uri"))
             self._emit(node, f"{method}()", f"boto3 {method}", request,
                        (("PrimaryContainer.ModelDataSource.S3DataSource", "ModelSource.S3"),),
-                       "set ModelSource.S3.ModelAccessConfig.AcceptEula to True", by_model_id=False)
+                       "set ModelSource.S3.ModelAccessConfig.AcceptEula to True")
             return
         request = {key: value for key, value in keywords.items() if key != UNKNOWN_KEYWORDS}
         # **arguments the reader cannot follow, without the request's own keys in sight: nothing to judge.
         unshown = (f"its arguments come from {keywords[UNKNOWN_KEYWORDS].name}, which is not known from the source"
                    if UNKNOWN_KEYWORDS in keywords and not set(request) & _REQUEST_KEYS[method] else None)
-        self._emit(node, f"{method}()", f"boto3 {method}", request, (), None, unshown, by_model_id=False)
+        self._emit(node, f"{method}()", f"boto3 {method}", request, (), None, unshown)
 
     def _emit(self, node: ast.Call, name: str, what: str, request: Mapping[str, Any],
-              spellings: tuple[tuple[str, str], ...], fix: str | None, unshown: str | None = None, *,
-              by_model_id: bool = True) -> None:
+              spellings: tuple[tuple[str, str], ...], fix: str | None, unshown: str | None = None) -> None:
         line, column = self._position(node)
         if (line, column) in self._seen:
             return
         self._seen.add((line, column))
         self.requests.append(SurfaceRequest(SURFACE, name, what, request, line, column, spellings, fix,
-                                            unshown=unshown, by_model_id=by_model_id))
+                                            unshown=unshown))
 
     def _position(self, node: ast.AST) -> tuple[int, int]:
         line = getattr(node, "lineno", 1)
@@ -540,6 +549,15 @@ def _model_id(value: Any) -> str | Unknown | Pieces:
     if isinstance(value, str | Unknown | Pieces) and value != "":
         return value
     return Unknown("model_id")
+
+
+def _model_data_request(model_data: Any) -> dict[str, Any]:
+    """The CreateModel request of an SDK ``Model(model_data=...)``: a location is ``ModelDataUrl`` (which cannot
+    carry acceptance), a dict (``{"S3DataSource": {...}}``) is ``ModelDataSource``, as the SDK sends them."""
+    if isinstance(model_data, dict):
+        return {"PrimaryContainer": {"ModelDataSource": model_data}}
+    return {"PrimaryContainer": {"ModelDataUrl": model_data if isinstance(model_data, str | Pieces | Unknown)
+                                 else Unknown("model_data")}}
 
 
 def _access_configs_acceptance(configs: Any) -> Any:

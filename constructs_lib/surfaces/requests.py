@@ -33,7 +33,8 @@ _PARAMETER_NAME = re.compile(r"[^A-Za-z0-9]")
 # A path of the request in a message: "Properties.PrimaryContainer.ModelDataSource" or "Containers[0].Image".
 _API_PATH = re.compile(r"(Properties\.)?((?:[A-Z][A-Za-z0-9]*(?:\[\d+\])?\.)+[A-Z][A-Za-z0-9]*(?:\[\d+\])?)")
 # The engine's words for CloudFormation's unknowns, in the words of a source file.
-# The engine's words about the artifact location that stands for a model id, as words about the model id.
+# The engine's words about the artifact location that stands for a model id (``model_artifact``), as words about
+# the model id. A real JumpStart key goes on after "artifacts/" (``.../artifacts/inference-prepack/v1.0.0/``).
 _MODEL_ID_WORDING = (
     (re.compile(r"The location s3://" + re.escape(PUBLIC_BUCKET_PREFIX) + r"[a-z0-9-]+/(.+?)/artifacts/ may be an "
                 r"EULA-gated JumpStart artifact \(its key is"), r"The JumpStart model \1 may be EULA-gated (its id is"),
@@ -83,7 +84,6 @@ class SurfaceRequest:
     # How the source spells an API path the message names (Terraform: snake_case blocks), when not as the API.
     respell: Callable[[str], str] | None = None
     unshown: str | None = None  # why the source does not show the request (EULA006), e.g. "its arguments ..."
-    by_model_id: bool = False  # the request stands for a JumpStart model named by id (``model_request``...)
 
 
 @dataclass(frozen=True)
@@ -263,9 +263,8 @@ def _in_source_words(finding: Finding, request: SurfaceRequest, unknowns: tuple[
     for engine_words, source_words in spellings:
         message = message.replace(engine_words, source_words)
         fix = fix.replace(engine_words, source_words)
-    if request.by_model_id:
-        for pattern, words in _MODEL_ID_WORDING:
-            message = pattern.sub(words, message)
+    for pattern, words in _MODEL_ID_WORDING:
+        message = pattern.sub(words, message)
     if request.fix is not None and finding.rule_id != UNEVALUABLE:
         fix = (f"After reading the EULA, {request.fix}" if finding.severity == "error"
                else request.fix[:1].upper() + request.fix[1:]) + "."

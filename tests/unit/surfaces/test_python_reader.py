@@ -164,3 +164,22 @@ def test_model_access_configs_and_the_users_own_model_data() -> None:
     )
     scanned = read_python("deploy.py", source, strict=True)
     assert [(f.rule_id, scanned.locations[f.logical_id].line) for f in scanned.scan.findings] == [("EULA001", 5)]
+
+
+def test_a_generic_sdk_model_serves_its_model_data() -> None:
+    source = (
+        "from sagemaker import image_uris, model_uris\n"
+        "from sagemaker.model import Model\n"
+        "from sagemaker.huggingface import HuggingFaceModel\n"
+        "uri = model_uris.retrieve(model_id='meta-textgeneration-llama-2-7b', model_version='*', "
+        "model_scope='inference')\n"
+        "Model(image_uri='x', model_data=uri, role='r').deploy(initial_instance_count=1)\n"
+        "source = {'S3DataSource': {'S3Uri': uri, 'S3DataType': 'S3Prefix', 'CompressionType': 'None',\n"
+        "                           'ModelAccessConfig': {'AcceptEula': True}}}\n"
+        "Model(image_uri='x', model_data=source, role='r').deploy(initial_instance_count=1)\n"
+        "HuggingFaceModel(model_data='s3://my-bucket/finetuned/model.tar.gz', role='r').deploy()\n"
+    )
+    scanned = read_python("deploy.py", source, strict=True)
+    assert [(f.rule_id, f.severity, scanned.locations[f.logical_id].line) for f in scanned.scan.findings] == [
+        ("EULA001", "error", 5)]
+    assert "ModelDataUrl, which cannot carry EULA acceptance" in scanned.scan.findings[0].message
