@@ -98,9 +98,38 @@ class _Values:
                 return self.value(self.locals[text[6:]])
             finally:
                 self._depth -= 1
+        if text.startswith("format(") and text.endswith(")"):
+            return self._format(text[len("format("):-1])
         if _OWN_BUCKET.fullmatch(text):  # a bucket this configuration creates: the user's own, never JumpStart's
             return f"{text.split('.')[1]}-bucket-of-this-configuration"
         return Unknown(text[:60])
+
+    def _format(self, arguments: str) -> Any:
+        """``format("s3://bucket-%s/key", data.aws_region.current.name)``: ``%s``/``%d``/``%v`` filled in order,
+        ``%%`` a literal ``%``; any other verb (widths, ``%[2]s``) leaves the whole value unknown."""
+        parts = _split_arguments(arguments)
+        if not parts or not (parts[0].startswith('"') and parts[0].endswith('"')):
+            return Unknown(f"format({arguments[:50]})")
+        pattern = self._template(parts[0][1:-1])
+        if not isinstance(pattern, str):
+            return Unknown(f"format({arguments[:50]})")
+        values = [self.expression(part) for part in parts[1:]]
+        pieces: list[str | Unknown] = []
+        for index, chunk in enumerate(re.split(r"(%%|%[sdv]|%)", pattern)):
+            if index % 2 == 0:
+                pieces.append(chunk)
+            elif chunk == "%%":
+                pieces.append("%")
+            elif chunk == "%" or not values:
+                return Unknown(f"format({arguments[:50]})")
+            else:
+                value = values.pop(0)
+                value = ("true" if value else "false") if isinstance(value, bool) else value
+                pieces.extend(value.parts if isinstance(value, Pieces) else
+                              (str(value) if isinstance(value, int | float) else value,))
+        if all(isinstance(piece, str) for piece in pieces):
+            return "".join(piece for piece in pieces if isinstance(piece, str))
+        return Pieces(tuple(pieces))
 
     def _template(self, text: str) -> Any:
         """A quoted string: literal text and ``${...}`` interpolations (``$${`` is a literal ``${``)."""
@@ -135,6 +164,28 @@ class _Values:
         if all(isinstance(part, str) for part in parts):
             return "".join(part for part in parts if isinstance(part, str))
         return Pieces(tuple(parts))
+
+
+def _split_arguments(text: str) -> list[str]:
+    """A function call's arguments, split at the commas outside strings, brackets and parentheses."""
+    parts, depth, quoted, start, index = [], 0, False, 0, 0
+    while index < len(text):
+        char = text[index]
+        if quoted and char == "\\":
+            index += 2
+            continue
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "([{":
+            depth += 1
+        elif not quoted and char in ")]}":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:index].strip())
+            start = index + 1
+        index += 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
 
 
 def _closing(text: str, start: int) -> int:

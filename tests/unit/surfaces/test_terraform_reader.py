@@ -156,3 +156,16 @@ def test_every_value_a_validation_allows_is_judged(allowed: list[str], acceptanc
         '    error_message = "x"\n  }\n}\n')
     errors = [verdict for verdict in verdicts(text, strict=True) if verdict[1] == "error"]
     assert bool(errors) == violation, text
+
+
+def test_format_fills_its_verbs_in_order() -> None:
+    formatted = model(GATED).replace(
+        f'"{GATED}"', 'format("s3://jumpstart-private-cache-prod-%s/meta-textgeneration/%s/artifacts/'
+                      'inference-prepack/v1.1.0/", data.aws_region.current.name, "meta-textgeneration-llama-3-8b")')
+    scanned = read_tf("main.tf", formatted, strict=False)
+    [finding] = scanned.scan.findings
+    assert (finding.rule_id, finding.severity) == ("EULA001", "error")
+    assert finding.model_id == "meta-textgeneration-llama-3-8b"
+    accepted = formatted.replace("compression_type = \"None\"", "compression_type = \"None\"\n"
+                                 "model_access_config {\n accept_eula = true\n }")
+    assert verdicts(accepted) == []
