@@ -79,14 +79,28 @@ def read_manifests(path: str, text: str, *, strict: bool) -> SurfaceScan:
         kind = str(document["kind"])
         metadata = document.get("metadata")
         name = metadata.get("name") if isinstance(metadata, dict) else None
-        for model in _models(document.get("spec"), 0):
+        label = f"{kind}/{name}" if isinstance(name, str) else kind
+        spec = document.get("spec")
+        stored = _stored_weights(spec)
+        if stored is not None:  # an InferenceEndpointConfig serving weights from S3
+            location, where = stored
+            requests.append(SurfaceRequest(
+                SURFACE, label, f"{API_GROUP} {kind}", {"PrimaryContainer": {"ModelDataSource": {"S3DataSource": {
+                    "S3Uri": location, "S3DataType": "S3Prefix", "CompressionType": "None"}}}},
+                int(where.get(_LINE, document.get(_LINE, 1))), int(where.get(_COLUMN, 1)),
+                ((f"{MODEL_ACCEPTANCE_PATH} is absent", f"{_article(kind)} {kind} cannot accept an EULA (it has no "
+                                                          "acceptEula)"),
+                 *acceptance_spellings(MODEL_ACCEPTANCE_PATH, "acceptEula")),
+                "serve a JumpStart model with a JumpStartModel (spec.model.modelId, spec.model.acceptEula: true), "
+                "or serve your own copy of the weights from your own bucket",
+            ))
+        for model in _models(spec, 0):
             model_id = model.get("modelId")
             if not isinstance(model_id, str) or not model_id or "{{" in model_id or "$" in model_id:
                 model_id = Unknown("spec.model.modelId")
             accept = model.get("acceptEula", False)
             if isinstance(accept, str):  # never deploys, whatever it says: the schema's type is boolean
                 accept = f"the string {accept!r}, where the CRD's acceptEula is a boolean"
-            label = f"{kind}/{name}" if isinstance(name, str) else kind
             requests.append(SurfaceRequest(
                 SURFACE, label, f"{API_GROUP} {kind}", model_request(model_id, accept),
                 int(model.get(_LINE, document.get(_LINE, 1))), int(model.get(_COLUMN, 1)),
@@ -96,16 +110,37 @@ def read_manifests(path: str, text: str, *, strict: bool) -> SurfaceScan:
     return scan_requests(path, requests, strict=strict)
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _stored_weights(spec: Any) -> tuple[str | Unknown, dict[str, Any]] | None:
+    """The S3 location an ``InferenceEndpointConfig`` serves (``modelSourceConfig`` of type ``s3``: ``s3Storage
+    .bucketName`` and ``modelLocation``), with the mapping that names it; ``None`` for other sources."""
+    source = spec.get("modelSourceConfig") if isinstance(spec, dict) else None
+    if not isinstance(source, dict) or source.get("modelSourceType") != "s3":
+        return None
+    storage = source.get("s3Storage")
+    bucket = storage.get("bucketName") if isinstance(storage, dict) else None
+    key = source.get("modelLocation", "")
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or "{{" in bucket + key:
+        return Unknown("spec.modelSourceConfig"), source
+    return f"s3://{bucket}/{key.lstrip('/')}", source
+
+
 def _models(spec: Any, depth: int) -> Iterator[dict[str, Any]]:
-    """Every mapping under ``spec`` that names a ``modelId``."""
+    """Every mapping under ``spec`` that names a JumpStart ``modelId``: not a Hugging Face Hub id
+    (``huggingFaceModel.modelId``, ``org/model``), which is no JumpStart model."""
     if depth > _MAX_DEPTH:
         return
     if isinstance(spec, dict):
-        if "modelId" in spec:
+        model_id = spec.get("modelId")
+        if model_id is not None and not (isinstance(model_id, str) and "/" in model_id):
             yield spec
             return
-        for value in spec.values():
-            yield from _models(value, depth + 1)
+        for key, value in spec.items():
+            if key != "huggingFaceModel":
+                yield from _models(value, depth + 1)
     elif isinstance(spec, list):
         for value in spec:
             yield from _models(value, depth + 1)

@@ -148,7 +148,7 @@ def test_a_python_file_that_does_not_parse_fails_closed(tmp_path: Path, capsys: 
 def test_the_summary_counts_templates_and_source_files_apart(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = check(capsys, str(BAD_TEMPLATE), str(FINETUNE), str(SURFACES / "kubernetes/good/llama.yaml"))
     assert code == 1
-    assert out.splitlines()[-1].endswith(" in 1 template (1 resource) and 2 source files (3 requests)")
+    assert out.splitlines()[-1].endswith(" in 1 template (1 resource) and 2 source files (4 requests)")
     _, out, _ = check(capsys, str(FINETUNE))
     assert out.splitlines()[-1] == "eulagate check: 1 EULA error, 0 warnings in 1 source file (1 request)"
 
