@@ -3,7 +3,8 @@ decide (a ``.json`` may be a template, a Terraform plan or a notebook; a ``.yaml
 
 A directory is walked as a repository: in a git work tree, the files ``git ls-files --cached --others
 --exclude-standard`` lists (what ``.gitignore``, ``.git/info/exclude`` and the global excludes do not ignore,
-exactly as git decides); elsewhere every file, less hidden directories, ``node_modules`` and virtual environments.
+exactly as git decides), less installed third-party code (``node_modules``, ``site-packages``, ``.terraform``);
+elsewhere every file, less hidden directories, those and virtual environments.
 Each ``cdk.out`` cloud assembly below it is read too, ignored or not: it is what the app deploys.
 """
 
@@ -40,6 +41,8 @@ ASSEMBLY_DIRECTORY = "cdk.out"
 ASSEMBLY_MANIFEST = "manifest.json"
 MAX_FILE_BYTES = 10_000_000  # larger files in a walk are data, not code or templates
 _SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__", ".git", ".terraform"})
+# Other people's code that a repository may hold without ignoring it: never the repository's own deployments.
+_THIRD_PARTY = frozenset({"node_modules", "site-packages", ".terraform"})
 _CONTENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
 _SUFFIX_KINDS = {".py": PYTHON_SOURCE, ".pyw": PYTHON_SOURCE, ".ipynb": NOTEBOOK, ".tf": TERRAFORM_SOURCE,
                  ".template": TEMPLATE}
@@ -110,7 +113,7 @@ def walk(directory: Path) -> Iterator[SourceFile]:
     inside = tuple(assemblies)
     listed = _git_files(directory)
     for path in sorted(listed if listed is not None else _plain_walk(directory)):
-        if any(path.is_relative_to(assembly) for assembly in inside):
+        if any(path.is_relative_to(assembly) for assembly in inside) or _THIRD_PARTY & set(path.parts):
             continue
         if path.suffix.lower() not in (*_SUFFIX_KINDS, *_CONTENT_SUFFIXES):
             continue
