@@ -113,7 +113,7 @@ def walk(directory: Path) -> Iterator[SourceFile]:
     inside = tuple(assemblies)
     listed = _git_files(directory)
     for path in sorted(listed if listed is not None else _plain_walk(directory)):
-        if any(path.is_relative_to(assembly) for assembly in inside) or _THIRD_PARTY & set(path.parts):
+        if any(path.is_relative_to(assembly) for assembly in inside) or _THIRD_PARTY & set(_below(path, directory)):
             continue
         if path.suffix.lower() not in (*_SUFFIX_KINDS, *_CONTENT_SUFFIXES):
             continue
@@ -122,6 +122,14 @@ def walk(directory: Path) -> Iterator[SourceFile]:
             continue  # JSON that only mentions "Resources" somewhere (a policy, a lock file): not a template
         if kind is not None:
             yield SourceFile(path, kind)
+
+
+def _below(path: Path, directory: Path) -> tuple[str, ...]:
+    """The parts of ``path`` below the directory walked (what the repository holds, not where it sits)."""
+    try:
+        return path.relative_to(directory).parts
+    except ValueError:
+        return path.parts
 
 
 def _json_template(path: Path) -> bool:
