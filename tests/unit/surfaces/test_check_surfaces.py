@@ -98,6 +98,8 @@ def _repository(root: Path) -> None:
         "properties": {"templateFile": "App.template.json"}}}}))
     (root / ".gitignore").write_text("ignored/\ncdk.out/\n")
     (root / "package.json").write_text('{"name": "app"}')  # JSON of no kind: passed over
+    (root / "node_modules" / "sdk").mkdir(parents=True)  # third-party code, not ignored: passed over
+    shutil.copy(FINETUNE, root / "node_modules" / "sdk" / "example.py")
     (root / "workflow.yml").write_text("on: push\njobs: {}\n")
 
 
