@@ -358,6 +358,11 @@ class _ModuleReader:
         if name.startswith("sagemaker.") and last.endswith("Model") and "model_data" in keywords:
             # sagemaker.model.Model, HuggingFaceModel...: serves whatever model_data names
             return SdkObject("model", {"model_data": keywords["model_data"]}, f"{last}(model_data=...)")
+        if last == "HyperparameterTuner":
+            estimator = keywords.get("estimator", first)
+            if isinstance(estimator, SdkObject) and estimator.kind == "jumpstart_estimator":
+                return SdkObject("tuner", {"estimator": estimator})
+            return Unknown("HyperparameterTuner")
         if last == "JumpStartConfig":
             return SdkObject("jumpstart_config", {**keywords, "model_id": keywords.get("model_id", first)})
         if last == "ModelBuilder":
@@ -400,11 +405,14 @@ class _ModuleReader:
             return SdkObject("predictor")
         if kind == "model_builder" and name == "build":
             return SdkObject("model_builder", {**receiver.arguments, **keywords}, receiver.label)
-        if kind == "model_builder" and name in ("deploy", "register"):
-            self._deploy(node, receiver, name, {**receiver.arguments, **keywords}, "SageMaker SDK v3 ModelBuilder")
+        if kind == "model_builder" and name in ("deploy", "register", "optimize"):
+            self._deploy(node, receiver, name, {**receiver.arguments, **keywords}, "SageMaker SDK ModelBuilder")
             return SdkObject("predictor")
         if kind == "jumpstart_estimator" and name == "fit":
-            self._fit(node, receiver, keywords)
+            self._fit(node, receiver, keywords, "JumpStartEstimator")
+            return None
+        if kind == "tuner" and name == "fit":  # a tuning job runs the estimator's training jobs
+            self._fit(node, receiver.arguments["estimator"], keywords, "HyperparameterTuner")
             return None
         if kind == "model" and name == "deploy":
             self._emit(node, f"{receiver.label}.deploy()", f"SageMaker SDK {receiver.label.split('(')[0]}.deploy",
@@ -438,7 +446,7 @@ class _ModuleReader:
                    acceptance_spellings(MODEL_ACCEPTANCE_PATH, spelling),
                    _DEPLOY_FIX.format(call=f"{call}()"))
 
-    def _fit(self, node: ast.Call, estimator: SdkObject, keywords: Mapping[str, Any]) -> None:
+    def _fit(self, node: ast.Call, estimator: SdkObject, keywords: Mapping[str, Any], via: str) -> None:
         model_id = estimator.arguments.get("model_id", Unknown("model_id"))
         accept = _keyword(keywords, "accept_eula")
         spelling = 'fit(accept_eula=...) or environment={"accept_eula": ...}'
@@ -451,7 +459,8 @@ class _ModuleReader:
                 accept = Unknown("environment")
             if not isinstance(accept, str | Unknown | Pieces | None):
                 accept = Unknown("environment accept_eula")
-        self._emit(node, f"{estimator.label}.fit()", "SageMaker SDK JumpStartEstimator.fit",
+        label = estimator.label if via == "JumpStartEstimator" else f"HyperparameterTuner({estimator.label})"
+        self._emit(node, f"{label}.fit()", f"SageMaker SDK {via}.fit",
                    training_request(_model_id(model_id), accept if from_environment else _flag(accept)),
                    acceptance_spellings(TRAINING_ACCEPTANCE_PATH, spelling),
                    "pass accept_eula=True to fit()")

@@ -183,3 +183,23 @@ def test_a_generic_sdk_model_serves_its_model_data() -> None:
     assert [(f.rule_id, f.severity, scanned.locations[f.logical_id].line) for f in scanned.scan.findings] == [
         ("EULA001", "error", 5)]
     assert "ModelDataUrl, which cannot carry EULA acceptance" in scanned.scan.findings[0].message
+
+
+def test_tuners_of_jumpstart_estimators_and_model_builder_optimization() -> None:
+    source = (
+        "from sagemaker.jumpstart.estimator import JumpStartEstimator\n"
+        "from sagemaker.tuner import HyperparameterTuner\n"
+        "from sagemaker.serve.builder.model_builder import ModelBuilder\n"
+        "estimator = JumpStartEstimator(model_id='meta-textgeneration-llama-2-7b')\n"
+        "tuner = HyperparameterTuner(estimator, 'loss', {}, max_jobs=2)\n"
+        "tuner.fit({'training': 's3://my-bucket/train/'})\n"
+        "accepted = JumpStartEstimator(model_id='meta-textgeneration-llama-2-7b',\n"
+        "                              environment={'accept_eula': 'true'})\n"
+        "HyperparameterTuner(estimator=accepted, objective_metric_name='loss', hyperparameter_ranges={}).fit({})\n"
+        "builder = ModelBuilder(model='huggingface-llm-gemma-7b')\n"
+        "builder.optimize(instance_type='ml.g5.2xlarge', quantization_config={})\n"
+        "builder.optimize(instance_type='ml.g5.2xlarge', accept_eula=True)\n"
+    )
+    scanned = read_python("tune.py", source, strict=True)
+    assert sorted((f.rule_id, scanned.locations[f.logical_id].line) for f in scanned.scan.findings) == [
+        ("EULA001", 11), ("EULA004", 6)]
