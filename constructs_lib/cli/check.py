@@ -1,4 +1,4 @@
-"""``eulagate check [PATH ...]``: the EULA rules over a synthesized cloud assembly or template files.
+"""``eulagate check [PATH ...]``: the EULA rules over cloud assemblies, templates and the other surfaces' files.
 
 Exit 0 when no finding fails the run (``--fail-on``: errors by default), 1 when one does, 2 on bad input (a
 missing path, no templates, a template that is not readable JSON/YAML or has a resource it cannot judge; each
@@ -14,13 +14,12 @@ import gc
 import sys
 from pathlib import Path
 
-from constructs_lib.cli import check_settings
+from constructs_lib.cli import check_settings, check_sources
 from constructs_lib.cli.check_input import refuse_malformed
 from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError, TemplateError
 from constructs_lib.rules import scan_template
-from constructs_lib.synth.assembly import discover_templates
 from constructs_lib.synth.templates import read_template, resource_lines
 
 DEFAULT_PATH = "cdk.out"
@@ -33,15 +32,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check",
         help="check a cloud assembly or templates for EULA-gated models without acceptance",
         description=(
-            "Check CloudFormation templates for SageMaker JumpStart models, fine-tuning and training jobs that "
-            "use an EULA-gated model without accepting its EULA. A PATH is a cloud assembly directory "
-            f"(default: ./{DEFAULT_PATH}) or a template file (.json, .yaml, .yml, .template). Exit status: 0 "
-            "when nothing fails the run (--fail-on), 1 when a finding does, 2 on bad input. Settings also come from "
-            "[tool.eulagate] in the nearest pyproject.toml; flags win."
+            "Check CloudFormation templates, SageMaker SDK and boto3 scripts and notebooks, Terraform (.tf and plan "
+            "JSON) and HyperPod manifests for SageMaker JumpStart models, fine-tuning and training jobs that use an "
+            "EULA-gated model without accepting its EULA. A PATH is a cloud assembly directory (default: "
+            f"./{DEFAULT_PATH}), a file of any of those kinds (recognized by content as well as extension), or a "
+            "directory, walked as a repository (what .gitignore ignores is skipped; each cdk.out is read). Exit "
+            "status: 0 when nothing fails the run (--fail-on), 1 when a finding does, 2 on bad input. Settings also "
+            "come from [tool.eulagate] in the nearest pyproject.toml; flags win."
         ),
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help=f"cloud assembly or template (default: {DEFAULT_PATH})")
+                        help=f"cloud assembly, file or repository directory (default: {DEFAULT_PATH})")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="report format (default: text; concise: one line per finding)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a PATH that does not exist is passed over with a note, and nothing to check passes "
                              "(pre-commit in a fresh clone, before the first `cdk synth`)")
     check_settings.add_arguments(parser)
+    check_sources.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -71,14 +73,17 @@ def run(args: argparse.Namespace) -> int:
     # them (it costs about as much as the parse itself), so it rests while templates are read.
     gc.disable()
     try:
-        given = _given_files(paths)
-        scanned: list[TemplateReport] = []
+        # With --skip-unknown-files a given file that is not a template after all is passed over, as in a walk.
+        given = set() if args.skip_unknown_files else _given_files(paths)
         malformed: list[TemplateError] = []
-        for path in _templates(paths, malformed):
+        found = _sources(paths, args, malformed)
+        scanned: list[TemplateReport] = []
+        for path in found.templates:
             try:
                 scanned.append(_scan(path, explicit=path in given, settings=settings))
             except TemplateError as error:  # every malformed template is named, not only the first
                 malformed.append(error)
+        scanned.extend(check_sources.surface_report(file, settings=settings) for file in found.files)
     finally:
         if collecting:
             gc.enable()
@@ -106,13 +111,15 @@ def _given_files(paths: list[str]) -> set[Path]:
     return {Path(path) for path in paths if Path(path).is_file()}
 
 
-def _templates(paths: list[str], malformed: list[TemplateError]) -> list[Path]:
+def _sources(paths: list[str], args: argparse.Namespace, malformed: list[TemplateError]) -> check_sources.Sources:
     if paths == [DEFAULT_PATH] and not Path(DEFAULT_PATH).exists():
-        raise InputError(f"no ./{DEFAULT_PATH} here: run `cdk synth` first, or pass a cloud assembly or template files")
-    templates = discover_templates(paths, malformed)  # a TemplateError is bad input: one line, exit 2
-    if not templates and not malformed:
-        raise InputError(f"no CloudFormation templates found in {', '.join(paths)}; does the app define any stacks?")
-    return templates
+        raise InputError(f"no ./{DEFAULT_PATH} here: run `cdk synth` first, or pass a cloud assembly, files or a "
+                         "repository directory (`eulagate check .`)")
+    found = check_sources.sources(paths, args.surface, skip_unknown=args.skip_unknown_files, malformed=malformed)
+    if not found.templates and not found.files and not malformed and not args.skip_unknown_files:
+        raise InputError(f"nothing to check in {', '.join(paths)}: no CloudFormation templates, Python, notebooks, "
+                         f"Terraform or HyperPod manifests ({', '.join(sorted(args.surface))})")
+    return found
 
 
 def _scan(path: Path, *, explicit: bool, settings: CheckSettings) -> TemplateReport:

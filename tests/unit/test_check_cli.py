@@ -86,13 +86,14 @@ def test_every_format_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 @pytest.mark.parametrize(("args", "message"), [
     (["nothing-here"], "eulagate check: nothing-here: no such file or directory"),
-    ([], "eulagate check: no ./cdk.out here: run `cdk synth` first, or pass a cloud assembly or template files"),
-    (["notes.txt"], "eulagate check: notes.txt: not a template file"),
+    ([], "eulagate check: no ./cdk.out here: run `cdk synth` first, or pass a cloud assembly, files or a repository "
+         "directory (`eulagate check .`)"),
+    (["notes.txt"], "eulagate check: notes.txt: not a file eulagate check reads"),
     (["broken.json"], "eulagate check: broken.json: malformed JSON at line 1 column 15: Expecting value"),
     (["broken.yaml"], "eulagate check: broken.yaml: malformed YAML at line 2 column 1"),
     (["package.json"], "eulagate check: package.json: not a CloudFormation template (it has no Resources section)"),
-    (["empty-assembly"], "eulagate check: no CloudFormation templates found in empty-assembly"),
-    (["plain-dir"], "eulagate check: no CloudFormation templates found in plain-dir"),
+    (["empty-assembly"], "eulagate check: nothing to check in empty-assembly"),
+    (["plain-dir"], "eulagate check: nothing to check in plain-dir"),
     (["models.yaml"], "eulagate check: models.yaml: a model table, not a CloudFormation template; check it with "
                       "`eulagate plan models.yaml`, or synthesize it (`cdk synth -c table=models.yaml`) and run "
                       "`eulagate check cdk.out`"),

@@ -1,5 +1,6 @@
-"""pre-commit installs the package without its "cdk" extra (PyYAML only): check, plan, rules and explain run
-without aws-cdk-lib, jsii, constructs, cdk-nag or boto3, and a command that needs them says so in one line."""
+"""pre-commit installs the package without its "cdk" extra (PyYAML and python-hcl2): check (every surface), plan,
+rules and explain run without aws-cdk-lib, jsii, constructs, cdk-nag or boto3, and a command that needs them says
+so in one line."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ sys.exit(main(sys.argv[1:]))
     (["plan", "models.yaml"], 0),
     (["rules", "--format", "json"], 0),
     (["explain", "EULA004"], 0),
+    (["check", "tests/fixtures/surfaces/python/bad/sdk_v2_deploy.py"], 1),
+    (["check", "tests/fixtures/surfaces/python/bad/deploy.ipynb"], 1),
+    (["check", "--format", "sarif", "tests/fixtures/surfaces/terraform/bad/main.tf"], 1),
+    (["check", "tests/fixtures/surfaces/terraform/bad/plan.json"], 1),
+    (["check", "--format", "junit", "tests/fixtures/surfaces/kubernetes/bad/models.yaml"], 1),
+    (["check", "tests/fixtures/surfaces"], 1),
 ])
 def test_the_light_commands_run_without_the_cdk_extra(arguments: list[str], expected_exit: int) -> None:
     result = subprocess.run([sys.executable, "-c", WITHOUT_CDK_EXTRA, *arguments], cwd=ROOT, capture_output=True,

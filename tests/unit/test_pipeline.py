@@ -653,9 +653,12 @@ def test_workflow_sets_up_synthesizes_and_checks_with_the_commands_the_project_a
 
     checks = shell_commands(scripts, EULAGATE_CLI)
     parsed = [parse_eulagate(argv[1:]) for argv in checks]
-    assert [(a.command, a.paths, a.format) for a in parsed] == [
-        ("check", [ASSEMBLY_DIR], "sarif"), ("check", [ASSEMBLY_DIR], "markdown")
+    changed = "${changed[@]}"  # the files the pull request changes, of every kind
+    assert [(a.command, a.paths, a.format, a.skip_unknown_files) for a in parsed] == [
+        ("check", [ASSEMBLY_DIR, changed], "sarif", True), ("check", [ASSEMBLY_DIR, changed], "markdown", True)
     ]
+    assert 'git diff --name-only --diff-filter=d "origin/$BASE_REF...HEAD" > changed-files.txt' in scripts
+    assert scripts.count("mapfile -t changed < changed-files.txt") == 2
     sarif_output, markdown_output = (a.output for a in parsed)
 
     upload = next(step for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
@@ -699,7 +702,8 @@ def hook_argv(hook: dict[str, Any], filenames: list[str]) -> list[str]:
 
 
 def test_pre_commit_hooks_are_well_formed(hooks: list[dict[str, Any]]) -> None:
-    assert [hook["id"] for hook in hooks] == ["eulagate-check", "eulagate-check-templates", "eulagate-plan"]
+    assert [hook["id"] for hook in hooks] == ["eulagate-check", "eulagate-check-templates", "eulagate-plan",
+                                              "eulagate-check-changed"]
     for hook in hooks:
         assert {"id", "name", "entry", "language"} <= set(hook)
         assert hook["language"] == "python"  # pre-commit installs this package, which provides `eulagate`
@@ -730,6 +734,23 @@ def test_the_table_hook_plans_the_staged_table(hooks: list[dict[str, Any]], monk
     assert main(argv[1:]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("gate: PASS: ")
     assert main([*argv[1:-1], "examples/unaccepted.yaml"]) == 1
+
+
+def test_the_changed_files_hook_checks_staged_files_of_every_kind(
+        hooks: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    hook = next(h for h in hooks if h["id"] == "eulagate-check-changed")
+    files = re.compile(hook["files"])
+    surfaces = ROOT / "tests" / "fixtures" / "surfaces"
+    staged = [str(path.relative_to(ROOT)) for path in sorted(surfaces.rglob("*")) if path.name != "verdicts.json"
+              and path.is_file()] + ["models.yaml", "package.json", "README.md"]
+    assert all(files.search(name) for name in staged[:-1]) and not files.search("README.md")
+    monkeypatch.chdir(ROOT)
+    good = [name for name in staged[:-1] if "/bad/" not in name]
+    assert main(hook_argv(hook, good)[1:]) == 0  # models.yaml, package.json: of no kind, passed over
+    bad = [name for name in staged[:-1] if "/bad/" in name]
+    assert main(hook_argv(hook, bad)[1:]) == 1
+    report = capsys.readouterr().out
+    assert all(f"{name}:" in report for name in bad)
 
 
 def test_the_templates_hook_checks_staged_templates(hooks: list[dict[str, Any]]) -> None:

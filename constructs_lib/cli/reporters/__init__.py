@@ -54,6 +54,7 @@ class TemplateReport:
     scan: TemplateScan
     findings: tuple[ReportedFinding, ...]
     suppressed: tuple[ReportedFinding, ...]
+    source_file: bool = False  # a script, notebook, Terraform file or manifest rather than a template
 
 
 def template_report(scan: TemplateScan, template: Mapping[str, Any]) -> TemplateReport:
@@ -99,9 +100,18 @@ class Report:
         return sum(template.scan.resource_count for template in self.templates)
 
     def summary(self) -> str:
-        """``2 EULA errors, 1 warning (1 suppressed) in 3 templates (120 resources)``."""
-        scope = (f"{_count(len(self.templates), 'template')} "
-                 f"({_count(self.resource_count, 'resource')})")
+        """``2 EULA errors, 1 warning (1 suppressed) in 3 templates (120 resources)``, and ``... and 4 source files
+        (7 requests)`` when scripts, notebooks, Terraform or manifests were read too."""
+        templates = [template for template in self.templates if not template.source_file]
+        sources = [template for template in self.templates if template.source_file]
+        scopes = []
+        if templates or not sources:
+            resources = sum(template.scan.resource_count for template in templates)
+            scopes.append(f"{_count(len(templates), 'template')} ({_count(resources, 'resource')})")
+        if sources:
+            requests = sum(template.scan.resource_count for template in sources)
+            scopes.append(f"{_count(len(sources), 'source file')} ({_count(requests, 'request')})")
+        scope = " and ".join(scopes)
         suppressed = f" ({len(self.suppressed)} suppressed)" if self.suppressed else ""
         if not self.findings:
             return f"no EULA problems{suppressed} in {scope}"

@@ -1,0 +1,74 @@
+"""Readers of the places besides CloudFormation where a gated model is deployed: Python scripts and notebooks
+(SageMaker SDK, boto3, Bedrock Marketplace), Terraform (``.tf`` and plan JSON) and HyperPod manifests.
+
+Each reader turns a file into the SageMaker requests it sends (``requests.py``) and the rule engine judges them
+as it judges a template's: the rules are per request kind, never per file type. ``discovery.py`` decides which
+files are read, and as what.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from constructs_lib.errors import InputError
+from constructs_lib.surfaces.discovery import (
+    MANIFESTS,
+    MAX_FILE_BYTES,
+    NOTEBOOK,
+    PYTHON_SOURCE,
+    SURFACES,
+    TERRAFORM_PLAN,
+    TERRAFORM_SOURCE,
+    SourceFile,
+)
+from constructs_lib.surfaces.requests import SurfaceLocation, SurfaceScan
+
+__all__ = ["SURFACES", "SourceFile", "SurfaceLocation", "SurfaceScan", "read_text", "scan_source"]
+
+
+def read_text(path: Path) -> str:
+    """A source file's text; one ``InputError`` line when it cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} EulaGate reads")
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from None
+
+
+def scan_source(source: SourceFile, *, strict: bool) -> SurfaceScan:
+    """The findings of one source file that is not CloudFormation."""
+    path = str(source.path)
+    text = read_text(source.path)
+    if source.kind == PYTHON_SOURCE:
+        from constructs_lib.surfaces.python_source import read_python
+
+        return read_python(path, text, strict=strict)
+    if source.kind == NOTEBOOK:
+        from constructs_lib.surfaces.python_source import read_notebook
+
+        return read_notebook(path, text, strict=strict)
+    if source.kind == TERRAFORM_SOURCE:
+        from constructs_lib.surfaces.terraform import read_tf
+
+        return read_tf(path, text, strict=strict)
+    if source.kind == TERRAFORM_PLAN:
+        from constructs_lib.surfaces.terraform import is_plan, read_plan
+
+        try:
+            document = json.loads(text)
+        except ValueError as error:
+            raise InputError(f"{path}: a Terraform plan that is not JSON ({error})") from None
+        if not is_plan(document):
+            raise InputError(f"{path}: not a Terraform plan or state (`terraform show -json` output): it has no "
+                             "format_version and planned_values, resource_changes or values")
+        return read_plan(path, text, document, strict=strict)
+    if source.kind == MANIFESTS:
+        from constructs_lib.surfaces.kubernetes import read_manifests
+
+        return read_manifests(path, text, strict=strict)
+    raise ValueError(f"{source.kind} is not a surface file kind")
