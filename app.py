@@ -62,7 +62,6 @@ def main() -> int:
     try:
         refuse_misspelt_context(app.node.get_all_context())
         table = load_table(app.node.try_get_context("table") or DEFAULT_TABLE)
-        print(describe(table.source, len(table.endpoints), len(table.fine_tuning)), file=sys.stderr)
         if guard_requested(app.node.try_get_context):  # -c guard=true: the deploy-time hook, docs/hook.md
             add_guard_stacks(app, table)
         elif pipeline_requested(app.node.try_get_context):  # -c pipeline=true: docs/pipeline.md
@@ -77,6 +76,8 @@ def main() -> int:
     except InputError as error:
         print(f"app.py: {error}", file=sys.stderr)
         return 2
+    # Named once the table's stacks are declared, so that bad input stays one line.
+    print(describe(table.source, len(table.endpoints), len(table.fine_tuning)), file=sys.stderr)
     app.synth()
     return 0
 

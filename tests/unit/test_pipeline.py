@@ -574,7 +574,8 @@ def test_app_py_reports_a_bad_pipeline_setting_in_one_line(tmp_path: Path) -> No
 @pytest.mark.parametrize(("rows", "message"), [
     ("endpoints: [{name: llama, model: Llama2-7BChat, accept_eula: true, environments: [dev, prod]}]",
      r"models\.yaml:\d+: endpoint 'llama' field 'environments\[1\]': model 'meta-textgeneration-llama-2-7b-f' is "
-     r"not available in region 'ap-south-2'; supported regions: .*us-east-1.* \(environment 'prod'\)"),
+     r"not available in region 'ap-south-2' \(did you mean .*\); supported regions: .*us-east-1.* "
+     r"\(environment 'prod'\)"),
     ("fine_tuning: [{name: tune, base_model: Mistral7B, training_data: 's3://bucket-a/t/', "
      "output_path: 's3://bucket-a/o/', environments: [prod]}]",
      r"models\.yaml:\d+: fine_tuning 'tune' field 'environments\[0\]': model 'huggingface-llm-mistral-7b' is not "

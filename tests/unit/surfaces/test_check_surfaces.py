@@ -43,8 +43,9 @@ def test_every_format_points_at_file_line_and_column(capsys: pytest.CaptureFixtu
     _, out, _ = check(capsys, "--format", "sarif", str(FINETUNE))
     [result] = json.loads(out)["runs"][0]["results"]
     region = result["locations"][0]["physicalLocation"]["region"]
-    assert (result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], region) == (
-        FINETUNE.as_uri(), {"startLine": 4, "startColumn": 1})
+    artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert (artifact, region) == ({"uri": "tests/fixtures/surfaces/python/bad/sdk_v2_finetune.py",
+                                   "uriBaseId": "%SRCROOT%"}, {"startLine": 4, "startColumn": 1})
     _, out, _ = check(capsys, "--format", "junit", str(FINETUNE))
     case = ElementTree.fromstring(out).find("testsuite/testcase")
     assert case is not None and (case.get("file"), case.get("line")) == (str(FINETUNE), "4")
