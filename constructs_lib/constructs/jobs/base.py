@@ -353,13 +353,26 @@ class JobProvider(Construct):
 
     def _watch_failures(self, code: lambda_.Code) -> None:
         """SageMaker sends no status-change event for this kind: a function lists the stack's jobs that failed or
-        were stopped on a schedule, and publishes each to the topic its tag names."""
+        were stopped on a schedule, and publishes each to the topic its tag names; it also stops the running jobs
+        that no resource records (a Create whose response was lost)."""
         watcher = self._function("FailureWatch", code, "watch_failures")
         events.Rule(
             self, "FailureWatchSchedule", schedule=events.Schedule.rate(WATCH_INTERVAL),
             description=f"Looks for failed or stopped {self.kind.title} jobs of the stack (not waited for)",
             targets=[targets.LambdaFunction(watcher, dead_letter_queue=self.dead_letters)],
         )
+        # The sweep asks CloudFormation whether a running job is still its resource's (handlers/job_common.py,
+        # sweep_unrecorded_jobs): the stacks of this name, the current one and deleted ones.
+        stacks_arn = cdk.Stack.of(self).format_arn(
+            service="cloudformation", resource="stack", resource_name=f"{cdk.Stack.of(self).stack_name}/*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        self.handler_role.add_to_policy(iam.PolicyStatement(
+            actions=["cloudformation:DescribeStacks", "cloudformation:DescribeStackResource"], resources=[stacks_arn]))
+        acknowledge_wildcards(self.handler_role, [(stacks_arn, (
+            "a stack's ARN ends in an id CloudFormation picks at creation; the sweep reads the stack of this name "
+            "that started a job, which may be a deleted one"
+        ))])
 
     def _log_group(self, id: str) -> logs.LogGroup:
         return logs.LogGroup(

@@ -104,6 +104,7 @@ LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
 _client: Any = None
 _sns_client: Any = None
+_cloudformation_client: Any = None
 
 
 class JobError(Exception):
@@ -163,6 +164,13 @@ def sns_client() -> Any:
     if _sns_client is None:
         _sns_client = boto3.client("sns", config=client_config())
     return _sns_client
+
+
+def cloudformation_client() -> Any:
+    global _cloudformation_client
+    if _cloudformation_client is None:
+        _cloudformation_client = boto3.client("cloudformation", config=client_config())
+    return _cloudformation_client
 
 
 def client_config() -> Config:
@@ -676,11 +684,13 @@ def is_complete(kind: JobKind, event: Mapping[str, Any], api: Api,
     return {"IsComplete": False}
 
 
-def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any = None) -> dict[str, Any]:
+def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any = None, cloudformation: Any = None
+                   ) -> dict[str, Any]:
     """Publish each job of the stack that failed or was stopped in the interval ending at the scheduled event's
-    time to the topic its failure-topic tag names. Returns the names published.
+    time to the topic its failure-topic tag names, and stop the stack's running jobs that no resource records
+    (``sweep_unrecorded_jobs``). Returns the names published and stopped.
 
-    Each job is published on its own: a publish that fails (a denied or missing topic, a bad tag) does not keep
+    Each job is handled on its own: a publish that fails (a denied or missing topic, a bad tag) does not keep
     the others from being published. The failures are then reported together in one line, so that the scheduled
     event reaches the dead-letter queue after Lambda's retries (which may publish a job again).
     """
@@ -699,10 +709,51 @@ def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any =
                     published.append(name)
             except Exception as error:  # any job's error, even unforeseen: the next job is still published
                 failures.append(f"{name}: {_error_text(error)}")
+    stopped = sweep_unrecorded_jobs(kind, api, cloudformation or cloudformation_client(), failures)
     if failures:
-        raise JobError(f"could not publish {len(failures)} of {len(failures) + len(published)} failed or stopped "
-                       f"{kind.noun}s ({'; '.join(failures)}); published: {', '.join(published) or 'none'}")
-    return {"Published": published}
+        raise JobError(f"{len(failures)} of the stack's {kind.noun}s could not be handled ({'; '.join(failures)}); "
+                       f"published: {', '.join(published) or 'none'}; stopped: {', '.join(stopped) or 'none'}")
+    return {"Published": published, "Stopped": stopped}
+
+
+def sweep_unrecorded_jobs(kind: JobKind, api: Api, cloudformation: Any, failures: list[str]) -> list[str]:
+    """Stop the stack's running jobs that their resource does not record as its job, while no stack operation is
+    under way: a Create whose response was lost (the framework then reports a failure whose Delete never
+    reaches the handler) leaves such a job. Jobs without the request tags are left alone. Returns the names
+    stopped; each job's error is added to ``failures``."""
+    prefix = os.environ.get(JOB_NAME_PREFIX_VARIABLE, "")
+    stopped = []
+    for summary in list_jobs(kind, api, {"NameContains": prefix, "StatusEquals": "InProgress"}):
+        name = str(summary[kind.name_key])
+        if not is_stack_job_name(name):
+            continue
+        try:
+            tags = job_tags(kind, api, summary[kind.arn_key])
+            stack_id, logical_id = tags.get(STACK_ID_TAG), tags.get(LOGICAL_ID_TAG)
+            if stack_id and logical_id and not _recorded(api, cloudformation, stack_id, logical_id, name):
+                stop_job(kind, api, name)
+                stopped.append(name)
+        except Exception as error:  # the next job is still swept
+            failures.append(f"{name}: {_error_text(error)}")
+    return stopped
+
+
+def _recorded(api: Api, cloudformation: Any, stack_id: str, logical_id: str, name: str) -> bool:
+    """Whether the stack's resource records the job ``name``, or may still (an operation of the stack is under way)."""
+    try:
+        stacks = api.call("DescribeStacks", {"StackName": stack_id}, client=cloudformation)["Stacks"]
+        if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
+            return False
+        if stacks[0]["StackStatus"].endswith("_IN_PROGRESS"):
+            return True
+        resource = api.call("DescribeStackResource", {"StackName": stack_id, "LogicalResourceId": logical_id},
+                            client=cloudformation)["StackResourceDetail"]
+    except ClientError as error:
+        if "does not exist" in failure_message(error):
+            return False  # the stack, or its resource, is gone
+        raise
+    return bool(resource.get("PhysicalResourceId") == name
+                and not str(resource.get("ResourceStatus", "")).startswith("DELETE"))
 
 
 def _error_text(error: Exception) -> str:
