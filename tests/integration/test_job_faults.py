@@ -56,6 +56,7 @@ from tests.support.sagemaker_faults import (
 sys.path.insert(0, str(HANDLERS_DIR))  # the handlers are top-level modules in Lambda
 import automl_job
 import job_common
+import job_contract
 import training_job
 
 pytestmark = pytest.mark.synth
@@ -64,6 +65,7 @@ REGION = "us-east-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 KINDS = ("automl", "training")
 HANDLERS = {"automl": automl_job, "training": training_job}
+JOB_KINDS = {"automl": job_contract.AUTOML_JOB, "training": job_contract.TRAINING_JOB}
 OPERATIONS = {
     "automl": {"create": "CreateAutoMLJobV2", "describe": "DescribeAutoMLJobV2", "stop": "StopAutoMLJob"},
     "training": {"create": "CreateTrainingJob", "describe": "DescribeTrainingJob", "stop": "StopTrainingJob"},
@@ -231,15 +233,22 @@ def delete_stack(deployment: Deployment, physical_id: str) -> None:
     assert deployment.faults.running() == []
 
 
+def delete_stack_keeping(deployment: Deployment, physical_id: str, *others: str) -> None:
+    """The stack's deletion: succeeds and leaves nothing of its own running (``others`` are someone else's)."""
+    response = deployment.cloudformation.delete(physical_id, deployment.properties)
+    assert (response.status, response.physical_id) == ("SUCCESS", physical_id)
+    assert deployment.faults.running() == sorted(others)
+
+
 # --- creates -------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_duplicate_create_returns_the_job_it_started(deploy: Callable[..., Deployment], kind: str) -> None:
-    """CloudFormation (or Lambda's retry of an event) sends the same Create twice."""
+    """Lambda's retry of an event sends the same Create (the same request id) twice."""
     deployment = deploy(kind)
-    first = deployment.cloudformation.create(deployment.properties)
-    second = deployment.cloudformation.create(deployment.properties)
+    first = deployment.cloudformation.create(deployment.properties, request_id="retried-request")
+    second = deployment.cloudformation.create(deployment.properties, request_id="retried-request")
     assert (first.status, second.status) == ("SUCCESS", "SUCCESS")
     assert first.physical_id == second.physical_id == deployment.name
     assert first.data == second.data and first.data["JobName"] == deployment.name
@@ -318,18 +327,21 @@ def test_a_create_that_finally_fails_stops_the_job_it_started(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_name_taken_by_another_job_fails_without_stopping_that_job(
+def test_a_name_taken_by_another_job_gets_a_fresh_name_and_leaves_that_job_alone(
     deploy: Callable[..., Deployment], sagemaker: Any, kind: str,
 ) -> None:
+    """Someone else's job (no request tags) holds the name, running the very same request: it is not ours."""
     deployment = deploy(kind)
-    other = job_common.job_request(HANDLERS[kind].__dict__[f"{kind.upper()}_JOB"], sagemaker, deployment.properties)
-    other["OutputDataConfig"] = {"S3OutputPath": "s3://someone-else/output/"}
+    other = job_common.job_request(JOB_KINDS[kind], sagemaker, deployment.properties)
     getattr(sagemaker, "create_auto_ml_job_v2" if kind == "automl" else "create_training_job")(**other)
     if kind == "training":
         deployment.faults.job(deployment.name).training_job_status = "InProgress"
     response = deployment.cloudformation.create(deployment.properties)
-    assert response.status == "FAILED"
-    assert "already exists with a different configuration" in handler_message(response)
+    assert response.status == "SUCCESS"
+    fresh = response.physical_id
+    assert fresh != deployment.name and fresh.startswith(deployment.name[: JOB_KINDS[kind].max_name_length - 9])
+    assert deployment.faults.statuses() == {deployment.name: "InProgress", fresh: "InProgress"}
+    delete_stack_keeping(deployment, fresh, deployment.name)
     assert deployment.status() == "InProgress"  # not ours: left alone
 
 
@@ -399,7 +411,9 @@ def test_tag_only_update_retags_the_job_in_place(deploy: Callable[..., Deploymen
     response = deployment.cloudformation.update(deployment.name, deployment.properties, retagged)
     assert (response.status, response.physical_id, response.data) == ("SUCCESS", deployment.name, created.data)
     tags = deployment.faults.job(deployment.name).tags
-    assert {t["Key"]: t["Value"] for t in tags} == {t["Key"]: t["Value"] for t in retagged["Tags"]}
+    own = {t["Key"]: t["Value"] for t in tags if t["Key"] not in job_contract.REQUEST_TAGS}
+    assert own == {t["Key"]: t["Value"] for t in retagged["Tags"]}
+    assert {t["Key"] for t in tags} >= set(job_contract.REQUEST_TAGS)  # the request tags stay
     assert deployment.faults.statuses() == {deployment.name: "InProgress"}  # no replacement
     delete_stack(deployment, deployment.name)
 
@@ -471,7 +485,9 @@ def test_automl_failure_after_create_without_waiting_reaches_the_failure_topic(
     deployment.faults.job(deployment.name).auto_ml_job_status = "Failed"
     modified = deployment.faults.job(deployment.name).last_modified_time
     scheduled = {"time": (modified + timedelta(minutes=2)).isoformat() + "Z"}
-    assert automl_job.watch_failures(scheduled, client=sagemaker, sns=sns) == {"Published": [deployment.name]}
+    assert automl_job.watch_failures(scheduled, client=sagemaker, sns=sns,
+                                     cloudformation=deployment.cloudformation.api()) == {
+        "Published": [deployment.name], "Stopped": []}
     message = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
     assert (message["JobName"], message["Status"]) == (deployment.name, "Failed")
     delete_stack(deployment, deployment.name)
