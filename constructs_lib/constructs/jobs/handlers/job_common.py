@@ -709,7 +709,7 @@ def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any =
                     published.append(name)
             except Exception as error:  # any job's error, even unforeseen: the next job is still published
                 failures.append(f"{name}: {_error_text(error)}")
-    stopped = sweep_unrecorded_jobs(kind, api, cloudformation or cloudformation_client(), failures)
+    stopped = sweep_unrecorded_jobs(kind, api, cloudformation, failures)
     if failures:
         raise JobError(f"{len(failures)} of the stack's {kind.noun}s could not be handled ({'; '.join(failures)}); "
                        f"published: {', '.join(published) or 'none'}; stopped: {', '.join(stopped) or 'none'}")
@@ -740,6 +740,7 @@ def sweep_unrecorded_jobs(kind: JobKind, api: Api, cloudformation: Any, failures
 
 def _recorded(api: Api, cloudformation: Any, stack_id: str, logical_id: str, name: str) -> bool:
     """Whether the stack's resource records the job ``name``, or may still (an operation of the stack is under way)."""
+    cloudformation = cloudformation or cloudformation_client()
     try:
         stacks = api.call("DescribeStacks", {"StackName": stack_id}, client=cloudformation)["Stacks"]
         if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
