@@ -145,6 +145,9 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
@@ -169,6 +172,8 @@ class Deployment:
     properties: dict[str, Any]
     faults: SageMakerFaults
     cloudformation: CloudFormation
+    durations: list[float]
+    """How long each handler invocation took, on the handlers' clock."""
 
     @property
     def name(self) -> str:
@@ -189,22 +194,28 @@ def deploy(synthesized: Synthesized, sagemaker: Any, clock: FakeClock,
         monkeypatch.setenv(variable, value)
 
     def deployment(kind: str, *, waited: bool = False, before_poll: Callable[[int], None] | None = None,
-                   properties: Mapping[str, Any] | None = None) -> Deployment:
+                   properties: Mapping[str, Any] | None = None, failing_puts: int = 0) -> Deployment:
         key = f"{kind}-waited" if waited else kind
         faults = SageMakerFaults(sagemaker, sagemaker_backends[ACCOUNT][REGION], ACCOUNT, REGION,
-                                 policy=synthesized.policies[key])
+                                 policy=synthesized.policies[key], advance=clock.advance)
         handlers = HANDLERS[kind]
+        durations: list[float] = []
 
-        def on_event(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
-            return handlers.on_event(event, context, client=sagemaker)
+        def timed(handler: Callable[..., Mapping[str, Any]]) -> Callable[[Mapping[str, Any], Any], Mapping[str, Any]]:
+            def invoke(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+                start = clock.now
+                try:
+                    return handler(event, context, client=sagemaker)
+                finally:
+                    durations.append(clock.now - start)
 
-        def is_complete(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
-            return handlers.is_complete(event, context, client=sagemaker)
+            return invoke
 
-        framework = ProviderFramework(synthesized.framework_dir, on_event, is_complete if waited else None,
-                                      before_poll=before_poll)
+        framework = ProviderFramework(synthesized.framework_dir, timed(handlers.on_event),
+                                      timed(handlers.is_complete) if waited else None, before_poll=before_poll,
+                                      failing_puts=failing_puts)
         declared = as_cloudformation_sends(dict(properties or synthesized.properties[key]))
-        return Deployment(kind, declared, faults, CloudFormation(framework))
+        return Deployment(kind, declared, faults, CloudFormation(framework), durations)
 
     return deployment
 
