@@ -211,10 +211,12 @@ def test_handler_manages_the_stacks_training_jobs_and_their_tags(declared: Decla
         statements = declared.role_statements(role)
         assert [s for s in statements if s["Action"][0].startswith("sagemaker:")] == [{
             "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-                       "sagemaker:AddTags", "sagemaker:DeleteTags"],
+                       "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags"],
             "Effect": "Allow",
             "Resource": partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:training-job/{prefix}*"),
         }]
+        # a Delete whose Create response was lost finds the resource's jobs by listing them
+        assert {"Action": "sagemaker:ListTrainingJobs", "Effect": "Allow", "Resource": "*"} in statements
         passed += [s for s in statements if s["Action"] == "iam:PassRole"]
     assert TEAM_ROLE_ARN in [s["Resource"] for s in passed]
     assert all(s["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}} for s in passed)
