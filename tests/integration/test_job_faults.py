@@ -766,29 +766,31 @@ def test_a_lost_create_response_is_stopped_by_the_next_delete(deploy: Callable[.
     assert deployment.status() == "Stopped"
 
 
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_lost_success_response_is_stopped_by_the_watchers_sweep(
-    deploy: Callable[..., Deployment], moto_server: MotoServer, sagemaker: Any,
+    deploy: Callable[..., Deployment], moto_server: MotoServer, sagemaker: Any, kind: str,
 ) -> None:
     """The framework's PUT of SUCCESS fails six times (its retries): it reports FAILED under its marker, so
     CloudFormation rolls back and the framework ignores the Delete. The watcher's sweep stops the job, and leaves
     a job its resource records alone."""
-    deployment = deploy("automl", failing_puts=6)
+    deployment = deploy(kind, failing_puts=6)
+    watch = HANDLERS[kind].watch_failures
     response = deployment.cloudformation.create(deployment.properties)
     assert (response.status, response.physical_id) == ("FAILED", "AWSCDK::CustomResourceProviderFramework::"
                                                                   "CREATE_FAILED")
     assert len(deployment.cloudformation.framework.lost_responses) == 6
     assert deployment.faults.running() == [deployment.name]  # the ignored Delete left it
     scheduled = {"time": "2026-12-06T23:00:00Z"}
-    swept = automl_job.watch_failures(scheduled, client=sagemaker, sns=moto_server.client("sns"),
-                                      cloudformation=deployment.cloudformation.api())
+    swept = watch(scheduled, client=sagemaker, sns=moto_server.client("sns"),
+                  cloudformation=deployment.cloudformation.api())
     assert swept == {"Published": [], "Stopped": [deployment.name]}
     assert deployment.status() == "Stopped"
 
     deployment.cloudformation.recreate_stack()
     recorded = deployment.cloudformation.create(deployment.properties)
     assert recorded.status == "SUCCESS"
-    assert automl_job.watch_failures(scheduled, client=sagemaker, sns=moto_server.client("sns"),
-                                     cloudformation=deployment.cloudformation.api())["Stopped"] == []
+    assert watch(scheduled, client=sagemaker, sns=moto_server.client("sns"),
+                 cloudformation=deployment.cloudformation.api())["Stopped"] == []
     assert deployment.status(recorded.physical_id) == "InProgress"
     delete_stack(deployment, recorded.physical_id)
 

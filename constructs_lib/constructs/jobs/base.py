@@ -321,7 +321,7 @@ class JobProvider(Construct):
             ) if wait else None,
         )
         self._harden_framework_functions(wait)
-        if not wait and kind.state_change_event is None:
+        if not wait:
             self._watch_failures(code)
         handlers = [function for function in (on_event, is_complete) if function is not None]
         for role in framework_roles:
@@ -352,13 +352,17 @@ class JobProvider(Construct):
         ))])
 
     def _watch_failures(self, code: lambda_.Code) -> None:
-        """SageMaker sends no status-change event for this kind: a function lists the stack's jobs that failed or
-        were stopped on a schedule, and publishes each to the topic its tag names; it also stops the running jobs
-        that no resource records (a Create whose response was lost)."""
+        """A function on a schedule stops the stack's running jobs that no resource records (a Create whose response
+        was lost), and, for a kind SageMaker sends no status-change event for, publishes the jobs that failed or were
+        stopped to the topic their tag names. (A waited job's lost response reaches the handler as a Delete.)"""
         watcher = self._function("FailureWatch", code, "watch_failures")
+        publishes = self.kind.state_change_event is None
         events.Rule(
             self, "FailureWatchSchedule", schedule=events.Schedule.rate(WATCH_INTERVAL),
-            description=f"Looks for failed or stopped {self.kind.title} jobs of the stack (not waited for)",
+            description=(
+                f"Looks for failed or stopped {self.kind.title} jobs of the stack (not waited for)" if publishes
+                else f"Stops {self.kind.title} jobs of the stack that no resource records"
+            ),
             targets=[targets.LambdaFunction(watcher, dead_letter_queue=self.dead_letters)],
         )
         # The sweep asks CloudFormation whether a running job is still its resource's (handlers/job_common.py,

@@ -687,8 +687,8 @@ def is_complete(kind: JobKind, event: Mapping[str, Any], api: Api,
 def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any = None, cloudformation: Any = None
                    ) -> dict[str, Any]:
     """Publish each job of the stack that failed or was stopped in the interval ending at the scheduled event's
-    time to the topic its failure-topic tag names, and stop the stack's running jobs that no resource records
-    (``sweep_unrecorded_jobs``). Returns the names published and stopped.
+    time to the topic its failure-topic tag names (for a kind without status-change events), and stop the stack's
+    running jobs that no resource records (``sweep_unrecorded_jobs``). Returns the names published and stopped.
 
     Each job is handled on its own: a publish that fails (a denied or missing topic, a bad tag) does not keep
     the others from being published. The failures are then reported together in one line, so that the scheduled
@@ -699,7 +699,8 @@ def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any =
     prefix = os.environ.get(JOB_NAME_PREFIX_VARIABLE, "")
     published: list[str] = []
     failures: list[str] = []
-    for status in JOB_FAILURE_STATUSES:
+    # SageMaker's own status-change events report the failures of the other kinds (the construct's rule)
+    for status in JOB_FAILURE_STATUSES if kind.state_change_event is None else ():
         for summary in list_jobs(kind, api, {"NameContains": prefix, "StatusEquals": status}):
             name = str(summary[kind.name_key])
             if not (is_stack_job_name(name) and start <= summary["LastModifiedTime"] < end):
