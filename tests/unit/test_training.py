@@ -223,9 +223,12 @@ def test_handler_manages_the_stacks_training_jobs_and_their_tags(declared: Decla
 
 
 def test_failures_of_jobs_not_waited_for_reach_the_failure_topic(declared: Declared) -> None:
-    rules = {k: r["Properties"] for k, r in declared.of_type("AWS::Events::Rule").items()}
+    all_rules = {k: r["Properties"] for k, r in declared.of_type("AWS::Events::Rule").items()}
+    rules = {k: r for k, r in all_rules.items() if "EventPattern" in r}
     not_waited = [name for name, job in declared.jobs.items() if not job.wait_for_completion]
     assert len(rules) == len(not_waited) == 5
+    # and each Provider not waiting sweeps the jobs no resource records (a lost Create response)
+    assert [r["ScheduleExpression"] for r in all_rules.values() if "EventPattern" not in r] == ["rate(5 minutes)"] * 2
     flan = declared.jobs["Flan"]
     rule = rules[declared.logical_id(flan.node.find_child("FailureRule").node.default_child)]
     name = declared.request("Flan")["TrainingJobName"]
