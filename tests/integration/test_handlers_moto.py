@@ -185,7 +185,7 @@ def test_handler_creates_its_client_from_the_environment(
     moto_server.reset()
     for name, value in moto_server.environment().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(job_common, "_client", None)
+    monkeypatch.setattr(job_common, "_clients", {})
     name = automl_job.on_event(event("Create", automl_properties))["PhysicalResourceId"]
     status = moto_server.client("sagemaker").describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobStatus"]
     assert status == "InProgress"

@@ -102,9 +102,7 @@ REUSABLE_STATUSES = frozenset({"InProgress", "Completed"})  # a job that runs or
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
-_client: Any = None
-_sns_client: Any = None
-_cloudformation_client: Any = None
+_clients: dict[str, Any] = {}
 
 
 class JobError(Exception):
@@ -151,32 +149,15 @@ def api_failure(message: str, context: str, error_type: type[JobError] = JobErro
     return error_type(fit(message, MAX_REASON_BYTES - json_size(suffix)) + suffix)
 
 
-def sagemaker_client() -> Any:
-    """Created on first use, so ``AWS_ENDPOINT_URL`` and region variables set by then apply."""
-    global _client
-    if _client is None:
-        _client = boto3.client("sagemaker", config=client_config())
-    return _client
-
-
-def sns_client() -> Any:
-    global _sns_client
-    if _sns_client is None:
-        _sns_client = boto3.client("sns", config=client_config())
-    return _sns_client
-
-
-def cloudformation_client() -> Any:
-    global _cloudformation_client
-    if _cloudformation_client is None:
-        _cloudformation_client = boto3.client("cloudformation", config=client_config())
-    return _cloudformation_client
-
-
-def client_config() -> Config:
-    # Retries happen in Api.call with our own bounded backoff; botocore retrying too would multiply it.
-    return Config(retries={"mode": "standard", "max_attempts": 1},
-                  connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS)
+def aws_client(service: str) -> Any:
+    """The service's client, created on first use, so ``AWS_ENDPOINT_URL`` and region variables set by then apply."""
+    if service not in _clients:
+        # Retries happen in Api.call with our own bounded backoff; botocore retrying too would multiply it.
+        _clients[service] = boto3.client(service, config=Config(
+            retries={"mode": "standard", "max_attempts": 1},
+            connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
+        ))
+    return _clients[service]
 
 
 def backoff(attempt: int) -> float:
@@ -195,7 +176,7 @@ class Api:
     def of(cls, client: Any, context: Any) -> Api:
         remaining = (context.get_remaining_time_in_millis() / 1000 if context is not None
                      else DEFAULT_INVOCATION_SECONDS)
-        return cls(client or sagemaker_client(), clock() + remaining - FINAL_RESERVE_SECONDS)
+        return cls(client or aws_client("sagemaker"), clock() + remaining - FINAL_RESERVE_SECONDS)
 
     def check_time(self, operation: str, made: int, reserve: float) -> None:
         """Raise ``TransientError`` unless one more attempt of ``operation`` can end before the deadline less
@@ -706,7 +687,7 @@ def watch_failures(kind: JobKind, event: Mapping[str, Any], api: Api, sns: Any =
             if not (is_stack_job_name(name) and start <= summary["LastModifiedTime"] < end):
                 continue
             try:
-                if _publish_failure(kind, api, sns or sns_client(), summary, status):
+                if _publish_failure(kind, api, sns or aws_client("sns"), summary, status):
                     published.append(name)
             except Exception as error:  # any job's error, even unforeseen: the next job is still published
                 failures.append(f"{name}: {_error_text(error)}")
@@ -741,7 +722,7 @@ def sweep_unrecorded_jobs(kind: JobKind, api: Api, cloudformation: Any, failures
 
 def _recorded(api: Api, cloudformation: Any, stack_id: str, logical_id: str, name: str) -> bool:
     """Whether the stack's resource records the job ``name``, or may still (an operation of the stack is under way)."""
-    cloudformation = cloudformation or cloudformation_client()
+    cloudformation = cloudformation or aws_client("cloudformation")
     try:
         stacks = api.call("DescribeStacks", {"StackName": stack_id}, client=cloudformation)["Stacks"]
         if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
