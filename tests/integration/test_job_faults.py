@@ -693,21 +693,26 @@ def test_a_failure_reason_of_10_kb_of_control_characters_fits_the_response(
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("hanging", ["describe", "create"])
+@pytest.mark.parametrize("remaining", [300, 150, 40, 10])
 def test_first_attempts_run_inside_the_deadline(
-    deploy: Callable[..., Deployment], clock: FakeClock, kind: str, hanging: str,
+    deploy: Callable[..., Deployment], sagemaker: Any, clock: FakeClock, kind: str, hanging: str, remaining: int,
 ) -> None:
-    """Every first attempt hangs until its read timeout: the handler starts no attempt that could end past its
-    deadline, stops what it may have started, and answers FAILED within the Lambda timeout."""
+    """Every attempt of a call hangs until its read timeout, and the invocation has ``remaining`` seconds: the
+    handler starts no attempt, the first included, that could end past its deadline, stops what it may have
+    started, and answers FAILED in time."""
     deployment = deploy(kind)
     seconds = job_common.ATTEMPT_SECONDS
     deployment.faults.inject(deployment.operation(hanging), read_timeout, times=FOREVER, seconds=seconds,
                              after_call=hanging == "create")
     deployment.faults.inject("ListTags", read_timeout, times=FOREVER, seconds=seconds)
-    response = deployment.cloudformation.create(deployment.properties)
-    assert response.status == "FAILED"
-    assert deployment.durations and max(deployment.durations) <= LAMBDA_TIMEOUT_SECONDS - \
-        job_common.FINAL_RESERVE_SECONDS
-    assert deployment.faults.running() == []  # a job the create started was stopped
+    create = deployment.cloudformation.event("Create", deployment.properties)
+    with pytest.raises(job_common.JobError) as raised:
+        HANDLERS[kind].on_event(create, LambdaContext("OnEvent", remaining * 1000), client=sagemaker)
+    assert clock.now <= remaining - job_common.FINAL_RESERVE_SECONDS
+    if "could not make sure" not in str(raised.value):
+        assert deployment.faults.running() == []  # a job the create started was stopped
+    else:  # too little time to stop it: the reason says so
+        assert remaining < 2 * seconds + job_common.FINAL_RESERVE_SECONDS
 
 
 def random_schedule(deployment: Deployment, rng: random.Random) -> None:
@@ -733,8 +738,7 @@ def test_random_fault_schedules_never_run_past_the_lambda_limit(
     rng = random.Random(22)
     handlers = HANDLERS[kind]
     deployment = deploy(kind)
-    limit = LAMBDA_TIMEOUT_SECONDS - job_common.FINAL_RESERVE_SECONDS
-    longest = 0.0
+    out_of_time = 0  # runs that the deadline ended
     for run in range(40):
         moto_server.reset()
         deployment.faults.backend = sagemaker_backends[ACCOUNT][REGION]  # the reset's new backend
@@ -742,18 +746,20 @@ def test_random_fault_schedules_never_run_past_the_lambda_limit(
         random_schedule(deployment, rng)
         create = deployment.cloudformation.event("Create", deployment.properties)
         start = clock.now
+        remaining = rng.choice([300, 300, 200, 120, 60])  # seconds left when called
+        limit = remaining - job_common.FINAL_RESERVE_SECONDS
         try:
-            response = handlers.on_event(create, LambdaContext("OnEvent"), client=sagemaker)
+            response = handlers.on_event(create, LambdaContext("OnEvent", remaining * 1000), client=sagemaker)
         except job_common.JobError as error:
             assert clock.now - start <= limit, run
             assert len(json.dumps(str(error), ensure_ascii=False).encode()) - 2 <= MAX_REASON_BYTES, run
+            out_of_time += "no time left" in str(error)
             if "could not make sure" not in str(error):
                 assert deployment.faults.running() == [], (run, str(error))
         else:
             assert clock.now - start <= limit, run
             assert deployment.status(response["PhysicalResourceId"]) == "InProgress", run
-        longest = max(longest, clock.now - start)
-    assert longest > limit - 3 * job_common.ATTEMPT_SECONDS  # the schedules do reach the deadline
+    assert out_of_time > 0  # the schedules do reach the deadline
 
 
 @pytest.mark.parametrize("kind", KINDS)
