@@ -453,7 +453,8 @@ def start_job(kind: JobKind, api: Api, request: dict[str, Any], origin: Origin, 
     """Start the job, or adopt the one an earlier attempt of this request started.
 
     A name taken by a job this request did not start is left to it: the job starts under a fresh name derived
-    from the request (``request`` is updated). Each name a create was sent for is appended to ``created``.
+    from the request (``request`` is updated). Each name a create was sent for is appended to ``created`` (a job of
+    that name is this request's: the name was free before).
     """
     requested = request[kind.name_key]
     existing = describe(kind, api, requested)
@@ -499,6 +500,7 @@ def start_job(kind: JobKind, api: Api, request: dict[str, Any], origin: Origin, 
                 adopted = _adopt(kind, api, request, existing, origin)
                 if adopted is not None:
                     return adopted
+                created.clear()  # the job of that name is another's: not to be stopped
                 raise JobError(f"another {kind.noun} named {name!r} was created while this request created it; "
                                "choose another job name") from error
             delay = backoff(attempt)
@@ -538,15 +540,13 @@ def _stop_started_job(kind: JobKind, api: Api, name: str) -> str:
             return ""
     except JobError as error:
         LOGGER.warning("%s %s could not be described (%s); stopping it in case it runs", kind.noun, name, error)
+    unsure = f"; could not make sure no {kind.noun} {name!r} runs ({{}}): stop it if it does"
     try:
         api.call(kind.stop_operation, {kind.name_key: name}, reserve=0)
     except ClientError as error:
-        if _is_not_found(error):
-            return ""
-        return (f"; could not make sure no {kind.noun} {name!r} runs ({one_line(failure_message(error))}): "
-                "stop it if it does")
+        return "" if _is_not_found(error) else unsure.format(fit(failure_message(error), 300))
     except JobError as error:
-        return f"; could not make sure no {kind.noun} {name!r} runs ({error}): stop it if it does"
+        return unsure.format(fit(str(error), 300))
     LOGGER.info("%s %s stopping", kind.noun, name)
     return f"; the {kind.noun} {name!r} it started is stopping"
 
