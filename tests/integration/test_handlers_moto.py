@@ -32,6 +32,7 @@ from tests.support.sagemaker_faults import serve_stop_training_job
 sys.path.insert(0, str(HANDLERS_DIR))  # the handlers are top-level modules in Lambda, and import each other so
 import automl_job
 import job_common
+import job_contract
 import training_job
 
 pytestmark = pytest.mark.synth
@@ -78,13 +79,16 @@ def training_properties(declared_properties: dict[str, dict[str, Any]]) -> dict[
     return as_cloudformation_sends(declared_properties["training"])
 
 
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{DEFAULT_ACCOUNT_ID}:stack/Jobs/{uuid.uuid4()}"
+
+
 def event(request_type: str, properties: dict[str, Any] | None = None, *, physical_id: str | None = None,
           old: dict[str, Any] | None = None, request_id: str | None = None) -> dict[str, Any]:
     """A CloudFormation custom-resource event, as the Provider framework passes it on."""
     message: dict[str, Any] = {
         "RequestType": request_type,
         "RequestId": request_id or str(uuid.uuid4()),
-        "StackId": f"arn:aws:cloudformation:{REGION}:{DEFAULT_ACCOUNT_ID}:stack/Jobs/{uuid.uuid4()}",
+        "StackId": STACK_ID,
         "LogicalResourceId": "Job",
         "ResourceType": "Custom::Job",
         "ServiceToken": SERVICE_TOKEN,
@@ -181,7 +185,7 @@ def test_handler_creates_its_client_from_the_environment(
     moto_server.reset()
     for name, value in moto_server.environment().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(job_common, "_client", None)
+    monkeypatch.setattr(job_common, "_clients", {})
     name = automl_job.on_event(event("Create", automl_properties))["PhysicalResourceId"]
     status = moto_server.client("sagemaker").describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobStatus"]
     assert status == "InProgress"
@@ -194,12 +198,15 @@ def test_retried_create_returns_the_job_it_started(sagemaker: Any, automl_proper
     assert len(sagemaker.list_auto_ml_jobs()["AutoMLJobSummaries"]) == 1
 
 
-def test_create_refuses_a_name_taken_by_another_job(sagemaker: Any, automl_properties: dict[str, Any]) -> None:
-    other = job_common.job_request(automl_job.AUTOML_JOB, sagemaker, automl_properties)
+def test_create_leaves_a_name_taken_by_another_job_to_it(sagemaker: Any, automl_properties: dict[str, Any]) -> None:
+    other = job_common.job_request(job_contract.AUTOML_JOB, sagemaker, automl_properties)
     other["OutputDataConfig"] = {"S3OutputPath": "s3://someone-else/output/"}
     sagemaker.create_auto_ml_job_v2(**other)
-    with pytest.raises(job_common.JobError, match="already exists with a different configuration"):
-        automl_job.on_event(event("Create", automl_properties), client=sagemaker)
+    name = automl_properties["AutoMLJobName"]
+    started = automl_job.on_event(event("Create", automl_properties), client=sagemaker)["PhysicalResourceId"]
+    assert started != name and started.startswith(name[:23])
+    assert sagemaker.describe_auto_ml_job_v2(AutoMLJobName=started)["OutputDataConfig"]["S3OutputPath"] == \
+        automl_properties["OutputDataConfig"]["S3OutputPath"]
 
 
 def test_update_starts_a_new_job_and_cleanup_of_the_old_one_stops_it(
@@ -535,7 +542,9 @@ def test_tag_update_removes_and_sets_tags_without_a_new_job(
                                      client=sagemaker)
     assert response["PhysicalResourceId"] == name
     arn = sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobArn"]
-    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [kept, {"Key": "team", "Value": "support"}]
+    tags = sagemaker.list_tags(ResourceArn=arn)["Tags"]
+    assert [tag for tag in tags if tag["Key"] not in job_contract.REQUEST_TAGS] == [kept, {"Key": "team",
+                                                                                          "Value": "support"}]
     assert len(sagemaker.list_training_jobs()["TrainingJobSummaries"]) == 1
 
 
@@ -569,8 +578,8 @@ def test_failure_watch_publishes_the_stacks_jobs_that_failed_in_its_interval(
         time = (modified + timedelta(minutes=minutes_later)).isoformat()
         return automl_job.watch_failures({"time": time}, client=sagemaker, sns=sns)
 
-    assert watch(1) == {"Published": [name]}
+    assert watch(1) == {"Published": [name], "Stopped": []}
     body = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
     assert body == {"JobName": name, "JobArn": sagemaker.describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobArn"],
                     "Status": "Failed", "FailureReason": "ClientError: the training data has no 'input' column"}
-    assert watch(6) == {"Published": []}  # the next interval: already published
+    assert watch(6) == {"Published": [], "Stopped": []}  # the next interval: already published

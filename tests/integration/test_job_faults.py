@@ -13,6 +13,7 @@ Each scenario asserts the CloudFormation response, the job's final state, and th
 from __future__ import annotations
 
 import json
+import random
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -23,6 +24,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import EventPattern
 from moto.sagemaker.models import sagemaker_backends
@@ -37,6 +39,7 @@ from tests.support.moto_server import MotoServer
 from tests.support.provider_framework import (
     CloudFormation,
     CloudFormationResponse,
+    LambdaContext,
     ProviderFramework,
     as_cloudformation_sends,
     with_topic_tags,
@@ -45,6 +48,7 @@ from tests.support.sagemaker_faults import (
     FOREVER,
     SageMakerFaults,
     connection_refused,
+    denied,
     read_timeout,
     rejected,
     serve_stop_training_job,
@@ -56,6 +60,7 @@ from tests.support.sagemaker_faults import (
 sys.path.insert(0, str(HANDLERS_DIR))  # the handlers are top-level modules in Lambda
 import automl_job
 import job_common
+import job_contract
 import training_job
 
 pytestmark = pytest.mark.synth
@@ -64,6 +69,7 @@ REGION = "us-east-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 KINDS = ("automl", "training")
 HANDLERS = {"automl": automl_job, "training": training_job}
+JOB_KINDS = {"automl": job_contract.AUTOML_JOB, "training": job_contract.TRAINING_JOB}
 OPERATIONS = {
     "automl": {"create": "CreateAutoMLJobV2", "describe": "DescribeAutoMLJobV2", "stop": "StopAutoMLJob"},
     "training": {"create": "CreateTrainingJob", "describe": "DescribeTrainingJob", "stop": "StopTrainingJob"},
@@ -143,6 +149,9 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
@@ -167,6 +176,8 @@ class Deployment:
     properties: dict[str, Any]
     faults: SageMakerFaults
     cloudformation: CloudFormation
+    durations: list[float]
+    """How long each handler invocation took, on the handlers' clock."""
 
     @property
     def name(self) -> str:
@@ -187,22 +198,28 @@ def deploy(synthesized: Synthesized, sagemaker: Any, clock: FakeClock,
         monkeypatch.setenv(variable, value)
 
     def deployment(kind: str, *, waited: bool = False, before_poll: Callable[[int], None] | None = None,
-                   properties: Mapping[str, Any] | None = None) -> Deployment:
+                   properties: Mapping[str, Any] | None = None, failing_puts: int = 0) -> Deployment:
         key = f"{kind}-waited" if waited else kind
         faults = SageMakerFaults(sagemaker, sagemaker_backends[ACCOUNT][REGION], ACCOUNT, REGION,
-                                 policy=synthesized.policies[key])
+                                 policy=synthesized.policies[key], advance=clock.advance)
         handlers = HANDLERS[kind]
+        durations: list[float] = []
 
-        def on_event(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
-            return handlers.on_event(event, context, client=sagemaker)
+        def timed(handler: Callable[..., Mapping[str, Any]]) -> Callable[[Mapping[str, Any], Any], Mapping[str, Any]]:
+            def invoke(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+                start = clock.now
+                try:
+                    return handler(event, context, client=sagemaker)
+                finally:
+                    durations.append(clock.now - start)
 
-        def is_complete(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
-            return handlers.is_complete(event, context, client=sagemaker)
+            return invoke
 
-        framework = ProviderFramework(synthesized.framework_dir, on_event, is_complete if waited else None,
-                                      before_poll=before_poll)
+        framework = ProviderFramework(synthesized.framework_dir, timed(handlers.on_event),
+                                      timed(handlers.is_complete) if waited else None, before_poll=before_poll,
+                                      failing_puts=failing_puts)
         declared = as_cloudformation_sends(dict(properties or synthesized.properties[key]))
-        return Deployment(kind, declared, faults, CloudFormation(framework))
+        return Deployment(kind, declared, faults, CloudFormation(framework), durations)
 
     return deployment
 
@@ -231,15 +248,22 @@ def delete_stack(deployment: Deployment, physical_id: str) -> None:
     assert deployment.faults.running() == []
 
 
+def delete_stack_keeping(deployment: Deployment, physical_id: str, *others: str) -> None:
+    """The stack's deletion: succeeds and leaves nothing of its own running (``others`` are someone else's)."""
+    response = deployment.cloudformation.delete(physical_id, deployment.properties)
+    assert (response.status, response.physical_id) == ("SUCCESS", physical_id)
+    assert deployment.faults.running() == sorted(others)
+
+
 # --- creates -------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_duplicate_create_returns_the_job_it_started(deploy: Callable[..., Deployment], kind: str) -> None:
-    """CloudFormation (or Lambda's retry of an event) sends the same Create twice."""
+    """Lambda's retry of an event sends the same Create (the same request id) twice."""
     deployment = deploy(kind)
-    first = deployment.cloudformation.create(deployment.properties)
-    second = deployment.cloudformation.create(deployment.properties)
+    first = deployment.cloudformation.create(deployment.properties, request_id="retried-request")
+    second = deployment.cloudformation.create(deployment.properties, request_id="retried-request")
     assert (first.status, second.status) == ("SUCCESS", "SUCCESS")
     assert first.physical_id == second.physical_id == deployment.name
     assert first.data == second.data and first.data["JobName"] == deployment.name
@@ -318,18 +342,21 @@ def test_a_create_that_finally_fails_stops_the_job_it_started(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_name_taken_by_another_job_fails_without_stopping_that_job(
+def test_a_name_taken_by_another_job_gets_a_fresh_name_and_leaves_that_job_alone(
     deploy: Callable[..., Deployment], sagemaker: Any, kind: str,
 ) -> None:
+    """Someone else's job (no request tags) holds the name, running the very same request: it is not ours."""
     deployment = deploy(kind)
-    other = job_common.job_request(HANDLERS[kind].__dict__[f"{kind.upper()}_JOB"], sagemaker, deployment.properties)
-    other["OutputDataConfig"] = {"S3OutputPath": "s3://someone-else/output/"}
+    other = job_common.job_request(JOB_KINDS[kind], sagemaker, deployment.properties)
     getattr(sagemaker, "create_auto_ml_job_v2" if kind == "automl" else "create_training_job")(**other)
     if kind == "training":
         deployment.faults.job(deployment.name).training_job_status = "InProgress"
     response = deployment.cloudformation.create(deployment.properties)
-    assert response.status == "FAILED"
-    assert "already exists with a different configuration" in handler_message(response)
+    assert response.status == "SUCCESS"
+    fresh = response.physical_id
+    assert fresh != deployment.name and fresh.startswith(deployment.name[: JOB_KINDS[kind].max_name_length - 9])
+    assert deployment.faults.statuses() == {deployment.name: "InProgress", fresh: "InProgress"}
+    delete_stack_keeping(deployment, fresh, deployment.name)
     assert deployment.status() == "InProgress"  # not ours: left alone
 
 
@@ -399,7 +426,9 @@ def test_tag_only_update_retags_the_job_in_place(deploy: Callable[..., Deploymen
     response = deployment.cloudformation.update(deployment.name, deployment.properties, retagged)
     assert (response.status, response.physical_id, response.data) == ("SUCCESS", deployment.name, created.data)
     tags = deployment.faults.job(deployment.name).tags
-    assert {t["Key"]: t["Value"] for t in tags} == {t["Key"]: t["Value"] for t in retagged["Tags"]}
+    own = {t["Key"]: t["Value"] for t in tags if t["Key"] not in job_contract.REQUEST_TAGS}
+    assert own == {t["Key"]: t["Value"] for t in retagged["Tags"]}
+    assert {t["Key"] for t in tags} >= set(job_contract.REQUEST_TAGS)  # the request tags stay
     assert deployment.faults.statuses() == {deployment.name: "InProgress"}  # no replacement
     delete_stack(deployment, deployment.name)
 
@@ -471,7 +500,9 @@ def test_automl_failure_after_create_without_waiting_reaches_the_failure_topic(
     deployment.faults.job(deployment.name).auto_ml_job_status = "Failed"
     modified = deployment.faults.job(deployment.name).last_modified_time
     scheduled = {"time": (modified + timedelta(minutes=2)).isoformat() + "Z"}
-    assert automl_job.watch_failures(scheduled, client=sagemaker, sns=sns) == {"Published": [deployment.name]}
+    assert automl_job.watch_failures(scheduled, client=sagemaker, sns=sns,
+                                     cloudformation=deployment.cloudformation.api()) == {
+        "Published": [deployment.name], "Stopped": []}
     message = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
     assert (message["JobName"], message["Status"]) == (deployment.name, "Failed")
     delete_stack(deployment, deployment.name)
@@ -581,3 +612,258 @@ def test_removing_one_row_of_two_still_lets_its_delete_stop_the_job(
     assert (response.status, response.physical_id) == ("SUCCESS", removed)
     assert faults.statuses() == {removed: "Stopped", after.properties["support-e"]["AutoMLJobName"]: "InProgress"}
     assert "StopAutoMLJob" in faults.calls
+
+
+# --- issue 22: jobs never report what is not true --------------------------------------------------------------
+
+LAMBDA_TIMEOUT_SECONDS = 300
+
+
+def set_status(deployment: Deployment, name: str, status: str, reason: str | None = None) -> None:
+    job = deployment.faults.job(name)
+    setattr(job, "auto_ml_job_status" if deployment.kind == "automl" else "training_job_status", status)
+    if reason is not None:
+        job.failure_reason = reason
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("waited", [False, True], ids=["unwaited", "waited"])
+def test_a_stack_created_again_under_its_name_does_not_adopt_the_stopped_job(
+    deploy: Callable[..., Deployment], kind: str, waited: bool,
+) -> None:
+    """The stack is deleted (its job stopped) and created again under the same name: the job names are the same,
+    but the stopped job is not this request's. The Create starts a fresh job instead of reporting success."""
+
+    def complete(poll: int) -> None:
+        for name in deployment.faults.running():
+            set_status(deployment, name, "Completed")
+
+    deployment = deploy(kind, waited=waited, before_poll=complete)
+    first = deployment.cloudformation.create(deployment.properties)
+    assert (first.status, first.physical_id) == ("SUCCESS", deployment.name)
+    if waited:
+        set_status(deployment, deployment.name, "InProgress")  # stopped by the stack's deletion below
+    delete_stack(deployment, deployment.name)
+    assert deployment.status() == "Stopped"
+
+    deployment.cloudformation.recreate_stack()
+    again = deployment.cloudformation.create(deployment.properties)
+    assert again.status == "SUCCESS"
+    assert again.physical_id != deployment.name  # a fresh name: the old job is not adopted
+    assert again.data["JobName"] == again.physical_id
+    assert deployment.status() == "Stopped"
+    assert deployment.status(again.physical_id) == ("Completed" if waited else "InProgress")
+    delete_stack(deployment, again.physical_id)
+    assert deployment.faults.running() == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_retried_create_whose_job_was_stopped_fails_in_one_line(
+    deploy: Callable[..., Deployment], kind: str,
+) -> None:
+    """Lambda retries the same Create, but the job this request started has been stopped meanwhile."""
+    deployment = deploy(kind)
+    assert deployment.cloudformation.create(deployment.properties, request_id="request-1").status == "SUCCESS"
+    set_status(deployment, deployment.name, "Stopped")
+    retried = deployment.cloudformation._send("Create", deployment.properties, request_id="request-1")
+    assert retried.status == "FAILED"
+    message = handler_message(retried)
+    assert "\n" not in message and f"{deployment.name!r} this request started is Stopped" in message
+    assert deployment.faults.running() == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_failure_reason_of_10_kb_of_control_characters_fits_the_response(
+    deploy: Callable[..., Deployment], kind: str,
+) -> None:
+    """Control characters take 6 bytes each once JSON-encoded: the reason is measured after encoding."""
+    reason = "AlgorithmError:" + "".join(chr(code) for code in range(32)) * 320 + '"\\' * 500
+
+    def fail(poll: int) -> None:
+        set_status(deployment, deployment.name, "Failed", reason)
+
+    deployment = deploy(kind, waited=True, before_poll=fail)
+    response = deployment.cloudformation.create(deployment.properties)  # _send asserts the 4,096-byte limit
+    message = assert_failed_without_leaving_a_job(deployment, response)
+    assert len(reason.encode()) > 10_000
+    assert message.startswith("AlgorithmError:") and "\n" not in message and "\x01" not in message
+    assert len(json.dumps(message, ensure_ascii=False).encode()) - 2 <= MAX_REASON_BYTES
+    assert len(response.body.encode()) <= 4096
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("hanging", ["describe", "create"])
+@pytest.mark.parametrize("remaining", [300, 150, 40, 10])
+def test_first_attempts_run_inside_the_deadline(
+    deploy: Callable[..., Deployment], sagemaker: Any, clock: FakeClock, kind: str, hanging: str, remaining: int,
+) -> None:
+    """Every attempt of a call hangs until its read timeout, and the invocation has ``remaining`` seconds: the
+    handler starts no attempt, the first included, that could end past its deadline, stops what it may have
+    started, and answers FAILED in time."""
+    deployment = deploy(kind)
+    seconds = job_common.ATTEMPT_SECONDS
+    deployment.faults.inject(deployment.operation(hanging), read_timeout, times=FOREVER, seconds=seconds,
+                             after_call=hanging == "create")
+    deployment.faults.inject("ListTags", read_timeout, times=FOREVER, seconds=seconds)
+    create = deployment.cloudformation.event("Create", deployment.properties)
+    with pytest.raises(job_common.JobError) as raised:
+        HANDLERS[kind].on_event(create, LambdaContext("OnEvent", remaining * 1000), client=sagemaker)
+    assert clock.now <= remaining - job_common.FINAL_RESERVE_SECONDS
+    if "could not make sure" not in str(raised.value):
+        assert deployment.faults.running() == []  # a job the create started was stopped
+    else:  # too little time to stop it: the reason says so
+        assert remaining < 2 * seconds + job_common.FINAL_RESERVE_SECONDS
+
+
+def random_schedule(deployment: Deployment, rng: random.Random) -> None:
+    """Faults of every kind on every call the handler makes, each taking the time it would."""
+    hang = (read_timeout, job_common.ATTEMPT_SECONDS)  # the longest an attempt takes: weighted to reach the limit
+    errors = [hang, hang, hang, (connection_refused, 0.01), (server_error, 3.0), (unavailable, 0.2),
+              (throttled, 0.1), (denied, 0.1)]
+    for operation in (*(deployment.operation(step) for step in ("create", "describe", "stop")), "ListTags"):
+        for _ in range(rng.randint(0, 3)):
+            error, seconds = rng.choice(errors)
+            deployment.faults.inject(operation, error, times=rng.choice([1, 2, 5, FOREVER, FOREVER]),
+                                     after_call=operation.startswith("Create") and rng.random() < 0.5,
+                                     passes=rng.randint(0, 3), seconds=seconds)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_random_fault_schedules_never_run_past_the_lambda_limit(
+    deploy: Callable[..., Deployment], moto_server: MotoServer, sagemaker: Any, clock: FakeClock, kind: str,
+) -> None:
+    """Seeded random fault schedules against the handler (called as Lambda calls it, on the fake clock): every
+    invocation returns before the Lambda timeout with a reason that fits; a job reported created runs, and a failed
+    Create leaves no job running unless its reason says it could not make sure."""
+    rng = random.Random(22)
+    handlers = HANDLERS[kind]
+    deployment = deploy(kind)
+    out_of_time = 0  # runs that the deadline ended
+    for run in range(40):
+        moto_server.reset()
+        deployment.faults.backend = sagemaker_backends[ACCOUNT][REGION]  # the reset's new backend
+        deployment.faults.clear()
+        random_schedule(deployment, rng)
+        create = deployment.cloudformation.event("Create", deployment.properties)
+        start = clock.now
+        remaining = rng.choice([300, 300, 200, 120, 60])  # seconds left when called
+        limit = remaining - job_common.FINAL_RESERVE_SECONDS
+        try:
+            response = handlers.on_event(create, LambdaContext("OnEvent", remaining * 1000), client=sagemaker)
+        except job_common.JobError as error:
+            assert clock.now - start <= limit, run
+            assert len(json.dumps(str(error), ensure_ascii=False).encode()) - 2 <= MAX_REASON_BYTES, run
+            out_of_time += "no time left" in str(error)
+            if "could not make sure" not in str(error):
+                assert deployment.faults.running() == [], (run, str(error))
+        else:
+            assert clock.now - start <= limit, run
+            assert deployment.status(response["PhysicalResourceId"]) == "InProgress", run
+    assert out_of_time > 0  # the schedules do reach the deadline
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_lost_create_response_is_stopped_by_the_next_delete(deploy: Callable[..., Deployment], kind: str) -> None:
+    """Every response PUT fails: CloudFormation never learns the job's name, times out and deletes the resource
+    under an id of its own. That Delete stops the job this resource started."""
+    deployment = deploy(kind, failing_puts=FOREVER)
+    with pytest.raises(AssertionError, match="sent 0 responses"):
+        deployment.cloudformation.create(deployment.properties)
+    assert deployment.faults.running() == [deployment.name]
+    deployment.cloudformation.framework.failing_puts = 0
+    delete = deployment.cloudformation.delete("Jobs-JobResource-1A2B3C4D5E6F", deployment.properties)
+    assert delete.status == "SUCCESS"
+    assert deployment.status() == "Stopped"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_lost_success_response_is_stopped_by_the_watchers_sweep(
+    deploy: Callable[..., Deployment], moto_server: MotoServer, sagemaker: Any, kind: str,
+) -> None:
+    """The framework's PUT of SUCCESS fails six times (its retries): it reports FAILED under its marker, so
+    CloudFormation rolls back and the framework ignores the Delete. The watcher's sweep stops the job, and leaves
+    a job its resource records alone."""
+    deployment = deploy(kind, failing_puts=6)
+    watch = HANDLERS[kind].watch_failures
+    response = deployment.cloudformation.create(deployment.properties)
+    assert (response.status, response.physical_id) == ("FAILED", "AWSCDK::CustomResourceProviderFramework::"
+                                                                  "CREATE_FAILED")
+    assert len(deployment.cloudformation.framework.lost_responses) == 6
+    assert deployment.faults.running() == [deployment.name]  # the ignored Delete left it
+    scheduled = {"time": "2026-12-06T23:00:00Z"}
+    swept = watch(scheduled, client=sagemaker, sns=moto_server.client("sns"),
+                  cloudformation=deployment.cloudformation.api())
+    assert swept == {"Published": [], "Stopped": [deployment.name]}
+    assert deployment.status() == "Stopped"
+
+    deployment.cloudformation.recreate_stack()
+    recorded = deployment.cloudformation.create(deployment.properties)
+    assert recorded.status == "SUCCESS"
+    assert watch(scheduled, client=sagemaker, sns=moto_server.client("sns"),
+                 cloudformation=deployment.cloudformation.api())["Stopped"] == []
+    assert deployment.status(recorded.physical_id) == "InProgress"
+    delete_stack(deployment, recorded.physical_id)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("describe_error", [denied, unavailable], ids=["denied", "down"])
+def test_describe_denied_or_down_after_an_ambiguous_create_still_stops_the_job(
+    deploy: Callable[..., Deployment], clock: FakeClock, kind: str, describe_error: Callable[[str], Exception],
+) -> None:
+    deployment = deploy(kind)
+    deployment.faults.inject(deployment.operation("create"), read_timeout, after_call=True,
+                             seconds=job_common.ATTEMPT_SECONDS)
+    deployment.faults.inject(deployment.operation("describe"), describe_error, times=FOREVER, passes=1)
+    response = deployment.cloudformation.create(deployment.properties)
+    message = assert_failed_without_leaving_a_job(deployment, response)
+    assert message.endswith(f"job {deployment.name!r} it started is stopping")
+    assert deployment.status() == "Stopped"
+    assert max(deployment.durations) <= LAMBDA_TIMEOUT_SECONDS - job_common.FINAL_RESERVE_SECONDS
+
+
+class FailingTopics:
+    """SNS that denies one topic and refuses another's ARN, around moto's client."""
+
+    def __init__(self, sns: Any, denied_topic: str) -> None:
+        self.sns, self.denied_topic = sns, denied_topic
+
+    def publish(self, **request: Any) -> dict[str, Any]:
+        if request["TopicArn"] == self.denied_topic:
+            raise ClientError({"Error": {"Code": "AuthorizationError", "Message": "User is not authorized to "
+                               "perform: SNS:Publish\non resource"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+                              "Publish")
+        return dict(self.sns.publish(**request))
+
+
+def test_the_watcher_publishes_each_failure_despite_publish_errors(
+    deploy: Callable[..., Deployment], moto_server: MotoServer, sagemaker: Any,
+) -> None:
+    """Three failed jobs: one topic denies publishing, one tag is not a topic ARN, one topic works. The working one
+    is published; the watcher's error names the other two in one line."""
+    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
+    good = sns.create_topic(Name="job-failures")["TopicArn"]
+    denied_topic = sns.create_topic(Name="denied")["TopicArn"]
+    queue = sqs.create_queue(QueueName="job-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=good, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    names = []
+    for suffix, topic in (("a", denied_topic), ("b", "not a topic"), ("c", good)):
+        deployment = deploy("automl")
+        name = f"{deployment.name}-{suffix}"
+        properties = {**deployment.properties, "AutoMLJobName": name,
+                      "Tags": [{"Key": job_contract.FAILURE_TOPIC_TAG, "Value": topic}]}
+        assert deployment.cloudformation.create(properties).status == "SUCCESS"
+        set_status(deployment, name, "Failed", "ClientError: no 'input' column")
+        names.append(name)
+    modified = deployment.faults.job(names[-1]).last_modified_time
+    scheduled = {"time": (modified + timedelta(minutes=1)).isoformat() + "Z"}
+    with pytest.raises(job_common.JobError) as raised:
+        automl_job.watch_failures(scheduled, client=sagemaker, sns=FailingTopics(sns, denied_topic),
+                                  cloudformation=deployment.cloudformation.api())
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("2 of the stack's AutoML jobs could not be handled")
+    assert f"{names[0]}: AuthorizationError" in message and f"{names[1]}:" in message
+    assert message.endswith(f"published: {names[2]}; stopped: none")
+    body = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+    assert (body["JobName"], body["Status"]) == (names[2], "Failed")

@@ -6,7 +6,9 @@ Lambda Invoke runs the Python handler in process as the Lambda Python runtime wo
 ``FunctionError`` with the runtime's error payload), StartExecution starts the waiter loop below (the waiter state
 machine retries ``isComplete`` until it reports, then calls ``onTimeout``), and the response PUT is captured.
 ``CloudFormation`` sends requests as CloudFormation does, including the rollback Delete after a failed Create and
-the cleanup Delete of an Update that changed the physical id.
+the cleanup Delete of an Update that changed the physical id, and records its resources' state, which
+``CloudFormation.api()`` answers as CloudFormation's DescribeStacks and DescribeStackResource would. A lost response
+is a response PUT that fails (``ProviderFramework.failing_puts``): the framework retries it five times.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 HARNESS = Path(__file__).with_name("provider_framework_harness.js")
 REGION = "us-east-1"
@@ -115,7 +119,7 @@ class ProviderFramework:
     """The framework of one Provider: its ``onEvent`` user function and, when it waits, ``isComplete``."""
 
     def __init__(self, framework_dir: Path, on_event: Handler, is_complete: Handler | None = None, *,
-                 max_polls: int = 3, before_poll: Callable[[int], None] | None = None) -> None:
+                 max_polls: int = 3, before_poll: Callable[[int], None] | None = None, failing_puts: int = 0) -> None:
         self.framework_dir = framework_dir
         self.functions = {ON_EVENT_ARN: on_event}
         if is_complete is not None:
@@ -123,6 +127,9 @@ class ProviderFramework:
         self.max_polls = max_polls
         self.before_poll = before_poll or (lambda attempt: None)
         self.polls = 0
+        self.failing_puts = failing_puts
+        """How many of the next response PUTs fail (HTTP 500), as a lost response."""
+        self.lost_responses: list[CloudFormationResponse] = []
 
     def request(self, event: Mapping[str, Any]) -> CloudFormationResponse:
         """Send one CloudFormation request and return the one response the framework sends back."""
@@ -180,25 +187,42 @@ class ProviderFramework:
             run.waiter_inputs.append(json.loads(message["input"]))
             return {}
         if message["call"] == "respond":
+            if self.failing_puts > 0:
+                self.failing_puts -= 1
+                self.lost_responses.append(CloudFormationResponse(message["body"]))
+                return {"statusCode": 500}
             run.responses.append(CloudFormationResponse(message["body"]))
             return {"statusCode": 200}
         raise AssertionError(f"unexpected framework call {message!r}")
 
 
+def stack_arn() -> str:
+    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Jobs/{uuid.uuid4()}"
+
+
 @dataclass
 class CloudFormation:
-    """Sends a custom resource's requests as CloudFormation does, and records every response."""
+    """Sends a custom resource's requests as CloudFormation does, and records every response and the resource."""
 
     framework: ProviderFramework
     resource_type: str = "Custom::Job"
+    logical_id: str = "Job"
+    stack_id: str = field(default_factory=stack_arn)
     responses: list[tuple[str, CloudFormationResponse]] = field(default_factory=list)
+    stack_status: str = "CREATE_IN_PROGRESS"
+    resource_status: str | None = None
+    physical_id: str | None = None
+
+    def recreate_stack(self) -> None:
+        """The stack is deleted and created again under the same name: a new stack id."""
+        self.stack_id = stack_arn()
+        self.stack_status, self.resource_status, self.physical_id = "CREATE_IN_PROGRESS", None, None
 
     def event(self, request_type: str, properties: Mapping[str, Any], physical_id: str | None = None,
-              old: Mapping[str, Any] | None = None) -> dict[str, Any]:
+              old: Mapping[str, Any] | None = None, request_id: str | None = None) -> dict[str, Any]:
         event: dict[str, Any] = {
-            "RequestType": request_type, "RequestId": str(uuid.uuid4()),
-            "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Jobs/{uuid.uuid4()}",
-            "LogicalResourceId": "Job", "ResourceType": self.resource_type, "ServiceToken": ON_EVENT_ARN,
+            "RequestType": request_type, "RequestId": request_id or str(uuid.uuid4()), "StackId": self.stack_id,
+            "LogicalResourceId": self.logical_id, "ResourceType": self.resource_type, "ServiceToken": ON_EVENT_ARN,
             "ResourceProperties": {"ServiceToken": ON_EVENT_ARN, **properties},
         }
         if physical_id is not None:
@@ -208,18 +232,23 @@ class CloudFormation:
         return event
 
     def _send(self, request_type: str, properties: Mapping[str, Any], physical_id: str | None = None,
-              old: Mapping[str, Any] | None = None) -> CloudFormationResponse:
-        response = self.framework.request(self.event(request_type, properties, physical_id, old))
-        assert len(response.body.encode()) <= CLOUDFORMATION_RESPONSE_LIMIT, len(response.body.encode())
+              old: Mapping[str, Any] | None = None, request_id: str | None = None) -> CloudFormationResponse:
+        response = self.framework.request(self.event(request_type, properties, physical_id, old, request_id))
+        for body in (response, *self.framework.lost_responses):
+            assert len(body.body.encode()) <= CLOUDFORMATION_RESPONSE_LIMIT, len(body.body.encode())
         self.responses.append((request_type, response))
         return response
 
-    def create(self, properties: Mapping[str, Any]) -> CloudFormationResponse:
+    def create(self, properties: Mapping[str, Any], request_id: str | None = None) -> CloudFormationResponse:
         """Create; when it fails, the rollback deletes the physical id the failure reported."""
-        response = self._send("Create", properties)
+        response = self._send("Create", properties, request_id=request_id)
         if response.status == "FAILED":
             rollback = self._send("Delete", properties, response.physical_id)
             assert rollback.status == "SUCCESS", rollback.reason
+            self.stack_status, self.resource_status = "ROLLBACK_COMPLETE", "DELETE_COMPLETE"
+        else:
+            self.stack_status, self.resource_status = "CREATE_COMPLETE", "CREATE_COMPLETE"
+        self.physical_id = response.physical_id
         return response
 
     def update(self, physical_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> CloudFormationResponse:
@@ -227,7 +256,41 @@ class CloudFormation:
         response = self._send("Update", new, physical_id, old)
         if response.status == "SUCCESS" and response.physical_id != physical_id:
             self._send("Delete", old, physical_id)
+        if response.status == "SUCCESS":
+            self.stack_status, self.resource_status = "UPDATE_COMPLETE", "UPDATE_COMPLETE"
+            self.physical_id = response.physical_id
         return response
 
     def delete(self, physical_id: str, properties: Mapping[str, Any]) -> CloudFormationResponse:
-        return self._send("Delete", properties, physical_id)
+        response = self._send("Delete", properties, physical_id)
+        if response.status == "SUCCESS":
+            self.stack_status, self.resource_status = "DELETE_COMPLETE", "DELETE_COMPLETE"
+        return response
+
+    def api(self) -> StackApi:
+        return StackApi(self)
+
+
+@dataclass
+class StackApi:
+    """CloudFormation's DescribeStacks and DescribeStackResource of the recorded stack, in boto3's shapes."""
+
+    cloudformation: CloudFormation
+
+    def _stack(self, name: str) -> CloudFormation:
+        if name != self.cloudformation.stack_id:
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Stack with id {name} does not "
+                               "exist"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "DescribeStacks")
+        return self.cloudformation
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
+        return {"Stacks": [{"StackId": StackName, "StackStatus": self._stack(StackName).stack_status}]}
+
+    def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
+        stack = self._stack(StackName)
+        if LogicalResourceId != stack.logical_id or stack.resource_status is None:
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Resource {LogicalResourceId} does "
+                               f"not exist for stack {StackName}"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                              "DescribeStackResource")
+        return {"StackResourceDetail": {"LogicalResourceId": LogicalResourceId, "ResourceStatus": stack.resource_status,
+                                        **({"PhysicalResourceId": stack.physical_id} if stack.physical_id else {})}}

@@ -5,7 +5,8 @@
 - a create of a job name that exists fails with ``ResourceInUse`` (moto would silently overwrite the job);
 - training jobs run until stopped (moto completes them at once);
 - injected faults fail chosen calls a number of times (or forever), either before the call reaches SageMaker
-  or after SageMaker has done it (the answer is lost: an ambiguous call).
+  or after SageMaker has done it (the answer is lost: an ambiguous call), each taking the time it would take
+  (``seconds``, added to the handlers' fake clock through ``advance``: a read timeout takes the whole attempt).
 Deterministic: no randomness and no waiting.
 """
 
@@ -53,6 +54,10 @@ def connection_refused(operation: str) -> EndpointConnectionError:
     return EndpointConnectionError(endpoint_url=f"https://api.sagemaker.us-east-1.amazonaws.com/ ({operation})")
 
 
+def denied(operation: str) -> ClientError:
+    return api_error(operation, "AccessDeniedException", f"not authorized to perform: sagemaker:{operation}", 400)
+
+
 def rejected(message: str) -> Callable[[str], ClientError]:
     return lambda operation: api_error(operation, "ValidationException", message, 400)
 
@@ -64,6 +69,7 @@ class Fault:
     times: int
     after_call: bool
     passes: int
+    seconds: float
 
 
 @dataclass
@@ -77,6 +83,8 @@ class SageMakerFaults:
     policy: RolePolicy | None = None
     faults: list[Fault] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    advance: Callable[[float], None] = lambda seconds: None
+    """Moves the handlers' clock on by the time a failing call took."""
     _created: str | None = None
 
     def __post_init__(self) -> None:
@@ -84,10 +92,10 @@ class SageMakerFaults:
         self.client.meta.events.register("after-call.sagemaker", self._after)
 
     def inject(self, operation: str, error: Callable[[str], Exception], *, times: int = 1,
-               after_call: bool = False, passes: int = 0) -> None:
-        """``operation`` fails ``times`` times with ``error`` once ``passes`` calls of it went through;
-        ``after_call``: after SageMaker has done it (the answer is lost)."""
-        self.faults.append(Fault(operation, error, times, after_call, passes))
+               after_call: bool = False, passes: int = 0, seconds: float = 0.0) -> None:
+        """``operation`` fails ``times`` times with ``error`` once ``passes`` calls of it went through, each after
+        ``seconds``; ``after_call``: after SageMaker has done it (the answer is lost)."""
+        self.faults.append(Fault(operation, error, times, after_call, passes, seconds))
 
     def clear(self) -> None:
         self.faults.clear()
@@ -126,6 +134,9 @@ class SageMakerFaults:
             if arn is not None and not self.policy.allows(f"sagemaker:{operation}", arn):
                 raise api_error(operation, "AccessDeniedException",
                                 f"not authorized to perform: sagemaker:{operation} on resource: {arn}", 400)
+            if arn is None and operation.startswith("List") and not self.policy.allows(f"sagemaker:{operation}", "*"):
+                raise api_error(operation, "AccessDeniedException",
+                                f"not authorized to perform: sagemaker:{operation} on resource: *", 400)
             if "RoleArn" in params and not self.policy.allows("iam:PassRole", params["RoleArn"]):
                 raise api_error(operation, "AccessDeniedException",
                                 f"not authorized to perform: iam:PassRole on resource: {params['RoleArn']}", 400)
@@ -153,6 +164,7 @@ class SageMakerFaults:
                 fault.passes -= 1
                 continue
             fault.times -= 1
+            self.advance(fault.seconds)
             raise fault.error(operation)
 
 

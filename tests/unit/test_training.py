@@ -211,19 +211,24 @@ def test_handler_manages_the_stacks_training_jobs_and_their_tags(declared: Decla
         statements = declared.role_statements(role)
         assert [s for s in statements if s["Action"][0].startswith("sagemaker:")] == [{
             "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-                       "sagemaker:AddTags", "sagemaker:DeleteTags"],
+                       "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags"],
             "Effect": "Allow",
             "Resource": partition_arn(f":sagemaker:{REGION}:{ACCOUNT}:training-job/{prefix}*"),
         }]
+        # a Delete whose Create response was lost finds the resource's jobs by listing them
+        assert {"Action": "sagemaker:ListTrainingJobs", "Effect": "Allow", "Resource": "*"} in statements
         passed += [s for s in statements if s["Action"] == "iam:PassRole"]
     assert TEAM_ROLE_ARN in [s["Resource"] for s in passed]
     assert all(s["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}} for s in passed)
 
 
 def test_failures_of_jobs_not_waited_for_reach_the_failure_topic(declared: Declared) -> None:
-    rules = {k: r["Properties"] for k, r in declared.of_type("AWS::Events::Rule").items()}
+    all_rules = {k: r["Properties"] for k, r in declared.of_type("AWS::Events::Rule").items()}
+    rules = {k: r for k, r in all_rules.items() if "EventPattern" in r}
     not_waited = [name for name, job in declared.jobs.items() if not job.wait_for_completion]
     assert len(rules) == len(not_waited) == 5
+    # and each Provider not waiting sweeps the jobs no resource records (a lost Create response)
+    assert [r["ScheduleExpression"] for r in all_rules.values() if "EventPattern" not in r] == ["rate(5 minutes)"] * 2
     flan = declared.jobs["Flan"]
     rule = rules[declared.logical_id(flan.node.find_child("FailureRule").node.default_child)]
     name = declared.request("Flan")["TrainingJobName"]

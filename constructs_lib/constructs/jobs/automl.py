@@ -20,11 +20,9 @@ from constructs_lib.catalog.autopilot import (
 )
 from constructs_lib.constructs.checks import check_accept_eula, concrete_region
 from constructs_lib.constructs.jobs.base import (
-    FAILURE_TOPIC_TAG,
     FineTuningJobBase,
     FineTuningJobProps,
     JobProvider,
-    JobResourceKind,
     checked_job_name,
     checked_kms_key_arn,
     data_channels,
@@ -34,24 +32,8 @@ from constructs_lib.constructs.jobs.base import (
     runtime_seconds,
     security_config,
 )
+from constructs_lib.constructs.jobs.handlers.job_contract import AUTOML_JOB, FAILURE_TOPIC_TAG
 from constructs_lib.errors import ConstructValidationError
-
-AUTOML_JOB = JobResourceKind(
-    title="AutoML",
-    resource_type="Custom::AutoMLJobV2",
-    handler_module="automl_job",
-    name_key="AutoMLJobName",
-    arn_resource="automl-job",
-    handler_actions=(
-        "sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob",
-        "sagemaker:AddTags", "sagemaker:DeleteTags",  # tag-only updates
-        "sagemaker:ListTags",  # the failure watcher reads a job's failure topic
-    ),
-    max_name_length=32,
-    state_change_event=None,  # SageMaker sends no EventBridge event for AutoML jobs: they are watched
-    status_key="AutoMLJobStatus",
-    list_actions=("sagemaker:ListAutoMLJobs",),
-)
 
 
 def autopilot_images(spec: ModelSpec, region: str) -> list[str]:

@@ -35,13 +35,21 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
+from constructs_lib.aws_names import KMS_KEY_ARN_PATTERN, is_token, parse_ecr_image, split_s3_uri
 from constructs_lib.catalog import Catalog
 from constructs_lib.constructs.acknowledgments import (
     acknowledge,
     acknowledge_in_compliance_packs,
     acknowledge_wildcards,
 )
+from constructs_lib.constructs.jobs.handlers.job_contract import (
+    JOB_FAILURE_STATUSES,
+    JOB_NAME_PATTERN,
+    JOB_NAME_PREFIX_VARIABLE,
+    REPLACEMENT_SUFFIX_LENGTH,
+    WATCH_INTERVAL_SECONDS,
+)
+from constructs_lib.constructs.jobs.handlers.job_contract import JobKind as JobResourceKind
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
 
@@ -51,12 +59,8 @@ HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtim
 # that a failed create started (handlers/job_common.py, Api).
 HANDLER_TIMEOUT = cdk.Duration.minutes(5)
 HANDLER_CONCURRENCY = 10  # each handler function's reserved concurrency: CloudFormation's parallel job requests
-JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
-# An Update replaces the job under "<name cut to fit>-<8 hex digits>" (handlers/job_common.py).
-REPLACEMENT_SUFFIX_LENGTH = 9
 # "eg" and 6 hex digits of the stack name, then a hyphen: every job name of the stack starts with it.
 JOB_NAME_PREFIX_LENGTH = 9
-JOB_NAME_PREFIX_VARIABLE = "JOB_NAME_PREFIX"  # the handlers' environment (handlers/job_common.py)
 # CloudFormation waits for a custom resource's response at most ServiceTimeout seconds (at most 3600). A waited
 # job's response comes after onEvent (at most HANDLER_TIMEOUT), the waiter (at most WAIT_TIMEOUT) and the
 # waiter's last poll or onTimeout: the waiter gives up, and reports under the job's name so the rollback's
@@ -66,12 +70,9 @@ WAITED_SERVICE_TIMEOUT = cdk.Duration.hours(1)
 WAIT_TIMEOUT = cdk.Duration.minutes(50)
 MAX_WAITED_RUNTIME_SECONDS = 45 * 60  # a waited job ends by its own limit, start-up included, before the waiter
 UNWAITED_SERVICE_TIMEOUT = cdk.Duration.minutes(HANDLER_TIMEOUT.to_minutes() + 5)
-JOB_FAILURE_STATUSES = ("Failed", "Stopped")
 # Jobs of a kind SageMaker sends no events for (AutoML) are watched on this schedule (handlers/job_common.py,
-# watch_failures and WATCH_INTERVAL_SECONDS), and name their failure topic in this tag.
-WATCH_INTERVAL = cdk.Duration.minutes(5)
-FAILURE_TOPIC_TAG = "eulagate:failure-topic"
-KMS_KEY_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key/[0-9a-zA-Z-]+")
+# watch_failures), and name their failure topic in a tag (FAILURE_TOPIC_TAG).
+WATCH_INTERVAL = cdk.Duration.seconds(WATCH_INTERVAL_SECONDS)
 # What SageMaker does with the job role to attach the job's containers to a VPC (SageMaker developer guide,
 # "Give SageMaker training jobs access to resources in your Amazon VPC").
 VPC_ACTIONS = (
@@ -164,24 +165,6 @@ class FineTuningJobProps:
     network_isolation: bool = False
     failure_topic: sns.ITopic | None = None
     catalog: Catalog | None = None
-
-
-@dataclass(frozen=True)
-class JobResourceKind:
-    """One kind of job custom resource: its type, handler module and what its handler may do."""
-
-    title: str
-    resource_type: str
-    handler_module: str
-    name_key: str
-    arn_resource: str
-    handler_actions: tuple[str, ...]
-    max_name_length: int
-    state_change_event: str | None
-    """The EventBridge detail-type of the job's status changes (None: SageMaker sends none for this kind)."""
-    status_key: str
-    list_actions: tuple[str, ...] = ()
-    """What watching the failures of a kind without events needs (on *)."""
 
 
 @dataclass(frozen=True)
@@ -338,7 +321,7 @@ class JobProvider(Construct):
             ) if wait else None,
         )
         self._harden_framework_functions(wait)
-        if not wait and kind.state_change_event is None:
+        if not wait:
             self._watch_failures(code)
         handlers = [function for function in (on_event, is_complete) if function is not None]
         for role in framework_roles:
@@ -355,26 +338,44 @@ class JobProvider(Construct):
             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
         self.handler_role.add_to_policy(iam.PolicyStatement(actions=list(kind.handler_actions), resources=[jobs_arn]))
+        # A Delete whose resource never learned its job's name (the Create's response was lost) and the failure
+        # watcher look the stack's jobs up by listing them.
+        self.handler_role.add_to_policy(iam.PolicyStatement(actions=list(kind.list_actions), resources=["*"]))
         acknowledge_wildcards(self.handler_role, [(jobs_arn, (
             f"every job name of the stack starts with its job-name prefix {self.job_name_prefix!r} (and an Update "
             "starts a replacement job named after the old one plus '-<8 hex digits>'); the handler manages the "
             f"stack's {kind.title} jobs by that prefix, and only those, so it can still stop a job whose row was "
             "removed after CloudFormation updated this policy"
+        )), ("*", (
+            f"{', '.join(kind.list_actions)} take no resource narrower than *; the handlers keep only the stack's "
+            "jobs (names with its job-name prefix)"
         ))])
 
     def _watch_failures(self, code: lambda_.Code) -> None:
-        """SageMaker sends no status-change event for this kind: a function lists the stack's jobs that failed or
-        were stopped on a schedule, and publishes each to the topic its tag names."""
+        """A function on a schedule stops the stack's running jobs that no resource records (a Create whose response
+        was lost), and, for a kind SageMaker sends no status-change event for, publishes the jobs that failed or were
+        stopped to the topic their tag names. (A waited job's lost response reaches the handler as a Delete.)"""
         watcher = self._function("FailureWatch", code, "watch_failures")
+        publishes = self.kind.state_change_event is None
         events.Rule(
             self, "FailureWatchSchedule", schedule=events.Schedule.rate(WATCH_INTERVAL),
-            description=f"Looks for failed or stopped {self.kind.title} jobs of the stack (not waited for)",
+            description=(
+                f"Looks for failed or stopped {self.kind.title} jobs of the stack (not waited for)" if publishes
+                else f"Stops {self.kind.title} jobs of the stack that no resource records"
+            ),
             targets=[targets.LambdaFunction(watcher, dead_letter_queue=self.dead_letters)],
         )
-        self.handler_role.add_to_policy(iam.PolicyStatement(actions=list(self.kind.list_actions), resources=["*"]))
-        acknowledge_wildcards(self.handler_role, [("*", (
-            f"{', '.join(self.kind.list_actions)} take no resource narrower than *; the watcher keeps only the "
-            f"stack's jobs (names with its job-name prefix)"
+        # The sweep asks CloudFormation whether a running job is still its resource's (handlers/job_common.py,
+        # sweep_unrecorded_jobs): the stacks of this name, the current one and deleted ones.
+        stacks_arn = cdk.Stack.of(self).format_arn(
+            service="cloudformation", resource="stack", resource_name=f"{cdk.Stack.of(self).stack_name}/*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        self.handler_role.add_to_policy(iam.PolicyStatement(
+            actions=["cloudformation:DescribeStacks", "cloudformation:DescribeStackResource"], resources=[stacks_arn]))
+        acknowledge_wildcards(self.handler_role, [(stacks_arn, (
+            "a stack's ARN ends in an id CloudFormation picks at creation; the sweep reads the stack of this name "
+            "that started a job, which may be a deleted one"
         ))])
 
     def _log_group(self, id: str) -> logs.LogGroup:

@@ -23,7 +23,6 @@ from constructs_lib.constructs.checks import check_accept_eula, concrete_region
 from constructs_lib.constructs.jobs.base import (
     FineTuningJobBase,
     FineTuningJobProps,
-    JobResourceKind,
     S3Location,
     checked_job_name,
     checked_kms_key_arn,
@@ -33,23 +32,9 @@ from constructs_lib.constructs.jobs.base import (
     parse_s3_uri,
     runtime_seconds,
 )
+from constructs_lib.constructs.jobs.handlers.job_contract import TRAINING_JOB
 from constructs_lib.errors import ConstructValidationError
 
-TRAINING_JOB = JobResourceKind(
-    title="Training",
-    resource_type="Custom::TrainingJob",
-    handler_module="training_job",
-    name_key="TrainingJobName",
-    arn_resource="training-job",
-    handler_actions=(
-        "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-        "sagemaker:AddTags",  # CreateTrainingJob with Tags, and tag-only updates
-        "sagemaker:DeleteTags",
-    ),
-    max_name_length=63,
-    state_change_event="SageMaker Training Job State Change",
-    status_key="TrainingJobStatus",
-)
 # From the SageMaker Python SDK's JumpStart estimator: the entry point of JumpStart training scripts, the
 # path of the script tarball inside the ``code`` channel, and the default maximum runtime (1 day).
 TRAINING_ENTRY_POINT = "transfer_learning.py"

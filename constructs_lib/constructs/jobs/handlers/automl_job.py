@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import job_common
+import job_contract
 
 
 def best_candidate(description: Mapping[str, Any]) -> dict[str, str]:
@@ -25,19 +26,4 @@ def best_candidate(description: Mapping[str, Any]) -> dict[str, str]:
     return {"BestCandidateModelData": containers[0]["ModelDataUrl"], "BestCandidateImage": containers[0]["Image"]}
 
 
-AUTOML_JOB = job_common.JobKind(
-    noun="AutoML job",
-    create_operation="CreateAutoMLJobV2",
-    describe_operation="DescribeAutoMLJobV2",
-    stop_operation="StopAutoMLJob",
-    name_key="AutoMLJobName",
-    arn_key="AutoMLJobArn",
-    status_key="AutoMLJobStatus",
-    max_name_length=32,
-    list_operation="ListAutoMLJobs",
-    summaries_key="AutoMLJobSummaries",
-    completion_data=best_candidate,
-)
-
-
-on_event, is_complete, watch_failures = job_common.lambda_handlers(AUTOML_JOB)
+on_event, is_complete, watch_failures = job_common.lambda_handlers(job_contract.AUTOML_JOB, best_candidate)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import job_common
+import job_contract
 
 
 def model_artifacts(description: Mapping[str, Any]) -> dict[str, str]:
@@ -21,19 +22,4 @@ def model_artifacts(description: Mapping[str, Any]) -> dict[str, str]:
     return {"ModelData": artifact}
 
 
-TRAINING_JOB = job_common.JobKind(
-    noun="training job",
-    create_operation="CreateTrainingJob",
-    describe_operation="DescribeTrainingJob",
-    stop_operation="StopTrainingJob",
-    name_key="TrainingJobName",
-    arn_key="TrainingJobArn",
-    status_key="TrainingJobStatus",
-    max_name_length=63,
-    list_operation="ListTrainingJobs",
-    summaries_key="TrainingJobSummaries",
-    completion_data=model_artifacts,
-)
-
-
-on_event, is_complete, watch_failures = job_common.lambda_handlers(TRAINING_JOB)
+on_event, is_complete, watch_failures = job_common.lambda_handlers(job_contract.TRAINING_JOB, model_artifacts)
