@@ -14,6 +14,7 @@ from constructs_lib.catalog import Catalog
 from constructs_lib.errors import InputError
 from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
 from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.detection.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 from constructs_lib.rules.eula000_unevaluable import UnevaluableResource
 from constructs_lib.rules.eula001_model import GatedModelWithoutAcceptance
 from constructs_lib.rules.eula002_model_package import GatedModelPackageWithoutAcceptance
@@ -23,17 +24,10 @@ from constructs_lib.rules.eula005_jumpstart_package import GatedJumpStartModelPa
 from constructs_lib.rules.eula006_not_shown import RequestsNotShown
 from constructs_lib.rules.eula007_unreadable import UnreadableDefinition
 from constructs_lib.rules.eula008_stray_artifact import GatedArtifactElsewhere
+from constructs_lib.rules.evaluation.foreach import expand_for_each, uses_for_each
+from constructs_lib.rules.evaluation.reader import Reader, readings
+from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, EvaluationLimit, TemplateContext
 from constructs_lib.rules.finding import Finding, Severity
-from constructs_lib.rules.foreach import expand_for_each, uses_for_each
-from constructs_lib.rules.intrinsics import (
-    ABSENT,
-    DeploymentFails,
-    EvaluationLimit,
-    Reader,
-    TemplateContext,
-    readings,
-)
-from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 from constructs_lib.rules.suppressions import SuppressedFinding, apply_suppressions
 
 RULES: tuple[type[Rule], ...] = (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.eula001_model import NONCOMPLIANT_EXAMPLE as GATED_MODEL
 from constructs_lib.rules.eula001_model import GatedModelWithoutAcceptance
-from constructs_lib.rules.intrinsics import MAX_DEPTH
+from constructs_lib.rules.evaluation.values import MAX_DEPTH
 
 _GATED_URI = GATED_MODEL.split("S3Uri: ", 1)[1].split("\n", 1)[0]
 # The gated artifact's location behind one more Fn::Join than the engine reads.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule
-from constructs_lib.rules.requests import NOT_SHOWN
+from constructs_lib.rules.detection.requests import NOT_SHOWN
 
 STATE_MACHINE = """\
 Resources:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.detection.requests import UNREADABLE
 from constructs_lib.rules.eula006_not_shown import STATE_MACHINE, RequestsNotShown
-from constructs_lib.rules.requests import UNREADABLE
 
 
 class UnreadableDefinition(Rule):

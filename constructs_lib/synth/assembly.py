@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import TemplateError
-from constructs_lib.rules.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
 from constructs_lib.synth.templates import (
     TEMPLATE_SUFFIXES,
     expects_json,

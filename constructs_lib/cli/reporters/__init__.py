@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.rules import Finding, TemplateScan
-from constructs_lib.rules.sources import SourceLocation, construct_path, declared_at
+from constructs_lib.rules.detection.sources import SourceLocation, construct_path, declared_at
 
 FORMATS = {
     "text": "constructs_lib.cli.reporters.text",

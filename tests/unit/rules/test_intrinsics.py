@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.rules.intrinsics import (
+from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.values import (
     ABSENT,
     REGION,
     DeploymentFails,
     EvaluationLimit,
-    Reader,
     TemplateContext,
     parameter_values,
     sub_variables,

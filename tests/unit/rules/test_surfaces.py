@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import check_template
 from constructs_lib.rules.artifacts import GatingFamilies, catalog_index, model_id_in_key
-from constructs_lib.rules.intrinsics import TemplateContext
-from constructs_lib.rules.runtime_values import automation_values, pipeline_values, step_functions_values
+from constructs_lib.rules.evaluation.runtime_values import automation_values, pipeline_values, step_functions_values
+from constructs_lib.rules.evaluation.values import TemplateContext
 from tests.unit.rules.builders import GATED_URI, MISSING, ROLE, container, custom_resource, model, template
 from tests.unit.rules.test_properties import VALUES
 

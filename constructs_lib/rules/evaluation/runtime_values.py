@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from constructs_lib.rules.intrinsics import TemplateContext
+from constructs_lib.rules.evaluation.values import TemplateContext
 
 Rewrite = Callable[[Any, TemplateContext], Any]
 

@@ -13,7 +13,7 @@ anything at all (a parameter's ``Default`` is a candidate, not a bound: it can b
 
 ``Fn::If`` and the ``Conditions`` section are read through a ``Reader``'s *choices*: one value per condition
 (or per parameter a condition compares) in one reading. The rule engine reads each request once per
-combination of the choices it meets (see ``rules/conditions.py``), so a branch cannot hide an unaccepted model
+combination of the choices it meets (see ``conditions.py``), so a branch cannot hide an unaccepted model
 and a condition and its negation are never both true. Past a limit (nesting, candidate texts, combinations)
 evaluation raises ``EvaluationLimit`` and the engine reports the resource: nothing is dropped silently.
 """
@@ -21,178 +21,29 @@ evaluation raises ``EvaluationLimit`` and the engine reports the resource: nothi
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-REGION = "\ue000"
-_TOKEN_FIRST = 0xF0000
-_TOKEN_LAST = 0xFFFFD
-_TOKEN_CHAR = re.compile("[\ue000\U000f0000-\U000ffffd]")
-_TOKEN_SPLIT = re.compile("([\ue000\U000f0000-\U000ffffd])")
-_QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
-_REGION = r"([a-z]{2}(?:-[a-z]+)+-\d)"
-_REGION_IN_TEXT = re.compile(
-    rf"jumpstart-(?:private-)?cache-prod-{_REGION}\b|\.dkr\.ecr\.{_REGION}\.|arn:aws[a-z-]*:[a-z0-9-]+:{_REGION}:"
+from constructs_lib.rules.evaluation.values import (
+    ABSENT,
+    MAX_DEPTH,
+    MAX_READINGS,
+    REGION,
+    DeploymentFails,
+    EvaluationLimit,
+    TemplateContext,
+    has_tokens,
+    is_intrinsic,
+    parameter_choice,
+    parameter_values,
+    sub_variables,
 )
+
+_QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
-_LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
-_SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
-
-MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
-MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more: the resource cannot be evaluated
-# Readings of one resource: one per combination of the choices it meets (conditions, compared parameters).
-# More: the resource is reported as one that cannot be evaluated (EULA000), never passed.
-MAX_READINGS = 1024
-
-
-class EvaluationLimit(Exception):
-    """A value past one of the evaluator's limits: its resource is reported as one that cannot be evaluated."""
-
-
-class DeploymentFails(Exception):
-    """This reading cannot deploy (a lookup that finds nothing fails the stack): nothing in it is deployed."""
-
-
-class _Absent:
-    """A property that is not there: missing, or ``Ref: AWS::NoValue``."""
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-
-ABSENT: Any = _Absent()
-
-
-@dataclass(frozen=True)
-class Token:
-    """Something unknown before deployment, as it reads in text (``display``) and in a sentence."""
-
-    display: str
-    description: str
-    candidates: tuple[str, ...] = ()  # texts it may be (they may hold tokens themselves)
-    # True when it can be nothing but its candidates (AllowedValues, a mapping's values, a known list's elements).
-    exhaustive: bool = False
-    resource: str | None = None  # the template's resource it is a Ref to or an attribute of
-
-
-REGION_TOKEN = Token("${AWS::Region}", "the pseudo parameter AWS::Region")
-_UNKNOWN_TOKEN = Token("${?}", "a value unknown before deployment")
-
-
-def is_intrinsic(value: Any) -> bool:
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return isinstance(key, str) and (key == "Ref" or key == "Condition" or key.startswith("Fn::"))
-
-
-class TemplateContext:
-    """What intrinsics can refer to in one template, and the tokens handed out while reading it."""
-
-    def __init__(self, template: Mapping[str, Any]) -> None:
-        self.template = template
-        self.parameters = _mapping(template.get("Parameters"))
-        self.mappings = _mapping(template.get("Mappings"))
-        self.resources = _mapping(template.get("Resources"))
-        self.conditions = _mapping(template.get("Conditions"))
-        self._tokens: list[Token] = []
-        self._chars: dict[Token, str] = {}
-        # JSON documents parsed without reading a condition, by the value that holds them (kept alive here).
-        self.parsed: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
-        self.derived: dict[str, Any] = {}  # facts about the template other modules find once (conditions.py)
-
-    @functools.cached_property
-    def literal_region(self) -> str | None:
-        """A region the template writes out (a JumpStart bucket, an ECR image, a regional ARN), if any.
-
-        Found on demand (a walk of the whole template), only for findings whose own values name no region.
-        """
-        pending: list[Any] = [self.template]
-        while pending:
-            value = pending.pop()
-            if isinstance(value, str):
-                match = _REGION_IN_TEXT.search(value)
-                if match is not None:
-                    return next(group for group in match.groups() if group)
-            elif isinstance(value, dict):
-                pending.extend(reversed(value.values()))
-            elif isinstance(value, list):
-                pending.extend(reversed(value))
-        return None
-
-    def token(self, display: str, description: str, candidates: tuple[str, ...] = (), *,
-              exhaustive: bool = False, resource: str | None = None) -> str:
-        token = Token(display, description, candidates, exhaustive, resource)
-        char = self._chars.get(token)
-        if char is None:
-            code = _TOKEN_FIRST + len(self._tokens)
-            if code > _TOKEN_LAST:  # a template with ~65,000 distinct unknowns: describe the rest generically
-                return chr(_TOKEN_LAST)
-            char = chr(code)
-            self._tokens.append(token)
-            self._chars[token] = char
-        return char
-
-    def choice(self, display: str, description: str, options: list[str], *, complete: bool) -> str:
-        """A value that is one of ``options`` (or, when not ``complete``, possibly anything)."""
-        options = list(dict.fromkeys(options))
-        if complete and len(options) == 1:
-            return options[0]
-        return self.token(display, description, tuple(options), exhaustive=complete and bool(options))
-
-    def token_at(self, char: str) -> Token:
-        if char == REGION:
-            return REGION_TOKEN
-        index = ord(char) - _TOKEN_FIRST
-        return self._tokens[index] if 0 <= index < len(self._tokens) else _UNKNOWN_TOKEN
-
-    def tokens_in(self, text: str) -> list[Token]:
-        return [self.token_at(char) for char in _TOKEN_CHAR.findall(text)]
-
-    def display(self, text: str) -> str:
-        """Text as a person reads it: each token shown as ``${...}``."""
-        return _TOKEN_CHAR.sub(lambda match: self.token_at(match.group()).display, text)
-
-    def expand(self, text: str, depth: int = 0) -> list[str]:
-        """Every text a value may take: each token replaced by each candidate, and kept where it may be anything.
-
-        Raises ``EvaluationLimit`` past ``MAX_EXPANSIONS`` texts: a truncated list would drop possibilities.
-        """
-        if not _TOKEN_CHAR.search(text):
-            return [text]
-        if depth > MAX_DEPTH:
-            raise EvaluationLimit(f"candidate values nest more than {MAX_DEPTH} deep")
-        results = [""]
-        for piece in _TOKEN_SPLIT.split(text):
-            if not piece:
-                continue
-            options = [piece]
-            if _TOKEN_CHAR.fullmatch(piece):
-                token = self.token_at(piece)
-                if token.candidates:
-                    options = [option for candidate in token.candidates for option in self.expand(candidate, depth + 1)]
-                    if not token.exhaustive:
-                        options.append(piece)
-            if len(results) * len(options) > MAX_EXPANSIONS:
-                raise EvaluationLimit(f"a value may take more than {MAX_EXPANSIONS} texts")
-            results = [done + option for done in results for option in options]
-        return list(dict.fromkeys(results))
-
-    def always(self, text: str, value: str) -> bool:
-        """Whether text with unknowns is ``value`` whatever they turn out to be (within what the template fixes)."""
-        return all(option == value for option in self.expand(text))
-
-
-def has_tokens(text: str) -> bool:
-    return _TOKEN_CHAR.search(text) is not None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 # Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
@@ -246,7 +97,9 @@ class Reader:
         self.consulted += 1
         value = self.condition_values.get(condition)
         if value is None:
-            from constructs_lib.rules.conditions import condition_value  # conditions read values through a Reader
+            from constructs_lib.rules.evaluation.conditions import (
+                condition_value,  # conditions read values through a Reader
+            )
 
             value = self.condition_values[condition] = condition_value(self, condition)
         return value
@@ -296,7 +149,9 @@ class Reader:
         if not isinstance(items, list) or not any(isinstance(self.pick(item), dict | list) for item in items):
             return ABSENT
         items = [item for item in items if self.pick(item) is not ABSENT]  # AWS::NoValue is not in the list
-        from constructs_lib.rules.conditions import fix_bounded_parameter  # reads the parameter's AllowedValues
+        from constructs_lib.rules.evaluation.conditions import (
+            fix_bounded_parameter,  # reads the parameter's AllowedValues
+        )
 
         fix_bounded_parameter(self, argument[0])
         index = self.render(argument[0])
@@ -501,18 +356,20 @@ class Reader:
         return lists[0] if complete and len(lists) == 1 else None
 
     def lists(self, value: Any, depth: int = 0) -> tuple[list[list[Any]], bool]:
-        """The lists a list value may be, and whether it can be no other (see ``rules/lists.py``)."""
-        from constructs_lib.rules.lists import possible_lists  # list functions read elements through a Reader
+        """The lists a list value may be, and whether it can be no other (see ``rules/evaluation/lists.py``)."""
+        from constructs_lib.rules.evaluation.lists import (
+            possible_lists,  # list functions read elements through a Reader
+        )
 
         return possible_lists(self, value, depth)
 
     def _render_select(self, argument: Any, depth: int) -> str:
-        from constructs_lib.rules.lists import render_select
+        from constructs_lib.rules.evaluation.lists import render_select
 
         return render_select(self, argument, depth)
 
     def _render_find_in_map(self, argument: Any, depth: int) -> str:
-        from constructs_lib.rules.lookups import render_find_in_map  # mappings are read through a Reader
+        from constructs_lib.rules.evaluation.lookups import render_find_in_map  # mappings are read through a Reader
 
         return render_find_in_map(self, argument, depth)
 
@@ -600,11 +457,11 @@ class Reader:
             pieces.append(text)
         return "".join(pieces)
 
-    # -- acceptance (rules/acceptance.py decides; kept here for the rules that ask a reader) ----------
+    # -- acceptance (rules/evaluation/acceptance.py decides; kept here for the rules that ask a reader) ----------
 
     def acceptance_problem(self, container: Any, base: str, keys: tuple[str, ...]) -> str | None:
         """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``."""
-        from constructs_lib.rules.acceptance import acceptance_problem  # acceptance reads through a Reader
+        from constructs_lib.rules.evaluation.acceptance import acceptance_problem  # acceptance reads through a Reader
 
         return acceptance_problem(self, container, base, keys)
 
@@ -677,52 +534,6 @@ def _has_intrinsic(value: Any) -> bool:
         elif isinstance(current, list):
             pending.extend(current)
     return False
-
-
-def scalar_text(value: Any) -> str | None:
-    """A literal as CloudFormation reads it in text: ``true``/``false`` for booleans, numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    return None
-
-
-def parameter_values(parameter: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
-    """The texts a parameter may be, and whether it can be no other: its ``AllowedValues`` bound it; its
-    ``Default`` is only a candidate (a deployment can override it). An SSM parameter's ``Default`` names the
-    SSM parameter, not its value; a list parameter is not text."""
-    kind = parameter.get("Type")
-    if not isinstance(kind, str) or kind.startswith(_SSM_PARAMETER_TYPE) or kind.startswith(_LIST_PARAMETER_TYPES):
-        return (), False
-    allowed = parameter.get("AllowedValues")
-    if isinstance(allowed, list) and allowed:
-        texts = [scalar_text(value) for value in allowed]
-        if None not in texts:
-            return tuple(dict.fromkeys(text for text in texts if text is not None)), True
-    default = scalar_text(parameter.get("Default"))
-    return ((default,) if default is not None else ()), False
-
-
-def is_list_parameter(parameter: Any) -> bool:
-    kind = parameter.get("Type") if isinstance(parameter, dict) else None
-    return isinstance(kind, str) and kind.startswith(_LIST_PARAMETER_TYPES)
-
-
-def parameter_choice(name: str) -> str:
-    """The choice key of a parameter's value in a reading (set when a condition compares it)."""
-    return "${" + name + "}"
-
-
-def sub_variables(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, name)`` of each ``${name}`` in ``Fn::Sub`` text, in one pass (linear in the text)."""
-    end = 0
-    while (start := text.find("${", end)) >= 0:
-        close = text.find("}", start + 2)
-        if close < 0:
-            return  # no closing brace anywhere after: no more variables
-        yield start, close + 1, text[start + 2:close]
-        end = close + 1
 
 
 def _substitution_parts(text: str, variables: Mapping[str, Any]) -> list[Any]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.rules.intrinsics import ABSENT, Reader, has_tokens, is_intrinsic
+from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.values import ABSENT, has_tokens, is_intrinsic
 
 
 def acceptance_problem(reader: Reader, container: Any, base: str, keys: tuple[str, ...]) -> str | None:

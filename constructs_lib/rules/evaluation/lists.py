@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.rules.conditions import fix_bounded_parameter
-from constructs_lib.rules.intrinsics import (
+from constructs_lib.rules.evaluation.conditions import fix_bounded_parameter
+from constructs_lib.rules.evaluation.lookups import find_in_map_lists
+from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.values import (
     ABSENT,
     MAX_DEPTH,
     DeploymentFails,
     EvaluationLimit,
-    Reader,
     has_tokens,
     is_list_parameter,
 )
-from constructs_lib.rules.lookups import find_in_map_lists
 
 
 def possible_lists(reader: Reader, value: Any, depth: int) -> tuple[list[list[Any]], bool]:

@@ -27,22 +27,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from constructs_lib.rules.intrinsics import (
-    ABSENT,
-    DeploymentFails,
-    Reader,
-    TemplateContext,
-    has_tokens,
-    is_intrinsic,
-    readings,
-)
-from constructs_lib.rules.runtime_values import (
+from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.evaluation.reader import Reader, readings
+from constructs_lib.rules.evaluation.runtime_values import (
     Rewrite,
     automation_values,
     pipeline_values,
     step_functions_values,
 )
-from constructs_lib.rules.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, TemplateContext, has_tokens, is_intrinsic
 
 CREATE_MODEL = "CreateModel"
 CREATE_MODEL_PACKAGE = "CreateModelPackage"

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from constructs_lib.rules.intrinsics import (
+from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.values import (
     MAX_DEPTH,
     EvaluationLimit,
-    Reader,
     TemplateContext,
     has_tokens,
     is_list_parameter,
