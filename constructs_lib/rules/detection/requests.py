@@ -25,8 +25,20 @@ import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
+from constructs_lib.rules.detection.decoding import DECODED, Undecodable, decode, decode_further, looks_like_document
+from constructs_lib.rules.detection.request_names import (
+    CREATE_AUTOML_JOB_V2,
+    CREATE_INFERENCE_COMPONENT,
+    CREATE_MODEL,
+    CREATE_MODEL_PACKAGE,
+    CREATE_TRAINING_JOB,
+    action_of,
+    integration_action,
+    is_sagemaker_service,
+    request_kind,
+)
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.reader import Reader, readings
 from constructs_lib.rules.evaluation.runtime_values import (
@@ -37,11 +49,6 @@ from constructs_lib.rules.evaluation.runtime_values import (
 )
 from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, TemplateContext, has_tokens, is_intrinsic
 
-CREATE_MODEL = "CreateModel"
-CREATE_MODEL_PACKAGE = "CreateModelPackage"
-CREATE_INFERENCE_COMPONENT = "CreateInferenceComponent"
-CREATE_AUTOML_JOB_V2 = "CreateAutoMLJobV2"
-CREATE_TRAINING_JOB = "CreateTrainingJob"
 UNREADABLE = "Unreadable"  # a definition the template holds but the engine cannot read
 NOT_SHOWN = "NotShown"  # a definition kept outside the template (S3, a parameter)
 STRAY_ARTIFACTS = "StrayArtifacts"  # values of a resource type no extractor knows
@@ -72,23 +79,12 @@ _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
 _MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
-_STATE_MACHINE_INTEGRATION = ":states:::"
-# Any partition, literal or not (``arn:${AWS::Partition}:...`` renders the partition as one token).
-_SCHEDULER_SAGEMAKER = re.compile(r"\Aarn:[^:]+:scheduler:::aws-sdk:sagemaker:([A-Za-z0-9]+)\Z")
 # SageMaker pipeline step types whose Arguments are one request of a known API.
 _PIPELINE_STEP_KINDS = {
     "Training": CREATE_TRAINING_JOB,
     "CreateModel": CREATE_MODEL,
     "Model": CREATE_MODEL,
     "RegisterModel": CREATE_MODEL_PACKAGE,
-}
-# SDK actions (Step Functions' aws-sdk, Scheduler, SSM executeAwsApi) whose parameters are one request.
-_ACTION_KINDS = {
-    "createmodel": CREATE_MODEL,
-    "createmodelpackage": CREATE_MODEL_PACKAGE,
-    "createinferencecomponent": CREATE_INFERENCE_COMPONENT,
-    "createautomljobv2": CREATE_AUTOML_JOB_V2,
-    "createtrainingjob": CREATE_TRAINING_JOB,
 }
 
 
@@ -106,14 +102,21 @@ class Subject:
     exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
     rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
     context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
+    # How the service computes the request from the whole document and the keys down to it (Step Functions
+    # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
+    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None
 
     def request(self, reader: Reader) -> Any:
         if not self.json_source:
             document = self.source
         else:
-            document = reader.parse_json(self.source, self.substitutions)
+            document = decode_further(reader.parse_json(self.source, self.substitutions))
+            if self.flow is not None:
+                return self.flow(document, self.inner, reader.context)
             for key in self.inner:
-                if isinstance(key, int):
+                if key == DECODED:  # a request encoded as text inside the document
+                    document = decode(document) if isinstance(document, str) else ABSENT
+                elif isinstance(key, int):
                     document = document[key] if isinstance(document, list) and key < len(document) else ABSENT
                 else:
                     document = document.get(key, ABSENT) if isinstance(document, dict) else ABSENT
@@ -127,6 +130,16 @@ class Unread:
     location: str  # the property, e.g. "Properties.DefinitionString"
     why: str  # completes "<location> ...": "is not JSON (line 1 column 2: ...)", "names a definition kept in S3"
     holds: str  # what it would hold: "the state machine's definition"
+
+
+class Found(NamedTuple):
+    """A request found in a parsed document: its kind, the keys down to it and where it is displayed; for an
+    ``UNREADABLE`` part, why it cannot be read."""
+
+    kind: str
+    keys: tuple[str | int, ...]
+    path: str
+    why: str = ""
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
@@ -173,12 +186,14 @@ def _json_literals(value: Any) -> Iterator[str]:
         yield from (item for item in argument[1] if isinstance(item, str))
 
 
-def _is_json_text(value: Any) -> bool:
-    """A string (or ``Fn::Join``/``Fn::Sub``) holding a JSON object or array that mentions a request key."""
+def _is_document_text(value: Any) -> bool:
+    """A string (or ``Fn::Join``/``Fn::Sub``) written as a JSON object or array, whatever words it holds."""
     if isinstance(value, str):
-        return value.lstrip()[:1] in ("{", "[") and _mentions_request(value)
-    return (isinstance(value, dict) and len(value) == 1 and ("Fn::Join" in value or "Fn::Sub" in value)
-            and any(_mentions_request(text) for text in _json_literals(value)))
+        return looks_like_document(value)
+    if not (isinstance(value, dict) and len(value) == 1 and ("Fn::Join" in value or "Fn::Sub" in value)):
+        return False
+    literals = list(_json_literals(value))
+    return bool(literals) and literals[0].lstrip()[:1] in ("{", "[")
 
 
 def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tuple[Any, str | None]:
@@ -190,11 +205,13 @@ def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tu
     if text is None:
         return ABSENT, None
     try:
-        return json.loads(text), None
+        return decode_further(json.loads(text)), None
     except json.JSONDecodeError as error:
         return ABSENT, f"is not JSON (line {error.lineno} column {error.colno}: {error.msg})"
     except RecursionError:
         return ABSENT, "is JSON nested too deeply to read"
+    except Undecodable as error:  # JSON text holding a document's text that cannot be read
+        return ABSENT, f"holds a JSON string that {error}"
 
 
 def _unwrap_to_json_string(reader: Reader, value: Any) -> Any:
@@ -231,29 +248,53 @@ def _call_description(document: Any) -> str | None:
     return None
 
 
-def _json_subject(kind: str, source: Any, path: str, inner: tuple[str | int, ...], **details: Any) -> Subject:
+def _named_call(mapping: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(kind, parameters key)`` of an SDK call written as ``{service, action, parameters}`` (CDK's
+    ``AwsCustomResource``, in any of the SDKs' spellings) whose action is a request the rules read."""
+    kind = request_kind(mapping.get("action"))
+    if kind is None or not is_sagemaker_service(mapping.get("service")):
+        return None
+    key = next((key for key in ("parameters", "Parameters") if key in mapping), None)
+    return (kind, key) if key is not None else None
+
+
+def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
-    if kind == UNREADABLE:
-        return replace(_unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request"), via=details.get("via"))
-    return Subject(kind, source, path, inner, json_source=True, **details)
+    if found.kind == UNREADABLE:
+        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"), via=details.get("via"))
+    return Subject(found.kind, source, path, found.keys, json_source=True, **details)
 
 
-def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0
-                   ) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
-    """``(kind, keys, display path)`` of each request in a parsed JSON document, nested ones included; where it is
-    nested too deeply to walk on and mentions a request key, ``UNREADABLE``: never a silent stop."""
+def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0, named: str | None = None
+                   ) -> Iterator[Found]:
+    """Each request in a parsed JSON document, nested ones and ones encoded as text inside it included; where it
+    is nested too deeply to walk on and mentions a request key, or holds text that looks like a document but
+    cannot be read, ``UNREADABLE``: never a silent stop. ``named``: the kind the value is known to be a request
+    of by its name (found once, not again by its shape)."""
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
-            yield UNREADABLE, inner, path
+            yield Found(UNREADABLE, inner, path)
         return
     if isinstance(value, dict):
+        call = _named_call(value)
+        if call is not None:
+            yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}")
         for kind in request_kinds(value):
-            yield kind, inner, path
+            if kind != named:
+                yield Found(kind, inner, path)
         for key, child in value.items():
-            yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1)
+            yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1,
+                                      call[0] if call is not None and key == call[1] else None)
     elif isinstance(value, list):
         for index, child in enumerate(value):
             yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1)
+    elif isinstance(value, str) and looks_like_document(value):
+        try:
+            document = decode(value)
+        except Undecodable as error:
+            yield Found(UNREADABLE, inner, path, str(error))
+            return
+        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named)
 
 
 def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0) -> Iterator[Subject]:
@@ -262,15 +303,18 @@ def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0) -> I
         if _mentions_request(repr(value)):
             yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
         return
-    if _is_json_text(value):
+    if _is_document_text(value):
         document, problem = _parse_document(reader, value)
         if problem is not None:
             yield _unread(UNREADABLE, path, problem, "a SageMaker request")
             return
         via = _call_description(document)
-        for kind, inner, inner_path in _walk_document(document, (), ""):
-            yield _json_subject(kind, value, f"{path}[JSON]{inner_path}", inner, via=via)
+        for found in _walk_document(document, (), ""):
+            yield _json_subject(found, value, f"{path}[JSON]{found.path}", via=via)
     elif isinstance(value, dict):
+        call = _named_call(value)
+        if call is not None and isinstance(value[call[1]], dict):
+            yield Subject(call[0], value[call[1]], f"{path}.{call[1]}", via=_call_description(value))
         kinds = request_kinds(value)
         for kind in kinds:
             yield Subject(kind, value, path)
@@ -307,17 +351,6 @@ def _task_states(container: Any, inner: tuple[str | int, ...], depth: int = 0
             yield from _task_states(state.get(processor), (*keys, processor), depth + 1)
 
 
-def sagemaker_integration(resource: Any) -> str | None:
-    """``sagemaker:createTrainingJob.sync`` of a task's ``Resource``, when it calls SageMaker."""
-    if not isinstance(resource, str):
-        return None
-    index = resource.find(_STATE_MACHINE_INTEGRATION)
-    if index < 0:
-        return None
-    integration = resource[index + len(_STATE_MACHINE_INTEGRATION):]
-    return integration if integration.startswith(("sagemaker:", "aws-sdk:sagemaker:")) else None
-
-
 def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                             ) -> Iterator[Subject]:
     key = next((name for name in ("DefinitionString", "Definition") if name in properties), None)
@@ -337,7 +370,7 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
     where = f"Properties.{key}[JSON]" if key == "DefinitionString" else f"Properties.{key}"
     for name, state, keys in _task_states(document, ()):
         # A Definition object may hold intrinsics (Fn::Sub for the partition): read the Resource through them.
-        integration = sagemaker_integration(reader.render(state.get("Resource", ABSENT)))
+        integration = integration_action(reader.render(state.get("Resource", ABSENT)))
         if integration is None:
             continue
         via = f"Step Functions task '{name}' ({context.display(integration)})"
@@ -348,8 +381,8 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
                 yield replace(_unread(NOT_SHOWN, f"{where}{_display(inner)}", "is computed at run time",
                                       "the task's SageMaker request"), via=via)
                 continue
-            for kind, request_keys, request_path in _walk_document(arguments, inner, _display(inner)):
-                yield _json_subject(kind, definition, f"{where}{request_path}", request_keys,
+            for found in _walk_document(arguments, inner, _display(inner)):
+                yield _json_subject(found, definition, f"{where}{found.path}",
                                     substitutions=substitutions, via=via, rewrite=step_functions_values)
 
 
@@ -395,22 +428,21 @@ def _pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext, 
         inner = (*keys, "Arguments")
         kind = _PIPELINE_STEP_KINDS.get(step_type) if isinstance(step_type, str) else None
         if kind is not None and isinstance(step.get("Arguments"), dict):
-            found = [(kind, inner, _display(inner))]
+            found = [Found(kind, inner, _display(inner))]
         else:
             found = list(_walk_document(step.get("Arguments"), inner, _display(inner)))
-        for request_kind, request_keys, request_path in found:
-            yield _json_subject(request_kind, source, f"{where}{request_path}", request_keys, via=via,
-                                rewrite=pipeline_values)
+        for request in found:
+            yield _json_subject(request, source, f"{where}{request.path}", via=via, rewrite=pipeline_values)
 
 
 # -- EventBridge Scheduler universal targets ----------------------------------------------------------------------
 
 def _schedule_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader) -> Iterator[Subject]:
     target = reader.field(properties, "Target")
-    match = _SCHEDULER_SAGEMAKER.match(reader.render(reader.field(target, "Arn")) or "")
-    if match is None:
+    integration = integration_action(reader.render(reader.field(target, "Arn")), "scheduler")
+    if integration is None:
         return
-    action = match.group(1)
+    action = action_of(integration)
     source = _unwrap_to_json_string(reader, reader.field(target, "Input"))
     document, unread = _read_document(reader, source, "Properties.Target.Input", "the SageMaker request")
     if unread is not None:
@@ -419,10 +451,11 @@ def _schedule_subjects(properties: Mapping[str, Any], context: TemplateContext, 
     via = f"EventBridge Scheduler target (aws-sdk:sagemaker:{action})"
     written_as_object = isinstance(source, dict | list) and not is_intrinsic(source)
     where = "Properties.Target.Input" if written_as_object else "Properties.Target.Input[JSON]"
-    kind = _ACTION_KINDS.get(action.lower())
-    found = [(kind, (), "")] if kind is not None and isinstance(document, dict) else _walk_document(document, (), "")
-    for request_kind, keys, path in found:
-        yield _json_subject(request_kind, source, f"{where}{path}", keys, via=via)
+    kind = request_kind(action)
+    found = ([Found(kind, (), "")] if kind is not None and isinstance(document, dict)
+             else _walk_document(document, (), ""))
+    for request in found:
+        yield _json_subject(request, source, f"{where}{request.path}", via=via)
 
 
 # -- SSM Automation documents ---------------------------------------------------------------------------------------
@@ -462,15 +495,16 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
         if step.get("action") != "aws:executeAwsApi" or not isinstance(inputs, dict):
             continue
         service, api = inputs.get("Service"), inputs.get("Api")
-        if not (isinstance(service, str) and service.lower() == "sagemaker" and isinstance(api, str)):
+        if not (is_sagemaker_service(service) and isinstance(api, str)):
             continue
         via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {api})"
-        kind = _ACTION_KINDS.get(api.lower())
+        kind = request_kind(api)
         inner = (*keys, "inputs")
-        found = [(kind, inner, _display(inner))] if kind is not None else _walk_document(inputs, inner, _display(inner))
-        for request_kind, request_keys, request_path in found:
-            yield _json_subject(request_kind, document, f"Properties.Content{request_path}", request_keys,
-                                via=via, rewrite=automation_values)
+        found = ([Found(kind, inner, _display(inner))] if kind is not None
+                 else _walk_document(inputs, inner, _display(inner)))
+        for request in found:
+            yield _json_subject(request, document, f"Properties.Content{request.path}", via=via,
+                                rewrite=automation_values)
 
 
 # -- StackSets: a template inside the template -------------------------------------------------------------------
