@@ -2,8 +2,9 @@
 
 A request may be JSON text (an ``AwsCustomResource`` call, a Scheduler ``Input``), JSON text inside JSON text
 (encoded twice, as ``JSON.stringify`` of a stringified body writes it), or YAML. A string *looks like a
-document* when it is written as a JSON object or array (``{...}``, ``[...]``); Automation parameters and dynamic
-references (``{{ Name }}``, ``{{resolve:ssm:...}}``) and JSONata expressions (``{% ... %}``) do not. Such a
+document* when it is written as a JSON object or array (``{...``, ``[...]``), or as a JSON string holding one;
+Automation parameters and dynamic references (``{{ Name }}``, ``{{resolve:ssm:...}}``) and JSONata expressions
+(``{% ... %}``) do not. Such a
 string that cannot be read is reported (EULA007), whatever words it holds: what a request it hides asks for is
 unknown.
 """
@@ -25,10 +26,16 @@ class Undecodable(ValueError):
 
 
 def looks_like_document(text: str) -> bool:
+    """Text written as a JSON object (``{...``, closed or not), an array (``[...]``), or as a JSON string holding
+    one (``"{\\"a\\": 1}"``, a document encoded twice)."""
     stripped = text.strip()
-    if len(stripped) < 2 or stripped[:2] in ("{{", "{%"):
+    if stripped[:2] in ("{{", "{%"):
         return False
-    return (stripped[0], stripped[-1]) in (("{", "}"), ("[", "]"))
+    if stripped[:1] == "{":
+        return True
+    if stripped[:1] == "[":
+        return stripped[-1] == "]"
+    return len(stripped) > 2 and stripped[0] == stripped[-1] == '"' and stripped[1:].lstrip()[:1] in ("{", "[")
 
 
 def decode(text: str) -> Any:
