@@ -11,11 +11,12 @@ import dataclasses
 import gc
 import sys
 from pathlib import Path
+from typing import Any
 
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError
 from constructs_lib.rules import scan_template
-from constructs_lib.synth.assembly import discover_templates
+from constructs_lib.synth.assembly import discover_templates, located, read_with_nested_templates
 from constructs_lib.synth.templates import read_template, resource_lines
 
 DEFAULT_PATH = "cdk.out"
@@ -55,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         given = _given_files(paths)
-        report = Report(tuple(_scan(path, explicit=path in given, strict=args.strict) for path in _templates(paths)))
+        report = Report(tuple(
+            _scan(path, template, text, explicit=path in given, strict=args.strict, nested_read=located(nested))
+            for path, (template, text), nested in read_with_nested_templates(_templates(paths), read_template)))
     finally:
         if collecting:
             gc.enable()
@@ -86,15 +89,15 @@ def _templates(paths: list[str]) -> list[Path]:
     return templates
 
 
-def _scan(path: Path, *, explicit: bool, strict: bool) -> TemplateReport:
-    template, text = read_template(path)
+def _scan(path: Path, template: dict[str, Any], text: str, *, explicit: bool, strict: bool,
+          nested_read: frozenset[str]) -> TemplateReport:
     if explicit and "Resources" not in template:
         if MODEL_TABLE_KEYS & set(template):
             raise InputError(f"{path}: a model table, not a CloudFormation template; check it with `eulagate plan "
                              f"{path}`, or synthesize it (`cdk synth -c table={path}`) and run "
                              "`eulagate check cdk.out`")
         raise InputError(f"{path}: not a CloudFormation template (it has no Resources section)")
-    scan = scan_template(template, template_path=str(path), strict=strict)
+    scan = scan_template(template, template_path=str(path), strict=strict, nested_templates_read=nested_read)
     if scan.findings:
         lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
         findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)

@@ -6,7 +6,7 @@ reported as one that cannot be evaluated (EULA000), and the rest of the template
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,17 +83,23 @@ class _Resource:
 
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
-                   catalog: Catalog | None = None, strict: bool = False) -> list[Finding]:
+                   catalog: Catalog | None = None, strict: bool = False,
+                   nested_templates_read: Collection[str] = ()) -> list[Finding]:
     """The findings of every rule on one template (a parsed dict), less the warnings its resources suppress.
     Pure: no I/O beyond the catalog's load.
 
     ``strict``: a location unknown before deployment that may be a gated artifact is an error, not a warning.
+    ``nested_templates_read``: the logical ids of the nested stacks (``AWS::CloudFormation::Stack``,
+    ``AWS::Serverless::Application``) whose templates the caller checks as templates of their own; every other
+    nested stack is reported (EULA006), since nothing shows what it deploys.
     """
-    return list(scan_template(template, template_path=template_path, catalog=catalog, strict=strict).findings)
+    return list(scan_template(template, template_path=template_path, catalog=catalog, strict=strict,
+                              nested_templates_read=nested_templates_read).findings)
 
 
 def scan_template(template: Mapping[str, Any], *, template_path: str = "<template>",
-                  catalog: Catalog | None = None, strict: bool = False) -> TemplateScan:
+                  catalog: Catalog | None = None, strict: bool = False,
+                  nested_templates_read: Collection[str] = ()) -> TemplateScan:
     resources = template.get("Resources") if isinstance(template, Mapping) else None
     if not isinstance(resources, Mapping):
         return TemplateScan(template_path, 0, (), ())
@@ -116,6 +122,8 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
         if extract is _UNSEEN:
             extract = _EXTRACTORS[resource_type] = subject_extractor(resource_type)
         if extract is None:  # the common case: two dict look-ups per resource
+            continue
+        if logical_id in nested_templates_read:  # a nested stack whose template is checked on its own
             continue
         # A type no rule reads counts as checked only when its values name JumpStart.
         stray = extract is stray_artifact_subjects

@@ -40,6 +40,8 @@ class RequestsNotShown(Rule):
         yield Problem(
             unread.location,
             "so EulaGate cannot tell whether it uses an EULA-gated model without acceptance",
-            f"write {unread.holds} inline in the template, or run `eulagate check` on it where it is kept",
+            unread.fix or f"write {unread.holds} inline in the template, or run `eulagate check` on it where it is "
+                          "kept",
             lead=f"{unread.location} {unread.why}: it holds {unread.holds}",
+            severity="warning" if unread.unknown else None,
         )

@@ -64,6 +64,7 @@ PIPELINE_TYPE = "AWS::SageMaker::Pipeline"
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
 STACK_SET_TYPE = "AWS::CloudFormation::StackSet"
 SSM_DOCUMENT_TYPE = "AWS::SSM::Document"
+NESTED_STACK_TYPES = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::Application"})
 # Types whose properties cannot hand a model artifact to anything that loads it: IAM policies name S3 objects by
 # ARN, never by s3:// location; endpoints and their configurations name models (whose resources hold the
 # artifacts); logs, topics, queues, keys and buckets hold no object location to load. Skipping them keeps the
@@ -130,6 +131,8 @@ class Unread:
     location: str  # the property, e.g. "Properties.DefinitionString"
     why: str  # completes "<location> ...": "is not JSON (line 1 column 2: ...)", "names a definition kept in S3"
     holds: str  # what it would hold: "the state machine's definition"
+    unknown: bool = False  # an unknown that ``strict`` makes an error (a nested stack's template not read)
+    fix: str | None = None  # what to do instead of writing it inline
 
 
 class Found(NamedTuple):
@@ -562,6 +565,20 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
                           context=subject.context or context)
 
 
+# -- nested stacks ---------------------------------------------------------------------------------------------------
+
+def nested_stack_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    """A nested stack (``AWS::CloudFormation::Stack``, SAM's ``AWS::Serverless::Application``) the caller did not
+    read: what it deploys is not shown (the engine skips those whose template the caller checks on its own)."""
+    key = "Location" if "Location" in properties and "TemplateURL" not in properties else "TemplateURL"
+    yield Subject(NOT_SHOWN, Unread(
+        f"Properties.{key}", "names a nested stack template that EulaGate did not read (not named by the cloud "
+        "assembly's metadata or the resource's aws:asset:path, and not a local template file)",
+        "the nested stack's resources", unknown=True,
+        fix="give TemplateURL as the path of the nested template beside this one, or run `eulagate check` on the "
+            "nested template too"), f"Properties.{key}")
+
+
 # -- resources of types nothing above knows ------------------------------------------------------------------------
 
 def _mentions_jumpstart(value: Any) -> bool:
@@ -623,6 +640,7 @@ _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
     SCHEDULE_TYPE: in_every_reading(_schedule_subjects),
     STACK_SET_TYPE: in_every_reading(_stack_set_subjects),
     SSM_DOCUMENT_TYPE: in_every_reading(_ssm_document_subjects),
+    **dict.fromkeys(NESTED_STACK_TYPES, nested_stack_subjects),
     **dict.fromkeys(STATE_MACHINE_TYPES, in_every_reading(_state_machine_subjects)),
 }
 
