@@ -42,7 +42,14 @@ def rewritten(rewrite: Any, value: Any) -> tuple[Any, TemplateContext]:
     ({"S3Uri.$": "$.uri"}, {"S3Uri": "${$.uri}"}),
     ({"S3Uri": "{% 's3://jumpstart-private-cache-prod-' & $region & '/m/' %}"},
      {"S3Uri": "s3://jumpstart-private-cache-prod-${$region}/m/"}),
-    ({"S3Uri": "{% $join(['a', 'b']) %}"}, {"S3Uri": "${$join(['a', 'b'])}"}),
+    # Functions over literals are evaluated (item 6 of issue 19); over an unknown they stay unknown.
+    ({"S3Uri": "{% $join(['a', 'b'], '/') %}"}, {"S3Uri": "a/b"}),
+    ({"S3Uri": "{% $join(['a', $states.input.b]) %}"}, {"S3Uri": "${$join(['a', $states.input.b])}"}),
+    ({"S3Uri": "{% $lowercase('A') %}"}, {"S3Uri": "${$lowercase('A')}"}),
+    ({"Request": "{% {'S3Uri': 's3://' & 'b/' & $states.input.k, 'AcceptEula': true} %}"},
+     {"Request": {"S3Uri": "s3://b/${$states.input.k}", "AcceptEula": True}}),
+    ({"S3Uri": "{% ($p := 's3://x/'; $p & 'y') %}"}, {"S3Uri": "s3://x/y"}),
+    ({"S3Uri": "{% 'unclosed %}"}, {"S3Uri": "${'unclosed}"}),
     ({"List": [{"AcceptEula.$": "$.accept"}]}, {"List": [{"AcceptEula": "${$.accept}"}]}),
 ])
 def test_step_functions_expressions_keep_their_literal_parts(parameters: dict[str, Any],
