@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.evaluation.values import ABSENT
 
 # More layers of encoding than any sender writes; past them the value is reported, never passed.
 MAX_DECODINGS = 4
@@ -51,6 +52,18 @@ def decode(text: str) -> Any:
         if not (isinstance(value, str) and looks_like_document(value)):
             return value
     raise Undecodable(f"is a document encoded more than {MAX_DECODINGS} times, more than EulaGate decodes")
+
+
+def follow(document: Any, keys: tuple[str | int, ...]) -> Any:
+    """The part of a document ``keys`` lead to (``DECODED``: decode the text there), or ``ABSENT``."""
+    for key in keys:
+        if key == DECODED:
+            document = decode(document) if isinstance(document, str) else ABSENT
+        elif isinstance(key, int):
+            document = document[key] if isinstance(document, list) and key < len(document) else ABSENT
+        else:
+            document = document.get(key, ABSENT) if isinstance(document, dict) else ABSENT
+    return document
 
 
 def decode_further(value: Any) -> Any:

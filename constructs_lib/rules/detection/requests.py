@@ -27,7 +27,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from constructs_lib.rules.detection.decoding import DECODED, Undecodable, decode, decode_further, looks_like_document
+from constructs_lib.rules.detection.decoding import (
+    DECODED,
+    Undecodable,
+    decode,
+    decode_further,
+    follow,
+    looks_like_document,
+)
 from constructs_lib.rules.detection.request_names import (
     CREATE_AUTOML_JOB_V2,
     CREATE_INFERENCE_COMPONENT,
@@ -39,13 +46,13 @@ from constructs_lib.rules.detection.request_names import (
     is_sagemaker_service,
     request_kind,
 )
+from constructs_lib.rules.detection.state_flow import task_request
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.reader import Reader, readings
 from constructs_lib.rules.evaluation.runtime_values import (
     Rewrite,
     automation_values,
     pipeline_values,
-    step_functions_values,
 )
 from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, TemplateContext, has_tokens, is_intrinsic
 
@@ -114,13 +121,7 @@ class Subject:
             document = decode_further(reader.parse_json(self.source, self.substitutions))
             if self.flow is not None:
                 return self.flow(document, self.inner, reader.context)
-            for key in self.inner:
-                if key == DECODED:  # a request encoded as text inside the document
-                    document = decode(document) if isinstance(document, str) else ABSENT
-                elif isinstance(key, int):
-                    document = document[key] if isinstance(document, list) and key < len(document) else ABSENT
-                else:
-                    document = document.get(key, ABSENT) if isinstance(document, dict) else ABSENT
+            document = follow(document, self.inner)
         return self.rewrite(document, reader.context) if self.rewrite is not None else document
 
 
@@ -377,16 +378,27 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
         if integration is None:
             continue
         via = f"Step Functions task '{name}' ({context.display(integration)})"
-        for argument_key in ("Parameters", "Arguments"):
-            inner = (*keys, argument_key)
-            arguments = state.get(argument_key)
-            if isinstance(arguments, str):  # JSONata: the whole request computed at run time
-                yield replace(_unread(NOT_SHOWN, f"{where}{_display(inner)}", "is computed at run time",
+        kind = request_kind(action_of(integration))
+        argument_key = next((name for name in ("Parameters", "Arguments") if name in state), None)
+        # The request as the definition fixes it (literals, Pass states before the task, variables), or for a
+        # task without arguments its state input.
+        flow = functools.partial(task_request, state_keys=keys, argument_key=argument_key)
+        written = state.get(argument_key) if argument_key is not None else None
+        request = written if isinstance(written, dict) else flow(document, (), reader.context)
+        inner = (*keys, argument_key) if argument_key is not None else keys
+        shown = f"{where}{_display(inner)}"
+        if not isinstance(request, dict):
+            if kind is not None or isinstance(written, str):  # computed at run time from what is not fixed
+                yield replace(_unread(NOT_SHOWN, shown, "is computed at run time" if argument_key else
+                                      "is absent: the task sends its state input, known only at run time",
                                       "the task's SageMaker request"), via=via)
-                continue
-            for found in _walk_document(arguments, inner, _display(inner)):
-                yield _json_subject(found, definition, f"{where}{found.path}",
-                                    substitutions=substitutions, via=via, rewrite=step_functions_values)
+            continue
+        found = [Found(kind, (), "")] if kind is not None else []
+        found.extend(_walk_document(request, (), "", named=kind))
+        for request_found in found:
+            yield replace(_json_subject(request_found, definition, f"{shown}{request_found.path}",
+                                        substitutions=substitutions, via=via),
+                          flow=flow if request_found.kind != UNREADABLE else None)
 
 
 # -- SageMaker pipelines ------------------------------------------------------------------------------------------

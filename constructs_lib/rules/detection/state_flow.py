@@ -1,0 +1,175 @@
+"""What a Step Functions definition fixes about the data a task receives: its state input and its variables.
+
+A request may be built before the task that sends it: a Pass state's ``Result``, ``Parameters`` (JSONPath) or
+``Output`` (JSONata) writes literals into the state input, and an ``Assign`` sets variables. These are
+evaluated, so a request the template fixes is judged as written, not as an unknown:
+
+- a state's input is the output of the states that lead to it (``Next``, a Choice's ``Choices``/``Default``);
+  when they disagree, or a path comes from outside (the execution's input, a ``Catch``, a branch's start), it is
+  unknown. ``InputPath``, ``ResultPath`` and ``OutputPath`` are applied as Step Functions applies them; a task's
+  result is unknown, so ``ResultPath: $.out`` leaves the rest of its input known;
+- a variable is known when every ``Assign`` of it in the definition gives the same value the template fixes (a
+  read before any assignment fails the execution, so nothing deploys that way).
+
+What is not fixed stays unknown (``UNKNOWN``, a token once it reaches a request), never acceptance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from constructs_lib.rules.detection.decoding import follow
+from constructs_lib.rules.evaluation.jsonata_reading import (
+    UNKNOWN,
+    Overlay,
+    StateScope,
+    json_path_value,
+    known,
+)
+from constructs_lib.rules.evaluation.runtime_values import step_functions_values
+from constructs_lib.rules.evaluation.values import TemplateContext
+
+Keys = tuple[str | int, ...]
+_MAX_STEPS = 200  # states followed back from a task; past them its input is unknown
+
+
+def task_request(definition: Any, inner: Keys, context: TemplateContext, *, state_keys: Keys,
+                 argument_key: str | None) -> Any:
+    """The request a task sends, as far as the definition fixes it: its ``argument_key`` (``Parameters``,
+    ``Arguments``) evaluated over its input and the variables, or (``None``) its input itself; then ``inner``."""
+    state = follow(definition, state_keys)
+    if not isinstance(state, dict):
+        return UNKNOWN
+    variables = assigned_variables(definition, context)
+    state_input = _state_input(definition, state_keys, variables, context, set())
+    scope = StateScope(state_input, variables)
+    if argument_key is None:
+        request = _apply_path(state.get("InputPath", "$"), scope) if not _jsonata(definition, state) else state_input
+    else:
+        effective = StateScope(_apply_path(state.get("InputPath", "$"), scope), variables)
+        request = step_functions_values(state.get(argument_key), context, scope=effective)
+    return known(follow(request, inner), context, "$states.input", "read from the state input")
+
+
+def assigned_variables(definition: Any, context: TemplateContext) -> dict[str, Any]:
+    """Each variable every ``Assign`` of the definition gives one fixed value (others are left out: unknown)."""
+    values: dict[str, list[Any]] = {}
+    for state in _all_states(definition, 0):
+        assign = state.get("Assign")
+        if not isinstance(assign, dict):
+            continue
+        # Assign values may read the state input or result: read without them, what they read is unknown.
+        evaluated = step_functions_values(assign, context, scope=StateScope())
+        for name, value in evaluated.items():
+            values.setdefault(name, []).append(value)
+    return {name: found[0] for name, found in values.items()
+            if all(value == found[0] for value in found) and not context.tokens_in(repr(found[0]))}
+
+
+def _all_states(container: Any, depth: int) -> Iterator[dict[str, Any]]:
+    states = container.get("States") if isinstance(container, dict) else None
+    if not isinstance(states, dict) or depth > 40:
+        return
+    for state in states.values():
+        if isinstance(state, dict):
+            yield state
+            for branch in state.get("Branches") or ():
+                yield from _all_states(branch, depth + 1)
+            for processor in ("Iterator", "ItemProcessor"):
+                yield from _all_states(state.get(processor), depth + 1)
+
+
+def _jsonata(definition: Any, state: Mapping[str, Any]) -> bool:
+    language = state.get("QueryLanguage", definition.get("QueryLanguage") if isinstance(definition, dict) else None)
+    return language == "JSONata"
+
+
+def _state_input(definition: Any, state_keys: Keys, variables: Mapping[str, Any], context: TemplateContext,
+                 visiting: set[Keys]) -> Any:
+    """The input of the state at ``state_keys``: what every state leading to it agrees to pass, else unknown."""
+    if state_keys in visiting or len(visiting) > _MAX_STEPS or len(state_keys) < 2:
+        return UNKNOWN  # a loop, a long chain, or not a state of a States map
+    visiting = visiting | {state_keys}
+    container_keys, name = state_keys[:-2], state_keys[-1]
+    container = follow(definition, container_keys)
+    states = container.get("States") if isinstance(container, dict) else None
+    if not isinstance(states, dict) or container.get("StartAt") == name:
+        return UNKNOWN  # the execution's (or a branch's, an item's) input
+    inputs = []
+    for other, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        if any(isinstance(catcher, dict) and catcher.get("Next") == name for catcher in state.get("Catch") or ()):
+            return UNKNOWN  # an error output
+        if name in _successors(state):
+            other_keys = (*container_keys, "States", other)
+            other_input = _state_input(definition, other_keys, variables, context, visiting)
+            inputs.append(_output(definition, state, other_input, variables, context))
+    if not inputs:
+        return UNKNOWN  # never reached: nothing it sends is deployed, and unknown is sound
+    first = inputs[0]
+    return first if all(value == first for value in inputs[1:]) else UNKNOWN
+
+
+def _successors(state: Mapping[str, Any]) -> set[Any]:
+    found = {state.get("Next"), state.get("Default")}
+    found.update(choice.get("Next") for choice in state.get("Choices") or () if isinstance(choice, dict))
+    return found - {None}
+
+
+def _output(definition: Any, state: Mapping[str, Any], state_input: Any, variables: Mapping[str, Any],
+            context: TemplateContext) -> Any:
+    """What a state passes on, given its input."""
+    kind = state.get("Type")
+    if _jsonata(definition, state):
+        if "Output" in state:
+            return step_functions_values(state["Output"], context, scope=StateScope(state_input, variables))
+        return state_input if kind in ("Pass", "Choice", "Wait") else UNKNOWN
+    scope = StateScope(state_input, variables)
+    effective = _apply_path(state.get("InputPath", "$"), scope)
+    if kind in ("Choice", "Wait"):
+        result = effective
+        output = effective
+    else:
+        if kind == "Pass":
+            if "Result" in state:
+                result = state["Result"]
+            elif "Parameters" in state:
+                result = step_functions_values(state["Parameters"], context,
+                                               scope=StateScope(effective, variables))
+            else:
+                result = effective
+        else:
+            result = UNKNOWN  # a task's, a Map's or a Parallel's result
+        output = _place(state_input, state.get("ResultPath", "$"), result)
+    return _apply_path(state.get("OutputPath", "$"), StateScope(output, variables))
+
+
+def _apply_path(path: Any, scope: StateScope) -> Any:
+    """``InputPath``/``OutputPath``: ``null`` passes an empty object; a path selects."""
+    if path is None:
+        return {}
+    return json_path_value(path, scope) if isinstance(path, str) else UNKNOWN
+
+
+def _place(state_input: Any, result_path: Any, result: Any) -> Any:
+    """``ResultPath``: ``$`` replaces the input, ``null`` keeps it, ``$.a.b`` writes the result there."""
+    if result_path is None:
+        return state_input
+    if result_path == "$":
+        return result
+    if not isinstance(result_path, str) or not result_path.startswith("$."):
+        return UNKNOWN
+    keys = result_path[2:].split(".")
+    if not all(key and key.replace("_", "").replace("-", "").isalnum() for key in keys):
+        return UNKNOWN
+    return _with(state_input, keys, result)
+
+
+def _with(base: Any, keys: list[str], value: Any) -> Any:
+    if not keys:
+        return value
+    copy: dict[str, Any] = (type(base)(base) if isinstance(base, dict) else Overlay())
+    copy[keys[0]] = _with(copy.get(keys[0], UNKNOWN if isinstance(copy, Overlay) else {}), keys[1:], value)
+    return copy
