@@ -36,7 +36,8 @@ def looks_like_document(text: str) -> bool:
         return True
     if stripped[:1] == "[":
         return stripped[-1] == "]"
-    return len(stripped) > 2 and stripped[0] == stripped[-1] == '"' and stripped[1:].lstrip()[:1] in ("{", "[")
+    # Each encoding adds quotes and backslashes before the document's first character.
+    return len(stripped) > 2 and stripped[0] == stripped[-1] == '"' and stripped.lstrip('"\\ ')[:1] in ("{", "[")
 
 
 def decode(text: str) -> Any:
