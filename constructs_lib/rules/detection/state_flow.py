@@ -8,8 +8,9 @@ evaluated, so a request the template fixes is judged as written, not as an unkno
   when they disagree, or a path comes from outside (the execution's input, a ``Catch``, a branch's start), it is
   unknown. ``InputPath``, ``ResultPath`` and ``OutputPath`` are applied as Step Functions applies them; a task's
   result is unknown, so ``ResultPath: $.out`` leaves the rest of its input known;
-- a variable is known when every ``Assign`` of it in the definition gives the same value the template fixes (a
-  read before any assignment fails the execution, so nothing deploys that way).
+- a variable is known where every path into the state agrees on the value the last ``Assign`` gave it; at the
+  start of a Parallel branch or a Map's items, when every ``Assign`` of it in the definition gives the same fixed
+  value (a read before any assignment fails the execution, so nothing deploys that way).
 
 What is not fixed stays unknown (``UNKNOWN``, a token once it reaches a request), never acceptance.
 """
@@ -41,8 +42,7 @@ def task_request(definition: Any, inner: Keys, context: TemplateContext, *, stat
     state = follow(definition, state_keys)
     if not isinstance(state, dict):
         return UNKNOWN
-    variables = assigned_variables(definition, context)
-    state_input = _state_input(definition, state_keys, variables, context, set())
+    state_input, variables = _state_data(definition, state_keys, context, set())
     scope = StateScope(state_input, variables)
     if argument_key is None:
         request = _apply_path(state.get("InputPath", "$"), scope) if not _jsonata(definition, state) else state_input
@@ -85,31 +85,37 @@ def _jsonata(definition: Any, state: Mapping[str, Any]) -> bool:
     return language == "JSONata"
 
 
-def _state_input(definition: Any, state_keys: Keys, variables: Mapping[str, Any], context: TemplateContext,
-                 visiting: set[Keys]) -> Any:
-    """The input of the state at ``state_keys``: what every state leading to it agrees to pass, else unknown."""
+def _state_data(definition: Any, state_keys: Keys, context: TemplateContext, visiting: set[Keys]
+                ) -> tuple[Any, dict[str, Any]]:
+    """The input of the state at ``state_keys`` and its known variables: what every state leading to it agrees
+    to pass, else unknown."""
+    unknown: tuple[Any, dict[str, Any]] = (UNKNOWN, {})
     if state_keys in visiting or len(visiting) > _MAX_STEPS or len(state_keys) < 2:
-        return UNKNOWN  # a loop, a long chain, or not a state of a States map
+        return unknown  # a loop, a long chain, or not a state of a States map
     visiting = visiting | {state_keys}
     container_keys, name = state_keys[:-2], state_keys[-1]
     container = follow(definition, container_keys)
     states = container.get("States") if isinstance(container, dict) else None
-    if not isinstance(states, dict) or container.get("StartAt") == name:
-        return UNKNOWN  # the execution's (or a branch's, an item's) input
-    inputs = []
+    if not isinstance(states, dict):
+        return unknown
+    if container.get("StartAt") == name:  # the execution's (or a branch's, an item's) input
+        return UNKNOWN, assigned_variables(definition, context)
+    arriving = []
     for other, state in states.items():
         if not isinstance(state, dict):
             continue
         if any(isinstance(catcher, dict) and catcher.get("Next") == name for catcher in state.get("Catch") or ()):
-            return UNKNOWN  # an error output
+            return unknown  # an error output
         if name in _successors(state):
-            other_keys = (*container_keys, "States", other)
-            other_input = _state_input(definition, other_keys, variables, context, visiting)
-            inputs.append(_output(definition, state, other_input, variables, context))
-    if not inputs:
-        return UNKNOWN  # never reached: nothing it sends is deployed, and unknown is sound
-    first = inputs[0]
-    return first if all(value == first for value in inputs[1:]) else UNKNOWN
+            other_input, other_variables = _state_data(definition, (*container_keys, "States", other), context,
+                                                       visiting)
+            arriving.append(_output(definition, state, other_input, other_variables, context))
+    if not arriving:
+        return unknown  # never reached: nothing it sends is deployed, and unknown is sound
+    first_input, first_variables = arriving[0]
+    return (first_input if all(data[0] == first_input for data in arriving[1:]) else UNKNOWN,
+            {name: value for name, value in first_variables.items()
+             if all(data[1].get(name, UNKNOWN) == value for data in arriving[1:])})
 
 
 def _successors(state: Mapping[str, Any]) -> set[Any]:
@@ -118,9 +124,19 @@ def _successors(state: Mapping[str, Any]) -> set[Any]:
     return found - {None}
 
 
-def _output(definition: Any, state: Mapping[str, Any], state_input: Any, variables: Mapping[str, Any],
-            context: TemplateContext) -> Any:
-    """What a state passes on, given its input."""
+def _output(definition: Any, state: Mapping[str, Any], state_input: Any, variables: dict[str, Any],
+            context: TemplateContext) -> tuple[Any, dict[str, Any]]:
+    """What a state passes on, given its input and variables: its output, and the variables after its
+    ``Assign`` (evaluated over its input, the variables before it, and an unknown result)."""
+    assign = state.get("Assign")
+    after = dict(variables)
+    if isinstance(assign, dict):
+        after.update(step_functions_values(assign, context, scope=StateScope(state_input, variables)))
+    return _state_output(definition, state, state_input, variables, context), after
+
+
+def _state_output(definition: Any, state: Mapping[str, Any], state_input: Any, variables: dict[str, Any],
+                  context: TemplateContext) -> Any:
     kind = state.get("Type")
     if _jsonata(definition, state):
         if "Output" in state:
