@@ -35,7 +35,14 @@ from constructs_lib.rules.evaluation.runtime_values import (
     pipeline_values,
     step_functions_values,
 )
-from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, TemplateContext, has_tokens, is_intrinsic
+from constructs_lib.rules.evaluation.values import (
+    ABSENT,
+    DeploymentFails,
+    TemplateContext,
+    has_tokens,
+    is_intrinsic,
+    token_pattern,
+)
 
 CREATE_MODEL = "CreateModel"
 CREATE_MODEL_PACKAGE = "CreateModelPackage"
@@ -106,6 +113,7 @@ class Subject:
     exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
     rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
     context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
+    condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
 
     def request(self, reader: Reader) -> Any:
         if not self.json_source:
@@ -307,6 +315,30 @@ def _task_states(container: Any, inner: tuple[str | int, ...], depth: int = 0
             yield from _task_states(state.get(processor), (*keys, processor), depth + 1)
 
 
+_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+_SAGEMAKER_ACTIONS = ("createModel", "createModelPackage", "createInferenceComponent", "createAutoMLJobV2",
+                      "createTrainingJob", "createHyperParameterTuningJob", "createTransformJob")
+# What a task Resource or a Scheduler target ARN that calls SageMaker looks like, for one known only in part.
+_SAGEMAKER_TASK_ARNS = tuple(f"arn:{partition}:states:::{service}{action}{suffix}" for partition in _PARTITIONS
+                             for service in ("sagemaker:", "aws-sdk:sagemaker:") for action in _SAGEMAKER_ACTIONS
+                             for suffix in ("", ".sync"))
+_SCHEDULER_SAGEMAKER_ARNS = tuple(f"arn:{partition}:scheduler:::aws-sdk:sagemaker:{action}"
+                                  for partition in _PARTITIONS for action in _SAGEMAKER_ACTIONS)
+
+
+def _may_be(reader: Reader, text: str, examples: tuple[str, ...]) -> bool:
+    """Whether a predicate's text may turn out to be one of ``examples`` in this valuation: a value the template
+    bounds is tried as each of its candidates; an unknown may be any text, so a request is assumed possible."""
+    for option in reader.context.expand(text):
+        if option in examples:
+            return True
+        if has_tokens(option):
+            pattern = token_pattern(option)
+            if any(pattern.fullmatch(example) for example in examples):
+                return True
+    return False
+
+
 def sagemaker_integration(resource: Any) -> str | None:
     """``sagemaker:createTrainingJob.sync`` of a task's ``Resource``, when it calls SageMaker."""
     if not isinstance(resource, str):
@@ -337,7 +369,10 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
     where = f"Properties.{key}[JSON]" if key == "DefinitionString" else f"Properties.{key}"
     for name, state, keys in _task_states(document, ()):
         # A Definition object may hold intrinsics (Fn::Sub for the partition): read the Resource through them.
-        integration = sagemaker_integration(reader.render(state.get("Resource", ABSENT)))
+        resource = reader.render(state.get("Resource", ABSENT))
+        integration = sagemaker_integration(resource)
+        if integration is None and resource is not None and _may_be(reader, resource, _SAGEMAKER_TASK_ARNS):
+            integration = resource  # unknown before deployment (a DefinitionSubstitutions parameter): may be one
         if integration is None:
             continue
         via = f"Step Functions task '{name}' ({context.display(integration)})"
@@ -407,19 +442,24 @@ def _pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext, 
 
 def _schedule_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader) -> Iterator[Subject]:
     target = reader.field(properties, "Target")
-    match = _SCHEDULER_SAGEMAKER.match(reader.render(reader.field(target, "Arn")) or "")
-    if match is None:
+    arn = reader.render(reader.field(target, "Arn")) or ""
+    match = _SCHEDULER_SAGEMAKER.match(arn)
+    if match is not None:
+        action: str | None = match.group(1)
+        target_name = f"aws-sdk:sagemaker:{action}"
+    elif has_tokens(arn) and _may_be(reader, arn, _SCHEDULER_SAGEMAKER_ARNS):
+        action, target_name = None, context.display(arn)  # unknown before deployment: may call SageMaker
+    else:
         return
-    action = match.group(1)
     source = _unwrap_to_json_string(reader, reader.field(target, "Input"))
     document, unread = _read_document(reader, source, "Properties.Target.Input", "the SageMaker request")
     if unread is not None:
         yield unread
         return
-    via = f"EventBridge Scheduler target (aws-sdk:sagemaker:{action})"
+    via = f"EventBridge Scheduler target ({target_name})"
     written_as_object = isinstance(source, dict | list) and not is_intrinsic(source)
     where = "Properties.Target.Input" if written_as_object else "Properties.Target.Input[JSON]"
-    kind = _ACTION_KINDS.get(action.lower())
+    kind = _ACTION_KINDS.get(action.lower()) if action is not None else None
     found = [(kind, (), "")] if kind is not None and isinstance(document, dict) else _walk_document(document, (), "")
     for request_kind, keys, path in found:
         yield _json_subject(request_kind, source, f"{where}{path}", keys, via=via)
@@ -443,8 +483,8 @@ def _automation_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
 
 def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                            ) -> Iterator[Subject]:
-    if reader.render(reader.field(properties, "DocumentType")) != "Automation":
-        return  # Command, Session and other documents do not call the SageMaker API
+    if not _may_be(reader, reader.render(reader.field(properties, "DocumentType")) or "Command", ("Automation",)):
+        return  # Command (the default), Session and other documents do not call the SageMaker API
     content = reader.field(properties, "Content")
     document: Any = content
     if not isinstance(content, dict) or is_intrinsic(content):
@@ -484,6 +524,7 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
                           "the StackSet's template")
         return
     template: Any = body
+    text: str | None = None
     if not isinstance(body, dict) or is_intrinsic(body):
         text = reader.render(body)
         if text is None or (len(text) == 1 and has_tokens(text)):  # a parameter, an attribute, an import
@@ -505,7 +546,35 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
         yield _unread(UNREADABLE, "Properties.TemplateBody", "holds StackSets nested too deeply to read",
                       "the StackSet's template")
         return
-    yield from _template_subjects(resources, TemplateContext(template), depth + 1)
+    yield from _template_subjects(resources, _inner_context(reader, properties, template, text), depth + 1)
+
+
+def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict[str, Any], text: str | None
+                   ) -> TemplateContext:
+    """The StackSet template's own context: its parameters, conditions and rules, with each parameter the StackSet
+    passes a value known in this valuation bound to that value (unless a stack instance may override it). One
+    context per template and binding, so that a request read in several valuations is judged once per binding."""
+    parameters = template.get("Parameters")
+    bound: dict[str, str] = {}
+    if isinstance(parameters, dict):
+        overridden = {reader.render(reader.field(override, "ParameterKey"))
+                      for _, group in reader.elements(reader.field(properties, "StackInstancesGroup"))
+                      for _, override in reader.elements(reader.field(group, "ParameterOverrides"))}
+        for _, passed in reader.elements(reader.field(properties, "Parameters")):
+            key = reader.render(reader.field(passed, "ParameterKey"))
+            value = reader.render(reader.field(passed, "ParameterValue"))
+            if (key in parameters and isinstance(parameters[key], dict) and key not in overridden
+                    and value is not None and not has_tokens(value)):
+                bound[key] = value
+    cache = reader.context.derived.setdefault("StackSet templates", {})
+    cache_key = (text if text is not None else id(template), tuple(sorted(bound.items())))
+    inner = cache.get(cache_key)
+    if inner is None:
+        if bound and isinstance(parameters, dict):
+            template = {**template, "Parameters": {
+                **parameters, **{key: {**parameters[key], "AllowedValues": [value]} for key, value in bound.items()}}}
+        inner = cache[cache_key] = TemplateContext(template)
+    return inner
 
 
 def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, depth: int) -> Iterator[Subject]:
@@ -522,10 +591,13 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
                 continue
             found = extract(properties, context)
         place = f"StackSet template resource '{logical_id}' ({resource_type})"
+        condition = resource.get("Condition")
         for subject in found:
+            own = subject.context is None  # not from a StackSet nested deeper, which has its own
             yield replace(subject, path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
                           via=f"{place}, {subject.via}" if subject.via else place,
-                          context=subject.context or context)
+                          context=context if own else subject.context,
+                          condition=condition if own and isinstance(condition, str) else subject.condition)
 
 
 # -- resources of types nothing above knows ------------------------------------------------------------------------
@@ -571,14 +643,14 @@ def in_every_reading(extract: ReadingExtractor) -> Extractor:
     """``extract`` run in every reading, so that a definition chosen by ``Fn::If`` (or a mapping, or a parameter)
     is searched in each of its branches, not only the first; each request is found once."""
     def extract_everywhere(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-        seen: set[tuple[str, str, tuple[str | int, ...]]] = set()
+        seen: set[tuple[str, str, tuple[str | int, ...], int]] = set()
         for reader in readings(context):
             try:
                 found = list(extract(properties, context, reader))
             except DeploymentFails:  # nothing deploys in this reading
                 continue
             for subject in found:
-                key = (subject.kind, subject.path, subject.inner)
+                key = (subject.kind, subject.path, subject.inner, id(subject.context))
                 if key not in seen:
                     seen.add(key)
                     yield subject

@@ -6,6 +6,6 @@ family (``lists``: Fn::Select, Fn::Split; ``lookups``: Fn::FindInMap; ``conditio
 ``template_rules``: the Rules section). Importing this package registers them all.
 """
 
-from constructs_lib.rules.evaluation import acceptance, conditions, lists, lookups
+from constructs_lib.rules.evaluation import acceptance, conditions, lists, lookups, template_rules
 
-__all__ = ["acceptance", "conditions", "lists", "lookups"]
+__all__ = ["acceptance", "conditions", "lists", "lookups", "template_rules"]

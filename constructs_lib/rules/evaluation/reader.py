@@ -365,10 +365,31 @@ class Reader:
         return base64.b64encode(text.encode()).decode()
 
     def _render_to_json_string(self, argument: Any, depth: int) -> str:
+        """The JSON text of the object, built structurally: intrinsics inside are read in this valuation and
+        what stays unknown is a string token in its place, so the request inside is still judged."""
         document = self.pick(argument)
-        if isinstance(document, dict | list) and not is_intrinsic(document) and not _has_intrinsic(document):
-            return json.dumps(document, separators=(",", ":"))
+        if isinstance(document, dict | list) and not is_intrinsic(document):
+            return self.document_json(document, depth) or ""
         return self.opaque({"Fn::ToJsonString": argument})
+
+    def document_json(self, value: Any, depth: int = 0) -> str | None:
+        """A structure as JSON text, each intrinsic in it read in this valuation (``None`` when absent)."""
+        if depth > MAX_DEPTH:
+            raise EvaluationLimit(f"a document nests more than {MAX_DEPTH} deep")
+        value = self.pick(value)
+        if value is ABSENT:
+            return None
+        if isinstance(value, dict) and not is_intrinsic(value):
+            members = ((key, self.document_json(child, depth + 1)) for key, child in value.items())
+            return "{" + ",".join(f"{json.dumps(str(key), ensure_ascii=False)}:{text}"
+                                  for key, text in members if text is not None) + "}"
+        if isinstance(value, list):
+            texts = (self.document_json(child, depth + 1) for child in value)
+            return "[" + ",".join(text for text in texts if text is not None) + "]"
+        if value is None or isinstance(value, bool | int | float):
+            return json.dumps(value)
+        text = self.render(value, depth)
+        return None if text is None else json.dumps(text, ensure_ascii=False)
 
     # -- JSON held in strings (state machine definitions, AwsCustomResource calls) ------------------
 
@@ -384,6 +405,8 @@ class Reader:
             parts = self._join_parts(value["Fn::Join"], 1)
         elif isinstance(value, dict) and list(value) == ["Fn::Sub"]:
             parts = self._sub_parts(value["Fn::Sub"])
+        elif isinstance(value, dict) and list(value) == ["Fn::ToJsonString"]:
+            parts = [self.render(value)]
         elif isinstance(value, dict | list) and not is_intrinsic(value):
             parts = [json.dumps(value, ensure_ascii=False)]
         else:
@@ -427,7 +450,11 @@ class Reader:
             if isinstance(part, str):
                 text = part
             else:
-                text = self.render(part.value) or ""
+                inserted = self.pick(part.value)
+                text = self.render(inserted) or ""
+                if not in_string and type(inserted) is dict and list(inserted) == ["Fn::ToJsonString"]:
+                    pieces.append(text)  # a document spliced in whole: its unknowns are already strings
+                    continue
                 if not in_string and has_tokens(text):
                     # An unknown where JSON expects a value: keep the document parseable, as a string.
                     pieces.append(json.dumps(text, ensure_ascii=False))
@@ -435,6 +462,11 @@ class Reader:
             in_string, escaped = _scan_quotes(text, in_string, escaped)
             pieces.append(text)
         return "".join(pieces)
+
+    def refusing_rule(self) -> str | None:
+        """The template rule (``Rules`` section) that refuses this valuation, or ``None`` (see
+        ``template_rules.py``): a refused valuation deploys nothing."""
+        return EVALUATORS.refusing_rule(self)
 
     # -- acceptance (rules/evaluation/acceptance.py decides; kept here for the rules that ask a reader) ----------
 
@@ -456,6 +488,7 @@ class _Evaluators:
         self.condition: Callable[[Reader, str], bool] = _unregistered
         self.lists: Callable[[Reader, Any, int], tuple[list[list[Any]], bool]] = _unregistered
         self.acceptance: Callable[[Reader, Any, str, tuple[str, ...]], str | None] = _unregistered
+        self.refusing_rule: Callable[[Reader], str | None] = _unregistered
 
 
 def _unregistered(*_arguments: Any) -> Any:
@@ -525,19 +558,6 @@ def _describe(value: Any) -> tuple[str, str]:
     if value is None:
         return "null", "null"
     return str(value), f"a {type(value).__name__}"
-
-
-def _has_intrinsic(value: Any) -> bool:
-    pending = [value]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, dict):
-            if is_intrinsic(current):
-                return True
-            pending.extend(current.values())
-        elif isinstance(current, list):
-            pending.extend(current)
-    return False
 
 
 def _substitution_parts(text: str, variables: Mapping[str, Any]) -> list[Any]:
