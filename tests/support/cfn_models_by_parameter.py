@@ -26,8 +26,9 @@ from tests.support.cfn_concrete import DeployFails, Deployment, deploy, paramete
 from tests.support.cfn_soundness import unaccepted_gated
 
 # From the JumpStart catalog (/work/shared/jumpstart): huggingface-llm models that are gated, and that are not.
-GATED_MODELS = ["huggingface-llm-gemma-7b-instruct", "huggingface-llm-gemma-2-2b", "huggingface-llm-gemma-2-2b-instruct",
-                "huggingface-llm-dbrx-instruct", "huggingface-llm-gemma-2-9b-instruct"]
+GATED_MODELS = ["huggingface-llm-gemma-7b-instruct", "huggingface-llm-gemma-2-2b",
+                "huggingface-llm-gemma-2-2b-instruct", "huggingface-llm-dbrx-instruct",
+                "huggingface-llm-gemma-2-9b-instruct"]
 OPEN_MODELS = ["huggingface-llm-mistral-7b-instruct", "huggingface-llm-falcon-7b-instruct-bf16",
                "huggingface-llm-amazon-mistrallite", "huggingface-llm-aya-101"]
 _LOCATION = "s3://jumpstart-cache-prod-us-east-1/huggingface-llm/${Id}/artifacts/inference-prepack/v1.0.0/"
