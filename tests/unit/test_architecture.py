@@ -160,3 +160,21 @@ def test_no_module_imports_another_in_a_circle() -> None:
 
 def test_the_cycle_check_finds_a_circle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_inside_the_rule_engine_evaluation_is_below_detection_and_detection_below_the_rules() -> None:
+    """``rules/evaluation`` (values, intrinsics, conditions) imports nothing of request detection or the rules;
+    ``rules/detection`` nothing of the rules (the ``eula0NN`` modules, the engine, what they share)."""
+    order = {"constructs_lib.rules.evaluation": 0, "constructs_lib.rules.detection": 1}
+    upward = []
+    for module, imported in _module_graph().items():
+        level = next((rank for prefix, rank in order.items() if module.startswith(prefix)), None)
+        if level is None:
+            continue
+        for name in imported:
+            if not name.startswith("constructs_lib.rules"):
+                continue
+            target = next((rank for prefix, rank in order.items() if name.startswith(prefix)), 2)
+            if target > level:
+                upward.append(f"{module} -> {name}")
+    assert sorted(upward) == []

@@ -488,8 +488,14 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
     content = reader.field(properties, "Content")
     document: Any = content
     if not isinstance(content, dict) or is_intrinsic(content):
-        text = reader.render(content)
+        # JSON assembled by Fn::Join/Fn::Sub keeps its unknowns as strings in place (it stays readable).
+        assembled = (isinstance(content, dict) and list(content) in (["Fn::Join"], ["Fn::Sub"])
+                     and any(piece.lstrip().startswith("{") for piece in _json_literals(content)))
+        text = reader.json_text(content) if assembled else reader.render(content)
         if text is None:
+            return
+        if len(text) == 1 and has_tokens(text):  # a parameter, an attribute, an import
+            yield _unread(NOT_SHOWN, "Properties.Content", "is known only at deployment", "the Automation's steps")
             return
         try:  # JSON or YAML (DocumentFormat): one parser reads both
             document = parse_template_text(text)
