@@ -188,24 +188,32 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
     first_seen: dict[tuple[str, str, str | None], tuple[Rule, Problem, Reader]] = {}
     seen_in: dict[tuple[str, str, str | None], int] = {}
     read = 0
+    # A request in a StackSet's template follows that template's own resource Condition.
+    if subject.context is not None:
+        condition = subject.condition
     for reader in readings(subject.context or context, exact_keys=subject.exact_keys):
-        read += 1
         try:
-            # A resource whose Condition is false in this reading is not deployed in it.
+            # A resource whose Condition is false in this valuation is not deployed in it.
             request = subject.request(reader) if condition is None or reader.choose(condition) else ABSENT
+            found: list[tuple[tuple[str, str, str | None], Rule, Problem]] = []
             if request is not ABSENT:
                 check = Check(reader, index, subject.kind, request, subject.path)
-                keys = set()
                 for rule in rules:
                     for problem in rule.check(check):
                         key = (rule.id, problem.location,
                                problem.model.model_id if problem.model else problem.artifact)
-                        first_seen.setdefault(key, (rule, problem, reader))
-                        keys.add(key)
-                for key in keys:
-                    seen_in[key] = seen_in.get(key, 0) + 1
+                        found.append((key, rule, problem))
+            # The Rules section: a valuation CloudFormation refuses deploys nothing (asked only when it matters).
+            if found and reader.refusing_rule() is not None:
+                continue
         except DeploymentFails:
-            pass  # nothing deploys in this reading; its other choices are still read
+            read += 1
+            continue  # nothing deploys in this valuation; its other choices are still read
+        read += 1
+        for key, rule, problem in found:
+            first_seen.setdefault(key, (rule, problem, reader))
+        for key in {key for key, _rule, _problem in found}:
+            seen_in[key] = seen_in.get(key, 0) + 1
     return [
         _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < read else "",
                  strict)

@@ -36,6 +36,25 @@ _API_KINDS = {
     "CreateTrainingJob": CREATE_TRAINING_JOB,
 }
 REQUEST_API_NAMES = tuple(_API_KINDS)
+# SageMaker calls that may carry a request without being one (a tuning job's training definitions, a transform
+# job's model): read by the shape of what they send.
+_CALLS_READ_BY_SHAPE = ("CreateHyperParameterTuningJob", "CreateTransformJob")
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+
+
+def _lower_camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+# Every Step Functions task Resource and Scheduler target ARN that calls one of them, in every partition: what an
+# ARN known only in part (a DefinitionSubstitutions parameter) is matched against.
+SAGEMAKER_TASK_ARNS = tuple(
+    f"arn:{partition}:states:::{service}{_lower_camel(name)}{suffix}" for partition in PARTITIONS
+    for service in ("sagemaker:", "aws-sdk:sagemaker:") for name in (*_API_KINDS, *_CALLS_READ_BY_SHAPE)
+    for suffix in ("", ".sync"))
+SCHEDULER_SAGEMAKER_ARNS = tuple(
+    f"arn:{partition}:scheduler:::aws-sdk:sagemaker:{_lower_camel(name)}" for partition in PARTITIONS
+    for name in (*_API_KINDS, *_CALLS_READ_BY_SHAPE))
 
 
 def _folded(name: str) -> str:

@@ -41,6 +41,8 @@ from constructs_lib.rules.detection.request_names import (
     CREATE_MODEL,
     CREATE_MODEL_PACKAGE,
     CREATE_TRAINING_JOB,
+    SAGEMAKER_TASK_ARNS,
+    SCHEDULER_SAGEMAKER_ARNS,
     action_of,
     integration_action,
     is_sagemaker_service,
@@ -54,7 +56,14 @@ from constructs_lib.rules.evaluation.runtime_values import (
     automation_values,
     pipeline_values,
 )
-from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, TemplateContext, has_tokens, is_intrinsic
+from constructs_lib.rules.evaluation.values import (
+    ABSENT,
+    DeploymentFails,
+    TemplateContext,
+    has_tokens,
+    is_intrinsic,
+    token_pattern,
+)
 
 UNREADABLE = "Unreadable"  # a definition the template holds but the engine cannot read
 NOT_SHOWN = "NotShown"  # a definition kept outside the template (S3, a parameter)
@@ -110,6 +119,7 @@ class Subject:
     exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
     rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
     context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
+    condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
     # How the service computes the request from the whole document and the keys down to it (Step Functions
     # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
     flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None
@@ -355,6 +365,19 @@ def _task_states(container: Any, inner: tuple[str | int, ...], depth: int = 0
             yield from _task_states(state.get(processor), (*keys, processor), depth + 1)
 
 
+def _may_be(reader: Reader, text: str, examples: tuple[str, ...]) -> bool:
+    """Whether a predicate's text may turn out to be one of ``examples`` in this valuation: a value the template
+    bounds is tried as each of its candidates; an unknown may be any text, so a request is assumed possible."""
+    for option in reader.context.expand(text):
+        if option in examples:
+            return True
+        if has_tokens(option):
+            pattern = token_pattern(option)
+            if any(pattern.fullmatch(example) for example in examples):
+                return True
+    return False
+
+
 def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                             ) -> Iterator[Subject]:
     key = next((name for name in ("DefinitionString", "Definition") if name in properties), None)
@@ -374,7 +397,10 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
     where = f"Properties.{key}[JSON]" if key == "DefinitionString" else f"Properties.{key}"
     for name, state, keys in _task_states(document, ()):
         # A Definition object may hold intrinsics (Fn::Sub for the partition): read the Resource through them.
-        integration = integration_action(reader.render(state.get("Resource", ABSENT)))
+        resource = reader.render(state.get("Resource", ABSENT))
+        integration = integration_action(resource)
+        if integration is None and resource is not None and _may_be(reader, resource, SAGEMAKER_TASK_ARNS):
+            integration = resource  # unknown before deployment (a DefinitionSubstitutions parameter): may be one
         if integration is None:
             continue
         via = f"Step Functions task '{name}' ({context.display(integration)})"
@@ -454,16 +480,21 @@ def _pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext, 
 
 def _schedule_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader) -> Iterator[Subject]:
     target = reader.field(properties, "Target")
-    integration = integration_action(reader.render(reader.field(target, "Arn")), "scheduler")
-    if integration is None:
+    arn = reader.render(reader.field(target, "Arn")) or ""
+    integration = integration_action(arn, "scheduler")
+    if integration is not None:
+        action: str | None = action_of(integration)
+        target_name = integration
+    elif has_tokens(arn) and _may_be(reader, arn, SCHEDULER_SAGEMAKER_ARNS):
+        action, target_name = None, context.display(arn)  # unknown before deployment: may call SageMaker
+    else:
         return
-    action = action_of(integration)
     source = _unwrap_to_json_string(reader, reader.field(target, "Input"))
     document, unread = _read_document(reader, source, "Properties.Target.Input", "the SageMaker request")
     if unread is not None:
         yield unread
         return
-    via = f"EventBridge Scheduler target (aws-sdk:sagemaker:{action})"
+    via = f"EventBridge Scheduler target ({target_name})"
     written_as_object = isinstance(source, dict | list) and not is_intrinsic(source)
     where = "Properties.Target.Input" if written_as_object else "Properties.Target.Input[JSON]"
     kind = request_kind(action)
@@ -491,13 +522,19 @@ def _automation_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
 
 def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                            ) -> Iterator[Subject]:
-    if reader.render(reader.field(properties, "DocumentType")) != "Automation":
-        return  # Command, Session and other documents do not call the SageMaker API
+    if not _may_be(reader, reader.render(reader.field(properties, "DocumentType")) or "Command", ("Automation",)):
+        return  # Command (the default), Session and other documents do not call the SageMaker API
     content = reader.field(properties, "Content")
     document: Any = content
     if not isinstance(content, dict) or is_intrinsic(content):
-        text = reader.render(content)
+        # JSON assembled by Fn::Join/Fn::Sub keeps its unknowns as strings in place (it stays readable).
+        assembled = (isinstance(content, dict) and list(content) in (["Fn::Join"], ["Fn::Sub"])
+                     and any(piece.lstrip().startswith("{") for piece in _json_literals(content)))
+        text = reader.json_text(content) if assembled else reader.render(content)
         if text is None:
+            return
+        if len(text) == 1 and has_tokens(text):  # a parameter, an attribute, an import
+            yield _unread(NOT_SHOWN, "Properties.Content", "is known only at deployment", "the Automation's steps")
             return
         try:  # JSON or YAML (DocumentFormat): one parser reads both
             document = parse_template_text(text)
@@ -533,6 +570,7 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
                           "the StackSet's template")
         return
     template: Any = body
+    text: str | None = None
     if not isinstance(body, dict) or is_intrinsic(body):
         text = reader.render(body)
         if text is None or (len(text) == 1 and has_tokens(text)):  # a parameter, an attribute, an import
@@ -554,7 +592,35 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
         yield _unread(UNREADABLE, "Properties.TemplateBody", "holds StackSets nested too deeply to read",
                       "the StackSet's template")
         return
-    yield from _template_subjects(resources, TemplateContext(template), depth + 1)
+    yield from _template_subjects(resources, _inner_context(reader, properties, template, text), depth + 1)
+
+
+def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict[str, Any], text: str | None
+                   ) -> TemplateContext:
+    """The StackSet template's own context: its parameters, conditions and rules, with each parameter the StackSet
+    passes a value known in this valuation bound to that value (unless a stack instance may override it). One
+    context per template and binding, so that a request read in several valuations is judged once per binding."""
+    parameters = template.get("Parameters")
+    bound: dict[str, str] = {}
+    if isinstance(parameters, dict):
+        overridden = {reader.render(reader.field(override, "ParameterKey"))
+                      for _, group in reader.elements(reader.field(properties, "StackInstancesGroup"))
+                      for _, override in reader.elements(reader.field(group, "ParameterOverrides"))}
+        for _, passed in reader.elements(reader.field(properties, "Parameters")):
+            key = reader.render(reader.field(passed, "ParameterKey"))
+            value = reader.render(reader.field(passed, "ParameterValue"))
+            if (key in parameters and isinstance(parameters[key], dict) and key not in overridden
+                    and value is not None and not has_tokens(value)):
+                bound[key] = value
+    cache = reader.context.derived.setdefault("StackSet templates", {})
+    cache_key = (text if text is not None else id(template), tuple(sorted(bound.items())))
+    inner = cache.get(cache_key)
+    if inner is None:
+        if bound and isinstance(parameters, dict):
+            template = {**template, "Parameters": {
+                **parameters, **{key: {**parameters[key], "AllowedValues": [value]} for key, value in bound.items()}}}
+        inner = cache[cache_key] = TemplateContext(template)
+    return inner
 
 
 def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, depth: int) -> Iterator[Subject]:
@@ -571,10 +637,13 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
                 continue
             found = extract(properties, context)
         place = f"StackSet template resource '{logical_id}' ({resource_type})"
+        condition = resource.get("Condition")
         for subject in found:
+            own = subject.context is None  # not from a StackSet nested deeper, which has its own
             yield replace(subject, path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
                           via=f"{place}, {subject.via}" if subject.via else place,
-                          context=subject.context or context)
+                          context=context if own else subject.context,
+                          condition=condition if own and isinstance(condition, str) else subject.condition)
 
 
 # -- nested stacks ---------------------------------------------------------------------------------------------------
@@ -634,14 +703,14 @@ def in_every_reading(extract: ReadingExtractor) -> Extractor:
     """``extract`` run in every reading, so that a definition chosen by ``Fn::If`` (or a mapping, or a parameter)
     is searched in each of its branches, not only the first; each request is found once."""
     def extract_everywhere(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-        seen: set[tuple[str, str, tuple[str | int, ...]]] = set()
+        seen: set[tuple[str, str, tuple[str | int, ...], int]] = set()
         for reader in readings(context):
             try:
                 found = list(extract(properties, context, reader))
             except DeploymentFails:  # nothing deploys in this reading
                 continue
             for subject in found:
-                key = (subject.kind, subject.path, subject.inner)
+                key = (subject.kind, subject.path, subject.inner, id(subject.context))
                 if key not in seen:
                     seen.add(key)
                     yield subject

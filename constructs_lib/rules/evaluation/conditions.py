@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.reader import EVALUATORS, Reader
 from constructs_lib.rules.evaluation.values import (
     MAX_DEPTH,
     EvaluationLimit,
@@ -62,6 +62,11 @@ def _evaluate(reader: Reader, expression: Any, depth: int) -> bool:
 
 
 def _unknown(reader: Reader, expression: Any) -> bool:
+    operands = expression.get("Fn::Equals") if isinstance(expression, dict) and len(expression) == 1 else None
+    if isinstance(operands, list):
+        # Equality is symmetric: Fn::Equals [A, B] and [B, A] are one choice.
+        texts = sorted(json.dumps(operand, sort_keys=True, default=str) for operand in operands)
+        return bool(reader.decide("condition Fn::Equals " + " = ".join(texts), _BOTH))
     return bool(reader.decide("condition " + json.dumps(expression, sort_keys=True, default=str), _BOTH))
 
 
@@ -165,11 +170,4 @@ def _looked_up_keys(context: TemplateContext, arguments: list[Any]) -> list[tupl
     return found
 
 
-def fix_bounded_parameter(reader: Reader, value: Any) -> None:
-    """When ``value`` is a ``Ref`` to a parameter with AllowedValues, fix its value for this reading (an
-    ``Fn::Select`` index: selections by the same parameter then agree)."""
-    parameter = compared_parameter(reader, value)
-    if parameter is not None:
-        domain = parameter_domain(reader.context, parameter)
-        if OTHER not in domain:
-            reader.decide(parameter_choice(parameter), domain)
+EVALUATORS.condition = condition_value

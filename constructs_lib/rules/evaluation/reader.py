@@ -97,11 +97,7 @@ class Reader:
         self.consulted += 1
         value = self.condition_values.get(condition)
         if value is None:
-            from constructs_lib.rules.evaluation.conditions import (
-                condition_value,  # conditions read values through a Reader
-            )
-
-            value = self.condition_values[condition] = condition_value(self, condition)
+            value = self.condition_values[condition] = EVALUATORS.condition(self, condition)
         return value
 
     def condition_note(self) -> str:
@@ -149,11 +145,6 @@ class Reader:
         if not isinstance(items, list) or not any(isinstance(self.pick(item), dict | list) for item in items):
             return ABSENT
         items = [item for item in items if self.pick(item) is not ABSENT]  # AWS::NoValue is not in the list
-        from constructs_lib.rules.evaluation.conditions import (
-            fix_bounded_parameter,  # reads the parameter's AllowedValues
-        )
-
-        fix_bounded_parameter(self, argument[0])
         index = self.render(argument[0])
         if index is not None and index.isdigit():
             if int(index) >= len(items):
@@ -238,7 +229,7 @@ class Reader:
             if depth >= MAX_DEPTH:
                 raise EvaluationLimit(f"intrinsic functions nested more than {MAX_DEPTH} deep")
             name, argument = next(iter(value.items()))
-            renderer = _RENDERERS.get(name)
+            renderer = EVALUATORS.renderers.get(name)
             if renderer is not None:
                 return renderer(self, argument, depth + 1)
         return self.opaque(value)
@@ -278,7 +269,9 @@ class Reader:
         parameter = self.context.parameters.get(name)
         if isinstance(parameter, dict):
             values, bounded = parameter_values(parameter)
-            return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values, exhaustive=bounded)
+            if bounded:  # one value per valuation, the same wherever the resource refers to it
+                return str(self.decide(parameter_choice(name), values))
+            return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values)
         if name in self.context.resources:
             return self.context.token(f"${{{name}}}", f"a Ref to resource '{name}'", resource=name)
         return self.context.token(f"${{{name}}}", f"a Ref to '{name}', which the template does not define")
@@ -357,21 +350,7 @@ class Reader:
 
     def lists(self, value: Any, depth: int = 0) -> tuple[list[list[Any]], bool]:
         """The lists a list value may be, and whether it can be no other (see ``rules/evaluation/lists.py``)."""
-        from constructs_lib.rules.evaluation.lists import (
-            possible_lists,  # list functions read elements through a Reader
-        )
-
-        return possible_lists(self, value, depth)
-
-    def _render_select(self, argument: Any, depth: int) -> str:
-        from constructs_lib.rules.evaluation.lists import render_select
-
-        return render_select(self, argument, depth)
-
-    def _render_find_in_map(self, argument: Any, depth: int) -> str:
-        from constructs_lib.rules.evaluation.lookups import render_find_in_map  # mappings are read through a Reader
-
-        return render_find_in_map(self, argument, depth)
+        return EVALUATORS.lists(self, value, depth)
 
     def _render_length(self, argument: Any, depth: int) -> str:
         lists, complete = self.lists(argument, depth)
@@ -386,10 +365,31 @@ class Reader:
         return base64.b64encode(text.encode()).decode()
 
     def _render_to_json_string(self, argument: Any, depth: int) -> str:
+        """The JSON text of the object, built structurally: intrinsics inside are read in this valuation and
+        what stays unknown is a string token in its place, so the request inside is still judged."""
         document = self.pick(argument)
-        if isinstance(document, dict | list) and not is_intrinsic(document) and not _has_intrinsic(document):
-            return json.dumps(document, separators=(",", ":"))
+        if isinstance(document, dict | list) and not is_intrinsic(document):
+            return self.document_json(document, depth) or ""
         return self.opaque({"Fn::ToJsonString": argument})
+
+    def document_json(self, value: Any, depth: int = 0) -> str | None:
+        """A structure as JSON text, each intrinsic in it read in this valuation (``None`` when absent)."""
+        if depth > MAX_DEPTH:
+            raise EvaluationLimit(f"a document nests more than {MAX_DEPTH} deep")
+        value = self.pick(value)
+        if value is ABSENT:
+            return None
+        if isinstance(value, dict) and not is_intrinsic(value):
+            members = ((key, self.document_json(child, depth + 1)) for key, child in value.items())
+            return "{" + ",".join(f"{json.dumps(str(key), ensure_ascii=False)}:{text}"
+                                  for key, text in members if text is not None) + "}"
+        if isinstance(value, list):
+            texts = (self.document_json(child, depth + 1) for child in value)
+            return "[" + ",".join(text for text in texts if text is not None) + "]"
+        if value is None or isinstance(value, bool | int | float):
+            return json.dumps(value)
+        text = self.render(value, depth)
+        return None if text is None else json.dumps(text, ensure_ascii=False)
 
     # -- JSON held in strings (state machine definitions, AwsCustomResource calls) ------------------
 
@@ -405,6 +405,8 @@ class Reader:
             parts = self._join_parts(value["Fn::Join"], 1)
         elif isinstance(value, dict) and list(value) == ["Fn::Sub"]:
             parts = self._sub_parts(value["Fn::Sub"])
+        elif isinstance(value, dict) and list(value) == ["Fn::ToJsonString"]:
+            parts = [self.render(value)]
         elif isinstance(value, dict | list) and not is_intrinsic(value):
             parts = [json.dumps(value, ensure_ascii=False)]
         else:
@@ -448,7 +450,11 @@ class Reader:
             if isinstance(part, str):
                 text = part
             else:
-                text = self.render(part.value) or ""
+                inserted = self.pick(part.value)
+                text = self.render(inserted) or ""
+                if not in_string and type(inserted) is dict and list(inserted) == ["Fn::ToJsonString"]:
+                    pieces.append(text)  # a document spliced in whole: its unknowns are already strings
+                    continue
                 if not in_string and has_tokens(text):
                     # An unknown where JSON expects a value: keep the document parseable, as a string.
                     pieces.append(json.dumps(text, ensure_ascii=False))
@@ -457,26 +463,57 @@ class Reader:
             pieces.append(text)
         return "".join(pieces)
 
+    def refusing_rule(self) -> str | None:
+        """The template rule (``Rules`` section) that refuses this valuation, or ``None`` (see
+        ``template_rules.py``): a refused valuation deploys nothing."""
+        return EVALUATORS.refusing_rule(self)
+
     # -- acceptance (rules/evaluation/acceptance.py decides; kept here for the rules that ask a reader) ----------
 
     def acceptance_problem(self, container: Any, base: str, keys: tuple[str, ...]) -> str | None:
         """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``."""
-        from constructs_lib.rules.evaluation.acceptance import acceptance_problem  # acceptance reads through a Reader
-
-        return acceptance_problem(self, container, base, keys)
+        return EVALUATORS.acceptance(self, container, base, keys)
 
 
-_RENDERERS: dict[str, Callable[[Reader, Any, int], str]] = {
+Renderer = Callable[[Reader, Any, int], str]
+
+
+class _Evaluators:
+    """What the modules above this one evaluate for a Reader: each family of intrinsics registers its renderer
+    in ``renderers`` (``register``), and conditions, lists and acceptance their entry point, when imported
+    (``rules/evaluation/__init__.py`` imports them all). The table keeps imports one way: up."""
+
+    def __init__(self) -> None:
+        self.renderers: dict[str, Renderer] = {}
+        self.condition: Callable[[Reader, str], bool] = _unregistered
+        self.lists: Callable[[Reader, Any, int], tuple[list[list[Any]], bool]] = _unregistered
+        self.acceptance: Callable[[Reader, Any, str, tuple[str, ...]], str | None] = _unregistered
+        self.refusing_rule: Callable[[Reader], str | None] = _unregistered
+
+
+def _unregistered(*_arguments: Any) -> Any:
+    raise RuntimeError("constructs_lib.rules.evaluation is not imported: its modules register the evaluators")
+
+
+EVALUATORS = _Evaluators()
+
+
+def register(name: str) -> Callable[[Renderer], Renderer]:
+    """Registers the renderer of one intrinsic function (``Fn::Select``...) in the table ``render`` consults."""
+    def add(renderer: Renderer) -> Renderer:
+        EVALUATORS.renderers[name] = renderer
+        return renderer
+    return add
+
+
+EVALUATORS.renderers.update({
     "Ref": Reader._render_ref,
     "Fn::Sub": Reader._render_sub,
     "Fn::Join": Reader._render_join,
-    "Fn::Select": Reader._render_select,
-    "Fn::FindInMap": Reader._render_find_in_map,
     "Fn::Length": Reader._render_length,
     "Fn::Base64": Reader._render_base64,
     "Fn::ToJsonString": Reader._render_to_json_string,
-}
-
+})
 
 
 def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[Reader]:
@@ -521,19 +558,6 @@ def _describe(value: Any) -> tuple[str, str]:
     if value is None:
         return "null", "null"
     return str(value), f"a {type(value).__name__}"
-
-
-def _has_intrinsic(value: Any) -> bool:
-    pending = [value]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, dict):
-            if is_intrinsic(current):
-                return True
-            pending.extend(current.values())
-        elif isinstance(current, list):
-            pending.extend(current)
-    return False
 
 
 def _substitution_parts(text: str, variables: Mapping[str, Any]) -> list[Any]:

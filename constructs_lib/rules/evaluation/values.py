@@ -222,3 +222,9 @@ def sub_variables(text: str) -> Iterator[tuple[int, int, str]]:
             return  # no closing brace anywhere after: no more variables
         yield start, close + 1, text[start + 2:close]
         end = close + 1
+
+
+def token_pattern(text: str) -> re.Pattern[str]:
+    """The texts a text with unknowns may turn out to be, as a regular expression: each unknown any text."""
+    return re.compile("".join(".*" if _TOKEN_CHAR.fullmatch(piece) else re.escape(piece)
+                              for piece in _TOKEN_SPLIT.split(text) if piece), re.DOTALL)
