@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
@@ -51,6 +51,8 @@ LOGICAL_ID_METADATA = "aws:cdk:logicalId"  # on each CloudFormation element: its
 _SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__"})
 
 Metadata = dict[str, list[Mapping[str, Any]]]  # construct path -> metadata entries
+TemplateT = TypeVar("TemplateT", bound=Mapping[str, Any])  # a parsed template, as a caller's reader returns it
+ExtraT = TypeVar("ExtraT")  # what else it returns (the file's text, for line numbers)
 # CDK's construct path of a nested stack's resource: <scope>/<id>.NestedStack/<id>.NestedStackResource, where
 # <scope>/<id> is the nested stack whose metadata names its template.
 _NESTED_STACK_RESOURCE = re.compile(r"\A(?P<scope>.*)/(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource\Z")
@@ -186,7 +188,7 @@ class SynthesizedStacks:
             self._stacks[template] = stack_of_template(template, self._manifests)
         return self._stacks[template]
 
-    def templates_of(self, stack_path: Path) -> Iterator[tuple[Path, dict[str, Any], frozenset[str]]]:
+    def templates_of(self, stack_path: Path) -> Iterator[tuple[Path, Mapping[str, Any], frozenset[str]]]:
         """The stack's template file and its parsed JSON, then each of its nested templates, each with the
         logical ids of the nested stacks whose templates are among them (``nested_stacks``)."""
         template = load_template(stack_path)
@@ -298,9 +300,9 @@ def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
 
 
 
-def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tuple[Mapping[str, Any], Any]],
+def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tuple[TemplateT, ExtraT]],
                                locator: NestedStackLocator | None = None
-                               ) -> Iterator[tuple[Path, tuple[Mapping[str, Any], Any], list[NestedStack]]]:
+                               ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack]]]:
     """Each template of ``paths`` as ``read`` reads it, with its nested stacks; a located nested template that
     is not among ``paths`` is read after them (once each, whatever nests what)."""
     locator = locator or NestedStackLocator()
