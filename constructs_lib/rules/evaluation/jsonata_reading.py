@@ -15,9 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonata.jexception import JException
-from jsonata.parser import Parser
-
 from constructs_lib.rules.evaluation.values import TemplateContext
 
 _MAX_DEPTH = 40  # deeper expressions are unknowns
@@ -104,6 +101,10 @@ def json_path_value(path: str, scope: StateScope) -> Any:
 
 def jsonata_value(expression: str, context: TemplateContext, scope: StateScope | None = None) -> Any:
     """The value of a JSONata expression, with unknown parts as tokens."""
+    # Imported on first use: the package costs a tenth of a second of start-up, and most checks meet no JSONata.
+    from jsonata.jexception import JException
+    from jsonata.parser import Parser
+
     try:
         tree = Parser().parse(expression)
     except (JException, RecursionError, ValueError, TypeError, AttributeError, IndexError):
