@@ -272,6 +272,14 @@ def _named_call(mapping: Mapping[str, Any]) -> tuple[str, str] | None:
     return (kind, key) if key is not None else None
 
 
+def _decodes(text: str) -> bool:
+    try:
+        decode(text)
+    except Undecodable:
+        return False  # reported where the walk reaches the text
+    return True
+
+
 def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
     if found.kind == UNREADABLE:
@@ -279,12 +287,13 @@ def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subje
     return Subject(found.kind, source, path, found.keys, json_source=True, **details)
 
 
-def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0, named: str | None = None
-                   ) -> Iterator[Found]:
+def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0, named: str | None = None,
+                   inside: bool = False) -> Iterator[Found]:
     """Each request in a parsed JSON document, nested ones and ones encoded as text inside it included; where it
     is nested too deeply to walk on and mentions a request key, or holds text that looks like a document but
     cannot be read, ``UNREADABLE``: never a silent stop. ``named``: the kind the value is known to be a request
-    of by its name (found once, not again by its shape)."""
+    of by its name (found once, not again by its shape). ``inside``: the value is a field of a request, which
+    the rules judge as a value (an unreadable text there is not acceptance), not a place that holds one."""
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
             yield Found(UNREADABLE, inner, path)
@@ -292,27 +301,36 @@ def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: i
     if isinstance(value, dict):
         call = _named_call(value)
         if call is not None:
-            yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}")
-        for kind in request_kinds(value):
+            parameters = value[call[1]]
+            if not isinstance(parameters, str):
+                yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}")
+            elif looks_like_document(parameters) and _decodes(parameters):  # parameters encoded as JSON text
+                yield Found(call[0], (*inner, call[1], DECODED), f"{path}.{call[1]}[JSON]")
+        kinds = request_kinds(value)
+        for kind in kinds:
             if kind != named:
                 yield Found(kind, inner, path)
+        inside = inside or bool(kinds) or call is not None or named is not None
         for key, child in value.items():
             yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1,
-                                      call[0] if call is not None and key == call[1] else None)
+                                      call[0] if call is not None and key == call[1] else None, inside)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1)
+            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1, None, inside)
     elif isinstance(value, str) and looks_like_document(value):
         try:
             document = decode(value)
         except Undecodable as error:
-            yield Found(UNREADABLE, inner, path, str(error))
+            if not inside:
+                yield Found(UNREADABLE, inner, path, str(error))
             return
-        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named)
+        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named, inside)
 
 
-def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0) -> Iterator[Subject]:
-    """Each request in a custom resource's properties, including JSON strings that hold one."""
+def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, inside: bool = False
+                     ) -> Iterator[Subject]:
+    """Each request in a custom resource's properties, including JSON strings that hold one (``inside``: as for
+    ``_walk_document``)."""
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
             yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
@@ -320,25 +338,33 @@ def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0) -> I
     if _is_document_text(value):
         document, problem = _parse_document(reader, value)
         if problem is not None:
-            yield _unread(UNREADABLE, path, problem, "a SageMaker request")
+            if not inside:
+                yield _unread(UNREADABLE, path, problem, "a SageMaker request")
             return
         via = _call_description(document)
-        for found in _walk_document(document, (), ""):
+        for found in _walk_document(document, (), "", inside=inside):
             yield _json_subject(found, value, f"{path}[JSON]{found.path}", via=via)
     elif isinstance(value, dict):
         call = _named_call(value)
-        if call is not None and isinstance(value[call[1]], dict):
-            yield Subject(call[0], value[call[1]], f"{path}.{call[1]}", via=_call_description(value))
+        if call is not None:
+            parameters = value[call[1]]
+            if isinstance(parameters, dict):
+                yield Subject(call[0], parameters, f"{path}.{call[1]}", via=_call_description(value))
+            elif _is_document_text(parameters) and _parse_document(reader, parameters)[1] is None:
+                # Parameters given as JSON text: the same subject the walk of that text finds by shape.
+                yield Subject(call[0], parameters, f"{path}.{call[1]}[JSON]", json_source=True,
+                              via=_call_description(value))
         kinds = request_kinds(value)
         for kind in kinds:
             yield Subject(kind, value, path)
         for key, child in value.items():
             # Inside a request, only a part that mentions a request key can hold another (repr looks in C).
             if key != "ServiceToken" and (not kinds or isinstance(child, str) or _mentions_request(repr(child))):
-                yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1)
+                yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1,
+                                            inside or bool(kinds) or call is not None)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_properties(child, f"{path}[{index}]", reader, depth + 1)
+            yield from _walk_properties(child, f"{path}[{index}]", reader, depth + 1, inside)
 
 
 def _display(keys: tuple[str | int, ...]) -> str:
