@@ -16,7 +16,7 @@ import base64
 import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,23 +70,16 @@ class _Evaluator:
                 raise DeployFails(f"rule {name} refuses the parameters")
 
     def _rule_truth(self, expression: Any) -> bool:
+        """A rule-specific function: the condition functions, and the list functions only rules may use."""
         (function, argument), = expression.items()
-        if function == "Fn::Not":
-            return not self._rule_truth(argument[0])
-        if function == "Fn::And":
-            return all(self._rule_truth(operand) for operand in argument)
-        if function == "Fn::Or":
-            return any(self._rule_truth(operand) for operand in argument)
-        if function == "Fn::Equals":
-            return _text(self.value(argument[0])) == _text(self.value(argument[1]))
+        if function not in ("Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn"):
+            return self._logic(expression, self._rule_truth)
         members = [_text(member) for member in self.value(argument[0])]
         if function == "Fn::Contains":
             return _text(self.value(argument[1])) in members
         if function == "Fn::EachMemberEquals":
             return all(member == _text(self.value(argument[1])) for member in members)
-        if function == "Fn::EachMemberIn":
-            return set(members) <= {_text(member) for member in self.value(argument[1])}
-        raise DeployFails(f"unknown rule function {function}")
+        return set(members) <= {_text(member) for member in self.value(argument[1])}
 
     # -- parameters and conditions --------------------------------------------------------------------
 
@@ -111,15 +104,18 @@ class _Evaluator:
         return self.condition_values[name]
 
     def _truth(self, expression: Any) -> bool:
+        return self._logic(expression, self._truth)
+
+    def _logic(self, expression: Any, truth: Callable[[Any], bool]) -> bool:
         (function, argument), = expression.items()
         if function == "Condition":
             return self.condition(argument)
         if function == "Fn::Not":
-            return not self._truth(argument[0])
+            return not truth(argument[0])
         if function == "Fn::And":
-            return all(self._truth(operand) for operand in argument)
+            return all(truth(operand) for operand in argument)
         if function == "Fn::Or":
-            return any(self._truth(operand) for operand in argument)
+            return any(truth(operand) for operand in argument)
         if function == "Fn::Equals":
             return _text(self.value(argument[0])) == _text(self.value(argument[1]))
         raise DeployFails(f"unknown condition function {function}")

@@ -632,11 +632,14 @@ def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict
         overridden = {reader.render(reader.field(override, "ParameterKey"))
                       for _, group in reader.elements(reader.field(properties, "StackInstancesGroup"))
                       for _, override in reader.elements(reader.field(group, "ParameterOverrides"))}
-        for _, passed in reader.elements(reader.field(properties, "Parameters")):
+        # An override whose key is unknown before deployment may override any parameter: nothing is bound.
+        passes = [] if any(key is None or has_tokens(key) for key in overridden) else \
+            reader.elements(reader.field(properties, "Parameters"))
+        for _, passed in passes:
             key = reader.render(reader.field(passed, "ParameterKey"))
             value = reader.render(reader.field(passed, "ParameterValue"))
-            if (key in parameters and isinstance(parameters[key], dict) and key not in overridden
-                    and value is not None and not has_tokens(value)):
+            if (key is not None and key in parameters and isinstance(parameters[key], dict)
+                    and key not in overridden and value is not None and not has_tokens(value)):
                 bound[key] = value
     cache = reader.context.derived.setdefault("StackSet templates", {})
     cache_key = (text if text is not None else id(template), tuple(sorted(bound.items())))
