@@ -440,10 +440,12 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
         inner = (*keys, argument_key) if argument_key is not None else keys
         shown = f"{where}{_display(inner)}"
         if not isinstance(request, dict):
-            if kind is not None or isinstance(written, str):  # computed at run time from what is not fixed
-                yield replace(_unread(NOT_SHOWN, shown, "is computed at run time" if argument_key else
-                                      "is absent: the task sends its state input, known only at run time",
-                                      "the task's SageMaker request"), via=via)
+            # Computed at run time from what is not fixed: for a request the rules read, for JSONata computed
+            # whole, and for a Resource known only at deployment that may be such a call.
+            if kind is not None or isinstance(written, str) or has_tokens(integration):
+                why = ("is computed at run time" if argument_key else
+                       "has no Parameters or Arguments: the task sends its state input, known only at run time")
+                yield replace(_unread(NOT_SHOWN, shown, why, "the task's SageMaker request"), via=via)
             continue
         found = [Found(kind, (), "")] if kind is not None else []
         found.extend(_walk_document(request, (), "", named=kind))
