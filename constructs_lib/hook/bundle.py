@@ -1,6 +1,6 @@
 """The hook's Lambda code: the jsii-free part of ``constructs_lib`` and the pure-Python modules of PyYAML and
-jsonata-python, staged by
-Python (no Docker, no pip) into a directory the CDK asset packs, or into a zip for the organisation rollout.
+jsonata-python, staged by Python (no Docker, no pip) into a directory the CDK asset packs, or into a zip for the
+organisation rollout.
 
 The Lambda Python runtime brings the standard library and boto3, not PyYAML; its C extension is left out (it
 is built for this machine's interpreter), so YAML templates are read by PyYAML's pure-Python loader there.
