@@ -106,20 +106,19 @@ def _set_asset_path(assembly: Path, name: str) -> None:
     path.write_text(json.dumps(template))
 
 
-def test_the_assembly_metadata_locates_the_nested_stack(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("by_metadata", "nested", "model"), [
+    (True, "ParentNested1E9B6DEA.nested.template.json", "UnacceptedLlama"),  # the assembly's metadata names it
+    # The metadata does not name it, the resource's aws:asset:path does.
+    (False, "ParentRemovedNested5C3A1B2D.nested.template.json", "LlamaChat"),
+])
+def test_a_located_nested_template_is_read_and_its_stack_resource_gives_no_finding(
+        assembly: Path, capsys: pytest.CaptureFixture[str], by_metadata: bool, nested: str, model: str) -> None:
+    if not by_metadata:
+        _drop_template_file_metadata(assembly)
+        _set_asset_path(assembly, nested)
     code, found = verdicts(capsys, str(assembly))
     assert code == 1
-    assert ("ParentNested1E9B6DEA.nested.template.json", "UnacceptedLlama", "EULA001", "error") in found
-    assert not any(rule == "EULA006" for _, _, rule, _ in found)
-
-
-def test_a_nested_template_the_metadata_does_not_name_is_read_through_its_asset_path(
-        assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _drop_template_file_metadata(assembly)
-    _set_asset_path(assembly, "ParentRemovedNested5C3A1B2D.nested.template.json")
-    code, found = verdicts(capsys, str(assembly))
-    assert code == 1
-    assert ("ParentRemovedNested5C3A1B2D.nested.template.json", "LlamaChat", "EULA001", "error") in found
+    assert (nested, model, "EULA001", "error") in found
     assert not any(rule == "EULA006" for _, _, rule, _ in found)
 
 
