@@ -271,6 +271,11 @@ class Reader:
             values, bounded = parameter_values(parameter)
             if bounded:  # one value per valuation, the same wherever the resource refers to it
                 return str(self.decide(parameter_choice(name), values))
+            domain = EVALUATORS.parameter_domain(self.context, name)
+            if len(domain) > 1:  # compared with literals (conditions, rules, lookups): one of them, or none
+                chosen = self.decide(parameter_choice(name), domain)
+                if isinstance(chosen, str):
+                    return chosen
             return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values)
         if name in self.context.resources:
             return self.context.token(f"${{{name}}}", f"a Ref to resource '{name}'", resource=name)
@@ -489,6 +494,7 @@ class _Evaluators:
         self.lists: Callable[[Reader, Any, int], tuple[list[list[Any]], bool]] = _unregistered
         self.acceptance: Callable[[Reader, Any, str, tuple[str, ...]], str | None] = _unregistered
         self.refusing_rule: Callable[[Reader], str | None] = _unregistered
+        self.parameter_domain: Callable[[TemplateContext, str], tuple[str | None, ...]] = _unregistered
 
 
 def _unregistered(*_arguments: Any) -> Any:
