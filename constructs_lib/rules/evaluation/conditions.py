@@ -1,4 +1,4 @@
-"""The ``Conditions`` section as logic: each condition has one value per reading.
+"""The ``Conditions`` section as logic: each condition has one value per valuation.
 
 A named condition is evaluated from its definition (``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``,
 ``Condition``), so a condition and its negation are never both true in one reading. What a definition compares
