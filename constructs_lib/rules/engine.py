@@ -1,4 +1,4 @@
-"""The rule engine: every request in a template, read under each combination of its conditions, by each rule.
+"""The rule engine: every request in a template, read under each valuation (deployment) it can take, by each rule.
 
 Fail closed: a resource whose evaluation stops (a limit of the evaluator, a malformed part, any exception) is
 reported as one that cannot be evaluated (EULA000), and the rest of the template is still checked.

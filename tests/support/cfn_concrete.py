@@ -254,13 +254,17 @@ def stack_set_resources(properties: Mapping[str, Any], deployment: Deployment) -
     return deploy(template, instance)
 
 
-def parameter_choices(*templates: Mapping[str, Any]) -> Iterator[dict[str, str]]:
-    """Every combination of the AllowedValues of the templates' parameters (parameters of one name share it)."""
+def parameter_choices(*templates: Mapping[str, Any], free: Mapping[str, list[str]] | None = None
+                      ) -> Iterator[dict[str, str]]:
+    """Every combination of the AllowedValues of the templates' parameters (parameters of one name share it), and
+    of the values ``free`` gives parameters without AllowedValues."""
     allowed: dict[str, list[str]] = {}
     for template in templates:
         for name, spec in (template.get("Parameters") or {}).items():
             if "AllowedValues" in spec:
                 allowed.setdefault(name, [_text(option) for option in spec["AllowedValues"]])
+            elif free and name in free:
+                allowed.setdefault(name, free[name])
     for values in itertools.product(*allowed.values()):
         yield dict(zip(allowed, values, strict=True))
 

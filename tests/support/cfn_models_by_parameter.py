@@ -6,7 +6,8 @@ parameter's ``AllowedValues``, and gives acceptance per model in one of four way
 - ``if``: ``Fn::If`` over conditions ``Fn::Equals [Ref Model, id]`` (operands in either order);
 - ``map``: ``Fn::FindInMap [AcceptByModel, Ref Model, Accept]``;
 - ``split``: one parameter ``id|accept``, read by two ``Fn::Select`` of one ``Fn::Split``;
-- ``rules``: acceptance a parameter of its own, the ``Rules`` section requiring it for each gated model.
+- ``rules``: acceptance a parameter of its own (with AllowedValues or free), the ``Rules`` section requiring it
+  for each gated model.
 
 Optionally the template is a StackSet's inline template (with the model passed by the StackSet, or not).
 With ``all_accepted`` every gated model is accepted, so every concrete deployment accepts: the engine must report
@@ -85,7 +86,9 @@ def _template(draw: st.DrawFn, style: str, models: list[str], accept: dict[str, 
         model_id = {"Fn::Select": [0, {"Fn::Split": ["|", {"Ref": "Choice"}]}]}
         acceptance = {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": "Choice"}]}]}
     else:  # rules
-        parameters["AcceptEula"] = {"Type": "String", "AllowedValues": draw(st.permutations(["true", "false"]))}
+        parameters["AcceptEula"] = draw(st.sampled_from([
+            {"Type": "String", "AllowedValues": draw(st.permutations(["true", "false"]))},
+            {"Type": "String", "Default": "false"}]))  # free: only the rules bound it
         acceptance = {"Ref": "AcceptEula"}
         required = [model for model in models if accept[model] and model in GATED_MODELS]
         if draw(st.booleans()) and required:  # one rule: Fn::Contains of the models that need acceptance
@@ -93,9 +96,12 @@ def _template(draw: st.DrawFn, style: str, models: list[str], accept: dict[str, 
                 "RuleCondition": {"Fn::Contains": [required, {"Ref": "Model"}]},
                 "Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "AcceptEula"}, "true"]}}]}}
         else:  # one rule per model
+            # "not false" bounds only a parameter whose AllowedValues are true and false.
+            bounded = "AllowedValues" in parameters["AcceptEula"]
+            accepted = ({"Fn::Not": [{"Fn::Equals": ["false", {"Ref": "AcceptEula"}]}]} if bounded
+                        else {"Fn::Equals": ["true", {"Ref": "AcceptEula"}]})
             template["Rules"] = {f"Accept{number}": {
-                "RuleCondition": {"Fn::Equals": [{"Ref": "Model"}, model]},
-                "Assertions": [{"Assert": {"Fn::Not": [{"Fn::Equals": ["false", {"Ref": "AcceptEula"}]}]}}]}
+                "RuleCondition": {"Fn::Equals": [{"Ref": "Model"}, model]}, "Assertions": [{"Assert": accepted}]}
                 for number, model in enumerate(models) if model in required}
     template["Resources"] = {"Chat": {"Type": "AWS::SageMaker::Model", "Properties": {
         "ExecutionRoleArn": "arn:aws:iam::123456789012:role/sagemaker",
@@ -120,7 +126,7 @@ def violating(template: dict[str, Any], catalog: Catalog) -> set[str]:
     inner = [json.loads(resource["Properties"]["TemplateBody"]) for resource in template["Resources"].values()
              if resource["Type"] == "AWS::CloudFormation::StackSet"]
     found: set[str] = set()
-    for parameters in parameter_choices(template, *inner):
+    for parameters in parameter_choices(template, *inner, free={"AcceptEula": ["true", "false", "yes"]}):
         deployment = Deployment(parameters=parameters)
         try:
             resources = deploy(template, deployment)

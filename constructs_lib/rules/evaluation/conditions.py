@@ -1,4 +1,4 @@
-"""The ``Conditions`` section as logic: each condition has one value per reading.
+"""The ``Conditions`` section as logic: each condition has one value per valuation.
 
 A named condition is evaluated from its definition (``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``,
 ``Condition``), so a condition and its negation are never both true in one reading. What a definition compares
@@ -71,11 +71,9 @@ def _unknown(reader: Reader, expression: Any) -> bool:
 
 
 def _equals(reader: Reader, left: Any, right: Any, depth: int) -> bool:
-    for parameter, other in ((compared_parameter(reader, left), right), (compared_parameter(reader, right), left)):
-        if parameter is not None:
-            found = _parameter_equals(reader, parameter, other, depth)
-            if found is not None:
-                return found
+    found = parameter_equality(reader, left, right, depth)
+    if found is not None:
+        return found
     left_text, right_text = reader.render(left, depth), reader.render(right, depth)
     if left_text == right_text:
         return True
@@ -86,6 +84,17 @@ def _equals(reader: Reader, left: Any, right: Any, depth: int) -> bool:
             if len(outcomes) == 1:
                 return outcomes.pop()
     return _unknown(reader, {"Fn::Equals": [left, right]})
+
+
+def parameter_equality(reader: Reader, left: Any, right: Any, depth: int = 0) -> bool | None:
+    """Whether a parameter equals a literal in this valuation (either operand order), deciding the parameter's
+    value (one of the literals it is compared with, or none of them); ``None`` when it is no such comparison."""
+    for parameter, other in ((compared_parameter(reader, left), right), (compared_parameter(reader, right), left)):
+        if parameter is not None:
+            found = _parameter_equals(reader, parameter, other, depth)
+            if found is not None:
+                return found
+    return None
 
 
 def compared_parameter(reader: Reader, value: Any) -> str | None:
@@ -132,7 +141,8 @@ def _literals_of_parameters(context: TemplateContext) -> dict[str, tuple[str, ..
 
 def _parameter_literals(context: TemplateContext) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
-    pending: list[Any] = [context.template.get(section) for section in ("Conditions", "Resources", "Outputs")]
+    pending: list[Any] = [context.template.get(section)
+                           for section in ("Conditions", "Rules", "Resources", "Outputs")]
     while pending:
         value = pending.pop()
         if isinstance(value, list):
@@ -145,6 +155,12 @@ def _parameter_literals(context: TemplateContext) -> dict[str, tuple[str, ...]]:
                         literal = scalar_text(other)
                         if _ref_name(operand) is not None and literal is not None:
                             found.setdefault(_ref_name(operand) or "", []).append(literal)
+                elif name == "Fn::Contains" and isinstance(arguments, list) and len(arguments) == 2 \
+                        and _ref_name(arguments[1]) is not None and isinstance(arguments[0], list):
+                    # A rule's Fn::Contains [literals, Ref P] compares P with each literal.
+                    literals = [scalar_text(member) for member in arguments[0]]
+                    found.setdefault(_ref_name(arguments[1]) or "", []).extend(
+                        literal for literal in literals if literal is not None)
                 elif name == "Fn::FindInMap" and isinstance(arguments, list) and len(arguments) >= 3:
                     for parameter, keys in _looked_up_keys(context, arguments):
                         found.setdefault(parameter, []).extend(keys)
@@ -171,3 +187,4 @@ def _looked_up_keys(context: TemplateContext, arguments: list[Any]) -> list[tupl
 
 
 EVALUATORS.condition = condition_value
+EVALUATORS.parameter_domain = parameter_domain

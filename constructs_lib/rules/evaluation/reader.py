@@ -1,21 +1,22 @@
-"""Reading template values through CloudFormation's intrinsic functions: a sound over-approximation.
+"""Reading template values through CloudFormation's intrinsic functions, one valuation (one deployment) at a time.
 
-A value is rendered to text in which everything unknown before deployment (a parameter, an attribute of
-another resource, an import, a dynamic reference, a value read from a state machine's input) is one
-private-use character: a *token* that remembers what it stands for. ``${AWS::Region}`` is the token ``REGION``.
-Text keeps its shape (``jumpstart-private-cache-prod-<REGION>`` still names JumpStart's gated bucket) while
-unknown parts can never match a model id or the word ``true``.
+A ``Reader`` stands for one *valuation*: a value for each choice the resource meets, the same wherever it is
+met. Choices are made lazily (``decide``): a parameter with ``AllowedValues`` takes one of them; a parameter a
+condition, a rule or a lookup compares with literals takes one of those, or none; a named condition, or a
+comparison of two unknowns, is true or false. ``readings`` enumerates the valuations of what its user meets, so
+a request is judged once per deployment that can differ in what it loads or accepts.
 
-A token may carry *candidates*: texts it can be. An *exhaustive* token is one of its candidates and nothing else
-(a parameter's ``AllowedValues``, a mapping's values, the elements of a known list); any other token may also be
-anything at all (a parameter's ``Default`` is a candidate, not a bound: it can be overridden).
-``TemplateContext.expand`` lists what a text can be, with the unknown kept wherever it can be anything.
+What no valuation fixes (an attribute of another resource, an import, a dynamic reference, a value read from a
+state machine's input, a free parameter) is rendered as one private-use character: a *token* that remembers what
+it stands for. ``${AWS::Region}`` is the token ``REGION``. Text keeps its shape
+(``jumpstart-private-cache-prod-<REGION>`` still names JumpStart's gated bucket) while unknown parts can never
+match a model id or the word ``true``. A token may carry *candidates* (``values.py``): a mapping's values, the
+elements of a known list, a ``Default``.
 
-``Fn::If`` and the ``Conditions`` section are read through a ``Reader``'s *choices*: one value per condition
-(or per parameter a condition compares) in one reading. The rule engine reads each request once per
-combination of the choices it meets (see ``conditions.py``), so a branch cannot hide an unaccepted model
-and a condition and its negation are never both true. Past a limit (nesting, candidate texts, combinations)
-evaluation raises ``EvaluationLimit`` and the engine reports the resource: nothing is dropped silently.
+Families of intrinsic functions register their renderers in ``EVALUATORS`` (``register``); conditions, lists,
+acceptance and the Rules section their entry points: the modules above import this one, never the reverse.
+Past a limit (nesting, candidate texts, valuations) evaluation raises ``EvaluationLimit`` and the engine reports
+the resource (EULA000): nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -271,6 +272,11 @@ class Reader:
             values, bounded = parameter_values(parameter)
             if bounded:  # one value per valuation, the same wherever the resource refers to it
                 return str(self.decide(parameter_choice(name), values))
+            domain = EVALUATORS.parameter_domain(self.context, name)
+            if len(domain) > 1:  # compared with literals (conditions, rules, lookups): one of them, or none
+                chosen = self.decide(parameter_choice(name), domain)
+                if isinstance(chosen, str):
+                    return chosen
             return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values)
         if name in self.context.resources:
             return self.context.token(f"${{{name}}}", f"a Ref to resource '{name}'", resource=name)
@@ -489,6 +495,7 @@ class _Evaluators:
         self.lists: Callable[[Reader, Any, int], tuple[list[list[Any]], bool]] = _unregistered
         self.acceptance: Callable[[Reader, Any, str, tuple[str, ...]], str | None] = _unregistered
         self.refusing_rule: Callable[[Reader], str | None] = _unregistered
+        self.parameter_domain: Callable[[TemplateContext, str], tuple[str | None, ...]] = _unregistered
 
 
 def _unregistered(*_arguments: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from constructs_lib.rules.evaluation.conditions import parameter_equality
 from constructs_lib.rules.evaluation.reader import EVALUATORS, Reader
 from constructs_lib.rules.evaluation.values import MAX_DEPTH, EvaluationLimit, has_tokens
 
@@ -56,8 +57,10 @@ def _holds(reader: Reader, expression: Any, depth: int) -> bool | None:
     if len(argument) != 2:
         return None
     if function == "Fn::Equals":
-        left, right = _text(reader, argument[0]), _text(reader, argument[1])
-        return None if left is None or right is None else left == right
+        return _equals(reader, argument[0], argument[1])
+    if function == "Fn::Contains" and isinstance(argument[0], list):  # a literal list: one Fn::Equals per member
+        outcomes = [_equals(reader, member, argument[1]) for member in argument[0]]
+        return True if True in outcomes else None if None in outcomes else False
     if function == "Fn::Contains":
         members, value = _texts(reader, argument[0]), _text(reader, argument[1])
         return None if members is None or value is None else value in members
@@ -68,6 +71,16 @@ def _holds(reader: Reader, expression: Any, depth: int) -> bool | None:
         members, allowed = _texts(reader, argument[0]), _texts(reader, argument[1])
         return None if members is None or allowed is None else set(members) <= set(allowed)
     return None
+
+
+def _equals(reader: Reader, left: Any, right: Any) -> bool | None:
+    """A parameter compared with a literal follows its value in the valuation (none of the literals it is
+    compared with is a value too: then it equals none of them); anything else, when both texts are fixed."""
+    found = parameter_equality(reader, left, right)
+    if found is not None:
+        return found
+    left_text, right_text = _text(reader, left), _text(reader, right)
+    return None if left_text is None or right_text is None else left_text == right_text
 
 
 def _text(reader: Reader, value: Any) -> str | None:

@@ -56,7 +56,7 @@ class Token:
     display: str
     description: str
     candidates: tuple[str, ...] = ()  # texts it may be (they may hold tokens themselves)
-    # True when it can be nothing but its candidates (AllowedValues, a mapping's values, a known list's elements).
+    # True when it can be nothing but its candidates (a mapping's values, a known list's elements).
     exhaustive: bool = False
     resource: str | None = None  # the template's resource it is a Ref to or an attribute of
 

@@ -25,7 +25,7 @@ def _refused(rules: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     for reader in readings(context):
         model, accept = reader.render({"Ref": "Model"}), reader.render({"Ref": "Accept"})
         seen.append((model or "", accept or "", reader.refusing_rule()))
-    return sorted(seen)
+    return sorted(seen, key=str)
 
 
 def test_an_applicable_assertion_that_fails_refuses_the_valuation() -> None:
@@ -36,26 +36,42 @@ def test_an_applicable_assertion_that_fails_refuses_the_valuation() -> None:
                                ("open", "false", None), ("open", "true", None)]
 
 
-@pytest.mark.parametrize(("assertion", "refused_when_accept_is_false"), [
-    ({"Fn::Contains": [["true"], {"Ref": "Accept"}]}, True),
-    ({"Fn::Not": [{"Fn::Contains": [["false"], {"Ref": "Accept"}]}]}, True),
-    ({"Fn::EachMemberEquals": [[{"Ref": "Accept"}, "true"], "true"]}, True),
-    ({"Fn::EachMemberIn": [[{"Ref": "Accept"}], ["true", "yes"]]}, True),
-    ({"Fn::Or": [{"Fn::Equals": [{"Ref": "Accept"}, "true"]}, {"Fn::Equals": [{"Ref": "Free"}, "x"]}]}, False),
-    ({"Fn::And": [{"Fn::Equals": [{"Ref": "Accept"}, "true"]}, {"Fn::Equals": [{"Ref": "Free"}, "x"]}]}, True),
-    ({"Fn::EachMemberIn": [{"Ref": "Zones"}, ["a"]]}, False),
-    ({"Fn::ValueOf": ["Free", "Tags"]}, False),
-], ids=lambda value: json.dumps(value)[:60])
+UNACCEPTED = {("open", "false"), ("gated", "false")}
+EVERY = UNACCEPTED | {("open", "true"), ("gated", "true")}
+
+
+@pytest.mark.parametrize(("assertion", "refused"), [
+    ({"Fn::Contains": [["true"], {"Ref": "Accept"}]}, UNACCEPTED),
+    ({"Fn::Not": [{"Fn::Contains": [["false"], {"Ref": "Accept"}]}]}, UNACCEPTED),
+    ({"Fn::EachMemberEquals": [[{"Ref": "Accept"}, "true"], "true"]}, UNACCEPTED),
+    ({"Fn::EachMemberIn": [[{"Ref": "Accept"}], ["true", "yes"]]}, UNACCEPTED),
+    # A free parameter compared with a literal is that literal, or none of the literals, per valuation.
+    ({"Fn::Or": [{"Fn::Equals": [{"Ref": "Accept"}, "true"]}, {"Fn::Equals": [{"Ref": "Free"}, "x"]}]}, UNACCEPTED),
+    ({"Fn::And": [{"Fn::Equals": [{"Ref": "Accept"}, "true"]}, {"Fn::Equals": [{"Ref": "Free"}, "x"]}]}, EVERY),
+    ({"Fn::Equals": [{"Ref": "Accept"}, {"Ref": "Free"}]}, set()),
+    ({"Fn::EachMemberIn": [{"Ref": "Zones"}, ["a"]]}, set()),
+    ({"Fn::ValueOf": ["Free", "Tags"]}, set()),
+], ids=lambda value: json.dumps(value)[:60] if isinstance(value, dict) else str(len(value)))
 def test_rule_functions_refuse_only_what_the_valuation_decides(assertion: dict[str, Any],
-                                                                refused_when_accept_is_false: bool) -> None:
-    """What a valuation leaves open (a free parameter, a list parameter, Fn::ValueOf) refuses nothing."""
-    refused = {(model, accept) for model, accept, rule in _refused({"R": {"Assertions": [{"Assert": assertion}]}})
-               if rule is not None}
-    assert refused == ({("open", "false"), ("gated", "false")} if refused_when_accept_is_false else set())
+                                                                refused: set[tuple[str, str]]) -> None:
+    """What a valuation leaves open (a comparison of unknowns, a list parameter, Fn::ValueOf) refuses nothing."""
+    found = {(model, accept) for model, accept, rule in _refused({"R": {"Assertions": [{"Assert": assertion}]}})
+             if rule is not None}
+    assert found == refused
+
+
+def test_a_free_parameter_a_rule_pins_to_a_literal_is_that_literal_in_every_deployment() -> None:
+    """Rules assert Accept == "true": the valuation where Accept is anything else is refused, and in the other
+    one a Ref to Accept reads "true" (so acceptance is proven)."""
+    accepted = {"Fn::Equals": [{"Ref": "Accept"}, "true"]}
+    context = TemplateContext({"Parameters": {"Accept": {"Type": "String", "Default": "false"}},
+                               "Rules": {"R": {"Assertions": [{"Assert": accepted}]}}})
+    seen = [(reader.render({"Ref": "Accept"}) == "true", reader.refusing_rule()) for reader in readings(context)]
+    assert sorted(seen, key=str) == [(False, "R"), (True, None)]
 
 
 def test_a_rule_whose_condition_the_valuation_leaves_open_refuses_nothing() -> None:
-    rules = {"R": {"RuleCondition": {"Fn::Equals": [{"Ref": "Free"}, "x"]},
+    rules = {"R": {"RuleCondition": {"Fn::Equals": [{"Ref": "Free"}, {"Fn::GetAtt": ["R", "A"]}]},
                    "Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "Accept"}, "true"]}}]}}
     assert all(rule is None for _model, _accept, rule in _refused(rules))
 
