@@ -20,7 +20,8 @@ class UnevaluableResource(Rule):
     description = (
         "A resource a rule applies to (a SageMaker model, model package or inference component, a custom "
         "resource, a state machine) could not be evaluated: its intrinsic functions nest deeper than the "
-        "engine reads, a value may take more texts than it enumerates, its conditions combine in more ways than "
+        "engine reads, a value may take more texts than it enumerates, its parameters and conditions combine in "
+        "more ways (deployments) than "
         "it reads, or a part of it is malformed. The engine never passes what it cannot read: simplify the "
         "resource (fewer nested intrinsics or conditions), or fix the malformed part the message names. The "
         "rest of the template is still checked."

@@ -542,7 +542,8 @@ def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[
             earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
             pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
     if pending:
-        raise EvaluationLimit(f"its conditions combine in more than {MAX_READINGS} ways")
+        raise EvaluationLimit(f"its parameters and conditions combine in more than {MAX_READINGS} ways "
+                              "(deployments to judge)")
 
 
 def _describe(value: Any) -> tuple[str, str]:
