@@ -32,7 +32,8 @@ from constructs_lib.rules.evaluation.runtime_values import step_functions_values
 from constructs_lib.rules.evaluation.values import TemplateContext
 
 Keys = tuple[str | int, ...]
-_MAX_STEPS = 200  # states followed back from a task; past them its input is unknown
+Data = tuple[Any, dict[str, Any]]  # a state's input and its known variables
+_MAX_STATES = 2_000  # states whose data one task's request needs; past them the rest is unknown
 
 
 def task_request(definition: Any, inner: Keys, context: TemplateContext, *, state_keys: Keys,
@@ -42,7 +43,7 @@ def task_request(definition: Any, inner: Keys, context: TemplateContext, *, stat
     state = follow(definition, state_keys)
     if not isinstance(state, dict):
         return UNKNOWN
-    state_input, variables = _state_data(definition, state_keys, context, set())
+    state_input, variables = _Flow(definition, context).data(state_keys, frozenset())
     scope = StateScope(state_input, variables)
     if argument_key is None:
         request = _apply_path(state.get("InputPath", "$"), scope) if not _jsonata(definition, state) else state_input
@@ -85,43 +86,73 @@ def _jsonata(definition: Any, state: Mapping[str, Any]) -> bool:
     return language == "JSONata"
 
 
-def _state_data(definition: Any, state_keys: Keys, context: TemplateContext, visiting: set[Keys]
-                ) -> tuple[Any, dict[str, Any]]:
-    """The input of the state at ``state_keys`` and its known variables: what every state leading to it agrees
-    to pass, else unknown."""
-    unknown: tuple[Any, dict[str, Any]] = (UNKNOWN, {})
-    if state_keys in visiting or len(visiting) > _MAX_STEPS or len(state_keys) < 2:
-        return unknown  # a loop, a long chain, or not a state of a States map
-    visiting = visiting | {state_keys}
-    container_keys, name = state_keys[:-2], state_keys[-1]
-    container = follow(definition, container_keys)
-    states = container.get("States") if isinstance(container, dict) else None
-    if not isinstance(states, dict):
-        return unknown
-    if container.get("StartAt") == name:  # the execution's (or a branch's, an item's) input
-        return UNKNOWN, assigned_variables(definition, context)
-    arriving = []
-    for other, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        if any(isinstance(catcher, dict) and catcher.get("Next") == name for catcher in state.get("Catch") or ()):
-            return unknown  # an error output
-        if name in _successors(state):
-            other_input, other_variables = _state_data(definition, (*container_keys, "States", other), context,
-                                                       visiting)
-            arriving.append(_output(definition, state, other_input, other_variables, context))
-    if not arriving:
-        return unknown  # never reached: nothing it sends is deployed, and unknown is sound
-    first_input, first_variables = arriving[0]
-    return (first_input if all(data[0] == first_input for data in arriving[1:]) else UNKNOWN,
-            {name: value for name, value in first_variables.items()
-             if all(data[1].get(name, UNKNOWN) == value for data in arriving[1:])})
+class _Flow:
+    """The data of the states of one definition, each worked out once (the paths into a state can be
+    exponentially many; the states are not)."""
+
+    def __init__(self, definition: Any, context: TemplateContext) -> None:
+        self.definition = definition
+        self.context = context
+        self.known: dict[Keys, Data] = {}
+        self.entries: dict[Keys, dict[Any, list[Any]]] = {}  # container -> state name -> states that lead to it
+        self.variables: dict[str, Any] | None = None
+
+    def data(self, state_keys: Keys, visiting: frozenset[Keys]) -> Data:
+        """The input of the state at ``state_keys`` and its known variables: what every state leading to it
+        agrees to pass, else unknown. A loop back into ``visiting`` is unknown (sound: unknown is never
+        acceptance), and so is a state past the budget."""
+        found = self.known.get(state_keys)
+        if found is not None:
+            return found
+        if state_keys in visiting or len(self.known) > _MAX_STATES or len(state_keys) < 2:
+            return UNKNOWN, {}
+        found = self.known[state_keys] = self._data(state_keys, visiting | {state_keys})
+        return found
+
+    def _data(self, state_keys: Keys, visiting: frozenset[Keys]) -> Data:
+        container_keys, name = state_keys[:-2], state_keys[-1]
+        container = follow(self.definition, container_keys)
+        states = container.get("States") if isinstance(container, dict) else None
+        if not isinstance(states, dict):
+            return UNKNOWN, {}
+        if container.get("StartAt") == name:  # the execution's (or a branch's, an item's) input
+            if self.variables is None:
+                self.variables = assigned_variables(self.definition, self.context)
+            return UNKNOWN, self.variables
+        arriving = []
+        for other in self._entries(container_keys, states).get(name, ()):
+            if other is None:
+                return UNKNOWN, {}  # a Catch: an error output
+            other_input, other_variables = self.data((*container_keys, "States", other), visiting)
+            arriving.append(_output(self.definition, states[other], other_input, other_variables, self.context))
+        if not arriving:
+            return UNKNOWN, {}  # never reached: nothing it sends is deployed, and unknown is sound
+        first_input, first_variables = arriving[0]
+        return (first_input if all(data[0] == first_input for data in arriving[1:]) else UNKNOWN,
+                {key: value for key, value in first_variables.items()
+                 if all(data[1].get(key, UNKNOWN) == value for data in arriving[1:])})
+
+    def _entries(self, container_keys: Keys, states: Mapping[str, Any]) -> dict[Any, list[Any]]:
+        """State name -> the names of the states that lead to it (``None`` for a ``Catch``), once per container."""
+        entries = self.entries.get(container_keys)
+        if entries is None:
+            entries = self.entries[container_keys] = {}
+            for other, state in states.items():
+                if not isinstance(state, dict):
+                    continue
+                for catcher in state.get("Catch") or ():
+                    if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
+                        entries.setdefault(catcher["Next"], []).append(None)
+                for successor in _successors(state):
+                    entries.setdefault(successor, []).append(other)
+        return entries
 
 
-def _successors(state: Mapping[str, Any]) -> set[Any]:
-    found = {state.get("Next"), state.get("Default")}
-    found.update(choice.get("Next") for choice in state.get("Choices") or () if isinstance(choice, dict))
-    return found - {None}
+def _successors(state: Mapping[str, Any]) -> set[str]:
+    choices = state.get("Choices")
+    found = [state.get("Next"), state.get("Default"), *(
+        choice.get("Next") for choice in (choices if isinstance(choices, list) else ()) if isinstance(choice, dict))]
+    return {name for name in found if isinstance(name, str)}
 
 
 def _output(definition: Any, state: Mapping[str, Any], state_input: Any, variables: dict[str, Any],

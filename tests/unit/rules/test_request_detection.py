@@ -213,6 +213,24 @@ def test_paths_that_disagree_on_a_variable_leave_it_unknown(rules_catalog: Catal
     assert verdicts == {("EULA001", "error")}  # one path declines
 
 
+def test_paths_into_a_task_are_followed_once_per_state_not_once_per_path(rules_catalog: Catalog) -> None:
+    """Forty Choice diamonds make 2**40 paths into the task: each state's data is worked out once (a walk of
+    every path would never end). The input is fixed by the first Pass state and passed on unchanged."""
+    states: dict[str, Any] = {"Prepare": {"Type": "Pass", "Result": {"container": container(accept=False)},
+                                          "Next": "Choose0"}}
+    for index in range(40):
+        after = f"Choose{index + 1}" if index < 39 else "Create"
+        states[f"Choose{index}"] = {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True,
+                                                                   "Next": f"Left{index}"}],
+                                    "Default": f"Right{index}"}
+        states[f"Left{index}"] = {"Type": "Pass", "Next": after}
+        states[f"Right{index}"] = {"Type": "Wait", "Seconds": 1, "Next": after}
+    states["Create"] = _create_model(FROM_INPUT | {"PrimaryContainer.$": "$.container"})
+    definition = {"StartAt": "Prepare", "States": states}
+    verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)}
+    assert verdicts == {("EULA001", "error")}
+
+
 def test_a_task_without_arguments_sends_its_input(rules_catalog: Catalog) -> None:
     unknown = {"StartAt": "Create", "States": {"Create": {
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:createModel", "End": True}}}
