@@ -4,10 +4,11 @@ A request may be built before the task that sends it: a Pass state's ``Result``,
 ``Output`` (JSONata) writes literals into the state input, and an ``Assign`` sets variables. These are
 evaluated, so a request the template fixes is judged as written, not as an unknown:
 
-- a state's input is the output of the states that lead to it (``Next``, a Choice's ``Choices``/``Default``);
-  when they disagree, or a path comes from outside (the execution's input, a ``Catch``, a branch's start), it is
-  unknown. ``InputPath``, ``ResultPath`` and ``OutputPath`` are applied as Step Functions applies them; a task's
-  result is unknown, so ``ResultPath: $.out`` leaves the rest of its input known;
+- a state's input is the output of the states that lead to it (``Next``, a Choice's ``Choices``/``Default``),
+  part by part: where they disagree that part is unknown, and where a path comes from outside (the execution's
+  input, a ``Catch``, a branch's start) all of it; loops are followed to a fixed point. ``InputPath``,
+  ``ResultPath`` and ``OutputPath`` are applied as Step Functions applies them; a task's result is unknown, so
+  ``ResultPath: $.out`` leaves the rest of its input known;
 - a variable is known where every path into the state agrees on the value the last ``Assign`` gave it; at the
   start of a Parallel branch or a Map's items, when every ``Assign`` of it in the definition gives the same fixed
   value (a read before any assignment fails the execution, so nothing deploys that way).
@@ -33,7 +34,7 @@ from constructs_lib.rules.evaluation.values import TemplateContext
 
 Keys = tuple[str | int, ...]
 Data = tuple[Any, dict[str, Any]]  # a state's input and its known variables
-_MAX_STATES = 2_000  # states whose data one task's request needs; past them the rest is unknown
+_MAX_STATES = 2_000  # states in one States map (more than Step Functions takes); past them every state is unknown
 
 
 def task_request(definition: Any, inner: Keys, context: TemplateContext, *, state_keys: Keys,
@@ -43,7 +44,7 @@ def task_request(definition: Any, inner: Keys, context: TemplateContext, *, stat
     state = follow(definition, state_keys)
     if not isinstance(state, dict):
         return UNKNOWN
-    state_input, variables = _Flow(definition, context).data(state_keys, frozenset())
+    state_input, variables = _Flow(definition, context).data(state_keys)
     scope = StateScope(state_input, variables)
     if argument_key is None:
         request = _apply_path(state.get("InputPath", "$"), scope) if not _jsonata(definition, state) else state_input
@@ -87,65 +88,96 @@ def _jsonata(definition: Any, state: Mapping[str, Any]) -> bool:
 
 
 class _Flow:
-    """The data of the states of one definition, each worked out once (the paths into a state can be
-    exponentially many; the states are not)."""
+    """The data of the states of one definition, solved once per States map as a fixed point: every state
+    starts unreached, each takes the join of what reaches it (values that differ become unknown, and a state
+    whose data changes twice keeps only what both agree on), until nothing changes. Loops are followed, and the
+    paths into a state (exponentially many) are never walked one by one. Sound: a state's data describes every
+    input an execution can give it, since the execution's input, a Catch and each branch's start are unknown."""
 
     def __init__(self, definition: Any, context: TemplateContext) -> None:
         self.definition = definition
         self.context = context
         self.known: dict[Keys, Data] = {}
-        self.entries: dict[Keys, dict[Any, list[Any]]] = {}  # container -> state name -> states that lead to it
+        self.solved: set[Keys] = set()
         self.variables: dict[str, Any] | None = None
 
-    def data(self, state_keys: Keys, visiting: frozenset[Keys]) -> Data:
-        """The input of the state at ``state_keys`` and its known variables: what every state leading to it
-        agrees to pass, else unknown. A loop back into ``visiting`` is unknown (sound: unknown is never
-        acceptance), and so is a state past the budget."""
-        found = self.known.get(state_keys)
-        if found is not None:
-            return found
-        if state_keys in visiting or len(self.known) > _MAX_STATES or len(state_keys) < 2:
-            return UNKNOWN, {}
-        found = self.known[state_keys] = self._data(state_keys, visiting | {state_keys})
-        return found
+    def data(self, state_keys: Keys) -> Data:
+        """The input of the state at ``state_keys`` and its known variables."""
+        container_keys = state_keys[:-2]
+        if len(state_keys) >= 2 and container_keys not in self.solved:
+            self.solved.add(container_keys)
+            self._solve(container_keys)
+        return self.known.get(state_keys, (UNKNOWN, {}))
 
-    def _data(self, state_keys: Keys, visiting: frozenset[Keys]) -> Data:
-        container_keys, name = state_keys[:-2], state_keys[-1]
+    def _solve(self, container_keys: Keys) -> None:
         container = follow(self.definition, container_keys)
         states = container.get("States") if isinstance(container, dict) else None
-        if not isinstance(states, dict):
-            return UNKNOWN, {}
-        if container.get("StartAt") == name:  # the execution's (or a branch's, an item's) input
+        if not isinstance(states, dict) or len(states) > _MAX_STATES:
+            return  # every state unknown
+        entries = self._entries(states)
+        current: dict[str, Data | None] = {name: None for name, state in states.items() if isinstance(state, dict)}
+        fixed = {name for name, sources in entries.items() if None in sources}  # a Catch: an error output
+        for name in fixed:
+            current[name] = (UNKNOWN, {})
+        start = container.get("StartAt")
+        if start in current:  # the execution's (or a branch's, an item's) input
             if self.variables is None:
                 self.variables = assigned_variables(self.definition, self.context)
-            return UNKNOWN, self.variables
-        arriving = []
-        for other in self._entries(container_keys, states).get(name, ()):
-            if other is None:
-                return UNKNOWN, {}  # a Catch: an error output
-            other_input, other_variables = self.data((*container_keys, "States", other), visiting)
-            arriving.append(_output(self.definition, states[other], other_input, other_variables, self.context))
-        if not arriving:
-            return UNKNOWN, {}  # never reached: nothing it sends is deployed, and unknown is sound
-        first_input, first_variables = arriving[0]
-        return (first_input if all(data[0] == first_input for data in arriving[1:]) else UNKNOWN,
-                {key: value for key, value in first_variables.items()
-                 if all(data[1].get(key, UNKNOWN) == value for data in arriving[1:])})
-
-    def _entries(self, container_keys: Keys, states: Mapping[str, Any]) -> dict[Any, list[Any]]:
-        """State name -> the names of the states that lead to it (``None`` for a ``Catch``), once per container."""
-        entries = self.entries.get(container_keys)
-        if entries is None:
-            entries = self.entries[container_keys] = {}
-            for other, state in states.items():
-                if not isinstance(state, dict):
+            current[start] = (UNKNOWN, {} if start in fixed else self.variables)
+            fixed.add(start)
+        for _ in range(3 * len(current) + 3):  # each state changes at most twice, and its variables only shrink
+            changed = False
+            for name in current:
+                arriving = [_output(self.definition, states[source], *data, self.context)
+                            for source in entries.get(name, ()) if source is not None
+                            and (data := current.get(source)) is not None]
+                if name in fixed or not arriving:
                     continue
-                for catcher in state.get("Catch") or ():
-                    if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
-                        entries.setdefault(catcher["Next"], []).append(None)
-                for successor in _successors(state):
-                    entries.setdefault(successor, []).append(other)
+                old = current[name]
+                joined = _join(arriving if old is None else [old, _join(arriving)])
+                if joined != old:
+                    current[name], changed = joined, True
+            if not changed:
+                break
+        else:
+            return  # past the bound (never, by the argument above): every state unknown
+        for name, data in current.items():
+            if data is not None:  # a state nothing reaches runs never: unknown is sound
+                self.known[(*container_keys, "States", name)] = data
+
+    @staticmethod
+    def _entries(states: Mapping[str, Any]) -> dict[Any, list[Any]]:
+        """State name -> the names of the states that lead to it (``None`` for a ``Catch``)."""
+        entries: dict[Any, list[Any]] = {}
+        for other, state in states.items():
+            if not isinstance(state, dict):
+                continue
+            for catcher in state.get("Catch") or ():
+                if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
+                    entries.setdefault(catcher["Next"], []).append(None)
+            for successor in _successors(state):
+                entries.setdefault(successor, []).append(other)
         return entries
+
+
+def _join(arriving: list[Data]) -> Data:
+    """What every one of ``arriving`` agrees on: the parts of the input all give alike (the rest unknown), and
+    the variables all give the same value."""
+    joined_input = arriving[0][0]
+    for data in arriving[1:]:
+        joined_input = _agree(joined_input, data[0], 0)
+    first_variables = arriving[0][1]
+    return (joined_input, {key: value for key, value in first_variables.items()
+                           if all(data[1].get(key, UNKNOWN) == value for data in arriving[1:])})
+
+
+def _agree(left: Any, right: Any, depth: int) -> Any:
+    """Two values joined: equal parts kept, objects key by key (a key one lacks is unknown), others unknown."""
+    if left == right and type(left) is type(right):
+        return left
+    if isinstance(left, dict) and isinstance(right, dict) and depth < 40:
+        return Overlay({key: _agree(left[key], right[key], depth + 1) for key in left.keys() & right.keys()})
+    return UNKNOWN
 
 
 def _successors(state: Mapping[str, Any]) -> set[str]:

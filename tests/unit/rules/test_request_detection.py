@@ -127,8 +127,9 @@ FROM_INPUT = {**REQUEST, "PrimaryContainer.$": "$.request.container"}
        other_predecessor=st.sampled_from([None, "same", "different", "task"]))
 def test_pass_state_literals_flow_into_the_task(accept: Any, result_path: str | None,
                                                 other_predecessor: str | None, rules_catalog: Catalog) -> None:
-    """A Pass state's Result reaches the task through ResultPath; when another path into the task disagrees (or
-    comes from a task's result), the value is unknown: a warning, never a pass and never a false error."""
+    """A Pass state's Result reaches the task through ResultPath; where another path into the task disagrees the
+    differing part is unknown (here the acceptance: an error, since one path declines), and a path from a task's
+    result leaves the whole input unknown (a warning): never a pass and never a false error."""
     result: Any = {"container": container(accept=accept)}
     reads = {"$.request": "$.request.container", "$.request.inner": "$.request.inner.container",
              "$": "$.container", None: "$.container"}[result_path]
@@ -149,9 +150,11 @@ def test_pass_state_literals_flow_into_the_task(accept: Any, result_path: str | 
                                "ResultPath": result_path, "Next": "Create"}
     verdicts = {(f.rule_id, f.severity) for f in
                 check_template(_machine({"StartAt": start, "States": states}), catalog=rules_catalog)}
-    # The Result discarded (ResultPath null), or another path that disagrees: the task's input is unknown.
-    if result_path is None or other_predecessor in ("different", "task"):
+    # The Result discarded (ResultPath null), or another path from a task's result: the input is unknown.
+    if result_path is None or other_predecessor == "task":
         assert verdicts == {("EULA001", "warning")}
+    elif other_predecessor == "different":  # the paths agree on the location; one of them does not accept
+        assert verdicts == {("EULA001", "error")}
     elif accept is True:
         assert verdicts == set()
     else:
@@ -229,6 +232,27 @@ def test_paths_into_a_task_are_followed_once_per_state_not_once_per_path(rules_c
     definition = {"StartAt": "Prepare", "States": states}
     verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)}
     assert verdicts == {("EULA001", "error")}
+
+
+@pytest.mark.parametrize(("loop_back_to", "expected"), [
+    ("Create", set()),  # the loop passes the request on unchanged: still accepted
+    ("Decline", {("EULA001", "error")}),  # the way back writes an unaccepted request
+])
+def test_loops_are_followed_to_a_fixed_point(loop_back_to: str, expected: set[tuple[str, str]],
+                                             rules_catalog: Catalog) -> None:
+    states = {
+        "Prepare": {"Type": "Pass", "Result": {"container": container(accept=True)}, "ResultPath": "$.request",
+                    "Next": "Create"},
+        "Create": _create_model(FROM_INPUT, ResultPath="$.out", End=None, Next="Again"),
+        "Again": {"Type": "Choice", "Choices": [{"Variable": "$.again", "BooleanEquals": True,
+                                                 "Next": loop_back_to}], "Default": "Done"},
+        "Decline": {"Type": "Pass", "Result": {"container": container(accept=False)}, "ResultPath": "$.request",
+                    "Next": "Create"},
+        "Done": {"Type": "Succeed"},
+    }
+    del states["Create"]["End"]
+    definition = {"StartAt": "Prepare", "States": states}
+    assert {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)} == expected
 
 
 def test_a_task_without_arguments_sends_its_input(rules_catalog: Catalog) -> None:
