@@ -38,6 +38,7 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    is_list_parameter,
     parameter_choice,
     parameter_values,
     sub_variables,
@@ -272,7 +273,7 @@ class Reader:
             values, bounded = parameter_values(parameter)
             if bounded:  # one value per valuation, the same wherever the resource refers to it
                 return str(self.decide(parameter_choice(name), values))
-            domain = EVALUATORS.parameter_domain(self.context, name)
+            domain = () if is_list_parameter(parameter) else EVALUATORS.parameter_domain(self.context, name)
             if len(domain) > 1:  # compared with literals (conditions, rules, lookups): one of them, or none
                 chosen = self.decide(parameter_choice(name), domain)
                 if isinstance(chosen, str):
