@@ -172,11 +172,14 @@ def _join(arriving: list[Data]) -> Data:
 
 
 def _agree(left: Any, right: Any, depth: int) -> Any:
-    """Two values joined: equal parts kept, objects key by key (a key one lacks is unknown), others unknown."""
+    """Two values joined: equal parts kept, objects key by key (a key one of them lacks may be there: unknown),
+    others unknown. An object of which only some keys are known stays one."""
     if left == right and type(left) is type(right):
         return left
     if isinstance(left, dict) and isinstance(right, dict) and depth < 40:
-        return Overlay({key: _agree(left[key], right[key], depth + 1) for key in left.keys() & right.keys()})
+        joined = {key: _agree(left.get(key, UNKNOWN), right.get(key, UNKNOWN), depth + 1)
+                  for key in {**left, **right}}
+        return Overlay(joined) if isinstance(left, Overlay) or isinstance(right, Overlay) else joined
     return UNKNOWN
 
 

@@ -68,8 +68,9 @@ def member(value: Any, key: str | int) -> Any:
 
 
 def known(value: Any, context: TemplateContext, display: str, description: str) -> Any:
-    """``value`` with every unknown part a token, as the rules read values."""
-    if value is UNKNOWN:
+    """``value`` with every unknown part a token, as the rules read values. An object of which only some keys are
+    known (``Overlay``) is a token as a whole: the rules could not tell its other keys from absent ones."""
+    if value is UNKNOWN or isinstance(value, Overlay):
         return context.token(f"${{{display}}}", f"{description} at run time ({display})")
     if isinstance(value, dict):
         return {key: known(child, context, f"{display}.{key}", description) for key, child in value.items()}

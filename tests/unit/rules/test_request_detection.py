@@ -255,8 +255,32 @@ def test_loops_are_followed_to_a_fixed_point(loop_back_to: str, expected: set[tu
     assert {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)} == expected
 
 
+def test_a_key_only_one_path_writes_may_be_there(rules_catalog: Catalog) -> None:
+    """One path fixes a gated, unaccepted S3 location, the other a user's ModelDataUrl: the joined container may
+    hold either, so neither is dropped (a warning that acceptance cannot be proven, an error when strict)."""
+    own = {"Image": "i", "ModelDataUrl": "s3://my-models/model.tar.gz"}
+    states = {
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Gated"}],
+                  "Default": "Own"},
+        "Gated": {"Type": "Pass", "Result": container(accept=MISSING), "ResultPath": "$.c", "Next": "Create"},
+        "Own": {"Type": "Pass", "Result": own, "ResultPath": "$.c", "Next": "Create"},
+        "Create": _create_model({**REQUEST, "PrimaryContainer.$": "$.c"}),
+    }
+    template = _machine({"StartAt": "Route", "States": states})
+    assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog)} == {
+        ("EULA001", "warning")}
+    assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog, strict=True)} == {
+        ("EULA001", "error")}
+
+
 def test_a_task_without_arguments_sends_its_input(rules_catalog: Catalog) -> None:
     unknown = {"StartAt": "Create", "States": {"Create": {
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:createModel", "End": True}}}
     verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(unknown), catalog=rules_catalog)}
+    assert verdicts == {("EULA006", "warning")}
+    # A Pass state writing one key into the (unknown) input leaves its other keys unknown: still not shown.
+    partly = {"StartAt": "Mark", "States": {
+        "Mark": {"Type": "Pass", "Result": "x", "ResultPath": "$.marked", "Next": "Create"},
+        "Create": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:createModel", "End": True}}}
+    verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(partly), catalog=rules_catalog)}
     assert verdicts == {("EULA006", "warning")}
