@@ -6,9 +6,11 @@ every combination of its unknowns (``tests/support/cfn_concrete.py``) and checks
 
 - soundness: every resource some deployment creates with a gated artifact and no acceptance is an error of the
   strict engine (``check_template(..., strict=True)``) and a finding of the default one;
-- precision: a template whose unknowns are all bounded gives no error unless some deployment violates.
+- precision: a template whose unknowns are all bounded gives no error unless some deployment violates;
+- the model chosen by a parameter, acceptance per model (``tests/support/cfn_models_by_parameter.py``): no
+  error when every deployment accepts (precision), exactly the violating resources otherwise (soundness).
 
-    .venv/bin/python bench/soundness.py --examples 5000 [--precision-examples 2000]
+    .venv/bin/python bench/soundness.py --examples 5000 [--precision-examples 2000] [--pattern-examples 2000]
 
 Prints the counts (templates, concrete deployments, violating templates) and exits 1 on a counterexample.
 """
@@ -26,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import check_template
+from tests.support.cfn_models_by_parameter import models_by_parameter, violating
 from tests.support.cfn_soundness import reported, templates, violations
 
 
@@ -34,10 +37,15 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=2000, help="templates for the soundness property")
     parser.add_argument("--precision-examples", type=int, default=None,
                         help="templates for the precision property (default: half of --examples)")
+    parser.add_argument("--pattern-examples", type=int, default=None,
+                        help="templates of each models-by-parameter property (default: half of --examples)")
     arguments = parser.parse_args()
     catalog = Catalog.default()
     counts = {"templates": 0, "deployments": 0, "violating templates": 0, "violating resources": 0,
-              "bounded templates": 0, "bounded violating templates": 0}
+              "bounded templates": 0, "bounded violating templates": 0,
+              "models-by-parameter accepted templates": 0, "models-by-parameter violating templates": 0}
+    pattern_settings = settings(max_examples=arguments.pattern_examples or max(1, arguments.examples // 2),
+                                deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
     @settings(max_examples=arguments.examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -67,9 +75,28 @@ def main() -> int:
                   if finding.severity == "error"}
         assert errors >= outcome.violated and errors - outcome.violated <= outcome.failed, (errors, template)
 
+    @pattern_settings
+    @given(template=models_by_parameter(all_accepted=True))
+    def pattern_precision(template: dict) -> None:
+        counts["models-by-parameter accepted templates"] += 1
+        assert violating(template, catalog) == set(), template
+        errors = [finding for finding in check_template(template, catalog=catalog) if finding.severity == "error"]
+        assert errors == [], (errors, template)
+
+    @pattern_settings
+    @given(template=models_by_parameter(all_accepted=False))
+    def pattern_soundness(template: dict) -> None:
+        counts["models-by-parameter violating templates"] += 1
+        violated = violating(template, catalog)
+        errors = {finding.logical_id for finding in check_template(template, catalog=catalog)
+                  if finding.severity == "error"}
+        assert violated and errors == violated, (errors, violated, template)
+
     started = time.perf_counter()
     failed = False
-    for name, run in (("soundness", soundness), ("precision", precision)):
+    for name, run in (("soundness", soundness), ("precision", precision),
+                      ("models-by-parameter precision", pattern_precision),
+                      ("models-by-parameter soundness", pattern_soundness)):
         try:
             run()
         except AssertionError as error:

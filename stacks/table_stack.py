@@ -20,7 +20,7 @@ from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
-from constructs_lib.rules.sources import SOURCE_METADATA, source_metadata
+from constructs_lib.rules.detection.sources import SOURCE_METADATA, source_metadata
 from constructs_lib.table import (
     Autoscaling,
     Controls,

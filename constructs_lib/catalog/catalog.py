@@ -14,7 +14,6 @@ import functools
 import gzip
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -459,6 +458,8 @@ class Catalog:
         data = text.encode("utf-8")
         if target.name.endswith(".gz"):
             data = gzip.compress(data, compresslevel=9, mtime=0)
+        import tempfile  # only a catalog refresh writes: `eulagate check` starts without it (and random, shutil)
+
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as handle:
             try:
                 handle.write(data)

@@ -12,7 +12,9 @@ import argparse
 import dataclasses
 import gc
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from constructs_lib.cli import check_settings, check_sources
 from constructs_lib.cli.check_input import refuse_malformed
@@ -20,6 +22,7 @@ from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError, TemplateError
 from constructs_lib.rules import scan_template
+from constructs_lib.synth.assembly import located, read_with_nested_templates
 from constructs_lib.synth.templates import read_template, resource_lines
 
 DEFAULT_PATH = "cdk.out"
@@ -77,12 +80,10 @@ def run(args: argparse.Namespace) -> int:
         given = set() if args.skip_unknown_files else _given_files(paths)
         malformed: list[TemplateError] = []
         found = _sources(paths, args, malformed)
-        scanned: list[TemplateReport] = []
-        for path in found.templates:
-            try:
-                scanned.append(_scan(path, explicit=path in given, settings=settings))
-            except TemplateError as error:  # every malformed template is named, not only the first
-                malformed.append(error)
+        scanned = [_scan(path, template, text, explicit=path in given, settings=settings, nested_read=located(nested))
+                   for path, (template, text), nested in read_with_nested_templates(found.templates,
+                                                                                    _reader(malformed))
+                   if text is not None]
         scanned.extend(check_sources.surface_report(file, settings=settings) for file in found.files)
     finally:
         if collecting:
@@ -122,16 +123,29 @@ def _sources(paths: list[str], args: argparse.Namespace, malformed: list[Templat
     return found
 
 
-def _scan(path: Path, *, explicit: bool, settings: CheckSettings) -> TemplateReport:
-    template, text = read_template(path)
-    refuse_malformed(template, path)
+def _reader(malformed: list[TemplateError]) -> Callable[[Path], tuple[dict[str, Any], str | None]]:
+    """Reads a template, or notes why it cannot be judged (every malformed template is named, not only the first)."""
+    def read(path: Path) -> tuple[dict[str, Any], str | None]:
+        try:
+            template, text = read_template(path)
+            refuse_malformed(template, path)
+        except TemplateError as error:
+            malformed.append(error)
+            return {}, None
+        return template, text
+    return read
+
+
+def _scan(path: Path, template: dict[str, Any], text: str, *, explicit: bool, settings: CheckSettings,
+          nested_read: frozenset[str]) -> TemplateReport:
     if explicit and "Resources" not in template:
         if MODEL_TABLE_KEYS & set(template):
             raise InputError(f"{path}: a model table, not a CloudFormation template; check it with `eulagate plan "
                              f"{path}`, or synthesize it (`cdk synth -c table={path}`) and run "
                              "`eulagate check cdk.out`")
         raise InputError(f"{path}: not a CloudFormation template (it has no Resources section)")
-    scan = settings.selected(scan_template(template, template_path=str(path), strict=settings.strict))
+    scan = settings.selected(scan_template(template, template_path=str(path), strict=settings.strict,
+                                           nested_templates_read=nested_read))
     if scan.findings:
         lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
         findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)

@@ -1,5 +1,6 @@
-"""The hook's Lambda code: the jsii-free part of ``constructs_lib`` and PyYAML's pure-Python modules, staged by
-Python (no Docker, no pip) into a directory the CDK asset packs, or into a zip for the organisation rollout.
+"""The hook's Lambda code: the jsii-free part of ``constructs_lib`` and the pure-Python modules of PyYAML and
+jsonata-python, staged by Python (no Docker, no pip) into a directory the CDK asset packs, or into a zip for the
+organisation rollout.
 
 The Lambda Python runtime brings the standard library and boto3, not PyYAML; its C extension is left out (it
 is built for this machine's interpreter), so YAML templates are read by PyYAML's pure-Python loader there.
@@ -23,6 +24,9 @@ BUNDLED = ("__init__.py", "errors.py", "aws_names.py", "catalog", "rules", "synt
 # A package of which only some modules are bundled gets this __init__ (its own may import jsii modules).
 _PARTIAL_PACKAGE_INIT = '"""Only the jsii-free modules of this package are bundled with the EulaGate hook."""\n'
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# The engine's dependencies the Lambda runtime lacks, bundled as their pure-Python modules: (import name,
+# distribution). jsonata-python reads Step Functions' JSONata expressions.
+_PURE_PYTHON_DEPENDENCIES = (("yaml", "PyYAML"), ("jsonata", "jsonata-python"))
 
 
 def _package_files() -> dict[str, bytes]:
@@ -40,15 +44,16 @@ def _package_files() -> dict[str, bytes]:
             if parent.as_posix() not in BUNDLED:
                 files.setdefault(init, _PARTIAL_PACKAGE_INIT.encode())
             parent = parent.parent
-    spec = importlib.util.find_spec("yaml")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("PyYAML is not installed: the hook bundle needs its pure-Python modules")
-    yaml_dir = Path(next(iter(spec.submodule_search_locations)))
-    for path in sorted(yaml_dir.glob("*.py")):
-        files[f"yaml/{path.name}"] = path.read_bytes()
-    for license_file in importlib.metadata.files("PyYAML") or []:
-        if license_file.name.upper().startswith("LICENSE"):
-            files["yaml/LICENSE"] = Path(str(license_file.locate())).read_bytes()
+    for module, distribution in _PURE_PYTHON_DEPENDENCIES:
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError(f"{distribution} is not installed: the hook bundle needs its pure-Python modules")
+        module_dir = Path(next(iter(spec.submodule_search_locations)))
+        for path in sorted(module_dir.glob("*.py")):
+            files[f"{module}/{path.name}"] = path.read_bytes()
+        for license_file in importlib.metadata.files(distribution) or []:
+            if license_file.name.upper().startswith("LICENSE"):
+                files[f"{module}/LICENSE"] = Path(str(license_file.locate())).read_bytes()
     return files
 
 

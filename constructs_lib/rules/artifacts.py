@@ -20,9 +20,10 @@ from typing import Any
 
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
 from constructs_lib.catalog.catalog import TARBALL_PREFIXES
+from constructs_lib.rules.detection.locations import unknown_location_doubt
+from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.values import TemplateContext, has_tokens
 from constructs_lib.rules.finding import Severity
-from constructs_lib.rules.intrinsics import Reader, TemplateContext, has_tokens
-from constructs_lib.rules.locations import unknown_location_doubt
 
 _REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
@@ -43,7 +44,7 @@ class Artifact:
     unknown_model: str | None = None  # the model id its key names, when the catalog does not list it
     gated_family: str | None = None  # for an unknown model: the id prefix whose every known model is gated
     catalog_note: str = ""  # for an unknown model: which catalog does not list it
-    doubt: str | None = None  # why a location unknown before deployment may be gated (rules/locations.py)
+    doubt: str | None = None  # why a location unknown before deployment may be gated (rules/detection/locations.py)
 
     @property
     def gated(self) -> bool:

@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 from constructs_lib.catalog import ModelSpec
 from constructs_lib.rules.artifacts import Artifact, CatalogIndex, image_region
+from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.values import ABSENT
 from constructs_lib.rules.finding import Severity
-from constructs_lib.rules.intrinsics import ABSENT, Reader
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The rule engine: every request in a template, read under each combination of its conditions, by each rule.
+"""The rule engine: every request in a template, read under each valuation (deployment) it can take, by each rule.
 
 Fail closed: a resource whose evaluation stops (a limit of the evaluator, a malformed part, any exception) is
 reported as one that cannot be evaluated (EULA000), and the rest of the template is still checked.
@@ -6,7 +6,7 @@ reported as one that cannot be evaluated (EULA000), and the rest of the template
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from constructs_lib.catalog import Catalog
 from constructs_lib.errors import InputError
 from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
 from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.detection.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 from constructs_lib.rules.eula000_unevaluable import UnevaluableResource
 from constructs_lib.rules.eula001_model import GatedModelWithoutAcceptance
 from constructs_lib.rules.eula002_model_package import GatedModelPackageWithoutAcceptance
@@ -23,17 +24,10 @@ from constructs_lib.rules.eula005_jumpstart_package import GatedJumpStartModelPa
 from constructs_lib.rules.eula006_not_shown import RequestsNotShown
 from constructs_lib.rules.eula007_unreadable import UnreadableDefinition
 from constructs_lib.rules.eula008_stray_artifact import GatedArtifactElsewhere
+from constructs_lib.rules.evaluation.foreach import expand_for_each, uses_for_each
+from constructs_lib.rules.evaluation.reader import Reader, readings
+from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, EvaluationLimit, TemplateContext
 from constructs_lib.rules.finding import Finding, Severity
-from constructs_lib.rules.foreach import expand_for_each, uses_for_each
-from constructs_lib.rules.intrinsics import (
-    ABSENT,
-    DeploymentFails,
-    EvaluationLimit,
-    Reader,
-    TemplateContext,
-    readings,
-)
-from constructs_lib.rules.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 from constructs_lib.rules.suppressions import SuppressedFinding, apply_suppressions
 
 RULES: tuple[type[Rule], ...] = (
@@ -89,17 +83,23 @@ class _Resource:
 
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
-                   catalog: Catalog | None = None, strict: bool = False) -> list[Finding]:
+                   catalog: Catalog | None = None, strict: bool = False,
+                   nested_templates_read: Collection[str] = ()) -> list[Finding]:
     """The findings of every rule on one template (a parsed dict), less the warnings its resources suppress.
     Pure: no I/O beyond the catalog's load.
 
     ``strict``: a location unknown before deployment that may be a gated artifact is an error, not a warning.
+    ``nested_templates_read``: the logical ids of the nested stacks (``AWS::CloudFormation::Stack``,
+    ``AWS::Serverless::Application``) whose templates the caller checks as templates of their own; every other
+    nested stack is reported (EULA006), since nothing shows what it deploys.
     """
-    return list(scan_template(template, template_path=template_path, catalog=catalog, strict=strict).findings)
+    return list(scan_template(template, template_path=template_path, catalog=catalog, strict=strict,
+                              nested_templates_read=nested_templates_read).findings)
 
 
 def scan_template(template: Mapping[str, Any], *, template_path: str = "<template>",
-                  catalog: Catalog | None = None, strict: bool = False) -> TemplateScan:
+                  catalog: Catalog | None = None, strict: bool = False,
+                  nested_templates_read: Collection[str] = ()) -> TemplateScan:
     resources = template.get("Resources") if isinstance(template, Mapping) else None
     if not isinstance(resources, Mapping):
         return TemplateScan(template_path, 0, (), ())
@@ -122,6 +122,8 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
         if extract is _UNSEEN:
             extract = _EXTRACTORS[resource_type] = subject_extractor(resource_type)
         if extract is None:  # the common case: two dict look-ups per resource
+            continue
+        if logical_id in nested_templates_read:  # a nested stack whose template is checked on its own
             continue
         # A type no rule reads counts as checked only when its values name JumpStart.
         stray = extract is stray_artifact_subjects
@@ -186,24 +188,32 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
     first_seen: dict[tuple[str, str, str | None], tuple[Rule, Problem, Reader]] = {}
     seen_in: dict[tuple[str, str, str | None], int] = {}
     read = 0
+    # A request in a StackSet's template follows that template's own resource Condition.
+    if subject.context is not None:
+        condition = subject.condition
     for reader in readings(subject.context or context, exact_keys=subject.exact_keys):
-        read += 1
         try:
-            # A resource whose Condition is false in this reading is not deployed in it.
+            # A resource whose Condition is false in this valuation is not deployed in it.
             request = subject.request(reader) if condition is None or reader.choose(condition) else ABSENT
+            found: list[tuple[tuple[str, str, str | None], Rule, Problem]] = []
             if request is not ABSENT:
                 check = Check(reader, index, subject.kind, request, subject.path)
-                keys = set()
                 for rule in rules:
                     for problem in rule.check(check):
                         key = (rule.id, problem.location,
                                problem.model.model_id if problem.model else problem.artifact)
-                        first_seen.setdefault(key, (rule, problem, reader))
-                        keys.add(key)
-                for key in keys:
-                    seen_in[key] = seen_in.get(key, 0) + 1
+                        found.append((key, rule, problem))
+            # The Rules section: a valuation CloudFormation refuses deploys nothing (asked only when it matters).
+            if found and reader.refusing_rule() is not None:
+                continue
         except DeploymentFails:
-            pass  # nothing deploys in this reading; its other choices are still read
+            read += 1
+            continue  # nothing deploys in this valuation; its other choices are still read
+        read += 1
+        for key, rule, problem in found:
+            first_seen.setdefault(key, (rule, problem, reader))
+        for key in {key for key, _rule, _problem in found}:
+            seen_in[key] = seen_in.get(key, 0) + 1
     return [
         _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < read else "",
                  strict)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.eula001_model import NONCOMPLIANT_EXAMPLE as GATED_MODEL
 from constructs_lib.rules.eula001_model import GatedModelWithoutAcceptance
-from constructs_lib.rules.intrinsics import MAX_DEPTH
+from constructs_lib.rules.evaluation.values import MAX_DEPTH
 
 _GATED_URI = GATED_MODEL.split("S3Uri: ", 1)[1].split("\n", 1)[0]
 # The gated artifact's location behind one more Fn::Join than the engine reads.
@@ -20,7 +20,8 @@ class UnevaluableResource(Rule):
     description = (
         "A resource a rule applies to (a SageMaker model, model package or inference component, a custom "
         "resource, a state machine) could not be evaluated: its intrinsic functions nest deeper than the "
-        "engine reads, a value may take more texts than it enumerates, its conditions combine in more ways than "
+        "engine reads, a value may take more texts than it enumerates, its parameters and conditions combine in "
+        "more ways (deployments) than "
         "it reads, or a part of it is malformed. The engine never passes what it cannot read: simplify the "
         "resource (fewer nested intrinsics or conditions), or fix the malformed part the message names. The "
         "rest of the template is still checked."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule, artifact_problem, container_problems, model_containers
-from constructs_lib.rules.requests import CREATE_INFERENCE_COMPONENT, CREATE_MODEL
+from constructs_lib.rules.detection.requests import CREATE_INFERENCE_COMPONENT, CREATE_MODEL
 
 NONCOMPLIANT_EXAMPLE = """\
 Resources:

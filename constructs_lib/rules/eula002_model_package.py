@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule, container_problems
-from constructs_lib.rules.requests import CREATE_MODEL_PACKAGE
+from constructs_lib.rules.detection.requests import CREATE_MODEL_PACKAGE
 
 NONCOMPLIANT_EXAMPLE = """\
 Resources:

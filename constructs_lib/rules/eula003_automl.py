@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from constructs_lib.catalog import ModelSpec
 from constructs_lib.rules.artifacts import REFRESH_ADVICE, UNKNOWN_GATING, CatalogIndex
 from constructs_lib.rules.base import Check, Problem, Rule
+from constructs_lib.rules.detection.requests import CREATE_AUTOML_JOB_V2
+from constructs_lib.rules.evaluation.values import ABSENT, has_tokens
 from constructs_lib.rules.finding import Severity
-from constructs_lib.rules.intrinsics import ABSENT, has_tokens
-from constructs_lib.rules.requests import CREATE_AUTOML_JOB_V2
 
 # Autopilot's default when TextGenerationJobConfig names no BaseModelName (not EULA-gated).
 DEFAULT_BASE_MODEL_NAME = "Falcon7BInstruct"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule, artifact_problem, s3_data_source_problems
-from constructs_lib.rules.intrinsics import ABSENT
-from constructs_lib.rules.requests import CREATE_TRAINING_JOB
+from constructs_lib.rules.detection.requests import CREATE_TRAINING_JOB
+from constructs_lib.rules.evaluation.values import ABSENT
 
 GATED_MODEL_ENVIRONMENT_VARIABLE = "SageMakerGatedModelS3Uri"
 ACCEPT_EULA_ENVIRONMENT_VARIABLE = "accept_eula"

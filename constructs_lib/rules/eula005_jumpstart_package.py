@@ -8,8 +8,8 @@ from typing import Any
 
 from constructs_lib.rules.artifacts import literal_region
 from constructs_lib.rules.base import Check, Problem, Rule, model_containers
-from constructs_lib.rules.intrinsics import ABSENT
-from constructs_lib.rules.requests import CREATE_MODEL, CREATE_MODEL_PACKAGE
+from constructs_lib.rules.detection.requests import CREATE_MODEL, CREATE_MODEL_PACKAGE
+from constructs_lib.rules.evaluation.values import ABSENT
 
 NONCOMPLIANT_EXAMPLE = """\
 Resources:

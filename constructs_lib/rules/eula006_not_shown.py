@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.rules.base import Check, Problem, Rule
-from constructs_lib.rules.requests import NOT_SHOWN
+from constructs_lib.rules.detection.requests import NOT_SHOWN
 
 STATE_MACHINE = """\
 Resources:
@@ -21,7 +21,8 @@ class RequestsNotShown(Rule):
     short_description = "A definition that may hold SageMaker requests is kept outside the template"
     description = (
         "A state machine definition (DefinitionS3Location, DefinitionUri), a SageMaker pipeline definition "
-        "(PipelineDefinitionS3Location), a StackSet's template (TemplateURL), a scheduled or Step Functions "
+        "(PipelineDefinitionS3Location), a StackSet's template (TemplateURL), a nested stack's template that "
+        "cannot be located (an error with --strict), a scheduled or Step Functions "
         "request computed at run time, or one of these given by a parameter or another resource's attribute: "
         "the template does not show what it holds, so EulaGate cannot tell whether it deploys or fine-tunes an "
         "EULA-gated model without accepting its EULA. Write it inline, or run `eulagate check` on the file "
@@ -30,7 +31,8 @@ class RequestsNotShown(Rule):
     severity = "warning"
     kinds = frozenset({NOT_SHOWN})
     surfaces = ("state machines' DefinitionS3Location/DefinitionUri", "pipelines' PipelineDefinitionS3Location",
-                "StackSets' TemplateURL", "requests computed at run time or given by a parameter")
+                "StackSets' TemplateURL", "nested stacks whose template cannot be located",
+                "requests computed at run time or given by a parameter")
     noncompliant_example = STATE_MACHINE + "      DefinitionS3Location: {Bucket: my-definitions, Key: tune.json}\n"
     compliant_example = STATE_MACHINE + ("      DefinitionString: '{\"StartAt\": \"Done\", \"States\": "
                                          "{\"Done\": {\"Type\": \"Succeed\"}}}'\n")
@@ -40,6 +42,8 @@ class RequestsNotShown(Rule):
         yield Problem(
             unread.location,
             "so EulaGate cannot tell whether it uses an EULA-gated model without acceptance",
-            f"write {unread.holds} inline in the template, or run `eulagate check` on it where it is kept",
+            unread.fix or f"write {unread.holds} inline in the template, or run `eulagate check` on it where it is "
+                          "kept",
             lead=f"{unread.location} {unread.why}: it holds {unread.holds}",
+            severity="warning" if unread.unknown else None,
         )

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from constructs_lib.rules.base import Check, Problem, Rule
-from constructs_lib.rules.intrinsics import ABSENT, Reader, is_intrinsic
-from constructs_lib.rules.requests import STRAY_ARTIFACTS
+from constructs_lib.rules.detection.requests import STRAY_ARTIFACTS
+from constructs_lib.rules.evaluation.reader import Reader
+from constructs_lib.rules.evaluation.values import ABSENT, is_intrinsic
 
 _MAX_DEPTH = 40
 

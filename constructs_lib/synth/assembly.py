@@ -10,6 +10,11 @@ Which templates an assembly holds:
   directory) is stale and never read;
 - the same, recursively, for each nested assembly (``cdk:cloud-assembly``: the Stages, in ``assembly-*/``).
 
+Each nested stack resource (``AWS::CloudFormation::Stack``, ``AWS::Serverless::Application``) of a template
+read is either located or reported (``nested_stacks``): by the assembly's metadata (the nested stack whose
+construct holds the resource), by the resource's ``aws:asset:path`` metadata, or by a local ``TemplateURL``
+(SAM: ``Location``), a relative file path beside the template. A located template not yet read is read too.
+
 Every file a manifest names must be a regular file inside the assembly's directory: a name that leads outside
 (``../../etc/passwd``, ``/proc/self/environ``, a symbolic link out) is refused, and a FIFO is never opened.
 """
@@ -18,13 +23,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from constructs_lib.errors import TemplateError
-from constructs_lib.rules.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
 from constructs_lib.synth.templates import (
     TEMPLATE_SUFFIXES,
     expects_json,
@@ -38,12 +43,19 @@ MANIFEST = "manifest.json"
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
 NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+NESTED_STACK_TYPES = frozenset({NESTED_STACK_TYPE, "AWS::Serverless::Application"})
+ASSET_PATH_METADATA = "aws:asset:path"  # on a CDK nested stack resource: its template's file in the assembly
 TEMPLATE_FILE_METADATA = "aws:cdk:templateFile"  # on each stack and nested stack: its template's file name
 LOGICAL_ID_METADATA = "aws:cdk:logicalId"  # on each CloudFormation element: its final logical id
 # Directories a walk of a repository never enters: dependencies and caches, not the project's templates.
 _SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__"})
 
 Metadata = dict[str, list[Mapping[str, Any]]]  # construct path -> metadata entries
+TemplateT = TypeVar("TemplateT", bound=Mapping[str, Any])  # a parsed template, as a caller's reader returns it
+ExtraT = TypeVar("ExtraT")  # what else it returns (the file's text, for line numbers)
+# CDK's construct path of a nested stack's resource: <scope>/<id>.NestedStack/<id>.NestedStackResource, where
+# <scope>/<id> is the nested stack whose metadata names its template.
+_NESTED_STACK_RESOURCE = re.compile(r"\A(?P<scope>.*)/(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource\Z")
 
 
 @dataclass
@@ -81,14 +93,29 @@ class Stack:
         return [_inside(self.directory, name, self.manifest, f"stack {self.name!r} names nested template")
                 for name in dict.fromkeys(names) if isinstance(name, str) and name != self.template.name]
 
-    def construct_paths(self) -> dict[tuple[str, str], str]:
-        """(template path, logical id) -> construct path, for every CloudFormation element of the stack."""
-        template_of_scope = {
+    def _template_of_scope(self) -> dict[str, str]:
+        return {
             scope: str(self.directory / entry["data"])
             for scope, entries in self.metadata.items()
             for entry in entries
             if isinstance(entry, Mapping) and entry.get("type") == TEMPLATE_FILE_METADATA
         }
+
+    def nested_templates_by_resource(self, template: Path) -> dict[str, Path]:
+        """Logical id of each nested stack resource in ``template`` -> the nested template the metadata names."""
+        template_of_scope = self._template_of_scope()
+        found: dict[str, Path] = {}
+        for (holder, logical_id), construct_path in self.construct_paths().items():
+            match = _NESTED_STACK_RESOURCE.match("/" + construct_path)
+            nested = template_of_scope.get(f"{match['scope']}/{match['id']}") if match else None
+            if nested is not None and Path(holder) == template:
+                found[logical_id] = _inside(self.directory, Path(nested).name, self.manifest,
+                                            f"stack {self.name!r} names nested template")
+        return found
+
+    def construct_paths(self) -> dict[tuple[str, str], str]:
+        """(template path, logical id) -> construct path, for every CloudFormation element of the stack."""
+        template_of_scope = self._template_of_scope()
         paths: dict[tuple[str, str], str] = {}
         for construct_path, entries in self.metadata.items():
             for entry in entries:
@@ -154,19 +181,24 @@ class SynthesizedStacks:
         self.stack_template_paths = [Path(path) for path in template_paths]
         self._manifests: dict[Path, list[tuple[str, dict[str, Any]]]] = {}
         self._stacks: dict[Path, Stack] = {}
+        self._stacks_by_manifest: dict[Path, list[Stack]] = {}
 
     def _stack(self, template: Path) -> Stack:
         if template not in self._stacks:
             self._stacks[template] = stack_of_template(template, self._manifests)
         return self._stacks[template]
 
-    def templates_of(self, stack_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-        """The stack's template file and its parsed JSON, then each of its nested templates."""
+    def templates_of(self, stack_path: Path) -> Iterator[tuple[Path, Mapping[str, Any], frozenset[str]]]:
+        """The stack's template file and its parsed JSON, then each of its nested templates, each with the
+        logical ids of the nested stacks whose templates are among them (``nested_stacks``)."""
         template = load_template(stack_path)
-        yield stack_path, template
-        if declares_nested_stacks(template):
-            for nested_path in self._stack(stack_path).nested_templates():
-                yield nested_path, load_template(nested_path)
+        listed = [stack_path, *self._stack(stack_path).nested_templates()] if declares_nested_stacks(template) \
+            else [stack_path]
+        locator = NestedStackLocator(self._stacks_by_manifest)
+        for path, (parsed, _), nested in read_with_nested_templates(
+                listed, lambda path: (template, None) if path == stack_path else (load_template(path), None),
+                locator):
+            yield path, parsed, located(nested)
 
     def construct_paths(self) -> dict[tuple[str, str], str]:
         """(template path, logical id) -> construct path, for every CloudFormation element of the stacks."""
@@ -178,7 +210,113 @@ class SynthesizedStacks:
 
 def declares_nested_stacks(template: Mapping[str, Any]) -> bool:
     resources = template.get("Resources") or {}
-    return any(isinstance(r, Mapping) and r.get("Type") == NESTED_STACK_TYPE for r in resources.values())
+    # On every template read: dict, not the Mapping ABC, whose isinstance costs ten times as much.
+    return isinstance(resources, dict) and any(
+        isinstance(r, dict) and r.get("Type") in NESTED_STACK_TYPES for r in resources.values())
+
+
+@dataclass(frozen=True)
+class NestedStack:
+    """A nested stack resource of a template, and the template file it deploys when EulaGate can locate it."""
+
+    logical_id: str
+    template: Path | None
+
+
+def located(nested: Iterable[NestedStack]) -> frozenset[str]:
+    """The logical ids of the nested stacks whose templates were located (and so are read on their own)."""
+    return frozenset(stack.logical_id for stack in nested if stack.template is not None)
+
+
+class NestedStackLocator:
+    """Where the template of each nested stack resource of a template is (manifests read once, cached)."""
+
+    def __init__(self, stacks_by_manifest: dict[Path, list[Stack]] | None = None) -> None:
+        self._stacks_by_manifest = stacks_by_manifest if stacks_by_manifest is not None else {}
+
+    def nested_stacks(self, path: Path, template: Mapping[str, Any]) -> list[NestedStack]:
+        """Each nested stack resource of ``template`` (read from ``path``), located or not."""
+        if not declares_nested_stacks(template):
+            return []
+        stack = self._stack_holding(path)
+        by_metadata = stack.nested_templates_by_resource(path) if stack is not None else {}
+        found = []
+        for logical_id, resource in template["Resources"].items():
+            if not (isinstance(resource, Mapping) and resource.get("Type") in NESTED_STACK_TYPES):
+                continue
+            logical_id = str(logical_id)
+            nested = by_metadata.get(logical_id)
+            if nested is None and stack is not None:
+                nested = _asset_path(resource, stack)
+            if nested is None:
+                nested = _local_template(resource, path)
+            found.append(NestedStack(logical_id, nested))
+        return found
+
+    def _stack_holding(self, path: Path) -> Stack | None:
+        """The assembly stack whose template, or one of whose nested templates, ``path`` is."""
+        manifest_path = path.parent / MANIFEST
+        if not manifest_path.is_file():
+            return None
+        if manifest_path not in self._stacks_by_manifest:
+            self._stacks_by_manifest[manifest_path] = [
+                _stack(name, artifact, artifact.get("properties") or {}, path.parent, manifest_path)
+                for name, artifact in _artifacts(manifest_path)
+                if artifact.get("type") == STACK_ARTIFACT and isinstance(artifact.get("properties") or {}, dict)]
+        resolved = path.resolve()
+        for stack in self._stacks_by_manifest[manifest_path]:
+            if stack.template.resolve() == resolved or any(
+                    nested.resolve() == resolved for nested in stack.nested_templates()):
+                return stack
+        return None
+
+
+def _asset_path(resource: Mapping[str, Any], stack: Stack) -> Path | None:
+    """The nested template a CDK nested stack resource names in its ``aws:asset:path`` metadata, if present."""
+    metadata = resource.get("Metadata")
+    name = metadata.get(ASSET_PATH_METADATA) if isinstance(metadata, Mapping) else None
+    if not isinstance(name, str) or not has_template_suffix(Path(name)):
+        return None
+    try:
+        return _inside(stack.directory, name, stack.template, "nested stack resource names asset")
+    except TemplateError as error:
+        if "missing" in str(error):
+            return None  # not located: reported as a nested stack whose template cannot be read
+        raise
+
+
+def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
+    """A ``TemplateURL`` (SAM: ``Location``) that is a relative path to a template file inside the template's
+    directory, as ``aws cloudformation package`` and ``sam`` take it before uploading."""
+    properties = resource.get("Properties")
+    if not isinstance(properties, Mapping):
+        return None
+    name = properties.get("TemplateURL", properties.get("Location"))
+    if not isinstance(name, str) or "://" in name or os.path.isabs(name) or not has_template_suffix(Path(name)):
+        return None
+    root = path.parent.resolve()
+    candidate = path.parent / name
+    resolved = candidate.resolve()
+    return candidate if resolved.is_relative_to(root) and resolved.is_file() else None
+
+
+
+def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tuple[TemplateT, ExtraT]],
+                               locator: NestedStackLocator | None = None
+                               ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack]]]:
+    """Each template of ``paths`` as ``read`` reads it, with its nested stacks; a located nested template that
+    is not among ``paths`` is read after them (once each, whatever nests what)."""
+    locator = locator or NestedStackLocator()
+    queue = list(dict.fromkeys(paths))
+    seen = {path.resolve() for path in queue}
+    for path in queue:  # grows while it is read
+        parsed = read(path)
+        nested = locator.nested_stacks(path, parsed[0])
+        for stack in nested:
+            if stack.template is not None and stack.template.resolve() not in seen:
+                seen.add(stack.template.resolve())
+                queue.append(stack.template)
+        yield path, parsed, nested
 
 
 def discover_templates(paths: Iterable[str | Path], malformed: list[TemplateError] | None = None) -> list[Path]:

@@ -53,8 +53,9 @@ def check_synthesized(stacks: SynthesizedStacks, catalog: Catalog | None = None)
     unreadable: list[tuple[Path, TemplateError]] = []
     for stack_path in stacks.stack_template_paths:
         try:
-            for path, template in stacks.templates_of(stack_path):
-                findings.extend(check_template(template, template_path=str(path), catalog=catalog))
+            for path, template, nested_read in stacks.templates_of(stack_path):
+                findings.extend(check_template(template, template_path=str(path), catalog=catalog,
+                                               nested_templates_read=nested_read))
         except TemplateError as error:
             unreadable.append((stack_path, error))
     return SynthesisCheck(findings, unreadable)

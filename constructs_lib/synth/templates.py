@@ -17,13 +17,13 @@ from typing import Any
 import yaml
 
 from constructs_lib.errors import TemplateError
-from constructs_lib.rules.template_text import (
+from constructs_lib.rules.detection.template_text import (
     MAX_TEMPLATE_CHARS,
     CloudFormationLoader,
     TemplateTextError,
     opens_as_json,
 )
-from constructs_lib.rules.template_text import parse_template_text as parse_text
+from constructs_lib.rules.detection.template_text import parse_template_text as parse_text
 
 __all__ = ["TEMPLATE_SUFFIXES", "TemplateError", "load_template", "parse_template_text", "read_json_file",
            "read_template", "resource_lines"]

@@ -3,18 +3,24 @@
 Given a template, parameter values, a region and the values only a deployment knows (attributes, imports,
 dynamic references), it computes what CloudFormation would deploy: the properties of each resource whose
 condition holds, every intrinsic resolved, ``Fn::ForEach`` expanded (``AWS::LanguageExtensions``). A deployment
-CloudFormation would refuse (a value outside ``AllowedValues``, a lookup that finds nothing, an index out of range)
-raises ``DeployFails``. Written from the CloudFormation documentation, independently of ``constructs_lib.rules``.
+CloudFormation would refuse (a value outside ``AllowedValues``, an assertion of the ``Rules`` section that fails,
+a lookup that finds nothing, an index out of range) raises ``DeployFails``. ``stack_set_resources`` deploys a
+StackSet's inline template with the parameters it passes. ``parameter_choices`` lists what a deployment may choose
+for each parameter with ``AllowedValues``. Written from the CloudFormation documentation, independently of
+``constructs_lib.rules``.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import yaml
 
 NO_VALUE: Any = object()
 _NOT_ALPHANUMERIC = re.compile("[^A-Za-z0-9]")
@@ -53,6 +59,27 @@ class _Evaluator:
         self.resources_section = self._for_each(template.get("Resources") or {}, {})
         self.conditions_section = self._for_each(template.get("Conditions") or {}, {})
         self.condition_values: dict[str, bool] = {}
+        self._check_rules(template.get("Rules") or {})
+
+    def _check_rules(self, rules: Mapping[str, Any]) -> None:
+        """CloudFormation refuses the parameters when an assertion of a rule whose RuleCondition holds fails."""
+        for name, rule in rules.items():
+            if "RuleCondition" in rule and not self._rule_truth(rule["RuleCondition"]):
+                continue
+            if not all(self._rule_truth(assertion["Assert"]) for assertion in rule.get("Assertions", [])):
+                raise DeployFails(f"rule {name} refuses the parameters")
+
+    def _rule_truth(self, expression: Any) -> bool:
+        """A rule-specific function: the condition functions, and the list functions only rules may use."""
+        (function, argument), = expression.items()
+        if function not in ("Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn"):
+            return self._logic(expression, self._rule_truth)
+        members = [_text(member) for member in self.value(argument[0])]
+        if function == "Fn::Contains":
+            return _text(self.value(argument[1])) in members
+        if function == "Fn::EachMemberEquals":
+            return all(member == _text(self.value(argument[1])) for member in members)
+        return set(members) <= {_text(member) for member in self.value(argument[1])}
 
     # -- parameters and conditions --------------------------------------------------------------------
 
@@ -77,15 +104,18 @@ class _Evaluator:
         return self.condition_values[name]
 
     def _truth(self, expression: Any) -> bool:
+        return self._logic(expression, self._truth)
+
+    def _logic(self, expression: Any, truth: Callable[[Any], bool]) -> bool:
         (function, argument), = expression.items()
         if function == "Condition":
             return self.condition(argument)
         if function == "Fn::Not":
-            return not self._truth(argument[0])
+            return not truth(argument[0])
         if function == "Fn::And":
-            return all(self._truth(operand) for operand in argument)
+            return all(truth(operand) for operand in argument)
         if function == "Fn::Or":
-            return any(self._truth(operand) for operand in argument)
+            return any(truth(operand) for operand in argument)
         if function == "Fn::Equals":
             return _text(self.value(argument[0])) == _text(self.value(argument[1]))
         raise DeployFails(f"unknown condition function {function}")
@@ -211,6 +241,32 @@ class _Evaluator:
 
     def import_value(self, argument: Any) -> str:
         return self._external(f"import:{_text(self.value(argument))}")
+
+
+def stack_set_resources(properties: Mapping[str, Any], deployment: Deployment) -> dict[str, dict[str, Any]]:
+    """What a StackSet's inline template deploys in one stack instance: its own parameters (those the StackSet
+    passes, else the deployment's choice of the same name), conditions and rules."""
+    template = yaml.safe_load(properties["TemplateBody"]) if isinstance(properties["TemplateBody"], str) \
+        else properties["TemplateBody"]
+    passed = {entry["ParameterKey"]: _text(entry["ParameterValue"]) for entry in properties.get("Parameters", [])}
+    instance = Deployment(parameters={**deployment.parameters, **passed}, region=deployment.region,
+                          externals=deployment.externals, account=deployment.account)
+    return deploy(template, instance)
+
+
+def parameter_choices(*templates: Mapping[str, Any], free: Mapping[str, list[str]] | None = None
+                      ) -> Iterator[dict[str, str]]:
+    """Every combination of the AllowedValues of the templates' parameters (parameters of one name share it), and
+    of the values ``free`` gives parameters without AllowedValues."""
+    allowed: dict[str, list[str]] = {}
+    for template in templates:
+        for name, spec in (template.get("Parameters") or {}).items():
+            if "AllowedValues" in spec:
+                allowed.setdefault(name, [_text(option) for option in spec["AllowedValues"]])
+            elif free and name in free:
+                allowed.setdefault(name, free[name])
+    for values in itertools.product(*allowed.values()):
+        yield dict(zip(allowed, values, strict=True))
 
 
 def _text(value: Any) -> str:

@@ -247,11 +247,11 @@ def violations(template: dict[str, Any], catalog: Catalog, seed: int = 0) -> Out
         except DeployFails:
             continue
         outcome.violated.update(logical_id for logical_id, properties in resources.items()
-                                if logical_id != "Ext" and _unaccepted_gated(properties, catalog))
+                                if logical_id != "Ext" and unaccepted_gated(properties, catalog))
     return outcome
 
 
-def _unaccepted_gated(properties: dict[str, Any], catalog: Catalog) -> bool:
+def unaccepted_gated(properties: dict[str, Any], catalog: Catalog) -> bool:
     for channel in properties.get("InputDataConfig") or []:
         source = channel.get("DataSource", {}).get("S3DataSource", {})
         if _gated(source.get("S3Uri"), catalog) and not _accepted(source):

@@ -101,3 +101,81 @@ def test_the_rule_engine_and_the_cli_checks_do_not_need_jsii() -> None:
                    and any(name.split(".")[0] in {"aws_cdk", "jsii", "constructs", "cdk_nag"}
                            for name in _imports(path)))
     assert heavy == []
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each module of the package -> the modules of the package it imports (lazy imports inside functions too;
+    ``from package import name`` counts as importing the module ``package.name`` when there is one)."""
+    paths = {_module_name(path): path for path in (ROOT / "constructs_lib").rglob("*.py")
+             if "handlers" not in path.parts}
+    return {module: {name for name in _imports(path) if name in paths and name != module}
+            for module, path in paths.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_module_imports_another_in_a_circle() -> None:
+    """Between modules, not only packages: a circle through imports inside functions counts too."""
+    assert _cycles(_module_graph()) == []
+
+
+def test_the_cycle_check_finds_a_circle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_inside_the_rule_engine_evaluation_is_below_detection_and_detection_below_the_rules() -> None:
+    """``rules/evaluation`` (values, intrinsics, conditions) imports nothing of request detection or the rules;
+    ``rules/detection`` nothing of the rules (the ``eula0NN`` modules, the engine, what they share)."""
+    order = {"constructs_lib.rules.evaluation": 0, "constructs_lib.rules.detection": 1}
+    upward = []
+    for module, imported in _module_graph().items():
+        level = next((rank for prefix, rank in order.items() if module.startswith(prefix)), None)
+        if level is None:
+            continue
+        for name in imported:
+            if not name.startswith("constructs_lib.rules"):
+                continue
+            target = next((rank for prefix, rank in order.items() if name.startswith(prefix)), 2)
+            if target > level:
+                upward.append(f"{module} -> {name}")
+    assert sorted(upward) == []

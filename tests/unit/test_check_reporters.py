@@ -15,7 +15,7 @@ import pytest
 from constructs_lib.cli.reporters import FORMATS, Report, template_report
 from constructs_lib.cli.reporters import render as render_report
 from constructs_lib.rules import RULES, Finding, TemplateScan, scan_template
-from constructs_lib.rules.sources import CONSTRUCT_PATH_METADATA, SOURCE_METADATA
+from constructs_lib.rules.detection.sources import CONSTRUCT_PATH_METADATA, SOURCE_METADATA
 from constructs_lib.rules.suppressions import apply_suppressions
 from constructs_lib.synth.templates import load_template
 

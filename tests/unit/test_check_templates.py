@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.rules.template_text import MAX_TEMPLATE_CHARS
+from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS
 from constructs_lib.synth.assembly import discover_templates
 from constructs_lib.synth.templates import TemplateError, load_template, resource_lines
 

@@ -12,8 +12,8 @@ import pytest
 
 from constructs_lib.rules import RULES, check_template, engine
 from constructs_lib.rules.base import Check, Problem, Rule
-from constructs_lib.rules.intrinsics import ABSENT
-from constructs_lib.rules.requests import CREATE_MODEL
+from constructs_lib.rules.detection.requests import CREATE_MODEL
+from constructs_lib.rules.evaluation.values import ABSENT
 from tests.unit.rules.test_rule_registry import _TABLE_ROW
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,6 +21,8 @@ sys.path.insert(0, sys.argv[1])
 from constructs_lib.hook.handler import handle
 results = [handle(json.load(open(path))) for path in sys.argv[2:]]
 import yaml
+from jsonata.parser import Parser
+Parser().parse("'s3://' & $bucket")  # Step Functions' JSONata is read by the bundled parser
 print(json.dumps({
     "statuses": [[r["hookStatus"], r.get("errorCode")] for r in results],
     "jsii": sorted(name for name in sys.modules if name.split(".")[0] in ("aws_cdk", "jsii", "constructs")),
@@ -49,6 +51,7 @@ def test_bundle_holds_the_engine_and_catalog_and_nothing_jsii() -> None:
     assert "constructs_lib/catalog/data/jumpstart-catalog.json.gz" in names
     assert "constructs_lib/rules/engine.py" in names
     assert "yaml/__init__.py" in names
+    assert {"jsonata/parser.py", "jsonata/LICENSE"} <= names
     assert not any(name.startswith(("constructs_lib/constructs/", "constructs_lib/cli/", "stacks/"))
                    for name in names)
     assert not any(name.endswith((".so", ".pyc")) for name in names)

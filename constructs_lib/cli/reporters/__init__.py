@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.rules import Finding, TemplateScan
-from constructs_lib.rules.sources import SourceLocation, construct_path, declared_at
+from constructs_lib.rules.detection.sources import SourceLocation, construct_path, declared_at
 
 # Formats whose output depends on -q/-v.
 VERBOSITY_FORMATS = frozenset({"text", "concise"})

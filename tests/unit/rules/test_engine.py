@@ -242,7 +242,7 @@ def test_a_state_machine_with_many_tasks_is_parsed_once(rules_catalog: Catalog,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Each SageMaker task is a request read on its own; the definition they share is parsed once (it was
     parsed per task, quadratic in the definition's size)."""
-    from constructs_lib.rules.intrinsics import Reader
+    from constructs_lib.rules.evaluation.reader import Reader
 
     parses = []
     original = Reader.json_text

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.rules.intrinsics import (
+from constructs_lib.rules.evaluation.reader import Reader, readings
+from constructs_lib.rules.evaluation.values import (
     ABSENT,
     REGION,
     DeploymentFails,
     EvaluationLimit,
-    Reader,
     TemplateContext,
     parameter_values,
     sub_variables,
@@ -89,7 +89,6 @@ def test_expand_uses_parameter_values_and_mapping_values() -> None:
     r = reader()
     bucket = r.render({"Fn::Sub": "${Bucket}/k"}) or ""
     assert r.context.expand(bucket) == ["jumpstart-private-cache-prod-us-east-1/k", bucket]
-    assert sorted(r.context.expand(r.render({"Ref": "Flag"}) or "")) == ["a", "b"]
     by_unknown_key = r.render({"Fn::FindInMap": ["Regions", {"Fn::GetAtt": ["Role", "Arn"]}, "Bucket"]}) or ""
     assert sorted(r.context.expand(by_unknown_key)) == ["east", "west"]
     free = r.render({"Ref": "Free"}) or ""
@@ -169,10 +168,30 @@ def test_sub_variables_are_found_in_one_pass_even_without_closing_braces() -> No
     assert list(sub_variables("${" * 100_000)) == []  # was a regex that rescanned the rest for every ${
 
 
-def test_past_the_limit_of_texts_a_value_may_take_evaluation_stops() -> None:
+def test_a_bounded_parameter_takes_one_value_per_valuation_wherever_it_is_referred_to() -> None:
+    """A deployment gives a parameter one value: each AllowedValue is read in a valuation of its own, and every
+    reference to the parameter in that valuation reads the same value (never a mix)."""
+    context = TemplateContext(TEMPLATE)
+    seen = []
+    for r in readings(context):
+        seen.append((r.render({"Fn::Sub": "x-${Flag}"}), r.render({"Ref": "Flag"}), r.condition_note()))
+    assert seen == [("x-a", "a", "when Flag is 'a'"), ("x-b", "b", "when Flag is 'b'")]
+
+
+def test_past_the_limit_of_valuations_evaluation_stops() -> None:
     values = {"Type": "String", "AllowedValues": [str(number) for number in range(20)]}
     context = TemplateContext({"Parameters": {name: values for name in "ABC"}})
-    text = Reader(context).render({"Fn::Sub": "${A}${B}${C}"}) or ""
+    with pytest.raises(EvaluationLimit, match="more than 1024 ways"):
+        for r in readings(context):
+            r.render({"Fn::Sub": "${A}${B}${C}"})
+
+
+def test_past_the_limit_of_texts_a_value_may_take_evaluation_stops() -> None:
+    context = TemplateContext({"Mappings": {"M": {str(n): {str(m): str(m) for m in range(20)} for n in range(20)}},
+                               "Resources": {"R": {"Type": "AWS::IAM::Role"}}})
+    unknown = {"Fn::GetAtt": ["R", "Arn"]}
+    lookup = {"Fn::FindInMap": ["M", unknown, unknown]}
+    text = Reader(context).render({"Fn::Join": ["", [lookup, lookup, lookup]]}) or ""
     with pytest.raises(EvaluationLimit, match="more than 4096 texts"):
         context.expand(text)
 

@@ -6,6 +6,7 @@ See tests/support/cfn_soundness.py for the templates and deployments; bench/soun
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,11 +14,13 @@ from hypothesis import HealthCheck, given, settings
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import check_template
-from tests.support.cfn_concrete import DeployFails, Deployment, deploy
+from tests.support.cfn_concrete import DeployFails, Deployment, deploy, parameter_choices, stack_set_resources
+from tests.support.cfn_models_by_parameter import models_by_parameter, violating
 from tests.support.cfn_soundness import GATED_URI, OWN_URI, reported, templates, violations
 
 SOUNDNESS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PRECISION = settings(max_examples=125, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MODELS_BY_PARAMETER = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SOUNDNESS
@@ -40,6 +43,46 @@ def test_templates_whose_unknowns_are_bounded_give_no_error_without_a_violation(
               if finding.severity == "error"}
     assert errors >= outcome.violated
     assert errors - outcome.violated <= outcome.failed  # no error without a violation (where all evaluates)
+
+
+@MODELS_BY_PARAMETER
+@given(template=models_by_parameter(all_accepted=True))
+def test_a_model_chosen_by_parameter_accepted_per_model_gives_no_error(template: dict[str, Any],
+                                                                      rules_catalog: Catalog) -> None:
+    """Precision: every concrete deployment accepts (Fn::If, Fn::FindInMap, Fn::Split pairs, Rules; in a StackSet
+    or not), so the engine reports no error."""
+    assert violating(template, rules_catalog) == set()
+    errors = [finding for finding in check_template(template, catalog=rules_catalog) if finding.severity == "error"]
+    assert errors == []
+
+
+@MODELS_BY_PARAMETER
+@given(template=models_by_parameter(all_accepted=False))
+def test_a_model_chosen_by_parameter_with_one_gated_model_unaccepted_is_an_error(template: dict[str, Any],
+                                                                                rules_catalog: Catalog) -> None:
+    """Soundness on the same pattern: the deployment of the unaccepted gated model is found."""
+    violated = violating(template, rules_catalog)
+    assert violated
+    errors = {finding.logical_id for finding in check_template(template, catalog=rules_catalog)
+              if finding.severity == "error"}
+    assert errors == violated
+
+
+def test_the_concrete_evaluator_honours_rules_and_stack_set_templates() -> None:
+    inner = {"Parameters": {"Model": {"Type": "String", "AllowedValues": ["a", "b"]},
+                            "Accept": {"Type": "String", "AllowedValues": ["true", "false"]}},
+             "Rules": {"B": {"RuleCondition": {"Fn::Equals": [{"Ref": "Model"}, "b"]},
+                             "Assertions": [{"Assert": {"Fn::Contains": [["true"], {"Ref": "Accept"}]}}]}},
+             "Conditions": {"IsA": {"Fn::Equals": ["a", {"Ref": "Model"}]}},
+             "Resources": {"OnlyA": {"Type": "T", "Condition": "IsA", "Properties": {"Accept": {"Ref": "Accept"}}}}}
+    assert list(parameter_choices(inner)) == [{"Model": m, "Accept": a} for m in "ab" for a in ("true", "false")]
+    assert deploy(inner, Deployment({"Model": "a", "Accept": "false"})) == {"OnlyA": {"Accept": "false"}}
+    assert deploy(inner, Deployment({"Model": "b", "Accept": "true"})) == {}
+    with pytest.raises(DeployFails, match="rule B"):
+        deploy(inner, Deployment({"Model": "b", "Accept": "false"}))
+    passed = {"TemplateBody": json.dumps(inner), "Parameters": [{"ParameterKey": "Model", "ParameterValue": "a"}]}
+    assert stack_set_resources(passed, Deployment({"Model": "b", "Accept": "true"})) == {
+        "OnlyA": {"Accept": "true"}}
 
 
 def test_the_concrete_evaluator_follows_conditions_parameters_and_lookups() -> None:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import check_template
 from constructs_lib.rules.artifacts import GatingFamilies, catalog_index, model_id_in_key
-from constructs_lib.rules.intrinsics import TemplateContext
-from constructs_lib.rules.runtime_values import automation_values, pipeline_values, step_functions_values
+from constructs_lib.rules.evaluation.runtime_values import automation_values, pipeline_values, step_functions_values
+from constructs_lib.rules.evaluation.values import TemplateContext
 from tests.unit.rules.builders import GATED_URI, MISSING, ROLE, container, custom_resource, model, template
 from tests.unit.rules.test_properties import VALUES
 
@@ -42,7 +42,14 @@ def rewritten(rewrite: Any, value: Any) -> tuple[Any, TemplateContext]:
     ({"S3Uri.$": "$.uri"}, {"S3Uri": "${$.uri}"}),
     ({"S3Uri": "{% 's3://jumpstart-private-cache-prod-' & $region & '/m/' %}"},
      {"S3Uri": "s3://jumpstart-private-cache-prod-${$region}/m/"}),
-    ({"S3Uri": "{% $join(['a', 'b']) %}"}, {"S3Uri": "${$join(['a', 'b'])}"}),
+    # Functions over literals are evaluated (item 6 of issue 19); over an unknown they stay unknown.
+    ({"S3Uri": "{% $join(['a', 'b'], '/') %}"}, {"S3Uri": "a/b"}),
+    ({"S3Uri": "{% $join(['a', $states.input.b]) %}"}, {"S3Uri": "${$join(['a', $states.input.b])}"}),
+    ({"S3Uri": "{% $lowercase('A') %}"}, {"S3Uri": "${$lowercase('A')}"}),
+    ({"Request": "{% {'S3Uri': 's3://' & 'b/' & $states.input.k, 'AcceptEula': true} %}"},
+     {"Request": {"S3Uri": "s3://b/${$states.input.k}", "AcceptEula": True}}),
+    ({"S3Uri": "{% ($p := 's3://x/'; $p & 'y') %}"}, {"S3Uri": "s3://x/y"}),
+    ({"S3Uri": "{% 'unclosed %}"}, {"S3Uri": "${'unclosed}"}),
     ({"List": [{"AcceptEula.$": "$.accept"}]}, {"List": [{"AcceptEula": "${$.accept}"}]}),
 ])
 def test_step_functions_expressions_keep_their_literal_parts(parameters: dict[str, Any],

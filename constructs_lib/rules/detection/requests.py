@@ -25,30 +25,46 @@ import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
-from constructs_lib.rules.intrinsics import (
-    ABSENT,
-    DeploymentFails,
-    Reader,
-    TemplateContext,
-    has_tokens,
-    is_intrinsic,
-    readings,
+from constructs_lib.rules.detection.decoding import (
+    DECODED,
+    Undecodable,
+    decode,
+    decode_further,
+    follow,
+    looks_like_document,
 )
-from constructs_lib.rules.runtime_values import (
+from constructs_lib.rules.detection.request_names import (
+    CREATE_AUTOML_JOB_V2,
+    CREATE_INFERENCE_COMPONENT,
+    CREATE_MODEL,
+    CREATE_MODEL_PACKAGE,
+    CREATE_TRAINING_JOB,
+    SAGEMAKER_TASK_ARNS,
+    SCHEDULER_SAGEMAKER_ARNS,
+    action_of,
+    integration_action,
+    is_sagemaker_service,
+    request_kind,
+)
+from constructs_lib.rules.detection.state_flow import task_request
+from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.evaluation.reader import Reader, readings
+from constructs_lib.rules.evaluation.runtime_values import (
     Rewrite,
     automation_values,
     pipeline_values,
-    step_functions_values,
 )
-from constructs_lib.rules.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.evaluation.values import (
+    ABSENT,
+    DeploymentFails,
+    TemplateContext,
+    has_tokens,
+    is_intrinsic,
+    token_pattern,
+)
 
-CREATE_MODEL = "CreateModel"
-CREATE_MODEL_PACKAGE = "CreateModelPackage"
-CREATE_INFERENCE_COMPONENT = "CreateInferenceComponent"
-CREATE_AUTOML_JOB_V2 = "CreateAutoMLJobV2"
-CREATE_TRAINING_JOB = "CreateTrainingJob"
 UNREADABLE = "Unreadable"  # a definition the template holds but the engine cannot read
 NOT_SHOWN = "NotShown"  # a definition kept outside the template (S3, a parameter)
 STRAY_ARTIFACTS = "StrayArtifacts"  # values of a resource type no extractor knows
@@ -64,6 +80,7 @@ PIPELINE_TYPE = "AWS::SageMaker::Pipeline"
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
 STACK_SET_TYPE = "AWS::CloudFormation::StackSet"
 SSM_DOCUMENT_TYPE = "AWS::SSM::Document"
+NESTED_STACK_TYPES = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::Application"})
 # Types whose properties cannot hand a model artifact to anything that loads it: IAM policies name S3 objects by
 # ARN, never by s3:// location; endpoints and their configurations name models (whose resources hold the
 # artifacts); logs, topics, queues, keys and buckets hold no object location to load. Skipping them keeps the
@@ -79,23 +96,12 @@ _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
 _MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
-_STATE_MACHINE_INTEGRATION = ":states:::"
-# Any partition, literal or not (``arn:${AWS::Partition}:...`` renders the partition as one token).
-_SCHEDULER_SAGEMAKER = re.compile(r"\Aarn:[^:]+:scheduler:::aws-sdk:sagemaker:([A-Za-z0-9]+)\Z")
 # SageMaker pipeline step types whose Arguments are one request of a known API.
 _PIPELINE_STEP_KINDS = {
     "Training": CREATE_TRAINING_JOB,
     "CreateModel": CREATE_MODEL,
     "Model": CREATE_MODEL,
     "RegisterModel": CREATE_MODEL_PACKAGE,
-}
-# SDK actions (Step Functions' aws-sdk, Scheduler, SSM executeAwsApi) whose parameters are one request.
-_ACTION_KINDS = {
-    "createmodel": CREATE_MODEL,
-    "createmodelpackage": CREATE_MODEL_PACKAGE,
-    "createinferencecomponent": CREATE_INFERENCE_COMPONENT,
-    "createautomljobv2": CREATE_AUTOML_JOB_V2,
-    "createtrainingjob": CREATE_TRAINING_JOB,
 }
 
 
@@ -113,17 +119,19 @@ class Subject:
     exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
     rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
     context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
+    condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
+    # How the service computes the request from the whole document and the keys down to it (Step Functions
+    # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
+    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None
 
     def request(self, reader: Reader) -> Any:
         if not self.json_source:
             document = self.source
         else:
-            document = reader.parse_json(self.source, self.substitutions)
-            for key in self.inner:
-                if isinstance(key, int):
-                    document = document[key] if isinstance(document, list) and key < len(document) else ABSENT
-                else:
-                    document = document.get(key, ABSENT) if isinstance(document, dict) else ABSENT
+            document = decode_further(reader.parse_json(self.source, self.substitutions))
+            if self.flow is not None:
+                return self.flow(document, self.inner, reader.context)
+            document = follow(document, self.inner)
         return self.rewrite(document, reader.context) if self.rewrite is not None else document
 
 
@@ -134,6 +142,18 @@ class Unread:
     location: str  # the property, e.g. "Properties.DefinitionString"
     why: str  # completes "<location> ...": "is not JSON (line 1 column 2: ...)", "names a definition kept in S3"
     holds: str  # what it would hold: "the state machine's definition"
+    unknown: bool = False  # an unknown that ``strict`` makes an error (a nested stack's template not read)
+    fix: str | None = None  # what to do instead of writing it inline
+
+
+class Found(NamedTuple):
+    """A request found in a parsed document: its kind, the keys down to it and where it is displayed; for an
+    ``UNREADABLE`` part, why it cannot be read."""
+
+    kind: str
+    keys: tuple[str | int, ...]
+    path: str
+    why: str = ""
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
@@ -180,12 +200,14 @@ def _json_literals(value: Any) -> Iterator[str]:
         yield from (item for item in argument[1] if isinstance(item, str))
 
 
-def _is_json_text(value: Any) -> bool:
-    """A string (or ``Fn::Join``/``Fn::Sub``) holding a JSON object or array that mentions a request key."""
+def _is_document_text(value: Any) -> bool:
+    """A string (or ``Fn::Join``/``Fn::Sub``) written as a JSON object or array, whatever words it holds."""
     if isinstance(value, str):
-        return value.lstrip()[:1] in ("{", "[") and _mentions_request(value)
-    return (isinstance(value, dict) and len(value) == 1 and ("Fn::Join" in value or "Fn::Sub" in value)
-            and any(_mentions_request(text) for text in _json_literals(value)))
+        return looks_like_document(value)
+    if not (isinstance(value, dict) and len(value) == 1 and ("Fn::Join" in value or "Fn::Sub" in value)):
+        return False
+    literals = list(_json_literals(value))
+    return bool(literals) and literals[0].lstrip()[:1] in ("{", "[")
 
 
 def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tuple[Any, str | None]:
@@ -197,11 +219,13 @@ def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tu
     if text is None:
         return ABSENT, None
     try:
-        return json.loads(text), None
+        return decode_further(json.loads(text)), None
     except json.JSONDecodeError as error:
         return ABSENT, f"is not JSON (line {error.lineno} column {error.colno}: {error.msg})"
     except RecursionError:
         return ABSENT, "is JSON nested too deeply to read"
+    except Undecodable as error:  # JSON text holding a document's text that cannot be read
+        return ABSENT, f"holds a JSON string that {error}"
 
 
 def _unwrap_to_json_string(reader: Reader, value: Any) -> Any:
@@ -238,56 +262,109 @@ def _call_description(document: Any) -> str | None:
     return None
 
 
-def _json_subject(kind: str, source: Any, path: str, inner: tuple[str | int, ...], **details: Any) -> Subject:
+def _named_call(mapping: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(kind, parameters key)`` of an SDK call written as ``{service, action, parameters}`` (CDK's
+    ``AwsCustomResource``, in any of the SDKs' spellings) whose action is a request the rules read."""
+    kind = request_kind(mapping.get("action"))
+    if kind is None or not is_sagemaker_service(mapping.get("service")):
+        return None
+    key = next((key for key in ("parameters", "Parameters") if key in mapping), None)
+    return (kind, key) if key is not None else None
+
+
+def _decodes(text: str) -> bool:
+    try:
+        decode(text)
+    except Undecodable:
+        return False  # reported where the walk reaches the text
+    return True
+
+
+def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
-    if kind == UNREADABLE:
-        return replace(_unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request"), via=details.get("via"))
-    return Subject(kind, source, path, inner, json_source=True, **details)
+    if found.kind == UNREADABLE:
+        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"), via=details.get("via"))
+    return Subject(found.kind, source, path, found.keys, json_source=True, **details)
 
 
-def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0
-                   ) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
-    """``(kind, keys, display path)`` of each request in a parsed JSON document, nested ones included; where it is
-    nested too deeply to walk on and mentions a request key, ``UNREADABLE``: never a silent stop."""
+def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0, named: str | None = None,
+                   inside: bool = False) -> Iterator[Found]:
+    """Each request in a parsed JSON document, nested ones and ones encoded as text inside it included; where it
+    is nested too deeply to walk on and mentions a request key, or holds text that looks like a document but
+    cannot be read, ``UNREADABLE``: never a silent stop. ``named``: the kind the value is known to be a request
+    of by its name (found once, not again by its shape). ``inside``: the value is a field of a request, which
+    the rules judge as a value (an unreadable text there is not acceptance), not a place that holds one."""
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
-            yield UNREADABLE, inner, path
+            yield Found(UNREADABLE, inner, path)
         return
     if isinstance(value, dict):
-        for kind in request_kinds(value):
-            yield kind, inner, path
+        call = _named_call(value)
+        if call is not None:
+            parameters = value[call[1]]
+            if not isinstance(parameters, str):
+                yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}")
+            elif looks_like_document(parameters) and _decodes(parameters):  # parameters encoded as JSON text
+                yield Found(call[0], (*inner, call[1], DECODED), f"{path}.{call[1]}[JSON]")
+        kinds = request_kinds(value)
+        for kind in kinds:
+            if kind != named:
+                yield Found(kind, inner, path)
+        inside = inside or bool(kinds) or call is not None or named is not None
         for key, child in value.items():
-            yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1)
+            yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1,
+                                      call[0] if call is not None and key == call[1] else None, inside)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1)
+            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1, None, inside)
+    elif isinstance(value, str) and looks_like_document(value):
+        try:
+            document = decode(value)
+        except Undecodable as error:
+            if not inside:
+                yield Found(UNREADABLE, inner, path, str(error))
+            return
+        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named, inside)
 
 
-def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0) -> Iterator[Subject]:
-    """Each request in a custom resource's properties, including JSON strings that hold one."""
+def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, inside: bool = False
+                     ) -> Iterator[Subject]:
+    """Each request in a custom resource's properties, including JSON strings that hold one (``inside``: as for
+    ``_walk_document``)."""
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
             yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
         return
-    if _is_json_text(value):
+    if _is_document_text(value):
         document, problem = _parse_document(reader, value)
         if problem is not None:
-            yield _unread(UNREADABLE, path, problem, "a SageMaker request")
+            if not inside:
+                yield _unread(UNREADABLE, path, problem, "a SageMaker request")
             return
         via = _call_description(document)
-        for kind, inner, inner_path in _walk_document(document, (), ""):
-            yield _json_subject(kind, value, f"{path}[JSON]{inner_path}", inner, via=via)
+        for found in _walk_document(document, (), "", inside=inside):
+            yield _json_subject(found, value, f"{path}[JSON]{found.path}", via=via)
     elif isinstance(value, dict):
+        call = _named_call(value)
+        if call is not None:
+            parameters = value[call[1]]
+            if isinstance(parameters, dict):
+                yield Subject(call[0], parameters, f"{path}.{call[1]}", via=_call_description(value))
+            elif _is_document_text(parameters) and _parse_document(reader, parameters)[1] is None:
+                # Parameters given as JSON text: the same subject the walk of that text finds by shape.
+                yield Subject(call[0], parameters, f"{path}.{call[1]}[JSON]", json_source=True,
+                              via=_call_description(value))
         kinds = request_kinds(value)
         for kind in kinds:
             yield Subject(kind, value, path)
         for key, child in value.items():
             # Inside a request, only a part that mentions a request key can hold another (repr looks in C).
             if key != "ServiceToken" and (not kinds or isinstance(child, str) or _mentions_request(repr(child))):
-                yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1)
+                yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1,
+                                            inside or bool(kinds) or call is not None)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_properties(child, f"{path}[{index}]", reader, depth + 1)
+            yield from _walk_properties(child, f"{path}[{index}]", reader, depth + 1, inside)
 
 
 def _display(keys: tuple[str | int, ...]) -> str:
@@ -314,15 +391,17 @@ def _task_states(container: Any, inner: tuple[str | int, ...], depth: int = 0
             yield from _task_states(state.get(processor), (*keys, processor), depth + 1)
 
 
-def sagemaker_integration(resource: Any) -> str | None:
-    """``sagemaker:createTrainingJob.sync`` of a task's ``Resource``, when it calls SageMaker."""
-    if not isinstance(resource, str):
-        return None
-    index = resource.find(_STATE_MACHINE_INTEGRATION)
-    if index < 0:
-        return None
-    integration = resource[index + len(_STATE_MACHINE_INTEGRATION):]
-    return integration if integration.startswith(("sagemaker:", "aws-sdk:sagemaker:")) else None
+def _may_be(reader: Reader, text: str, examples: tuple[str, ...]) -> bool:
+    """Whether a predicate's text may turn out to be one of ``examples`` in this valuation: a value the template
+    bounds is tried as each of its candidates; an unknown may be any text, so a request is assumed possible."""
+    for option in reader.context.expand(text):
+        if option in examples:
+            return True
+        if has_tokens(option):
+            pattern = token_pattern(option)
+            if any(pattern.fullmatch(example) for example in examples):
+                return True
+    return False
 
 
 def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
@@ -344,20 +423,36 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
     where = f"Properties.{key}[JSON]" if key == "DefinitionString" else f"Properties.{key}"
     for name, state, keys in _task_states(document, ()):
         # A Definition object may hold intrinsics (Fn::Sub for the partition): read the Resource through them.
-        integration = sagemaker_integration(reader.render(state.get("Resource", ABSENT)))
+        resource = reader.render(state.get("Resource", ABSENT))
+        integration = integration_action(resource)
+        if integration is None and resource is not None and _may_be(reader, resource, SAGEMAKER_TASK_ARNS):
+            integration = resource  # unknown before deployment (a DefinitionSubstitutions parameter): may be one
         if integration is None:
             continue
         via = f"Step Functions task '{name}' ({context.display(integration)})"
-        for argument_key in ("Parameters", "Arguments"):
-            inner = (*keys, argument_key)
-            arguments = state.get(argument_key)
-            if isinstance(arguments, str):  # JSONata: the whole request computed at run time
-                yield replace(_unread(NOT_SHOWN, f"{where}{_display(inner)}", "is computed at run time",
-                                      "the task's SageMaker request"), via=via)
-                continue
-            for kind, request_keys, request_path in _walk_document(arguments, inner, _display(inner)):
-                yield _json_subject(kind, definition, f"{where}{request_path}", request_keys,
-                                    substitutions=substitutions, via=via, rewrite=step_functions_values)
+        kind = request_kind(action_of(integration))
+        argument_key = next((name for name in ("Parameters", "Arguments") if name in state), None)
+        # The request as the definition fixes it (literals, Pass states before the task, variables), or for a
+        # task without arguments its state input.
+        flow = functools.partial(task_request, state_keys=keys, argument_key=argument_key)
+        written = state.get(argument_key) if argument_key is not None else None
+        request = written if isinstance(written, dict) else flow(document, (), reader.context)
+        inner = (*keys, argument_key) if argument_key is not None else keys
+        shown = f"{where}{_display(inner)}"
+        if not isinstance(request, dict):
+            # Computed at run time from what is not fixed: for a request the rules read, for JSONata computed
+            # whole, and for a Resource known only at deployment that may be such a call.
+            if kind is not None or isinstance(written, str) or has_tokens(integration):
+                why = ("is computed at run time" if argument_key else
+                       "has no Parameters or Arguments: the task sends its state input, known only at run time")
+                yield replace(_unread(NOT_SHOWN, shown, why, "the task's SageMaker request"), via=via)
+            continue
+        found = [Found(kind, (), "")] if kind is not None else []
+        found.extend(_walk_document(request, (), "", named=kind))
+        for request_found in found:
+            yield replace(_json_subject(request_found, definition, f"{shown}{request_found.path}",
+                                        substitutions=substitutions, via=via),
+                          flow=flow if request_found.kind != UNREADABLE else None)
 
 
 # -- SageMaker pipelines ------------------------------------------------------------------------------------------
@@ -402,34 +497,39 @@ def _pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext, 
         inner = (*keys, "Arguments")
         kind = _PIPELINE_STEP_KINDS.get(step_type) if isinstance(step_type, str) else None
         if kind is not None and isinstance(step.get("Arguments"), dict):
-            found = [(kind, inner, _display(inner))]
+            found = [Found(kind, inner, _display(inner))]
         else:
             found = list(_walk_document(step.get("Arguments"), inner, _display(inner)))
-        for request_kind, request_keys, request_path in found:
-            yield _json_subject(request_kind, source, f"{where}{request_path}", request_keys, via=via,
-                                rewrite=pipeline_values)
+        for request in found:
+            yield _json_subject(request, source, f"{where}{request.path}", via=via, rewrite=pipeline_values)
 
 
 # -- EventBridge Scheduler universal targets ----------------------------------------------------------------------
 
 def _schedule_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader) -> Iterator[Subject]:
     target = reader.field(properties, "Target")
-    match = _SCHEDULER_SAGEMAKER.match(reader.render(reader.field(target, "Arn")) or "")
-    if match is None:
+    arn = reader.render(reader.field(target, "Arn")) or ""
+    integration = integration_action(arn, "scheduler")
+    if integration is not None:
+        action: str | None = action_of(integration)
+        target_name = integration
+    elif has_tokens(arn) and _may_be(reader, arn, SCHEDULER_SAGEMAKER_ARNS):
+        action, target_name = None, context.display(arn)  # unknown before deployment: may call SageMaker
+    else:
         return
-    action = match.group(1)
     source = _unwrap_to_json_string(reader, reader.field(target, "Input"))
     document, unread = _read_document(reader, source, "Properties.Target.Input", "the SageMaker request")
     if unread is not None:
         yield unread
         return
-    via = f"EventBridge Scheduler target (aws-sdk:sagemaker:{action})"
+    via = f"EventBridge Scheduler target ({target_name})"
     written_as_object = isinstance(source, dict | list) and not is_intrinsic(source)
     where = "Properties.Target.Input" if written_as_object else "Properties.Target.Input[JSON]"
-    kind = _ACTION_KINDS.get(action.lower())
-    found = [(kind, (), "")] if kind is not None and isinstance(document, dict) else _walk_document(document, (), "")
-    for request_kind, keys, path in found:
-        yield _json_subject(request_kind, source, f"{where}{path}", keys, via=via)
+    kind = request_kind(action)
+    found = ([Found(kind, (), "")] if kind is not None and isinstance(document, dict)
+             else _walk_document(document, (), ""))
+    for request in found:
+        yield _json_subject(request, source, f"{where}{request.path}", via=via)
 
 
 # -- SSM Automation documents ---------------------------------------------------------------------------------------
@@ -450,13 +550,19 @@ def _automation_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
 
 def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                            ) -> Iterator[Subject]:
-    if reader.render(reader.field(properties, "DocumentType")) != "Automation":
-        return  # Command, Session and other documents do not call the SageMaker API
+    if not _may_be(reader, reader.render(reader.field(properties, "DocumentType")) or "Command", ("Automation",)):
+        return  # Command (the default), Session and other documents do not call the SageMaker API
     content = reader.field(properties, "Content")
     document: Any = content
     if not isinstance(content, dict) or is_intrinsic(content):
-        text = reader.render(content)
+        # JSON assembled by Fn::Join/Fn::Sub keeps its unknowns as strings in place (it stays readable).
+        assembled = (isinstance(content, dict) and list(content) in (["Fn::Join"], ["Fn::Sub"])
+                     and any(piece.lstrip().startswith("{") for piece in _json_literals(content)))
+        text = reader.json_text(content) if assembled else reader.render(content)
         if text is None:
+            return
+        if len(text) == 1 and has_tokens(text):  # a parameter, an attribute, an import
+            yield _unread(NOT_SHOWN, "Properties.Content", "is known only at deployment", "the Automation's steps")
             return
         try:  # JSON or YAML (DocumentFormat): one parser reads both
             document = parse_template_text(text)
@@ -469,15 +575,16 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
         if step.get("action") != "aws:executeAwsApi" or not isinstance(inputs, dict):
             continue
         service, api = inputs.get("Service"), inputs.get("Api")
-        if not (isinstance(service, str) and service.lower() == "sagemaker" and isinstance(api, str)):
+        if not (is_sagemaker_service(service) and isinstance(api, str)):
             continue
         via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {api})"
-        kind = _ACTION_KINDS.get(api.lower())
+        kind = request_kind(api)
         inner = (*keys, "inputs")
-        found = [(kind, inner, _display(inner))] if kind is not None else _walk_document(inputs, inner, _display(inner))
-        for request_kind, request_keys, request_path in found:
-            yield _json_subject(request_kind, document, f"Properties.Content{request_path}", request_keys,
-                                via=via, rewrite=automation_values)
+        found = ([Found(kind, inner, _display(inner))] if kind is not None
+                 else _walk_document(inputs, inner, _display(inner)))
+        for request in found:
+            yield _json_subject(request, document, f"Properties.Content{request.path}", via=via,
+                                rewrite=automation_values)
 
 
 # -- StackSets: a template inside the template -------------------------------------------------------------------
@@ -491,6 +598,7 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
                           "the StackSet's template")
         return
     template: Any = body
+    text: str | None = None
     if not isinstance(body, dict) or is_intrinsic(body):
         text = reader.render(body)
         if text is None or (len(text) == 1 and has_tokens(text)):  # a parameter, an attribute, an import
@@ -512,7 +620,38 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
         yield _unread(UNREADABLE, "Properties.TemplateBody", "holds StackSets nested too deeply to read",
                       "the StackSet's template")
         return
-    yield from _template_subjects(resources, TemplateContext(template), depth + 1)
+    yield from _template_subjects(resources, _inner_context(reader, properties, template, text), depth + 1)
+
+
+def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict[str, Any], text: str | None
+                   ) -> TemplateContext:
+    """The StackSet template's own context: its parameters, conditions and rules, with each parameter the StackSet
+    passes a value known in this valuation bound to that value (unless a stack instance may override it). One
+    context per template and binding, so that a request read in several valuations is judged once per binding."""
+    parameters = template.get("Parameters")
+    bound: dict[str, str] = {}
+    if isinstance(parameters, dict):
+        overridden = {reader.render(reader.field(override, "ParameterKey"))
+                      for _, group in reader.elements(reader.field(properties, "StackInstancesGroup"))
+                      for _, override in reader.elements(reader.field(group, "ParameterOverrides"))}
+        # An override whose key is unknown before deployment may override any parameter: nothing is bound.
+        passes = [] if any(key is None or has_tokens(key) for key in overridden) else \
+            reader.elements(reader.field(properties, "Parameters"))
+        for _, passed in passes:
+            key = reader.render(reader.field(passed, "ParameterKey"))
+            value = reader.render(reader.field(passed, "ParameterValue"))
+            if (key is not None and key in parameters and isinstance(parameters[key], dict)
+                    and key not in overridden and value is not None and not has_tokens(value)):
+                bound[key] = value
+    cache = reader.context.derived.setdefault("StackSet templates", {})
+    cache_key = (text if text is not None else id(template), tuple(sorted(bound.items())))
+    inner = cache.get(cache_key)
+    if inner is None:
+        if bound and isinstance(parameters, dict):
+            template = {**template, "Parameters": {
+                **parameters, **{key: {**parameters[key], "AllowedValues": [value]} for key, value in bound.items()}}}
+        inner = cache[cache_key] = TemplateContext(template)
+    return inner
 
 
 def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, depth: int) -> Iterator[Subject]:
@@ -529,10 +668,27 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
                 continue
             found = extract(properties, context)
         place = f"StackSet template resource '{logical_id}' ({resource_type})"
+        condition = resource.get("Condition")
         for subject in found:
+            own = subject.context is None  # not from a StackSet nested deeper, which has its own
             yield replace(subject, path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
                           via=f"{place}, {subject.via}" if subject.via else place,
-                          context=subject.context or context)
+                          context=context if own else subject.context,
+                          condition=condition if own and isinstance(condition, str) else subject.condition)
+
+
+# -- nested stacks ---------------------------------------------------------------------------------------------------
+
+def nested_stack_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    """A nested stack (``AWS::CloudFormation::Stack``, SAM's ``AWS::Serverless::Application``) the caller did not
+    read: what it deploys is not shown (the engine skips those whose template the caller checks on its own)."""
+    key = "Location" if "Location" in properties and "TemplateURL" not in properties else "TemplateURL"
+    yield Subject(NOT_SHOWN, Unread(
+        f"Properties.{key}", "names a nested stack template that EulaGate did not read (not named by the cloud "
+        "assembly's metadata or the resource's aws:asset:path, and not a local template file)",
+        "the nested stack's resources", unknown=True,
+        fix="give TemplateURL as the path of the nested template beside this one, or run `eulagate check` on the "
+            "nested template too"), f"Properties.{key}")
 
 
 # -- resources of types nothing above knows ------------------------------------------------------------------------
@@ -578,14 +734,14 @@ def in_every_reading(extract: ReadingExtractor) -> Extractor:
     """``extract`` run in every reading, so that a definition chosen by ``Fn::If`` (or a mapping, or a parameter)
     is searched in each of its branches, not only the first; each request is found once."""
     def extract_everywhere(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-        seen: set[tuple[str, str, tuple[str | int, ...]]] = set()
+        seen: set[tuple[str, str, tuple[str | int, ...], int]] = set()
         for reader in readings(context):
             try:
                 found = list(extract(properties, context, reader))
             except DeploymentFails:  # nothing deploys in this reading
                 continue
             for subject in found:
-                key = (subject.kind, subject.path, subject.inner)
+                key = (subject.kind, subject.path, subject.inner, id(subject.context))
                 if key not in seen:
                     seen.add(key)
                     yield subject
@@ -596,6 +752,7 @@ _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
     SCHEDULE_TYPE: in_every_reading(_schedule_subjects),
     STACK_SET_TYPE: in_every_reading(_stack_set_subjects),
     SSM_DOCUMENT_TYPE: in_every_reading(_ssm_document_subjects),
+    **dict.fromkeys(NESTED_STACK_TYPES, nested_stack_subjects),
     **dict.fromkeys(STATE_MACHINE_TYPES, in_every_reading(_state_machine_subjects)),
 }
 

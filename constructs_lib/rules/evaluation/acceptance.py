@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.rules.intrinsics import ABSENT, Reader, has_tokens, is_intrinsic
+from constructs_lib.rules.evaluation.reader import EVALUATORS, Reader
+from constructs_lib.rules.evaluation.values import ABSENT, has_tokens, is_intrinsic
 
 
 def acceptance_problem(reader: Reader, container: Any, base: str, keys: tuple[str, ...]) -> str | None:
@@ -58,3 +59,6 @@ def describe_not_true(reader: Reader, value: Any) -> str:
         others = [repr(option) for option in dict.fromkeys(options) if option != "true"]
         return f"{what}, which may be {' or '.join(others[:3])}, not true"
     return f"{what}, which is not known before deployment"
+
+
+EVALUATORS.acceptance = acceptance_problem

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from constructs_lib.rules.conditions import OTHER, compared_parameter, parameter_domain
-from constructs_lib.rules.intrinsics import ABSENT, DeploymentFails, Reader, has_tokens, parameter_choice
+from constructs_lib.rules.evaluation.conditions import OTHER, compared_parameter, parameter_domain
+from constructs_lib.rules.evaluation.reader import Reader, register
+from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, has_tokens, parameter_choice
 
 NONE_OF_THE_KEYS = "\U000ffffe"  # a key text that matches no key (outside the token range: never rendered)
 
@@ -27,6 +28,7 @@ class _Lookup:
     default: Any  # DefaultValue, or ABSENT
 
 
+@register("Fn::FindInMap")
 def render_find_in_map(reader: Reader, argument: Any, depth: int) -> str:
     lookup = _lookup(reader, argument, depth)
     if lookup is None:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.rules.conditions import fix_bounded_parameter
-from constructs_lib.rules.intrinsics import (
+from constructs_lib.rules.evaluation.lookups import find_in_map_lists
+from constructs_lib.rules.evaluation.reader import EVALUATORS, Reader, register
+from constructs_lib.rules.evaluation.values import (
     ABSENT,
     MAX_DEPTH,
     DeploymentFails,
     EvaluationLimit,
-    Reader,
     has_tokens,
     is_list_parameter,
 )
-from constructs_lib.rules.lookups import find_in_map_lists
 
 
 def possible_lists(reader: Reader, value: Any, depth: int) -> tuple[list[list[Any]], bool]:
@@ -65,11 +64,11 @@ def _parameter_lists(reader: Reader, name: str) -> tuple[list[list[Any]], bool]:
     return ([default.split(",")] if isinstance(default, str) else []), False  # a Default can be overridden
 
 
+@register("Fn::Select")
 def render_select(reader: Reader, argument: Any, depth: int) -> str:
     """``Fn::Select``: the element, or a token for each element its index (literal or not) may pick."""
     if not (isinstance(argument, list) and len(argument) == 2):
         return reader.opaque({"Fn::Select": argument})
-    fix_bounded_parameter(reader, argument[0])
     index = reader.render(argument[0], depth)
     if index is None:
         return reader.opaque({"Fn::Select": argument})
@@ -84,3 +83,6 @@ def render_select(reader: Reader, argument: Any, depth: int) -> str:
         raise DeploymentFails("Fn::Select's index is out of its list's range")
     return reader.context.choice("${Fn::Select}", "an Fn::Select whose element is known only at deployment",
                                  texts, complete=complete)
+
+
+EVALUATORS.lists = possible_lists

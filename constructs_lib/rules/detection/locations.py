@@ -15,8 +15,8 @@ import re
 from typing import Any
 
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX
-from constructs_lib.rules.intrinsics import TemplateContext, has_tokens
-from constructs_lib.rules.requests import CREATE_AUTOML_JOB_V2, CREATE_TRAINING_JOB, request_kinds
+from constructs_lib.rules.detection.requests import CREATE_AUTOML_JOB_V2, CREATE_TRAINING_JOB, request_kinds
+from constructs_lib.rules.evaluation.values import TemplateContext, has_tokens
 
 _TOKEN_RUN = re.compile("[\ue000\U000f0000-\U000ffffd]+")
 _TOKEN_PIECES = re.compile("([\ue000\U000f0000-\U000ffffd]+)")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_lib.rules.intrinsics import MAX_DEPTH, EvaluationLimit, is_list_parameter
+from constructs_lib.rules.evaluation.values import MAX_DEPTH, EvaluationLimit, is_list_parameter
 
 FOR_EACH = "Fn::ForEach::"
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"

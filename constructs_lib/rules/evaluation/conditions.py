@@ -1,4 +1,4 @@
-"""The ``Conditions`` section as logic: each condition has one value per reading.
+"""The ``Conditions`` section as logic: each condition has one value per valuation.
 
 A named condition is evaluated from its definition (``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``,
 ``Condition``), so a condition and its negation are never both true in one reading. What a definition compares
@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from constructs_lib.rules.intrinsics import (
+from constructs_lib.rules.evaluation.reader import EVALUATORS, Reader
+from constructs_lib.rules.evaluation.values import (
     MAX_DEPTH,
     EvaluationLimit,
-    Reader,
     TemplateContext,
     has_tokens,
     is_list_parameter,
@@ -62,15 +62,18 @@ def _evaluate(reader: Reader, expression: Any, depth: int) -> bool:
 
 
 def _unknown(reader: Reader, expression: Any) -> bool:
+    operands = expression.get("Fn::Equals") if isinstance(expression, dict) and len(expression) == 1 else None
+    if isinstance(operands, list):
+        # Equality is symmetric: Fn::Equals [A, B] and [B, A] are one choice.
+        texts = sorted(json.dumps(operand, sort_keys=True, default=str) for operand in operands)
+        return bool(reader.decide("condition Fn::Equals " + " = ".join(texts), _BOTH))
     return bool(reader.decide("condition " + json.dumps(expression, sort_keys=True, default=str), _BOTH))
 
 
 def _equals(reader: Reader, left: Any, right: Any, depth: int) -> bool:
-    for parameter, other in ((compared_parameter(reader, left), right), (compared_parameter(reader, right), left)):
-        if parameter is not None:
-            found = _parameter_equals(reader, parameter, other, depth)
-            if found is not None:
-                return found
+    found = parameter_equality(reader, left, right, depth)
+    if found is not None:
+        return found
     left_text, right_text = reader.render(left, depth), reader.render(right, depth)
     if left_text == right_text:
         return True
@@ -81,6 +84,17 @@ def _equals(reader: Reader, left: Any, right: Any, depth: int) -> bool:
             if len(outcomes) == 1:
                 return outcomes.pop()
     return _unknown(reader, {"Fn::Equals": [left, right]})
+
+
+def parameter_equality(reader: Reader, left: Any, right: Any, depth: int = 0) -> bool | None:
+    """Whether a parameter equals a literal in this valuation (either operand order), deciding the parameter's
+    value (one of the literals it is compared with, or none of them); ``None`` when it is no such comparison."""
+    for parameter, other in ((compared_parameter(reader, left), right), (compared_parameter(reader, right), left)):
+        if parameter is not None:
+            found = _parameter_equals(reader, parameter, other, depth)
+            if found is not None:
+                return found
+    return None
 
 
 def compared_parameter(reader: Reader, value: Any) -> str | None:
@@ -127,7 +141,8 @@ def _literals_of_parameters(context: TemplateContext) -> dict[str, tuple[str, ..
 
 def _parameter_literals(context: TemplateContext) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
-    pending: list[Any] = [context.template.get(section) for section in ("Conditions", "Resources", "Outputs")]
+    pending: list[Any] = [context.template.get(section)
+                           for section in ("Conditions", "Rules", "Resources", "Outputs")]
     while pending:
         value = pending.pop()
         if isinstance(value, list):
@@ -140,6 +155,12 @@ def _parameter_literals(context: TemplateContext) -> dict[str, tuple[str, ...]]:
                         literal = scalar_text(other)
                         if _ref_name(operand) is not None and literal is not None:
                             found.setdefault(_ref_name(operand) or "", []).append(literal)
+                elif name == "Fn::Contains" and isinstance(arguments, list) and len(arguments) == 2 \
+                        and _ref_name(arguments[1]) is not None and isinstance(arguments[0], list):
+                    # A rule's Fn::Contains [literals, Ref P] compares P with each literal.
+                    literals = [scalar_text(member) for member in arguments[0]]
+                    found.setdefault(_ref_name(arguments[1]) or "", []).extend(
+                        literal for literal in literals if literal is not None)
                 elif name == "Fn::FindInMap" and isinstance(arguments, list) and len(arguments) >= 3:
                     for parameter, keys in _looked_up_keys(context, arguments):
                         found.setdefault(parameter, []).extend(keys)
@@ -165,11 +186,5 @@ def _looked_up_keys(context: TemplateContext, arguments: list[Any]) -> list[tupl
     return found
 
 
-def fix_bounded_parameter(reader: Reader, value: Any) -> None:
-    """When ``value`` is a ``Ref`` to a parameter with AllowedValues, fix its value for this reading (an
-    ``Fn::Select`` index: selections by the same parameter then agree)."""
-    parameter = compared_parameter(reader, value)
-    if parameter is not None:
-        domain = parameter_domain(reader.context, parameter)
-        if OTHER not in domain:
-            reader.decide(parameter_choice(parameter), domain)
+EVALUATORS.condition = condition_value
+EVALUATORS.parameter_domain = parameter_domain

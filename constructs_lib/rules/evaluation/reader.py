@@ -1,198 +1,51 @@
-"""Reading template values through CloudFormation's intrinsic functions: a sound over-approximation.
+"""Reading template values through CloudFormation's intrinsic functions, one valuation (one deployment) at a time.
 
-A value is rendered to text in which everything unknown before deployment (a parameter, an attribute of
-another resource, an import, a dynamic reference, a value read from a state machine's input) is one
-private-use character: a *token* that remembers what it stands for. ``${AWS::Region}`` is the token ``REGION``.
-Text keeps its shape (``jumpstart-private-cache-prod-<REGION>`` still names JumpStart's gated bucket) while
-unknown parts can never match a model id or the word ``true``.
+A ``Reader`` stands for one *valuation*: a value for each choice the resource meets, the same wherever it is
+met. Choices are made lazily (``decide``): a parameter with ``AllowedValues`` takes one of them; a parameter a
+condition, a rule or a lookup compares with literals takes one of those, or none; a named condition, or a
+comparison of two unknowns, is true or false. ``readings`` enumerates the valuations of what its user meets, so
+a request is judged once per deployment that can differ in what it loads or accepts.
 
-A token may carry *candidates*: texts it can be. An *exhaustive* token is one of its candidates and nothing else
-(a parameter's ``AllowedValues``, a mapping's values, the elements of a known list); any other token may also be
-anything at all (a parameter's ``Default`` is a candidate, not a bound: it can be overridden).
-``TemplateContext.expand`` lists what a text can be, with the unknown kept wherever it can be anything.
+What no valuation fixes (an attribute of another resource, an import, a dynamic reference, a value read from a
+state machine's input, a free parameter) is rendered as one private-use character: a *token* that remembers what
+it stands for. ``${AWS::Region}`` is the token ``REGION``. Text keeps its shape
+(``jumpstart-private-cache-prod-<REGION>`` still names JumpStart's gated bucket) while unknown parts can never
+match a model id or the word ``true``. A token may carry *candidates* (``values.py``): a mapping's values, the
+elements of a known list, a ``Default``.
 
-``Fn::If`` and the ``Conditions`` section are read through a ``Reader``'s *choices*: one value per condition
-(or per parameter a condition compares) in one reading. The rule engine reads each request once per
-combination of the choices it meets (see ``rules/conditions.py``), so a branch cannot hide an unaccepted model
-and a condition and its negation are never both true. Past a limit (nesting, candidate texts, combinations)
-evaluation raises ``EvaluationLimit`` and the engine reports the resource: nothing is dropped silently.
+Families of intrinsic functions register their renderers in ``EVALUATORS`` (``register``); conditions, lists,
+acceptance and the Rules section their entry points: the modules above import this one, never the reverse.
+Past a limit (nesting, candidate texts, valuations) evaluation raises ``EvaluationLimit`` and the engine reports
+the resource (EULA000): nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-REGION = "\ue000"
-_TOKEN_FIRST = 0xF0000
-_TOKEN_LAST = 0xFFFFD
-_TOKEN_CHAR = re.compile("[\ue000\U000f0000-\U000ffffd]")
-_TOKEN_SPLIT = re.compile("([\ue000\U000f0000-\U000ffffd])")
-_QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
-_REGION = r"([a-z]{2}(?:-[a-z]+)+-\d)"
-_REGION_IN_TEXT = re.compile(
-    rf"jumpstart-(?:private-)?cache-prod-{_REGION}\b|\.dkr\.ecr\.{_REGION}\.|arn:aws[a-z-]*:[a-z0-9-]+:{_REGION}:"
+from constructs_lib.rules.evaluation.values import (
+    ABSENT,
+    MAX_DEPTH,
+    MAX_READINGS,
+    REGION,
+    DeploymentFails,
+    EvaluationLimit,
+    TemplateContext,
+    has_tokens,
+    is_intrinsic,
+    is_list_parameter,
+    parameter_choice,
+    parameter_values,
+    sub_variables,
 )
+
+_QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
-_LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
-_SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
-
-MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
-MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more: the resource cannot be evaluated
-# Readings of one resource: one per combination of the choices it meets (conditions, compared parameters).
-# More: the resource is reported as one that cannot be evaluated (EULA000), never passed.
-MAX_READINGS = 1024
-
-
-class EvaluationLimit(Exception):
-    """A value past one of the evaluator's limits: its resource is reported as one that cannot be evaluated."""
-
-
-class DeploymentFails(Exception):
-    """This reading cannot deploy (a lookup that finds nothing fails the stack): nothing in it is deployed."""
-
-
-class _Absent:
-    """A property that is not there: missing, or ``Ref: AWS::NoValue``."""
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-
-ABSENT: Any = _Absent()
-
-
-@dataclass(frozen=True)
-class Token:
-    """Something unknown before deployment, as it reads in text (``display``) and in a sentence."""
-
-    display: str
-    description: str
-    candidates: tuple[str, ...] = ()  # texts it may be (they may hold tokens themselves)
-    # True when it can be nothing but its candidates (AllowedValues, a mapping's values, a known list's elements).
-    exhaustive: bool = False
-    resource: str | None = None  # the template's resource it is a Ref to or an attribute of
-
-
-REGION_TOKEN = Token("${AWS::Region}", "the pseudo parameter AWS::Region")
-_UNKNOWN_TOKEN = Token("${?}", "a value unknown before deployment")
-
-
-def is_intrinsic(value: Any) -> bool:
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return isinstance(key, str) and (key == "Ref" or key == "Condition" or key.startswith("Fn::"))
-
-
-class TemplateContext:
-    """What intrinsics can refer to in one template, and the tokens handed out while reading it."""
-
-    def __init__(self, template: Mapping[str, Any]) -> None:
-        self.template = template
-        self.parameters = _mapping(template.get("Parameters"))
-        self.mappings = _mapping(template.get("Mappings"))
-        self.resources = _mapping(template.get("Resources"))
-        self.conditions = _mapping(template.get("Conditions"))
-        self._tokens: list[Token] = []
-        self._chars: dict[Token, str] = {}
-        # JSON documents parsed without reading a condition, by the value that holds them (kept alive here).
-        self.parsed: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
-        self.derived: dict[str, Any] = {}  # facts about the template other modules find once (conditions.py)
-
-    @functools.cached_property
-    def literal_region(self) -> str | None:
-        """A region the template writes out (a JumpStart bucket, an ECR image, a regional ARN), if any.
-
-        Found on demand (a walk of the whole template), only for findings whose own values name no region.
-        """
-        pending: list[Any] = [self.template]
-        while pending:
-            value = pending.pop()
-            if isinstance(value, str):
-                match = _REGION_IN_TEXT.search(value)
-                if match is not None:
-                    return next(group for group in match.groups() if group)
-            elif isinstance(value, dict):
-                pending.extend(reversed(value.values()))
-            elif isinstance(value, list):
-                pending.extend(reversed(value))
-        return None
-
-    def token(self, display: str, description: str, candidates: tuple[str, ...] = (), *,
-              exhaustive: bool = False, resource: str | None = None) -> str:
-        token = Token(display, description, candidates, exhaustive, resource)
-        char = self._chars.get(token)
-        if char is None:
-            code = _TOKEN_FIRST + len(self._tokens)
-            if code > _TOKEN_LAST:  # a template with ~65,000 distinct unknowns: describe the rest generically
-                return chr(_TOKEN_LAST)
-            char = chr(code)
-            self._tokens.append(token)
-            self._chars[token] = char
-        return char
-
-    def choice(self, display: str, description: str, options: list[str], *, complete: bool) -> str:
-        """A value that is one of ``options`` (or, when not ``complete``, possibly anything)."""
-        options = list(dict.fromkeys(options))
-        if complete and len(options) == 1:
-            return options[0]
-        return self.token(display, description, tuple(options), exhaustive=complete and bool(options))
-
-    def token_at(self, char: str) -> Token:
-        if char == REGION:
-            return REGION_TOKEN
-        index = ord(char) - _TOKEN_FIRST
-        return self._tokens[index] if 0 <= index < len(self._tokens) else _UNKNOWN_TOKEN
-
-    def tokens_in(self, text: str) -> list[Token]:
-        return [self.token_at(char) for char in _TOKEN_CHAR.findall(text)]
-
-    def display(self, text: str) -> str:
-        """Text as a person reads it: each token shown as ``${...}``."""
-        return _TOKEN_CHAR.sub(lambda match: self.token_at(match.group()).display, text)
-
-    def expand(self, text: str, depth: int = 0) -> list[str]:
-        """Every text a value may take: each token replaced by each candidate, and kept where it may be anything.
-
-        Raises ``EvaluationLimit`` past ``MAX_EXPANSIONS`` texts: a truncated list would drop possibilities.
-        """
-        if not _TOKEN_CHAR.search(text):
-            return [text]
-        if depth > MAX_DEPTH:
-            raise EvaluationLimit(f"candidate values nest more than {MAX_DEPTH} deep")
-        results = [""]
-        for piece in _TOKEN_SPLIT.split(text):
-            if not piece:
-                continue
-            options = [piece]
-            if _TOKEN_CHAR.fullmatch(piece):
-                token = self.token_at(piece)
-                if token.candidates:
-                    options = [option for candidate in token.candidates for option in self.expand(candidate, depth + 1)]
-                    if not token.exhaustive:
-                        options.append(piece)
-            if len(results) * len(options) > MAX_EXPANSIONS:
-                raise EvaluationLimit(f"a value may take more than {MAX_EXPANSIONS} texts")
-            results = [done + option for done in results for option in options]
-        return list(dict.fromkeys(results))
-
-    def always(self, text: str, value: str) -> bool:
-        """Whether text with unknowns is ``value`` whatever they turn out to be (within what the template fixes)."""
-        return all(option == value for option in self.expand(text))
-
-
-def has_tokens(text: str) -> bool:
-    return _TOKEN_CHAR.search(text) is not None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 # Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
@@ -246,9 +99,7 @@ class Reader:
         self.consulted += 1
         value = self.condition_values.get(condition)
         if value is None:
-            from constructs_lib.rules.conditions import condition_value  # conditions read values through a Reader
-
-            value = self.condition_values[condition] = condition_value(self, condition)
+            value = self.condition_values[condition] = EVALUATORS.condition(self, condition)
         return value
 
     def condition_note(self) -> str:
@@ -296,9 +147,6 @@ class Reader:
         if not isinstance(items, list) or not any(isinstance(self.pick(item), dict | list) for item in items):
             return ABSENT
         items = [item for item in items if self.pick(item) is not ABSENT]  # AWS::NoValue is not in the list
-        from constructs_lib.rules.conditions import fix_bounded_parameter  # reads the parameter's AllowedValues
-
-        fix_bounded_parameter(self, argument[0])
         index = self.render(argument[0])
         if index is not None and index.isdigit():
             if int(index) >= len(items):
@@ -383,7 +231,7 @@ class Reader:
             if depth >= MAX_DEPTH:
                 raise EvaluationLimit(f"intrinsic functions nested more than {MAX_DEPTH} deep")
             name, argument = next(iter(value.items()))
-            renderer = _RENDERERS.get(name)
+            renderer = EVALUATORS.renderers.get(name)
             if renderer is not None:
                 return renderer(self, argument, depth + 1)
         return self.opaque(value)
@@ -423,7 +271,14 @@ class Reader:
         parameter = self.context.parameters.get(name)
         if isinstance(parameter, dict):
             values, bounded = parameter_values(parameter)
-            return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values, exhaustive=bounded)
+            if bounded:  # one value per valuation, the same wherever the resource refers to it
+                return str(self.decide(parameter_choice(name), values))
+            domain = () if is_list_parameter(parameter) else EVALUATORS.parameter_domain(self.context, name)
+            if len(domain) > 1:  # compared with literals (conditions, rules, lookups): one of them, or none
+                chosen = self.decide(parameter_choice(name), domain)
+                if isinstance(chosen, str):
+                    return chosen
+            return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values)
         if name in self.context.resources:
             return self.context.token(f"${{{name}}}", f"a Ref to resource '{name}'", resource=name)
         return self.context.token(f"${{{name}}}", f"a Ref to '{name}', which the template does not define")
@@ -501,20 +356,8 @@ class Reader:
         return lists[0] if complete and len(lists) == 1 else None
 
     def lists(self, value: Any, depth: int = 0) -> tuple[list[list[Any]], bool]:
-        """The lists a list value may be, and whether it can be no other (see ``rules/lists.py``)."""
-        from constructs_lib.rules.lists import possible_lists  # list functions read elements through a Reader
-
-        return possible_lists(self, value, depth)
-
-    def _render_select(self, argument: Any, depth: int) -> str:
-        from constructs_lib.rules.lists import render_select
-
-        return render_select(self, argument, depth)
-
-    def _render_find_in_map(self, argument: Any, depth: int) -> str:
-        from constructs_lib.rules.lookups import render_find_in_map  # mappings are read through a Reader
-
-        return render_find_in_map(self, argument, depth)
+        """The lists a list value may be, and whether it can be no other (see ``rules/evaluation/lists.py``)."""
+        return EVALUATORS.lists(self, value, depth)
 
     def _render_length(self, argument: Any, depth: int) -> str:
         lists, complete = self.lists(argument, depth)
@@ -529,10 +372,31 @@ class Reader:
         return base64.b64encode(text.encode()).decode()
 
     def _render_to_json_string(self, argument: Any, depth: int) -> str:
+        """The JSON text of the object, built structurally: intrinsics inside are read in this valuation and
+        what stays unknown is a string token in its place, so the request inside is still judged."""
         document = self.pick(argument)
-        if isinstance(document, dict | list) and not is_intrinsic(document) and not _has_intrinsic(document):
-            return json.dumps(document, separators=(",", ":"))
+        if isinstance(document, dict | list) and not is_intrinsic(document):
+            return self.document_json(document, depth) or ""
         return self.opaque({"Fn::ToJsonString": argument})
+
+    def document_json(self, value: Any, depth: int = 0) -> str | None:
+        """A structure as JSON text, each intrinsic in it read in this valuation (``None`` when absent)."""
+        if depth > MAX_DEPTH:
+            raise EvaluationLimit(f"a document nests more than {MAX_DEPTH} deep")
+        value = self.pick(value)
+        if value is ABSENT:
+            return None
+        if isinstance(value, dict) and not is_intrinsic(value):
+            members = ((key, self.document_json(child, depth + 1)) for key, child in value.items())
+            return "{" + ",".join(f"{json.dumps(str(key), ensure_ascii=False)}:{text}"
+                                  for key, text in members if text is not None) + "}"
+        if isinstance(value, list):
+            texts = (self.document_json(child, depth + 1) for child in value)
+            return "[" + ",".join(text for text in texts if text is not None) + "]"
+        if value is None or isinstance(value, bool | int | float):
+            return json.dumps(value)
+        text = self.render(value, depth)
+        return None if text is None else json.dumps(text, ensure_ascii=False)
 
     # -- JSON held in strings (state machine definitions, AwsCustomResource calls) ------------------
 
@@ -548,6 +412,8 @@ class Reader:
             parts = self._join_parts(value["Fn::Join"], 1)
         elif isinstance(value, dict) and list(value) == ["Fn::Sub"]:
             parts = self._sub_parts(value["Fn::Sub"])
+        elif isinstance(value, dict) and list(value) == ["Fn::ToJsonString"]:
+            parts = [self.render(value)]
         elif isinstance(value, dict | list) and not is_intrinsic(value):
             parts = [json.dumps(value, ensure_ascii=False)]
         else:
@@ -591,7 +457,11 @@ class Reader:
             if isinstance(part, str):
                 text = part
             else:
-                text = self.render(part.value) or ""
+                inserted = self.pick(part.value)
+                text = self.render(inserted) or ""
+                if not in_string and type(inserted) is dict and list(inserted) == ["Fn::ToJsonString"]:
+                    pieces.append(text)  # a document spliced in whole: its unknowns are already strings
+                    continue
                 if not in_string and has_tokens(text):
                     # An unknown where JSON expects a value: keep the document parseable, as a string.
                     pieces.append(json.dumps(text, ensure_ascii=False))
@@ -600,26 +470,58 @@ class Reader:
             pieces.append(text)
         return "".join(pieces)
 
-    # -- acceptance (rules/acceptance.py decides; kept here for the rules that ask a reader) ----------
+    def refusing_rule(self) -> str | None:
+        """The template rule (``Rules`` section) that refuses this valuation, or ``None`` (see
+        ``template_rules.py``): a refused valuation deploys nothing."""
+        return EVALUATORS.refusing_rule(self)
+
+    # -- acceptance (rules/evaluation/acceptance.py decides; kept here for the rules that ask a reader) ----------
 
     def acceptance_problem(self, container: Any, base: str, keys: tuple[str, ...]) -> str | None:
         """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``."""
-        from constructs_lib.rules.acceptance import acceptance_problem  # acceptance reads through a Reader
-
-        return acceptance_problem(self, container, base, keys)
+        return EVALUATORS.acceptance(self, container, base, keys)
 
 
-_RENDERERS: dict[str, Callable[[Reader, Any, int], str]] = {
+Renderer = Callable[[Reader, Any, int], str]
+
+
+class _Evaluators:
+    """What the modules above this one evaluate for a Reader: each family of intrinsics registers its renderer
+    in ``renderers`` (``register``), and conditions, lists and acceptance their entry point, when imported
+    (``rules/evaluation/__init__.py`` imports them all). The table keeps imports one way: up."""
+
+    def __init__(self) -> None:
+        self.renderers: dict[str, Renderer] = {}
+        self.condition: Callable[[Reader, str], bool] = _unregistered
+        self.lists: Callable[[Reader, Any, int], tuple[list[list[Any]], bool]] = _unregistered
+        self.acceptance: Callable[[Reader, Any, str, tuple[str, ...]], str | None] = _unregistered
+        self.refusing_rule: Callable[[Reader], str | None] = _unregistered
+        self.parameter_domain: Callable[[TemplateContext, str], tuple[str | None, ...]] = _unregistered
+
+
+def _unregistered(*_arguments: Any) -> Any:
+    raise RuntimeError("constructs_lib.rules.evaluation is not imported: its modules register the evaluators")
+
+
+EVALUATORS = _Evaluators()
+
+
+def register(name: str) -> Callable[[Renderer], Renderer]:
+    """Registers the renderer of one intrinsic function (``Fn::Select``...) in the table ``render`` consults."""
+    def add(renderer: Renderer) -> Renderer:
+        EVALUATORS.renderers[name] = renderer
+        return renderer
+    return add
+
+
+EVALUATORS.renderers.update({
     "Ref": Reader._render_ref,
     "Fn::Sub": Reader._render_sub,
     "Fn::Join": Reader._render_join,
-    "Fn::Select": Reader._render_select,
-    "Fn::FindInMap": Reader._render_find_in_map,
     "Fn::Length": Reader._render_length,
     "Fn::Base64": Reader._render_base64,
     "Fn::ToJsonString": Reader._render_to_json_string,
-}
-
+})
 
 
 def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[Reader]:
@@ -641,7 +543,8 @@ def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[
             earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
             pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
     if pending:
-        raise EvaluationLimit(f"its conditions combine in more than {MAX_READINGS} ways")
+        raise EvaluationLimit(f"its parameters and conditions combine in more than {MAX_READINGS} ways "
+                              "(deployments to judge)")
 
 
 def _describe(value: Any) -> tuple[str, str]:
@@ -664,65 +567,6 @@ def _describe(value: Any) -> tuple[str, str]:
     if value is None:
         return "null", "null"
     return str(value), f"a {type(value).__name__}"
-
-
-def _has_intrinsic(value: Any) -> bool:
-    pending = [value]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, dict):
-            if is_intrinsic(current):
-                return True
-            pending.extend(current.values())
-        elif isinstance(current, list):
-            pending.extend(current)
-    return False
-
-
-def scalar_text(value: Any) -> str | None:
-    """A literal as CloudFormation reads it in text: ``true``/``false`` for booleans, numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    return None
-
-
-def parameter_values(parameter: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
-    """The texts a parameter may be, and whether it can be no other: its ``AllowedValues`` bound it; its
-    ``Default`` is only a candidate (a deployment can override it). An SSM parameter's ``Default`` names the
-    SSM parameter, not its value; a list parameter is not text."""
-    kind = parameter.get("Type")
-    if not isinstance(kind, str) or kind.startswith(_SSM_PARAMETER_TYPE) or kind.startswith(_LIST_PARAMETER_TYPES):
-        return (), False
-    allowed = parameter.get("AllowedValues")
-    if isinstance(allowed, list) and allowed:
-        texts = [scalar_text(value) for value in allowed]
-        if None not in texts:
-            return tuple(dict.fromkeys(text for text in texts if text is not None)), True
-    default = scalar_text(parameter.get("Default"))
-    return ((default,) if default is not None else ()), False
-
-
-def is_list_parameter(parameter: Any) -> bool:
-    kind = parameter.get("Type") if isinstance(parameter, dict) else None
-    return isinstance(kind, str) and kind.startswith(_LIST_PARAMETER_TYPES)
-
-
-def parameter_choice(name: str) -> str:
-    """The choice key of a parameter's value in a reading (set when a condition compares it)."""
-    return "${" + name + "}"
-
-
-def sub_variables(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, name)`` of each ``${name}`` in ``Fn::Sub`` text, in one pass (linear in the text)."""
-    end = 0
-    while (start := text.find("${", end)) >= 0:
-        close = text.find("}", start + 2)
-        if close < 0:
-            return  # no closing brace anywhere after: no more variables
-        yield start, close + 1, text[start + 2:close]
-        end = close + 1
 
 
 def _substitution_parts(text: str, variables: Mapping[str, Any]) -> list[Any]:

@@ -14,13 +14,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from constructs_lib.rules.intrinsics import TemplateContext
+from constructs_lib.rules.evaluation.jsonata_reading import (
+    UNKNOWN,
+    StateScope,
+    json_path_value,
+    jsonata_expression,
+    jsonata_value,
+    known,
+)
+from constructs_lib.rules.evaluation.values import TemplateContext
 
 Rewrite = Callable[[Any, TemplateContext], Any]
 
 _MAX_DEPTH = 40  # deeper documents keep their remaining values as written (unknowns to the rules)
 _SSM_PARAMETER = re.compile(r"\{\{(.*?)\}\}")
-_JSONATA = re.compile(r"\A\{%(.*)%\}\Z", re.DOTALL)
 
 
 def _token(context: TemplateContext, expression: str, source: str) -> str:
@@ -29,29 +36,36 @@ def _token(context: TemplateContext, expression: str, source: str) -> str:
 
 # -- Step Functions -------------------------------------------------------------------------------------------
 
-def step_functions_values(value: Any, context: TemplateContext, depth: int = 0) -> Any:
-    """A task's ``Parameters``/``Arguments`` with ``Key.$`` expressions and JSONata strings read as text."""
+def step_functions_values(value: Any, context: TemplateContext, depth: int = 0, scope: StateScope | None = None
+                          ) -> Any:
+    """A state's ``Parameters``/``Arguments`` with ``Key.$`` expressions and JSONata strings read as text;
+    ``scope``: the state input and variables the definition fixes (``state_flow``), unknown when not given."""
     if depth > _MAX_DEPTH:
         return value
     if isinstance(value, dict):
         rewritten: dict[str, Any] = {}
         for key, child in value.items():
             if isinstance(key, str) and key.endswith(".$") and isinstance(child, str):
-                rewritten[key[:-2]] = _states_expression(child.strip(), context)
+                rewritten[key[:-2]] = _states_expression(child.strip(), context, scope)
             else:
-                rewritten[key] = step_functions_values(child, context, depth + 1)
+                rewritten[key] = step_functions_values(child, context, depth + 1, scope)
         return rewritten
     if isinstance(value, list):
-        return [step_functions_values(child, context, depth + 1) for child in value]
+        return [step_functions_values(child, context, depth + 1, scope) for child in value]
     if isinstance(value, str):
-        match = _JSONATA.match(value.strip())
-        if match is not None:
-            return _jsonata(match.group(1).strip(), context)
+        expression = jsonata_expression(value)
+        if expression is not None:
+            return jsonata_value(expression, context, scope)
     return value
 
 
-def _states_expression(expression: str, context: TemplateContext) -> str:
-    """A JSONPath or intrinsic function: ``States.Format`` keeps its literal text, anything else is a token."""
+def _states_expression(expression: str, context: TemplateContext, scope: StateScope | None = None) -> Any:
+    """A JSONPath or intrinsic function: a path into what the definition fixes is its value, ``States.Format``
+    keeps its literal text, anything else is a token."""
+    if scope is not None and expression.startswith("$"):
+        fixed = json_path_value(expression, scope)
+        if fixed is not UNKNOWN:
+            return known(fixed, context, expression, "read from the state input")
     call = _call(expression)
     if call is not None and call[0] == "States.Format" and call[1]:
         template, *arguments = call[1]
@@ -62,7 +76,9 @@ def _states_expression(expression: str, context: TemplateContext) -> str:
                 text = pieces[0]
                 for argument, piece in zip(arguments, pieces[1:], strict=False):
                     quoted = _quoted(argument)
-                    text += (quoted if quoted is not None else _states_expression(argument, context)) + piece
+                    value = quoted if quoted is not None else _states_expression(argument, context, scope)
+                    text += (value if isinstance(value, str) else _token(context, argument, "read from the state input")
+                             ) + piece
                 return text
     return _token(context, expression, "read from the state input")
 
@@ -146,18 +162,6 @@ def _quoted(text: str) -> str | None:
         result.append(char)
         index += 1
     return "".join(result)
-
-
-def _jsonata(expression: str, context: TemplateContext) -> str:
-    """A JSONata string concatenation (``'a' & $x & 'b'``): literals as text, every other operand a token."""
-    operands = _split_top_level(expression, "&")
-    if operands is None:
-        return _token(context, expression, "a JSONata expression evaluated")
-    text = ""
-    for operand in operands:
-        literal = _quoted(operand)
-        text += literal if literal is not None else _token(context, operand.strip(), "a JSONata expression evaluated")
-    return text
 
 
 # -- SageMaker pipelines ----------------------------------------------------------------------------------------

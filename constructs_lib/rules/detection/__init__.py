@@ -1,0 +1,1 @@
+"""Request detection, above the evaluator: where a template asks SageMaker to deploy or fine-tune a model."""

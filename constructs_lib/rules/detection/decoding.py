@@ -1,0 +1,72 @@
+"""Documents held as text in the places a request can be: decoded as often as they were encoded, within a bound.
+
+A request may be JSON text (an ``AwsCustomResource`` call, a Scheduler ``Input``), JSON text inside JSON text
+(encoded twice, as ``JSON.stringify`` of a stringified body writes it), or YAML. A string *looks like a
+document* when it is written as a JSON object or array (``{...``, ``[...]``), or as a JSON string holding one;
+Automation parameters and dynamic references (``{{ Name }}``, ``{{resolve:ssm:...}}``) and JSONata expressions
+(``{% ... %}``) do not. Such a
+string that cannot be read is reported (EULA007), whatever words it holds: what a request it hides asks for is
+unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.evaluation.values import ABSENT
+
+# More layers of encoding than any sender writes; past them the value is reported, never passed.
+MAX_DECODINGS = 4
+# The key that stands, in a path of keys down a document, for "decode this string": no JSON key holds a NUL.
+DECODED = "\0decoded"
+
+
+class Undecodable(ValueError):
+    """Text that looks like a document but cannot be read; the message completes "<location> ..."."""
+
+
+def looks_like_document(text: str) -> bool:
+    """Text written as a JSON object (``{...``, closed or not), an array (``[...]``), or as a JSON string holding
+    one (``"{\\"a\\": 1}"``, a document encoded twice)."""
+    stripped = text.strip()
+    if stripped[:2] in ("{{", "{%"):
+        return False
+    if stripped[:1] == "{":
+        return True
+    if stripped[:1] == "[":
+        return stripped[-1] == "]"
+    # Each encoding adds quotes and backslashes before the document's first character.
+    return len(stripped) > 2 and stripped[0] == stripped[-1] == '"' and stripped.lstrip('"\\ ')[:1] in ("{", "[")
+
+
+def decode(text: str) -> Any:
+    """The document a string holds, decoded again while the result is itself a document's text, at most
+    ``MAX_DECODINGS`` times; ``Undecodable`` when a layer cannot be read or there are more layers."""
+    value: Any = text
+    for layer in range(MAX_DECODINGS):
+        try:
+            value = parse_template_text(value, json_expected=True)
+        except TemplateTextError as error:
+            again = " (after decoding it {} time{})".format(layer, "" if layer == 1 else "s") if layer else ""
+            raise Undecodable(f"looks like a document but cannot be read{again}: {error}") from None
+        if not (isinstance(value, str) and looks_like_document(value)):
+            return value
+    raise Undecodable(f"is a document encoded more than {MAX_DECODINGS} times, more than EulaGate decodes")
+
+
+def follow(document: Any, keys: tuple[str | int, ...]) -> Any:
+    """The part of a document ``keys`` lead to (``DECODED``: decode the text there), or ``ABSENT``."""
+    for key in keys:
+        if key == DECODED:
+            document = decode(document) if isinstance(document, str) else ABSENT
+        elif isinstance(key, int):
+            document = document[key] if isinstance(document, list) and key < len(document) else ABSENT
+        else:
+            document = document.get(key, ABSENT) if isinstance(document, dict) else ABSENT
+    return document
+
+
+def decode_further(value: Any) -> Any:
+    """A parsed document that is itself a document's text (a request encoded twice), decoded; else as it is."""
+    return decode(value) if isinstance(value, str) and looks_like_document(value) else value

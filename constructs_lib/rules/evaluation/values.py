@@ -1,0 +1,230 @@
+"""Values before deployment: tokens for unknowns, a template's context, limits and the parameters' domains.
+
+The bottom of the evaluator: every other module of ``rules/evaluation`` (and request detection above it) reads
+values through these. See ``reader.py`` for how a ``Reader`` renders intrinsics under one valuation.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+REGION = "\ue000"
+_TOKEN_FIRST = 0xF0000
+_TOKEN_LAST = 0xFFFFD
+_TOKEN_CHAR = re.compile("[\ue000\U000f0000-\U000ffffd]")
+_TOKEN_SPLIT = re.compile("([\ue000\U000f0000-\U000ffffd])")
+_REGION = r"([a-z]{2}(?:-[a-z]+)+-\d)"
+_REGION_IN_TEXT = re.compile(
+    rf"jumpstart-(?:private-)?cache-prod-{_REGION}\b|\.dkr\.ecr\.{_REGION}\.|arn:aws[a-z-]*:[a-z0-9-]+:{_REGION}:"
+)
+_LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
+_SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+
+MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
+MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more: the resource cannot be evaluated
+# Readings of one resource: one per combination of the choices it meets (conditions, compared parameters).
+# More: the resource is reported as one that cannot be evaluated (EULA000), never passed.
+MAX_READINGS = 1024
+
+
+class EvaluationLimit(Exception):
+    """A value past one of the evaluator's limits: its resource is reported as one that cannot be evaluated."""
+
+
+class DeploymentFails(Exception):
+    """This reading cannot deploy (a lookup that finds nothing fails the stack): nothing in it is deployed."""
+
+
+class _Absent:
+    """A property that is not there: missing, or ``Ref: AWS::NoValue``."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class Token:
+    """Something unknown before deployment, as it reads in text (``display``) and in a sentence."""
+
+    display: str
+    description: str
+    candidates: tuple[str, ...] = ()  # texts it may be (they may hold tokens themselves)
+    # True when it can be nothing but its candidates (a mapping's values, a known list's elements).
+    exhaustive: bool = False
+    resource: str | None = None  # the template's resource it is a Ref to or an attribute of
+
+
+REGION_TOKEN = Token("${AWS::Region}", "the pseudo parameter AWS::Region")
+_UNKNOWN_TOKEN = Token("${?}", "a value unknown before deployment")
+
+
+def is_intrinsic(value: Any) -> bool:
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return isinstance(key, str) and (key == "Ref" or key == "Condition" or key.startswith("Fn::"))
+
+
+class TemplateContext:
+    """What intrinsics can refer to in one template, and the tokens handed out while reading it."""
+
+    def __init__(self, template: Mapping[str, Any]) -> None:
+        self.template = template
+        self.parameters = _mapping(template.get("Parameters"))
+        self.mappings = _mapping(template.get("Mappings"))
+        self.resources = _mapping(template.get("Resources"))
+        self.conditions = _mapping(template.get("Conditions"))
+        self._tokens: list[Token] = []
+        self._chars: dict[Token, str] = {}
+        # JSON documents parsed without reading a condition, by the value that holds them (kept alive here).
+        self.parsed: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+        self.derived: dict[str, Any] = {}  # facts about the template other modules find once (conditions.py)
+
+    @functools.cached_property
+    def literal_region(self) -> str | None:
+        """A region the template writes out (a JumpStart bucket, an ECR image, a regional ARN), if any.
+
+        Found on demand (a walk of the whole template), only for findings whose own values name no region.
+        """
+        pending: list[Any] = [self.template]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, str):
+                match = _REGION_IN_TEXT.search(value)
+                if match is not None:
+                    return next(group for group in match.groups() if group)
+            elif isinstance(value, dict):
+                pending.extend(reversed(value.values()))
+            elif isinstance(value, list):
+                pending.extend(reversed(value))
+        return None
+
+    def token(self, display: str, description: str, candidates: tuple[str, ...] = (), *,
+              exhaustive: bool = False, resource: str | None = None) -> str:
+        token = Token(display, description, candidates, exhaustive, resource)
+        char = self._chars.get(token)
+        if char is None:
+            code = _TOKEN_FIRST + len(self._tokens)
+            if code > _TOKEN_LAST:  # a template with ~65,000 distinct unknowns: describe the rest generically
+                return chr(_TOKEN_LAST)
+            char = chr(code)
+            self._tokens.append(token)
+            self._chars[token] = char
+        return char
+
+    def choice(self, display: str, description: str, options: list[str], *, complete: bool) -> str:
+        """A value that is one of ``options`` (or, when not ``complete``, possibly anything)."""
+        options = list(dict.fromkeys(options))
+        if complete and len(options) == 1:
+            return options[0]
+        return self.token(display, description, tuple(options), exhaustive=complete and bool(options))
+
+    def token_at(self, char: str) -> Token:
+        if char == REGION:
+            return REGION_TOKEN
+        index = ord(char) - _TOKEN_FIRST
+        return self._tokens[index] if 0 <= index < len(self._tokens) else _UNKNOWN_TOKEN
+
+    def tokens_in(self, text: str) -> list[Token]:
+        return [self.token_at(char) for char in _TOKEN_CHAR.findall(text)]
+
+    def display(self, text: str) -> str:
+        """Text as a person reads it: each token shown as ``${...}``."""
+        return _TOKEN_CHAR.sub(lambda match: self.token_at(match.group()).display, text)
+
+    def expand(self, text: str, depth: int = 0) -> list[str]:
+        """Every text a value may take: each token replaced by each candidate, and kept where it may be anything.
+
+        Raises ``EvaluationLimit`` past ``MAX_EXPANSIONS`` texts: a truncated list would drop possibilities.
+        """
+        if not _TOKEN_CHAR.search(text):
+            return [text]
+        if depth > MAX_DEPTH:
+            raise EvaluationLimit(f"candidate values nest more than {MAX_DEPTH} deep")
+        results = [""]
+        for piece in _TOKEN_SPLIT.split(text):
+            if not piece:
+                continue
+            options = [piece]
+            if _TOKEN_CHAR.fullmatch(piece):
+                token = self.token_at(piece)
+                if token.candidates:
+                    options = [option for candidate in token.candidates for option in self.expand(candidate, depth + 1)]
+                    if not token.exhaustive:
+                        options.append(piece)
+            if len(results) * len(options) > MAX_EXPANSIONS:
+                raise EvaluationLimit(f"a value may take more than {MAX_EXPANSIONS} texts")
+            results = [done + option for done in results for option in options]
+        return list(dict.fromkeys(results))
+
+    def always(self, text: str, value: str) -> bool:
+        """Whether text with unknowns is ``value`` whatever they turn out to be (within what the template fixes)."""
+        return all(option == value for option in self.expand(text))
+
+
+def has_tokens(text: str) -> bool:
+    return _TOKEN_CHAR.search(text) is not None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+
+def scalar_text(value: Any) -> str | None:
+    """A literal as CloudFormation reads it in text: ``true``/``false`` for booleans, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def parameter_values(parameter: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
+    """The texts a parameter may be, and whether it can be no other: its ``AllowedValues`` bound it; its
+    ``Default`` is only a candidate (a deployment can override it). An SSM parameter's ``Default`` names the
+    SSM parameter, not its value; a list parameter is not text."""
+    kind = parameter.get("Type")
+    if not isinstance(kind, str) or kind.startswith(_SSM_PARAMETER_TYPE) or kind.startswith(_LIST_PARAMETER_TYPES):
+        return (), False
+    allowed = parameter.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        texts = [scalar_text(value) for value in allowed]
+        if None not in texts:
+            return tuple(dict.fromkeys(text for text in texts if text is not None)), True
+    default = scalar_text(parameter.get("Default"))
+    return ((default,) if default is not None else ()), False
+
+
+def is_list_parameter(parameter: Any) -> bool:
+    kind = parameter.get("Type") if isinstance(parameter, dict) else None
+    return isinstance(kind, str) and kind.startswith(_LIST_PARAMETER_TYPES)
+
+
+def parameter_choice(name: str) -> str:
+    """The choice key of a parameter's value in a reading (set when a condition compares it)."""
+    return "${" + name + "}"
+
+
+def sub_variables(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, name)`` of each ``${name}`` in ``Fn::Sub`` text, in one pass (linear in the text)."""
+    end = 0
+    while (start := text.find("${", end)) >= 0:
+        close = text.find("}", start + 2)
+        if close < 0:
+            return  # no closing brace anywhere after: no more variables
+        yield start, close + 1, text[start + 2:close]
+        end = close + 1
+
+
+def token_pattern(text: str) -> re.Pattern[str]:
+    """The texts a text with unknowns may turn out to be, as a regular expression: each unknown any text."""
+    return re.compile("".join(".*" if _TOKEN_CHAR.fullmatch(piece) else re.escape(piece)
+                              for piece in _TOKEN_SPLIT.split(text) if piece), re.DOTALL)

@@ -1,0 +1,145 @@
+"""Templates of the common production pattern: the model is chosen by a parameter, acceptance is given per model.
+
+``models_by_parameter(all_accepted=...)`` draws a few JumpStart models (gated and not, in a random order) as a
+parameter's ``AllowedValues``, and gives acceptance per model in one of four ways:
+
+- ``if``: ``Fn::If`` over conditions ``Fn::Equals [Ref Model, id]`` (operands in either order);
+- ``map``: ``Fn::FindInMap [AcceptByModel, Ref Model, Accept]``;
+- ``split``: one parameter ``id|accept``, read by two ``Fn::Select`` of one ``Fn::Split``;
+- ``rules``: acceptance a parameter of its own (with AllowedValues or free), the ``Rules`` section requiring it
+  for each gated model.
+
+Optionally the template is a StackSet's inline template (with the model passed by the StackSet, or not).
+With ``all_accepted`` every gated model is accepted, so every concrete deployment accepts: the engine must report
+no error (precision). Without, one gated model is not: some deployment violates, and the engine must report an
+error (soundness). ``violating(template, catalog)`` decides that concretely, deployment by deployment.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import strategies as st
+
+from constructs_lib.catalog import Catalog
+from tests.support.cfn_concrete import DeployFails, Deployment, deploy, parameter_choices, stack_set_resources
+from tests.support.cfn_soundness import unaccepted_gated
+
+# From the JumpStart catalog (/work/shared/jumpstart): huggingface-llm models that are gated, and that are not.
+GATED_MODELS = ["huggingface-llm-gemma-7b-instruct", "huggingface-llm-gemma-2-2b",
+                "huggingface-llm-gemma-2-2b-instruct", "huggingface-llm-dbrx-instruct",
+                "huggingface-llm-gemma-2-9b-instruct"]
+OPEN_MODELS = ["huggingface-llm-mistral-7b-instruct", "huggingface-llm-falcon-7b-instruct-bf16",
+               "huggingface-llm-amazon-mistrallite", "huggingface-llm-aya-101"]
+_LOCATION = "s3://jumpstart-cache-prod-us-east-1/huggingface-llm/${Id}/artifacts/inference-prepack/v1.0.0/"
+_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1.1-tgi1.4.0-gpu"
+STYLES = ("if", "map", "split", "rules")
+
+
+@st.composite
+def models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[str, Any]:
+    models = draw(st.lists(st.sampled_from(GATED_MODELS + OPEN_MODELS), min_size=1, max_size=4, unique=True))
+    gated = [model for model in models if model in GATED_MODELS]
+    if not all_accepted and not gated:
+        gated = [draw(st.sampled_from(GATED_MODELS))]
+        models.insert(draw(st.integers(0, len(models))), gated[0])
+    accept = {model: True if model in gated else draw(st.booleans()) for model in models}
+    unaccepted = None if all_accepted else draw(st.sampled_from(gated))
+    if unaccepted is not None:
+        accept[unaccepted] = False
+    style = draw(st.sampled_from(STYLES))
+    template = _template(draw, style, models, accept)
+    if draw(st.booleans()):
+        parameter = "Choice" if style == "split" else "Model"
+        # Passing a value binds it: to keep a violation possible, the StackSet passes the unaccepted model.
+        violating_value = None if unaccepted is None else unaccepted + ("|false" if style == "split" else "")
+        template = _in_stack_set(draw, template, parameter, violating_value)
+    return template
+
+
+def _literal(draw: st.DrawFn, value: bool) -> Any:
+    return draw(st.sampled_from([value, "true" if value else "false"]))
+
+
+def _template(draw: st.DrawFn, style: str, models: list[str], accept: dict[str, bool]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"Model": {"Type": "String", "AllowedValues": models}}
+    template: dict[str, Any] = {"Parameters": parameters}
+    model_id: Any = {"Ref": "Model"}
+    if style == "if":
+        conditions = {}
+        for number, model in enumerate(models):
+            operands = [{"Ref": "Model"}, model]
+            conditions[f"Is{number}"] = {"Fn::Equals": operands if draw(st.booleans()) else operands[::-1]}
+        template["Conditions"] = conditions
+        acceptance: Any = _literal(draw, accept[models[-1]])
+        for number in reversed(range(len(models) - 1)):
+            acceptance = {"Fn::If": [f"Is{number}", _literal(draw, accept[models[number]]), acceptance]}
+    elif style == "map":
+        template["Mappings"] = {"AcceptByModel": {model: {"Accept": _literal(draw, accept[model])}
+                                                  for model in models}}
+        acceptance = {"Fn::FindInMap": ["AcceptByModel", {"Ref": "Model"}, "Accept"]}
+    elif style == "split":
+        del parameters["Model"]
+        parameters["Choice"] = {"Type": "String", "AllowedValues": [
+            f"{model}|{'true' if accept[model] else 'false'}" for model in models]}
+        model_id = {"Fn::Select": [0, {"Fn::Split": ["|", {"Ref": "Choice"}]}]}
+        acceptance = {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": "Choice"}]}]}
+    else:  # rules
+        parameters["AcceptEula"] = draw(st.sampled_from([
+            {"Type": "String", "AllowedValues": draw(st.permutations(["true", "false"]))},
+            {"Type": "String", "Default": "false"}]))  # free: only the rules bound it
+        acceptance = {"Ref": "AcceptEula"}
+        required = [model for model in models if accept[model] and model in GATED_MODELS]
+        if draw(st.booleans()) and required:  # one rule: Fn::Contains of the models that need acceptance
+            template["Rules"] = {"Accepted": {
+                "RuleCondition": {"Fn::Contains": [required, {"Ref": "Model"}]},
+                "Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "AcceptEula"}, "true"]}}]}}
+        else:  # one rule per model
+            # "not false" bounds only a parameter whose AllowedValues are true and false.
+            bounded = "AllowedValues" in parameters["AcceptEula"]
+            accepted = ({"Fn::Not": [{"Fn::Equals": ["false", {"Ref": "AcceptEula"}]}]} if bounded
+                        else {"Fn::Equals": ["true", {"Ref": "AcceptEula"}]})
+            template["Rules"] = {f"Accept{number}": {
+                "RuleCondition": {"Fn::Equals": [{"Ref": "Model"}, model]}, "Assertions": [{"Assert": accepted}]}
+                for number, model in enumerate(models) if model in required}
+    template["Resources"] = {"Chat": {"Type": "AWS::SageMaker::Model", "Properties": {
+        "ExecutionRoleArn": "arn:aws:iam::123456789012:role/sagemaker",
+        "PrimaryContainer": {"Image": _IMAGE, "ModelDataSource": {"S3DataSource": {
+            "S3Uri": {"Fn::Sub": [_LOCATION, {"Id": model_id}]}, "S3DataType": "S3Prefix",
+            "CompressionType": "None", "ModelAccessConfig": {"AcceptEula": acceptance}}}}}}}
+    return template
+
+
+def _in_stack_set(draw: st.DrawFn, inner: dict[str, Any], parameter: str, value: str | None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"StackSetName": "serving", "PermissionModel": "SERVICE_MANAGED",
+                                  "TemplateBody": json.dumps(inner)}
+    if draw(st.booleans()):  # the StackSet passes one of the values (bound in the inner template)
+        value = value or draw(st.sampled_from(inner["Parameters"][parameter]["AllowedValues"]))
+        properties["Parameters"] = [{"ParameterKey": parameter, "ParameterValue": value}]
+    return {"Resources": {"Serving": {"Type": "AWS::CloudFormation::StackSet", "Properties": properties}}}
+
+
+def violating(template: dict[str, Any], catalog: Catalog) -> set[str]:
+    """The resources some concrete deployment creates with a gated model and no acceptance (a StackSet counts
+    for what its template deploys)."""
+    inner = [json.loads(resource["Properties"]["TemplateBody"]) for resource in template["Resources"].values()
+             if resource["Type"] == "AWS::CloudFormation::StackSet"]
+    found: set[str] = set()
+    for parameters in parameter_choices(template, *inner, free={"AcceptEula": ["true", "false", "yes"]}):
+        deployment = Deployment(parameters=parameters)
+        try:
+            resources = deploy(template, deployment)
+        except DeployFails:
+            continue
+        for logical_id, properties in resources.items():
+            if template["Resources"][logical_id]["Type"] == "AWS::CloudFormation::StackSet":
+                try:
+                    deployed = list(stack_set_resources(properties, deployment).values())
+                except DeployFails:
+                    continue
+            else:
+                deployed = [properties]
+            if any(unaccepted_gated(each, catalog) for each in deployed):
+                found.add(logical_id)
+    return found

@@ -1,0 +1,286 @@
+"""Request detection (issue 19, items 4 and 6): one list of request names in every SDK casing, documents
+decoded as often as they were encoded (within a bound), and Step Functions requests fixed by the definition."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from constructs_lib.catalog import Catalog
+from constructs_lib.rules import check_template
+from constructs_lib.rules.detection.decoding import MAX_DECODINGS, Undecodable, decode, looks_like_document
+from constructs_lib.rules.detection.request_names import (
+    CREATE_AUTOML_JOB_V2,
+    CREATE_INFERENCE_COMPONENT,
+    CREATE_MODEL,
+    integration_action,
+    is_sagemaker_service,
+    request_kind,
+)
+from tests.unit.rules.builders import GATED_URI, MISSING, ROLE, container
+
+PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:provider"
+
+
+@pytest.mark.parametrize("name", ["CreateModel", "createModel", "CreateModelCommand", "create_model"])
+def test_every_sdk_casing_names_the_same_request(name: str) -> None:
+    assert request_kind(name) == CREATE_MODEL
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("create_auto_ml_job_v2", CREATE_AUTOML_JOB_V2), ("CreateAutoMLJobV2Command", CREATE_AUTOML_JOB_V2),
+    ("update_inference_component", CREATE_INFERENCE_COMPONENT), ("createEndpoint", None), ("Create", None),
+])
+def test_request_kinds_of_other_names(name: str, kind: str | None) -> None:
+    assert request_kind(name) == kind
+
+
+@pytest.mark.parametrize(("resource", "service", "action"), [
+    ("arn:aws:states:::sagemaker:createModel", "states", "sagemaker:createModel"),
+    ("arn:aws-cn:states:::sagemaker:createTrainingJob.sync", "states", "sagemaker:createTrainingJob.sync"),
+    ("arn:aws:states:::aws-sdk:sagemaker:createInferenceComponent", "states",
+     "aws-sdk:sagemaker:createInferenceComponent"),
+    ("arn:aws:scheduler:::aws-sdk:sagemaker:createModel", "scheduler", "aws-sdk:sagemaker:createModel"),
+    ("arn:aws:scheduler:::sagemaker:createModel", "scheduler", None),  # Scheduler has SDK targets only
+    ("arn:aws:states:::lambda:invoke", "states", None),
+    ("arn:aws:lambda:us-east-1:123456789012:function:sagemaker:createModel", "states", None),
+])
+def test_integration_names(resource: str, service: str, action: str | None) -> None:
+    assert integration_action(resource, service) == action
+
+
+def test_sagemaker_client_names() -> None:
+    assert all(map(is_sagemaker_service, ["SageMaker", "sagemaker", "@aws-sdk/client-sagemaker"]))
+    assert not any(map(is_sagemaker_service, ["S3", "SageMakerRuntime", "@aws-sdk/client-s3", None]))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('{"a": 1}', True), ("[1, 2]", True), ('{"unclosed": ', True), ('"{\\"a\\": 1}"', True),
+    ("{{resolve:ssm:/x}}", False), ("{{ Region }}", False), ("{% $x %}", False), ("[draft] note", False),
+    ("plain text", False), ('"quoted text"', False),
+])
+def test_what_looks_like_a_document(text: str, expected: bool) -> None:
+    assert looks_like_document(text) is expected
+
+
+def test_decoding_stops_at_its_bound() -> None:
+    document: Any = {"a": 1}
+    for _ in range(MAX_DECODINGS):
+        document = json.dumps(document)
+    assert decode(document) == {"a": 1}
+    with pytest.raises(Undecodable, match="encoded more than"):
+        decode(json.dumps(document))
+    with pytest.raises(Undecodable, match="cannot be read"):
+        decode('{"a": ')
+
+
+def _call(service: str, action: str, accept: Any) -> dict[str, Any]:
+    return {"service": service, "action": action, "physicalResourceId": {"id": "m"},
+            "parameters": {"ModelName": "m", "ExecutionRoleArn": ROLE, "PrimaryContainer": container(accept=accept)}}
+
+
+@PROPERTIES
+@given(spelling=st.sampled_from([("SageMaker", "createModel"), ("@aws-sdk/client-sagemaker", "CreateModelCommand"),
+                                 ("sagemaker", "create_model"), ("SageMaker", "CreateModel")]),
+       accept=st.sampled_from([True, "true", False, MISSING]),
+       times=st.integers(min_value=0, max_value=MAX_DECODINGS + 2))
+def test_an_sdk_call_is_judged_whatever_its_spelling_and_encoding(
+        spelling: tuple[str, str], accept: Any, times: int, rules_catalog: Catalog) -> None:
+    """Soundness and precision together: an unaccepted call is an error, an accepted one passes, and one
+    encoded past the bound is EULA007 (an error), never a silent pass."""
+    value: Any = _call(*spelling, accept)
+    for _ in range(times):
+        value = json.dumps(value)
+    template = {"Resources": {"Call": {"Type": "Custom::AWS", "Properties": {"ServiceToken": TOKEN,
+                                                                          "Create": value}}}}
+    verdicts = {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog)}
+    if times > MAX_DECODINGS + 1:  # one parse, then MAX_DECODINGS more
+        assert verdicts == {("EULA007", "error")}
+    elif accept in (True, "true"):
+        assert verdicts == set()
+    else:
+        assert verdicts == {("EULA001", "error")}
+
+
+def _machine(definition: dict[str, Any]) -> dict[str, Any]:
+    return {"Resources": {"Machine": {"Type": "AWS::StepFunctions::StateMachine",
+                                      "Properties": {"RoleArn": ROLE, "DefinitionString": json.dumps(definition)}}}}
+
+
+def _create_model(parameters: Any, **state: Any) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createModel", "Parameters": parameters,
+            "End": True, **state}
+
+
+REQUEST = {"ModelName": "m", "ExecutionRoleArn": ROLE}
+FROM_INPUT = {**REQUEST, "PrimaryContainer.$": "$.request.container"}
+
+
+@PROPERTIES
+@given(accept=st.sampled_from([True, False, MISSING]),
+       result_path=st.sampled_from(["$.request", "$.request.inner", "$", None]),
+       other_predecessor=st.sampled_from([None, "same", "different", "task"]))
+def test_pass_state_literals_flow_into_the_task(accept: Any, result_path: str | None,
+                                                other_predecessor: str | None, rules_catalog: Catalog) -> None:
+    """A Pass state's Result reaches the task through ResultPath; where another path into the task disagrees the
+    differing part is unknown (here the acceptance: an error, since one path declines), and a path from a task's
+    result leaves the whole input unknown (a warning): never a pass and never a false error."""
+    result: Any = {"container": container(accept=accept)}
+    reads = {"$.request": "$.request.container", "$.request.inner": "$.request.inner.container",
+             "$": "$.container", None: "$.container"}[result_path]
+    states: dict[str, Any] = {
+        "Prepare": {"Type": "Pass", "Result": result, "ResultPath": result_path, "Next": "Create"},
+        "Create": _create_model({**REQUEST, "PrimaryContainer.$": reads}),
+    }
+    start = "Prepare"
+    if other_predecessor is not None:
+        start = "Route"
+        states["Route"] = {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Prepare"}],
+                           "Default": "Other"}
+        if other_predecessor == "task":
+            states["Other"] = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Create"}
+        else:
+            other_accept = accept if other_predecessor == "same" else accept is not True
+            states["Other"] = {"Type": "Pass", "Result": {"container": container(accept=other_accept)},
+                               "ResultPath": result_path, "Next": "Create"}
+    verdicts = {(f.rule_id, f.severity) for f in
+                check_template(_machine({"StartAt": start, "States": states}), catalog=rules_catalog)}
+    # The Result discarded (ResultPath null), or another path from a task's result: the input is unknown.
+    if result_path is None or other_predecessor == "task":
+        assert verdicts == {("EULA001", "warning")}
+    elif other_predecessor == "different":  # the paths agree on the location; one of them does not accept
+        assert verdicts == {("EULA001", "error")}
+    elif accept is True:
+        assert verdicts == set()
+    else:
+        assert verdicts == {("EULA001", "error")}
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    # & and $join over literals place the artifact in JumpStart's gated bucket: judged as written.
+    ("{% {'ModelName': 'm', 'ExecutionRoleArn': 'r', 'PrimaryContainer': {'Image': 'i', 'ModelDataSource': "
+     "{'S3DataSource': {'S3Uri': 's3://jumpstart-private-cache-prod-' & 'us-east-1/' & $join(['meta-textgeneration',"
+     " 'meta-textgeneration-llama-2-7b-f', 'artifacts', 'inference-prepack', 'v1.1.0'], '/') & '/', "
+     "'S3DataType': 'S3Prefix', 'CompressionType': 'None', 'ModelAccessConfig': {'AcceptEula': true}}}}} %}", set()),
+    ("{% {'ModelName': 'm', 'ExecutionRoleArn': 'r', 'PrimaryContainer': {'Image': 'i', 'ModelDataSource': "
+     "{'S3DataSource': {'S3Uri': '" + GATED_URI + "', 'S3DataType': 'S3Prefix', 'CompressionType': 'None', "
+     "'ModelAccessConfig': {'AcceptEula': $states.input.accept}}}}} %}", {("EULA001", "error")}),
+    # Computed whole from the input: not shown (a warning).
+    ("{% $states.input.request %}", {("EULA006", "warning")}),
+    ("{% {'oops' %}", {("EULA006", "warning")}),
+])
+def test_jsonata_arguments_are_evaluated_where_literals_fix_them(arguments: str, expected: set[tuple[str, str]],
+                                                                  rules_catalog: Catalog) -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Create", "States": {"Create": {
+        "Type": "Task", "Resource": "arn:aws:states:::sagemaker:createModel", "Arguments": arguments, "End": True}}}
+    assert {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)} == expected
+
+
+@pytest.mark.parametrize(("assigns", "expected"), [
+    ([True], set()),
+    ([True, True], set()),
+    ([False], {("EULA001", "error")}),
+    # The last assignment on the path into the task decides.
+    ([True, False], {("EULA001", "error")}),
+    ([False, True], set()),
+])
+def test_a_variable_every_assign_agrees_on_is_known(assigns: list[Any], expected: set[tuple[str, str]],
+                                                    rules_catalog: Catalog) -> None:
+    states: dict[str, Any] = {}
+    for index, accept in enumerate(assigns):
+        states[f"Set{index}"] = {"Type": "Pass", "Assign": {"accept": accept},
+                                 "Next": f"Set{index + 1}" if index + 1 < len(assigns) else "Create"}
+    arguments = {**REQUEST, "PrimaryContainer": container(accept="{% $accept %}")}
+    states["Create"] = {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createModel",
+                        "Arguments": arguments, "End": True}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Set0", "States": states}
+    assert {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)} == expected
+
+
+def test_paths_that_disagree_on_a_variable_leave_it_unknown(rules_catalog: Catalog) -> None:
+    states = {
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Accept"}],
+                  "Default": "Decline"},
+        "Accept": {"Type": "Pass", "Assign": {"accept": True}, "Next": "Create"},
+        "Decline": {"Type": "Pass", "Assign": {"accept": False}, "Next": "Create"},
+        "Create": {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createModel", "End": True,
+                   "Arguments": {**REQUEST, "PrimaryContainer": container(accept="{% $accept %}")}},
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Route", "States": states}
+    verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)}
+    assert verdicts == {("EULA001", "error")}  # one path declines
+
+
+def test_paths_into_a_task_are_followed_once_per_state_not_once_per_path(rules_catalog: Catalog) -> None:
+    """Forty Choice diamonds make 2**40 paths into the task: each state's data is worked out once (a walk of
+    every path would never end). The input is fixed by the first Pass state and passed on unchanged."""
+    states: dict[str, Any] = {"Prepare": {"Type": "Pass", "Result": {"container": container(accept=False)},
+                                          "Next": "Choose0"}}
+    for index in range(40):
+        after = f"Choose{index + 1}" if index < 39 else "Create"
+        states[f"Choose{index}"] = {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True,
+                                                                   "Next": f"Left{index}"}],
+                                    "Default": f"Right{index}"}
+        states[f"Left{index}"] = {"Type": "Pass", "Next": after}
+        states[f"Right{index}"] = {"Type": "Wait", "Seconds": 1, "Next": after}
+    states["Create"] = _create_model(FROM_INPUT | {"PrimaryContainer.$": "$.container"})
+    definition = {"StartAt": "Prepare", "States": states}
+    verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)}
+    assert verdicts == {("EULA001", "error")}
+
+
+@pytest.mark.parametrize(("loop_back_to", "expected"), [
+    ("Create", set()),  # the loop passes the request on unchanged: still accepted
+    ("Decline", {("EULA001", "error")}),  # the way back writes an unaccepted request
+])
+def test_loops_are_followed_to_a_fixed_point(loop_back_to: str, expected: set[tuple[str, str]],
+                                             rules_catalog: Catalog) -> None:
+    states = {
+        "Prepare": {"Type": "Pass", "Result": {"container": container(accept=True)}, "ResultPath": "$.request",
+                    "Next": "Create"},
+        "Create": _create_model(FROM_INPUT, ResultPath="$.out", End=None, Next="Again"),
+        "Again": {"Type": "Choice", "Choices": [{"Variable": "$.again", "BooleanEquals": True,
+                                                 "Next": loop_back_to}], "Default": "Done"},
+        "Decline": {"Type": "Pass", "Result": {"container": container(accept=False)}, "ResultPath": "$.request",
+                    "Next": "Create"},
+        "Done": {"Type": "Succeed"},
+    }
+    del states["Create"]["End"]
+    definition = {"StartAt": "Prepare", "States": states}
+    assert {(f.rule_id, f.severity) for f in check_template(_machine(definition), catalog=rules_catalog)} == expected
+
+
+def test_a_key_only_one_path_writes_may_be_there(rules_catalog: Catalog) -> None:
+    """One path fixes a gated, unaccepted S3 location, the other a user's ModelDataUrl: the joined container may
+    hold either, so neither is dropped (a warning that acceptance cannot be proven, an error when strict)."""
+    own = {"Image": "i", "ModelDataUrl": "s3://my-models/model.tar.gz"}
+    states = {
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Gated"}],
+                  "Default": "Own"},
+        "Gated": {"Type": "Pass", "Result": container(accept=MISSING), "ResultPath": "$.c", "Next": "Create"},
+        "Own": {"Type": "Pass", "Result": own, "ResultPath": "$.c", "Next": "Create"},
+        "Create": _create_model({**REQUEST, "PrimaryContainer.$": "$.c"}),
+    }
+    template = _machine({"StartAt": "Route", "States": states})
+    assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog)} == {
+        ("EULA001", "warning")}
+    assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog, strict=True)} == {
+        ("EULA001", "error")}
+
+
+def test_a_task_without_arguments_sends_its_input(rules_catalog: Catalog) -> None:
+    unknown = {"StartAt": "Create", "States": {"Create": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:createModel", "End": True}}}
+    verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(unknown), catalog=rules_catalog)}
+    assert verdicts == {("EULA006", "warning")}
+    # A Pass state writing one key into the (unknown) input leaves its other keys unknown: still not shown.
+    partly = {"StartAt": "Mark", "States": {
+        "Mark": {"Type": "Pass", "Result": "x", "ResultPath": "$.marked", "Next": "Create"},
+        "Create": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:createModel", "End": True}}}
+    verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(partly), catalog=rules_catalog)}
+    assert verdicts == {("EULA006", "warning")}

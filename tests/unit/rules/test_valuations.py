@@ -1,0 +1,100 @@
+"""Valuations: the Rules section, structural Fn::ToJsonString, and symmetric equality, read one deployment at a time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from constructs_lib.rules.evaluation.reader import Reader, readings
+from constructs_lib.rules.evaluation.values import TemplateContext, has_tokens
+
+PARAMETERS = {
+    "Model": {"Type": "String", "AllowedValues": ["open", "gated"]},
+    "Accept": {"Type": "String", "AllowedValues": ["true", "false"]},
+    "Free": {"Type": "String"},
+    "Zones": {"Type": "CommaDelimitedList"},
+}
+
+
+def _refused(rules: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(Model, Accept, refusing rule) of each valuation of the two bounded parameters."""
+    context = TemplateContext({"Parameters": PARAMETERS, "Rules": rules})
+    seen = []
+    for reader in readings(context):
+        model, accept = reader.render({"Ref": "Model"}), reader.render({"Ref": "Accept"})
+        seen.append((model or "", accept or "", reader.refusing_rule()))
+    return sorted(seen, key=str)
+
+
+def test_an_applicable_assertion_that_fails_refuses_the_valuation() -> None:
+    rules = {"GatedNeedsAcceptance": {
+        "RuleCondition": {"Fn::Equals": ["gated", {"Ref": "Model"}]},
+        "Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "Accept"}, "true"]}}]}}
+    assert _refused(rules) == [("gated", "false", "GatedNeedsAcceptance"), ("gated", "true", None),
+                               ("open", "false", None), ("open", "true", None)]
+
+
+UNACCEPTED = {("open", "false"), ("gated", "false")}
+EVERY = UNACCEPTED | {("open", "true"), ("gated", "true")}
+
+
+@pytest.mark.parametrize(("assertion", "refused"), [
+    ({"Fn::Contains": [["true"], {"Ref": "Accept"}]}, UNACCEPTED),
+    ({"Fn::Not": [{"Fn::Contains": [["false"], {"Ref": "Accept"}]}]}, UNACCEPTED),
+    ({"Fn::EachMemberEquals": [[{"Ref": "Accept"}, "true"], "true"]}, UNACCEPTED),
+    ({"Fn::EachMemberIn": [[{"Ref": "Accept"}], ["true", "yes"]]}, UNACCEPTED),
+    # A free parameter compared with a literal is that literal, or none of the literals, per valuation.
+    ({"Fn::Or": [{"Fn::Equals": [{"Ref": "Accept"}, "true"]}, {"Fn::Equals": [{"Ref": "Free"}, "x"]}]}, UNACCEPTED),
+    ({"Fn::And": [{"Fn::Equals": [{"Ref": "Accept"}, "true"]}, {"Fn::Equals": [{"Ref": "Free"}, "x"]}]}, EVERY),
+    ({"Fn::Equals": [{"Ref": "Accept"}, {"Ref": "Free"}]}, set()),
+    ({"Fn::EachMemberIn": [{"Ref": "Zones"}, ["a"]]}, set()),
+    ({"Fn::ValueOf": ["Free", "Tags"]}, set()),
+], ids=lambda value: json.dumps(value)[:60] if isinstance(value, dict) else str(len(value)))
+def test_rule_functions_refuse_only_what_the_valuation_decides(assertion: dict[str, Any],
+                                                                refused: set[tuple[str, str]]) -> None:
+    """What a valuation leaves open (a comparison of unknowns, a list parameter, Fn::ValueOf) refuses nothing."""
+    found = {(model, accept) for model, accept, rule in _refused({"R": {"Assertions": [{"Assert": assertion}]}})
+             if rule is not None}
+    assert found == refused
+
+
+def test_a_free_parameter_a_rule_pins_to_a_literal_is_that_literal_in_every_deployment() -> None:
+    """Rules assert Accept == "true": the valuation where Accept is anything else is refused, and in the other
+    one a Ref to Accept reads "true" (so acceptance is proven)."""
+    accepted = {"Fn::Equals": [{"Ref": "Accept"}, "true"]}
+    context = TemplateContext({"Parameters": {"Accept": {"Type": "String", "Default": "false"}},
+                               "Rules": {"R": {"Assertions": [{"Assert": accepted}]}}})
+    seen = [(reader.render({"Ref": "Accept"}) == "true", reader.refusing_rule()) for reader in readings(context)]
+    assert sorted(seen, key=str) == [(False, "R"), (True, None)]
+
+
+def test_a_rule_whose_condition_the_valuation_leaves_open_refuses_nothing() -> None:
+    rules = {"R": {"RuleCondition": {"Fn::Equals": [{"Ref": "Free"}, {"Fn::GetAtt": ["R", "A"]}]},
+                   "Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "Accept"}, "true"]}}]}}
+    assert all(rule is None for _model, _accept, rule in _refused(rules))
+
+
+def test_to_json_string_builds_a_partial_document_with_unknowns_in_place() -> None:
+    context = TemplateContext({"Parameters": PARAMETERS, "Resources": {"Role": {"Type": "AWS::IAM::Role"}}})
+    reader = Reader(context)
+    text = reader.render({"Fn::ToJsonString": {
+        "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Accept": True, "Gone": {"Ref": "AWS::NoValue"},
+        "Items": [1, {"Fn::Sub": "s3://${Free}/k"}], "Model": {"Ref": "Model"}}}) or ""
+    document = json.loads(text)
+    assert document["Accept"] is True and document["Model"] == "open" and "Gone" not in document
+    assert has_tokens(document["Role"]) and document["Items"][0] == 1
+    assert context.display(document["Items"][1]) == "s3://${Free}/k"
+    # Spliced into JSON text (DefinitionSubstitutions, Fn::Join), the document stays a document.
+    spliced = reader.parse_json({"Fn::Join": ["", ['{"Request": ', {"Fn::ToJsonString": {"A": {"Ref": "Free"}}},
+                                                   "}"]]})
+    assert context.display(spliced["Request"]["A"]) == "${Free}"
+
+
+def test_equality_of_two_unknowns_is_one_choice_whichever_way_it_is_written() -> None:
+    context = TemplateContext({"Parameters": {"A": {"Type": "String"}, "B": {"Type": "String"}},
+                               "Conditions": {"AB": {"Fn::Equals": [{"Ref": "A"}, {"Ref": "B"}]},
+                                              "BA": {"Fn::Equals": [{"Ref": "B"}, {"Ref": "A"}]}}})
+    outcomes = {(reader.choose("AB"), reader.choose("BA")) for reader in readings(context)}
+    assert outcomes == {(True, True), (False, False)}

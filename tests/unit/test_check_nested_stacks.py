@@ -1,0 +1,152 @@
+"""`eulagate check` and nested stacks (issue 19, item 5): each AWS::CloudFormation::Stack and
+AWS::Serverless::Application is read (assembly metadata, `aws:asset:path`, a local TemplateURL) or reported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.cli import main
+from constructs_lib.synth.assembly import NestedStackLocator, read_with_nested_templates
+from constructs_lib.synth.templates import load_template
+
+ASSEMBLY = Path(__file__).parents[1] / "fixtures" / "templates" / "cloud-assembly"
+NESTED_RESOURCE = "NestedNestedStackNestedNestedStackResourceDEFDAA4D"
+GATED_MODEL = {
+    "Type": "AWS::SageMaker::Model",
+    "Properties": {
+        "ExecutionRoleArn": "arn:aws:iam::123456789012:role/sagemaker",
+        "PrimaryContainer": {"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.21.0",
+                             "ModelDataSource": {"S3DataSource": {
+                                 "S3Uri": "s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/"
+                                          "meta-textgeneration-llama-2-7b-f/artifacts/inference-prepack/v1.1.0/",
+                                 "S3DataType": "S3Prefix", "CompressionType": "None"}}},
+    },
+}
+
+
+def verdicts(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, set[tuple[str, str, str, str]]]:
+    code = main(["check", "--format", "json", *args])
+    report = json.loads(capsys.readouterr().out)
+    return code, {(Path(f["template"]).name, f["logical_id"], f["rule"], f["severity"]) for f in report["findings"]}
+
+
+def write(path: Path, template: dict[str, object]) -> Path:
+    path.write_text(json.dumps(template), encoding="utf-8")
+    return path
+
+
+def parent_with(url: object, **resource: object) -> dict[str, object]:
+    stack = {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}, **resource}
+    return {"Resources": {"Serving": stack}}
+
+
+def test_a_local_template_url_is_read_as_the_nested_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    (tmp_path / "nested").mkdir()
+    write(tmp_path / "nested" / "serving.json", {"Resources": {"Llama": GATED_MODEL}})
+    parent = write(tmp_path / "parent.json", parent_with("nested/serving.json"))
+    # Given alone, the parent brings its nested template along.
+    assert verdicts(capsys, str(parent)) == (1, {("serving.json", "Llama", "EULA001", "error")})
+
+
+def test_a_sam_application_with_a_local_location_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "app.json", {"Resources": {"Llama": GATED_MODEL}})
+    parent = write(tmp_path / "template.json", {"Resources": {"App": {
+        "Type": "AWS::Serverless::Application", "Properties": {"Location": "app.json"}}}})
+    assert verdicts(capsys, str(parent)) == (1, {("app.json", "Llama", "EULA001", "error")})
+
+
+@pytest.mark.parametrize("url", [
+    "https://s3.amazonaws.com/bucket/serving.json",  # kept in S3
+    "missing/serving.json",  # a local path that is not there
+    "../outside.json",  # outside the template's directory: never read
+    "/etc/passwd.json",  # absolute
+    {"Fn::Sub": "https://${Bucket}.s3.amazonaws.com/serving.json"},
+])
+def test_a_nested_stack_that_cannot_be_located_is_a_warning_and_an_error_when_strict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], url: object) -> None:
+    (tmp_path / "inner").mkdir()
+    write(tmp_path / "outside.json", {"Resources": {"Llama": GATED_MODEL}})
+    parent = write(tmp_path / "inner" / "parent.json", parent_with(url))
+    assert verdicts(capsys, str(parent)) == (0, {("parent.json", "Serving", "EULA006", "warning")})
+    assert verdicts(capsys, "--strict", str(parent)) == (1, {("parent.json", "Serving", "EULA006", "error")})
+
+
+def test_nested_templates_nesting_each_other_are_read_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    write(tmp_path / "a.json", {"Resources": {"B": parent_with("b.json")["Resources"]["Serving"]}})
+    write(tmp_path / "b.json", {"Resources": {"A": parent_with("a.json")["Resources"]["Serving"],
+                                              "Llama": GATED_MODEL}})
+    assert verdicts(capsys, str(tmp_path / "a.json")) == (1, {("b.json", "Llama", "EULA001", "error")})
+
+
+@pytest.fixture
+def assembly(tmp_path: Path) -> Path:
+    copy = tmp_path / "cdk.out"
+    shutil.copytree(ASSEMBLY, copy)
+    return copy
+
+
+def _drop_template_file_metadata(assembly: Path) -> None:
+    path = assembly / "Parent.metadata.json"
+    metadata = json.loads(path.read_text())
+    metadata["/Parent/Nested"] = [entry for entry in metadata["/Parent/Nested"]
+                                  if entry.get("type") != "aws:cdk:templateFile"]
+    path.write_text(json.dumps(metadata))
+
+
+def _set_asset_path(assembly: Path, name: str) -> None:
+    path = assembly / "Parent.template.json"
+    template = json.loads(path.read_text())
+    template["Resources"][NESTED_RESOURCE]["Metadata"] = {"aws:asset:path": name, "aws:asset:property": "TemplateURL"}
+    path.write_text(json.dumps(template))
+
+
+@pytest.mark.parametrize(("by_metadata", "nested", "model"), [
+    (True, "ParentNested1E9B6DEA.nested.template.json", "UnacceptedLlama"),  # the assembly's metadata names it
+    # The metadata does not name it, the resource's aws:asset:path does.
+    (False, "ParentRemovedNested5C3A1B2D.nested.template.json", "LlamaChat"),
+])
+def test_a_located_nested_template_is_read_and_its_stack_resource_gives_no_finding(
+        assembly: Path, capsys: pytest.CaptureFixture[str], by_metadata: bool, nested: str, model: str) -> None:
+    if not by_metadata:
+        _drop_template_file_metadata(assembly)
+        _set_asset_path(assembly, nested)
+    code, found = verdicts(capsys, str(assembly))
+    assert code == 1
+    assert (nested, model, "EULA001", "error") in found
+    assert not any(rule == "EULA006" for _, _, rule, _ in found)
+
+
+def test_a_nested_template_neither_metadata_nor_asset_path_names_does_not_pass_clean(
+        assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _drop_template_file_metadata(assembly)
+    code, found = verdicts(capsys, str(assembly))
+    assert code == 1  # the Stage's own error; the nested stack adds a warning
+    assert ("Parent.template.json", NESTED_RESOURCE, "EULA006", "warning") in found
+    assert not any(name.endswith(".nested.template.json") for name, *_ in found)  # nothing stale is read
+
+
+def test_an_asset_path_outside_the_assembly_is_refused(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _set_asset_path(assembly, "../../outside.template.json")
+    (assembly.parent.parent / "outside.template.json").write_text("{}")
+    _drop_template_file_metadata(assembly)
+    assert main(["check", str(assembly)]) == 2
+    assert "outside the cloud assembly" in capsys.readouterr().err
+
+
+def test_read_with_nested_templates_reports_each_nested_stack(tmp_path: Path) -> None:
+    write(tmp_path / "serving.json", {"Resources": {}})
+    parent = write(tmp_path / "parent.json", {"Resources": {
+        **parent_with("serving.json")["Resources"],
+        "Elsewhere": parent_with("https://example.com/t.json")["Resources"]["Serving"]}})
+    read = list(read_with_nested_templates([parent], lambda path: (load_template(path), None), NestedStackLocator()))
+    assert [(path.name, [(stack.logical_id, stack.template and stack.template.name) for stack in nested])
+            for path, _, nested in read] == [
+        ("parent.json", [("Serving", "serving.json"), ("Elsewhere", None)]),
+        ("serving.json", []),
+    ]
