@@ -131,7 +131,7 @@ def _read_text(path: str, limit: int) -> str:
 
 
 def _read_json(path: str) -> Any:
-    from constructs_lib.rules.template_text import TemplateTextError, parse_json_text
+    from constructs_lib.rules.detection.template_text import TemplateTextError, parse_json_text
 
     try:  # the template reader's JSON: one line for syntax, nesting, 4,300-digit integers and lone surrogates
         return parse_json_text(_read_text(path, MAX_EVENT_BYTES))

@@ -22,7 +22,7 @@ from typing import Any
 
 from constructs_lib.catalog import PUBLIC_BUCKET_PREFIX
 from constructs_lib.rules import Finding, TemplateScan, scan_template
-from constructs_lib.rules.sources import SourceLocation
+from constructs_lib.rules.detection.sources import SourceLocation
 
 DEFAULT_REGION = "us-east-1"
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
