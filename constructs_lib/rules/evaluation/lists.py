@@ -19,6 +19,8 @@ from constructs_lib.rules.evaluation.values import (
     EvaluationLimit,
     has_tokens,
     is_list_parameter,
+    parameter_choice,
+    scalar_text,
 )
 
 
@@ -72,6 +74,9 @@ def render_select(reader: Reader, argument: Any, depth: int) -> str:
     index = reader.render(argument[0], depth)
     if index is None:
         return reader.opaque({"Fn::Select": argument})
+    if index.isdigit() and (allowed := _list_parameter_allowed_values(reader, argument[1])):
+        name = reader.pick(argument[1])["Ref"]
+        return str(reader.decide(parameter_choice(f"{name}[{index}]"), allowed))
     lists, complete = reader.lists(argument[1], depth)
     options = [index] if index.isdigit() else reader.context.expand(index)
     indices = [int(option) for option in options] if all(option.isdigit() for option in options) else None
@@ -83,6 +88,20 @@ def render_select(reader: Reader, argument: Any, depth: int) -> str:
         raise DeploymentFails("Fn::Select's index is out of its list's range")
     return reader.context.choice("${Fn::Select}", "an Fn::Select whose element is known only at deployment",
                                  texts, complete=complete)
+
+
+def _list_parameter_allowed_values(reader: Reader, value: Any) -> tuple[str, ...]:
+    """A ``CommaDelimitedList`` parameter's ``AllowedValues``: CloudFormation checks each item against them
+    (since December 2022), so an item a literal index selects is one of them in every deployment (a list too
+    short for the index fails the deployment)."""
+    value = reader.pick(value)
+    name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    parameter = reader.context.parameters.get(name) if isinstance(name, str) else None
+    if not (isinstance(parameter, dict) and parameter.get("Type") == "CommaDelimitedList"):
+        return ()
+    allowed = parameter.get("AllowedValues")
+    texts = [scalar_text(item) for item in allowed] if isinstance(allowed, list) else []
+    return tuple(dict.fromkeys(text for text in texts if text is not None)) if texts and None not in texts else ()
 
 
 EVALUATORS.lists = possible_lists
