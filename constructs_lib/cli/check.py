@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         found = _sources(paths, args, malformed)
         scanned = [_scan(path, template, text, explicit=path in given, settings=settings, nested_read=located(nested))
                    for path, (template, text), nested in read_with_nested_templates(found.templates,
-                                                                                    _reader(malformed))
+                                                                                    _reader(malformed),
+                                                                                    standalone=given)
                    if text is not None]
         scanned.extend(check_sources.surface_report(file, settings=settings) for file in found.files)
     finally:

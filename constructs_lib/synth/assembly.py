@@ -217,10 +217,12 @@ def declares_nested_stacks(template: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class NestedStack:
-    """A nested stack resource of a template, and the template file it deploys when EulaGate can locate it."""
+    """A nested stack resource of a template, the template file it deploys when EulaGate can locate it, and the
+    parameter values it passes that the template fixes (literal texts; a value built by an intrinsic is left out)."""
 
     logical_id: str
     template: Path | None
+    passes: Mapping[str, str] = field(default_factory=dict)
 
 
 def located(nested: Iterable[NestedStack]) -> frozenset[str]:
@@ -250,7 +252,7 @@ class NestedStackLocator:
                 nested = _asset_path(resource, stack)
             if nested is None:
                 nested = _local_template(resource, path)
-            found.append(NestedStack(logical_id, nested))
+            found.append(NestedStack(logical_id, nested, _literal_parameters(resource) if nested else {}))
         return found
 
     def _stack_holding(self, path: Path) -> Stack | None:
@@ -285,6 +287,16 @@ def _asset_path(resource: Mapping[str, Any], stack: Stack) -> Path | None:
         raise
 
 
+def _literal_parameters(resource: Mapping[str, Any]) -> dict[str, str]:
+    """The ``Parameters`` a nested stack resource passes as literals, as CloudFormation hands them over (text)."""
+    properties = resource.get("Properties")
+    parameters = properties.get("Parameters") if isinstance(properties, Mapping) else None
+    if not isinstance(parameters, dict):
+        return {}
+    return {str(key): (str(value).lower() if isinstance(value, bool) else str(value))
+            for key, value in parameters.items() if isinstance(value, (str, int, float, bool))}
+
+
 def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
     """A ``TemplateURL`` (SAM: ``Location``) that is a relative path to a template file inside the template's
     directory, as ``aws cloudformation package`` and ``sam`` take it before uploading."""
@@ -302,21 +314,96 @@ def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
 
 
 def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tuple[TemplateT, ExtraT]],
-                               locator: NestedStackLocator | None = None
+                               locator: NestedStackLocator | None = None, *, standalone: Iterable[Path] = ()
                                ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack]]]:
     """Each template of ``paths`` as ``read`` reads it, with its nested stacks; a located nested template that
-    is not among ``paths`` is read after them (once each, whatever nests what)."""
+    is not among ``paths`` is read after them (once each, whatever nests what).
+
+    A nested template is judged as the stacks that nest it deploy it: a parameter every one of them passes the
+    same literal value is bound to that value (its ``AllowedValues`` become that value alone). So that every
+    such stack is known first, the templates that may nest stacks (their text names a nested stack type) are
+    read before any template is given out. A template in ``standalone`` (a file the user named) may be
+    deployed on its own: none of its parameters is bound.
+    """
     locator = locator or NestedStackLocator()
-    queue = list(dict.fromkeys(paths))
-    seen = {path.resolve() for path in queue}
-    for path in queue:  # grows while it is read
-        parsed = read(path)
+    order = list(dict.fromkeys(paths))
+    seen = {path.resolve() for path in order}
+    unbound = {path.resolve() for path in standalone}
+    passes: dict[Path, list[Mapping[str, str]]] = {}  # nested template -> what each stack nesting it passes
+    held: dict[Path, tuple[tuple[TemplateT, ExtraT], list[NestedStack]]] = {}
+    given_out: dict[Path, Mapping[str, str]] = {}  # template -> the binding it was judged with
+
+    def note(path: Path, parsed: tuple[TemplateT, ExtraT]) -> list[NestedStack]:
         nested = locator.nested_stacks(path, parsed[0])
         for stack in nested:
-            if stack.template is not None and stack.template.resolve() not in seen:
-                seen.add(stack.template.resolve())
-                queue.append(stack.template)
-        yield path, parsed, nested
+            if stack.template is None:
+                continue
+            resolved = stack.template.resolve()
+            passes.setdefault(resolved, []).append(stack.passes)
+            if resolved not in seen:
+                seen.add(resolved)
+                order.append(stack.template)
+            elif given_out.get(resolved):  # nested by a template its text check missed: judged again, as bound
+                order.append(stack.template)
+        return nested
+
+    index = 0
+    while index < len(order):  # grows while it is read
+        path = order[index]
+        index += 1
+        if _may_nest_stacks(path):
+            parsed = read(path)
+            held[path] = (parsed, note(path, parsed))
+    index = 0
+    while index < len(order):  # grows only when a template nests stacks that its text did not show
+        path = order[index]
+        index += 1
+        if path in held:
+            parsed, nested = held.pop(path)
+        else:
+            parsed = read(path)
+            nested = note(path, parsed)
+        resolved = path.resolve()
+        binding = {} if resolved in unbound else _agreed(passes.get(resolved, []))
+        if resolved in given_out and _covers(binding, given_out[resolved]):
+            continue
+        given_out[resolved] = binding
+        yield path, (_bind(parsed[0], binding), parsed[1]), nested
+
+
+_NESTED_STACK_MARKERS = tuple(kind.encode() for kind in NESTED_STACK_TYPES)
+
+
+def _may_nest_stacks(path: Path) -> bool:
+    """Whether a template file's text names a nested stack type (a cheap look before parsing it)."""
+    try:
+        text = path.read_bytes()
+    except OSError:
+        return False  # the reader reports it
+    return any(marker in text for marker in _NESTED_STACK_MARKERS)
+
+
+def _agreed(references: list[Mapping[str, str]]) -> dict[str, str]:
+    """The parameter values every stack nesting a template passes alike."""
+    if not references:
+        return {}
+    first, *rest = references
+    return {key: value for key, value in first.items() if all(other.get(key) == value for other in rest)}
+
+
+def _covers(binding: Mapping[str, str], judged: Mapping[str, str]) -> bool:
+    """Whether a template already judged with ``judged`` bound was judged with no more bound than ``binding``."""
+    return all(binding.get(key) == value for key, value in judged.items())
+
+
+def _bind(template: TemplateT, binding: Mapping[str, str]) -> TemplateT:
+    """``template`` with each bound parameter (text or number, not a list) allowed only its passed value."""
+    parameters = template.get("Parameters") if binding else None
+    if not isinstance(parameters, dict):
+        return template
+    bound = {key: {**parameters[key], "AllowedValues": [value]} for key, value in binding.items()
+             if isinstance(parameters.get(key), dict) and parameters[key].get("Type") in ("String", "Number")}
+    return {**template, "Parameters": {**parameters, **bound}} if bound else template  # type: ignore[return-value]
 
 
 def discover_templates(paths: Iterable[str | Path], malformed: list[TemplateError] | None = None) -> list[Path]:

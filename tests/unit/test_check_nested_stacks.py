@@ -150,3 +150,52 @@ def test_read_with_nested_templates_reports_each_nested_stack(tmp_path: Path) ->
         ("parent.json", [("Serving", "serving.json"), ("Elsewhere", None)]),
         ("serving.json", []),
     ]
+
+
+def _model_chosen_and_accepted_by_parameters() -> dict[str, object]:
+    """A nested template that leaves both the model and its acceptance to its parameters."""
+    model: dict[str, object] = json.loads(json.dumps(GATED_MODEL))
+    source = model["Properties"]["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]  # type: ignore[index]
+    source["S3Uri"] = {"Fn::Sub": "s3://jumpstart-cache-prod-us-east-1/huggingface-llm/${Model}/artifacts/"
+                                  "inference-prepack/v1.0.0/"}
+    source["ModelAccessConfig"] = {"AcceptEula": {"Ref": "Accept"}}
+    return {"Parameters": {"Accept": {"Type": "String", "Default": "false"},
+                           "Model": {"Type": "String", "AllowedValues": [
+                               "huggingface-llm-dbrx-instruct", "huggingface-llm-mistral-7b-instruct"]}},
+            "Resources": {"Llm": model}}
+
+
+def _nesting(url: str, passes: dict[str, object]) -> dict[str, object]:
+    return parent_with(url, **{"Properties": {"TemplateURL": url, "Parameters": passes}})
+
+
+ACCEPTED = {"Accept": "true", "Model": "huggingface-llm-dbrx-instruct"}
+CHILD_ERROR = ("a-child.json", "Llm", "EULA001", "error")
+
+
+@pytest.mark.parametrize(("parents", "expected"), [
+    ([ACCEPTED], (0, set())),  # every deployment through the parent accepts
+    ([{"Accept": True, "Model": "huggingface-llm-dbrx-instruct"}], (0, set())),  # a YAML boolean is passed as text
+    ([{"Accept": "false", "Model": "huggingface-llm-mistral-7b-instruct"}], (0, set())),  # not gated
+    ([{"Accept": "false", "Model": "huggingface-llm-dbrx-instruct"}], (1, {CHILD_ERROR})),
+    ([{"Accept": {"Ref": "Choice"}, "Model": "huggingface-llm-dbrx-instruct"}], (1, {CHILD_ERROR})),  # unknown
+    ([{"Model": "huggingface-llm-dbrx-instruct"}], (1, {CHILD_ERROR})),  # the child's Default can be kept
+    ([ACCEPTED, {"Accept": "false", "Model": "huggingface-llm-dbrx-instruct"}], (1, {CHILD_ERROR})),
+    ([ACCEPTED, ACCEPTED], (0, set())),
+])
+def test_a_nested_template_is_judged_with_the_values_every_parent_passes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], parents: list[dict[str, object]],
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    # The walk lists the child before its parents: it is still judged as they deploy it.
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    for number, passes in enumerate(parents):
+        write(tmp_path / f"parent-{number}.json", _nesting("a-child.json", passes))
+    assert verdicts(capsys, str(tmp_path)) == expected
+
+
+def test_a_nested_template_named_on_the_command_line_is_judged_on_its_own(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    child = write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    parent = write(tmp_path / "parent.json", _nesting("a-child.json", ACCEPTED))
+    assert verdicts(capsys, str(parent)) == (0, set())
+    assert verdicts(capsys, str(child), str(parent)) == (1, {CHILD_ERROR})  # it may be deployed alone
