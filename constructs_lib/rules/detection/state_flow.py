@@ -8,7 +8,9 @@ evaluated, so a request the template fixes is judged as written, not as an unkno
   part by part: where they disagree that part is unknown, and where a path comes from outside (the execution's
   input, a ``Catch``, a branch's start) all of it; loops are followed to a fixed point. ``InputPath``,
   ``ResultPath`` and ``OutputPath`` are applied as Step Functions applies them; a task's result is unknown, so
-  ``ResultPath: $.out`` leaves the rest of its input known;
+  ``ResultPath: $.out`` leaves the rest of its input known; a Parallel state's result is the list of what each
+  branch's last states agree on, and a Map's items (``ItemsPath``, unless an ``ItemSelector`` reshapes them) are
+  each the input of its item processor, which starts with what they all agree on;
 - a variable is known where every path into the state agrees on the value the last ``Assign`` gave it; at the
   start of a Parallel branch or a Map's items, when every ``Assign`` of it in the definition gives the same fixed
   value (a read before any assignment fails the execution, so nothing deploys that way).
@@ -100,6 +102,7 @@ class _Flow:
         self.known: dict[Keys, Data] = {}
         self.solved: set[Keys] = set()
         self.variables: dict[str, Any] | None = None
+        self.branch_outputs: dict[Keys, Any] = {}
 
     def data(self, state_keys: Keys) -> Data:
         """The input of the state at ``state_keys`` and its known variables."""
@@ -123,12 +126,13 @@ class _Flow:
         if start in current:  # the execution's (or a branch's, an item's) input
             if self.variables is None:
                 self.variables = assigned_variables(self.definition, self.context)
-            current[start] = (UNKNOWN, {} if start in fixed else self.variables)
+            current[start] = (UNKNOWN if start in fixed else self._items(container_keys),
+                              {} if start in fixed else self.variables)
             fixed.add(start)
         for _ in range(3 * len(current) + 3):  # each state changes at most twice, and its variables only shrink
             changed = False
             for name in current:
-                arriving = [_output(self.definition, states[source], *data, self.context)
+                arriving = [self._output((*container_keys, "States", source), states[source], *data)
                             for source in entries.get(name, ()) if source is not None
                             and (data := current.get(source)) is not None]
                 if name in fixed or not arriving:
@@ -144,6 +148,53 @@ class _Flow:
         for name, data in current.items():
             if data is not None:  # a state nothing reaches runs never: unknown is sound
                 self.known[(*container_keys, "States", name)] = data
+
+    def _output(self, state_keys: Keys, state: Mapping[str, Any], state_input: Any, variables: dict[str, Any]
+                ) -> Data:
+        """What a state passes on, given its input and variables: its output, and the variables after its
+        ``Assign`` (evaluated over its input, the variables before it, and an unknown result)."""
+        assign = state.get("Assign")
+        after = dict(variables)
+        if isinstance(assign, dict):
+            after.update(step_functions_values(assign, self.context, scope=StateScope(state_input, variables)))
+        branches = state.get("Branches") if state.get("Type") == "Parallel" else None
+        result = [self._branch_output((*state_keys, "Branches", index)) for index in range(len(branches))] \
+            if isinstance(branches, list) else UNKNOWN
+        return _state_output(self.definition, state, state_input, variables, self.context, result), after
+
+    def _branch_output(self, branch_keys: Keys) -> Any:
+        """What a Parallel branch outputs: what its last states (``End``, ``Succeed``) all agree on."""
+        if branch_keys not in self.branch_outputs:
+            self.branch_outputs[branch_keys] = UNKNOWN  # a branch is solved once; its input is unknown
+            branch = follow(self.definition, branch_keys)
+            states = branch.get("States") if isinstance(branch, dict) else None
+            ends = [name for name, state in (states.items() if isinstance(states, dict) else ())
+                    if isinstance(state, dict) and (state.get("End") is True or state.get("Type") == "Succeed")]
+            for name in ends:
+                self.data((*branch_keys, "States", name))  # solves the branch
+            # A last state nothing reaches never runs; one reached gives its output (a Fail state gives none).
+            outputs = [self._output(keys, states[name], *self.known[keys])  # type: ignore[index]
+                       for name in ends if (keys := (*branch_keys, "States", name)) in self.known]
+            self.branch_outputs[branch_keys] = _join(outputs)[0] if outputs else UNKNOWN
+        return self.branch_outputs[branch_keys]
+
+    def _items(self, container_keys: Keys) -> Any:
+        """The input a Map's item processor starts with: what every item of its ``ItemsPath`` (JSONPath, without
+        ``ItemSelector``/``Parameters``/``ItemReader``) agrees on; otherwise (a branch, the execution) unknown."""
+        if len(container_keys) < 2 or container_keys[-1] not in ("ItemProcessor", "Iterator"):
+            return UNKNOWN
+        state = follow(self.definition, container_keys[:-1])
+        if (not isinstance(state, dict) or state.get("Type") != "Map" or _jsonata(self.definition, state)
+                or any(key in state for key in ("ItemSelector", "Parameters", "ItemReader"))):
+            return UNKNOWN
+        state_input, variables = self.data(container_keys[:-1])
+        effective = _apply_path(state.get("InputPath", "$"), StateScope(state_input, variables))
+        items_path = state.get("ItemsPath", "$")
+        items = json_path_value(items_path, StateScope(effective, variables)) if isinstance(items_path, str) \
+            else UNKNOWN
+        if not (isinstance(items, list) and items):
+            return UNKNOWN
+        return _join([(item, {}) for item in items])[0]
 
     @staticmethod
     def _entries(states: Mapping[str, Any]) -> dict[Any, list[Any]]:
@@ -190,23 +241,15 @@ def _successors(state: Mapping[str, Any]) -> set[str]:
     return {name for name in found if isinstance(name, str)}
 
 
-def _output(definition: Any, state: Mapping[str, Any], state_input: Any, variables: dict[str, Any],
-            context: TemplateContext) -> tuple[Any, dict[str, Any]]:
-    """What a state passes on, given its input and variables: its output, and the variables after its
-    ``Assign`` (evaluated over its input, the variables before it, and an unknown result)."""
-    assign = state.get("Assign")
-    after = dict(variables)
-    if isinstance(assign, dict):
-        after.update(step_functions_values(assign, context, scope=StateScope(state_input, variables)))
-    return _state_output(definition, state, state_input, variables, context), after
-
-
 def _state_output(definition: Any, state: Mapping[str, Any], state_input: Any, variables: dict[str, Any],
-                  context: TemplateContext) -> Any:
+                  context: TemplateContext, branch_outputs: Any) -> Any:
+    """A state's output; ``branch_outputs``: a Parallel state's result (its branches' outputs), else unknown."""
     kind = state.get("Type")
     if _jsonata(definition, state):
         if "Output" in state:
             return step_functions_values(state["Output"], context, scope=StateScope(state_input, variables))
+        if kind == "Parallel":
+            return branch_outputs
         return state_input if kind in ("Pass", "Choice", "Wait") else UNKNOWN
     scope = StateScope(state_input, variables)
     effective = _apply_path(state.get("InputPath", "$"), scope)
@@ -222,8 +265,10 @@ def _state_output(definition: Any, state: Mapping[str, Any], state_input: Any, v
                                                scope=StateScope(effective, variables))
             else:
                 result = effective
+        elif kind == "Parallel" and "ResultSelector" not in state:
+            result = branch_outputs
         else:
-            result = UNKNOWN  # a task's, a Map's or a Parallel's result
+            result = UNKNOWN  # a task's or a Map's result
         output = _place(state_input, state.get("ResultPath", "$"), result)
     return _apply_path(state.get("OutputPath", "$"), StateScope(output, variables))
 

@@ -87,17 +87,25 @@ def json_path_value(path: str, scope: StateScope) -> Any:
     if path.startswith("$$") or not path.startswith("$"):
         return UNKNOWN
     head, *keys = path[1:].split(".")
-    current = scope.input if head == "" else scope.variables.get(head, UNKNOWN)
+    if head.startswith("["):  # $[0].a: an element of the input (a Parallel state's output is a list)
+        current = _element(scope.input, head[1:])
+    else:
+        current = scope.input if head == "" else scope.variables.get(head, UNKNOWN)
     for key in keys:
         name, _, index = key.partition("[")
         if not name or any(char in name for char in "*?@()'\" ]"):
             return UNKNOWN
         current = member(current, name)
         if index:
-            if not index.endswith("]") or not index[:-1].isdigit():
-                return UNKNOWN
-            current = member(current, int(index[:-1]))
+            current = _element(current, index)
     return current
+
+
+def _element(value: Any, index: str) -> Any:
+    """``value[n]``, with ``index`` the text after the ``[``; unknown for anything but one literal index."""
+    if not index.endswith("]") or not index[:-1].isdigit():
+        return UNKNOWN
+    return member(value, int(index[:-1]))
 
 
 def jsonata_value(expression: str, context: TemplateContext, scope: StateScope | None = None) -> Any:
