@@ -35,7 +35,7 @@ Resources:
     Properties:
       ProductionVariants:
         - VariantName: AllTraffic
-          ModelName: !GetAtt Model.ModelName
+          ModelName: {{"Fn::GetAtt": [Model, ModelName]}}
           ServerlessConfig: {{MemorySizeInMB: 6144, MaxConcurrency: 5}}
 """
 

@@ -23,7 +23,7 @@ def test_rules_json_lists_every_rule_with_severity_surfaces_and_documentation(
     assert [entry["id"] for entry in entries] == [rule.id for rule in RULES]
     assert {entry["id"]: entry["severity"] for entry in entries} == {
         "EULA000": "error", "EULA001": "error", "EULA002": "error", "EULA003": "error", "EULA004": "error",
-        "EULA005": "warning", "EULA006": "warning", "EULA007": "error", "EULA008": "warning",
+        "EULA005": "warning", "EULA006": "warning", "EULA007": "error", "EULA008": "warning", "EULA009": "error",
     }
     for entry, rule in zip(entries, RULES, strict=True):
         assert entry["surfaces"] == list(rule.surfaces) and entry["surfaces"]
