@@ -54,10 +54,10 @@ def test_explain_prints_the_description_and_both_examples(capsys: pytest.Capture
 
 
 def test_explain_an_unknown_rule_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["explain", "EULA009"]) == 2
+    assert main(["explain", "EULA099"]) == 2
     assert capsys.readouterr().err == (
-        "eulagate explain: unknown rule 'EULA009': the rules are EULA000, EULA001, EULA002, EULA003, EULA004, EULA005, "
-        "EULA006, EULA007, EULA008 (`eulagate rules` lists them)\n"
+        "eulagate explain: unknown rule 'EULA099': the rules are EULA000, EULA001, EULA002, EULA003, EULA004, EULA005, "
+        "EULA006, EULA007, EULA008, EULA009 (`eulagate rules` lists them)\n"
     )
 
 
