@@ -160,17 +160,16 @@ def named_models(check: Check, value: Any) -> NamedModels | None:
     unknown: list[str] = []
     for option in context.expand(text):
         tokens = context.tokens_in(option)
-        if len(tokens) == 1 and len(option) == 1 and tokens[0].resource is not None:
-            logical_id = tokens[0].resource
-            resource = context.resources.get(logical_id)
-            if isinstance(resource, dict) and resource.get("Type") == MODEL_TYPE:
-                found[logical_id] = resource
-                continue
-        logical_id = None if has_tokens(option) else _model_named(reader, option)
-        if logical_id is None:
+        referenced = tokens[0].resource if len(tokens) == 1 and len(option) == 1 else None
+        resource = context.resources.get(referenced) if referenced is not None else None
+        if isinstance(resource, dict) and resource.get("Type") == MODEL_TYPE:
+            found[str(referenced)] = resource
+            continue
+        named = None if has_tokens(option) else _model_named(reader, option)
+        if named is None:
             unknown.append(context.display(option))
         else:
-            found[logical_id] = context.resources[logical_id]
+            found[named] = context.resources[named]
     for logical_id, resource in found.items():
         condition = resource.get("Condition")
         if isinstance(condition, str) and not reader.choose(condition):

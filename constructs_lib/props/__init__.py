@@ -1,0 +1,28 @@
+"""Construct props as plain, jsii-free values: what the model table resolves a row into (``table/``) and the
+constructs take (``constructs/``), so a row's settings are translated once.
+
+Keyword-only frozen dataclasses; each checks its own values and raises ``InvalidPropsError`` (a ``ValueError``),
+which a construct re-raises with its path.
+"""
+
+from constructs_lib.props.serving import (
+    AsyncInference,
+    BacklogScaling,
+    ComponentCompute,
+    CopyScaling,
+    InferenceComponent,
+    InstanceScaling,
+    InvalidPropsError,
+    ServerlessInference,
+)
+
+__all__ = [
+    "AsyncInference",
+    "BacklogScaling",
+    "ComponentCompute",
+    "CopyScaling",
+    "InferenceComponent",
+    "InstanceScaling",
+    "InvalidPropsError",
+    "ServerlessInference",
+]
