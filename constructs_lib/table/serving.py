@@ -171,8 +171,6 @@ def _component(
         min_copies=min_copies, max_copies=max_copies,
         target_invocations_per_copy=_number(item, "target_invocations_per_copy", 10.0),
     )) if scaled else None
-    if min_copies == 0 and not scaled:
-        item.fail("max_copies", "with min_copies 0 give max_copies (at least 1): the copies it scales out to")
     accelerators = read_integer(item, "accelerators", minimum=1, maximum=64)
     compute = _props(item, None, lambda: ComponentCompute(
         memory_mb=read_integer(item, "memory_mb", default=1024, minimum=128, maximum=4_000_000),
