@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from constructs_lib.errors import EulaGateError, InvalidArgumentError
+
 MAX_CUSTOM_ATTRIBUTES_LENGTH = 1024
 ACCEPT_EULA_KEY = "accept_eula"
 ACCEPTED = "true"
@@ -43,11 +45,11 @@ NOT_PROCESSED_CODES = frozenset({
 })
 
 
-class CustomAttributesError(ValueError):
+class CustomAttributesError(InvalidArgumentError):
     """Text or a mapping that is not a valid ``CustomAttributes`` header."""
 
 
-class InvocationError(RuntimeError):
+class InvocationError(EulaGateError, RuntimeError):
     """The endpoint or the SageMaker API refused the request, or could not be reached."""
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
@@ -174,16 +176,17 @@ def invoke(
     seconds to wait for the reply. A refusal that says the request was not processed (throttling, the service
     or the model not ready) or a connection that never opened is retried with backoff; anything after which the
     model may have run (a read timeout, ``ModelError``, ``InternalFailure``) is not, so a request never runs
-    twice. Raises ``ValueError`` (``CustomAttributesError`` included) for bad input or missing AWS configuration,
-    and ``InvocationError`` when the endpoint or the API refuses the request or cannot be reached.
+    twice. Raises ``InvalidArgumentError`` (a ``ValueError``; ``CustomAttributesError`` included) for bad input or
+    missing AWS configuration, and ``InvocationError`` when the endpoint or the API refuses the request or cannot
+    be reached.
     """
     if not isinstance(endpoint_name, str) or not _ENDPOINT_NAME.fullmatch(endpoint_name):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"endpoint name {endpoint_name!r} is not a SageMaker endpoint name "
             "(1 to 63 letters, digits and inner hyphens)"
         )
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
-        raise ValueError(f"timeout must be a number of seconds from 0 to 3600, got {timeout!r}")
+        raise InvalidArgumentError(f"timeout must be a number of seconds from 0 to 3600, got {timeout!r}")
     header = with_eula_acceptance(custom_attributes) if accept_eula else format_custom_attributes(
         _as_mapping(custom_attributes)
     )
@@ -240,9 +243,9 @@ def _client(region: str | None, timeout: float) -> Any:
         # A session of its own reads the AWS configuration as it is now (boto3's default session keeps the first).
         return boto3.session.Session().client("sagemaker-runtime", region_name=region, config=config)
     except NoRegionError:
-        raise ValueError(_no_region_message()) from None
+        raise InvalidArgumentError(_no_region_message()) from None
     except ProfileNotFound as error:
-        raise ValueError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
+        raise InvalidArgumentError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
 
 
 def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: bool) -> tuple[Exception, bool]:
