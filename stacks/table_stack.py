@@ -15,7 +15,6 @@ from constructs import Construct, IConstruct
 from constructs_lib.catalog import CatalogError
 from constructs_lib.catalog.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
-from constructs_lib.constructs.jobs.base import FineTuningJobProps
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
@@ -83,10 +82,10 @@ class ModelTableStack(cdk.Stack):
         parent = Construct(self, row.name)
         wait = row.deploy is not None  # serving the result needs the job's output
         job: AutoMLFineTuningJob | JumpStartFineTuningJob
-        props = FineTuningJobProps(
+        props: dict[str, Any] = dict(
+            accept_eula=row.accept_eula,
             training_data=row.training_data,
             output_path=row.output_path,
-            accept_eula=row.accept_eula,
             validation_data=row.validation_data,
             hyperparameters=dict(row.hyperparameters) or None,
             max_runtime=row.max_runtime,
@@ -95,11 +94,11 @@ class ModelTableStack(cdk.Stack):
         )
         if row.method == "autopilot":
             job = AutoMLFineTuningJob(
-                parent, "Job", props, base_model=row.spec,
-                content_type=row.content_type or DEFAULT_AUTOPILOT_CONTENT_TYPE,
+                parent, "Job", base_model=row.spec, content_type=row.content_type or DEFAULT_AUTOPILOT_CONTENT_TYPE,
+                **props,
             )
         else:
-            job = JumpStartFineTuningJob(parent, "Job", props, model=row.spec, instance_type=placement.instance_type)
+            job = JumpStartFineTuningJob(parent, "Job", model=row.spec, instance_type=placement.instance_type, **props)
         if row.deploy is None:
             return
         model_data, image_uri = (
@@ -127,7 +126,8 @@ def control_props(controls: Controls, region: str) -> dict[str, Any]:
     if controls.kms_key_arn is not None:
         props["kms_key_arn"] = controls.kms_key_arn_in(region)
     if controls.vpc is not None:
-        props["vpc"] = VpcPlacement(controls.vpc.subnet_ids, controls.vpc.security_group_ids)
+        props["vpc"] = VpcPlacement(
+            subnet_ids=controls.vpc.subnet_ids, security_group_ids=controls.vpc.security_group_ids)
     if controls.network_isolation is not None:
         props["network_isolation"] = controls.network_isolation
     return props

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from constructs_lib.errors import EulaGateError, InvalidArgumentError
+
 MAX_CUSTOM_ATTRIBUTES_LENGTH = 1024
 ACCEPT_EULA_KEY = "accept_eula"
 ACCEPTED = "true"
@@ -43,11 +45,11 @@ NOT_PROCESSED_CODES = frozenset({
 })
 
 
-class CustomAttributesError(ValueError):
+class CustomAttributesError(InvalidArgumentError):
     """Text or a mapping that is not a valid ``CustomAttributes`` header."""
 
 
-class InvocationError(RuntimeError):
+class InvocationError(EulaGateError, RuntimeError):
     """The endpoint or the SageMaker API refused the request, or could not be reached."""
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
@@ -176,8 +178,8 @@ def invoke(
     ``timeout`` is how many seconds to wait for the reply. A refusal that says the request was not processed
     (throttling, the service or the model not ready) or a connection that never opened is retried with backoff;
     anything after which the model may have run (a read timeout, ``ModelError``, ``InternalFailure``) is not, so
-    a request never runs twice. Raises ``ValueError`` (``CustomAttributesError`` included) for bad input or
-    missing AWS configuration, and ``InvocationError`` when the endpoint or the API refuses the request or cannot
+    a request never runs twice. Raises ``InvalidArgumentError`` (a ``ValueError``; ``CustomAttributesError``
+    included) for bad input or missing AWS configuration, and ``InvocationError`` when the endpoint or the API refuses the request or cannot
     be reached.
     """
     request, accepted = _request(endpoint_name, timeout, accept_eula, custom_attributes, content_type, accept)
@@ -222,7 +224,7 @@ def invoke_async(
 
     problem = s3_uri_problem(input_location) if isinstance(input_location, str) else "not a string"
     if problem:
-        raise ValueError(f"input location {input_location!r} is not an S3 URI like s3://bucket/request.json: "
+        raise InvalidArgumentError(f"input location {input_location!r} is not an S3 URI like s3://bucket/request.json: "
                          f"{problem}")
     request, accepted = _request(endpoint_name, timeout, accept_eula, custom_attributes, content_type, accept)
     request["InputLocation"] = input_location
@@ -234,7 +236,7 @@ def invoke_async(
 
 def _check_name(name: object, what: str) -> None:
     if not isinstance(name, str) or not _ENDPOINT_NAME.fullmatch(name):
-        raise ValueError(f"{what} name {name!r} is not a SageMaker {what} name "
+        raise InvalidArgumentError(f"{what} name {name!r} is not a SageMaker {what} name "
                          "(1 to 63 letters, digits and inner hyphens)")
 
 
@@ -245,7 +247,7 @@ def _request(
     """The request fields both invocations share, and whether they accept the EULA."""
     _check_name(endpoint_name, "endpoint")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
-        raise ValueError(f"timeout must be a number of seconds from 0 to 3600, got {timeout!r}")
+        raise InvalidArgumentError(f"timeout must be a number of seconds from 0 to 3600, got {timeout!r}")
     header = with_eula_acceptance(custom_attributes) if accept_eula else format_custom_attributes(
         _as_mapping(custom_attributes)
     )
@@ -292,9 +294,9 @@ def _client(region: str | None, timeout: float) -> Any:
         # A session of its own reads the AWS configuration as it is now (boto3's default session keeps the first).
         return boto3.session.Session().client("sagemaker-runtime", region_name=region, config=config)
     except NoRegionError:
-        raise ValueError(_no_region_message()) from None
+        raise InvalidArgumentError(_no_region_message()) from None
     except ProfileNotFound as error:
-        raise ValueError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
+        raise InvalidArgumentError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
 
 
 def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: bool) -> tuple[Exception, bool]:
@@ -310,9 +312,9 @@ def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: 
     )
 
     if isinstance(error, NoRegionError):
-        return ValueError(_no_region_message()), False
+        return InvalidArgumentError(_no_region_message()), False
     if isinstance(error, NoCredentialsError):
-        return ValueError("no AWS credentials found: configure a profile or set AWS_PROFILE"), False
+        return InvalidArgumentError("no AWS credentials found: configure a profile or set AWS_PROFILE"), False
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code")
         return _refusal(endpoint_name, error, accepted=accepted), code in NOT_PROCESSED_CODES

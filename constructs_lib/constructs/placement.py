@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.aws_names import is_token
+from constructs_lib.constructs.deprecation import positional_fields_deprecated
+from constructs_lib.errors import InvalidArgumentError
 
 # The API's patterns (SageMaker VpcConfig: Subnets [-0-9a-zA-Z]+ up to 32 chars, 1-16 of them;
 # SecurityGroupIds [-0-9a-zA-Z]+ up to 32 chars, 1-5 of them), narrowed to the ids EC2 actually issues.
@@ -20,17 +22,25 @@ MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
 
 
-@dataclass(frozen=True)
+@positional_fields_deprecated  # VpcPlacement(subnets, groups), the 0.1 spelling, warns until 0.3.0
+@dataclass(frozen=True, kw_only=True)
 class VpcPlacement:
-    """The subnets and security groups SageMaker attaches the containers to (``VpcConfig``)."""
+    """The subnets and security groups SageMaker attaches the containers to (``VpcConfig``).
+
+    ``VpcPlacement(subnet_ids=("subnet-0123456789abcdef0",), security_group_ids=("sg-0123456789abcdef0",))``.
+    Ids may be deploy-time tokens (a CDK ``Vpc``'s subnets); literal ones are checked. Raises
+    ``InvalidArgumentError`` (a ``ValueError``) for ids SageMaker would refuse.
+    """
 
     subnet_ids: tuple[str, ...]
+    """1 to 16 subnet ids (``subnet-...``), no default."""
     security_group_ids: tuple[str, ...]
+    """1 to 5 security group ids (``sg-...``), no default."""
 
     def __post_init__(self) -> None:
         problem = vpc_placement_problem(self.subnet_ids, self.security_group_ids)
         if problem is not None:
-            raise ValueError(f"vpc: {problem}")
+            raise InvalidArgumentError(f"vpc: {problem}")
 
     def vpc_config(self) -> dict[str, list[str]]:
         """The API's ``VpcConfig``: ``{"Subnets": [...], "SecurityGroupIds": [...]}``."""

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from constructs_lib.errors import EulaGateError
+
 # CloudFormation takes template bodies of at most 1 MB (S3-hosted ones too); assemblies hold bigger files only
 # when CDK writes assets beside them. Anything past this is refused before it is parsed (or searched).
 MAX_TEMPLATE_CHARS = 16 * 1024 * 1024
@@ -24,7 +26,7 @@ MAX_YAML_NESTING = 100
 _OPENS_AS_JSON = re.compile(r"\s*\{")
 
 
-class TemplateTextError(ValueError):
+class TemplateTextError(EulaGateError, ValueError):
     """Template text that cannot be read: one line, without the file name."""
 
 

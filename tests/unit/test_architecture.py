@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "constructs_lib.hook": 3,
     "constructs_lib.client": 3,
     "constructs_lib.cli": 4,
+    "constructs_lib.runtime": 4,  # the deprecated alias of constructs_lib.client.runtime
     "stacks": 4,
     "app": 5,
 }

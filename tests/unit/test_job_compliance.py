@@ -15,7 +15,6 @@ import pytest
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
-from constructs_lib.constructs.jobs.base import FineTuningJobProps
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.placement import VpcPlacement
 
@@ -32,14 +31,14 @@ def nag_report(outdir: Path, *, kms_key_arn: str | None) -> dict[str, Any]:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(), HIPAASecurityChecks(), NIST80053R5Checks(),
                                         PCIDSS321Checks())
     stack = cdk.Stack(app, "Regulated", env=cdk.Environment(account=ACCOUNT, region=REGION))
-    vpc = VpcPlacement(("subnet-0123456789abcdef0",), ("sg-0123456789abcdef0",))
+    vpc = VpcPlacement(subnet_ids=("subnet-0123456789abcdef0",), security_group_ids=("sg-0123456789abcdef0",))
     for waited in (False, True):
-        props = FineTuningJobProps(
+        props: dict[str, Any] = dict(
             training_data="s3://regulated-data/train/", output_path=f"s3://regulated-data/out-{waited}/",
             accept_eula=True, wait_for_completion=waited, kms_key_arn=kms_key_arn, vpc=vpc, network_isolation=True,
         )
-        AutoMLFineTuningJob(stack, f"Chat{waited}", props, base_model="Llama2-7BChat")
-        JumpStartFineTuningJob(stack, f"Tune{waited}", props, model="meta-textgeneration-llama-2-7b-f")
+        AutoMLFineTuningJob(stack, f"Chat{waited}", base_model="Llama2-7BChat", **props)
+        JumpStartFineTuningJob(stack, f"Tune{waited}", model="meta-textgeneration-llama-2-7b-f", **props)
     with contextlib.suppress(RuntimeError):  # a failing pack: the report says which
         app.synth()
     report: dict[str, Any] = json.loads((outdir / "validation-report.json").read_text())

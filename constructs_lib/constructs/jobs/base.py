@@ -13,14 +13,15 @@ updates the shared policy before it deletes the removed resource).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ParamSpec, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -42,8 +43,9 @@ from constructs_lib.constructs.acknowledgments import (
     acknowledge_in_compliance_packs,
     acknowledge_wildcards,
 )
+from constructs_lib.constructs.deprecation import warn_deprecated
 from constructs_lib.constructs.placement import VpcPlacement
-from constructs_lib.errors import ConstructValidationError
+from constructs_lib.errors import ConstructValidationError, JobNotAwaitedError
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtime in aws-cdk-lib 2.275
@@ -118,13 +120,16 @@ NO_TRACING_REASON = (
 )
 
 
-class JobNotAwaitedError(RuntimeError):
-    """A job output was asked for, but the stack does not wait for the job to finish."""
+JobInitParameters = ParamSpec("JobInitParameters")
 
 
 @dataclass(frozen=True)
 class FineTuningJobProps:
-    """What every fine-tuning job takes, whichever method trains it (the table stack builds one per row).
+    """The props every fine-tuning job takes, whichever method trains it, as one object.
+
+    Deprecated since 0.2.0 as a positional argument: ``AutoMLFineTuningJob(scope, id, props, base_model=...)``
+    still works, with a ``DeprecationWarning``, until 0.3.0. Pass the same props as keywords instead:
+    ``AutoMLFineTuningJob(scope, id, base_model=..., accept_eula=True, training_data=..., output_path=...)``.
 
     :param training_data: ``s3://bucket/prefix`` of the training data.
     :param output_path: ``s3://bucket/prefix`` where the job writes the fine-tuned model.
@@ -164,6 +169,44 @@ class FineTuningJobProps:
     network_isolation: bool = False
     failure_topic: sns.ITopic | None = None
     catalog: Catalog | None = None
+
+
+def accepts_deprecated_props(
+    init: Callable[JobInitParameters, None],
+) -> Callable[JobInitParameters, None]:
+    """Let a job's keyword-only ``__init__`` take the 0.1 spelling too: a ``FineTuningJobProps`` after
+    ``scope, id`` (or as ``props=``), with a ``DeprecationWarning`` that says what to write instead.
+
+    The signature users see (``inspect.signature``, IDEs, the API snapshot) stays the keyword-only one.
+    """
+
+    @functools.wraps(init)
+    def init_accepting_props(self: Construct, scope: Construct, id: str, *args: Any, **kwargs: Any) -> None:
+        if args or "props" in kwargs:
+            kwargs = _props_as_keywords(type(self).__name__, args, kwargs)
+        untyped_init: Callable[..., None] = init
+        untyped_init(self, scope, id, **kwargs)
+
+    return cast(Callable[JobInitParameters, None], init_accepting_props)
+
+
+def _props_as_keywords(construct: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    if len(args) > 1 or (args and "props" in kwargs):
+        raise TypeError(f"{construct}() takes scope, id and keyword arguments only")
+    props = args[0] if args else kwargs.pop("props")
+    if not isinstance(props, FineTuningJobProps):
+        raise TypeError(
+            f"{construct}() takes scope, id and keyword arguments only; got {type(props).__name__} after id"
+        )
+    warn_deprecated(
+        f"{construct}(scope, id, FineTuningJobProps(...), ...)",
+        f"pass the props as keywords, {construct}(scope, id, training_data=..., output_path=..., accept_eula=..., ...)",
+        since="0.2.0",
+    )
+    given_twice = sorted(name for name in kwargs if name in {field.name for field in fields(props)})
+    if given_twice:
+        raise TypeError(f"{construct}() got {', '.join(given_twice)} both in FineTuningJobProps and as a keyword")
+    return {**{field.name: getattr(props, field.name) for field in fields(props)}, **kwargs}
 
 
 @dataclass(frozen=True)
@@ -555,7 +598,7 @@ class FineTuningJobBase(Construct):
     def _require_completion(self, attribute: str) -> None:
         if not self.wait_for_completion:
             raise JobNotAwaitedError(
-                f"{self.node.path}: {attribute} is known only once the job has finished; pass "
+                self.node.path, f"{attribute} is known only once the job has finished; pass "
                 "wait_for_completion=True so the deployment waits for the job (or deploy what uses it in a "
                 "later deployment, from the job's output path)"
             )

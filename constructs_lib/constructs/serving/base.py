@@ -32,11 +32,11 @@ from constructs_lib.aws_names import (
     partition_of,
     split_s3_uri,
 )
-from constructs_lib.catalog import CatalogError, ModelSpec, instance_family
+from constructs_lib.catalog import ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.placement import VpcPlacement
-from constructs_lib.errors import ConstructValidationError
+from constructs_lib.errors import InvalidArgumentError
 
 VARIANT_NAME = "AllTraffic"
 
@@ -69,10 +69,6 @@ INLINE_ROLE_POLICY_REASON = (
     "without narrowing any of them."
 )
 
-# Bad props: the constructs re-raise these as one ConstructValidationError that names the construct.
-PROP_ERRORS = (ValueError, CatalogError)
-
-
 def has_local_storage(instance_type: str) -> bool:
     """Whether the instance type has local NVMe instance storage (SageMaker then rejects a volume KMS key)."""
     family = instance_family(instance_type)
@@ -104,14 +100,15 @@ class EndpointAutoScaling:
             value = getattr(self, name)
             if not _is_int(value) or value < (1 if name.endswith("capacity") else 0):
                 expected = "an integer >= 1" if name.endswith("capacity") else "an integer >= 0"
-                raise ValueError(f"autoscaling {name} must be {expected}, got {value!r}")
+                raise InvalidArgumentError(f"autoscaling {name} must be {expected}, got {value!r}")
         if self.min_capacity > self.max_capacity:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"autoscaling min_capacity {self.min_capacity} exceeds max_capacity {self.max_capacity}"
             )
         target = self.target_invocations_per_instance
         if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
-            raise ValueError(f"autoscaling target_invocations_per_instance must be a number > 0, got {target!r}")
+            raise InvalidArgumentError(
+                f"autoscaling target_invocations_per_instance must be a number > 0, got {target!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,15 +130,17 @@ class DataCapture:
         if not is_token(self.destination):
             split_s3_uri(self.destination, what="data capture destination")
         if not _is_int(self.sampling_percentage) or not 0 <= self.sampling_percentage <= 100:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"data capture sampling_percentage must be an integer from 0 to 100, got {self.sampling_percentage!r}"
             )
         if not (self.capture_input or self.capture_output):
-            raise ValueError("data capture must capture the input, the output or both")
+            raise InvalidArgumentError("data capture must capture the input, the output or both")
 
 
 class ServingProps(TypedDict, total=False):
-    """The optional props both endpoint constructs take; absent or None means the default."""
+    """The serving keywords both endpoint constructs take, as a ``TypedDict``: type a dict of them with it and pass
+    it as ``**props`` (each is also a keyword parameter of ``JumpStartEndpoint`` and ``FineTunedEndpoint``, documented
+    there). Absent or None means the default."""
 
     role: iam.IRole | None
     """The execution role, used as is. Default: a least-privilege role of the endpoint's own (read of the model
@@ -194,29 +193,38 @@ class Encryption:
     """``kms_key_arn`` was given for an instance type whose local storage SageMaker encrypts by hardware."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServingOptions:
-    """Everything an endpoint construct serves its model with, besides the model itself."""
+    """Everything an endpoint construct serves its model with, besides the model itself (the constructs' keyword
+    parameters of the same names)."""
 
     instance_type: str
     instance_count: int
-    props: ServingProps
     network_isolation: bool = True
+    role: iam.IRole | None = None
+    vpc: VpcPlacement | None = None
+    vpc_subnets: Sequence[ec2.ISubnet] | None = None
+    security_groups: Sequence[ec2.ISecurityGroup] | None = None
+    kms_key_arn: str | None = None
+    kms_key: kms.IKey | None = None
+    autoscaling: EndpointAutoScaling | None = None
+    data_capture: DataCapture | None = None
+    endpoint_name: str | None = None
+    startup_health_check_timeout: int | None = None
+    model_data_download_timeout: int | None = None
 
     def validate(self, supported_instance_types: Iterable[str] = ()) -> None:
         """Raise ``ValueError`` for props SageMaker would refuse (the construct re-raises it with its path)."""
-        _check_prop_names(self.props)
         _check_instance_count(self.instance_count)
-        _check_endpoint_name(self.props.get("endpoint_name"))
-        _check_timeouts(self.props)
+        _check_endpoint_name(self.endpoint_name)
+        _check_timeouts(self)
         if not isinstance(self.network_isolation, bool):
             raise ValueError(f"network_isolation must be True or False, got {self.network_isolation!r}")
         self.network_placement()
         self.encryption(supported_instance_types)
 
     def network_placement(self) -> NetworkPlacement | None:
-        placement = self.props.get("vpc")
-        subnets, groups = self.props.get("vpc_subnets"), self.props.get("security_groups")
+        placement, subnets, groups = self.vpc, self.vpc_subnets, self.security_groups
         if placement is not None:
             if subnets is not None or groups is not None:
                 raise ValueError("give vpc, or vpc_subnets with security_groups, not both")
@@ -234,8 +242,7 @@ class ServingOptions:
         return NetworkPlacement([subnet.subnet_id for subnet in subnets], [group.security_group_id for group in groups])
 
     def encryption(self, supported_instance_types: Iterable[str] = ()) -> Encryption:
-        key, key_arn = self.props.get("kms_key"), self.props.get("kms_key_arn")
-        capture = self.props.get("data_capture")
+        key, key_arn, capture = self.kms_key, self.kms_key_arn, self.data_capture
         if key is not None and key_arn is not None:
             raise ValueError("give kms_key or kms_key_arn, not both")
         if key_arn is not None and not is_token(key_arn) and not KMS_KEY_ARN_PATTERN.fullmatch(key_arn):
@@ -254,15 +261,6 @@ class ServingOptions:
         return Encryption(volume_key_arn, capture_key_arn, key_arn, key_arn is not None and local_storage)
 
 
-def _check_prop_names(props: ServingProps) -> None:
-    unknown = sorted(set(props) - set(ServingProps.__annotations__))
-    if unknown:
-        raise ValueError(
-            f"unknown prop(s) {', '.join(unknown)}; the serving props are "
-            f"{', '.join(sorted(ServingProps.__annotations__))}"
-        )
-
-
 def _check_instance_count(count: object) -> None:
     if not _is_int(count) or count < 1:  # type: ignore[operator]
         raise ValueError(f"instance_count must be an integer >= 1, got {count!r}")
@@ -276,9 +274,9 @@ def _check_endpoint_name(name: str | None) -> None:
         )
 
 
-def _check_timeouts(props: ServingProps) -> None:
+def _check_timeouts(options: ServingOptions) -> None:
     for timeout in ("startup_health_check_timeout", "model_data_download_timeout"):
-        value = props.get(timeout)
+        value = getattr(options, timeout)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                   or not TIMEOUT_RANGE[0] <= value <= TIMEOUT_RANGE[1]):
             raise ValueError(f"{timeout} must be whole seconds from {TIMEOUT_RANGE[0]} to {TIMEOUT_RANGE[1]}")
@@ -437,12 +435,6 @@ class ServingEndpoint(Construct):
             self._role = iam.Role.from_role_arn(self, "ExecutionRoleRef", self.cfn_role.attr_arn)
         return self._role
 
-    def _invalid(self, error: Exception) -> ConstructValidationError:
-        """The error to raise for bad props: it names this construct, so a table of endpoints points at the row."""
-        if isinstance(error, ConstructValidationError):  # already names its construct
-            return error
-        return ConstructValidationError(self.node.path, str(error))
-
     def _serve(self, options: ServingOptions, model: ServedModel) -> None:
         """Declare the role, model, endpoint config, endpoint, autoscaling and output, tagged with the JumpStart
         model (the base model, for fine-tuned weights) as the SageMaker SDK tags them."""
@@ -465,11 +457,11 @@ class ServingEndpoint(Construct):
         self.cfn_endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint",
             endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
-            endpoint_name=options.props.get("endpoint_name"),
+            endpoint_name=options.endpoint_name,
             tags=tags,
         )
         self.endpoint_name = self.cfn_endpoint.attr_endpoint_name
-        scaling = options.props.get("autoscaling")
+        scaling = options.autoscaling
         if scaling is not None:
             self._autoscale(scaling)
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name, description=f"Endpoint of {model.description}")
@@ -478,12 +470,12 @@ class ServingEndpoint(Construct):
         self, options: ServingOptions, model: ServedModel, placement: NetworkPlacement | None, encryption: Encryption
     ) -> str:
         """The ARN of the role passed in, or of a least-privilege role this construct creates."""
-        role = options.props.get("role")
+        role = options.role
         if role is not None:
             self.cfn_role = None
             self._role = role
             return role.role_arn
-        policy = _execution_policy(model, options.props.get("data_capture"), placement is not None, encryption)
+        policy = _execution_policy(model, options.data_capture, placement is not None, encryption)
         self.cfn_role = iam.CfnRole(
             self, "ExecutionRole",
             assume_role_policy_document={
@@ -507,17 +499,16 @@ class ServingEndpoint(Construct):
     def _endpoint_config(
         self, options: ServingOptions, encryption: Encryption, tags: list[cdk.CfnTag]
     ) -> sagemaker.CfnEndpointConfig:
-        props = options.props
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=VARIANT_NAME,
             model_name=self.cfn_model.attr_model_name,
             instance_type=options.instance_type,
             initial_instance_count=options.instance_count,
             initial_variant_weight=1.0,
-            container_startup_health_check_timeout_in_seconds=props.get("startup_health_check_timeout"),
-            model_data_download_timeout_in_seconds=props.get("model_data_download_timeout"),
+            container_startup_health_check_timeout_in_seconds=options.startup_health_check_timeout,
+            model_data_download_timeout_in_seconds=options.model_data_download_timeout,
         )
-        capture = props.get("data_capture")
+        capture = options.data_capture
         config = sagemaker.CfnEndpointConfig(
             self, "EndpointConfig",
             production_variants=[variant],

@@ -1,22 +1,25 @@
 """`JumpStartEndpoint`: a SageMaker real-time endpoint serving a JumpStart model from the catalog.
 
 It never throws for a missing EULA acceptance: the EULA gate reports every unaccepted gated model at once, with
-its construct path. It does throw early (ValueError, supported values listed) for props it can check itself.
+its construct path. It does throw early (``ConstructValidationError`` naming the construct, supported values
+listed) for props it can check itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Unpack
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog, ModelSpec
-from constructs_lib.constructs.checks import check_accept_eula, concrete_region
+from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
+from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.base import (
-    PROP_ERRORS,
     DataCapture,
     EndpointAutoScaling,
     ServedModel,
@@ -54,11 +57,27 @@ class JumpStartEndpoint(ServingEndpoint):
     :param network_isolation: run the container without network access (the model loads from its artifact
         prefix, so it needs none). Default: True.
     :param catalog: the catalog to resolve ``model`` in. Default: ``Catalog.default()``.
-    :param serving: the serving props of `ServingProps` (``role``, ``vpc``, ``vpc_subnets``, ``security_groups``,
-        ``kms_key_arn``, ``kms_key``, ``autoscaling``, ``data_capture``, ``endpoint_name``,
-        ``startup_health_check_timeout``, ``model_data_download_timeout``). With no ``role``, the endpoint gets a
-        least-privilege role of its own: read of the model's artifact prefix, pull of its image, its logs and
-        metrics, use of its key.
+    :param role: the execution role, used as is. Default: a least-privilege role of the endpoint's own:
+        read of the model's artifact prefix, pull of its image, its logs and metrics, use of its key.
+    :param vpc: subnet and security group ids for the model's network interfaces (``VpcPlacement``). Default: no
+        VPC.
+    :param vpc_subnets: subnets for the model's network interfaces, with ``security_groups`` (instead of ``vpc``).
+        Default: no VPC.
+    :param security_groups: security groups of those interfaces, with ``vpc_subnets``. Default: no VPC.
+    :param kms_key_arn: ARN of the endpoint's key (instead of ``kms_key``). It encrypts the storage volume where
+        the instance type has one (types with local NVMe storage, such as g5, g6, p4d and p5, encrypt theirs by
+        hardware, and SageMaker refuses a key for them), and captured data unless ``data_capture.kms_key`` names
+        another; the role may use it to decrypt the model data. Default: none.
+    :param kms_key: key for the instances' storage volume; instance types with local NVMe storage cannot take one.
+        Default: SageMaker's own encryption.
+    :param autoscaling: target-tracking autoscaling of the variant (``EndpointAutoScaling``). Default: a fixed
+        instance count.
+    :param data_capture: capture of requests and responses to S3 (``DataCapture``). Default: no capture.
+    :param endpoint_name: the endpoint's name. Default: CloudFormation generates one.
+    :param startup_health_check_timeout: seconds (60-3600) SageMaker waits for the container's health check.
+        Default: SageMaker's.
+    :param model_data_download_timeout: seconds (60-3600) SageMaker allows for downloading the model. Default:
+        SageMaker's.
     """
 
     def __init__(
@@ -73,15 +92,31 @@ class JumpStartEndpoint(ServingEndpoint):
         environment: Mapping[str, str | int | float] | None = None,
         network_isolation: bool = True,
         catalog: Catalog | None = None,
-        **serving: Unpack[ServingProps],
+        role: iam.IRole | None = None,
+        vpc: VpcPlacement | None = None,
+        vpc_subnets: Sequence[ec2.ISubnet] | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        kms_key_arn: str | None = None,
+        kms_key: kms.IKey | None = None,
+        autoscaling: EndpointAutoScaling | None = None,
+        data_capture: DataCapture | None = None,
+        endpoint_name: str | None = None,
+        startup_health_check_timeout: int | None = None,
+        model_data_download_timeout: int | None = None,
     ) -> None:
         super().__init__(scope, id)
-        try:
+        with props_checked_by(self):
             spec = model if isinstance(model, ModelSpec) else (catalog or Catalog.default()).get(model)
             check_accept_eula(self, accept_eula, spec)
             region = concrete_region(self)
             instance_type = instance_type or spec.default_instance_type or ""
-            options = ServingOptions(instance_type, instance_count, serving, network_isolation)
+            options = ServingOptions(
+                instance_type=instance_type, instance_count=instance_count, network_isolation=network_isolation,
+                role=role, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups, kms_key_arn=kms_key_arn,
+                kms_key=kms_key, autoscaling=autoscaling, data_capture=data_capture, endpoint_name=endpoint_name,
+                startup_health_check_timeout=startup_health_check_timeout,
+                model_data_download_timeout=model_data_download_timeout,
+            )
             if spec.deploys_through_package:
                 spec.check_instance_type(instance_type)
                 package_arn = spec.model_package_arn(region)  # checks the region: one package per region
@@ -92,8 +127,6 @@ class JumpStartEndpoint(ServingEndpoint):
                 artifact_uri = spec.artifact_uri(region)
                 container_env = container_environment(spec.environment(instance_type), environment)
             options.validate(spec.supported_instance_types)
-        except PROP_ERRORS as error:
-            raise self._invalid(error) from error
 
         self.model_spec = spec
         self.accept_eula = accept_eula
