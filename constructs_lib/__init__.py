@@ -47,6 +47,15 @@ _LAZY_EXPORTS = {
     "VpcPlacement": "constructs_lib.constructs.placement",
     "JumpStartFineTuningJob": "constructs_lib.constructs.jobs.training",
     "EulaGuardHook": "constructs_lib.constructs.guard_hook",
+    "InferenceComponentEndpoint": "constructs_lib.constructs.serving.components",
+    "ImportedEndpoint": "constructs_lib.constructs.serving.access",
+    "InferenceComponent": "constructs_lib.props",
+    "ComponentCompute": "constructs_lib.props",
+    "CopyScaling": "constructs_lib.props",
+    "InstanceScaling": "constructs_lib.props",
+    "AsyncInference": "constructs_lib.props",
+    "BacklogScaling": "constructs_lib.props",
+    "ServerlessInference": "constructs_lib.props",
 }
 
 __all__ = sorted(_LAZY_EXPORTS)

@@ -179,8 +179,8 @@ def invoke(
     (throttling, the service or the model not ready) or a connection that never opened is retried with backoff;
     anything after which the model may have run (a read timeout, ``ModelError``, ``InternalFailure``) is not, so
     a request never runs twice. Raises ``InvalidArgumentError`` (a ``ValueError``; ``CustomAttributesError``
-    included) for bad input or missing AWS configuration, and ``InvocationError`` when the endpoint or the API refuses the request or cannot
-    be reached.
+    included) for bad input or missing AWS configuration, and ``InvocationError`` when the endpoint or the API
+    refuses the request or cannot be reached.
     """
     request, accepted = _request(endpoint_name, timeout, accept_eula, custom_attributes, content_type, accept)
     request["Body"] = _request_body(payload)

@@ -1,8 +1,8 @@
 """Construct props as plain, jsii-free values: what the model table resolves a row into (``table/``) and the
 constructs take (``constructs/``), so a row's settings are translated once.
 
-Keyword-only frozen dataclasses; each checks its own values and raises ``InvalidPropsError`` (a ``ValueError``),
-which a construct re-raises with its path.
+Keyword-only frozen dataclasses; each checks its own values and raises ``InvalidArgumentError`` (a
+``ValueError``), which a construct re-raises with its path.
 """
 
 from constructs_lib.props.serving import (
@@ -12,7 +12,6 @@ from constructs_lib.props.serving import (
     CopyScaling,
     InferenceComponent,
     InstanceScaling,
-    InvalidPropsError,
     ServerlessInference,
 )
 
@@ -23,6 +22,5 @@ __all__ = [
     "CopyScaling",
     "InferenceComponent",
     "InstanceScaling",
-    "InvalidPropsError",
     "ServerlessInference",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from constructs_lib.aws_names import is_token, s3_uri_problem
-from constructs_lib.errors import EulaGateError
+from constructs_lib.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from constructs_lib.catalog import ModelSpec
@@ -31,31 +31,27 @@ COMPONENT_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}\Z")
 SNS_TOPIC_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}\Z")
 
 
-class InvalidPropsError(EulaGateError, ValueError):
-    """A prop value SageMaker would refuse; a construct re-raises it as ``ConstructValidationError``."""
-
-
 def _integer(name: str, value: object, minimum: int, maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum \
             or (maximum is not None and value > maximum):
         bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
-        raise InvalidPropsError(f"{name} must be an integer {bounds}, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be an integer {bounds}, got {value!r}")
 
 
 def _positive_number(name: str, value: object, minimum: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not minimum <= value < float("inf"):
-        raise InvalidPropsError(f"{name} must be a number >= {minimum}, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a number >= {minimum}, got {value!r}")
 
 
 def _s3_uri(name: str, value: str | None) -> None:
     problem = None if value is None or is_token(value) else s3_uri_problem(value)
     if problem:
-        raise InvalidPropsError(f"{name} must be an S3 URI like s3://my-bucket/prefix/, got {value!r}: {problem}")
+        raise InvalidArgumentError(f"{name} must be an S3 URI like s3://my-bucket/prefix/, got {value!r}: {problem}")
 
 
 def check_topic_arn(name: str, value: str | None) -> None:
     if value is not None and not is_token(value) and not SNS_TOPIC_ARN_PATTERN.match(value):
-        raise InvalidPropsError(f"{name} must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), "
+        raise InvalidArgumentError(f"{name} must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), "
                                 f"got {value!r}")
 
 
@@ -144,11 +140,11 @@ class InferenceComponent:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not COMPONENT_NAME_PATTERN.match(self.name):
-            raise InvalidPropsError(f"component name must be 1 to 63 letters, digits and single hyphens, "
+            raise InvalidArgumentError(f"component name must be 1 to 63 letters, digits and single hyphens, "
                                     f"got {self.name!r}")
         _integer("copies", self.copies, 0)
         if self.scaling is not None and not self.scaling.min_copies <= self.copies <= self.scaling.max_copies:
-            raise InvalidPropsError(f"component {self.name!r}: copies ({self.copies}) must lie between "
+            raise InvalidArgumentError(f"component {self.name!r}: copies ({self.copies}) must lie between "
                                     f"min_copies ({self.scaling.min_copies}) and max_copies "
                                     f"({self.scaling.max_copies})")
 
@@ -198,7 +194,7 @@ class AsyncInference:
 
     def __post_init__(self) -> None:
         if self.output_path is None:
-            raise InvalidPropsError("async output_path is required (the S3 URI responses are written under)")
+            raise InvalidArgumentError("async output_path is required (the S3 URI responses are written under)")
         _s3_uri("async output_path", self.output_path)
         _s3_uri("async failure_path", self.failure_path)
         check_topic_arn("async success_topic_arn", self.success_topic_arn)
@@ -223,7 +219,7 @@ class ServerlessInference:
 
     def __post_init__(self) -> None:
         if self.memory_mb not in SERVERLESS_MEMORY_SIZES or isinstance(self.memory_mb, bool):
-            raise InvalidPropsError(f"serverless memory_mb must be one of "
+            raise InvalidArgumentError(f"serverless memory_mb must be one of "
                                     f"{', '.join(map(str, SERVERLESS_MEMORY_SIZES))}, got {self.memory_mb!r}")
         _integer("serverless max_concurrency", self.max_concurrency, 1, MAX_SERVERLESS_CONCURRENCY)
         if self.provisioned_concurrency is not None:

@@ -16,6 +16,7 @@ from typing import Any
 from constructs_lib.catalog import Catalog, CatalogError, ModelSpec
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.catalog.instances import accelerators_per_copy, runs_on_cpu
+from constructs_lib.errors import InvalidArgumentError
 from constructs_lib.props import (
     AsyncInference,
     BacklogScaling,
@@ -23,7 +24,6 @@ from constructs_lib.props import (
     CopyScaling,
     InferenceComponent,
     InstanceScaling,
-    InvalidPropsError,
     ServerlessInference,
 )
 from constructs_lib.props.serving import SERVERLESS_MEMORY_SIZES, check_topic_arn
@@ -94,10 +94,10 @@ def check_mode_keys(row: Fields, serving: ServingMode) -> None:
 
 
 def _props(fields: Fields, field: str | None, build: Callable[[], Any]) -> Any:
-    """Build a props value; its ``InvalidPropsError`` becomes the field's one-line error."""
+    """Build a props value; its ``InvalidArgumentError`` becomes the field's one-line error."""
     try:
         return build()
-    except InvalidPropsError as error:
+    except InvalidArgumentError as error:
         fields.fail(field, str(error))
 
 

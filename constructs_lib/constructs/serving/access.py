@@ -33,7 +33,9 @@ class EndpointAccess(Construct):
     """An endpoint, for the code that uses it: its name and ARN, who may invoke it, and its metrics."""
 
     endpoint_name: str
+    """The endpoint's name."""
     endpoint_arn: str
+    """The endpoint's ARN."""
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the endpoint (real-time, asynchronous and streaming), and nothing else."""
@@ -64,6 +66,16 @@ class EndpointAccess(Construct):
     def metric_client_errors(self, *, period: cdk.Duration | None = None) -> cloudwatch.Metric:
         """Requests refused as malformed or unauthorized (``Invocation4XXErrors``, sum)."""
         return self.metric("Invocation4XXErrors", period=period)
+
+    @classmethod
+    def from_endpoint_name(cls, scope: Construct, id: str, endpoint_name: str) -> ImportedEndpoint:
+        """An endpoint made elsewhere, in the scope's account and region, by name: grants and metrics only."""
+        return import_by_name(scope, id, endpoint_name)
+
+    @classmethod
+    def from_endpoint_arn(cls, scope: Construct, id: str, endpoint_arn: str) -> ImportedEndpoint:
+        """An endpoint made elsewhere, by ARN: grants and metrics only."""
+        return import_by_arn(scope, id, endpoint_arn)
 
 
 class ImportedEndpoint(EndpointAccess):

@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -36,9 +37,9 @@ from constructs_lib.catalog import ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.placement import VpcPlacement
+from constructs_lib.constructs.serving.access import SAGEMAKER_NAMESPACE, VARIANT_NAME, EndpointAccess
 from constructs_lib.errors import InvalidArgumentError
-
-VARIANT_NAME = "AllTraffic"
+from constructs_lib.props import AsyncInference, BacklogScaling, ServerlessInference
 
 # Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
 # ProductionVariant, DataCaptureConfig).
@@ -212,9 +213,12 @@ class ServingOptions:
     endpoint_name: str | None = None
     startup_health_check_timeout: int | None = None
     model_data_download_timeout: int | None = None
+    async_inference: AsyncInference | None = None
+    serverless: ServerlessInference | None = None
 
     def validate(self, supported_instance_types: Iterable[str] = ()) -> None:
         """Raise ``ValueError`` for props SageMaker would refuse (the construct re-raises it with its path)."""
+        _check_mode_of(self)
         _check_instance_count(self.instance_count)
         _check_endpoint_name(self.endpoint_name)
         _check_timeouts(self)
@@ -259,6 +263,38 @@ class ServingOptions:
         capture_key = capture.kms_key if capture is not None else None
         capture_key_arn = capture_key.key_arn if capture_key is not None else key_arn if capture else None
         return Encryption(volume_key_arn, capture_key_arn, key_arn, key_arn is not None and local_storage)
+
+
+SERVERLESS_REFUSES = {
+    "vpc": "serverless endpoints cannot attach to a VPC",
+    "vpc_subnets": "serverless endpoints cannot attach to a VPC",
+    "security_groups": "serverless endpoints cannot attach to a VPC",
+    "kms_key": "serverless endpoints have no storage volume to encrypt",
+    "kms_key_arn": "serverless endpoints have no storage volume to encrypt and take no data capture",
+    "data_capture": "serverless endpoints take no data capture",
+    "autoscaling": "serverless endpoints scale by themselves up to ServerlessInference.max_concurrency",
+}
+
+
+def _check_mode_of(options: ServingOptions) -> None:
+    """What an asynchronous or serverless endpoint cannot take."""
+    if options.async_inference is not None and options.serverless is not None:
+        raise ValueError("give async_inference or serverless, not both")
+    if options.async_inference is not None:
+        if not isinstance(options.async_inference, AsyncInference):
+            raise ValueError(f"async_inference must be AsyncInference props, got {options.async_inference!r}")
+        if options.autoscaling is not None:
+            raise ValueError("an asynchronous endpoint scales on its backlog: give AsyncInference(scaling="
+                             "BacklogScaling(...)) instead of autoscaling")
+    if options.serverless is not None:
+        if not isinstance(options.serverless, ServerlessInference):
+            raise ValueError(f"serverless must be ServerlessInference props, got {options.serverless!r}")
+        for name, why in SERVERLESS_REFUSES.items():
+            if getattr(options, name) is not None:
+                raise ValueError(f"{name} is not for serverless endpoints: {why}")
+        if options.network_isolation:
+            raise ValueError("serverless endpoints cannot isolate the container's network: pass "
+                             "network_isolation=False with serverless")
 
 
 def _check_instance_count(count: object) -> None:
@@ -400,8 +436,9 @@ class ServedModel:
     description: str
 
 
-class ServingEndpoint(Construct):
-    """Base of the endpoint constructs: a model, served by an endpoint config and an endpoint.
+class ServingEndpoint(EndpointAccess):
+    """Base of the endpoint constructs: a model, served by an endpoint config and an endpoint (real-time on
+    instances, asynchronous or serverless), with ``grant_invoke``, ``metric_*`` and ``from_endpoint_*``.
 
     Subclasses validate their own props, build the model container and call ``_serve``.
     """
@@ -418,14 +455,6 @@ class ServingEndpoint(Construct):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         self._role: iam.IRole | None = None
-        self._endpoint_arn: str | None = None
-
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint's ARN (``Ref`` of the endpoint)."""
-        if self._endpoint_arn is None:
-            self._endpoint_arn = self.cfn_endpoint.ref
-        return self._endpoint_arn
 
     @property
     def role(self) -> iam.IRole:
@@ -461,9 +490,13 @@ class ServingEndpoint(Construct):
             tags=tags,
         )
         self.endpoint_name = self.cfn_endpoint.attr_endpoint_name
+        self.endpoint_arn = self.cfn_endpoint.ref
         scaling = options.autoscaling
         if scaling is not None:
             self._autoscale(scaling)
+        backlog = options.async_inference.scaling if options.async_inference is not None else None
+        if backlog is not None:
+            self._scale_on_backlog(backlog)
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name, description=f"Endpoint of {model.description}")
 
     def _execution_role(
@@ -476,6 +509,8 @@ class ServingEndpoint(Construct):
             self._role = role
             return role.role_arn
         policy = _execution_policy(model, options.data_capture, placement is not None, encryption)
+        if options.async_inference is not None:
+            _add_async_writes(policy, partition_of(model.region), options.async_inference)
         self.cfn_role = iam.CfnRole(
             self, "ExecutionRole",
             assume_role_policy_document={
@@ -499,23 +534,42 @@ class ServingEndpoint(Construct):
     def _endpoint_config(
         self, options: ServingOptions, encryption: Encryption, tags: list[cdk.CfnTag]
     ) -> sagemaker.CfnEndpointConfig:
-        variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-            variant_name=VARIANT_NAME,
-            model_name=self.cfn_model.attr_model_name,
-            instance_type=options.instance_type,
-            initial_instance_count=options.instance_count,
-            initial_variant_weight=1.0,
-            container_startup_health_check_timeout_in_seconds=options.startup_health_check_timeout,
-            model_data_download_timeout_in_seconds=options.model_data_download_timeout,
-        )
+        serverless = options.serverless
+        if serverless is not None:
+            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=VARIANT_NAME,
+                model_name=self.cfn_model.attr_model_name,
+                serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+                    memory_size_in_mb=serverless.memory_mb, max_concurrency=serverless.max_concurrency,
+                    provisioned_concurrency=serverless.provisioned_concurrency,
+                ),
+            )
+        else:
+            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=VARIANT_NAME,
+                model_name=self.cfn_model.attr_model_name,
+                instance_type=options.instance_type,
+                initial_instance_count=options.instance_count,
+                initial_variant_weight=1.0,
+                container_startup_health_check_timeout_in_seconds=options.startup_health_check_timeout,
+                model_data_download_timeout_in_seconds=options.model_data_download_timeout,
+            )
         capture = options.data_capture
         config = sagemaker.CfnEndpointConfig(
             self, "EndpointConfig",
             production_variants=[variant],
             kms_key_id=encryption.volume_key_arn,
             data_capture_config=_data_capture_config(capture, encryption.capture_key_arn) if capture else None,
+            async_inference_config=_async_inference_config(options.async_inference, encryption.endpoint_key_arn)
+            if options.async_inference is not None else None,
             tags=tags,
         )
+        if serverless is not None:
+            acknowledge_in_compliance_packs(config, "SageMakerEndpointConfigurationKMSKeyConfigured", (
+                "A serverless endpoint has no storage volume for a KmsKeyId to encrypt: SageMaker runs the model on "
+                "its own serverless compute, and serverless endpoints take no data capture, so no key has data to "
+                "encrypt here."
+            ))
         if encryption.hardware_encrypted_volume:
             acknowledge_in_compliance_packs(config, "SageMakerEndpointConfigurationKMSKeyConfigured", (
                 f"Instance type {options.instance_type} has local NVMe instance storage and no EBS storage volume: "
@@ -525,6 +579,73 @@ class ServingEndpoint(Construct):
                 "and decrypts the model data."
             ))
         return config
+
+    def _scale_on_backlog(self, scaling: BacklogScaling) -> None:
+        """Target tracking on ``ApproximateBacklogSizePerInstance``, and, down to zero instances, the SageMaker
+        guide's scale-out-from-zero policy: a step policy adding an instance when ``HasBacklogWithoutCapacity``
+        alarms (without it a queue waits until its backlog exceeds the target)."""
+        dimensions = [{"name": "EndpointName", "value": self.endpoint_name}]
+        self.scalable_target = autoscaling.CfnScalableTarget(
+            self, "ScalableTarget",
+            service_namespace="sagemaker",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
+            min_capacity=scaling.min_instances,
+            max_capacity=scaling.max_instances,
+        )
+        autoscaling.CfnScalingPolicy(
+            self, "ScalingPolicy",
+            policy_name="BacklogPerInstance",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=self.scalable_target.ref,
+            target_tracking_scaling_policy_configuration=(
+                autoscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                    target_value=scaling.target_backlog_per_instance,
+                    customized_metric_specification=autoscaling.CfnScalingPolicy.CustomizedMetricSpecificationProperty(
+                        metric_name="ApproximateBacklogSizePerInstance", namespace=SAGEMAKER_NAMESPACE,
+                        statistic="Average",
+                        dimensions=[autoscaling.CfnScalingPolicy.MetricDimensionProperty(**d) for d in dimensions],
+                    ),
+                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
+                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+                )
+            ),
+        )
+        if scaling.min_instances > 0:
+            return
+        step = autoscaling.CfnScalingPolicy(
+            self, "ScaleOutFromZero",
+            policy_name="ScaleOutFromZero",
+            policy_type="StepScaling",
+            scaling_target_id=self.scalable_target.ref,
+            step_scaling_policy_configuration=autoscaling.CfnScalingPolicy.StepScalingPolicyConfigurationProperty(
+                adjustment_type="ChangeInCapacity",
+                metric_aggregation_type="Average",
+                cooldown=scaling.scale_out_cooldown_seconds,
+                step_adjustments=[autoscaling.CfnScalingPolicy.StepAdjustmentProperty(
+                    metric_interval_lower_bound=0, scaling_adjustment=1)],
+            ),
+        )
+        cloudwatch.CfnAlarm(
+            self, "BacklogWithoutCapacityAlarm",
+            alarm_description="Requests wait with no instance to serve them: add one (scale out from zero)",
+            namespace=SAGEMAKER_NAMESPACE,
+            metric_name="HasBacklogWithoutCapacity",
+            dimensions=[cloudwatch.CfnAlarm.DimensionProperty(**d) for d in dimensions],
+            statistic="Average",
+            period=60,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="missing",
+            alarm_actions=[step.attr_arn],
+        )
+
+    def metric_backlog(self, *, period: cdk.Duration | None = None) -> cloudwatch.Metric:
+        """Requests an asynchronous endpoint has queued (``ApproximateBacklogSize``, average)."""
+        return self.metric("ApproximateBacklogSize", statistic="Average", period=period,
+                           dimensions={"EndpointName": self.endpoint_name})
 
     def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
         """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
@@ -569,6 +690,38 @@ def _data_capture_config(
         capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode) for mode in modes],
         kms_key_id=key_arn,
     )
+
+
+def _async_inference_config(
+    settings: AsyncInference, key_arn: str | None
+) -> sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty:
+    topics = settings.success_topic_arn or settings.error_topic_arn
+    return sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
+        output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
+            s3_output_path=settings.output_path,
+            s3_failure_path=settings.failure_path,
+            kms_key_id=key_arn,
+            notification_config=sagemaker.CfnEndpointConfig.AsyncInferenceNotificationConfigProperty(
+                success_topic=settings.success_topic_arn, error_topic=settings.error_topic_arn,
+            ) if topics else None,
+        ),
+        client_config=sagemaker.CfnEndpointConfig.AsyncInferenceClientConfigProperty(
+            max_concurrent_invocations_per_instance=settings.max_concurrent_invocations_per_instance,
+        ) if settings.max_concurrent_invocations_per_instance is not None else None,
+    )
+
+
+def _add_async_writes(policy: _Policy, partition: str, settings: AsyncInference) -> None:
+    """An asynchronous endpoint writes its responses and errors under their paths, and tells its topics."""
+    for path in dict.fromkeys(p for p in (settings.output_path, settings.failure_path) if p):
+        destination = _s3_path(path)
+        objects = _s3_arn(partition, destination.rstrip("/"), "/*") if isinstance(destination, str) \
+            else _s3_arn(partition, destination, "*")
+        policy.allow(["s3:PutObject"], objects,
+                     why="SageMaker writes one object per asynchronous response under the output (or failure) path")
+    topics = [topic for topic in (settings.success_topic_arn, settings.error_topic_arn) if topic]
+    if topics:
+        policy.allow(["sns:Publish"], sorted(set(topics)))
 
 
 def _execution_policy(model: ServedModel, capture: DataCapture | None, vpc: bool, encryption: Encryption) -> _Policy:

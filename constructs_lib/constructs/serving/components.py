@@ -25,20 +25,16 @@ from constructs_lib.aws_names import JUMPSTART_MODEL_ID_TAG, JUMPSTART_MODEL_VER
 from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.catalog.instances import accelerators_per_copy
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
-from constructs_lib.constructs.checks import check_accept_eula, concrete_region
+from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.access import (
     SAGEMAKER_NAMESPACE,
     VARIANT_NAME,
     EndpointAccess,
-    ImportedEndpoint,
     grant_component_invoke,
-    import_by_arn,
-    import_by_name,
 )
 from constructs_lib.constructs.serving.base import (
     INLINE_ROLE_POLICY_REASON,
-    PROP_ERRORS,
     _add_s3_read,
     _Policy,
     container_environment,
@@ -90,7 +86,7 @@ class InferenceComponentEndpoint(EndpointAccess):
         catalog: Catalog | None = None,
     ) -> None:
         super().__init__(scope, id)
-        try:
+        with props_checked_by(self):
             region = concrete_region(self)
             specs = self._specs(components, catalog)
             instance_type = instance_type or specs[0].default_instance_type or ""
@@ -103,8 +99,6 @@ class InferenceComponentEndpoint(EndpointAccess):
             if vpc is not None and not isinstance(vpc, VpcPlacement):
                 raise ValueError(f"vpc must be a VpcPlacement, got {vpc!r}")
             volume_key = None if kms_key_arn is None or has_local_storage(instance_type) else kms_key_arn
-        except PROP_ERRORS as error:
-            raise self._invalid(error) from error
 
         self.instance_type = instance_type
         role_arn, policy = self._role(role)
@@ -170,10 +164,6 @@ class InferenceComponentEndpoint(EndpointAccess):
                                  "inference component cannot name; use JumpStartEndpoint")
             specs.append(spec)
         return specs
-
-    def _invalid(self, error: Exception) -> ConstructValidationError:
-        return error if isinstance(error, ConstructValidationError) else ConstructValidationError(
-            self.node.path, str(error))
 
     # -- the execution role -------------------------------------------------------------------------------
 
@@ -244,16 +234,6 @@ class InferenceComponentEndpoint(EndpointAccess):
                                      ) -> cloudwatch.Metric:
         """Requests a component served (sum)."""
         return self.components[component].metric("Invocations", period=period)
-
-    @classmethod
-    def from_endpoint_name(cls, scope: Construct, id: str, endpoint_name: str) -> ImportedEndpoint:
-        """An endpoint made elsewhere, by name (grants and metrics only)."""
-        return import_by_name(scope, id, endpoint_name)
-
-    @classmethod
-    def from_endpoint_arn(cls, scope: Construct, id: str, endpoint_arn: str) -> ImportedEndpoint:
-        """An endpoint made elsewhere, by ARN (grants and metrics only)."""
-        return import_by_arn(scope, id, endpoint_arn)
 
 
 class ComponentResources(Construct):

@@ -16,7 +16,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from constructs_lib.aws_names import is_token
 from constructs_lib.catalog import Catalog, ModelSpec
+from constructs_lib.catalog.errors import supported_list
+from constructs_lib.catalog.instances import accelerator_count
 from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.base import (
@@ -29,6 +32,7 @@ from constructs_lib.constructs.serving.base import (
     container_environment,
     ecr_repository_arn,
 )
+from constructs_lib.props import AsyncInference, ServerlessInference
 
 __all__ = ["DataCapture", "EndpointAutoScaling", "JumpStartEndpoint", "ServingProps"]
 
@@ -78,6 +82,13 @@ class JumpStartEndpoint(ServingEndpoint):
         Default: SageMaker's.
     :param model_data_download_timeout: seconds (60-3600) SageMaker allows for downloading the model. Default:
         SageMaker's.
+    :param async_inference: serve asynchronously (``AsyncInference``: S3 output and failure paths, SNS topics,
+        backlog scaling down to zero instances). Default: real-time.
+    :param serverless: serve serverless (``ServerlessInference``: memory, concurrency), on CPU, never a gated
+        model; takes no ``instance_type``, VPC, key or data capture, and needs ``network_isolation=False`` and
+        ``model_data_url``. Default: on instances.
+    :param model_data_url: serverless only: the S3 URI of the model's ``model.tar.gz`` (serverless endpoints
+        cannot load JumpStart's uncompressed prefix). Default: none.
     """
 
     def __init__(
@@ -103,14 +114,23 @@ class JumpStartEndpoint(ServingEndpoint):
         endpoint_name: str | None = None,
         startup_health_check_timeout: int | None = None,
         model_data_download_timeout: int | None = None,
+        async_inference: AsyncInference | None = None,
+        serverless: ServerlessInference | None = None,
+        model_data_url: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         with props_checked_by(self):
             spec = model if isinstance(model, ModelSpec) else (catalog or Catalog.default()).get(model)
             check_accept_eula(self, accept_eula, spec)
             region = concrete_region(self)
+            if serverless is not None:
+                instance_type = _serverless_image_instance_type(spec, instance_type, model_data_url)
+            elif model_data_url is not None:
+                raise ValueError("model_data_url is for serverless endpoints (which cannot load JumpStart's "
+                                 "uncompressed artifact); other modes load the catalog's artifact prefix")
             instance_type = instance_type or spec.default_instance_type or ""
             options = ServingOptions(
+                async_inference=async_inference, serverless=serverless,
                 instance_type=instance_type, instance_count=instance_count, network_isolation=network_isolation,
                 role=role, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups, kms_key_arn=kms_key_arn,
                 kms_key=kms_key, autoscaling=autoscaling, data_capture=data_capture, endpoint_name=endpoint_name,
@@ -152,6 +172,14 @@ class JumpStartEndpoint(ServingEndpoint):
                 model_spec=spec, description=description,
             ))
             return
+        if serverless is not None:
+            self._serve(options, ServedModel(
+                container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                    image=image_uri, environment=container_env, model_data_url=model_data_url),
+                region=region, image_repository_arn=ecr_repository_arn(region, image_uri), model_data=model_data_url,
+                model_data_is_prefix=False, model_spec=spec, description=description,
+            ))
+            return
         model_access = (
             sagemaker.CfnModel.ModelAccessConfigProperty(accept_eula=accept_eula) if accept_eula is not None else None
         )
@@ -176,3 +204,26 @@ class JumpStartEndpoint(ServingEndpoint):
             model_spec=spec,
             description=description,
         ))
+
+
+def _serverless_image_instance_type(spec: ModelSpec, instance_type: str | None, model_data_url: str | None) -> str:
+    """The CPU instance type whose image a serverless endpoint runs. Serverless endpoints have no GPU, load only
+    ``ModelDataUrl`` (so they cannot accept an EULA), and take no model package."""
+    if spec.gated:
+        raise ValueError(f"{spec.display_name} is EULA-gated, and serverless endpoints cannot load ModelDataSource, "
+                         "the only place acceptance can be given: serve it on instances (drop serverless)")
+    if spec.deploys_through_package:
+        raise ValueError(f"{spec.model_id} {spec.version} deploys only through a model package, which serverless "
+                         "endpoints cannot serve")
+    if model_data_url is None:
+        raise ValueError("serverless endpoints load only ModelDataUrl: pass model_data_url (the S3 URI of the "
+                         "model's model.tar.gz)")
+    if not is_token(model_data_url) and not model_data_url.startswith("s3://"):
+        raise ValueError(f"model_data_url must be an S3 URI of a model.tar.gz, got {model_data_url!r}")
+    cpu_types = [t for t in spec.supported_instance_types if accelerator_count(t) == 0]
+    if instance_type is not None:
+        raise ValueError("instance_type is not for serverless endpoints, which have no instances")
+    if not cpu_types:
+        raise ValueError(f"model {spec.model_id!r} serves only on accelerator instances "
+                         f"({supported_list(spec.supported_instance_types)}); serverless endpoints run on CPU only")
+    return cpu_types[0]
