@@ -17,6 +17,7 @@ from constructs_lib.catalog.autopilot import DEFAULT_AUTOPILOT_CONTENT_TYPE
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.placement import VpcPlacement
+from constructs_lib.constructs.serving.components import InferenceComponentEndpoint
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
 from constructs_lib.rules.sources import SOURCE_METADATA, source_metadata
@@ -33,11 +34,13 @@ from constructs_lib.table import (
 from constructs_lib.table.layout import StackPlan
 
 # The L1 resources of a row's constructs that the EULA rules read, besides the jobs' custom resources.
-READ_BY_RULES = (sagemaker.CfnModel, sagemaker.CfnModelPackage, sagemaker.CfnInferenceComponent)
+READ_BY_RULES = (sagemaker.CfnModel, sagemaker.CfnModelPackage, sagemaker.CfnInferenceComponent,
+                 sagemaker.CfnEndpointConfig)
 
 
 class ModelTableStack(cdk.Stack):
-    """Declares the rows of one ``StackPlan``: a ``JumpStartEndpoint`` per endpoint row; per fine-tuning row a
+    """Declares the rows of one ``StackPlan``: a ``JumpStartEndpoint`` per endpoint row (real-time, asynchronous or
+    serverless) or an ``InferenceComponentEndpoint`` for ``serving: inference_components``; per fine-tuning row a
     construct named after the row holding the ``Job`` and, with ``deploy:``, its fine-tuned ``Endpoint``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, plan: StackPlan, source: str, **kwargs: Any) -> None:
@@ -56,7 +59,7 @@ class ModelTableStack(cdk.Stack):
                     self._add_endpoint(placement, placement.row)
                 else:
                     self._add_fine_tuning(placement, placement.row)
-                _record_row_source(self.node.find_child(placement.row.name), source, placement.row.line)
+                _record_row_sources(self.node.find_child(placement.row.name), placement.row, source)
             except (ValueError, CatalogError) as error:  # a construct refused the row's props: name the row
                 row = placement.row
                 raise TableError(
@@ -65,6 +68,24 @@ class ModelTableStack(cdk.Stack):
                 ) from None
 
     def _add_endpoint(self, placement: Placement, row: EndpointRow) -> None:
+        region = placement.target.region
+        if row.serving == "inference_components":
+            InferenceComponentEndpoint(
+                self, row.name,
+                components=[component.props for component in row.components],
+                instance_type=placement.instance_type,
+                instance_count=placement.instance_count,
+                instance_scaling=row.instance_scaling,
+                **control_props(row.controls, region),
+            )
+            return
+        if row.serving == "serverless":
+            JumpStartEndpoint(
+                self, row.name, model=row.spec, accept_eula=row.accept_eula,
+                environment=dict(row.environment) or None,
+                serverless=row.serverless, model_data_url=row.model_data, network_isolation=False,
+            )
+            return
         JumpStartEndpoint(
             self,
             row.name,
@@ -74,7 +95,8 @@ class ModelTableStack(cdk.Stack):
             accept_eula=row.accept_eula,
             environment=dict(row.environment) or None,
             autoscaling=_autoscaling(row.autoscaling),
-            **serving_controls(row, row.data_capture, placement.target.region),
+            async_inference=row.async_inference,
+            **serving_controls(row, row.data_capture, region),
         )
 
     def _add_fine_tuning(self, placement: Placement, row: FineTuningRow) -> None:
@@ -144,6 +166,18 @@ def serving_controls(row: Row, capture: DataCaptureSettings | None, region: str)
             capture_output=capture.capture_output,
         )
     return props
+
+
+def _record_row_sources(row_construct: IConstruct, row: Row, source: str) -> None:
+    """Each component of a shared endpoint records its own line (a finding names the component's row), the rest
+    of the row the row's line."""
+    components = row.components if isinstance(row, EndpointRow) else ()
+    for component in components:
+        _record_row_source(row_construct.node.find_child(component.name), source, component.line)
+    named = {component.name for component in components}
+    for child in row_construct.node.children:
+        if child.node.id not in named:
+            _record_row_source(child, source, row.line)
 
 
 def _record_row_source(row_construct: IConstruct, source: str, line: int) -> None:
