@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.aws_names import JUMPSTART_MODEL_ID_TAG, JUMPSTART_MODEL_VERSION_TAG, partition_of
+from constructs_lib.aws_names import JUMPSTART_MODEL_ID_TAG, JUMPSTART_MODEL_VERSION_TAG, partition_of, split_s3_uri
 from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.catalog.instances import accelerators_per_copy
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
@@ -35,7 +35,6 @@ from constructs_lib.constructs.serving.access import (
 )
 from constructs_lib.constructs.serving.base import (
     INLINE_ROLE_POLICY_REASON,
-    _add_s3_read,
     _Policy,
     container_environment,
     ecr_repository_arn,
@@ -135,8 +134,7 @@ class InferenceComponentEndpoint(EndpointAccess):
         for component, spec in zip(components, specs, strict=True):
             self.components[component.name] = ComponentResources(
                 self, component.name, component=component, spec=spec, region=region, instance_type=instance_type,
-                role_arn=role_arn, vpc=vpc, network_isolation=network_isolation, policy=policy,
-                endpoint_name=self.endpoint_name,
+                role_arn=role_arn, vpc=vpc, network_isolation=network_isolation, endpoint_name=self.endpoint_name,
             )
         if policy is not None:
             self._finish_role(policy, region, vpc is not None, kms_key_arn)
@@ -184,8 +182,25 @@ class InferenceComponentEndpoint(EndpointAccess):
         return str(self.cfn_role.attr_arn), _Policy()
 
     def _finish_role(self, policy: _Policy, region: str, vpc: bool, kms_key_arn: str | None) -> None:
+        """The role's one policy: a statement per kind of access, each listing every component's resources (a
+        statement per component would make the document, and its jsii round trip, grow 40-fold)."""
         assert self.cfn_role is not None
         partition = partition_of(region)
+        prefixes_by_bucket: dict[str, list[str]] = {}
+        for resources in self.components.values():
+            bucket, key = split_s3_uri(resources.artifact_uri)
+            prefixes_by_bucket.setdefault(bucket, []).append(key)
+        policy.allow(
+            ["s3:GetObject"],
+            sorted(f"arn:{partition}:s3:::{bucket}/{key}*" for bucket, keys in prefixes_by_bucket.items()
+                   for key in keys),
+            why="SageMaker downloads every object under each component model's artifact prefix, and only those",
+        )
+        for bucket, keys in sorted(prefixes_by_bucket.items()):
+            policy.allow(["s3:ListBucket"], f"arn:{partition}:s3:::{bucket}",
+                         condition={"StringLike": {"s3:prefix": sorted({f"{key}*" for key in keys})}})
+        policy.allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                     sorted({resources.image_repository_arn for resources in self.components.values()}))
         policy.allow(["ecr:GetAuthorizationToken"], "*",
                      why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than "
                          "*; the metrics are limited to SageMaker's namespaces by condition")
@@ -210,8 +225,10 @@ class InferenceComponentEndpoint(EndpointAccess):
             policy.allow(["kms:CreateGrant"], kms_key_arn, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})
         self.cfn_role.policies = [iam.CfnRole.PolicyProperty(
             policy_name="Serving", policy_document={"Version": "2012-10-17", "Statement": policy.statements})]
-        acknowledge_wildcards(self.cfn_role, zip((s["Resource"] for s in policy.statements), policy.reasons,
-                                                 strict=True))
+        acknowledge_wildcards(self.cfn_role, [
+            (resource, why) for statement, why in zip(policy.statements, policy.reasons, strict=True)
+            for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
+                             else [statement["Resource"]])])
         acknowledge_in_compliance_packs(self.cfn_role, "IAMNoInlinePolicy", INLINE_ROLE_POLICY_REASON)
 
     # -- users ---------------------------------------------------------------------------------------------
@@ -241,17 +258,13 @@ class ComponentResources(Construct):
 
     def __init__(
         self, scope: Construct, id: str, *, component: InferenceComponent, spec: ModelSpec, region: str,
-        instance_type: str, role_arn: str, vpc: VpcPlacement | None, network_isolation: bool,
-        policy: _Policy | None, endpoint_name: str,
+        instance_type: str, role_arn: str, vpc: VpcPlacement | None, network_isolation: bool, endpoint_name: str,
     ) -> None:
         super().__init__(scope, id)
         image_uri = spec.image_uri(region, instance_type)
-        artifact_uri = spec.artifact_uri(region)
+        self.artifact_uri = artifact_uri = spec.artifact_uri(region)
+        self.image_repository_arn = ecr_repository_arn(region, image_uri)
         environment = container_environment(spec.environment(instance_type), dict(component.environment))
-        if policy is not None:
-            _add_s3_read(policy, partition_of(region), artifact_uri, prefix=True)
-            policy.allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                         ecr_repository_arn(region, image_uri))
         tags = [cdk.CfnTag(key=JUMPSTART_MODEL_ID_TAG, value=spec.model_id),
                 cdk.CfnTag(key=JUMPSTART_MODEL_VERSION_TAG, value=spec.version)]
         access = sagemaker.CfnModel.ModelAccessConfigProperty(accept_eula=component.accept_eula) \
