@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from constructs_lib.client import runtime
-from constructs_lib.constructs.deprecation import warn_deprecated
+from constructs_lib.deprecation import warn_deprecated
 
 warn_deprecated("constructs_lib.runtime", "import constructs_lib.client.runtime instead", since="0.2.0")
 sys.modules[__name__] = runtime

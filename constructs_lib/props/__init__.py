@@ -5,6 +5,8 @@ Keyword-only frozen dataclasses; each checks its own values and raises ``Invalid
 ``ValueError``), which a construct re-raises with its path.
 """
 
+from constructs_lib.props.endpoint import DataCapture, EndpointAutoScaling
+from constructs_lib.props.placement import VpcPlacement
 from constructs_lib.props.serving import (
     AsyncInference,
     BacklogScaling,
@@ -20,7 +22,10 @@ __all__ = [
     "BacklogScaling",
     "ComponentCompute",
     "CopyScaling",
+    "DataCapture",
+    "EndpointAutoScaling",
     "InferenceComponent",
     "InstanceScaling",
     "ServerlessInference",
+    "VpcPlacement",
 ]

@@ -43,8 +43,8 @@ from constructs_lib.constructs.acknowledgments import (
     acknowledge_in_compliance_packs,
     acknowledge_wildcards,
 )
-from constructs_lib.constructs.deprecation import warn_deprecated
 from constructs_lib.constructs.placement import VpcPlacement
+from constructs_lib.deprecation import warn_deprecated
 from constructs_lib.errors import ConstructValidationError, JobNotAwaitedError
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")

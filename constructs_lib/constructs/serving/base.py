@@ -38,8 +38,7 @@ from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.access import SAGEMAKER_NAMESPACE, VARIANT_NAME, EndpointAccess
-from constructs_lib.errors import InvalidArgumentError
-from constructs_lib.props import AsyncInference, BacklogScaling, ServerlessInference
+from constructs_lib.props import AsyncInference, BacklogScaling, DataCapture, EndpointAutoScaling, ServerlessInference
 
 # Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
 # ProductionVariant, DataCaptureConfig).
@@ -75,67 +74,6 @@ def has_local_storage(instance_type: str) -> bool:
     family = instance_family(instance_type)
     match = _FAMILY_ATTRIBUTES.match(family.split("-")[0])
     return family in LOCAL_STORAGE_FAMILIES or bool(match and "d" in match.group(1))
-
-
-@dataclass(frozen=True, kw_only=True)
-class EndpointAutoScaling:
-    """Target-tracking autoscaling of the endpoint's variant on invocations per instance.
-
-    Application Auto Scaling keeps the instance count between ``min_capacity`` and ``max_capacity`` (it moves
-    an initial ``instance_count`` outside that range into it).
-    """
-
-    max_capacity: int
-    """Most instances the variant scales out to (at least ``min_capacity``)."""
-    target_invocations_per_instance: float
-    """Average invocations per instance per minute that scaling aims for (greater than 0)."""
-    min_capacity: int = 1
-    """Fewest instances the variant scales in to. Default: 1."""
-    scale_in_cooldown_seconds: int = 300
-    """Seconds after a scale-in before another scale-in. Default: 300."""
-    scale_out_cooldown_seconds: int = 60
-    """Seconds after a scale-out before another scale-out. Default: 60."""
-
-    def __post_init__(self) -> None:
-        for name in ("min_capacity", "max_capacity", "scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < (1 if name.endswith("capacity") else 0):
-                expected = "an integer >= 1" if name.endswith("capacity") else "an integer >= 0"
-                raise InvalidArgumentError(f"autoscaling {name} must be {expected}, got {value!r}")
-        if self.min_capacity > self.max_capacity:
-            raise InvalidArgumentError(
-                f"autoscaling min_capacity {self.min_capacity} exceeds max_capacity {self.max_capacity}"
-            )
-        target = self.target_invocations_per_instance
-        if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
-            raise InvalidArgumentError(
-                f"autoscaling target_invocations_per_instance must be a number > 0, got {target!r}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class DataCapture:
-    """Capture of the endpoint's requests and responses to S3 (for model monitoring)."""
-
-    destination: str
-    """S3 URI under which SageMaker writes the captured data (``s3://bucket/prefix``)."""
-    sampling_percentage: int = 100
-    """Percentage of requests captured, 0 to 100. Default: 100."""
-    capture_input: bool = True
-    """Capture request payloads. Default: True."""
-    capture_output: bool = True
-    """Capture response payloads. Default: True."""
-    kms_key: kms.IKey | None = None
-    """Key SageMaker encrypts the captured data with. Default: the bucket's encryption."""
-
-    def __post_init__(self) -> None:
-        if not is_token(self.destination):
-            split_s3_uri(self.destination, what="data capture destination")
-        if not _is_int(self.sampling_percentage) or not 0 <= self.sampling_percentage <= 100:
-            raise InvalidArgumentError(
-                f"data capture sampling_percentage must be an integer from 0 to 100, got {self.sampling_percentage!r}"
-            )
-        if not (self.capture_input or self.capture_output):
-            raise InvalidArgumentError("data capture must capture the input, the output or both")
 
 
 class ServingProps(TypedDict, total=False):
