@@ -9,12 +9,23 @@ from typing import Any
 import pytest
 import yaml
 
-from constructs_lib.props import AsyncInference, BacklogScaling, ComponentCompute, CopyScaling, ServerlessInference
+from constructs_lib.props import (
+    AsyncInference,
+    BacklogScaling,
+    ComponentCompute,
+    CopyScaling,
+    DataCapture,
+    EndpointAutoScaling,
+    ServerlessInference,
+    VpcPlacement,
+)
 from constructs_lib.table import TableError, load_table, parse_table
+from constructs_lib.table.resolve import endpoint_props
 from constructs_lib.table.verdict import check_table
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "serving-modes.yaml"
 GATED = "meta-textgeneration-llama-3-8b-instruct"
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def endpoint(**fields: Any) -> dict[str, Any]:
@@ -114,3 +125,33 @@ def test_zero_minimum_copies_scale_between_zero_and_one_by_default() -> None:
 def test_what_a_mode_cannot_take_is_one_line(fields: dict[str, Any], expected: str) -> None:
     message = refusal(endpoint(**fields))
     assert "endpoint 'ep'" in message and expected in message, message
+
+
+def test_each_row_resolves_once_into_its_constructs_props() -> None:
+    table = load_table(EXAMPLE)
+    resolved = {placement.row.name: endpoint_props(placement) for placement in table.placements()}
+    assert {name: props.construct for name, props in resolved.items()} == {
+        "chat": "JumpStartEndpoint", "shared": "InferenceComponentEndpoint", "reports": "JumpStartEndpoint",
+        "answers": "JumpStartEndpoint"}
+    shared = table.row("shared")
+    assert resolved["shared"].props == {
+        "components": [component.props for component in shared.components],  # type: ignore[union-attr]
+        "instance_type": "ml.g5.12xlarge", "instance_count": 1,
+        "instance_scaling": shared.instance_scaling}  # type: ignore[union-attr]
+    assert resolved["reports"].props["async_inference"] == table.row("reports").async_inference  # type: ignore
+    answers = resolved["answers"].props
+    assert (answers["serverless"], answers["model_data_url"], answers["network_isolation"]) == (
+        ServerlessInference(memory_mb=4096, max_concurrency=5), "s3://my-models/bert-eqa/model.tar.gz", False)
+    assert "instance_type" not in answers
+
+
+def test_controls_resolve_into_props_values() -> None:
+    table = parse_table(endpoint(model="huggingface-llm-mistral-7b-instruct", kms_key_arn=KEY, network_isolation=True,
+                                 vpc={"subnet_ids": ["subnet-0a1b2c3d"], "security_group_ids": ["sg-0a1b2c3d"]},
+                                 data_capture={"destination": "s3://my-bucket/capture/"},
+                                 autoscaling={"max_capacity": 2, "target_invocations_per_instance": 10}))
+    props = endpoint_props(table.placements()[0]).props
+    assert props["vpc"] == VpcPlacement(subnet_ids=("subnet-0a1b2c3d",), security_group_ids=("sg-0a1b2c3d",))
+    assert props["data_capture"] == DataCapture(destination="s3://my-bucket/capture/")
+    assert props["autoscaling"] == EndpointAutoScaling(max_capacity=2, target_invocations_per_instance=10)
+    assert (props["kms_key_arn"], props["network_isolation"]) == (KEY, True)
