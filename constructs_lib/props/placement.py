@@ -7,6 +7,7 @@ endpoints (the model's ``VpcConfig``), so a table row's ``vpc:`` block means the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,14 @@ SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
+# The network interface calls EC2 authorizes on network-interface resources, which carry the ec2:Subnet key.
+NETWORK_INTERFACE_ACTIONS = (
+    "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+)
+UNSCOPED_NETWORK_ACTIONS = (
+    "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+)
 
 
 @positional_fields_deprecated  # VpcPlacement(subnets, groups), the 0.1 spelling, warns until 0.3.0
@@ -63,3 +72,49 @@ def vpc_placement_problem(subnet_ids: Any, security_group_ids: Any) -> str | Non
         if len(set(ids)) != len(ids):
             return f"{what} lists an id twice: {sorted(i for i in set(ids) if ids.count(i) > 1)[0]!r}"
     return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkGrant:
+    """One IAM statement of what SageMaker does with a role to attach containers to the subnets, and why its
+    resources are as wide as they are (for cdk-nag's wildcard acknowledgments)."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: dict[str, Any] | None
+    why: str
+
+
+def network_interface_grants(
+    subnet_ids: Sequence[str], security_group_ids: Sequence[str], *, partition: str, region: str,
+) -> list[NetworkGrant]:
+    """What SageMaker needs of a role to put a job's or a model's containers in these subnets (SageMaker developer
+    guide, "Give SageMaker access to resources in your Amazon VPC"), each action as narrow as EC2 allows (Service
+    Authorization Reference, Amazon EC2): CreateNetworkInterface on exactly these subnets and security groups;
+    creating, sharing and deleting network interfaces only in these subnets (``ec2:Subnet``, a condition key of the
+    network-interface resource); the calls EC2 authorizes on no resource (Describe*, DeleteNetworkInterfacePermission)
+    on ``*``. Subnets and groups are named in any account: a shared VPC's belong to its owner's."""
+    def arn(resource: str) -> str:
+        return f"arn:{partition}:ec2:{region}:*:{resource}"
+
+    subnets = tuple(arn(f"subnet/{subnet}") for subnet in subnet_ids)
+    in_any_account = ("subnets and security groups of a shared VPC belong to the VPC owner's account, so the account "
+                      "is left open; their ids name them")
+    return [
+        NetworkGrant(
+            actions=("ec2:CreateNetworkInterface",),
+            resources=subnets + tuple(arn(f"security-group/{group}") for group in security_group_ids),
+            condition=None, why=in_any_account,
+        ),
+        NetworkGrant(
+            actions=NETWORK_INTERFACE_ACTIONS, resources=(arn("network-interface/*"),),
+            condition={"ArnLike": {"ec2:Subnet": list(subnets)}},
+            why="SageMaker names the network interfaces when it creates them; the ec2:Subnet condition keeps them "
+                "to the given subnets",
+        ),
+        NetworkGrant(
+            actions=UNSCOPED_NETWORK_ACTIONS, resources=("*",), condition=None,
+            why="EC2 authorizes its Describe actions and DeleteNetworkInterfacePermission on no resource narrower "
+                "than *",
+        ),
+    ]

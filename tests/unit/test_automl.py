@@ -46,6 +46,7 @@ from constructs_lib.constructs.jobs.base import (
 )
 from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
+from tests.support.network_grants import expected_network_statements, network_statements
 
 pytestmark = pytest.mark.synth
 
@@ -517,8 +518,8 @@ def test_job_role_may_use_the_key_and_attach_to_the_vpc(declared: SynthesizedJob
         ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"): None,
         ("kms:CreateGrant",): {"Bool": {"kms:GrantIsForAWSResource": "true"}},
     }
-    vpc = next(s for s in statements if "ec2:CreateNetworkInterface" in s["Action"])
-    assert "ec2:DescribeSubnets" in vpc["Action"] and vpc["Resource"] == "*"
+    assert network_statements(statements) == expected_network_statements(
+        PLACEMENT.subnet_ids, PLACEMENT.security_group_ids, region=REGION)
     plain = declared.role_statements(declared.logical_id(declared.jobs["Llama"].role.node.default_child))
     assert not any(str(s["Action"]).count("kms:") or str(s["Action"]).count("ec2:") for s in plain)
 
@@ -535,9 +536,11 @@ def test_an_encrypted_job_gets_a_provider_whose_logs_queue_and_functions_use_its
     assert len(log_groups) == 3 and all(g["KmsKeyId"] == KMS_KEY_ARN for g in log_groups)  # on-event, watch, framework
     queues = [r["Properties"] for r in mine.values() if r["Type"] == "AWS::SQS::Queue"]
     assert [q["KmsMasterKeyId"] for q in queues] == [KMS_KEY_ARN]
+    # without a key of the user's, the stack's own key encrypts the log groups (secure by default)
     plain = [r["Properties"] for k, r in resources.items()
              if k.startswith("EulaGateAutoMLJobProvider") and r["Type"] == "AWS::Logs::LogGroup"]
-    assert plain and not any("KmsKeyId" in g for g in plain)
+    stack_key = declared.logical_id(declared.stack.node.find_child("EulaGateKey").node.default_child)
+    assert plain and all(g["KmsKeyId"] == {"Fn::GetAtt": [stack_key, "Arn"]} for g in plain)
 
 
 def test_every_function_has_a_dead_letter_queue_and_reserved_concurrency(declared: SynthesizedJobs) -> None:

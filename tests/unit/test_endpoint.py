@@ -23,6 +23,7 @@ from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.constructs.serving.base import has_local_storage, partition_of
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
 from constructs_lib.errors import ConstructValidationError
+from tests.support.network_grants import expected_network_statements, network_statements
 
 pytestmark = pytest.mark.synth
 
@@ -351,8 +352,9 @@ def test_role_attribute_refers_to_the_created_role(main: Declared) -> None:
 def test_vpc_config_and_network_interface_permissions(vpc_stack: Declared) -> None:
     model = vpc_stack.resource("Private", "Model")["Properties"]
     assert model["VpcConfig"] == {"Subnets": SUBNET_IDS, "SecurityGroupIds": [SECURITY_GROUP_ID]}
-    enis = statement_for(vpc_stack.statements("Private"), "ec2:CreateNetworkInterface")
-    assert "ec2:DescribeVpcs" in enis["Action"] and enis["Resource"] == "*"
+    # network interfaces only in the row's subnets, with its security groups (CKV_AWS_111/109: no ENI write on *)
+    assert network_statements(vpc_stack.statements("Private")) == expected_network_statements(
+        SUBNET_IDS, [SECURITY_GROUP_ID], region="eu-west-1")
 
 
 def test_region_selects_image_artifact_bucket_and_arns(vpc_stack: Declared, catalog: Catalog) -> None:

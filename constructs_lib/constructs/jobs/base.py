@@ -36,14 +36,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
+from constructs_lib.aws_names import is_token, parse_ecr_image, partition_of, split_s3_uri
 from constructs_lib.catalog import Catalog
 from constructs_lib.constructs.acknowledgments import (
     acknowledge,
     acknowledge_in_compliance_packs,
     acknowledge_wildcards,
 )
-from constructs_lib.constructs.placement import VpcPlacement
+from constructs_lib.constructs.encryption import event_topic_key, log_group_key
+from constructs_lib.constructs.placement import VpcPlacement, network_interface_grants
 from constructs_lib.deprecation import warn_deprecated
 from constructs_lib.errors import ConstructValidationError, JobNotAwaitedError
 
@@ -53,6 +54,7 @@ HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtim
 # that a failed create started (handlers/job_common.py, Api).
 HANDLER_TIMEOUT = cdk.Duration.minutes(5)
 HANDLER_CONCURRENCY = 10  # each handler function's reserved concurrency: CloudFormation's parallel job requests
+HANDLER_MEMORY_MB = 256  # boto3 calls and small JSON: Lambda's 128 MB default would also slow the start (CPU)
 JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 # An Update replaces the job under "<name cut to fit>-<8 hex digits>" (handlers/job_common.py).
 REPLACEMENT_SUFFIX_LENGTH = 9
@@ -74,13 +76,6 @@ JOB_FAILURE_STATUSES = ("Failed", "Stopped")
 WATCH_INTERVAL = cdk.Duration.minutes(5)
 FAILURE_TOPIC_TAG = "eulagate:failure-topic"
 KMS_KEY_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key/[0-9a-zA-Z-]+")
-# What SageMaker does with the job role to attach the job's containers to a VPC (SageMaker developer guide,
-# "Give SageMaker training jobs access to resources in your Amazon VPC").
-VPC_ACTIONS = (
-    "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
-    "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-)
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # Reasons of the cdk-nag findings the Provider framework's grants raise (acknowledged in JobProvider).
@@ -97,11 +92,6 @@ DEAD_LETTER_QUEUE_REASON = (
     "this queue is itself the dead-letter queue of the job handlers and the Provider framework's functions; a "
     "dead-letter queue of a dead-letter queue would only move the same messages once more"
 )
-UNENCRYPTED_TOPIC_REASON = (
-    "EventBridge cannot publish to a topic encrypted with the AWS-managed key alias/aws/sns, and no "
-    "customer-managed key was given: pass kms_key_arn (a key whose policy lets events.amazonaws.com use it) to "
-    "encrypt the topic; its messages name jobs and their status, not data"
-)
 HANDLERS_OUTSIDE_VPC_REASON = (
     "the job handlers and the Provider framework only call control-plane APIs (SageMaker Create/Describe/Stop of "
     "the stack's jobs, Lambda, Step Functions, the CloudFormation response URL) and touch no data; the jobs' own "
@@ -112,6 +102,11 @@ ROLE_BOUND_POLICY_REASON = (
     "each policy belongs to the one role it was written for and is created and deleted with it (its least-privilege "
     "statements name this stack's jobs, roles, queue and log groups); a customer-managed policy could be attached "
     "to other principals, which these statements must not reach"
+)
+HANDLERS_UNTRACED_REASON = (
+    "the handlers and the Provider framework's functions make a few control-plane calls per CloudFormation request "
+    "or schedule tick, each logged in their own log group with the request and the job's name; X-Ray tracing would "
+    "add a wildcard xray:PutTraceSegments grant to every role without showing anything those logs do not"
 )
 NO_TRACING_REASON = (
     "the CDK Provider framework offers no X-Ray tracing for its waiter state machine; it only calls the "
@@ -358,6 +353,7 @@ class JobProvider(Construct):
             encryption_master_key=self.key,
         )
         acknowledge(self.dead_letters, "AwsSolutions-SQS3", DEAD_LETTER_QUEUE_REASON)
+        acknowledge(self.dead_letters, "Serverless-SQSRedrivePolicy", DEAD_LETTER_QUEUE_REASON)
         code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
         on_event = self._function("OnEvent", code, "on_event")
         is_complete = self._function("IsComplete", code, "is_complete") if wait else None
@@ -390,6 +386,7 @@ class JobProvider(Construct):
             self._acknowledge_waiter()
         self._allow_dead_letters(self.handler_role)
         acknowledge_in_compliance_packs(self, "LambdaInsideVPC", HANDLERS_OUTSIDE_VPC_REASON)
+        acknowledge(self, "Serverless-LambdaTracing", HANDLERS_UNTRACED_REASON)
         acknowledge_in_compliance_packs(self, "IAMNoInlinePolicy", ROLE_BOUND_POLICY_REASON)
         # One statement for every job of the stack, present as long as the Provider: a removed job's Delete
         # (after CloudFormation has already updated this policy) may still stop it.
@@ -423,7 +420,7 @@ class JobProvider(Construct):
     def _log_group(self, id: str) -> logs.LogGroup:
         return logs.LogGroup(
             self, id, retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
-            encryption_key=self.key,
+            encryption_key=self.key or log_group_key(self),  # the stack's own key when no key was given
         )
 
     def _framework_role(self, id: str, log_group: logs.LogGroup) -> iam.Role:
@@ -443,6 +440,7 @@ class JobProvider(Construct):
             cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
                 target_arn=self.dead_letters.queue_arn)
             cfn_function.reserved_concurrent_executions = HANDLER_CONCURRENCY
+            cfn_function.memory_size = HANDLER_MEMORY_MB
             if function.role is not None:
                 self._allow_dead_letters(function.role)
 
@@ -468,13 +466,14 @@ class JobProvider(Construct):
             ("*", LOG_DELIVERY_REASON),
         ])
         acknowledge(state_machine, "AwsSolutions-SF2", NO_TRACING_REASON)
+        acknowledge(state_machine, "Serverless-StepFunctionStateMachineXray", NO_TRACING_REASON)
 
     def _function(self, id: str, code: lambda_.Code, entry: str) -> lambda_.Function:
         log_group = self._log_group(f"{id}Logs")
         log_group.grant_write(self.handler_role)
         return lambda_.Function(
             self, id, runtime=HANDLER_RUNTIME, code=code, handler=f"{self.kind.handler_module}.{entry}",
-            role=self.handler_role, timeout=HANDLER_TIMEOUT, log_group=log_group,
+            role=self.handler_role, timeout=HANDLER_TIMEOUT, memory_size=HANDLER_MEMORY_MB, log_group=log_group,
             environment={JOB_NAME_PREFIX_VARIABLE: self.job_name_prefix},
             dead_letter_queue=self.dead_letters, reserved_concurrent_executions=HANDLER_CONCURRENCY,
         )
@@ -495,11 +494,9 @@ class JobProvider(Construct):
         """The stack's default topic for the failures of jobs not waited for (created on first use)."""
         if self._failure_topic is None:
             self._failure_topic = sns.Topic(
-                self, "JobFailures", enforce_ssl=True, master_key=self.key,
+                self, "JobFailures", enforce_ssl=True, master_key=self.key or event_topic_key(self),
                 display_name=f"Failed or stopped {self.kind.title} fine-tuning jobs",
             )
-            if self.key is None:
-                acknowledge(self._failure_topic, "AwsSolutions-SNS2", UNENCRYPTED_TOPIC_REASON)
         return self._failure_topic
 
 
@@ -712,11 +709,12 @@ def _job_statements(
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},  # SageMaker's grant for the job's volume
         ), ""))
     if vpc is not None:
-        statements.append((
-            iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]),
-            "SageMaker creates and deletes the job's network interfaces in the given subnets, under ids known only "
-            "at run time, and EC2's Describe actions take no resource narrower than *",
-        ))
+        statements.extend(
+            (iam.PolicyStatement(actions=list(grant.actions), resources=list(grant.resources),
+                                 conditions=grant.condition), grant.why)
+            for grant in network_interface_grants(
+                vpc.subnet_ids, vpc.security_group_ids, partition=partition_of(stack.region), region=stack.region)
+        )
     return statements
 
 

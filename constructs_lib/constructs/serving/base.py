@@ -9,6 +9,7 @@ is read once per stack.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ from constructs_lib.aws_names import (
 from constructs_lib.catalog import ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
-from constructs_lib.constructs.placement import VpcPlacement
+from constructs_lib.constructs.encryption import stack_key
+from constructs_lib.constructs.placement import VpcPlacement, network_interface_grants
 from constructs_lib.constructs.serving.access import SAGEMAKER_NAMESPACE, VARIANT_NAME, EndpointAccess
 from constructs_lib.props import AsyncInference, BacklogScaling, DataCapture, EndpointAutoScaling, ServerlessInference
 
@@ -129,7 +131,7 @@ class Encryption:
     endpoint_key_arn: str | None = None
     """``kms_key_arn``: the role may decrypt model data and encrypt the volume and captures with it."""
     hardware_encrypted_volume: bool = False
-    """``kms_key_arn`` was given for an instance type whose local storage SageMaker encrypts by hardware."""
+    """The instance type has local NVMe storage, which the instance encrypts by hardware (no volume key)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,7 +202,7 @@ class ServingOptions:
         volume_key_arn = key.key_arn if key is not None else (None if local_storage else key_arn)
         capture_key = capture.kms_key if capture is not None else None
         capture_key_arn = capture_key.key_arn if capture_key is not None else key_arn if capture else None
-        return Encryption(volume_key_arn, capture_key_arn, key_arn, key_arn is not None and local_storage)
+        return Encryption(volume_key_arn, capture_key_arn, key_arn, local_storage)
 
 
 SERVERLESS_REFUSES = {
@@ -409,6 +411,10 @@ class ServingEndpoint(EndpointAccess):
                 cdk.CfnTag(key=JUMPSTART_MODEL_VERSION_TAG, value=model.model_spec.version)]
         placement = options.network_placement()
         encryption = options.encryption()
+        if encryption.volume_key_arn is None and not encryption.hardware_encrypted_volume \
+                and options.serverless is None:  # a serverless endpoint has no volume
+            # secure by default: the storage volume is encrypted with the stack's own key
+            encryption = dataclasses.replace(encryption, volume_key_arn=stack_key(self).key_arn)
         role_arn = self._execution_role(options, model, placement, encryption)
         self.cfn_model = sagemaker.CfnModel(
             self, "Model",
@@ -446,7 +452,7 @@ class ServingEndpoint(EndpointAccess):
             self.cfn_role = None
             self._role = role
             return role.role_arn
-        policy = _execution_policy(model, options.data_capture, placement is not None, encryption)
+        policy = _execution_policy(model, options.data_capture, placement, encryption)
         if options.async_inference is not None:
             _add_async_writes(policy, partition_of(model.region), options.async_inference)
         self.cfn_role = iam.CfnRole(
@@ -509,12 +515,16 @@ class ServingEndpoint(EndpointAccess):
                 "encrypt here."
             ))
         if encryption.hardware_encrypted_volume:
+            key_use = (
+                f"The endpoint's customer managed key ({encryption.endpoint_key_arn}) still encrypts the captured "
+                "data and decrypts the model data." if encryption.endpoint_key_arn else
+                "Nothing else of the endpoint is stored on the instance: the model data stays in S3."
+            )
             acknowledge_in_compliance_packs(config, "SageMakerEndpointConfigurationKMSKeyConfigured", (
                 f"Instance type {options.instance_type} has local NVMe instance storage and no EBS storage volume: "
                 "the instance encrypts that storage itself with a hardware module (AES-256), and CreateEndpointConfig "
-                "refuses a KmsKeyId for such instance types (SageMaker API reference, CreateEndpointConfig). The "
-                f"endpoint's customer managed key ({encryption.endpoint_key_arn}) still encrypts the captured data "
-                "and decrypts the model data."
+                "refuses a KmsKeyId for such instance types (SageMaker API reference, CreateEndpointConfig). "
+                + key_use
             ))
         return config
 
@@ -587,8 +597,12 @@ class ServingEndpoint(EndpointAccess):
 
     def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
         """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
-        acknowledge_wildcards(
-            role, zip((statement["Resource"] for statement in policy.statements), policy.reasons, strict=True))
+        acknowledge_wildcards(role, (
+            (resource, why)
+            for statement, why in zip(policy.statements, policy.reasons, strict=True)
+            for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
+                             else [statement["Resource"]])
+        ))
 
     def _autoscale(self, scaling: EndpointAutoScaling) -> None:
         self.scalable_target = autoscaling.CfnScalableTarget(
@@ -662,7 +676,9 @@ def _add_async_writes(policy: _Policy, partition: str, settings: AsyncInference)
         policy.allow(["sns:Publish"], sorted(set(topics)))
 
 
-def _execution_policy(model: ServedModel, capture: DataCapture | None, vpc: bool, encryption: Encryption) -> _Policy:
+def _execution_policy(
+    model: ServedModel, capture: DataCapture | None, placement: NetworkPlacement | None, encryption: Encryption,
+) -> _Policy:
     """Least privilege for serving: the model data, the image, the endpoint's logs and metrics, its keys."""
     partition, region = partition_of(model.region), model.region
     policy = _Policy()
@@ -690,18 +706,11 @@ def _execution_policy(model: ServedModel, capture: DataCapture | None, vpc: bool
         why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
             "name after this role exists",
     )
-    if vpc:
-        # What SageMaker needs to attach the endpoint's network interfaces (the set CDK's
-        # SageMakerCreateModel task grants).
-        policy.allow(
-            ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-             "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-             "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
-             "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
-            "*",
-            why="SageMaker creates the endpoint's network interfaces in the VPC, and EC2 takes no narrower "
-                "resource for these calls when the interfaces do not exist yet",
-        )
+    if placement is not None:
+        for grant in network_interface_grants(
+            placement.subnet_ids, placement.security_group_ids, partition=partition, region=region,
+        ):
+            policy.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
     if capture is not None:
         _add_capture_write(policy, partition, capture, encryption)
     for key_arn in sorted(key for key in {encryption.endpoint_key_arn, encryption.volume_key_arn} if key):

@@ -26,7 +26,8 @@ from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.catalog.instances import accelerators_per_copy
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
-from constructs_lib.constructs.placement import VpcPlacement
+from constructs_lib.constructs.encryption import stack_key
+from constructs_lib.constructs.placement import VpcPlacement, network_interface_grants
 from constructs_lib.constructs.serving.access import (
     SAGEMAKER_NAMESPACE,
     VARIANT_NAME,
@@ -97,9 +98,11 @@ class InferenceComponentEndpoint(EndpointAccess):
             scaling = instance_scaling or InstanceScaling(min_instances=1, max_instances=instance_count)
             if vpc is not None and not isinstance(vpc, VpcPlacement):
                 raise ValueError(f"vpc must be a VpcPlacement, got {vpc!r}")
-            volume_key = None if kms_key_arn is None or has_local_storage(instance_type) else kms_key_arn
+            local_storage = has_local_storage(instance_type)
 
         self.instance_type = instance_type
+        # Secure by default, as JumpStartEndpoint: without a key of the user's the stack's own encrypts the volume.
+        volume_key = None if local_storage else kms_key_arn or stack_key(self).key_arn
         role_arn, policy = self._role(role)
         tags = [cdk.CfnTag(key=JUMPSTART_MODEL_ID_TAG, value="+".join(sorted({s.model_id for s in specs}))[:256])]
         self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
@@ -119,7 +122,7 @@ class InferenceComponentEndpoint(EndpointAccess):
             )],
             tags=tags,
         )
-        if kms_key_arn is not None and volume_key is None:
+        if local_storage:
             acknowledge_in_compliance_packs(
                 self.cfn_endpoint_config, "SageMakerEndpointConfigurationKMSKeyConfigured", (
                 f"Instance type {instance_type} has local NVMe instance storage and no EBS volume: the instance "
@@ -137,7 +140,7 @@ class InferenceComponentEndpoint(EndpointAccess):
                 role_arn=role_arn, vpc=vpc, network_isolation=network_isolation, endpoint_name=self.endpoint_name,
             )
         if policy is not None:
-            self._finish_role(policy, region, vpc is not None, kms_key_arn)
+            self._finish_role(policy, region, vpc, [key for key in dict.fromkeys((kms_key_arn, volume_key)) if key])
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name,
                       description=f"Endpoint hosting {', '.join(component.name for component in components)}")
 
@@ -181,7 +184,7 @@ class InferenceComponentEndpoint(EndpointAccess):
         self.role = iam.Role.from_role_arn(self, "ExecutionRoleRef", self.cfn_role.attr_arn)
         return str(self.cfn_role.attr_arn), _Policy()
 
-    def _finish_role(self, policy: _Policy, region: str, vpc: bool, kms_key_arn: str | None) -> None:
+    def _finish_role(self, policy: _Policy, region: str, vpc: VpcPlacement | None, key_arns: list[str]) -> None:
         """The role's one policy: a statement per kind of access, each listing every component's resources (a
         statement per component would make the document, and its jsii round trip, grow 40-fold)."""
         assert self.cfn_role is not None
@@ -212,17 +215,13 @@ class InferenceComponentEndpoint(EndpointAccess):
             why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint> and /aws/sagemaker/InferenceComponents/"
                 "<component>, names CloudFormation generates after this role exists",
         )
-        if vpc:
-            policy.allow(
-                ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-                 "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-                 "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*",
-                why="SageMaker creates the endpoint's network interfaces in the VPC, and EC2 takes no narrower "
-                    "resource for these calls when the interfaces do not exist yet",
-            )
-        if kms_key_arn is not None:
-            policy.allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], kms_key_arn)
-            policy.allow(["kms:CreateGrant"], kms_key_arn, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})
+        if vpc is not None:
+            for grant in network_interface_grants(vpc.subnet_ids, vpc.security_group_ids, partition=partition,
+                                                  region=region):
+                policy.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
+        for key_arn in key_arns:
+            policy.allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], key_arn)
+            policy.allow(["kms:CreateGrant"], key_arn, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})
         self.cfn_role.policies = [iam.CfnRole.PolicyProperty(
             policy_name="Serving", policy_document={"Version": "2012-10-17", "Statement": policy.statements})]
         acknowledge_wildcards(self.cfn_role, [
