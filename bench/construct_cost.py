@@ -58,9 +58,9 @@ def time_catalog_load(repeats: int) -> list[float]:
     return samples
 
 
-def bare_endpoint(stack: cdk.Stack, index: int) -> None:
-    model = sagemaker.CfnModel(
-        stack, f"Model{index}",
+def bare_model(stack: cdk.Stack, id: str) -> sagemaker.CfnModel:
+    return sagemaker.CfnModel(
+        stack, id,
         execution_role_arn=ROLE_ARN,
         primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
             image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1.1",
@@ -74,6 +74,10 @@ def bare_endpoint(stack: cdk.Stack, index: int) -> None:
         ),
         enable_network_isolation=True,
     )
+
+
+def bare_endpoint(stack: cdk.Stack, index: int) -> None:
+    model = bare_model(stack, f"Model{index}")
     config = sagemaker.CfnEndpointConfig(
         stack, f"Config{index}",
         production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(
@@ -122,21 +126,7 @@ def bare_components(stack: cdk.Stack, count: int) -> None:
     )
     endpoint = sagemaker.CfnEndpoint(stack, "Endpoint", endpoint_config_name=config.attr_endpoint_config_name)
     for index in range(count):
-        model = sagemaker.CfnModel(
-            stack, f"Model{index}",
-            execution_role_arn=ROLE_ARN,
-            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1.1",
-                environment={"HF_MODEL_ID": "/opt/ml/model"},
-                model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
-                    s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
-                        s3_uri="s3://jumpstart-cache-prod-us-east-1/some/prefix/", s3_data_type="S3Prefix",
-                        compression_type="None",
-                    ),
-                ),
-            ),
-            enable_network_isolation=True,
-        )
+        model = bare_model(stack, f"Model{index}")
         sagemaker.CfnInferenceComponent(
             stack, f"Component{index}",
             inference_component_name=f"component-{index}",

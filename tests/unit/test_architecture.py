@@ -46,8 +46,13 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, *, at_run_time: bool = False) -> set[str]:
+    """The modules a file imports; ``at_run_time``: not those under ``if TYPE_CHECKING:`` (for type checkers)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    if at_run_time:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                node.body = []
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -55,21 +60,6 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def _runtime_imports(path: Path) -> set[str]:
-    """The modules a file imports when it runs: imports under ``if TYPE_CHECKING:`` are for type checkers only."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            node.body = []
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
     return names
 
 
@@ -116,5 +106,5 @@ def test_the_rule_engine_and_the_cli_checks_do_not_need_jsii() -> None:
     heavy = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "constructs_lib").rglob("*.py")
                    if _unit(_module_name(path)) in light
                    and any(name.split(".")[0] in {"aws_cdk", "jsii", "constructs", "cdk_nag"}
-                           for name in _runtime_imports(path)))
+                           for name in _imports(path, at_run_time=True)))
     assert heavy == []

@@ -39,7 +39,13 @@ from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.encryption import stack_key
 from constructs_lib.constructs.placement import VpcPlacement, network_interface_grants
-from constructs_lib.constructs.serving.access import SAGEMAKER_NAMESPACE, VARIANT_NAME, EndpointAccess
+from constructs_lib.constructs.serving.access import VARIANT_NAME, EndpointAccess
+from constructs_lib.constructs.serving.scaling import (
+    ZeroCapacityAlarm,
+    scalable_target,
+    scale_out_from_zero,
+    target_tracking,
+)
 from constructs_lib.props import AsyncInference, BacklogScaling, DataCapture, EndpointAutoScaling, ServerlessInference
 
 # Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
@@ -530,65 +536,26 @@ class ServingEndpoint(EndpointAccess):
 
     def _scale_on_backlog(self, scaling: BacklogScaling) -> None:
         """Target tracking on ``ApproximateBacklogSizePerInstance``, and, down to zero instances, the SageMaker
-        guide's scale-out-from-zero policy: a step policy adding an instance when ``HasBacklogWithoutCapacity``
-        alarms (without it a queue waits until its backlog exceeds the target)."""
-        dimensions = [{"name": "EndpointName", "value": self.endpoint_name}]
-        self.scalable_target = autoscaling.CfnScalableTarget(
-            self, "ScalableTarget",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+        guide's scale-out-from-zero policy on ``HasBacklogWithoutCapacity`` (without it a queue waits until its
+        backlog exceeds the target)."""
+        dimension = ("EndpointName", self.endpoint_name)
+        self.scalable_target = scalable_target(
+            self, dimension="sagemaker:variant:DesiredInstanceCount",
             resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            min_capacity=scaling.min_instances,
-            max_capacity=scaling.max_instances,
+            min_capacity=scaling.min_instances, max_capacity=scaling.max_instances,
         )
-        autoscaling.CfnScalingPolicy(
-            self, "ScalingPolicy",
-            policy_name="BacklogPerInstance",
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=self.scalable_target.ref,
-            target_tracking_scaling_policy_configuration=(
-                autoscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                    target_value=scaling.target_backlog_per_instance,
-                    customized_metric_specification=autoscaling.CfnScalingPolicy.CustomizedMetricSpecificationProperty(
-                        metric_name="ApproximateBacklogSizePerInstance", namespace=SAGEMAKER_NAMESPACE,
-                        statistic="Average",
-                        dimensions=[autoscaling.CfnScalingPolicy.MetricDimensionProperty(**d) for d in dimensions],
-                    ),
-                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
-                )
-            ),
+        target_tracking(
+            self, self.scalable_target, policy_name="BacklogPerInstance",
+            target_value=scaling.target_backlog_per_instance,
+            customized_metric=("ApproximateBacklogSizePerInstance", dimension, "Average"),
+            scale_in_cooldown=scaling.scale_in_cooldown_seconds, scale_out_cooldown=scaling.scale_out_cooldown_seconds,
         )
-        if scaling.min_instances > 0:
-            return
-        step = autoscaling.CfnScalingPolicy(
-            self, "ScaleOutFromZero",
-            policy_name="ScaleOutFromZero",
-            policy_type="StepScaling",
-            scaling_target_id=self.scalable_target.ref,
-            step_scaling_policy_configuration=autoscaling.CfnScalingPolicy.StepScalingPolicyConfigurationProperty(
-                adjustment_type="ChangeInCapacity",
-                metric_aggregation_type="Average",
-                cooldown=scaling.scale_out_cooldown_seconds,
-                step_adjustments=[autoscaling.CfnScalingPolicy.StepAdjustmentProperty(
-                    metric_interval_lower_bound=0, scaling_adjustment=1)],
-            ),
-        )
-        cloudwatch.CfnAlarm(
-            self, "BacklogWithoutCapacityAlarm",
-            alarm_description="Requests wait with no instance to serve them: add one (scale out from zero)",
-            namespace=SAGEMAKER_NAMESPACE,
-            metric_name="HasBacklogWithoutCapacity",
-            dimensions=[cloudwatch.CfnAlarm.DimensionProperty(**d) for d in dimensions],
-            statistic="Average",
-            period=60,
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="missing",
-            alarm_actions=[step.attr_arn],
-        )
+        if scaling.min_instances == 0:
+            scale_out_from_zero(self, self.scalable_target, ZeroCapacityAlarm(
+                metric_name="HasBacklogWithoutCapacity", dimension=dimension, statistic="Average",
+                period_seconds=60, evaluation_periods=2,
+                description="Requests wait with no instance to serve them: add one (scale out from zero)",
+            ), cooldown=scaling.scale_out_cooldown_seconds)
 
     def metric_backlog(self, *, period: cdk.Duration | None = None) -> cloudwatch.Metric:
         """Requests an asynchronous endpoint has queued (``ApproximateBacklogSize``, average)."""
@@ -605,31 +572,17 @@ class ServingEndpoint(EndpointAccess):
         ))
 
     def _autoscale(self, scaling: EndpointAutoScaling) -> None:
-        self.scalable_target = autoscaling.CfnScalableTarget(
-            self, "ScalableTarget",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+        self.scalable_target = scalable_target(
+            self, dimension="sagemaker:variant:DesiredInstanceCount",
             resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            min_capacity=scaling.min_capacity,
-            max_capacity=scaling.max_capacity,
+            min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity,
         )
-        autoscaling.CfnScalingPolicy(
-            self, "ScalingPolicy",
-            policy_name="InvocationsPerInstance",
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=self.scalable_target.ref,
-            target_tracking_scaling_policy_configuration=(
-                autoscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                    target_value=scaling.target_invocations_per_instance,
-                    predefined_metric_specification=autoscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
-                        predefined_metric_type="SageMakerVariantInvocationsPerInstance",
-                    ),
-                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
-                )
-            ),
+        target_tracking(
+            self, self.scalable_target, policy_name="InvocationsPerInstance",
+            target_value=scaling.target_invocations_per_instance,
+            predefined_metric="SageMakerVariantInvocationsPerInstance",
+            scale_in_cooldown=scaling.scale_in_cooldown_seconds, scale_out_cooldown=scaling.scale_out_cooldown_seconds,
         )
-
 
 def _data_capture_config(
     capture: DataCapture, key_arn: str | None

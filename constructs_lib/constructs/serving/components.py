@@ -41,13 +41,16 @@ from constructs_lib.constructs.serving.base import (
     ecr_repository_arn,
     has_local_storage,
 )
+from constructs_lib.constructs.serving.scaling import (
+    ZeroCapacityAlarm,
+    scalable_target,
+    scale_out_from_zero,
+    target_tracking,
+)
 from constructs_lib.errors import ConstructValidationError
 from constructs_lib.props import ComponentCompute, CopyScaling, InferenceComponent, InstanceScaling
 
 MAX_COMPONENTS = 100
-# The SageMaker guide's scale-out-from-zero alarm: any request refused for lack of a copy, within 30 seconds.
-NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"
-NO_CAPACITY_PERIOD_SECONDS = 30
 
 
 class InferenceComponentEndpoint(EndpointAccess):
@@ -317,63 +320,22 @@ class ComponentResources(Construct):
                                  dimensions_map={"InferenceComponentName": self.component_name})
 
     def _scale(self, scaling: CopyScaling) -> None:
-        self.scalable_target = autoscaling.CfnScalableTarget(
-            self, "ScalableTarget",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:inference-component:DesiredCopyCount",
+        self.scalable_target = scalable_target(
+            self, dimension="sagemaker:inference-component:DesiredCopyCount",
             resource_id=f"inference-component/{self.component_name}",
-            min_capacity=scaling.min_copies,
-            max_capacity=scaling.max_copies,
+            min_capacity=scaling.min_copies, max_capacity=scaling.max_copies,
         )
-        self.scalable_target.node.add_dependency(self.cfn_inference_component)
-        autoscaling.CfnScalingPolicy(
-            self, "ScalingPolicy",
-            policy_name="InvocationsPerCopy",
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=self.scalable_target.ref,
-            target_tracking_scaling_policy_configuration=(
-                autoscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                    target_value=scaling.target_invocations_per_copy,
-                    predefined_metric_specification=autoscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
-                        predefined_metric_type="SageMakerInferenceComponentInvocationsPerCopy"),
-                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
-                )),
+        self.scalable_target.node.add_dependency(self.cfn_inference_component)  # its id is a name, not a Ref
+        target_tracking(
+            self, self.scalable_target, policy_name="InvocationsPerCopy",
+            target_value=scaling.target_invocations_per_copy,
+            predefined_metric="SageMakerInferenceComponentInvocationsPerCopy",
+            scale_in_cooldown=scaling.scale_in_cooldown_seconds, scale_out_cooldown=scaling.scale_out_cooldown_seconds,
         )
         if scaling.min_copies == 0:
-            self._scale_out_from_zero()
-
-    def _scale_out_from_zero(self) -> None:
-        """The SageMaker guide's policy for a component at zero copies: a request it cannot serve raises
-        ``NoCapacityInvocationFailures``; the alarm on it runs a step policy that adds one copy."""
-        assert self.scalable_target is not None
-        step = autoscaling.CfnScalingPolicy(
-            self, "ScaleOutFromZero",
-            policy_name="ScaleOutFromZero",
-            policy_type="StepScaling",
-            scaling_target_id=self.scalable_target.ref,
-            step_scaling_policy_configuration=autoscaling.CfnScalingPolicy.StepScalingPolicyConfigurationProperty(
-                adjustment_type="ChangeInCapacity",
-                metric_aggregation_type="Maximum",
-                cooldown=60,
-                step_adjustments=[autoscaling.CfnScalingPolicy.StepAdjustmentProperty(
-                    metric_interval_lower_bound=0, scaling_adjustment=1)],
-            ),
-        )
-        cloudwatch.CfnAlarm(
-            self, "NoCapacityAlarm",
-            alarm_description=f"A request to {self.component_name} found no copy: add one (scale out from zero)",
-            namespace=SAGEMAKER_NAMESPACE,
-            metric_name=NO_CAPACITY_METRIC,
-            dimensions=[cloudwatch.CfnAlarm.DimensionProperty(name="InferenceComponentName",
-                                                              value=self.component_name)],
-            statistic="Maximum",
-            period=NO_CAPACITY_PERIOD_SECONDS,
-            evaluation_periods=1,
-            datapoints_to_alarm=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="missing",
-            alarm_actions=[step.attr_arn],
-        )
-
+            # The SageMaker guide's alarm: any request refused for lack of a copy, within 30 seconds.
+            scale_out_from_zero(self, self.scalable_target, ZeroCapacityAlarm(
+                metric_name="NoCapacityInvocationFailures", dimension=("InferenceComponentName", self.component_name),
+                statistic="Maximum", period_seconds=30, evaluation_periods=1,
+                description=f"A request to {self.component_name} found no copy: add one (scale out from zero)",
+            ), cooldown=60)
