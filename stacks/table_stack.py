@@ -1,8 +1,9 @@
 """One stack of a model table: the rows of one kind and shard for one target.
 
 Each row arrives resolved into its constructs' props (``constructs_lib.table.resolve``); the stack only creates
-the constructs and wires a fine-tuning job's output into its endpoint. Each row's constructs take the row name as their construct id, directly under the stack, so logical ids derive
-from the row name only: adding, removing or reordering other rows never renames a resource.
+the constructs and wires a fine-tuning job's output into its endpoint. Each row's constructs take the row name as
+their construct id, directly under the stack, so logical ids derive from the row name only: adding, removing or
+reordering other rows never renames a resource.
 """
 
 from __future__ import annotations

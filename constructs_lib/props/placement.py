@@ -21,13 +21,15 @@ SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
-# The network interface calls EC2 authorizes on network-interface resources, which carry the ec2:Subnet key.
+# The network interface calls EC2 authorizes on network-interface resources, which carry the ec2:Subnet key
+# (Service Authorization Reference, Amazon EC2), and the Describe calls it authorizes on no resource.
 NETWORK_INTERFACE_ACTIONS = (
     "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
 )
-UNSCOPED_NETWORK_ACTIONS = (
-    "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+DESCRIBE_NETWORK_ACTIONS = (
+    "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
 )
 
 
@@ -92,8 +94,8 @@ def network_interface_grants(
     guide, "Give SageMaker access to resources in your Amazon VPC"), each action as narrow as EC2 allows (Service
     Authorization Reference, Amazon EC2): CreateNetworkInterface on exactly these subnets and security groups;
     creating, sharing and deleting network interfaces only in these subnets (``ec2:Subnet``, a condition key of the
-    network-interface resource); the calls EC2 authorizes on no resource (Describe*, DeleteNetworkInterfacePermission)
-    on ``*``. Subnets and groups are named in any account: a shared VPC's belong to its owner's."""
+    network-interface resource); the Describe calls, which EC2 authorizes on no resource, on ``*``. Subnets and
+    groups are named in any account: a shared VPC's belong to its owner's."""
     def arn(resource: str) -> str:
         return f"arn:{partition}:ec2:{region}:*:{resource}"
 
@@ -113,8 +115,7 @@ def network_interface_grants(
                 "to the given subnets",
         ),
         NetworkGrant(
-            actions=UNSCOPED_NETWORK_ACTIONS, resources=("*",), condition=None,
-            why="EC2 authorizes its Describe actions and DeleteNetworkInterfacePermission on no resource narrower "
-                "than *",
+            actions=DESCRIBE_NETWORK_ACTIONS, resources=("*",), condition=None,
+            why="EC2 authorizes its Describe actions on no resource narrower than *",
         ),
     ]

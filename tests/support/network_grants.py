@@ -1,7 +1,7 @@
 """The ENI statements a role that attaches SageMaker containers to a VPC must carry, written out independently of
 ``constructs_lib.constructs.placement`` (EC2's Service Authorization Reference: CreateNetworkInterface is authorized
 on the subnet, the security groups and the new network interface; the network-interface resource carries the
-``ec2:Subnet`` condition key; Describe* and DeleteNetworkInterfacePermission take no resource)."""
+``ec2:Subnet`` condition key, for the permission calls too; Describe* take no resource)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ def expected_network_statements(
     group_arns = [f"arn:{partition}:ec2:{region}:*:security-group/{group}" for group in groups]
     return {
         (("ec2:CreateNetworkInterface",), tuple(sorted(subnet_arns + group_arns)), "null"),
-        (("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface"),
+        (("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+          "ec2:DeleteNetworkInterfacePermission"),
          (f"arn:{partition}:ec2:{region}:*:network-interface/*",),
          json.dumps({"ArnLike": {"ec2:Subnet": subnet_arns}}, sort_keys=True)),
-        (("ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"), ("*",), "null"),
+        (("ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+          "ec2:DescribeSubnets", "ec2:DescribeVpcs"), ("*",), "null"),
     }

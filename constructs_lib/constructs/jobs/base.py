@@ -589,7 +589,8 @@ class FineTuningJobBase(Construct):
                     kind.status_key: list(JOB_FAILURE_STATUSES),
                 },
             ),
-            targets=[targets.SnsTopic(topic)],
+            # an event EventBridge cannot deliver to the topic lands in the Provider's dead-letter queue
+            targets=[targets.SnsTopic(topic, dead_letter_queue=self.provider.dead_letters)],
         )
 
     def _require_completion(self, attribute: str) -> None:
