@@ -38,8 +38,8 @@ from constructs_lib.constructs.jobs.base import (
     runtime_seconds,
     security_config,
 )
-from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
+from constructs_lib.props.placement import VpcPlacement
 
 AUTOML_JOB = JobResourceKind(
     title="AutoML",

@@ -44,9 +44,9 @@ from constructs_lib.constructs.acknowledgments import (
     acknowledge_wildcards,
 )
 from constructs_lib.constructs.encryption import event_topic_key, log_group_key
-from constructs_lib.constructs.placement import VpcPlacement, network_interface_grants
 from constructs_lib.deprecation import warn_deprecated
 from constructs_lib.errors import ConstructValidationError, JobNotAwaitedError
+from constructs_lib.props.placement import VpcPlacement, network_interface_grants
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtime in aws-cdk-lib 2.275

@@ -37,8 +37,8 @@ from constructs_lib.constructs.jobs.base import (
     parse_s3_uri,
     runtime_seconds,
 )
-from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.errors import ConstructValidationError
+from constructs_lib.props.placement import VpcPlacement
 
 TRAINING_JOB = JobResourceKind(
     title="Training",

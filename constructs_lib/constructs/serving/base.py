@@ -38,7 +38,6 @@ from constructs_lib.catalog import ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.encryption import stack_key
-from constructs_lib.constructs.placement import VpcPlacement, network_interface_grants
 from constructs_lib.constructs.serving.access import VARIANT_NAME, EndpointAccess
 from constructs_lib.constructs.serving.scaling import (
     ZeroCapacityAlarm,
@@ -47,6 +46,7 @@ from constructs_lib.constructs.serving.scaling import (
     target_tracking,
 )
 from constructs_lib.props import AsyncInference, BacklogScaling, DataCapture, EndpointAutoScaling, ServerlessInference
+from constructs_lib.props.placement import VpcPlacement, network_interface_grants
 
 # Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
 # ProductionVariant, DataCaptureConfig).

@@ -27,7 +27,6 @@ from constructs_lib.catalog.instances import accelerators_per_copy
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
 from constructs_lib.constructs.encryption import stack_key
-from constructs_lib.constructs.placement import VpcPlacement, network_interface_grants
 from constructs_lib.constructs.serving.access import (
     SAGEMAKER_NAMESPACE,
     VARIANT_NAME,
@@ -49,6 +48,7 @@ from constructs_lib.constructs.serving.scaling import (
 )
 from constructs_lib.errors import ConstructValidationError
 from constructs_lib.props import ComponentCompute, CopyScaling, InferenceComponent, InstanceScaling
+from constructs_lib.props.placement import VpcPlacement, network_interface_grants
 
 MAX_COMPONENTS = 100
 

@@ -17,7 +17,6 @@ from constructs import Construct
 from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, CatalogError, ModelSpec
 from constructs_lib.constructs.checks import concrete_region, props_checked_by
-from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.base import (
     INSTANCE_TYPE_PATTERN,
     DataCapture,
@@ -28,6 +27,7 @@ from constructs_lib.constructs.serving.base import (
     container_environment,
     ecr_repository_arn,
 )
+from constructs_lib.props.placement import VpcPlacement
 
 __all__ = ["FineTunedEndpoint"]
 

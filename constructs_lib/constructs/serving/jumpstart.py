@@ -21,7 +21,6 @@ from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.catalog.instances import accelerator_count
 from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
-from constructs_lib.constructs.placement import VpcPlacement
 from constructs_lib.constructs.serving.base import (
     DataCapture,
     EndpointAutoScaling,
@@ -33,6 +32,7 @@ from constructs_lib.constructs.serving.base import (
     ecr_repository_arn,
 )
 from constructs_lib.props import AsyncInference, ServerlessInference
+from constructs_lib.props.placement import VpcPlacement
 
 __all__ = ["DataCapture", "EndpointAutoScaling", "JumpStartEndpoint", "ServingProps"]
 
