@@ -112,6 +112,11 @@ class InferenceComponentEndpoint(EndpointAccess):
             self, "EndpointConfig",
             execution_role_arn=role_arn,
             kms_key_id=volume_key,
+            # An endpoint of inference components takes its network settings here as well as on each model.
+            enable_network_isolation=network_isolation,
+            vpc_config=sagemaker.CfnEndpointConfig.VpcConfigProperty(
+                subnets=list(vpc.subnet_ids), security_group_ids=list(vpc.security_group_ids),
+            ) if vpc is not None else None,
             production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                 variant_name=VARIANT_NAME,
                 instance_type=instance_type,
