@@ -31,7 +31,7 @@ ENDPOINT_RESOURCES = 4  # model, endpoint config, endpoint, execution role (inli
 AUTOSCALING_RESOURCES = 2  # scalable target, target-tracking policy
 FINE_TUNING_JOB_RESOURCES = 4  # custom resource, job role and its policy, one spare
 JOB_PROVIDER_RESOURCES = 24  # per stack, method and waiting mode: handler functions, Provider framework, roles
-STACK_BASE_RESOURCES = 1  # AWS::CDK::Metadata
+STACK_BASE_RESOURCES = 2  # AWS::CDK::Metadata, and the stack's own KMS key (constructs/encryption.py)
 
 StackKind = Literal["endpoints", "fine-tuning"]
 KIND_SEGMENT: dict[StackKind, str | None] = {"endpoints": None, "fine-tuning": "finetune"}
