@@ -128,3 +128,15 @@ def test_the_regulated_variant_passes_the_four_nag_packs(regulated: Synthesized)
     models = regulated.resources("AWS::SageMaker::Model").values()
     isolated = [m["Properties"].get("EnableNetworkIsolation") for m in models]
     assert isolated.count(True) == 4 and isolated.count(False) == 1  # chat, 2 components, reports; serverless
+
+
+def test_the_layout_bounds_each_mode_s_resources(example: Synthesized) -> None:
+    """The stack layout's estimate (it shards tables under CloudFormation's 500) is an upper bound per mode."""
+    from constructs_lib.table.layout import row_resources
+
+    table = load_table(EXAMPLE)
+    for placement in table.placements():
+        row = placement.row.name
+        actual = [logical for template in example.templates.values() for logical in template["Resources"]
+                  if logical.startswith(row) and not logical.startswith(f"{row}ExecutionRoleRef")]
+        assert 0 < len(actual) <= row_resources(placement), (row, actual)
