@@ -27,6 +27,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from constructs_lib.aws_names import ACCOUNT_PATTERN, REGION_PATTERN
+from constructs_lib.constructs.acknowledgments import acknowledge, acknowledge_in_compliance_packs
 from constructs_lib.errors import InputError
 from constructs_lib.table import ModelTable, TableError, Target
 from stacks.context import context_flag
@@ -34,6 +35,29 @@ from stacks.table_stack import ModelTableStack
 from stacks.table_stacks import add_table_stacks
 
 PIPELINE_STACK_ID = "EulaGatePipeline"
+# Why the compliance packs' findings on CDK Pipelines' own resources stand (acknowledged on those resources).
+PIPELINE_ROLE_POLICY_REASON = (
+    "CDK Pipelines writes each pipeline, action and CodeBuild role's grants as that role's own policy, created and "
+    "deleted with it and naming only this pipeline's bucket, key, projects and deploy roles; a customer managed "
+    "policy could be attached to other principals, which these grants must not reach"
+)
+CODEPIPELINE_SOURCE_REASON = (
+    "the CodeBuild projects' source type is CODEPIPELINE: they have no repository URL and hold no credentials; "
+    "CodePipeline hands them the source artifact it fetched with the CodeStar connection or CodeCommit role"
+)
+ARTIFACT_BUCKET_FINDINGS = {
+    "S3BucketVersioningEnabled": "pipeline artifacts are written once under a key per execution and never "
+                                 "overwritten; each is rebuilt from the repository's commit, which git versions",
+    "S3BucketReplicationEnabled": "pipeline artifacts are intermediate build output, rebuilt from the repository "
+                                  "on every run: a replica would be a second copy with no recovery value",
+    "S3BucketLoggingEnabled": "only the pipeline's own roles read and write the bucket (its policy denies non-TLS "
+                              "access and CDK grants no one else); CloudTrail records those calls, and an "
+                              "access-log bucket would itself need logging",
+}
+SOURCE_EVENT_REASON = (
+    "the rule only starts the pipeline on a push to the branch; an undelivered start is recovered by the next push "
+    "or a manual release, and a dead-letter queue would hold a start signal without data"
+)
 SOURCE_KINDS = ("codestar", "codecommit")
 DEFAULT_BRANCH = "main"
 
@@ -253,14 +277,16 @@ class PipelineStack(cdk.Stack):
             primary_output_directory=ASSEMBLY_DIR,
         )
         targets = _resolved_targets(table, account)
+        cross_account = any(target.account != account for _, target in targets)
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
             synth=self.synth,
-            cross_account_keys=any(target.account != account for _, target in targets),
+            cross_account_keys=cross_account,
             cli_version=cli_version or _pinned_cdk_cli_version(),
             # Chosen, not implied: V2 is CodePipeline's current type (V1 is the legacy default CDK warns about).
             pipeline_type=codepipeline.PipelineType.V2,
+            enable_key_rotation=cross_account or None,  # its artifact keys rotate yearly (else S3-managed)
             code_build_defaults=pipelines.CodeBuildOptions(
                 # app.py silences jsii's Node 20 end-of-life banner itself.
                 build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
@@ -284,6 +310,24 @@ class PipelineStack(cdk.Stack):
             )
             self.waves.append(self._add_wave(name, stages, approval=environment.approval, table=table,
                                              setup_commands=setup_commands))
+        self.pipeline.build_pipeline()  # the CodePipeline exists now, so its findings can be acknowledged
+        self._acknowledge_pipeline_findings()
+
+    def _acknowledge_pipeline_findings(self) -> None:
+        """The compliance and Serverless packs' findings on what CDK Pipelines declares, each with its reason, on
+        the construct that has it (never on the stages: the table's stacks answer for themselves)."""
+        pipeline = self.pipeline.pipeline
+        acknowledge_in_compliance_packs(self.pipeline, "IAMNoInlinePolicy", PIPELINE_ROLE_POLICY_REASON)
+        acknowledge_in_compliance_packs(self.pipeline, "CodeBuildProjectSourceRepoUrl", CODEPIPELINE_SOURCE_REASON)
+        buckets = [pipeline.artifact_bucket, *(
+            support.replication_bucket for support in pipeline.cross_region_support.values())]
+        for bucket in buckets:
+            for rule, reason in ARTIFACT_BUCKET_FINDINGS.items():
+                acknowledge_in_compliance_packs(bucket, rule, reason)
+            acknowledge(bucket, "AwsSolutions-S1", ARTIFACT_BUCKET_FINDINGS["S3BucketLoggingEnabled"])
+        repository = self.node.try_find_child("Repository")
+        if repository is not None:  # CodeCommit: the source action's rule starts the pipeline on a push
+            acknowledge(repository, "Serverless-EventBusDLQ", SOURCE_EVENT_REASON)
 
     def _add_wave(
         self, name: str, stages: tuple[ModelTableStage, ...], *, approval: bool, table: ModelTable,
