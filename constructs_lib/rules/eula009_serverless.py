@@ -13,8 +13,8 @@ from constructs_lib.rules.base import (
     containers_of,
     named_models,
 )
-from constructs_lib.rules.evaluation.values import ABSENT
 from constructs_lib.rules.detection.requests import CREATE_ENDPOINT_CONFIG
+from constructs_lib.rules.evaluation.values import ABSENT
 
 EXAMPLE = """\
 Resources:

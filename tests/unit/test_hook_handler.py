@@ -434,7 +434,7 @@ SERVING_MODE_FIXTURES = (
 def test_the_stack_hook_sees_the_serving_modes_as_check_does(server: PayloadServer, fixture: str) -> None:
     template = json.loads((FIXTURES / fixture).read_text())
     url = server.serve(f"/stack/{fixture}", {"template": json.dumps(template)})
-    response = handle(stack_event(url))
+    response = handle(stack_event(url), fetch_payload=fetch(server))
     findings = check_template(template)
     assert sorted(a["annotationName"] for a in response.get("annotations", [])) == sorted(
         f"{finding.rule_id}:{finding.logical_id}" for finding in findings)
