@@ -24,6 +24,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
 
+from constructs_lib.constructs.one_line_errors import install_one_line_errors
 from constructs_lib.errors import InputError
 from constructs_lib.synth.gate import EulaGate
 from constructs_lib.table import DEFAULT_TABLE, load_table
@@ -56,6 +57,7 @@ def describe(table_source: str, endpoints: int, jobs: int) -> str:
 
 
 def main() -> int:
+    install_one_line_errors()  # a construct's bad props end the synth with one line, not a traceback
     app = cdk.App()
     # The EULA gate: the synth fails on a gated model used without acceptance (docs/gate.md).
     cdk.Validations.of(app).add_plugins(EulaGate())

@@ -1,8 +1,10 @@
 """The one exception hierarchy of EulaGate, at the bottom of the package (it imports nothing of ours).
 
-Every error a user can cause derives from ``EulaGateError``. Bad input (``InputError`` and its kinds) is reported
-as one line naming the file, the row or resource, and the fix, with exit code 2. A construct given invalid props
-raises ``ConstructValidationError``, which carries the construct path as aws-cdk-lib's ``ValidationError`` does.
+Every error the package raises derives from ``EulaGateError``, so ``except EulaGateError`` catches all of them.
+Bad input (``InputError`` and its kinds) is reported as one line naming the file, the row or resource, and the
+fix, with exit code 2. An error of a construct (``ConstructError``: invalid props, or an attribute asked for too
+early) carries the construct path, as aws-cdk-lib's ``ValidationError`` does. Errors that used to be plain
+``ValueError``/``RuntimeError`` keep those bases too, so existing ``except ValueError`` clauses still catch them.
 """
 
 from __future__ import annotations
@@ -36,13 +38,26 @@ class TemplateError(InputError):
     """A template or cloud assembly we cannot read: one line naming the file and the problem."""
 
 
-class ConstructValidationError(EulaGateError, ValueError):
-    """A construct's props are invalid. The message starts with the construct path, like CDK's ``ValidationError``.
+class InvalidArgumentError(InputError, ValueError):
+    """A value given to the package's API is refused: a field of a struct (``DataCapture``, ``VpcPlacement``...)
+    or an argument of a function (``invoke``). The message names the field and what it accepts."""
 
-    A ``ValueError`` too, so callers that guarded construct creation with ``except ValueError`` keep working.
-    """
+
+class ConstructError(EulaGateError):
+    """An error of one construct. The message starts with the construct path, like CDK's ``ValidationError``."""
 
     def __init__(self, construct_path: str, message: str) -> None:
         self.construct_path = construct_path
         self.reason = message
         super().__init__(f"{construct_path}: {message}")
+
+
+class ConstructValidationError(ConstructError, ValueError):
+    """A construct's props are invalid (including a model, region or instance type the catalog does not know).
+
+    A ``ValueError`` too, so callers that guarded construct creation with ``except ValueError`` keep working.
+    """
+
+
+class JobNotAwaitedError(ConstructError, RuntimeError):
+    """A fine-tuning job's output was asked for, but the deployment does not wait for the job to finish."""

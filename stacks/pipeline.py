@@ -23,10 +23,17 @@ import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 from constructs import Construct
 
 from constructs_lib.aws_names import ACCOUNT_PATTERN, REGION_PATTERN
+from constructs_lib.constructs.acknowledgments import (
+    WILDCARD_RULE,
+    acknowledge,
+    acknowledge_in_compliance_packs,
+    nag_resource_id,
+)
 from constructs_lib.errors import InputError
 from constructs_lib.table import ModelTable, TableError, Target
 from stacks.context import context_flag
@@ -34,6 +41,46 @@ from stacks.table_stack import ModelTableStack
 from stacks.table_stacks import add_table_stacks
 
 PIPELINE_STACK_ID = "EulaGatePipeline"
+# Why the compliance packs' findings on CDK Pipelines' own resources stand (acknowledged on those resources).
+PIPELINE_ROLE_POLICY_REASON = (
+    "CDK Pipelines writes each pipeline, action and CodeBuild role's grants as that role's own policy, created and "
+    "deleted with it and naming only this pipeline's bucket, key, projects and deploy roles; a customer managed "
+    "policy could be attached to other principals, which these grants must not reach"
+)
+CODEPIPELINE_SOURCE_REASON = (
+    "the CodeBuild projects' source type is CODEPIPELINE: they have no repository URL and hold no credentials; "
+    "CodePipeline hands them the source artifact it fetched with the CodeStar connection or CodeCommit role"
+)
+ARTIFACT_BUCKET_FINDINGS = {
+    "S3BucketVersioningEnabled": "pipeline artifacts are written once under a key per execution and never "
+                                 "overwritten; each is rebuilt from the repository's commit, which git versions",
+    "S3BucketReplicationEnabled": "pipeline artifacts are intermediate build output, rebuilt from the repository "
+                                  "on every run: a replica would be a second copy with no recovery value",
+    "S3BucketLoggingEnabled": "only the pipeline's own roles read and write the bucket (its policy denies non-TLS "
+                              "access and CDK grants no one else); CloudTrail records those calls, and an "
+                              "access-log bucket would itself need logging",
+}
+# Why each wildcard CDK Pipelines writes into its roles' policies is needed (cdk-nag IAM5, acknowledged per finding on
+# the policy that has it), by the action or resource it is found in; the first match wins.
+PIPELINE_WILDCARD_REASONS = (
+    ("iam::", "the self-mutation step assumes only the CDK bootstrap roles of the account (the condition on the "
+              "aws-cdk:bootstrap-role tag), whose names carry the bootstrap qualifier"),
+    ("kms:", "CDK Pipelines lets its roles encrypt and decrypt pipeline artifacts with the artifact key and the "
+             "cross-region replication keys (kms:GenerateDataKey* and kms:ReEncrypt* are its grant's action groups; "
+             "the replication keys live in the support stacks of other regions, so CDK names them by *)"),
+    ("codebuild:", "CodeBuild names each report group after its project when a build runs; the grant is limited to "
+                   "this project's report groups"),
+    ("logs:", "CodeBuild writes each build's log streams, named at run time, in its project's log group"),
+    ("cloudformation:", "the self-mutation step (cdk deploy of the pipeline stack) reads the CDK bootstrap stack's "
+                        "version, a stack not named in this app"),
+    ("s3:", "CDK Pipelines moves artifacts between stages in the pipeline's own artifact and replication buckets "
+            "(s3:GetObject*, s3:List* and the like are its grant's action groups; objects are named per execution), "
+            "and self-mutation lists the bootstrap asset buckets"),
+)
+SOURCE_EVENT_REASON = (
+    "the rule only starts the pipeline on a push to the branch; an undelivered start is recovered by the next push "
+    "or a manual release, and a dead-letter queue would hold a start signal without data"
+)
 SOURCE_KINDS = ("codestar", "codecommit")
 DEFAULT_BRANCH = "main"
 
@@ -253,14 +300,16 @@ class PipelineStack(cdk.Stack):
             primary_output_directory=ASSEMBLY_DIR,
         )
         targets = _resolved_targets(table, account)
+        cross_account = any(target.account != account for _, target in targets)
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
             synth=self.synth,
-            cross_account_keys=any(target.account != account for _, target in targets),
+            cross_account_keys=cross_account,
             cli_version=cli_version or _pinned_cdk_cli_version(),
             # Chosen, not implied: V2 is CodePipeline's current type (V1 is the legacy default CDK warns about).
             pipeline_type=codepipeline.PipelineType.V2,
+            enable_key_rotation=cross_account or None,  # its artifact keys rotate yearly (else S3-managed)
             code_build_defaults=pipelines.CodeBuildOptions(
                 # app.py silences jsii's Node 20 end-of-life banner itself.
                 build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
@@ -284,6 +333,25 @@ class PipelineStack(cdk.Stack):
             )
             self.waves.append(self._add_wave(name, stages, approval=environment.approval, table=table,
                                              setup_commands=setup_commands))
+        self.pipeline.build_pipeline()  # the CodePipeline exists now, so its findings can be acknowledged
+        self._acknowledge_pipeline_findings()
+
+    def _acknowledge_pipeline_findings(self) -> None:
+        """The compliance and Serverless packs' findings on what CDK Pipelines declares, each with its reason, on
+        the construct that has it (never on the stages: the table's stacks answer for themselves)."""
+        pipeline = self.pipeline.pipeline
+        acknowledge_in_compliance_packs(self.pipeline, "IAMNoInlinePolicy", PIPELINE_ROLE_POLICY_REASON)
+        acknowledge_in_compliance_packs(self.pipeline, "CodeBuildProjectSourceRepoUrl", CODEPIPELINE_SOURCE_REASON)
+        buckets = [pipeline.artifact_bucket, *(
+            support.replication_bucket for support in pipeline.cross_region_support.values())]
+        for bucket in buckets:
+            for rule, reason in ARTIFACT_BUCKET_FINDINGS.items():
+                acknowledge_in_compliance_packs(bucket, rule, reason)
+            acknowledge(bucket, "AwsSolutions-S1", ARTIFACT_BUCKET_FINDINGS["S3BucketLoggingEnabled"])
+        self._acknowledge_wildcards()
+        repository = self.node.try_find_child("Repository")
+        if repository is not None:  # CodeCommit: the source action's rule starts the pipeline on a push
+            acknowledge(repository, "Serverless-EventBusDLQ", SOURCE_EVENT_REASON)
 
     def _add_wave(
         self, name: str, stages: tuple[ModelTableStage, ...], *, approval: bool, table: ModelTable,
@@ -311,6 +379,30 @@ class PipelineStack(cdk.Stack):
         for stage in stages:
             wave.add_stage(stage)
         return PipelineWave(name, stages, check, approval_step)
+
+
+    def _acknowledge_wildcards(self) -> None:
+        """Each IAM5 finding of CDK Pipelines' role policies, by its exact id, on the policy that has it."""
+        for policy in self.pipeline.node.find_all():
+            if not isinstance(policy, iam.CfnPolicy):
+                continue
+            for statement in self.resolve(policy.policy_document)["Statement"]:
+                actions, resources = _as_list(statement["Action"]), _as_list(statement["Resource"])
+                for finding in [*(f"Action::{action}" for action in actions if "*" in action), *(
+                        f"Resource::{nag_resource_id(resource)}" for resource in resources
+                        if "*" in nag_resource_id(resource))]:
+                    reason = _wildcard_reason(actions, finding)
+                    if reason is not None:  # a wildcard of no known kind stays reported
+                        acknowledge(policy, f"{WILDCARD_RULE}[{finding}]", reason)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _wildcard_reason(actions: Sequence[str], finding: str) -> str | None:
+    text = " ".join([finding, *actions])
+    return next((reason for marker, reason in PIPELINE_WILDCARD_REASONS if marker in text), None)
 
 
 def synth_command(settings: PipelineSettings, table: ModelTable) -> str:

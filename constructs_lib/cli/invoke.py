@@ -1,4 +1,6 @@
-"""``eulagate invoke ENDPOINT --body JSON|@FILE [--accept-eula]``: send one request and print the model's reply.
+"""``eulagate invoke ENDPOINT --body JSON|@FILE [--accept-eula] [--inference-component NAME]``: send one request
+and print the model's reply; ``--input-location s3://...`` queues a request on an asynchronous endpoint instead
+and prints where its response will be written.
 
 Exit codes: 0 on a reply, 2 for bad input (body, custom attributes, endpoint name, AWS configuration), 1 when
 the endpoint or the SageMaker API refuses the request or cannot be reached.
@@ -26,8 +28,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ModelAccessConfig require on every request.",
     )
     parser.add_argument("endpoint", metavar="ENDPOINT", help="the endpoint name")
+    request = parser.add_mutually_exclusive_group(required=True)
+    request.add_argument(
+        "--body", metavar="JSON|@FILE", help="the request body, or @FILE to read it (@- for stdin)"
+    )
+    request.add_argument(
+        "--input-location", metavar="S3_URI",
+        help="an asynchronous endpoint: the S3 URI of the request body (InvokeEndpointAsync); prints where the "
+        "response will be written",
+    )
     parser.add_argument(
-        "--body", required=True, metavar="JSON|@FILE", help="the request body, or @FILE to read it (@- for stdin)"
+        "--inference-component", metavar="NAME",
+        help="the inference component to serve the request, on an endpoint that hosts several models",
     )
     parser.add_argument(
         "--accept-eula", action="store_true", help="accept the model's EULA for this request (accept_eula=true)"
@@ -70,20 +82,24 @@ def read_body(argument: str, content_type: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    from constructs_lib.client.runtime import DEFAULT_TIMEOUT_SECONDS, InvocationError, invoke
+    from constructs_lib.client.runtime import DEFAULT_TIMEOUT_SECONDS, InvocationError, invoke, invoke_async
 
-    body = read_body(args.body, args.content_type)
+    options = {
+        "accept_eula": args.accept_eula, "custom_attributes": args.custom_attributes, "region": args.region,
+        "content_type": args.content_type, "accept": args.accept,
+        "timeout": DEFAULT_TIMEOUT_SECONDS if args.timeout is None else args.timeout,
+    }
     try:
-        result = invoke(
-            args.endpoint,
-            body,
-            accept_eula=args.accept_eula,
-            custom_attributes=args.custom_attributes,
-            region=args.region,
-            content_type=args.content_type,
-            accept=args.accept,
-            timeout=DEFAULT_TIMEOUT_SECONDS if args.timeout is None else args.timeout,
-        )
+        if args.input_location is not None:
+            if args.inference_component is not None:
+                raise InputError("--inference-component is for real-time endpoints; asynchronous endpoints "
+                                 "(--input-location) host one model")
+            queued = invoke_async(args.endpoint, args.input_location, **options)
+            print(json.dumps({"InferenceId": queued.inference_id, "OutputLocation": queued.output_location,
+                              "FailureLocation": queued.failure_location}))
+            return 0
+        body = read_body(args.body, args.content_type)
+        result = invoke(args.endpoint, body, inference_component=args.inference_component, **options)
     except InvocationError as error:
         print(f"eulagate invoke: {error}", file=sys.stderr)
         return EXIT_REFUSED

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from constructs_lib.errors import EulaGateError, InvalidArgumentError
+
 MAX_CUSTOM_ATTRIBUTES_LENGTH = 1024
 ACCEPT_EULA_KEY = "accept_eula"
 ACCEPTED = "true"
@@ -43,11 +45,11 @@ NOT_PROCESSED_CODES = frozenset({
 })
 
 
-class CustomAttributesError(ValueError):
+class CustomAttributesError(InvalidArgumentError):
     """Text or a mapping that is not a valid ``CustomAttributes`` header."""
 
 
-class InvocationError(RuntimeError):
+class InvocationError(EulaGateError, RuntimeError):
     """The endpoint or the SageMaker API refused the request, or could not be reached."""
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
@@ -163,6 +165,7 @@ def invoke(
     *,
     accept_eula: bool = False,
     custom_attributes: str | Mapping[str, str] | None = None,
+    inference_component: str | None = None,
     region: str | None = None,
     content_type: str = "application/json",
     accept: str = "application/json",
@@ -170,33 +173,22 @@ def invoke(
 ) -> InvocationResult:
     """Send ``payload`` (bytes and str as they are, anything else as JSON) to a SageMaker endpoint.
 
-    ``accept_eula=True`` adds ``accept_eula=true`` to the ``CustomAttributes`` header. ``timeout`` is how many
-    seconds to wait for the reply. A refusal that says the request was not processed (throttling, the service
-    or the model not ready) or a connection that never opened is retried with backoff; anything after which the
-    model may have run (a read timeout, ``ModelError``, ``InternalFailure``) is not, so a request never runs
-    twice. Raises ``ValueError`` (``CustomAttributesError`` included) for bad input or missing AWS configuration,
-    and ``InvocationError`` when the endpoint or the API refuses the request or cannot be reached.
+    ``accept_eula=True`` adds ``accept_eula=true`` to the ``CustomAttributes`` header. ``inference_component``
+    names the component to serve the request on an endpoint that hosts several (``InferenceComponentName``).
+    ``timeout`` is how many seconds to wait for the reply. A refusal that says the request was not processed
+    (throttling, the service or the model not ready) or a connection that never opened is retried with backoff;
+    anything after which the model may have run (a read timeout, ``ModelError``, ``InternalFailure``) is not, so
+    a request never runs twice. Raises ``InvalidArgumentError`` (a ``ValueError``; ``CustomAttributesError``
+    included) for bad input or missing AWS configuration, and ``InvocationError`` when the endpoint or the API
+    refuses the request or cannot be reached.
     """
-    if not isinstance(endpoint_name, str) or not _ENDPOINT_NAME.fullmatch(endpoint_name):
-        raise ValueError(
-            f"endpoint name {endpoint_name!r} is not a SageMaker endpoint name "
-            "(1 to 63 letters, digits and inner hyphens)"
-        )
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
-        raise ValueError(f"timeout must be a number of seconds from 0 to 3600, got {timeout!r}")
-    header = with_eula_acceptance(custom_attributes) if accept_eula else format_custom_attributes(
-        _as_mapping(custom_attributes)
-    )
-    request: dict[str, Any] = {
-        "EndpointName": endpoint_name,
-        "Body": _request_body(payload),
-        "ContentType": content_type,
-        "Accept": accept,
-    }
-    if header:
-        request["CustomAttributes"] = header
-    accepted = parse_custom_attributes(header).get(ACCEPT_EULA_KEY) == ACCEPTED
-    response = _send(endpoint_name, request, region=region, timeout=float(timeout), accepted=accepted)
+    request, accepted = _request(endpoint_name, timeout, accept_eula, custom_attributes, content_type, accept)
+    request["Body"] = _request_body(payload)
+    if inference_component is not None:
+        _check_name(inference_component, "inference component")
+        request["InferenceComponentName"] = inference_component
+    response = _send("invoke_endpoint", endpoint_name, request, region=region, timeout=float(timeout),
+                     accepted=accepted)
     return InvocationResult(
         body=response["Body"],
         content_type=response.get("ContentType"),
@@ -205,11 +197,71 @@ def invoke(
     )
 
 
+@dataclass(frozen=True)
+class AsyncInvocation:
+    """An asynchronous request SageMaker queued: where its response (or its error) will be written."""
+
+    inference_id: str | None
+    output_location: str | None
+    failure_location: str | None
+
+
+def invoke_async(
+    endpoint_name: str,
+    input_location: str,
+    *,
+    accept_eula: bool = False,
+    custom_attributes: str | Mapping[str, str] | None = None,
+    region: str | None = None,
+    content_type: str = "application/json",
+    accept: str = "application/json",
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> AsyncInvocation:
+    """Queue the request stored at ``input_location`` (an S3 URI) on an asynchronous endpoint
+    (``InvokeEndpointAsync``); the reply says where the response will be written. Same errors, acceptance and
+    retries as ``invoke``."""
+    from constructs_lib.aws_names import s3_uri_problem
+
+    problem = s3_uri_problem(input_location) if isinstance(input_location, str) else "not a string"
+    if problem:
+        raise InvalidArgumentError(f"input location {input_location!r} is not an S3 URI like s3://bucket/request.json: "
+                         f"{problem}")
+    request, accepted = _request(endpoint_name, timeout, accept_eula, custom_attributes, content_type, accept)
+    request["InputLocation"] = input_location
+    response = _send("invoke_endpoint_async", endpoint_name, request, region=region, timeout=float(timeout),
+                     accepted=accepted)
+    return AsyncInvocation(response.get("InferenceId"), response.get("OutputLocation"),
+                           response.get("FailureLocation"))
+
+
+def _check_name(name: object, what: str) -> None:
+    if not isinstance(name, str) or not _ENDPOINT_NAME.fullmatch(name):
+        raise InvalidArgumentError(f"{what} name {name!r} is not a SageMaker {what} name "
+                         "(1 to 63 letters, digits and inner hyphens)")
+
+
+def _request(
+    endpoint_name: str, timeout: float, accept_eula: bool, custom_attributes: str | Mapping[str, str] | None,
+    content_type: str, accept: str,
+) -> tuple[dict[str, Any], bool]:
+    """The request fields both invocations share, and whether they accept the EULA."""
+    _check_name(endpoint_name, "endpoint")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
+        raise InvalidArgumentError(f"timeout must be a number of seconds from 0 to 3600, got {timeout!r}")
+    header = with_eula_acceptance(custom_attributes) if accept_eula else format_custom_attributes(
+        _as_mapping(custom_attributes)
+    )
+    request: dict[str, Any] = {"EndpointName": endpoint_name, "ContentType": content_type, "Accept": accept}
+    if header:
+        request["CustomAttributes"] = header
+    return request, parse_custom_attributes(header).get(ACCEPT_EULA_KEY) == ACCEPTED
+
+
 def _send(
-    endpoint_name: str, request: dict[str, Any], *, region: str | None, timeout: float, accepted: bool,
-    sleep: Callable[[float], None] = time.sleep,
+    operation: str, endpoint_name: str, request: dict[str, Any], *, region: str | None, timeout: float,
+    accepted: bool, sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """One InvokeEndpoint call, retried only while the request was certainly not processed."""
+    """One call of ``operation``, retried only while the request was certainly not processed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     client = _client(region, timeout)
@@ -217,8 +269,10 @@ def _send(
     attempt = 1
     while True:
         try:
-            response = client.invoke_endpoint(**request)
-            return {**response, "Body": response["Body"].read()}
+            response = dict(getattr(client, operation)(**request))
+            if "Body" in response:  # read inside the retry guard: a read can time out too
+                response["Body"] = response["Body"].read()
+            return response
         except (BotoCoreError, ClientError) as error:
             failure, retryable = _failure(error, endpoint_name, timeout=timeout, accepted=accepted)
             if not retryable or attempt == attempts:
@@ -240,9 +294,9 @@ def _client(region: str | None, timeout: float) -> Any:
         # A session of its own reads the AWS configuration as it is now (boto3's default session keeps the first).
         return boto3.session.Session().client("sagemaker-runtime", region_name=region, config=config)
     except NoRegionError:
-        raise ValueError(_no_region_message()) from None
+        raise InvalidArgumentError(_no_region_message()) from None
     except ProfileNotFound as error:
-        raise ValueError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
+        raise InvalidArgumentError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
 
 
 def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: bool) -> tuple[Exception, bool]:
@@ -258,9 +312,9 @@ def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: 
     )
 
     if isinstance(error, NoRegionError):
-        return ValueError(_no_region_message()), False
+        return InvalidArgumentError(_no_region_message()), False
     if isinstance(error, NoCredentialsError):
-        return ValueError("no AWS credentials found: configure a profile or set AWS_PROFILE"), False
+        return InvalidArgumentError("no AWS credentials found: configure a profile or set AWS_PROFILE"), False
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code")
         return _refusal(endpoint_name, error, accepted=accepted), code in NOT_PROCESSED_CODES

@@ -1,5 +1,5 @@
-"""The CDK constructs (they start jsii): serving endpoints (``serving/``) and fine-tuning jobs (``jobs/``)."""
+"""The CDK constructs (they start jsii): serving endpoints (``serving/``) and fine-tuning jobs (``jobs/``).
 
-from constructs_lib.constructs.one_line_errors import install as _install_one_line_errors
-
-_install_one_line_errors()  # a construct's bad props end an app with one line, not a traceback
+Importing them changes no global state; an app that wants a construct's bad props to end it with one line
+instead of a traceback calls ``constructs_lib.install_one_line_errors()`` (``app.py`` does).
+"""

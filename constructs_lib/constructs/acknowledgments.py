@@ -45,8 +45,10 @@ def nag_resource_id(resource: Any) -> str:
 
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
-    """Acknowledge one AwsSolutions finding (e.g. ``AwsSolutions-SF2``) on ``scope`` and its children."""
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"{NAG_PACK}::{finding}", reason=reason))
+    """Acknowledge one finding on ``scope`` and its children, named as its pack reports it (``AwsSolutions-SF2``,
+    ``Serverless-LambdaTracing``; the pack is the finding's prefix)."""
+    pack = finding.split("-", 1)[0]
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"{pack}::{finding}", reason=reason))
 
 
 def acknowledge_in_compliance_packs(scope: IConstruct, rule: str, reason: str) -> None:

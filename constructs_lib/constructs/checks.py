@@ -7,14 +7,20 @@ at the one that is wrong.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
 from constructs_lib.aws_names import is_token
-from constructs_lib.catalog import ModelSpec
-from constructs_lib.errors import ConstructValidationError
+from constructs_lib.catalog import CatalogError, ModelSpec
+from constructs_lib.errors import ConstructError, ConstructValidationError
+
+# What checking a construct's props raises below the construct (a catalog look-up, a struct, a helper), which
+# the construct re-raises as one ConstructValidationError naming itself.
+PROP_ERRORS = (ValueError, CatalogError)
 
 _REGION_BY_STACK: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDictionary()
 
@@ -50,3 +56,16 @@ def check_accept_eula(construct: Construct, accept_eula: Any, spec: ModelSpec) -
         cdk.Annotations.of(construct).add_warning_v2(
             "eulagate:accept-eula-not-needed", f"{spec.display_name} has no EULA to accept; accept_eula has no effect",
         )
+
+
+@contextmanager
+def props_checked_by(construct: Construct) -> Iterator[None]:
+    """Re-raise a bad prop found in the block (``ValueError``, a catalog error such as ``UnknownModelError``) as a
+    ``ConstructValidationError`` with the construct path, so a table of many constructs points at the wrong one.
+    The original error stays reachable as ``__cause__``."""
+    try:
+        yield
+    except ConstructError:  # already names its construct
+        raise
+    except PROP_ERRORS as error:
+        raise ConstructValidationError(construct.node.path, str(error)) from error

@@ -27,7 +27,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.constructs.jobs.base import HANDLER_RUNTIME
+from constructs_lib.constructs.acknowledgments import acknowledge, acknowledge_in_compliance_packs
+from constructs_lib.constructs.encryption import log_group_key
+from constructs_lib.constructs.jobs.base import HANDLER_RUNTIME, ROLE_BOUND_POLICY_REASON
 from constructs_lib.errors import ConstructValidationError
 from constructs_lib.hook.bundle import stage_bundle
 from constructs_lib.hook.handler import HANDLER
@@ -56,6 +58,22 @@ FUNCTION_TIMEOUT = cdk.Duration.seconds(25)
 # Lambda gives a function CPU in proportion to its memory, one full vCPU at 1,769 MB: YAML templates are read by
 # PyYAML's pure-Python loader there (bench/hook_cost.py: about 2.5 s for 450 resources on one core).
 FUNCTION_MEMORY_MB = 1769
+# Why the compliance and Serverless packs' findings on the hook stand (cdk-nag acknowledgments, on their resource).
+HOOK_FINDINGS = {
+    "LambdaDLQ": "CloudFormation invokes the hook synchronously (RequestResponse) and acts on its answer; Lambda "
+                 "sends only asynchronous invocations to a dead-letter queue, so one would never receive anything, "
+                 "and a failed call already fails the hook (FAIL mode) and is in the function's log group",
+    "LambdaInsideVPC": "the hook reads only the template CloudFormation sends (an S3 presigned URL) and answers; it "
+                       "reaches no data store, and in a VPC it would need a NAT gateway or an S3 endpoint in every "
+                       "account and region of the rollout just to fetch that template",
+    "LambdaConcurrency": "a reserved concurrency would throttle the hook under a burst of deployments (a throttled "
+                         "hook fails each deployment in FAIL mode), and reserving any fails the stack in accounts "
+                         "whose concurrency quota is at the minimum of 10, which the organisation rollout reaches",
+}
+HOOK_UNTRACED_REASON = (
+    "each invocation logs its verdict, its error code and its duration in the function's log group; X-Ray tracing "
+    "would add a wildcard xray:PutTraceSegments grant without showing more"
+)
 
 
 def hook_type_arn_name(alias: str) -> str:
@@ -101,7 +119,7 @@ class EulaGuardHook(Construct):
             raise ConstructValidationError(self.node.path, f"alias={alias!r}: expected Organization::Service::Hook "
                                            "(letters and digits, not beginning with AWS), e.g. Acme::Eula::Guard")
         stack_patterns = self._stack_patterns(target_stacks)
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, encryption_key=log_group_key(self))
         self.function_role = iam.Role(
             self, "FunctionRole", assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
             description="Runs the EulaGate hook's rules: writes its own log group, nothing else",
@@ -128,6 +146,7 @@ class EulaGuardHook(Construct):
         )
         self.hook_role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
                                                          resources=[self.function.function_arn]))
+        self._acknowledge_findings()
         hook = functools.partial(
             self._hook,
             failure_mode=failure_mode,
@@ -174,6 +193,14 @@ class EulaGuardHook(Construct):
             for version in ("", "/*")
         ]
         return {"StringEquals": {"aws:SourceAccount": stack.account}, "StringLike": {"aws:SourceArn": hook_arns}}
+
+    def _acknowledge_findings(self) -> None:
+        for rule, reason in HOOK_FINDINGS.items():
+            acknowledge_in_compliance_packs(self.function, rule, reason)
+        acknowledge(self.function, "Serverless-LambdaDLQ", HOOK_FINDINGS["LambdaDLQ"])
+        acknowledge(self.function, "Serverless-LambdaTracing", HOOK_UNTRACED_REASON)
+        for role in (self.function_role, self.hook_role):
+            acknowledge_in_compliance_packs(role, "IAMNoInlinePolicy", ROLE_BOUND_POLICY_REASON)
 
     def _stack_patterns(self, target_stacks: str | Sequence[str]) -> tuple[str, ...]:
         if isinstance(target_stacks, str):

@@ -1,55 +1,6 @@
-"""Where SageMaker runs a job's or a model's containers: the subnets and security groups of a VPC.
+"""``VpcPlacement`` and the network grants of a placement, importable from here as before; they live in
+``constructs_lib.props`` with the other props (jsii-free, so the model table resolves a row's ``vpc:`` into them)."""
 
-One frozen value shared by the fine-tuning jobs (``VpcConfig`` / AutoML ``SecurityConfig.VpcConfig``) and the
-endpoints (the model's ``VpcConfig``), so a table row's ``vpc:`` block means the same everywhere.
-"""
+from constructs_lib.props.placement import NetworkGrant, VpcPlacement, network_interface_grants
 
-from __future__ import annotations
-
-import re
-from dataclasses import dataclass
-from typing import Any
-
-from constructs_lib.aws_names import is_token
-
-# The API's patterns (SageMaker VpcConfig: Subnets [-0-9a-zA-Z]+ up to 32 chars, 1-16 of them;
-# SecurityGroupIds [-0-9a-zA-Z]+ up to 32 chars, 1-5 of them), narrowed to the ids EC2 actually issues.
-SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
-SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?")
-MAX_SUBNETS = 16
-MAX_SECURITY_GROUPS = 5
-
-
-@dataclass(frozen=True)
-class VpcPlacement:
-    """The subnets and security groups SageMaker attaches the containers to (``VpcConfig``)."""
-
-    subnet_ids: tuple[str, ...]
-    security_group_ids: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        problem = vpc_placement_problem(self.subnet_ids, self.security_group_ids)
-        if problem is not None:
-            raise ValueError(f"vpc: {problem}")
-
-    def vpc_config(self) -> dict[str, list[str]]:
-        """The API's ``VpcConfig``: ``{"Subnets": [...], "SecurityGroupIds": [...]}``."""
-        return {"Subnets": list(self.subnet_ids), "SecurityGroupIds": list(self.security_group_ids)}
-
-
-def vpc_placement_problem(subnet_ids: Any, security_group_ids: Any) -> str | None:
-    """What is wrong with the ids (one line naming the fix), or None when SageMaker would accept them."""
-    for what, ids, pattern, limit, example in (
-        ("subnet_ids", subnet_ids, SUBNET_ID_PATTERN, MAX_SUBNETS, "subnet-0123456789abcdef0"),
-        ("security_group_ids", security_group_ids, SECURITY_GROUP_ID_PATTERN, MAX_SECURITY_GROUPS,
-         "sg-0123456789abcdef0"),
-    ):
-        if isinstance(ids, str) or not isinstance(ids, tuple | list) or not 1 <= len(ids) <= limit:
-            return f"{what} must be a list of 1 to {limit} ids such as {example}, not {ids!r}"
-        # a token (e.g. a subnet of a CDK Vpc) is known only at deploy time: CloudFormation and SageMaker check it
-        bad = [i for i in ids if not isinstance(i, str) or (pattern.fullmatch(i) is None and not is_token(i))]
-        if bad:
-            return f"{what} holds {bad[0]!r}, which is not an id such as {example}"
-        if len(set(ids)) != len(ids):
-            return f"{what} lists an id twice: {sorted(i for i in set(ids) if ids.count(i) > 1)[0]!r}"
-    return None
+__all__ = ["NetworkGrant", "VpcPlacement", "network_interface_grants"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from constructs_lib.catalog import ModelSpec
 from constructs_lib.rules.artifacts import Artifact, CatalogIndex, image_region
 from constructs_lib.rules.evaluation.reader import Reader
-from constructs_lib.rules.evaluation.values import ABSENT
+from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, has_tokens
 from constructs_lib.rules.finding import Severity
 
 
@@ -79,35 +79,117 @@ def s3_data_source_problems(check: Check, source: Any, location: str, image: Any
                                f"set {location}.ModelAccessConfig.AcceptEula to true", image)
 
 
+def container_artifacts(check: Check, container: Any, location: str) -> Iterator[tuple[Artifact, str, Any]]:
+    """Each JumpStart artifact a container definition loads that needs acceptance, judged on its own:
+    ``ModelDataUrl``, ``ModelDataSource.S3DataSource`` and each ``AdditionalModelDataSources`` entry (adapters,
+    draft models). Yields the artifact, the property's path, and its ``S3DataSource`` (``ABSENT`` for
+    ``ModelDataUrl``, which cannot carry acceptance)."""
+    reader = check.reader
+    sources = [(f"{location}.ModelDataUrl", reader.field(container, "ModelDataUrl"), ABSENT)]
+    data_source = reader.path(container, "ModelDataSource", "S3DataSource")
+    sources.append((f"{location}.ModelDataSource.S3DataSource", reader.field(data_source, "S3Uri"), data_source))
+    for position, additional in reader.elements(reader.field(container, "AdditionalModelDataSources")):
+        source = reader.field(additional, "S3DataSource")
+        sources.append((f"{location}.AdditionalModelDataSources[{position}].S3DataSource",
+                        reader.field(source, "S3Uri"), source))
+    for path, uri, source in sources:
+        artifact = check.index.artifact(reader, uri) if uri is not ABSENT else None
+        if artifact is not None and artifact.needs_acceptance:
+            yield artifact, path, source
+
+
 def container_problems(check: Check, container: Any, location: str) -> Iterator[Problem]:
     """A container definition (model or model package) that loads a gated artifact without acceptance."""
     reader = check.reader
     image = reader.field(container, "Image")
-    url = reader.field(container, "ModelDataUrl")
-    artifact = check.index.artifact(reader, url) if url is not ABSENT else None
-    if artifact is not None and artifact.needs_acceptance:
-        yield artifact_problem(
-            check, artifact, f"{location}.ModelDataUrl",
-            f"but its artifact {artifact.uri} is given in {location}.ModelDataUrl, which cannot carry "
-            "EULA acceptance",
-            f"replace {location}.ModelDataUrl with {location}.ModelDataSource.S3DataSource "
-            "(S3Uri: the uncompressed artifact prefix, S3DataType: S3Prefix, CompressionType: None, "
-            "ModelAccessConfig: {AcceptEula: true})",
-            image,
-        )
-    data_source = reader.path(container, "ModelDataSource", "S3DataSource")
-    yield from s3_data_source_problems(check, data_source, f"{location}.ModelDataSource.S3DataSource", image)
-    for position, additional in reader.elements(reader.field(container, "AdditionalModelDataSources")):
-        yield from s3_data_source_problems(check, reader.field(additional, "S3DataSource"),
-                                           f"{location}.AdditionalModelDataSources[{position}].S3DataSource",
-                                           image)
+    for artifact, path, source in container_artifacts(check, container, location):
+        if source is ABSENT:
+            yield artifact_problem(
+                check, artifact, path,
+                f"but its artifact {artifact.uri} is given in {path}, which cannot carry EULA acceptance",
+                f"replace {path} with {location}.ModelDataSource.S3DataSource (S3Uri: the uncompressed artifact "
+                "prefix, S3DataType: S3Prefix, CompressionType: None, ModelAccessConfig: {AcceptEula: true})",
+                image,
+            )
+            continue
+        reason = reader.acceptance_problem(source, path, ("ModelAccessConfig", "AcceptEula"))
+        if reason is not None:
+            yield artifact_problem(check, artifact, path, f"but {reason}",
+                                   f"set {path}.ModelAccessConfig.AcceptEula to true", image)
 
 
 def model_containers(check: Check) -> Iterator[tuple[Any, str]]:
     """``PrimaryContainer`` and each entry of ``Containers`` of a CreateModel request, with their paths."""
-    reader = check.reader
-    primary = reader.field(check.request, "PrimaryContainer")
+    return containers_of(check.reader, check.request, check.path)
+
+
+def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any, str]]:
+    """``PrimaryContainer`` and each entry of ``Containers`` of a model (a request, or another resource's
+    properties), with their paths."""
+    primary = reader.field(request, "PrimaryContainer")
     if primary is not ABSENT:
-        yield primary, f"{check.path}.PrimaryContainer"
-    for position, container in reader.elements(reader.field(check.request, "Containers")):
-        yield container, f"{check.path}.Containers[{position}]"
+        yield primary, f"{path}.PrimaryContainer"
+    for position, container in reader.elements(reader.field(request, "Containers")):
+        yield container, f"{path}.Containers[{position}]"
+
+MODEL_TYPE = "AWS::SageMaker::Model"
+
+
+@dataclass(frozen=True)
+class NamedModels:
+    """The ``AWS::SageMaker::Model`` resources of this template that a ``ModelName`` may name in one reading
+    (several when a parameter chooses among them), and how the name reads when it may name a model the
+    template does not define (None when it cannot)."""
+
+    resources: tuple[tuple[str, Any], ...] = field(default=())  # (logical id, properties)
+    unknown: str | None = None
+
+
+def named_models(check: Check, value: Any) -> NamedModels | None:
+    """What a ``ModelName`` (of an inference component or an endpoint config's variant) names; None when absent.
+
+    A ``Ref`` or ``Fn::GetAtt`` of a model resource names it; a literal name names the model whose own literal
+    ``ModelName`` it is. Anything else (a parameter without ``AllowedValues``, an import, a model created
+    elsewhere) may name any model: ``unknown``. A named model whose ``Condition`` is false makes the deployment
+    fail, so nothing is served in that reading."""
+    reader = check.reader
+    text = reader.render(value)
+    if text is None:
+        return None
+    context = reader.context
+    found: dict[str, Any] = {}
+    unknown: list[str] = []
+    for option in context.expand(text):
+        tokens = context.tokens_in(option)
+        referenced = tokens[0].resource if len(tokens) == 1 and len(option) == 1 else None
+        resource = context.resources.get(referenced) if referenced is not None else None
+        if isinstance(resource, dict) and resource.get("Type") == MODEL_TYPE:
+            found[str(referenced)] = resource
+            continue
+        named = None if has_tokens(option) else _model_named(reader, option)
+        if named is None:
+            unknown.append(context.display(option))
+        else:
+            found[named] = context.resources[named]
+    for logical_id, resource in found.items():
+        condition = resource.get("Condition")
+        if isinstance(condition, str) and not reader.choose(condition):
+            raise DeploymentFails(f"{logical_id} is not created when its condition {condition} is false")
+    return NamedModels(
+        tuple((logical_id, resource.get("Properties")) for logical_id, resource in found.items()),
+        None if not unknown else unknown[0] if len(unknown) == 1 and unknown[0] == context.display(text)
+        else f"{context.display(text)} (when it is {' or '.join(unknown)})",
+    )
+
+
+def _model_named(reader: Reader, name: str) -> str | None:
+    """The logical id of the template's model whose literal ``ModelName`` is ``name`` (SageMaker names are
+    case-insensitive)."""
+    for logical_id, resource in reader.context.resources.items():
+        if not (isinstance(resource, dict) and resource.get("Type") == MODEL_TYPE):
+            continue
+        own = reader.render(reader.field(resource.get("Properties"), "ModelName"))
+        if own is not None and not has_tokens(own) and own.lower() == name.lower():
+            return str(logical_id)
+    return None
+

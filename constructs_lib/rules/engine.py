@@ -24,6 +24,7 @@ from constructs_lib.rules.eula005_jumpstart_package import GatedJumpStartModelPa
 from constructs_lib.rules.eula006_not_shown import RequestsNotShown
 from constructs_lib.rules.eula007_unreadable import UnreadableDefinition
 from constructs_lib.rules.eula008_stray_artifact import GatedArtifactElsewhere
+from constructs_lib.rules.eula009_serverless import GatedModelServedServerless
 from constructs_lib.rules.evaluation.foreach import expand_for_each, uses_for_each
 from constructs_lib.rules.evaluation.reader import Reader, readings
 from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, EvaluationLimit, TemplateContext
@@ -40,6 +41,7 @@ RULES: tuple[type[Rule], ...] = (
     RequestsNotShown,
     UnreadableDefinition,
     GatedArtifactElsewhere,
+    GatedModelServedServerless,
 )
 
 

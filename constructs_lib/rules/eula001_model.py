@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from constructs_lib.rules.base import Check, Problem, Rule, artifact_problem, container_problems, model_containers
+from constructs_lib.rules.base import (
+    Check,
+    Problem,
+    Rule,
+    artifact_problem,
+    container_problems,
+    model_containers,
+    named_models,
+)
 from constructs_lib.rules.detection.requests import CREATE_INFERENCE_COMPONENT, CREATE_MODEL
 
 NONCOMPLIANT_EXAMPLE = """\
@@ -34,8 +42,12 @@ class GatedModelWithoutAcceptance(Rule):
         "the EULA with ModelDataSource.S3DataSource.ModelAccessConfig.AcceptEula set to true; SageMaker refuses "
         "the model otherwise. ModelDataUrl (and an inference component's ArtifactUrl) cannot carry acceptance, "
         "so a gated artifact there is always a finding: serve the uncompressed artifact through ModelDataSource "
-        "(S3DataType S3Prefix, CompressionType None) instead. Artifacts outside JumpStart's buckets are the "
-        "user's own weights (for example a fine-tuning output) and never need acceptance."
+        "(S3DataType S3Prefix, CompressionType None) instead. An inference component has no acceptance of its "
+        "own: it serves the model its Specification.ModelName names, and that model's resource is judged. When "
+        "the name is not a model of the same template (a literal name of a model created elsewhere, a "
+        "parameter, an import), acceptance cannot be proven: a warning (an error with --strict). Artifacts "
+        "outside JumpStart's buckets are the user's own weights (for example a fine-tuning output) and never "
+        "need acceptance."
     )
     kinds = frozenset({CREATE_MODEL, CREATE_INFERENCE_COMPONENT})
     construct = "JumpStartEndpoint"
@@ -63,4 +75,18 @@ class GatedModelWithoutAcceptance(Rule):
                 f"remove {location} and reference (Specification.ModelName) an AWS::SageMaker::Model that loads "
                 "the artifact through ModelDataSource.S3DataSource with ModelAccessConfig.AcceptEula: true",
                 reader.field(container, "Image"),
+            )
+        # The model a component names carries (or lacks) acceptance; one of this template is judged as itself.
+        models = named_models(check, reader.path(check.request, "Specification", "ModelName"))
+        if models is not None and models.unknown is not None:
+            location = f"{check.path}.Specification.ModelName"
+            yield Problem(
+                location,
+                "which this template does not define, so whether it serves an EULA-gated JumpStart model with "
+                "acceptance cannot be proven",
+                f"define the model in this template and name it in {location} (Fn::GetAtt <Model>.ModelName), or "
+                "make sure the model named loads any gated artifact with ModelDataSource.S3DataSource."
+                "ModelAccessConfig.AcceptEula: true, then acknowledge the warning",
+                severity="warning",
+                lead=f"The inference component serves the model {models.unknown}",
             )

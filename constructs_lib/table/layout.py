@@ -29,9 +29,12 @@ STACK_PREFIX = "EulaGate"
 # Upper bounds of CloudFormation resources per row, by what the row declares.
 ENDPOINT_RESOURCES = 4  # model, endpoint config, endpoint, execution role (inline policy)
 AUTOSCALING_RESOURCES = 2  # scalable target, target-tracking policy
+SCALE_FROM_ZERO_RESOURCES = 2  # step scaling policy and its alarm (what scales to zero: docs/serving-modes.md)
+SHARED_ENDPOINT_RESOURCES = 3  # endpoint config, endpoint, execution role (inline policy)
+COMPONENT_RESOURCES = 2  # a component's model and inference component
 FINE_TUNING_JOB_RESOURCES = 4  # custom resource, job role and its policy, one spare
 JOB_PROVIDER_RESOURCES = 24  # per stack, method and waiting mode: handler functions, Provider framework, roles
-STACK_BASE_RESOURCES = 1  # AWS::CDK::Metadata
+STACK_BASE_RESOURCES = 2  # AWS::CDK::Metadata, and the stack's own KMS key (constructs/encryption.py)
 
 StackKind = Literal["endpoints", "fine-tuning"]
 KIND_SEGMENT: dict[StackKind, str | None] = {"endpoints": None, "fine-tuning": "finetune"}
@@ -76,10 +79,22 @@ def kind_of(placement: Placement) -> StackKind:
 def row_resources(placement: Placement) -> int:
     row = placement.row
     if isinstance(row, EndpointRow):
-        return ENDPOINT_RESOURCES + (AUTOSCALING_RESOURCES if row.autoscaling else 0)
+        if row.serving == "inference_components":
+            return SHARED_ENDPOINT_RESOURCES + sum(
+                COMPONENT_RESOURCES + _scaling_resources(component.props.scaling is not None,
+                                                         component.props.scaling is not None
+                                                         and component.props.scaling.min_copies == 0)
+                for component in row.components)
+        backlog = row.async_inference.scaling if row.async_inference is not None else None
+        return ENDPOINT_RESOURCES + _scaling_resources(row.autoscaling is not None or backlog is not None,
+                                                       backlog is not None and backlog.min_instances == 0)
     deploy = row.deploy
     served = ENDPOINT_RESOURCES + (AUTOSCALING_RESOURCES if deploy.autoscaling else 0) if deploy else 0
     return FINE_TUNING_JOB_RESOURCES + served
+
+
+def _scaling_resources(scaled: bool, from_zero: bool) -> int:
+    return (AUTOSCALING_RESOURCES if scaled else 0) + (SCALE_FROM_ZERO_RESOURCES if from_zero else 0)
 
 
 def estimate_resources(placements: tuple[Placement, ...] | list[Placement]) -> int:

@@ -44,6 +44,7 @@ from constructs_lib.table.fields import (
 )
 from constructs_lib.table.model import (
     DEFAULT_SHARDS,
+    SERVING_MODES,
     Autoscaling,
     CapacityOverride,
     Controls,
@@ -53,7 +54,15 @@ from constructs_lib.table.model import (
     FineTuningMethod,
     FineTuningRow,
     ModelTable,
+    ServingMode,
     Target,
+)
+from constructs_lib.table.serving import (
+    MODE_KEYS,
+    check_mode_keys,
+    read_async,
+    read_components,
+    read_serverless,
 )
 from constructs_lib.table.yaml_source import YamlMap, quote, read_yaml
 
@@ -63,7 +72,8 @@ ENVIRONMENT_KEYS = ("targets", "approval")
 TARGET_KEYS = ("account", "region")
 ENDPOINT_KEYS = (
     "name", "model", "instance_type", "instance_count", "accept_eula", "regions", "environments",
-    "environment_overrides", "autoscaling", "environment", *CONTROL_KEYS, "data_capture",
+    "environment_overrides", "autoscaling", "environment", *CONTROL_KEYS, "data_capture", "serving",
+    *(key for keys in MODE_KEYS.values() for key in keys),
 )
 OVERRIDE_KEYS = ("instance_type", "instance_count")
 AUTOSCALING_KEYS = ("min_capacity", "max_capacity", "target_invocations_per_instance")
@@ -207,25 +217,52 @@ def _environment(env: Fields, name: str, default_account: str | None, catalog: C
 
 def _endpoint(row: Fields, context: _TableContext) -> EndpointRow:
     name = context.claim_name(row)
-    model = read_string(row, "model", required=True)
-    spec = _model_spec(row, "model", model, context.catalog)
-    instance_type = _serving_instance_type(row, "model", spec)
-    regions, environments = _targets(row, context, _with_region_hint(spec.check_region, spec.supported_regions))
+    serving: ServingMode = read_string(row, "serving", choices=SERVING_MODES) or "instance"
+    check_mode_keys(row, serving)
+    if serving == "inference_components":
+        components, instance_type, instance_scaling = read_components(row, context.catalog, _container_environment)
+        spec = components[0].spec
+        model, accept_eula = components[0].model, components[0].accept_eula
+    else:
+        components, instance_scaling = (), None
+        model = read_string(row, "model", required=True)
+        spec = _model_spec(row, "model", model, context.catalog)
+        accept_eula = read_boolean(row, "accept_eula")
+    serverless, model_data = read_serverless(row, spec) if serving == "serverless" else (None, None)
+    if serving == "serverless":
+        served_on: str | None = None
+    elif serving == "inference_components":
+        served_on = instance_type
+    else:
+        served_on = _serving_instance_type(row, "model", spec)
+    served_specs = [component.spec for component in components] or [spec]
+    regions, environments = _targets(row, context, _with_region_hint(_check_every_region(served_specs),
+                                                                     spec.supported_regions))
+    instance_count = read_integer(row, "instance_count", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT)
+    controls = _controls(row, context, regions, environments)
+    if serving == "serverless":  # the table's defaults of what serverless endpoints cannot take do not apply
+        controls = Controls()
     return EndpointRow(
-        controls=_controls(row, context, regions, environments),
+        controls=controls,
         data_capture=read_data_capture(row),
         name=name,
         model=model,
         spec=spec,
-        instance_type=instance_type,
-        instance_count=read_integer(row, "instance_count", default=1, minimum=1, maximum=MAX_INSTANCE_COUNT),
-        accept_eula=read_boolean(row, "accept_eula"),
+        instance_type=served_on,
+        instance_count=instance_count,
+        accept_eula=accept_eula,
         regions=regions,
         environments=environments,
         line=row.line,
         environment_overrides=_overrides(row, spec, environments),
         autoscaling=_autoscaling(row),
-        environment=_container_environment(row),
+        environment=_container_environment(row) if serving != "inference_components" else {},
+        serving=serving,
+        components=components,
+        instance_scaling=instance_scaling,
+        async_inference=read_async(row, instance_count) if serving == "async" else None,
+        serverless=serverless,
+        model_data=model_data,
     )
 
 
@@ -463,6 +500,14 @@ def _deploy(row: Fields, spec: ModelSpec) -> DeployBlock | None:
         autoscaling=_autoscaling(deploy),
         data_capture=read_data_capture(deploy),
     )
+
+
+def _check_every_region(specs: list[ModelSpec]) -> Callable[[str], None]:
+    """A region check of every model a row serves (the components of a shared endpoint)."""
+    def check(region: str) -> None:
+        for spec in specs:
+            spec.check_region(region)
+    return check
 
 
 def _with_region_hint(check: Callable[[str], object], regions: Collection[str]) -> Callable[[str], None]:

@@ -8,8 +8,11 @@ from typing import Literal
 
 from constructs_lib.catalog import ModelSpec
 from constructs_lib.errors import TableError
+from constructs_lib.props import AsyncInference, InferenceComponent, InstanceScaling, ServerlessInference
 
 FineTuningMethod = Literal["autopilot", "jumpstart-training"]
+ServingMode = Literal["instance", "inference_components", "async", "serverless"]
+SERVING_MODES: tuple[ServingMode, ...] = ("instance", "inference_components", "async", "serverless")
 DEFAULT_SHARDS = 4  # stacks per target and kind; see constructs_lib/table/layout.py
 
 
@@ -97,16 +100,56 @@ class TableRow:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EndpointRow(TableRow):
+class ComponentRow:
+    """One model of an ``inference_components`` endpoint row (``components:``), resolved into the props of its
+    construct; ``props.model`` is the catalog spec."""
+
+    props: InferenceComponent
     model: str  # as written in the table
-    instance_type: str
+    line: int
+
+    kind = "component"
+
+    @property
+    def name(self) -> str:
+        return self.props.name
+
+    @property
+    def spec(self) -> ModelSpec:
+        assert isinstance(self.props.model, ModelSpec)  # the loader resolves it
+        return self.props.model
+
+    @property
+    def accept_eula(self) -> bool | None:
+        return self.props.accept_eula
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointRow(TableRow):
+    """An endpoint row. For ``serving: inference_components`` its ``model``, ``spec`` and ``accept_eula`` are
+    those of its first component (every component is checked on its own: ``served``)."""
+
+    model: str  # as written in the table
+    instance_type: str | None  # None for serverless
     instance_count: int = 1
     environment_overrides: Mapping[str, CapacityOverride] = field(default_factory=dict)
     autoscaling: Autoscaling | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
     data_capture: DataCaptureSettings | None = None
+    serving: ServingMode = "instance"
+    components: tuple[ComponentRow, ...] = ()
+    instance_scaling: InstanceScaling | None = None  # inference_components
+    async_inference: AsyncInference | None = None
+    serverless: ServerlessInference | None = None
+    model_data: str | None = None  # serverless: the compressed artifact (ModelDataUrl)
 
     kind = "endpoint"
+
+    @property
+    def served(self) -> tuple[EndpointRow | ComponentRow, ...]:
+        """What loads a model, each with its own ``spec``, ``accept_eula``, ``name`` and ``line``: the
+        components of a shared endpoint, else the row itself."""
+        return self.components or (self,)
 
 
 @dataclass(frozen=True)

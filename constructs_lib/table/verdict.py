@@ -9,7 +9,7 @@ a warning.
 from __future__ import annotations
 
 from constructs_lib.rules.finding import Finding, Severity
-from constructs_lib.table.model import EndpointRow, ModelTable, Row
+from constructs_lib.table.model import ComponentRow, EndpointRow, ModelTable, Row
 
 TABLE_RULE_ID = "EULA-TABLE"
 
@@ -18,38 +18,41 @@ def check_table(table: ModelTable) -> list[Finding]:
     """One finding per row whose acceptance is missing (error) or needless (warning), in table order."""
     findings = []
     for row in table.rows:
-        finding = _check_row(table, row)
-        if finding is not None:
-            findings.append(finding)
+        for served in row.served if isinstance(row, EndpointRow) else (row,):
+            finding = _check_row(table, row, served)
+            if finding is not None:
+                findings.append(finding)
     return findings
 
 
-def _check_row(table: ModelTable, row: Row) -> Finding | None:
-    spec = row.spec
-    if spec.gated and row.accept_eula is not True:
+def _check_row(table: ModelTable, row: Row, served: Row | ComponentRow) -> Finding | None:
+    spec = served.spec
+    subject = f"{row.kind} '{row.name}'" + (f" component '{served.name}'" if served is not row else "")
+    place = "component" if served is not row else "row"
+    if spec.gated and served.accept_eula is not True:
         action = "deploys" if isinstance(row, EndpointRow) else "fine-tunes"
-        state = "false" if row.accept_eula is False else "not set"
+        state = "false" if served.accept_eula is False else "not set"
         url = spec.eula_url(_first_region(table, row))
         severity: Severity = "error"
-        message = f"{row.kind} '{row.name}' {action} EULA-gated model {spec.display_name} but accept_eula is {state}"
-        fix = f"read the EULA at {url} and set `accept_eula: true` on the row"
-    elif not spec.gated and row.accept_eula is True:
+        message = f"{subject} {action} EULA-gated model {spec.display_name} but accept_eula is {state}"
+        fix = f"read the EULA at {url} and set `accept_eula: true` on the {place}"
+    elif not spec.gated and served.accept_eula is True:
         url, severity = None, "warning"
-        message = f"{row.kind} '{row.name}': model {spec.display_name} has no EULA; accept_eula has no effect"
-        fix = "remove `accept_eula: true` from the row"
+        message = f"{subject}: model {spec.display_name} has no EULA; accept_eula has no effect"
+        fix = f"remove `accept_eula: true` from the {place}"
     else:
         return None
     return Finding(
         rule_id=TABLE_RULE_ID,
         severity=severity,
         template=table.source,
-        logical_id=row.name,
+        logical_id=row.name if served is row else f"{row.name}/{served.name}",
         resource_type="endpoint" if isinstance(row, EndpointRow) else f"fine_tuning ({row.method})",
         model_id=spec.model_id,
         message=message,
         fix=fix,
         eula_url=url,
-        line=row.line,
+        line=served.line,
     )
 
 

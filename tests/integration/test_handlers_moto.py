@@ -23,7 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
-from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps
+from constructs_lib.constructs.jobs.base import HANDLERS_DIR
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from tests.support.moto_server import MotoServer
 from tests.support.provider_framework import as_cloudformation_sends, with_topic_tags
@@ -48,15 +48,16 @@ def declared_properties() -> dict[str, dict[str, Any]]:
     """The properties of one job of each kind, from a synthesized stack (role ARN made literal)."""
     stack = cdk.Stack(cdk.App(), "Jobs", env=cdk.Environment(account=DEFAULT_ACCOUNT_ID, region=REGION))
     jobs: dict[str, Any] = {
-        "automl": AutoMLFineTuningJob(stack, "Chat", FineTuningJobProps(
-            accept_eula=True, training_data="s3://tuning-data/train/", validation_data="s3://tuning-data/validation/",
-            output_path="s3://tuning-output/chat/", hyperparameters={"epochCount": 2, "learningRate": 0.0001},
-            max_runtime=cdk.Duration.hours(8),
-        ), base_model="Llama2-7BChat"),
-        "training": JumpStartFineTuningJob(stack, "Tune", FineTuningJobProps(
-            accept_eula=True, training_data="s3://tuning-data/train/", output_path="s3://tuning-output/tune/",
+        "automl": AutoMLFineTuningJob(
+            stack, "Chat", base_model="Llama2-7BChat", accept_eula=True, training_data="s3://tuning-data/train/",
+            validation_data="s3://tuning-data/validation/", output_path="s3://tuning-output/chat/",
+            hyperparameters={"epochCount": 2, "learningRate": 0.0001}, max_runtime=cdk.Duration.hours(8),
+        ),
+        "training": JumpStartFineTuningJob(
+            stack, "Tune", model="meta-textgeneration-llama-2-7b-f", accept_eula=True,
+            training_data="s3://tuning-data/train/", output_path="s3://tuning-output/tune/",
             hyperparameters={"epoch": 2},
-        ), model="meta-textgeneration-llama-2-7b-f"),
+        ),
     }
     template = assertions.Template.from_stack(stack).to_json()
     properties = {}

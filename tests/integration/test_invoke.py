@@ -3,7 +3,10 @@
 The server speaks InvokeEndpoint's REST-JSON wire format (``POST /endpoints/<name>/invocations``, the
 ``X-Amzn-SageMaker-Custom-Attributes`` header, ``x-amzn-ErrorType`` errors) and records every request, so the
 tests assert the header boto3 actually sent. Its ``gated-llm`` endpoint behaves like a JumpStart Llama 2
-endpoint deployed without ModelAccessConfig: it answers only requests whose header accepts the EULA.
+endpoint deployed without ModelAccessConfig: it answers only requests whose header accepts the EULA. ``shared``
+hosts inference components and answers only a request naming one (``X-Amzn-SageMaker-Inference-Component``);
+``queue`` is asynchronous (``POST /endpoints/<name>/async-invocations``, the input in
+``X-Amzn-SageMaker-InputLocation``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ import pytest
 
 from constructs_lib.cli import main
 from constructs_lib.client import runtime as runtime_module
-from constructs_lib.client.runtime import InvocationError, invoke
+from constructs_lib.client.runtime import AsyncInvocation, InvocationError, invoke, invoke_async
 from tests.support.moto_server import DUMMY_CREDENTIALS
 
 CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
+COMPONENT_HEADER = "X-Amzn-SageMaker-Inference-Component"
+INPUT_LOCATION_HEADER = "X-Amzn-SageMaker-InputLocation"
 EULA_REFUSAL = (
     "Received client error (400) from primary with message \"Need to pass custom_attributes='accept_eula=true' "
     'as part of header. This means you have read and accept the end-user-license-agreement (EULA) of the model."'
@@ -92,6 +97,18 @@ def _handler(runtime: FakeRuntime) -> type[BaseHTTPRequestHandler]:
                             json.dumps([{"generation": f"echo: {prompt}"}]).encode())
             elif endpoint == "gated-llm":
                 self._error(424, "ModelError", EULA_REFUSAL)
+            elif endpoint == "shared" and headers.get(COMPONENT_HEADER.lower()):
+                self._reply(200, {"Content-Type": "application/json"},
+                            json.dumps({"component": headers[COMPONENT_HEADER.lower()]}).encode())
+            elif endpoint == "shared":
+                self._error(400, "ValidationError", "Inference Component Name header is required for endpoints "
+                                                    "to which you plan to deploy inference components.")
+            elif endpoint == "queue" and self.path.endswith("/async-invocations"):
+                location = headers.get(INPUT_LOCATION_HEADER.lower(), "")
+                self._reply(202, {"Content-Type": "application/json",
+                                  "X-Amzn-SageMaker-OutputLocation": location.replace("/in/", "/out/") + ".out",
+                                  "X-Amzn-SageMaker-FailureLocation": location.replace("/in/", "/failed/")},
+                            json.dumps({"InferenceId": "inference-1"}).encode())
             else:
                 self._error(400, "ValidationError", f"Endpoint {endpoint} of account 123456789012 not found.")
 
@@ -175,7 +192,54 @@ def test_a_contradiction_is_refused_before_any_request(runtime: FakeRuntime) -> 
     assert runtime.requests == []
 
 
+def test_an_inference_component_is_named_in_its_header(runtime: FakeRuntime) -> None:
+    result = invoke("shared", {"inputs": "x"}, inference_component="S-Shared-llama-0D1275B0")
+    assert runtime.requests[-1].headers[COMPONENT_HEADER.lower()] == "S-Shared-llama-0D1275B0"
+    assert result.json() == {"component": "S-Shared-llama-0D1275B0"}
+
+
+def test_an_async_request_is_queued_from_its_input_location(runtime: FakeRuntime) -> None:
+    queued = invoke_async("queue", "s3://my-bucket/in/request-1.json", accept_eula=True)
+    request = runtime.requests[-1]
+    assert request.path == "/endpoints/queue/async-invocations"
+    assert request.headers[INPUT_LOCATION_HEADER.lower()] == "s3://my-bucket/in/request-1.json"
+    assert runtime.last_custom_attributes() == "accept_eula=true"
+    assert queued == AsyncInvocation("inference-1", "s3://my-bucket/out/request-1.json.out",
+                                     "s3://my-bucket/failed/request-1.json")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: invoke("shared", {}, inference_component="bad_name"), "inference component name 'bad_name'"),
+    (lambda: invoke_async("queue", "https://example.com/in.json"), "is not an S3 URI"),
+])
+def test_bad_component_names_and_input_locations_are_refused_before_any_request(
+        runtime: FakeRuntime, call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+    assert runtime.requests == []
+
+
 # --- the CLI --------------------------------------------------------------------------------------------
+
+
+def test_cli_names_the_inference_component(runtime: FakeRuntime, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["invoke", "shared", "--body", "{}", "--inference-component", "mistral"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"component": "mistral"}
+
+
+def test_cli_queues_an_async_request_and_prints_where_the_response_goes(
+        runtime: FakeRuntime, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["invoke", "queue", "--input-location", "s3://my-bucket/in/r.json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "InferenceId": "inference-1", "OutputLocation": "s3://my-bucket/out/r.json.out",
+        "FailureLocation": "s3://my-bucket/failed/r.json"}
+
+
+def test_cli_refuses_a_component_on_an_async_request(runtime: FakeRuntime, capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    assert main(["invoke", "queue", "--input-location", "s3://b/in/r.json", "--inference-component", "x"]) == 2
+    assert "asynchronous endpoints" in one_error_line(capsys.readouterr().err)
+    assert runtime.requests == []
 
 
 def test_cli_prints_the_reply(runtime: FakeRuntime, capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,7 +30,7 @@ from moto.events.models import EventPattern
 from moto.sagemaker.models import sagemaker_backends
 
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
-from constructs_lib.constructs.jobs.base import HANDLERS_DIR, FineTuningJobProps, JobProvider
+from constructs_lib.constructs.jobs.base import HANDLERS_DIR, JobProvider
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.table import parse_table
 from stacks import add_table_stacks
@@ -103,17 +103,17 @@ def framework_code(assembly_dir: Path, template: Mapping[str, Any]) -> Path:
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("assembly")))
     stack = cdk.Stack(app, "Jobs", env=cdk.Environment(account=ACCOUNT, region=REGION))
-    def props(output: str, *, waited: bool = False) -> FineTuningJobProps:
-        return FineTuningJobProps(training_data="s3://tuning-data/train/", output_path=f"s3://tuning-output/{output}/",
-                                  accept_eula=True, wait_for_completion=waited)
+    def props(output: str, *, waited: bool = False) -> dict[str, Any]:
+        return dict(training_data="s3://tuning-data/train/", output_path=f"s3://tuning-output/{output}/",
+                    accept_eula=True, wait_for_completion=waited)
 
     jobs: dict[str, Any] = {
-        "automl": AutoMLFineTuningJob(stack, "Chat", props("chat"), base_model="Llama2-7BChat"),
-        "automl-waited": AutoMLFineTuningJob(stack, "ChatWaited", props("waited", waited=True),
-                                             base_model="Llama2-7BChat"),
-        "training": JumpStartFineTuningJob(stack, "Tune", props("tune"), model="meta-textgeneration-llama-2-7b-f"),
-        "training-waited": JumpStartFineTuningJob(stack, "TuneWaited", props("tune-waited", waited=True),
-                                                  model="meta-textgeneration-llama-2-7b-f"),
+        "automl": AutoMLFineTuningJob(stack, "Chat", base_model="Llama2-7BChat", **props("chat")),
+        "automl-waited": AutoMLFineTuningJob(stack, "ChatWaited", base_model="Llama2-7BChat",
+                                             **props("waited", waited=True)),
+        "training": JumpStartFineTuningJob(stack, "Tune", model="meta-textgeneration-llama-2-7b-f", **props("tune")),
+        "training-waited": JumpStartFineTuningJob(stack, "TuneWaited", model="meta-textgeneration-llama-2-7b-f",
+                                                  **props("tune-waited", waited=True)),
     }
     assembly = app.synth()
     template = json.loads((Path(assembly.directory) / stack.template_file).read_text())

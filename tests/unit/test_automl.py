@@ -6,7 +6,6 @@ One app is synthesized once per module; the error tests construct (no synth) in 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -39,7 +38,6 @@ from constructs_lib.constructs.jobs.base import (
     HANDLERS_DIR,
     JOB_NAME_PATTERN,
     MAX_WAITED_RUNTIME_SECONDS,
-    FineTuningJobProps,
     JobNotAwaitedError,
     JobProvider,
     checked_job_name,
@@ -47,6 +45,8 @@ from constructs_lib.constructs.jobs.base import (
     job_name_prefix,
 )
 from constructs_lib.constructs.placement import VpcPlacement
+from constructs_lib.errors import ConstructValidationError
+from tests.support.network_grants import expected_network_statements, network_statements
 
 pytestmark = pytest.mark.synth
 
@@ -97,13 +97,6 @@ class SynthesizedJobs:
         return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
 
 
-def split_props(arguments: Mapping[str, Any]) -> tuple[FineTuningJobProps, dict[str, Any]]:
-    """Keyword arguments of a job construct: those of ``FineTuningJobProps`` in one, the rest beside it."""
-    fields = {field.name for field in dataclasses.fields(FineTuningJobProps)}
-    props = FineTuningJobProps(**{k: v for k, v in arguments.items() if k in fields})
-    return props, {k: v for k, v in arguments.items() if k not in fields}
-
-
 def text_generation(request: dict[str, Any]) -> dict[str, Any]:
     return request["AutoMLProblemTypeConfig"]["TextGenerationJobConfig"]
 
@@ -117,29 +110,34 @@ def declared() -> SynthesizedJobs:
     app = cdk.App()
     stack = cdk.Stack(app, "FineTuning", env=cdk.Environment(account=ACCOUNT, region=REGION))
     jobs = {
-        "Llama": AutoMLFineTuningJob(stack, "Llama", FineTuningJobProps(
-            accept_eula=True, training_data="s3://tuning-data/chat/train/",
+        "Llama": AutoMLFineTuningJob(
+            stack, "Llama", base_model="Llama2-7BChat", accept_eula=True, training_data="s3://tuning-data/chat/train/",
             validation_data="s3://tuning-data/chat/validation/", output_path="s3://tuning-output/chat",
             hyperparameters={"epochCount": 3, "learningRate": 1e-5, "batchSize": "8"}, wait_for_completion=True,
-        ), base_model="Llama2-7BChat"),
-        "Falcon": AutoMLFineTuningJob(stack, "Falcon", FineTuningJobProps(
+        ),
+        "Falcon": AutoMLFineTuningJob(
+            stack, "Falcon", base_model="huggingface-llm-falcon-7b-instruct-bf16",
             job_name=f"{job_name_prefix(stack).upper()}Falcon-Tune", training_data="s3://tuning-data/falcon/",
             output_path="s3://tuning-output/falcon/", max_runtime=cdk.Duration.hours(5),
-        ), base_model="huggingface-llm-falcon-7b-instruct-bf16", content_type="x-application/vnd.amazon+parquet"),
-        "Unaccepted": AutoMLFineTuningJob(stack, "Unaccepted", FineTuningJobProps(
-            training_data="s3://tuning-data/a/", output_path="s3://tuning-output/a/",
-        ), base_model="Llama2-13B"),
-        "Declined": AutoMLFineTuningJob(stack, "Declined", FineTuningJobProps(
-            accept_eula=False, training_data="s3://tuning-data/b/", output_path="s3://tuning-output/b/",
-        ), base_model="meta-textgeneration-llama-2-7b"),
-        "NeedlessAccept": AutoMLFineTuningJob(stack, "NeedlessAccept", FineTuningJobProps(
-            accept_eula=True, training_data="s3://tuning-data/c/", output_path="s3://tuning-output/c/",
-            role=iam.Role.from_role_arn(stack, "TeamRole", PASSED_ROLE_ARN),
-        ), base_model="Falcon7B"),
-        "Secured": AutoMLFineTuningJob(stack, "Secured", FineTuningJobProps(
-            accept_eula=True, training_data="s3://tuning-data/d/", output_path="s3://tuning-output/d/",
-            kms_key_arn=KMS_KEY_ARN, vpc=PLACEMENT, network_isolation=True, failure_topic=team_topic(stack),
-        ), base_model="Llama2-7BChat"),
+            content_type="x-application/vnd.amazon+parquet",
+        ),
+        "Unaccepted": AutoMLFineTuningJob(
+            stack, "Unaccepted", base_model="Llama2-13B", training_data="s3://tuning-data/a/",
+            output_path="s3://tuning-output/a/",
+        ),
+        "Declined": AutoMLFineTuningJob(
+            stack, "Declined", base_model="meta-textgeneration-llama-2-7b", accept_eula=False,
+            training_data="s3://tuning-data/b/", output_path="s3://tuning-output/b/",
+        ),
+        "NeedlessAccept": AutoMLFineTuningJob(
+            stack, "NeedlessAccept", base_model="Falcon7B", accept_eula=True, training_data="s3://tuning-data/c/",
+            output_path="s3://tuning-output/c/", role=iam.Role.from_role_arn(stack, "TeamRole", PASSED_ROLE_ARN),
+        ),
+        "Secured": AutoMLFineTuningJob(
+            stack, "Secured", base_model="Llama2-7BChat", accept_eula=True, training_data="s3://tuning-data/d/",
+            output_path="s3://tuning-output/d/", kms_key_arn=KMS_KEY_ARN, vpc=PLACEMENT, network_isolation=True,
+            failure_topic=team_topic(stack),
+        ),
     }
     template = assertions.Template.from_stack(stack).to_json()
     return SynthesizedJobs(app, stack, template, jobs)
@@ -326,8 +324,8 @@ def test_generated_job_names_are_stable_valid_and_distinct(declared: Synthesized
     assert len(set(names.values())) == 3
     assert all(len(n) <= 32 and JOB_NAME_PATTERN.fullmatch(n) for n in names.values())
     again = cdk.Stack(cdk.App(), "FineTuning", env=cdk.Environment(account=ACCOUNT, region=REGION))
-    twin = AutoMLFineTuningJob(again, "Llama", FineTuningJobProps(training_data="s3://other/x/",
-                               output_path="s3://other/y/"), base_model="Llama2-7BChat")
+    twin = AutoMLFineTuningJob(again, "Llama", training_data="s3://other/x/",
+                               output_path="s3://other/y/", base_model="Llama2-7BChat")
     twin_template = assertions.Template.from_stack(again).to_json()
     assert twin_template["Resources"][again.get_logical_id(twin.custom_resource)]["Properties"][
         "AutoMLJobName"] == names["Llama"]
@@ -345,18 +343,21 @@ def job(stack: cdk.Stack, **overrides: Any) -> AutoMLFineTuningJob:
     """A valid job but for ``overrides``."""
     valid = dict(base_model="Llama2-7BChat",
                  training_data="s3://data/train/", output_path="s3://data/out/", accept_eula=True)
-    props, arguments = split_props({**valid, **overrides})
-    return AutoMLFineTuningJob(stack, "Job", props, **arguments)
+    return AutoMLFineTuningJob(stack, "Job", **{**valid, **overrides})
 
 
 def test_unknown_model_suggests_close_names(stack: cdk.Stack) -> None:
-    with pytest.raises(UnknownModelError, match="Llama2-7BChat"):
+    with pytest.raises(ConstructValidationError, match="Llama2-7BChat") as raised:
         job(stack, base_model="Llama2-7bchat")
+    assert isinstance(raised.value.__cause__, UnknownModelError)
+    assert raised.value.construct_path.endswith("/Job")
 
 
 def test_model_autopilot_cannot_fine_tune_lists_the_eighteen(stack: cdk.Stack, catalog: Catalog) -> None:
-    with pytest.raises(AutopilotUnsupportedModelError) as raised:
+    with pytest.raises(ConstructValidationError) as raised:
         job(stack, base_model="huggingface-text2text-flan-t5-base")
+    assert isinstance(raised.value.__cause__, AutopilotUnsupportedModelError)
+    assert raised.value.construct_path.endswith("/Job")
     message = str(raised.value)
     assert isinstance(raised.value, ValueError)
     names = [m.base_model_name for m in catalog.autopilot_models()]
@@ -416,8 +417,10 @@ def test_region_where_the_model_is_not_available(catalog: Catalog) -> None:
     region = next(r for r in catalog.get("Falcon7BInstruct").supported_regions
                   if r not in catalog.get("Llama2-7BChat").supported_regions)
     elsewhere = cdk.Stack(cdk.App(), "Elsewhere", env=cdk.Environment(region=region))
-    with pytest.raises(UnsupportedRegionError, match=region):
+    with pytest.raises(ConstructValidationError, match=region) as raised:
         job(elsewhere)
+    assert isinstance(raised.value.__cause__, UnsupportedRegionError)
+    assert raised.value.construct_path.endswith("/Job")
 
 
 @pytest.mark.parametrize(("max_runtime", "wait", "message"), [
@@ -515,8 +518,8 @@ def test_job_role_may_use_the_key_and_attach_to_the_vpc(declared: SynthesizedJob
         ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"): None,
         ("kms:CreateGrant",): {"Bool": {"kms:GrantIsForAWSResource": "true"}},
     }
-    vpc = next(s for s in statements if "ec2:CreateNetworkInterface" in s["Action"])
-    assert "ec2:DescribeSubnets" in vpc["Action"] and vpc["Resource"] == "*"
+    assert network_statements(statements) == expected_network_statements(
+        PLACEMENT.subnet_ids, PLACEMENT.security_group_ids, region=REGION)
     plain = declared.role_statements(declared.logical_id(declared.jobs["Llama"].role.node.default_child))
     assert not any(str(s["Action"]).count("kms:") or str(s["Action"]).count("ec2:") for s in plain)
 
@@ -533,9 +536,11 @@ def test_an_encrypted_job_gets_a_provider_whose_logs_queue_and_functions_use_its
     assert len(log_groups) == 3 and all(g["KmsKeyId"] == KMS_KEY_ARN for g in log_groups)  # on-event, watch, framework
     queues = [r["Properties"] for r in mine.values() if r["Type"] == "AWS::SQS::Queue"]
     assert [q["KmsMasterKeyId"] for q in queues] == [KMS_KEY_ARN]
+    # without a key of the user's, the stack's own key encrypts the log groups (secure by default)
     plain = [r["Properties"] for k, r in resources.items()
              if k.startswith("EulaGateAutoMLJobProvider") and r["Type"] == "AWS::Logs::LogGroup"]
-    assert plain and not any("KmsKeyId" in g for g in plain)
+    stack_key = declared.logical_id(declared.stack.node.find_child("EulaGateKey").node.default_child)
+    assert plain and all(g["KmsKeyId"] == {"Fn::GetAtt": [stack_key, "Arn"]} for g in plain)
 
 
 def test_every_function_has_a_dead_letter_queue_and_reserved_concurrency(declared: SynthesizedJobs) -> None:

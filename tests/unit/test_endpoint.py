@@ -22,6 +22,8 @@ from cdk_nag import AwsSolutionsChecks
 from constructs_lib.catalog import Catalog, ModelSpec
 from constructs_lib.constructs.serving.base import has_local_storage, partition_of
 from constructs_lib.constructs.serving.jumpstart import DataCapture, EndpointAutoScaling, JumpStartEndpoint
+from constructs_lib.errors import ConstructValidationError
+from tests.support.network_grants import expected_network_statements, network_statements
 
 pytestmark = pytest.mark.synth
 
@@ -350,8 +352,9 @@ def test_role_attribute_refers_to_the_created_role(main: Declared) -> None:
 def test_vpc_config_and_network_interface_permissions(vpc_stack: Declared) -> None:
     model = vpc_stack.resource("Private", "Model")["Properties"]
     assert model["VpcConfig"] == {"Subnets": SUBNET_IDS, "SecurityGroupIds": [SECURITY_GROUP_ID]}
-    enis = statement_for(vpc_stack.statements("Private"), "ec2:CreateNetworkInterface")
-    assert "ec2:DescribeVpcs" in enis["Action"] and enis["Resource"] == "*"
+    # network interfaces only in the row's subnets, with its security groups (CKV_AWS_111/109: no ENI write on *)
+    assert network_statements(vpc_stack.statements("Private")) == expected_network_statements(
+        SUBNET_IDS, [SECURITY_GROUP_ID], region="eu-west-1")
 
 
 def test_region_selects_image_artifact_bucket_and_arns(vpc_stack: Declared, catalog: Catalog) -> None:
@@ -431,11 +434,17 @@ def test_kms_key_on_local_storage_instance_is_refused(scratch: cdk.Stack) -> Non
     ({"environment": {"NESTED": {"a": 1}}}, r"environment value of NESTED must be a string"),
     ({"startup_health_check_timeout": 30}, r"startup_health_check_timeout must be whole seconds from 60 to 3600"),
     ({"model_data_download_timeout": 4000}, r"model_data_download_timeout must be whole seconds"),
-    ({"autoscale": None}, r"unknown prop\(s\) autoscale; the serving props are autoscaling, data_capture"),
 ])
 def test_invalid_props_raise_early(scratch: cdk.Stack, props: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConstructValidationError, match=message) as raised:
         JumpStartEndpoint(scratch, "Bad", model="FlanT5XL", **props)
+    assert raised.value.construct_path == f"{scratch.node.path}/Bad"
+
+
+def test_a_misspelt_prop_is_refused_by_name(scratch: cdk.Stack) -> None:
+    """The props are explicit keyword parameters, so Python itself refuses one that does not exist."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'autoscale'"):
+        JumpStartEndpoint(scratch, "Misspelt", model="FlanT5XL", autoscale=None)  # type: ignore[call-arg]
 
 
 def test_subnets_without_security_groups_are_refused(scratch: cdk.Stack) -> None:

@@ -21,7 +21,6 @@ from constructs import Construct, IConstruct
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.constructs.jobs.automl import AutoMLFineTuningJob
-from constructs_lib.constructs.jobs.base import FineTuningJobProps
 from constructs_lib.constructs.jobs.training import JumpStartFineTuningJob
 from constructs_lib.constructs.serving.finetuned import FineTunedEndpoint
 from constructs_lib.constructs.serving.jumpstart import JumpStartEndpoint
@@ -156,10 +155,10 @@ def build_failing_app(outdir: Path, register: Callable[[cdk.App], None]) -> cdk.
     JumpStartEndpoint(nested, "Llama", model="Llama2-13B")
     automl_custom_resource(main, "RawAutoML", {"BaseModelName": "Llama2-7B",
                                                "CompletionCriteria": {"MaxCandidates": 1}})
-    AutoMLFineTuningJob(main, "AutoML", FineTuningJobProps(training_data="s3://team-data/train/",
-                        output_path="s3://team-data/output/"), base_model="Llama2-7B")
-    JumpStartFineTuningJob(main, "Training", FineTuningJobProps(training_data="s3://team-data/train/",
-                           output_path="s3://team-data/trained/"), model=LLAMA_7B_CHAT)
+    AutoMLFineTuningJob(main, "AutoML", training_data="s3://team-data/train/",
+                        output_path="s3://team-data/output/", base_model="Llama2-7B")
+    JumpStartFineTuningJob(main, "Training", training_data="s3://team-data/train/",
+                           output_path="s3://team-data/trained/", model=LLAMA_7B_CHAT)
     JumpStartEndpoint(main, "Accepted", model="Llama2-7B", accept_eula=True)
     JumpStartEndpoint(main, "Falcon", model="Falcon7BInstruct")
     stage = cdk.Stage(app, "Staged")
@@ -182,16 +181,14 @@ def build_passing_app(outdir: Path, register: Callable[[cdk.App], None]) -> cdk.
     FineTunedEndpoint(main, "FineTunedPrefix", model_data="s3://team-models/llama2-7b-support/output/model/",
                       image_uri=llama.image_uri(REGION), base_model=LLAMA_7B, instance_type="ml.g5.12xlarge",
                       compressed=False)
-    job = AutoMLFineTuningJob(main, "AutoML", FineTuningJobProps(
-        accept_eula=True, wait_for_completion=True, training_data="s3://team-data/train/",
-        output_path="s3://team-data/output/"), base_model="Llama2-7B")
+    job = AutoMLFineTuningJob(main, "AutoML", base_model="Llama2-7B", accept_eula=True, wait_for_completion=True,
+                              training_data="s3://team-data/train/", output_path="s3://team-data/output/")
     FineTunedEndpoint(main, "FromJob", model_data=job.best_candidate_model_data, image_uri=llama.image_uri(REGION),
                       base_model="Llama2-7B", instance_type="ml.g5.12xlarge")
-    AutoMLFineTuningJob(main, "AutoMLFalcon", FineTuningJobProps(training_data="s3://team-data/train/",
-                        output_path="s3://team-data/falcon/"), base_model="Falcon7BInstruct")
-    JumpStartFineTuningJob(main, "Training", FineTuningJobProps(
-        accept_eula=True, training_data="s3://team-data/train/", output_path="s3://team-data/trained/"),
-        model=LLAMA_7B_CHAT)
+    AutoMLFineTuningJob(main, "AutoMLFalcon", training_data="s3://team-data/train/",
+                        output_path="s3://team-data/falcon/", base_model="Falcon7BInstruct")
+    JumpStartFineTuningJob(main, "Training", model=LLAMA_7B_CHAT, accept_eula=True,
+                           training_data="s3://team-data/train/", output_path="s3://team-data/trained/")
     automl_custom_resource(main, "RawAutoMLDefault", {"CompletionCriteria": {"MaxCandidates": 1}})
     marketplace_model(main, "Marketplace")
     acknowledged = marketplace_model(main, "MarketplaceSubscribed")

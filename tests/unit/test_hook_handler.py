@@ -24,6 +24,7 @@ import pytest
 from constructs_lib.hook import handler as hook_handler
 from constructs_lib.hook.handler import MAX_CLOUD_CONTROL_MESSAGE, MAX_MESSAGE, handle
 from constructs_lib.hook.payload import DOWNLOAD_FAILED, download_payload
+from constructs_lib.rules import check_template
 from tests.support.https_payloads import REGION, PayloadServer, payload_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -419,3 +420,24 @@ def test_unexpected_error_is_an_internal_failure(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(hook_handler, "scan_template", broken)
     assert_internal_failure(handle(resource_event(model_properties())), "token-1", "unexpected KeyError: 'boom'")
+
+
+SERVING_MODE_FIXTURES = (
+    "good/inference-components-accepted-and-own-weights.json", "good/inference-component-model-elsewhere.json",
+    "good/serverless-own-weights.json", "bad/inference-component-model-unaccepted.json",
+    "bad/inference-component-parameter-chooses-unaccepted.json", "bad/serverless-gated-model.json",
+    "bad/serverless-gated-adapter.json", "bad/model-additional-data-sources-each-judged.json",
+)
+
+
+@pytest.mark.parametrize("fixture", SERVING_MODE_FIXTURES)
+def test_the_stack_hook_sees_the_serving_modes_as_check_does(server: PayloadServer, fixture: str) -> None:
+    template = json.loads((FIXTURES / fixture).read_text())
+    url = server.serve(f"/stack/{fixture}", {"template": json.dumps(template)})
+    response = handle(stack_event(url), fetch_payload=fetch(server))
+    findings = check_template(template)
+    assert sorted(a["annotationName"] for a in response.get("annotations", [])) == sorted(
+        f"{finding.rule_id}:{finding.logical_id}" for finding in findings)
+    failed = any(finding.severity == "error" for finding in findings)
+    assert response["hookStatus"] == ("FAILED" if failed else "SUCCESS")
+    assert failed == fixture.startswith("bad/")

@@ -23,7 +23,7 @@ def test_rules_json_lists_every_rule_with_severity_surfaces_and_documentation(
     assert [entry["id"] for entry in entries] == [rule.id for rule in RULES]
     assert {entry["id"]: entry["severity"] for entry in entries} == {
         "EULA000": "error", "EULA001": "error", "EULA002": "error", "EULA003": "error", "EULA004": "error",
-        "EULA005": "warning", "EULA006": "warning", "EULA007": "error", "EULA008": "warning",
+        "EULA005": "warning", "EULA006": "warning", "EULA007": "error", "EULA008": "warning", "EULA009": "error",
     }
     for entry, rule in zip(entries, RULES, strict=True):
         assert entry["surfaces"] == list(rule.surfaces) and entry["surfaces"]
@@ -54,10 +54,10 @@ def test_explain_prints_the_description_and_both_examples(capsys: pytest.Capture
 
 
 def test_explain_an_unknown_rule_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["explain", "EULA009"]) == 2
+    assert main(["explain", "EULA099"]) == 2
     assert capsys.readouterr().err == (
-        "eulagate explain: unknown rule 'EULA009': the rules are EULA000, EULA001, EULA002, EULA003, EULA004, EULA005, "
-        "EULA006, EULA007, EULA008 (`eulagate rules` lists them)\n"
+        "eulagate explain: unknown rule 'EULA099': the rules are EULA000, EULA001, EULA002, EULA003, EULA004, EULA005, "
+        "EULA006, EULA007, EULA008, EULA009 (`eulagate rules` lists them)\n"
     )
 
 

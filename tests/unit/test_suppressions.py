@@ -41,7 +41,7 @@ def test_suppress_warning_writes_the_metadata_the_check_reads(scratch: cdk.Stack
 @pytest.mark.parametrize(("rule", "reason", "message"), [
     ("EULA001", "trust me", "EULA001 is an error and cannot be suppressed"),
     ("EULA005", "  ", "suppressing EULA005 needs a reason"),
-    ("EULA009", "x", "unknown rule 'EULA009'"),
+    ("EULA099", "x", "unknown rule 'EULA099'"),
 ])
 def test_suppress_warning_refuses_errors_empty_reasons_and_unknown_rules(
         scratch: cdk.Stack, rule: str, reason: str, message: str) -> None:

@@ -25,10 +25,11 @@ from constructs_lib.catalog import (
     UnsupportedInstanceTypeError,
     UnsupportedRegionError,
 )
-from constructs_lib.constructs.jobs.base import FineTuningJobProps, JobNotAwaitedError, job_name_prefix
+from constructs_lib.constructs.jobs.base import JobNotAwaitedError, job_name_prefix
 from constructs_lib.constructs.jobs.training import CODE_CHANNEL_SOURCE_DIR, JumpStartFineTuningJob
 from constructs_lib.constructs.placement import VpcPlacement
-from tests.unit.test_automl import SynthesizedJobs, handler_roles, partition_arn, split_props
+from constructs_lib.errors import ConstructValidationError
+from tests.unit.test_automl import SynthesizedJobs, handler_roles, partition_arn
 
 pytestmark = pytest.mark.synth
 
@@ -58,30 +59,37 @@ def declared() -> Declared:
     app = cdk.App()
     stack = cdk.Stack(app, "Training", env=cdk.Environment(account=ACCOUNT, region=REGION))
     jobs = {
-        "Chat": JumpStartFineTuningJob(stack, "Chat", FineTuningJobProps(
-            accept_eula=True, training_data="s3://tuning-data/chat/train/",
-            validation_data="s3://tuning-data/chat/validation/", output_path="s3://tuning-output/chat/",
-            hyperparameters={"epoch": 3, "learning_rate": 2e-5, "enable_fsdp": False}, wait_for_completion=True,
-        ), model="meta-textgeneration-llama-2-7b-f", instance_type="ml.g5.24xlarge"),
-        "Base": JumpStartFineTuningJob(stack, "Base", FineTuningJobProps(
-            training_data="s3://tuning-data/base/", output_path="s3://tuning-output/base/",
-        ), model="meta-textgeneration-llama-2-7b"),
-        "Declined": JumpStartFineTuningJob(stack, "Declined", FineTuningJobProps(
-            accept_eula=False, training_data="s3://tuning-data/big/", output_path="s3://tuning-output/big/",
-        ), model="meta-textgeneration-llama-3-1-70b"),
-        "Flan": JumpStartFineTuningJob(stack, "Flan", FineTuningJobProps(
-            training_data="s3://tuning-data/flan/", output_path="s3://tuning-output/flan/",
-        ), model="huggingface-text2text-flan-t5-base"),
-        "Custom": JumpStartFineTuningJob(stack, "Custom", FineTuningJobProps(
-            catalog=Catalog([CUSTOM_MODEL]), job_name=f"{job_name_prefix(stack)}Custom-Train",
-            training_data="s3://tuning-data/custom/", output_path="s3://tuning-output/custom/",
+        "Chat": JumpStartFineTuningJob(
+            stack, "Chat", model="meta-textgeneration-llama-2-7b-f", accept_eula=True,
+            training_data="s3://tuning-data/chat/train/", validation_data="s3://tuning-data/chat/validation/",
+            output_path="s3://tuning-output/chat/", wait_for_completion=True, instance_type="ml.g5.24xlarge",
+            hyperparameters={"epoch": 3, "learning_rate": 2e-5, "enable_fsdp": False},
+        ),
+        "Base": JumpStartFineTuningJob(
+            stack, "Base", model="meta-textgeneration-llama-2-7b", training_data="s3://tuning-data/base/",
+            output_path="s3://tuning-output/base/",
+        ),
+        "Declined": JumpStartFineTuningJob(
+            stack, "Declined", model="meta-textgeneration-llama-3-1-70b", accept_eula=False,
+            training_data="s3://tuning-data/big/", output_path="s3://tuning-output/big/",
+        ),
+        "Flan": JumpStartFineTuningJob(
+            stack, "Flan", model="huggingface-text2text-flan-t5-base", training_data="s3://tuning-data/flan/",
+            output_path="s3://tuning-output/flan/",
+        ),
+        "Custom": JumpStartFineTuningJob(
+            stack, "Custom", model=CUSTOM_MODEL, catalog=Catalog([CUSTOM_MODEL]),
+            job_name=f"{job_name_prefix(stack)}Custom-Train", training_data="s3://tuning-data/custom/",
+            output_path="s3://tuning-output/custom/",
             hyperparameters={"use_lora": True, "rate": 1e-5, "mode": "fast", "steps": 10},
             role=iam.Role.from_role_arn(stack, "TeamRole", TEAM_ROLE_ARN), max_runtime=7200,
-        ), model=CUSTOM_MODEL, instance_count=2, volume_size_gb=100, instance_type="ml.g5.4xlarge"),
-        "Secured": JumpStartFineTuningJob(stack, "Secured", FineTuningJobProps(
-            accept_eula=True, training_data="s3://tuning-data/secured/", output_path="s3://tuning-output/secured/",
+            instance_count=2, volume_size_gb=100, instance_type="ml.g5.4xlarge",
+        ),
+        "Secured": JumpStartFineTuningJob(
+            stack, "Secured", model="meta-textgeneration-llama-2-7b-f", accept_eula=True,
+            training_data="s3://tuning-data/secured/", output_path="s3://tuning-output/secured/",
             kms_key_arn=KMS_KEY_ARN, vpc=PLACEMENT, network_isolation=True,
-        ), model="meta-textgeneration-llama-2-7b-f"),
+        ),
     }
     return Declared(app, stack, assertions.Template.from_stack(stack).to_json(), jobs)
 
@@ -293,32 +301,39 @@ def job(stack: cdk.Stack, **overrides: Any) -> JumpStartFineTuningJob:
     """A valid job but for ``overrides``."""
     valid = dict(model="meta-textgeneration-llama-2-7b-f",
                  training_data="s3://data/train/", output_path="s3://data/out/", accept_eula=True)
-    props, arguments = split_props({**valid, **overrides})
-    return JumpStartFineTuningJob(stack, "Job", props, **arguments)
+    return JumpStartFineTuningJob(stack, "Job", **{**valid, **overrides})
 
 
 def test_model_without_training_data_lists_the_trainable_ones(stack: cdk.Stack, catalog: Catalog) -> None:
-    with pytest.raises(NotTrainableError) as raised:
+    with pytest.raises(ConstructValidationError) as raised:
         job(stack, model="Falcon7B")
+    assert isinstance(raised.value.__cause__, NotTrainableError)
+    assert raised.value.construct_path.endswith("/Job")
     trainable = [m.model_id for m in catalog.trainable_models()]
     assert trainable
     assert all(model_id in str(raised.value) for model_id in trainable)
 
 
 def test_unknown_model(stack: cdk.Stack) -> None:
-    with pytest.raises(UnknownModelError, match="meta-textgeneration-llama-2-7b-f"):
+    with pytest.raises(ConstructValidationError, match="meta-textgeneration-llama-2-7b-f") as raised:
         job(stack, model="meta-textgeneration-llama-2-7b-F")
+    assert isinstance(raised.value.__cause__, UnknownModelError)
+    assert raised.value.construct_path.endswith("/Job")
 
 
 def test_unsupported_training_instance_type(stack: cdk.Stack) -> None:
-    with pytest.raises(UnsupportedInstanceTypeError, match=r"ml\.g5\.12xlarge"):
+    with pytest.raises(ConstructValidationError, match=r"ml\.g5\.12xlarge") as raised:
         job(stack, instance_type="ml.m5.xlarge")
+    assert isinstance(raised.value.__cause__, UnsupportedInstanceTypeError)
+    assert raised.value.construct_path.endswith("/Job")
 
 
 def test_region_without_a_training_image() -> None:
     east = cdk.Stack(cdk.App(), "East", env=cdk.Environment(region="us-east-1"))
-    with pytest.raises(UnsupportedRegionError, match="us-east-1"):
+    with pytest.raises(ConstructValidationError, match="us-east-1") as raised:
         job(east, model="meta-textgeneration-llama-2-7b")
+    assert isinstance(raised.value.__cause__, UnsupportedRegionError)
+    assert raised.value.construct_path.endswith("/Job")
 
 
 def test_unknown_hyperparameter_lists_the_model_ones(stack: cdk.Stack) -> None:

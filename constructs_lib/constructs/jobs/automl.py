@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.catalog import Catalog, ModelSpec
@@ -18,11 +21,12 @@ from constructs_lib.catalog.autopilot import (
     DEFAULT_AUTOPILOT_CONTENT_TYPE,
     autopilot_hyperparameter_problem,
 )
-from constructs_lib.constructs.checks import check_accept_eula, concrete_region
+from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
 from constructs_lib.constructs.jobs.base import (
     FineTuningJobBase,
     FineTuningJobProps,
     JobProvider,
+    accepts_deprecated_props,
     checked_job_name,
     checked_kms_key_arn,
     data_channels,
@@ -34,6 +38,7 @@ from constructs_lib.constructs.jobs.base import (
 )
 from constructs_lib.constructs.jobs.handlers.job_contract import AUTOML_JOB, FAILURE_TOPIC_TAG
 from constructs_lib.errors import ConstructValidationError
+from constructs_lib.props.placement import VpcPlacement
 
 
 def autopilot_images(spec: ModelSpec, region: str) -> list[str]:
@@ -60,27 +65,80 @@ def text_generation_hyperparameters(owner: Construct, values: Mapping[str, int |
 class AutoMLFineTuningJob(FineTuningJobBase):
     """An Autopilot (AutoML V2) job that fine-tunes one of the LLMs Autopilot supports on your data.
 
-    :param props: what every fine-tuning job takes (``FineTuningJobProps``): the data (CSV with a header, or
-        Parquet), the output path where Autopilot writes its artifacts and the fine-tuned model, acceptance
-        (``ModelAccessConfig.AcceptEula``), hyperparameters (``epochCount`` 1-10, ``batchSize`` 1-64,
-        ``learningRate`` 0-1, ``learningRateWarmupSteps`` 0-250), the KMS key (``OutputDataConfig.KmsKeyId``,
-        ``SecurityConfig.VolumeKmsKeyId``), the VPC (``SecurityConfig.VpcConfig``) and ``network_isolation``
-        (``SecurityConfig.EnableInterContainerTrafficEncryption``: Autopilot has no network isolation switch).
-    :param base_model: an Autopilot BaseModelName (``Llama2-7BChat``), a JumpStart model id
-        (``meta-textgeneration-llama-2-7b-f``) or a ``ModelSpec``; resolved through the catalog.
-    :param content_type: of both data channels: ``text/csv;header=present`` (default) or
-        ``x-application/vnd.amazon+parquet``.
+    ``AutoMLFineTuningJob(self, "Chat", base_model="Llama2-7BChat", accept_eula=True,
+    training_data="s3://my-data/train/", output_path="s3://my-models/chat/")``
 
-    With ``wait_for_completion`` the deployment waits for the job and ``best_candidate_model_data`` and
-    ``best_candidate_image`` exist. Without, SageMaker sends no event for AutoML jobs, so the Provider's watcher
-    looks for the stack's failed or stopped jobs every 5 minutes and publishes each to its ``failure_topic``.
+    :param base_model: an Autopilot BaseModelName (``Llama2-7BChat``), a JumpStart model id
+        (``meta-textgeneration-llama-2-7b-f``) or a ``ModelSpec``; resolved through the catalog. No default.
+    :param accept_eula: True accepts the model's EULA (``TextGenerationJobConfig.ModelAccessConfig.AcceptEula``);
+        the EULA gate requires it for gated models. Default: None (nothing declared).
+    :param training_data: ``s3://bucket/prefix`` of the training data (CSV with a header, or Parquet). No default.
+    :param output_path: ``s3://bucket/prefix`` where Autopilot writes its artifacts and the fine-tuned model. No
+        default.
+    :param validation_data: ``s3://bucket/prefix`` of validation data. Default: none (Autopilot splits the
+        training data).
+    :param hyperparameters: ``epochCount`` 1-10, ``batchSize`` 1-64, ``learningRate`` 0-1,
+        ``learningRateWarmupSteps`` 0-250; sent as strings. Default: Autopilot's.
+    :param job_name: letters, digits and hyphens, starting with the stack's job-name prefix. Default: the prefix and
+        a name derived from the construct path (stable across synths).
+    :param role: the role the job runs with; it is granted what the job needs. Default: a new least-privilege role.
+    :param max_runtime: the job's maximum runtime (``cdk.Duration`` or seconds). Default: Autopilot's (45 minutes
+        with ``wait_for_completion``).
+    :param wait_for_completion: the deployment waits for the job (at most 50 minutes), fails if the job fails, and
+        ``best_candidate_model_data`` / ``best_candidate_image`` exist. Default: False.
+    :param kms_key_arn: a customer-managed KMS key for the output (``OutputDataConfig.KmsKeyId``), the storage
+        volume (``SecurityConfig.VolumeKmsKeyId``), the handlers' log groups and queues and the failure topic; its
+        key policy must let the roles use it. Default: AWS-managed encryption.
+    :param vpc: the subnets and security groups of the job's containers (``SecurityConfig.VpcConfig``). Default:
+        no VPC.
+    :param network_isolation: encrypt traffic between the job's containers
+        (``SecurityConfig.EnableInterContainerTrafficEncryption``; Autopilot has no network isolation switch).
+        Default: False.
+    :param failure_topic: where the job's failure or stop is published when it is not waited for. Default: the
+        Provider's topic (one per stack, job kind and key).
+    :param catalog: the catalog to resolve ``base_model`` in. Default: ``Catalog.default()``.
+    :param content_type: of both data channels: ``text/csv;header=present`` or
+        ``x-application/vnd.amazon+parquet``. Default: ``text/csv;header=present``.
+
+    Without ``wait_for_completion``, SageMaker sends no event for AutoML jobs, so the Provider's watcher looks for
+    the stack's failed or stopped jobs every 5 minutes and publishes each to its ``failure_topic``. Bad props raise
+    ``ConstructValidationError`` naming this construct (an unknown model included).
     """
 
+    @accepts_deprecated_props
     def __init__(
-        self, scope: Construct, id: str, props: FineTuningJobProps, *, base_model: str | ModelSpec,
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        base_model: str | ModelSpec,
+        accept_eula: bool | None = None,
+        training_data: str,
+        output_path: str,
+        validation_data: str | None = None,
+        hyperparameters: Mapping[str, int | float | str] | None = None,
+        job_name: str | None = None,
+        role: iam.IRole | None = None,
+        max_runtime: cdk.Duration | int | None = None,
+        wait_for_completion: bool = False,
+        kms_key_arn: str | None = None,
+        vpc: VpcPlacement | None = None,
+        network_isolation: bool = False,
+        failure_topic: sns.ITopic | None = None,
+        catalog: Catalog | None = None,
         content_type: str = DEFAULT_AUTOPILOT_CONTENT_TYPE,
     ) -> None:
         super().__init__(scope, id)
+        props = FineTuningJobProps(
+            training_data=training_data, output_path=output_path, accept_eula=accept_eula,
+            validation_data=validation_data, hyperparameters=hyperparameters, job_name=job_name, role=role,
+            max_runtime=max_runtime, wait_for_completion=wait_for_completion, kms_key_arn=kms_key_arn, vpc=vpc,
+            network_isolation=network_isolation, failure_topic=failure_topic, catalog=catalog,
+        )
+        with props_checked_by(self):
+            self._declare(props, base_model, content_type)
+
+    def _declare(self, props: FineTuningJobProps, base_model: str | ModelSpec, content_type: str) -> None:
         self.model_spec = (props.catalog or Catalog.default()).get_autopilot(base_model)
         region = concrete_region(self)
         self.model_spec.check_region(region)

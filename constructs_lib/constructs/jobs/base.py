@@ -13,14 +13,15 @@ updates the shared policy before it deletes the removed resource).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ParamSpec, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -35,13 +36,14 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_lib.aws_names import KMS_KEY_ARN_PATTERN, is_token, parse_ecr_image, split_s3_uri
+from constructs_lib.aws_names import KMS_KEY_ARN_PATTERN, is_token, parse_ecr_image, partition_of, split_s3_uri
 from constructs_lib.catalog import Catalog
 from constructs_lib.constructs.acknowledgments import (
     acknowledge,
     acknowledge_in_compliance_packs,
     acknowledge_wildcards,
 )
+from constructs_lib.constructs.encryption import event_topic_key, log_group_key
 from constructs_lib.constructs.jobs.handlers.job_contract import (
     JOB_FAILURE_STATUSES,
     JOB_NAME_PATTERN,
@@ -50,8 +52,9 @@ from constructs_lib.constructs.jobs.handlers.job_contract import (
     WATCH_INTERVAL_SECONDS,
 )
 from constructs_lib.constructs.jobs.handlers.job_contract import JobKind as JobResourceKind
-from constructs_lib.constructs.placement import VpcPlacement
-from constructs_lib.errors import ConstructValidationError
+from constructs_lib.deprecation import warn_deprecated
+from constructs_lib.errors import ConstructValidationError, JobNotAwaitedError
+from constructs_lib.props.placement import VpcPlacement, network_interface_grants
 
 HANDLERS_DIR = Path(__file__).with_name("handlers")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtime in aws-cdk-lib 2.275
@@ -59,6 +62,7 @@ HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14  # the newest Python Lambda runtim
 # that a failed create started (handlers/job_common.py, Api).
 HANDLER_TIMEOUT = cdk.Duration.minutes(5)
 HANDLER_CONCURRENCY = 10  # each handler function's reserved concurrency: CloudFormation's parallel job requests
+HANDLER_MEMORY_MB = 256  # boto3 calls and small JSON: Lambda's 128 MB default would also slow the start (CPU)
 # "eg" and 6 hex digits of the stack name, then a hyphen: every job name of the stack starts with it.
 JOB_NAME_PREFIX_LENGTH = 9
 # CloudFormation waits for a custom resource's response at most ServiceTimeout seconds (at most 3600). A waited
@@ -73,13 +77,6 @@ UNWAITED_SERVICE_TIMEOUT = cdk.Duration.minutes(HANDLER_TIMEOUT.to_minutes() + 5
 # Jobs of a kind SageMaker sends no events for (AutoML) are watched on this schedule (handlers/job_common.py,
 # watch_failures), and name their failure topic in a tag (FAILURE_TOPIC_TAG).
 WATCH_INTERVAL = cdk.Duration.seconds(WATCH_INTERVAL_SECONDS)
-# What SageMaker does with the job role to attach the job's containers to a VPC (SageMaker developer guide,
-# "Give SageMaker training jobs access to resources in your Amazon VPC").
-VPC_ACTIONS = (
-    "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
-    "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-)
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # Reasons of the cdk-nag findings the Provider framework's grants raise (acknowledged in JobProvider).
@@ -96,11 +93,6 @@ DEAD_LETTER_QUEUE_REASON = (
     "this queue is itself the dead-letter queue of the job handlers and the Provider framework's functions; a "
     "dead-letter queue of a dead-letter queue would only move the same messages once more"
 )
-UNENCRYPTED_TOPIC_REASON = (
-    "EventBridge cannot publish to a topic encrypted with the AWS-managed key alias/aws/sns, and no "
-    "customer-managed key was given: pass kms_key_arn (a key whose policy lets events.amazonaws.com use it) to "
-    "encrypt the topic; its messages name jobs and their status, not data"
-)
 HANDLERS_OUTSIDE_VPC_REASON = (
     "the job handlers and the Provider framework only call control-plane APIs (SageMaker Create/Describe/Stop of "
     "the stack's jobs, Lambda, Step Functions, the CloudFormation response URL) and touch no data; the jobs' own "
@@ -112,6 +104,11 @@ ROLE_BOUND_POLICY_REASON = (
     "statements name this stack's jobs, roles, queue and log groups); a customer-managed policy could be attached "
     "to other principals, which these statements must not reach"
 )
+HANDLERS_UNTRACED_REASON = (
+    "the handlers and the Provider framework's functions make a few control-plane calls per CloudFormation request "
+    "or schedule tick, each logged in their own log group with the request and the job's name; X-Ray tracing would "
+    "add a wildcard xray:PutTraceSegments grant to every role without showing anything those logs do not"
+)
 NO_TRACING_REASON = (
     "the CDK Provider framework offers no X-Ray tracing for its waiter state machine; it only calls the "
     "is-complete handler once a minute, and each call is in the waiter's execution log (level ALL) and the "
@@ -119,13 +116,16 @@ NO_TRACING_REASON = (
 )
 
 
-class JobNotAwaitedError(RuntimeError):
-    """A job output was asked for, but the stack does not wait for the job to finish."""
+JobInitParameters = ParamSpec("JobInitParameters")
 
 
 @dataclass(frozen=True)
 class FineTuningJobProps:
-    """What every fine-tuning job takes, whichever method trains it (the table stack builds one per row).
+    """The props every fine-tuning job takes, whichever method trains it, as one object.
+
+    Deprecated since 0.2.0 as a positional argument: ``AutoMLFineTuningJob(scope, id, props, base_model=...)``
+    still works, with a ``DeprecationWarning``, until 0.3.0. Pass the same props as keywords instead:
+    ``AutoMLFineTuningJob(scope, id, base_model=..., accept_eula=True, training_data=..., output_path=...)``.
 
     :param training_data: ``s3://bucket/prefix`` of the training data.
     :param output_path: ``s3://bucket/prefix`` where the job writes the fine-tuned model.
@@ -165,6 +165,44 @@ class FineTuningJobProps:
     network_isolation: bool = False
     failure_topic: sns.ITopic | None = None
     catalog: Catalog | None = None
+
+
+def accepts_deprecated_props(
+    init: Callable[JobInitParameters, None],
+) -> Callable[JobInitParameters, None]:
+    """Let a job's keyword-only ``__init__`` take the 0.1 spelling too: a ``FineTuningJobProps`` after
+    ``scope, id`` (or as ``props=``), with a ``DeprecationWarning`` that says what to write instead.
+
+    The signature users see (``inspect.signature``, IDEs, the API snapshot) stays the keyword-only one.
+    """
+
+    @functools.wraps(init)
+    def init_accepting_props(self: Construct, scope: Construct, id: str, *args: Any, **kwargs: Any) -> None:
+        if args or "props" in kwargs:
+            kwargs = _props_as_keywords(type(self).__name__, args, kwargs)
+        untyped_init: Callable[..., None] = init
+        untyped_init(self, scope, id, **kwargs)
+
+    return cast(Callable[JobInitParameters, None], init_accepting_props)
+
+
+def _props_as_keywords(construct: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    if len(args) > 1 or (args and "props" in kwargs):
+        raise TypeError(f"{construct}() takes scope, id and keyword arguments only")
+    props = args[0] if args else kwargs.pop("props")
+    if not isinstance(props, FineTuningJobProps):
+        raise TypeError(
+            f"{construct}() takes scope, id and keyword arguments only; got {type(props).__name__} after id"
+        )
+    warn_deprecated(
+        f"{construct}(scope, id, FineTuningJobProps(...), ...)",
+        f"pass the props as keywords, {construct}(scope, id, training_data=..., output_path=..., accept_eula=..., ...)",
+        since="0.2.0",
+    )
+    given_twice = sorted(name for name in kwargs if name in {field.name for field in fields(props)})
+    if given_twice:
+        raise TypeError(f"{construct}() got {', '.join(given_twice)} both in FineTuningJobProps and as a keyword")
+    return {**{field.name: getattr(props, field.name) for field in fields(props)}, **kwargs}
 
 
 @dataclass(frozen=True)
@@ -298,6 +336,7 @@ class JobProvider(Construct):
             encryption_master_key=self.key,
         )
         acknowledge(self.dead_letters, "AwsSolutions-SQS3", DEAD_LETTER_QUEUE_REASON)
+        acknowledge(self.dead_letters, "Serverless-SQSRedrivePolicy", DEAD_LETTER_QUEUE_REASON)
         code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
         on_event = self._function("OnEvent", code, "on_event")
         is_complete = self._function("IsComplete", code, "is_complete") if wait else None
@@ -330,6 +369,7 @@ class JobProvider(Construct):
             self._acknowledge_waiter()
         self._allow_dead_letters(self.handler_role)
         acknowledge_in_compliance_packs(self, "LambdaInsideVPC", HANDLERS_OUTSIDE_VPC_REASON)
+        acknowledge(self, "Serverless-LambdaTracing", HANDLERS_UNTRACED_REASON)
         acknowledge_in_compliance_packs(self, "IAMNoInlinePolicy", ROLE_BOUND_POLICY_REASON)
         # One statement for every job of the stack, present as long as the Provider: a removed job's Delete
         # (after CloudFormation has already updated this policy) may still stop it.
@@ -381,7 +421,7 @@ class JobProvider(Construct):
     def _log_group(self, id: str) -> logs.LogGroup:
         return logs.LogGroup(
             self, id, retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
-            encryption_key=self.key,
+            encryption_key=self.key or log_group_key(self),  # the stack's own key when no key was given
         )
 
     def _framework_role(self, id: str, log_group: logs.LogGroup) -> iam.Role:
@@ -401,6 +441,7 @@ class JobProvider(Construct):
             cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
                 target_arn=self.dead_letters.queue_arn)
             cfn_function.reserved_concurrent_executions = HANDLER_CONCURRENCY
+            cfn_function.memory_size = HANDLER_MEMORY_MB
             if function.role is not None:
                 self._allow_dead_letters(function.role)
 
@@ -426,13 +467,14 @@ class JobProvider(Construct):
             ("*", LOG_DELIVERY_REASON),
         ])
         acknowledge(state_machine, "AwsSolutions-SF2", NO_TRACING_REASON)
+        acknowledge(state_machine, "Serverless-StepFunctionStateMachineXray", NO_TRACING_REASON)
 
     def _function(self, id: str, code: lambda_.Code, entry: str) -> lambda_.Function:
         log_group = self._log_group(f"{id}Logs")
         log_group.grant_write(self.handler_role)
         return lambda_.Function(
             self, id, runtime=HANDLER_RUNTIME, code=code, handler=f"{self.kind.handler_module}.{entry}",
-            role=self.handler_role, timeout=HANDLER_TIMEOUT, log_group=log_group,
+            role=self.handler_role, timeout=HANDLER_TIMEOUT, memory_size=HANDLER_MEMORY_MB, log_group=log_group,
             environment={JOB_NAME_PREFIX_VARIABLE: self.job_name_prefix},
             dead_letter_queue=self.dead_letters, reserved_concurrent_executions=HANDLER_CONCURRENCY,
         )
@@ -453,11 +495,9 @@ class JobProvider(Construct):
         """The stack's default topic for the failures of jobs not waited for (created on first use)."""
         if self._failure_topic is None:
             self._failure_topic = sns.Topic(
-                self, "JobFailures", enforce_ssl=True, master_key=self.key,
+                self, "JobFailures", enforce_ssl=True, master_key=self.key or event_topic_key(self),
                 display_name=f"Failed or stopped {self.kind.title} fine-tuning jobs",
             )
-            if self.key is None:
-                acknowledge(self._failure_topic, "AwsSolutions-SNS2", UNENCRYPTED_TOPIC_REASON)
         return self._failure_topic
 
 
@@ -550,13 +590,14 @@ class FineTuningJobBase(Construct):
                     kind.status_key: list(JOB_FAILURE_STATUSES),
                 },
             ),
-            targets=[targets.SnsTopic(topic)],
+            # an event EventBridge cannot deliver to the topic lands in the Provider's dead-letter queue
+            targets=[targets.SnsTopic(topic, dead_letter_queue=self.provider.dead_letters)],
         )
 
     def _require_completion(self, attribute: str) -> None:
         if not self.wait_for_completion:
             raise JobNotAwaitedError(
-                f"{self.node.path}: {attribute} is known only once the job has finished; pass "
+                self.node.path, f"{attribute} is known only once the job has finished; pass "
                 "wait_for_completion=True so the deployment waits for the job (or deploy what uses it in a "
                 "later deployment, from the job's output path)"
             )
@@ -670,11 +711,12 @@ def _job_statements(
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},  # SageMaker's grant for the job's volume
         ), ""))
     if vpc is not None:
-        statements.append((
-            iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]),
-            "SageMaker creates and deletes the job's network interfaces in the given subnets, under ids known only "
-            "at run time, and EC2's Describe actions take no resource narrower than *",
-        ))
+        statements.extend(
+            (iam.PolicyStatement(actions=list(grant.actions), resources=list(grant.resources),
+                                 conditions=grant.condition), grant.why)
+            for grant in network_interface_grants(
+                vpc.subnet_ids, vpc.security_group_ids, partition=partition_of(stack.region), region=stack.region)
+        )
     return statements
 
 

@@ -15,15 +15,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.aws_names import JUMPSTART_MODEL_ID_TAG, JUMPSTART_MODEL_VERSION_TAG
 from constructs_lib.catalog import Catalog, ModelSpec, TrainingSpec, content_bucket
-from constructs_lib.constructs.checks import check_accept_eula, concrete_region
+from constructs_lib.constructs.checks import check_accept_eula, concrete_region, props_checked_by
 from constructs_lib.constructs.jobs.base import (
     FineTuningJobBase,
     FineTuningJobProps,
     S3Location,
+    accepts_deprecated_props,
     checked_job_name,
     checked_kms_key_arn,
     data_channels,
@@ -34,6 +38,7 @@ from constructs_lib.constructs.jobs.base import (
 )
 from constructs_lib.constructs.jobs.handlers.job_contract import TRAINING_JOB
 from constructs_lib.errors import ConstructValidationError
+from constructs_lib.props.placement import VpcPlacement
 
 # From the SageMaker Python SDK's JumpStart estimator: the entry point of JumpStart training scripts, the
 # path of the script tarball inside the ``code`` channel, and the default maximum runtime (1 day).
@@ -63,25 +68,81 @@ def hyperparameter_text(value: Any) -> str:
 class JumpStartFineTuningJob(FineTuningJobBase):
     """A SageMaker training job that fine-tunes a JumpStart model with JumpStart's own training script.
 
-    :param props: what every fine-tuning job takes (``FineTuningJobProps``): the data (the ``training`` and
-        ``validation`` channels), the output path (``<job>/output/model.tar.gz`` lands under it), acceptance
-        (``ModelAccessConfig.AcceptEula`` on the ``model`` channel and the environment ``accept_eula=true``),
-        overrides of the model's JumpStart hyperparameters, the KMS key (``OutputDataConfig.KmsKeyId``,
-        ``ResourceConfig.VolumeKmsKeyId``), the VPC (``VpcConfig``) and ``network_isolation``
-        (``EnableInterContainerTrafficEncryption``; ``EnableNetworkIsolation`` is always on). ``max_runtime``
-        defaults to 1 day (45 minutes with ``wait_for_completion``, which enables ``model_data`` and
-        ``inference_image``).
-    :param model: a JumpStart model id or a ``ModelSpec`` with training data in the catalog.
+    ``JumpStartFineTuningJob(self, "Tune", model="meta-textgeneration-llama-2-7b", accept_eula=True,
+    training_data="s3://my-data/train/", output_path="s3://my-models/tune/")``
+
+    :param model: a JumpStart model id or a ``ModelSpec`` with training data in the catalog. No default.
+    :param accept_eula: True accepts the model's EULA (``ModelAccessConfig.AcceptEula`` on the ``model`` channel
+        and the environment ``accept_eula=true``); the EULA gate requires it for gated models. Default: None
+        (nothing declared).
+    :param training_data: ``s3://bucket/prefix`` of the ``training`` channel. No default.
+    :param output_path: ``s3://bucket/prefix``; ``<job>/output/model.tar.gz`` lands under it. No default.
+    :param validation_data: ``s3://bucket/prefix`` of the ``validation`` channel. Default: none.
+    :param hyperparameters: overrides of the model's JumpStart hyperparameters, checked against its spec. Default:
+        JumpStart's values.
+    :param job_name: letters, digits and hyphens, starting with the stack's job-name prefix. Default: the prefix and
+        a name derived from the construct path (stable across synths).
+    :param role: the role the job runs with; it is granted what the job needs. Default: a new least-privilege role.
+    :param max_runtime: the job's maximum runtime (``cdk.Duration`` or seconds). Default: 1 day (45 minutes with
+        ``wait_for_completion``).
+    :param wait_for_completion: the deployment waits for the job (at most 50 minutes), fails if the job fails, and
+        ``model_data`` / ``inference_image`` exist. Default: False.
+    :param kms_key_arn: a customer-managed KMS key for the output (``OutputDataConfig.KmsKeyId``), the storage
+        volume (``ResourceConfig.VolumeKmsKeyId``), the handlers' log groups and queues and the failure topic; its
+        key policy must let the roles use it. Default: AWS-managed encryption.
+    :param vpc: the subnets and security groups of the job's containers (``VpcConfig``). Default: no VPC.
+    :param network_isolation: encrypt traffic between the job's containers
+        (``EnableInterContainerTrafficEncryption``; ``EnableNetworkIsolation`` is always on, since code and model
+        arrive as channels). Default: False.
+    :param failure_topic: where the job's failure or stop is published when it is not waited for. Default: the
+        Provider's topic (one per stack, job kind and key).
+    :param catalog: the catalog to resolve ``model`` in. Default: ``Catalog.default()``.
     :param instance_type: the training instance type. Default: the model's default training instance type.
-    :param instance_count: Default: 1.
-    :param volume_size_gb: the training volume. Default: 256.
+    :param instance_count: number of training instances. Default: 1.
+    :param volume_size_gb: the training volume in GB. Default: 256.
+
+    Bad props raise ``ConstructValidationError`` naming this construct (an unknown or untrainable model included).
     """
 
+    @accepts_deprecated_props
     def __init__(
-        self, scope: Construct, id: str, props: FineTuningJobProps, *, model: str | ModelSpec,
-        instance_type: str | None = None, instance_count: int = 1, volume_size_gb: int = DEFAULT_VOLUME_SIZE_GB,
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: str | ModelSpec,
+        accept_eula: bool | None = None,
+        training_data: str,
+        output_path: str,
+        validation_data: str | None = None,
+        hyperparameters: Mapping[str, int | float | str] | None = None,
+        job_name: str | None = None,
+        role: iam.IRole | None = None,
+        max_runtime: cdk.Duration | int | None = None,
+        wait_for_completion: bool = False,
+        kms_key_arn: str | None = None,
+        vpc: VpcPlacement | None = None,
+        network_isolation: bool = False,
+        failure_topic: sns.ITopic | None = None,
+        catalog: Catalog | None = None,
+        instance_type: str | None = None,
+        instance_count: int = 1,
+        volume_size_gb: int = DEFAULT_VOLUME_SIZE_GB,
     ) -> None:
         super().__init__(scope, id)
+        props = FineTuningJobProps(
+            training_data=training_data, output_path=output_path, accept_eula=accept_eula,
+            validation_data=validation_data, hyperparameters=hyperparameters, job_name=job_name, role=role,
+            max_runtime=max_runtime, wait_for_completion=wait_for_completion, kms_key_arn=kms_key_arn, vpc=vpc,
+            network_isolation=network_isolation, failure_topic=failure_topic, catalog=catalog,
+        )
+        with props_checked_by(self):
+            self._declare(props, model, instance_type, instance_count, volume_size_gb)
+
+    def _declare(
+        self, props: FineTuningJobProps, model: str | ModelSpec, instance_type: str | None, instance_count: int,
+        volume_size_gb: int,
+    ) -> None:
         self.model_spec, training = trainable_model(props.catalog, model)
         self._region = concrete_region(self)
         accept_eula = props.accept_eula

@@ -9,6 +9,7 @@ is read once per stack.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -32,13 +34,19 @@ from constructs_lib.aws_names import (
     partition_of,
     split_s3_uri,
 )
-from constructs_lib.catalog import CatalogError, ModelSpec, instance_family
+from constructs_lib.catalog import ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
-from constructs_lib.constructs.placement import VpcPlacement
-from constructs_lib.errors import ConstructValidationError
-
-VARIANT_NAME = "AllTraffic"
+from constructs_lib.constructs.encryption import stack_key
+from constructs_lib.constructs.serving.access import VARIANT_NAME, EndpointAccess
+from constructs_lib.constructs.serving.scaling import (
+    ZeroCapacityAlarm,
+    scalable_target,
+    scale_out_from_zero,
+    target_tracking,
+)
+from constructs_lib.props import AsyncInference, BacklogScaling, DataCapture, EndpointAutoScaling, ServerlessInference
+from constructs_lib.props.placement import VpcPlacement, network_interface_grants
 
 # Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
 # ProductionVariant, DataCaptureConfig).
@@ -69,10 +77,6 @@ INLINE_ROLE_POLICY_REASON = (
     "without narrowing any of them."
 )
 
-# Bad props: the constructs re-raise these as one ConstructValidationError that names the construct.
-PROP_ERRORS = (ValueError, CatalogError)
-
-
 def has_local_storage(instance_type: str) -> bool:
     """Whether the instance type has local NVMe instance storage (SageMaker then rejects a volume KMS key)."""
     family = instance_family(instance_type)
@@ -80,68 +84,10 @@ def has_local_storage(instance_type: str) -> bool:
     return family in LOCAL_STORAGE_FAMILIES or bool(match and "d" in match.group(1))
 
 
-@dataclass(frozen=True, kw_only=True)
-class EndpointAutoScaling:
-    """Target-tracking autoscaling of the endpoint's variant on invocations per instance.
-
-    Application Auto Scaling keeps the instance count between ``min_capacity`` and ``max_capacity`` (it moves
-    an initial ``instance_count`` outside that range into it).
-    """
-
-    max_capacity: int
-    """Most instances the variant scales out to (at least ``min_capacity``)."""
-    target_invocations_per_instance: float
-    """Average invocations per instance per minute that scaling aims for (greater than 0)."""
-    min_capacity: int = 1
-    """Fewest instances the variant scales in to. Default: 1."""
-    scale_in_cooldown_seconds: int = 300
-    """Seconds after a scale-in before another scale-in. Default: 300."""
-    scale_out_cooldown_seconds: int = 60
-    """Seconds after a scale-out before another scale-out. Default: 60."""
-
-    def __post_init__(self) -> None:
-        for name in ("min_capacity", "max_capacity", "scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < (1 if name.endswith("capacity") else 0):
-                expected = "an integer >= 1" if name.endswith("capacity") else "an integer >= 0"
-                raise ValueError(f"autoscaling {name} must be {expected}, got {value!r}")
-        if self.min_capacity > self.max_capacity:
-            raise ValueError(
-                f"autoscaling min_capacity {self.min_capacity} exceeds max_capacity {self.max_capacity}"
-            )
-        target = self.target_invocations_per_instance
-        if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
-            raise ValueError(f"autoscaling target_invocations_per_instance must be a number > 0, got {target!r}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class DataCapture:
-    """Capture of the endpoint's requests and responses to S3 (for model monitoring)."""
-
-    destination: str
-    """S3 URI under which SageMaker writes the captured data (``s3://bucket/prefix``)."""
-    sampling_percentage: int = 100
-    """Percentage of requests captured, 0 to 100. Default: 100."""
-    capture_input: bool = True
-    """Capture request payloads. Default: True."""
-    capture_output: bool = True
-    """Capture response payloads. Default: True."""
-    kms_key: kms.IKey | None = None
-    """Key SageMaker encrypts the captured data with. Default: the bucket's encryption."""
-
-    def __post_init__(self) -> None:
-        if not is_token(self.destination):
-            split_s3_uri(self.destination, what="data capture destination")
-        if not _is_int(self.sampling_percentage) or not 0 <= self.sampling_percentage <= 100:
-            raise ValueError(
-                f"data capture sampling_percentage must be an integer from 0 to 100, got {self.sampling_percentage!r}"
-            )
-        if not (self.capture_input or self.capture_output):
-            raise ValueError("data capture must capture the input, the output or both")
-
-
 class ServingProps(TypedDict, total=False):
-    """The optional props both endpoint constructs take; absent or None means the default."""
+    """The serving keywords both endpoint constructs take, as a ``TypedDict``: type a dict of them with it and pass
+    it as ``**props`` (each is also a keyword parameter of ``JumpStartEndpoint`` and ``FineTunedEndpoint``, documented
+    there). Absent or None means the default."""
 
     role: iam.IRole | None
     """The execution role, used as is. Default: a least-privilege role of the endpoint's own (read of the model
@@ -191,32 +137,44 @@ class Encryption:
     endpoint_key_arn: str | None = None
     """``kms_key_arn``: the role may decrypt model data and encrypt the volume and captures with it."""
     hardware_encrypted_volume: bool = False
-    """``kms_key_arn`` was given for an instance type whose local storage SageMaker encrypts by hardware."""
+    """The instance type has local NVMe storage, which the instance encrypts by hardware (no volume key)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServingOptions:
-    """Everything an endpoint construct serves its model with, besides the model itself."""
+    """Everything an endpoint construct serves its model with, besides the model itself (the constructs' keyword
+    parameters of the same names)."""
 
     instance_type: str
     instance_count: int
-    props: ServingProps
     network_isolation: bool = True
+    role: iam.IRole | None = None
+    vpc: VpcPlacement | None = None
+    vpc_subnets: Sequence[ec2.ISubnet] | None = None
+    security_groups: Sequence[ec2.ISecurityGroup] | None = None
+    kms_key_arn: str | None = None
+    kms_key: kms.IKey | None = None
+    autoscaling: EndpointAutoScaling | None = None
+    data_capture: DataCapture | None = None
+    endpoint_name: str | None = None
+    startup_health_check_timeout: int | None = None
+    model_data_download_timeout: int | None = None
+    async_inference: AsyncInference | None = None
+    serverless: ServerlessInference | None = None
 
     def validate(self, supported_instance_types: Iterable[str] = ()) -> None:
         """Raise ``ValueError`` for props SageMaker would refuse (the construct re-raises it with its path)."""
-        _check_prop_names(self.props)
+        _check_mode_of(self)
         _check_instance_count(self.instance_count)
-        _check_endpoint_name(self.props.get("endpoint_name"))
-        _check_timeouts(self.props)
+        _check_endpoint_name(self.endpoint_name)
+        _check_timeouts(self)
         if not isinstance(self.network_isolation, bool):
             raise ValueError(f"network_isolation must be True or False, got {self.network_isolation!r}")
         self.network_placement()
         self.encryption(supported_instance_types)
 
     def network_placement(self) -> NetworkPlacement | None:
-        placement = self.props.get("vpc")
-        subnets, groups = self.props.get("vpc_subnets"), self.props.get("security_groups")
+        placement, subnets, groups = self.vpc, self.vpc_subnets, self.security_groups
         if placement is not None:
             if subnets is not None or groups is not None:
                 raise ValueError("give vpc, or vpc_subnets with security_groups, not both")
@@ -234,8 +192,7 @@ class ServingOptions:
         return NetworkPlacement([subnet.subnet_id for subnet in subnets], [group.security_group_id for group in groups])
 
     def encryption(self, supported_instance_types: Iterable[str] = ()) -> Encryption:
-        key, key_arn = self.props.get("kms_key"), self.props.get("kms_key_arn")
-        capture = self.props.get("data_capture")
+        key, key_arn, capture = self.kms_key, self.kms_key_arn, self.data_capture
         if key is not None and key_arn is not None:
             raise ValueError("give kms_key or kms_key_arn, not both")
         if key_arn is not None and not is_token(key_arn) and not KMS_KEY_ARN_PATTERN.fullmatch(key_arn):
@@ -251,16 +208,39 @@ class ServingOptions:
         volume_key_arn = key.key_arn if key is not None else (None if local_storage else key_arn)
         capture_key = capture.kms_key if capture is not None else None
         capture_key_arn = capture_key.key_arn if capture_key is not None else key_arn if capture else None
-        return Encryption(volume_key_arn, capture_key_arn, key_arn, key_arn is not None and local_storage)
+        return Encryption(volume_key_arn, capture_key_arn, key_arn, local_storage)
 
 
-def _check_prop_names(props: ServingProps) -> None:
-    unknown = sorted(set(props) - set(ServingProps.__annotations__))
-    if unknown:
-        raise ValueError(
-            f"unknown prop(s) {', '.join(unknown)}; the serving props are "
-            f"{', '.join(sorted(ServingProps.__annotations__))}"
-        )
+SERVERLESS_REFUSES = {
+    "vpc": "serverless endpoints cannot attach to a VPC",
+    "vpc_subnets": "serverless endpoints cannot attach to a VPC",
+    "security_groups": "serverless endpoints cannot attach to a VPC",
+    "kms_key": "serverless endpoints have no storage volume to encrypt",
+    "kms_key_arn": "serverless endpoints have no storage volume to encrypt and take no data capture",
+    "data_capture": "serverless endpoints take no data capture",
+    "autoscaling": "serverless endpoints scale by themselves up to ServerlessInference.max_concurrency",
+}
+
+
+def _check_mode_of(options: ServingOptions) -> None:
+    """What an asynchronous or serverless endpoint cannot take."""
+    if options.async_inference is not None and options.serverless is not None:
+        raise ValueError("give async_inference or serverless, not both")
+    if options.async_inference is not None:
+        if not isinstance(options.async_inference, AsyncInference):
+            raise ValueError(f"async_inference must be AsyncInference props, got {options.async_inference!r}")
+        if options.autoscaling is not None:
+            raise ValueError("an asynchronous endpoint scales on its backlog: give AsyncInference(scaling="
+                             "BacklogScaling(...)) instead of autoscaling")
+    if options.serverless is not None:
+        if not isinstance(options.serverless, ServerlessInference):
+            raise ValueError(f"serverless must be ServerlessInference props, got {options.serverless!r}")
+        for name, why in SERVERLESS_REFUSES.items():
+            if getattr(options, name) is not None:
+                raise ValueError(f"{name} is not for serverless endpoints: {why}")
+        if options.network_isolation:
+            raise ValueError("serverless endpoints cannot isolate the container's network: pass "
+                             "network_isolation=False with serverless")
 
 
 def _check_instance_count(count: object) -> None:
@@ -276,9 +256,9 @@ def _check_endpoint_name(name: str | None) -> None:
         )
 
 
-def _check_timeouts(props: ServingProps) -> None:
+def _check_timeouts(options: ServingOptions) -> None:
     for timeout in ("startup_health_check_timeout", "model_data_download_timeout"):
-        value = props.get(timeout)
+        value = getattr(options, timeout)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                   or not TIMEOUT_RANGE[0] <= value <= TIMEOUT_RANGE[1]):
             raise ValueError(f"{timeout} must be whole seconds from {TIMEOUT_RANGE[0]} to {TIMEOUT_RANGE[1]}")
@@ -402,8 +382,9 @@ class ServedModel:
     description: str
 
 
-class ServingEndpoint(Construct):
-    """Base of the endpoint constructs: a model, served by an endpoint config and an endpoint.
+class ServingEndpoint(EndpointAccess):
+    """Base of the endpoint constructs: a model, served by an endpoint config and an endpoint (real-time on
+    instances, asynchronous or serverless), with ``grant_invoke``, ``metric_*`` and ``from_endpoint_*``.
 
     Subclasses validate their own props, build the model container and call ``_serve``.
     """
@@ -420,14 +401,6 @@ class ServingEndpoint(Construct):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         self._role: iam.IRole | None = None
-        self._endpoint_arn: str | None = None
-
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint's ARN (``Ref`` of the endpoint)."""
-        if self._endpoint_arn is None:
-            self._endpoint_arn = self.cfn_endpoint.ref
-        return self._endpoint_arn
 
     @property
     def role(self) -> iam.IRole:
@@ -437,12 +410,6 @@ class ServingEndpoint(Construct):
             self._role = iam.Role.from_role_arn(self, "ExecutionRoleRef", self.cfn_role.attr_arn)
         return self._role
 
-    def _invalid(self, error: Exception) -> ConstructValidationError:
-        """The error to raise for bad props: it names this construct, so a table of endpoints points at the row."""
-        if isinstance(error, ConstructValidationError):  # already names its construct
-            return error
-        return ConstructValidationError(self.node.path, str(error))
-
     def _serve(self, options: ServingOptions, model: ServedModel) -> None:
         """Declare the role, model, endpoint config, endpoint, autoscaling and output, tagged with the JumpStart
         model (the base model, for fine-tuned weights) as the SageMaker SDK tags them."""
@@ -450,6 +417,10 @@ class ServingEndpoint(Construct):
                 cdk.CfnTag(key=JUMPSTART_MODEL_VERSION_TAG, value=model.model_spec.version)]
         placement = options.network_placement()
         encryption = options.encryption()
+        if encryption.volume_key_arn is None and not encryption.hardware_encrypted_volume \
+                and options.serverless is None:  # a serverless endpoint has no volume
+            # secure by default: the storage volume is encrypted with the stack's own key
+            encryption = dataclasses.replace(encryption, volume_key_arn=stack_key(self).key_arn)
         role_arn = self._execution_role(options, model, placement, encryption)
         self.cfn_model = sagemaker.CfnModel(
             self, "Model",
@@ -465,25 +436,31 @@ class ServingEndpoint(Construct):
         self.cfn_endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint",
             endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
-            endpoint_name=options.props.get("endpoint_name"),
+            endpoint_name=options.endpoint_name,
             tags=tags,
         )
         self.endpoint_name = self.cfn_endpoint.attr_endpoint_name
-        scaling = options.props.get("autoscaling")
+        self.endpoint_arn = self.cfn_endpoint.ref
+        scaling = options.autoscaling
         if scaling is not None:
             self._autoscale(scaling)
+        backlog = options.async_inference.scaling if options.async_inference is not None else None
+        if backlog is not None:
+            self._scale_on_backlog(backlog)
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name, description=f"Endpoint of {model.description}")
 
     def _execution_role(
         self, options: ServingOptions, model: ServedModel, placement: NetworkPlacement | None, encryption: Encryption
     ) -> str:
         """The ARN of the role passed in, or of a least-privilege role this construct creates."""
-        role = options.props.get("role")
+        role = options.role
         if role is not None:
             self.cfn_role = None
             self._role = role
             return role.role_arn
-        policy = _execution_policy(model, options.props.get("data_capture"), placement is not None, encryption)
+        policy = _execution_policy(model, options.data_capture, placement, encryption)
+        if options.async_inference is not None:
+            _add_async_writes(policy, partition_of(model.region), options.async_inference)
         self.cfn_role = iam.CfnRole(
             self, "ExecutionRole",
             assume_role_policy_document={
@@ -507,65 +484,105 @@ class ServingEndpoint(Construct):
     def _endpoint_config(
         self, options: ServingOptions, encryption: Encryption, tags: list[cdk.CfnTag]
     ) -> sagemaker.CfnEndpointConfig:
-        props = options.props
-        variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-            variant_name=VARIANT_NAME,
-            model_name=self.cfn_model.attr_model_name,
-            instance_type=options.instance_type,
-            initial_instance_count=options.instance_count,
-            initial_variant_weight=1.0,
-            container_startup_health_check_timeout_in_seconds=props.get("startup_health_check_timeout"),
-            model_data_download_timeout_in_seconds=props.get("model_data_download_timeout"),
-        )
-        capture = props.get("data_capture")
+        serverless = options.serverless
+        if serverless is not None:
+            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=VARIANT_NAME,
+                model_name=self.cfn_model.attr_model_name,
+                serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+                    memory_size_in_mb=serverless.memory_mb, max_concurrency=serverless.max_concurrency,
+                    provisioned_concurrency=serverless.provisioned_concurrency,
+                ),
+            )
+        else:
+            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=VARIANT_NAME,
+                model_name=self.cfn_model.attr_model_name,
+                instance_type=options.instance_type,
+                initial_instance_count=options.instance_count,
+                initial_variant_weight=1.0,
+                container_startup_health_check_timeout_in_seconds=options.startup_health_check_timeout,
+                model_data_download_timeout_in_seconds=options.model_data_download_timeout,
+            )
+        capture = options.data_capture
         config = sagemaker.CfnEndpointConfig(
             self, "EndpointConfig",
             production_variants=[variant],
             kms_key_id=encryption.volume_key_arn,
             data_capture_config=_data_capture_config(capture, encryption.capture_key_arn) if capture else None,
+            async_inference_config=_async_inference_config(options.async_inference, encryption.endpoint_key_arn)
+            if options.async_inference is not None else None,
             tags=tags,
         )
+        if serverless is not None:
+            acknowledge_in_compliance_packs(config, "SageMakerEndpointConfigurationKMSKeyConfigured", (
+                "A serverless endpoint has no storage volume for a KmsKeyId to encrypt: SageMaker runs the model on "
+                "its own serverless compute, and serverless endpoints take no data capture, so no key has data to "
+                "encrypt here."
+            ))
         if encryption.hardware_encrypted_volume:
+            key_use = (
+                f"The endpoint's customer managed key ({encryption.endpoint_key_arn}) still encrypts the captured "
+                "data and decrypts the model data." if encryption.endpoint_key_arn else
+                "Nothing else of the endpoint is stored on the instance: the model data stays in S3."
+            )
             acknowledge_in_compliance_packs(config, "SageMakerEndpointConfigurationKMSKeyConfigured", (
                 f"Instance type {options.instance_type} has local NVMe instance storage and no EBS storage volume: "
                 "the instance encrypts that storage itself with a hardware module (AES-256), and CreateEndpointConfig "
-                "refuses a KmsKeyId for such instance types (SageMaker API reference, CreateEndpointConfig). The "
-                f"endpoint's customer managed key ({encryption.endpoint_key_arn}) still encrypts the captured data "
-                "and decrypts the model data."
+                "refuses a KmsKeyId for such instance types (SageMaker API reference, CreateEndpointConfig). "
+                + key_use
             ))
         return config
 
+    def _scale_on_backlog(self, scaling: BacklogScaling) -> None:
+        """Target tracking on ``ApproximateBacklogSizePerInstance``, and, down to zero instances, the SageMaker
+        guide's scale-out-from-zero policy on ``HasBacklogWithoutCapacity`` (without it a queue waits until its
+        backlog exceeds the target)."""
+        dimension = ("EndpointName", self.endpoint_name)
+        self.scalable_target = scalable_target(
+            self, dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
+            min_capacity=scaling.min_instances, max_capacity=scaling.max_instances,
+        )
+        target_tracking(
+            self, self.scalable_target, policy_name="BacklogPerInstance",
+            target_value=scaling.target_backlog_per_instance,
+            customized_metric=("ApproximateBacklogSizePerInstance", dimension, "Average"),
+            scale_in_cooldown=scaling.scale_in_cooldown_seconds, scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+        )
+        if scaling.min_instances == 0:
+            scale_out_from_zero(self, self.scalable_target, ZeroCapacityAlarm(
+                metric_name="HasBacklogWithoutCapacity", dimension=dimension, statistic="Average",
+                period_seconds=60, evaluation_periods=2,
+                description="Requests wait with no instance to serve them: add one (scale out from zero)",
+            ), cooldown=scaling.scale_out_cooldown_seconds)
+
+    def metric_backlog(self, *, period: cdk.Duration | None = None) -> cloudwatch.Metric:
+        """Requests an asynchronous endpoint has queued (``ApproximateBacklogSize``, average)."""
+        return self.metric("ApproximateBacklogSize", statistic="Average", period=period,
+                           dimensions={"EndpointName": self.endpoint_name})
+
     def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
         """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
-        acknowledge_wildcards(
-            role, zip((statement["Resource"] for statement in policy.statements), policy.reasons, strict=True))
+        acknowledge_wildcards(role, (
+            (resource, why)
+            for statement, why in zip(policy.statements, policy.reasons, strict=True)
+            for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
+                             else [statement["Resource"]])
+        ))
 
     def _autoscale(self, scaling: EndpointAutoScaling) -> None:
-        self.scalable_target = autoscaling.CfnScalableTarget(
-            self, "ScalableTarget",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+        self.scalable_target = scalable_target(
+            self, dimension="sagemaker:variant:DesiredInstanceCount",
             resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            min_capacity=scaling.min_capacity,
-            max_capacity=scaling.max_capacity,
+            min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity,
         )
-        autoscaling.CfnScalingPolicy(
-            self, "ScalingPolicy",
-            policy_name="InvocationsPerInstance",
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=self.scalable_target.ref,
-            target_tracking_scaling_policy_configuration=(
-                autoscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                    target_value=scaling.target_invocations_per_instance,
-                    predefined_metric_specification=autoscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
-                        predefined_metric_type="SageMakerVariantInvocationsPerInstance",
-                    ),
-                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
-                )
-            ),
+        target_tracking(
+            self, self.scalable_target, policy_name="InvocationsPerInstance",
+            target_value=scaling.target_invocations_per_instance,
+            predefined_metric="SageMakerVariantInvocationsPerInstance",
+            scale_in_cooldown=scaling.scale_in_cooldown_seconds, scale_out_cooldown=scaling.scale_out_cooldown_seconds,
         )
-
 
 def _data_capture_config(
     capture: DataCapture, key_arn: str | None
@@ -580,7 +597,41 @@ def _data_capture_config(
     )
 
 
-def _execution_policy(model: ServedModel, capture: DataCapture | None, vpc: bool, encryption: Encryption) -> _Policy:
+def _async_inference_config(
+    settings: AsyncInference, key_arn: str | None
+) -> sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty:
+    topics = settings.success_topic_arn or settings.error_topic_arn
+    return sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
+        output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
+            s3_output_path=settings.output_path,
+            s3_failure_path=settings.failure_path,
+            kms_key_id=key_arn,
+            notification_config=sagemaker.CfnEndpointConfig.AsyncInferenceNotificationConfigProperty(
+                success_topic=settings.success_topic_arn, error_topic=settings.error_topic_arn,
+            ) if topics else None,
+        ),
+        client_config=sagemaker.CfnEndpointConfig.AsyncInferenceClientConfigProperty(
+            max_concurrent_invocations_per_instance=settings.max_concurrent_invocations_per_instance,
+        ) if settings.max_concurrent_invocations_per_instance is not None else None,
+    )
+
+
+def _add_async_writes(policy: _Policy, partition: str, settings: AsyncInference) -> None:
+    """An asynchronous endpoint writes its responses and errors under their paths, and tells its topics."""
+    for path in dict.fromkeys(p for p in (settings.output_path, settings.failure_path) if p):
+        destination = _s3_path(path)
+        objects = _s3_arn(partition, destination.rstrip("/"), "/*") if isinstance(destination, str) \
+            else _s3_arn(partition, destination, "*")
+        policy.allow(["s3:PutObject"], objects,
+                     why="SageMaker writes one object per asynchronous response under the output (or failure) path")
+    topics = [topic for topic in (settings.success_topic_arn, settings.error_topic_arn) if topic]
+    if topics:
+        policy.allow(["sns:Publish"], sorted(set(topics)))
+
+
+def _execution_policy(
+    model: ServedModel, capture: DataCapture | None, placement: NetworkPlacement | None, encryption: Encryption,
+) -> _Policy:
     """Least privilege for serving: the model data, the image, the endpoint's logs and metrics, its keys."""
     partition, region = partition_of(model.region), model.region
     policy = _Policy()
@@ -608,18 +659,11 @@ def _execution_policy(model: ServedModel, capture: DataCapture | None, vpc: bool
         why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
             "name after this role exists",
     )
-    if vpc:
-        # What SageMaker needs to attach the endpoint's network interfaces (the set CDK's
-        # SageMakerCreateModel task grants).
-        policy.allow(
-            ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-             "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-             "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
-             "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
-            "*",
-            why="SageMaker creates the endpoint's network interfaces in the VPC, and EC2 takes no narrower "
-                "resource for these calls when the interfaces do not exist yet",
-        )
+    if placement is not None:
+        for grant in network_interface_grants(
+            placement.subnet_ids, placement.security_group_ids, partition=partition, region=region,
+        ):
+            policy.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
     if capture is not None:
         _add_capture_write(policy, partition, capture, encryption)
     for key_arn in sorted(key for key in {encryption.endpoint_key_arn, encryption.volume_key_arn} if key):

@@ -6,25 +6,28 @@ give, and the EULA gate requires none), while its tags still name the JumpStart 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Unpack
+from collections.abc import Mapping, Sequence
 
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from constructs_lib.aws_names import is_token, parse_ecr_image, split_s3_uri
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, CatalogError, ModelSpec
-from constructs_lib.constructs.checks import concrete_region
+from constructs_lib.constructs.checks import concrete_region, props_checked_by
 from constructs_lib.constructs.serving.base import (
     INSTANCE_TYPE_PATTERN,
-    PROP_ERRORS,
+    DataCapture,
+    EndpointAutoScaling,
     ServedModel,
     ServingEndpoint,
     ServingOptions,
-    ServingProps,
     container_environment,
     ecr_repository_arn,
 )
+from constructs_lib.props.placement import VpcPlacement
 
 __all__ = ["FineTunedEndpoint"]
 
@@ -48,8 +51,28 @@ class FineTunedEndpoint(ServingEndpoint):
     :param environment: the container environment (numbers become strings). Default: none.
     :param network_isolation: run the container without network access. Default: True.
     :param catalog: the catalog to resolve ``base_model`` in. Default: ``Catalog.default()``.
-    :param serving: the serving props of `ServingProps`, as for `JumpStartEndpoint`. With no ``role``, the
-        endpoint's own role reads exactly ``model_data`` (the object, or the prefix's objects).
+    :param role: the execution role, used as is. Default: a least-privilege role of the endpoint's own:
+        read of exactly ``model_data`` (the object or the prefix's objects), pull of its image, its logs and
+        metrics, use of its key.
+    :param vpc: subnet and security group ids for the model's network interfaces (``VpcPlacement``). Default: no
+        VPC.
+    :param vpc_subnets: subnets for the model's network interfaces, with ``security_groups`` (instead of ``vpc``).
+        Default: no VPC.
+    :param security_groups: security groups of those interfaces, with ``vpc_subnets``. Default: no VPC.
+    :param kms_key_arn: ARN of the endpoint's key (instead of ``kms_key``). It encrypts the storage volume where
+        the instance type has one (types with local NVMe storage, such as g5, g6, p4d and p5, encrypt theirs by
+        hardware, and SageMaker refuses a key for them), and captured data unless ``data_capture.kms_key`` names
+        another; the role may use it to decrypt the model data. Default: none.
+    :param kms_key: key for the instances' storage volume; instance types with local NVMe storage cannot take one.
+        Default: SageMaker's own encryption.
+    :param autoscaling: target-tracking autoscaling of the variant (``EndpointAutoScaling``). Default: a fixed
+        instance count.
+    :param data_capture: capture of requests and responses to S3 (``DataCapture``). Default: no capture.
+    :param endpoint_name: the endpoint's name. Default: CloudFormation generates one.
+    :param startup_health_check_timeout: seconds (60-3600) SageMaker waits for the container's health check.
+        Default: SageMaker's.
+    :param model_data_download_timeout: seconds (60-3600) SageMaker allows for downloading the model. Default:
+        SageMaker's.
     """
 
     def __init__(
@@ -67,10 +90,20 @@ class FineTunedEndpoint(ServingEndpoint):
         environment: Mapping[str, str | int | float] | None = None,
         network_isolation: bool = True,
         catalog: Catalog | None = None,
-        **serving: Unpack[ServingProps],
+        role: iam.IRole | None = None,
+        vpc: VpcPlacement | None = None,
+        vpc_subnets: Sequence[ec2.ISubnet] | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        kms_key_arn: str | None = None,
+        kms_key: kms.IKey | None = None,
+        autoscaling: EndpointAutoScaling | None = None,
+        data_capture: DataCapture | None = None,
+        endpoint_name: str | None = None,
+        startup_health_check_timeout: int | None = None,
+        model_data_download_timeout: int | None = None,
     ) -> None:
         super().__init__(scope, id)
-        try:
+        with props_checked_by(self):
             spec = base_model if isinstance(base_model, ModelSpec) else (catalog or Catalog.default()).get(base_model)
             if not is_token(model_data):
                 _check_own_weights(model_data, compressed=compressed)
@@ -85,11 +118,15 @@ class FineTunedEndpoint(ServingEndpoint):
             repository_arn = ecr_repository_arn(
                 region, image_uri, deploy_time_account=image_account or _jumpstart_image_account(spec, region),
             )
-            options = ServingOptions(instance_type, instance_count, serving, network_isolation)
+            options = ServingOptions(
+                instance_type=instance_type, instance_count=instance_count, network_isolation=network_isolation,
+                role=role, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups, kms_key_arn=kms_key_arn,
+                kms_key=kms_key, autoscaling=autoscaling, data_capture=data_capture, endpoint_name=endpoint_name,
+                startup_health_check_timeout=startup_health_check_timeout,
+                model_data_download_timeout=model_data_download_timeout,
+            )
             options.validate()
             container_env = container_environment({}, environment)
-        except PROP_ERRORS as error:
-            raise self._invalid(error) from error
 
         self.model_spec = spec
         """The base model's catalog entry."""

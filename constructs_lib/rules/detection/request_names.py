@@ -22,6 +22,7 @@ import re
 CREATE_MODEL = "CreateModel"
 CREATE_MODEL_PACKAGE = "CreateModelPackage"
 CREATE_INFERENCE_COMPONENT = "CreateInferenceComponent"
+CREATE_ENDPOINT_CONFIG = "CreateEndpointConfig"  # a serverless variant cannot carry acceptance
 CREATE_AUTOML_JOB_V2 = "CreateAutoMLJobV2"
 CREATE_TRAINING_JOB = "CreateTrainingJob"
 
@@ -32,6 +33,7 @@ _API_KINDS = {
     "CreateModelPackage": CREATE_MODEL_PACKAGE,
     "CreateInferenceComponent": CREATE_INFERENCE_COMPONENT,
     "UpdateInferenceComponent": CREATE_INFERENCE_COMPONENT,
+    "CreateEndpointConfig": CREATE_ENDPOINT_CONFIG,
     "CreateAutoMLJobV2": CREATE_AUTOML_JOB_V2,
     "CreateTrainingJob": CREATE_TRAINING_JOB,
 }

@@ -37,6 +37,7 @@ from constructs_lib.rules.detection.decoding import (
 )
 from constructs_lib.rules.detection.request_names import (
     CREATE_AUTOML_JOB_V2,
+    CREATE_ENDPOINT_CONFIG,
     CREATE_INFERENCE_COMPONENT,
     CREATE_MODEL,
     CREATE_MODEL_PACKAGE,
@@ -73,6 +74,7 @@ SAGEMAKER_RESOURCE_KINDS = {
     "AWS::SageMaker::Model": CREATE_MODEL,
     "AWS::SageMaker::ModelPackage": CREATE_MODEL_PACKAGE,
     "AWS::SageMaker::InferenceComponent": CREATE_INFERENCE_COMPONENT,
+    "AWS::SageMaker::EndpointConfig": CREATE_ENDPOINT_CONFIG,  # a serverless variant cannot carry acceptance
 }
 STATE_MACHINE_TYPES = frozenset({"AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine"})
 CUSTOM_RESOURCE_TYPE = "AWS::CloudFormation::CustomResource"
@@ -82,12 +84,11 @@ STACK_SET_TYPE = "AWS::CloudFormation::StackSet"
 SSM_DOCUMENT_TYPE = "AWS::SSM::Document"
 NESTED_STACK_TYPES = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::Application"})
 # Types whose properties cannot hand a model artifact to anything that loads it: IAM policies name S3 objects by
-# ARN, never by s3:// location; endpoints and their configurations name models (whose resources hold the
+# ARN, never by s3:// location; endpoints name configurations (which name models, whose resources hold the
 # artifacts); logs, topics, queues, keys and buckets hold no object location to load. Skipping them keeps the
 # scan of unknown types off the common path.
-_INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata", "AWS::SageMaker::EndpointConfig",
-                        "AWS::SageMaker::Endpoint", "AWS::Logs::", "AWS::SNS::", "AWS::SQS::", "AWS::KMS::",
-                        "AWS::S3::Bucket")
+_INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata", "AWS::SageMaker::Endpoint", "AWS::Logs::",
+                        "AWS::SNS::", "AWS::SQS::", "AWS::KMS::", "AWS::S3::Bucket")
 
 # A string is parsed as JSON only when it mentions one of these (lower-cased) request keys.
 _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primarycontainer", "containers",

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from constructs_lib.errors import EulaGateError
+
 # CloudFormation takes template bodies of at most 1 MB (S3-hosted ones too); assemblies hold bigger files only
 # when CDK writes assets beside them. Anything past this is refused before it is parsed (or searched).
 MAX_TEMPLATE_CHARS = 16 * 1024 * 1024
@@ -29,7 +31,7 @@ _QUOTED = 40
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-class TemplateTextError(ValueError):
+class TemplateTextError(EulaGateError, ValueError):
     """Template text that cannot be read: one line, without the file name."""
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from constructs_lib.errors import EulaGateError
+
 REGION = "\ue000"
 _TOKEN_FIRST = 0xF0000
 _TOKEN_LAST = 0xFFFFD
@@ -31,12 +33,14 @@ MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more:
 MAX_READINGS = 1024
 
 
-class EvaluationLimit(Exception):
-    """A value past one of the evaluator's limits: its resource is reported as one that cannot be evaluated."""
+class EvaluationLimit(EulaGateError):
+    """A value past one of the evaluator's limits: its resource is reported as one that cannot be evaluated (the
+    engine catches it)."""
 
 
-class DeploymentFails(Exception):
-    """This reading cannot deploy (a lookup that finds nothing fails the stack): nothing in it is deployed."""
+class DeploymentFails(EulaGateError):
+    """This reading cannot deploy (a lookup that finds nothing fails the stack): nothing in it is deployed (the
+    engine catches it)."""
 
 
 class _Absent:

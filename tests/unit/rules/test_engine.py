@@ -19,7 +19,7 @@ from tests.unit.rules.builders import GATED_URI, MISSING, container, model, temp
 
 
 def test_rules_have_ids_descriptions_and_one_module_each() -> None:
-    assert [rule.id for rule in RULES] == [f"EULA00{number}" for number in range(9)]
+    assert [rule.id for rule in RULES] == [f"EULA{number:03}" for number in range(10)]
     modules = {rule.__module__ for rule in RULES}
     assert len(modules) == len(RULES)
     for rule in RULES:
@@ -60,7 +60,9 @@ def test_scan_counts_resources_and_lists_the_checked_ones(rules_catalog: Catalog
                         ("Config", {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {}}))
     scan = scan_template(document, template_path="t.json", catalog=rules_catalog)
     assert scan.resource_count == 4
-    assert scan.checked == (("Model", "AWS::SageMaker::Model"), ("Job", "Custom::Job"))
+    # An endpoint config is read for serverless variants (EULA009); the bucket is read by no rule.
+    assert scan.checked == (("Model", "AWS::SageMaker::Model"), ("Job", "Custom::Job"),
+                            ("Config", "AWS::SageMaker::EndpointConfig"))
     assert scan.findings == ()
 
 

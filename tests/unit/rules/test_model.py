@@ -237,3 +237,28 @@ def test_create_model_requests_in_custom_resources_and_state_machines(rules_cata
                                       {**request, "PrimaryContainer": container(GATED_URI, True)}, name="Accepted"))
     assert [(f.rule_id, f.logical_id) for f in errors(document, rules_catalog)] == [
         ("EULA001", "Job"), ("EULA001", "Machine")]
+
+
+def _component(model_name: Any, condition: str | None = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {"Type": "AWS::SageMaker::InferenceComponent", "Properties": {
+        "EndpointName": "shared", "VariantName": "AllTraffic",
+        "Specification": {"ModelName": model_name, "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 1024}}}}
+    if condition:
+        resource["Condition"] = condition
+    return resource
+
+
+@pytest.mark.parametrize(("model_name", "expected"), [
+    ("made-elsewhere", {("Component", "EULA001", "warning")}),
+    ({"Fn::ImportValue": "shared-model"}, {("Component", "EULA001", "warning")}),
+    ({"Ref": "Llama"}, set()),  # the template's model: judged as itself (accepted here)
+    ({"Fn::Join": ["-", ["llama", "accepted"]]}, set()),  # its literal ModelName, however written
+    ("LLAMA-ACCEPTED", set()),  # SageMaker names ignore case
+])
+def test_a_component_is_judged_through_the_model_it_names(model_name: Any, expected: set[Any],
+                                                          rules_catalog: Catalog) -> None:
+    document = template(model("Llama", accept=True, ModelName="llama-accepted"), ("Component", _component(model_name)))
+    findings = check_template(document, catalog=rules_catalog)
+    assert {(f.logical_id, f.rule_id, f.severity) for f in findings} == expected
+    strict = check_template(document, catalog=rules_catalog, strict=True)
+    assert all(f.severity == "error" for f in strict if f.logical_id == "Component")
