@@ -13,7 +13,8 @@ Which templates an assembly holds:
 Each nested stack resource (``AWS::CloudFormation::Stack``, ``AWS::Serverless::Application``) of a template
 read is either located or reported (``nested_stacks``): by the assembly's metadata (the nested stack whose
 construct holds the resource), by the resource's ``aws:asset:path`` metadata, or by a local ``TemplateURL``
-(SAM: ``Location``), a relative file path beside the template. A located template not yet read is read too.
+(SAM: ``Location``), a relative file path beside the template. A located template not yet read is read too,
+with each parameter its nesting stacks pass values the parent fixes bound to those values.
 
 Every file a manifest names must be a regular file inside the assembly's directory: a name that leads outside
 (``../../etc/passwd``, ``/proc/self/environ``, a symbolic link out) is refused, and a FIFO is never opened.
@@ -28,8 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.evaluation.reader import readings
+from constructs_lib.rules.evaluation.values import DeploymentFails, EvaluationLimit, TemplateContext, has_tokens
 from constructs_lib.synth.templates import (
     TEMPLATE_SUFFIXES,
     expects_json,
@@ -218,11 +222,11 @@ def declares_nested_stacks(template: Mapping[str, Any]) -> bool:
 @dataclass(frozen=True)
 class NestedStack:
     """A nested stack resource of a template, the template file it deploys when EulaGate can locate it, and the
-    parameter values it passes that the template fixes (literal texts; a value built by an intrinsic is left out)."""
+    values each parameter it passes can take in the parent's deployments, where the parent fixes them."""
 
     logical_id: str
     template: Path | None
-    passes: Mapping[str, str] = field(default_factory=dict)
+    passes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def located(nested: Iterable[NestedStack]) -> frozenset[str]:
@@ -252,7 +256,7 @@ class NestedStackLocator:
                 nested = _asset_path(resource, stack)
             if nested is None:
                 nested = _local_template(resource, path)
-            found.append(NestedStack(logical_id, nested, _literal_parameters(resource) if nested else {}))
+            found.append(NestedStack(logical_id, nested, _passed_values(resource, template) if nested else {}))
         return found
 
     def _stack_holding(self, path: Path) -> Stack | None:
@@ -287,14 +291,43 @@ def _asset_path(resource: Mapping[str, Any], stack: Stack) -> Path | None:
         raise
 
 
-def _literal_parameters(resource: Mapping[str, Any]) -> dict[str, str]:
-    """The ``Parameters`` a nested stack resource passes as literals, as CloudFormation hands them over (text)."""
+def _passed_values(resource: Mapping[str, Any], template: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each parameter a nested stack resource passes, with every text it can be in a deployment of the parent
+    (``template``) that its ``Rules`` allow; a value some deployment leaves unknown is left out."""
     properties = resource.get("Properties")
     parameters = properties.get("Parameters") if isinstance(properties, Mapping) else None
     if not isinstance(parameters, dict):
         return {}
-    return {str(key): (str(value).lower() if isinstance(value, bool) else str(value))
-            for key, value in parameters.items() if isinstance(value, (str, int, float, bool))}
+    passed: dict[str, tuple[str, ...]] = {}
+    context: TemplateContext | None = None
+    for key, value in parameters.items():
+        if isinstance(value, (str, int, float, bool)) and not (isinstance(value, str) and "{{resolve:" in value):
+            passed[str(key)] = (str(value).lower() if isinstance(value, bool) else str(value),)
+        elif isinstance(value, dict):
+            context = context or TemplateContext(template)
+            texts = _possible_texts(context, value)
+            if texts:
+                passed[str(key)] = texts
+    return passed
+
+
+def _possible_texts(context: TemplateContext, value: Any) -> tuple[str, ...]:
+    """The texts ``value`` (an intrinsic) is across the template's deployments, or none if one leaves it unknown."""
+    texts: set[str] = set()
+    try:
+        for reader in readings(context):
+            try:
+                text = reader.render(value)
+            except DeploymentFails:
+                continue
+            if reader.refusing_rule() is not None:
+                continue  # CloudFormation refuses this deployment
+            if text is None or has_tokens(text):
+                return ()
+            texts.add(text)
+    except EvaluationLimit:
+        return ()
+    return tuple(sorted(texts))
 
 
 def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
@@ -329,9 +362,9 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
     order = list(dict.fromkeys(paths))
     seen = {path.resolve() for path in order}
     unbound = {path.resolve() for path in standalone}
-    passes: dict[Path, list[Mapping[str, str]]] = {}  # nested template -> what each stack nesting it passes
+    passes: dict[Path, list[Mapping[str, tuple[str, ...]]]] = {}  # nested template -> what each nester passes
     held: dict[Path, tuple[tuple[TemplateT, ExtraT], list[NestedStack]]] = {}
-    given_out: dict[Path, Mapping[str, str]] = {}  # template -> the binding it was judged with
+    given_out: dict[Path, Mapping[str, tuple[str, ...]]] = {}  # template -> the binding it was judged with
 
     def note(path: Path, parsed: tuple[TemplateT, ExtraT]) -> list[NestedStack]:
         nested = locator.nested_stacks(path, parsed[0])
@@ -383,25 +416,27 @@ def _may_nest_stacks(path: Path) -> bool:
     return any(marker in text for marker in _NESTED_STACK_MARKERS)
 
 
-def _agreed(references: list[Mapping[str, str]]) -> dict[str, str]:
-    """The parameter values every stack nesting a template passes alike."""
+def _agreed(references: list[Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
+    """The values each parameter can take through every stack nesting a template (one that some stack does not
+    pass, or passes a value it cannot tell, can be anything)."""
     if not references:
         return {}
     first, *rest = references
-    return {key: value for key, value in first.items() if all(other.get(key) == value for other in rest)}
+    return {key: tuple(sorted(set(values).union(*(other[key] for other in rest))))
+            for key, values in first.items() if all(key in other for other in rest)}
 
 
-def _covers(binding: Mapping[str, str], judged: Mapping[str, str]) -> bool:
-    """Whether a template already judged with ``judged`` bound was judged with no more bound than ``binding``."""
-    return all(binding.get(key) == value for key, value in judged.items())
+def _covers(binding: Mapping[str, tuple[str, ...]], judged: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether a template judged with ``judged`` bound was judged over every deployment ``binding`` allows."""
+    return all(key in binding and set(binding[key]) <= set(values) for key, values in judged.items())
 
 
-def _bind(template: TemplateT, binding: Mapping[str, str]) -> TemplateT:
-    """``template`` with each bound parameter (text or number, not a list) allowed only its passed value."""
+def _bind(template: TemplateT, binding: Mapping[str, tuple[str, ...]]) -> TemplateT:
+    """``template`` with each bound parameter (text or number, not a list) allowed only the values passed."""
     parameters = template.get("Parameters") if binding else None
     if not isinstance(parameters, dict):
         return template
-    bound = {key: {**parameters[key], "AllowedValues": [value]} for key, value in binding.items()
+    bound = {key: {**parameters[key], "AllowedValues": list(values)} for key, values in binding.items()
              if isinstance(parameters.get(key), dict) and parameters[key].get("Type") in ("String", "Number")}
     return {**template, "Parameters": {**parameters, **bound}} if bound else template  # type: ignore[return-value]
 

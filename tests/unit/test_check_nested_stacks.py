@@ -199,3 +199,24 @@ def test_a_nested_template_named_on_the_command_line_is_judged_on_its_own(
     parent = write(tmp_path / "parent.json", _nesting("a-child.json", ACCEPTED))
     assert verdicts(capsys, str(parent)) == (0, set())
     assert verdicts(capsys, str(child), str(parent)) == (1, {CHILD_ERROR})  # it may be deployed alone
+
+
+@pytest.mark.parametrize(("parent_parameters", "accept", "expected"), [
+    ({"Accept": {"Type": "String", "AllowedValues": ["true"]}}, {"Ref": "Accept"}, (0, set())),
+    ({"Accept": {"Type": "String", "AllowedValues": ["true", "false"]}}, {"Ref": "Accept"}, (1, {CHILD_ERROR})),
+    ({"Accept": {"Type": "String", "Default": "true"}}, {"Ref": "Accept"}, (1, {CHILD_ERROR})),  # overridable
+    ({"Stage": {"Type": "String"}}, {"Fn::If": ["IsProd", "true", "true"]}, (0, set())),
+    ({"Stage": {"Type": "String"}}, {"Fn::If": ["IsProd", "true", "false"]}, (1, {CHILD_ERROR})),
+    ({}, {"Fn::FindInMap": ["Acceptance", {"Ref": "AWS::Region"}, "Accept"]}, (0, set())),
+    ({}, {"Fn::GetAtt": ["Approval", "Accepted"]}, (1, {CHILD_ERROR})),  # known only at deployment
+])
+def test_a_value_the_parent_computes_is_bound_to_every_text_it_can_be(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], parent_parameters: dict[str, object], accept: object,
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    parent = _nesting("a-child.json", {"Accept": accept, "Model": "huggingface-llm-dbrx-instruct"})
+    parent.update({"Parameters": parent_parameters,
+                   "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "AWS::StackName"}, "prod"]}},
+                   "Mappings": {"Acceptance": {"us-east-1": {"Accept": "true"}, "eu-west-1": {"Accept": "true"}}}})
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == expected
