@@ -11,6 +11,7 @@ unknown.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
@@ -20,6 +21,7 @@ from constructs_lib.rules.evaluation.values import ABSENT
 MAX_DECODINGS = 4
 # The key that stands, in a path of keys down a document, for "decode this string": no JSON key holds a NUL.
 DECODED = "\0decoded"
+_YAML_KEY_LINE = re.compile(r"[A-Za-z_][\w.-]*:(?:[ \t]|$)")
 
 
 class Undecodable(ValueError):
@@ -38,6 +40,13 @@ def looks_like_document(text: str) -> bool:
         return stripped[-1] == "]"
     # Each encoding adds quotes and backslashes before the document's first character.
     return len(stripped) > 2 and stripped[0] == stripped[-1] == '"' and stripped.lstrip('"\\ ')[:1] in ("{", "[")
+
+
+def looks_like_yaml_block(text: str) -> bool:
+    """Text of several lines whose first line is a YAML mapping key (``ModelName: x``), as a handler that
+    ``yaml.safe_load``s a property would read it."""
+    first = text.lstrip().partition("\n")
+    return bool(first[1]) and _YAML_KEY_LINE.match(first[0]) is not None
 
 
 def decode(text: str) -> Any:

@@ -34,6 +34,7 @@ from constructs_lib.rules.detection.decoding import (
     decode_further,
     follow,
     looks_like_document,
+    looks_like_yaml_block,
 )
 from constructs_lib.rules.detection.request_names import (
     CREATE_AUTOML_JOB_V2,
@@ -50,7 +51,7 @@ from constructs_lib.rules.detection.request_names import (
     request_kind,
 )
 from constructs_lib.rules.detection.state_flow import task_request
-from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text, parse_yaml_text
 from constructs_lib.rules.evaluation.reader import Reader, readings
 from constructs_lib.rules.evaluation.runtime_values import (
     Rewrite,
@@ -366,6 +367,26 @@ def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, insi
     elif isinstance(value, list):
         for index, child in enumerate(value):
             yield from _walk_properties(child, f"{path}[{index}]", reader, depth + 1, inside)
+    elif isinstance(value, str) and looks_like_yaml_block(value):
+        yield from _yaml_block_subjects(value, path, inside)
+
+
+def _yaml_block_subjects(text: str, path: str, inside: bool) -> Iterator[Subject]:
+    """The requests in a custom resource property written as a YAML block (its handler may load it as one). Text
+    YAML cannot read is prose, not a document, unless it names a request key: then it is reported."""
+    try:
+        document = parse_yaml_text(text)
+    except TemplateTextError as error:
+        if not inside and _mentions_request(text):
+            yield _unread(UNREADABLE, path, f"looks like YAML but cannot be read ({error})", "a SageMaker request")
+        return
+    if not isinstance(document, dict | list):
+        return
+    for found in _walk_document(document, (), "", inside=inside):
+        if found.kind == UNREADABLE:
+            yield _unread(UNREADABLE, f"{path}[YAML]{found.path}", found.why or TOO_DEEP, "a SageMaker request")
+        else:
+            yield Subject(found.kind, follow(document, found.keys), f"{path}[YAML]{found.path}")
 
 
 def _display(keys: tuple[str | int, ...]) -> str:
