@@ -92,8 +92,13 @@ class _Evaluator:
         allowed = spec.get("AllowedValues")
         kind = str(spec.get("Type", "String"))
         is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
-        if allowed is not None and not is_list and text not in [_text(option) for option in allowed]:
+        options = [_text(option) for option in allowed] if allowed is not None else None
+        if options is not None and not is_list and text not in options:
             raise DeployFails(f"parameter {name} is not one of its AllowedValues")
+        # A CommaDelimitedList's AllowedValues constrain each item (CloudFormation, since December 2022).
+        if options is not None and kind == "CommaDelimitedList" and any(
+                item not in options for item in text.split(",")):
+            raise DeployFails(f"an item of parameter {name} is not one of its AllowedValues")
         return text.split(",") if is_list else text
 
     def condition(self, name: str) -> bool:

@@ -4,6 +4,8 @@
 parameter's ``AllowedValues``, and gives acceptance per model in one of four ways:
 
 - ``if``: ``Fn::If`` over conditions ``Fn::Equals [Ref Model, id]`` (operands in either order);
+- ``list``: the same, with ``Model`` a ``CommaDelimitedList`` whose first item (``Fn::Select [0, Ref Model]``)
+  is the model (CloudFormation checks each item against ``AllowedValues``);
 - ``map``: ``Fn::FindInMap [AcceptByModel, Ref Model, Accept]``;
 - ``split``: one parameter ``id|accept``, read by two ``Fn::Select`` of one ``Fn::Split``;
 - ``rules``: acceptance a parameter of its own (with AllowedValues or free), the ``Rules`` section requiring it
@@ -34,7 +36,7 @@ OPEN_MODELS = ["huggingface-llm-mistral-7b-instruct", "huggingface-llm-falcon-7b
                "huggingface-llm-amazon-mistrallite", "huggingface-llm-aya-101"]
 _LOCATION = "s3://jumpstart-cache-prod-us-east-1/huggingface-llm/${Id}/artifacts/inference-prepack/v1.0.0/"
 _IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1.1-tgi1.4.0-gpu"
-STYLES = ("if", "map", "split", "rules")
+STYLES = ("if", "list", "map", "split", "rules")
 
 
 @st.composite
@@ -66,10 +68,13 @@ def _template(draw: st.DrawFn, style: str, models: list[str], accept: dict[str, 
     parameters: dict[str, Any] = {"Model": {"Type": "String", "AllowedValues": models}}
     template: dict[str, Any] = {"Parameters": parameters}
     model_id: Any = {"Ref": "Model"}
-    if style == "if":
+    if style == "list":
+        parameters["Model"]["Type"] = "CommaDelimitedList"
+        model_id = {"Fn::Select": [0, {"Ref": "Model"}]}
+    if style in ("if", "list"):
         conditions = {}
         for number, model in enumerate(models):
-            operands = [{"Ref": "Model"}, model]
+            operands = [model_id, model]
             conditions[f"Is{number}"] = {"Fn::Equals": operands if draw(st.booleans()) else operands[::-1]}
         template["Conditions"] = conditions
         acceptance: Any = _literal(draw, accept[models[-1]])

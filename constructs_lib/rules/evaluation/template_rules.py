@@ -4,7 +4,7 @@ A rule applies when its ``RuleCondition`` holds (or it has none); then every ``A
 CloudFormation refuses the stack's parameters and deploys nothing. So a valuation in which an applicable assertion
 is false is not a deployment, and nothing found in it is reported. Rule functions read here: ``Fn::Equals``,
 ``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Fn::Contains``, ``Fn::EachMemberEquals``, ``Fn::EachMemberIn`` and
-``Ref``. What a valuation does not decide (a parameter without ``AllowedValues``, ``Fn::ValueOf``,
+``Ref`` (``Fn::EachMember*`` of a list parameter: the items the valuation chose). What a valuation does not decide (a parameter without ``AllowedValues``, ``Fn::ValueOf``,
 ``Fn::RefAll``, ``Fn::ValueOfAll``, a malformed rule) is unknown and refuses nothing: pruning only ever drops a
 valuation CloudFormation would certainly refuse.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from constructs_lib.rules.evaluation.conditions import parameter_equality
 from constructs_lib.rules.evaluation.reader import EVALUATORS, Reader
-from constructs_lib.rules.evaluation.values import MAX_DEPTH, EvaluationLimit, has_tokens
+from constructs_lib.rules.evaluation.values import MAX_DEPTH, EvaluationLimit, has_tokens, parameter_choice
 
 
 def refusing_rule(reader: Reader) -> str | None:
@@ -64,6 +64,14 @@ def _holds(reader: Reader, expression: Any, depth: int) -> bool | None:
     if function == "Fn::Contains":
         members, value = _texts(reader, argument[0]), _text(reader, argument[1])
         return None if members is None or value is None else value in members
+    if function in ("Fn::EachMemberEquals", "Fn::EachMemberIn") and _chosen_items(reader, argument[0]):
+        # Items of a list parameter the valuation chose (Fn::Select of it): one outside the allowed texts is a
+        # member that fails the assertion; the items it did not choose leave it open otherwise.
+        allowed = [_text(reader, argument[1])] if function == "Fn::EachMemberEquals" else _texts(reader, argument[1])
+        if allowed is not None and None not in allowed and any(
+                item not in allowed for item in _chosen_items(reader, argument[0])):
+            return False
+        return None
     if function == "Fn::EachMemberEquals":
         members, value = _texts(reader, argument[0]), _text(reader, argument[1])
         return None if members is None or value is None else all(member == value for member in members)
@@ -87,6 +95,16 @@ def _text(reader: Reader, value: Any) -> str | None:
     """A value's text when the valuation fixes it, else ``None``."""
     text = reader.render(value)
     return None if text is None or has_tokens(text) else text
+
+
+def _chosen_items(reader: Reader, value: Any) -> list[str]:
+    """The items of a list parameter (``Ref``) this valuation chose, by index (see ``lists.render_select``)."""
+    value = reader.pick(value)
+    name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    if not isinstance(name, str):
+        return []
+    prefix = parameter_choice(f"{name}[")[:-1]
+    return [chosen for key, chosen in reader.choices.items() if key.startswith(prefix) and isinstance(chosen, str)]
 
 
 def _texts(reader: Reader, value: Any) -> list[str] | None:
