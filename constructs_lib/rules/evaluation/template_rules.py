@@ -3,10 +3,10 @@
 A rule applies when its ``RuleCondition`` holds (or it has none); then every ``Assertions[].Assert`` must hold, or
 CloudFormation refuses the stack's parameters and deploys nothing. So a valuation in which an applicable assertion
 is false is not a deployment, and nothing found in it is reported. Rule functions read here: ``Fn::Equals``,
-``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Fn::Contains``, ``Fn::EachMemberEquals``, ``Fn::EachMemberIn`` and
-``Ref`` (``Fn::EachMember*`` of a list parameter: the items the valuation chose). What a valuation does not decide (a parameter without ``AllowedValues``, ``Fn::ValueOf``,
-``Fn::RefAll``, ``Fn::ValueOfAll``, a malformed rule) is unknown and refuses nothing: pruning only ever drops a
-valuation CloudFormation would certainly refuse.
+``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Fn::Contains``, ``Fn::EachMemberEquals``, ``Fn::EachMemberIn`` (over a
+list parameter: the items the valuation chose) and ``Ref``. What a valuation does not decide (a parameter without
+``AllowedValues``, ``Fn::ValueOf``, ``Fn::RefAll``, ``Fn::ValueOfAll``, a malformed rule) is unknown and refuses
+nothing: pruning only ever drops a valuation CloudFormation would certainly refuse.
 """
 
 from __future__ import annotations
