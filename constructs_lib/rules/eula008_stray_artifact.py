@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from constructs_lib.rules.evaluation.reader import Reader
 from constructs_lib.rules.evaluation.values import ABSENT, is_intrinsic
 
 _MAX_DEPTH = 40
+_EMBEDDED_S3_URI = re.compile(r"s3://[^\s'\"`,;)}\]]+")
 
 
 
@@ -44,7 +46,8 @@ class GatedArtifactElsewhere(Rule):
     severity = "warning"
     kinds = frozenset({STRAY_ARTIFACTS})
     surfaces = ("resources no other rule reads for requests: Lambda functions' environments, unknown resource "
-                "types, custom resources without a recognisable request",)
+                "types, custom resources without a recognisable request, script steps of SSM documents that are "
+                "not Automations (locations inside command lines too)",)
     noncompliant_example = NONCOMPLIANT_EXAMPLE.format(model_uri=GATED_EXAMPLE_URI)
     compliant_example = NONCOMPLIANT_EXAMPLE.format(model_uri="s3://my-models/support/")
 
@@ -70,6 +73,8 @@ def _values(reader: Reader, value: Any, path: str, depth: int) -> Iterator[tuple
         return
     if isinstance(value, str) or is_intrinsic(value):
         yield path, value
+        if isinstance(value, str) and "s3://" in value[1:]:  # locations inside a script or a command line
+            yield from ((path, match.group()) for match in _EMBEDDED_S3_URI.finditer(value) if match.start())
     elif isinstance(value, dict):
         for key, child in value.items():
             yield from _values(reader, child, f"{path}.{key}", depth + 1)

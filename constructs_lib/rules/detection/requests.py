@@ -570,11 +570,28 @@ def _automation_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
                 yield from _automation_steps(inputs.get("Steps"), (*keys, "inputs", "Steps"), depth + 1)
 
 
+def _script_subjects(content: Any) -> Iterator[Subject]:
+    """The inputs of each step of a document that is not an Automation (``aws:runShellScript``, ...): values the
+    rules read for gated artifacts only (``STRAY_ARTIFACTS``)."""
+    if isinstance(content, str):  # JSON or YAML text (DocumentFormat)
+        try:
+            content = parse_template_text(content)
+        except TemplateTextError:
+            return  # a document SSM cannot read either: it is never run
+    steps = content.get("mainSteps") if isinstance(content, dict) else None
+    for step, keys in _automation_steps(steps, ("mainSteps",)):
+        if step.get("action") != "aws:executeAwsApi" and isinstance(step.get("inputs"), dict):
+            yield Subject(STRAY_ARTIFACTS, step["inputs"], f"Properties.Content{_display((*keys, 'inputs'))}")
+
+
 def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                            ) -> Iterator[Subject]:
-    if not _may_be(reader, reader.render(reader.field(properties, "DocumentType")) or "Command", ("Automation",)):
-        return  # Command (the default), Session and other documents do not call the SageMaker API
     content = reader.field(properties, "Content")
+    if not _may_be(reader, reader.render(reader.field(properties, "DocumentType")) or "Command", ("Automation",)):
+        # Command (the default), Session and other documents call no API themselves, but their scripts may deploy
+        # what they name: a gated artifact there is a stray one (EULA008).
+        yield from _script_subjects(content)
+        return
     document: Any = content
     if not isinstance(content, dict) or is_intrinsic(content):
         # JSON assembled by Fn::Join/Fn::Sub keeps its unknowns as strings in place (it stays readable).
