@@ -404,16 +404,14 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
         yield path, (_bind(parsed[0], binding), parsed[1]), nested
 
 
-_NESTED_STACK_MARKERS = tuple(kind.encode() for kind in NESTED_STACK_TYPES)
-
-
 def _may_nest_stacks(path: Path) -> bool:
-    """Whether a template file's text names a nested stack type (a cheap look before parsing it)."""
+    """Whether a template file's text names a nested stack type (a cheap look before parsing it). A file that is
+    not a regular one, too big or not text is never opened or read here: the reader reports it."""
     try:
-        text = path.read_bytes()
-    except OSError:
-        return False  # the reader reports it
-    return any(marker in text for marker in _NESTED_STACK_MARKERS)
+        text = read_text(path)
+    except TemplateError:
+        return False
+    return any(kind in text for kind in NESTED_STACK_TYPES)
 
 
 def _agreed(references: list[Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
