@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from constructs_lib.errors import EulaGateError
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.values import ABSENT
 
@@ -22,7 +23,7 @@ MAX_DECODINGS = 4
 DECODED = "\0decoded"
 
 
-class Undecodable(ValueError):
+class Undecodable(EulaGateError, ValueError):
     """Text that looks like a document but cannot be read; the message completes "<location> ..."."""
 
 

@@ -394,10 +394,14 @@ def _task_states(container: Any, inner: tuple[str | int, ...], depth: int = 0
 
 def _may_be(reader: Reader, text: str, examples: tuple[str, ...]) -> bool:
     """Whether a predicate's text may turn out to be one of ``examples`` in this valuation: a value the template
-    bounds is tried as each of its candidates; an unknown may be any text, so a request is assumed possible."""
-    for option in reader.context.expand(text):
+    bounds is tried as each of its candidates; an unknown may be any text, so a request is assumed possible,
+    except a whole value that is an AWS identifier of one of the template's resources (a function's ARN)."""
+    context = reader.context
+    for option in context.expand(text):
         if option in examples:
             return True
+        if len(option) == 1 and has_tokens(option) and context.token_at(option).identifier:
+            continue
         if has_tokens(option):
             pattern = token_pattern(option)
             if any(pattern.fullmatch(example) for example in examples):

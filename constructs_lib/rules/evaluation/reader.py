@@ -210,7 +210,9 @@ class Reader:
         argument = value.get("Fn::GetAtt") if isinstance(value, dict) and len(value) == 1 else None
         target = argument[0] if isinstance(argument, list) and argument else argument
         resource = target if isinstance(target, str) and target in self.context.resources else None
-        return self.context.token(display, description, resource=resource)
+        attribute = argument[1] if resource is not None and isinstance(argument, list) and len(argument) > 1 else None
+        return self.context.token(display, description, resource=resource,
+                                  attribute=attribute if isinstance(attribute, str) else "?")
 
     def render(self, value: Any, depth: int = 0) -> str | None:
         """The value as text (tokens for unknowns), or ``None`` when it is absent."""
