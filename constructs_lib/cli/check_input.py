@@ -21,6 +21,8 @@ def refuse_malformed(template: Mapping[str, Any], path: Path) -> None:
     if not isinstance(resources, Mapping):
         return
     for logical_id, resource in resources.items():
+        if type(resource) is dict and type(resource.get("Type")) is str and resource["Type"]:
+            continue  # the common case, decided without the Mapping ABC (one check per resource of a large assembly)
         if str(logical_id).startswith(FOR_EACH_PREFIX):
             continue
         if not isinstance(resource, Mapping):

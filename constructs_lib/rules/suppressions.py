@@ -27,6 +27,8 @@ from constructs_lib.rules.finding import Finding
 
 METADATA_KEY = "eulagate"
 SUPPRESS_KEY = "suppress"
+# A dict first: the parsers' own type is then told apart without the (slower) Mapping ABC check.
+_MAPPINGS = (dict, Mapping)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ def unknown_suppressed_rules(template: Mapping[str, Any], known: Collection[str]
     """``(logical id, rule)`` of each suppression that names no rule of ``known``."""
     resources = template.get("Resources")
     for logical_id, resource in (resources.items() if isinstance(resources, Mapping) else ()):
+        # Every resource of every template checked comes here; nearly all have no suppressions: skip them first.
+        metadata = resource.get("Metadata") if type(resource) is dict else True
+        if not metadata or (type(metadata) is dict and METADATA_KEY not in metadata):
+            continue
         for entry in _entries(resource):
             if entry["rule"].strip().upper() not in known:
                 yield str(logical_id), entry["rule"]
@@ -79,9 +85,9 @@ def unknown_suppressed_rules(template: Mapping[str, Any], known: Collection[str]
 
 def _entries(resource: Any) -> list[Mapping[str, Any]]:
     """The ``{rule, reason}`` entries a resource's metadata lists; anything malformed is left out."""
-    metadata = resource.get("Metadata") if isinstance(resource, Mapping) else None
-    settings = metadata.get(METADATA_KEY) if isinstance(metadata, Mapping) else None
-    entries = settings.get(SUPPRESS_KEY) if isinstance(settings, Mapping) else None
+    metadata = resource.get("Metadata") if isinstance(resource, _MAPPINGS) else None
+    settings = metadata.get(METADATA_KEY) if metadata and isinstance(metadata, _MAPPINGS) else None
+    entries = settings.get(SUPPRESS_KEY) if settings and isinstance(settings, _MAPPINGS) else None
     if not isinstance(entries, list):
         return []
     return [entry for entry in entries if isinstance(entry, Mapping) and isinstance(entry.get("rule"), str)]
