@@ -74,12 +74,16 @@ class TemplateScan:
     suppressed: tuple[SuppressedFinding, ...] = ()  # warnings suppressed in resource metadata, with the reason
 
 
-@dataclass(frozen=True)
 class _Resource:
-    template: str
-    logical_id: str
-    type: str
-    cdk_made: bool
+    """Where a finding is: one per resource read, so a plain class (a dataclass costs more to define and make)."""
+
+    __slots__ = ("cdk_made", "logical_id", "template", "type")
+
+    def __init__(self, template: str, logical_id: str, resource_type: str, cdk_made: bool) -> None:
+        self.template = template
+        self.logical_id = logical_id
+        self.type = resource_type
+        self.cdk_made = cdk_made
 
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
@@ -224,10 +228,14 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
             read += 1
             continue  # nothing deploys in this valuation; its other choices are still read
         read += 1
+        if not found:  # the common case: nothing to count (no set built per reading)
+            continue
         for key, rule, problem in found:
             first_seen.setdefault(key, (rule, problem, reader))
         for key in {key for key, _rule, _problem in found}:
             seen_in[key] = seen_in.get(key, 0) + 1
+    if not first_seen:
+        return []
     return [
         _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < read else "",
                  strict)
