@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from constructs_lib.rules.finding import Finding
@@ -31,8 +30,7 @@ SUPPRESS_KEY = "suppress"
 _MAPPINGS = (dict, Mapping)
 
 
-@dataclass(frozen=True)
-class SuppressedFinding:
+class SuppressedFinding(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     """A warning that its resource suppressed, and the reason the resource gives."""
 
     finding: Finding
