@@ -5,7 +5,6 @@ silently suppress nothing)."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
     if not isinstance(resources, Mapping):
         return
     for logical_id, resource in resources.items():
+        if type(resource) is dict and type(resource.get("Type")) is str and resource["Type"]:
+            continue  # the common case, decided without the Mapping ABC (one check per resource of a large assembly)
         if str(logical_id).startswith(FOR_EACH_PREFIX):
             continue
         if not isinstance(resource, Mapping):
@@ -39,6 +40,8 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
                                 "Type: AWS::SageMaker::Model")
     rule_ids = [rule.id for rule in RULES]
     for logical_id, rule in unknown_suppressed_rules(template, rule_ids):
+        import difflib  # only for the message
+
         close = difflib.get_close_matches(rule.strip().upper(), rule_ids, n=1, cutoff=0.6)
         raise UnjudgeableTemplate(
             f"{path}: resource {logical_id} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."

@@ -25,7 +25,6 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.rules.evaluation.values import (
@@ -52,11 +51,13 @@ _DYNAMIC_REFERENCE = "{{resolve:"
 _SPELLINGS: dict[str, tuple[str, str]] = {}
 
 
-@dataclass(frozen=True)
 class _Insert:
     """A value spliced into text by ``Fn::Join``/``Fn::Sub`` (as opposed to the literal text around it)."""
 
-    value: Any
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 class Reader:
