@@ -7,7 +7,7 @@ implementations (one S3 URI check, one ECR image parser, one region pattern, one
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 S3_URI_PATTERN = re.compile(r"s3://(?P<bucket>[^/]*)(?:/(?P<key>.*))?\Z", re.DOTALL)
 # S3 general purpose bucket naming rules (Amazon S3 User Guide, "Bucket naming rules").
@@ -93,8 +93,7 @@ ECR_IMAGE_PATTERN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class EcrImage:
+class EcrImage(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     account: str
     region: str
     repository: str

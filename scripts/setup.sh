@@ -55,6 +55,11 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.eulagate-stamp 2>/dev/null)" != 
   fi
   echo "setup: installing eulagate with its cdk extra (aws-cdk-lib, cdk-nag, boto3) from requirements-cdk.lock"
   logged .venv/bin/uv pip install --python .venv/bin/python --require-hashes -r requirements-cdk.lock
+  # aws-cdk-lib and its dependency aws-cdk.cloud-assembly-schema both write aws_cdk/cloud_assembly_schema/; uv
+  # installs in parallel, so either may win, and jsii then misses aws-cdk-lib's types (pip happens to install
+  # aws-cdk-lib last). aws-cdk-lib's files are the ones its own code needs: installed again, they win.
+  logged .venv/bin/uv pip install --python .venv/bin/python --require-hashes --reinstall-package aws-cdk-lib \
+    -r requirements-cdk.lock
   logged .venv/bin/uv pip install --python .venv/bin/python --no-deps --no-build-isolation -e .
   echo "$cdk_stamp" > .venv/.eulagate-stamp
   rm -f .venv/.eulagate-dev-stamp  # the dev tools are checked against the new pins

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.cli import check_settings, check_sources
-from constructs_lib.cli.check_input import refuse_malformed
 from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError, TemplateError
 from constructs_lib.rules import scan_template
+from constructs_lib.rules.judgeable import refuse_unjudgeable
 from constructs_lib.synth.assembly import located, read_with_nested_templates
 from constructs_lib.synth.templates import read_template, resource_lines
 
@@ -129,7 +129,7 @@ def _reader(malformed: list[TemplateError]) -> Callable[[Path], tuple[dict[str, 
     def read(path: Path) -> tuple[dict[str, Any], str | None]:
         try:
             template, text = read_template(path)
-            refuse_malformed(template, path)
+            refuse_unjudgeable(template, path)
         except TemplateError as error:
             malformed.append(error)
             return {}, None

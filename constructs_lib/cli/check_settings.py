@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,8 @@ KEYS = ("select", "ignore", "fail-on", "strict")
 
 def did_you_mean(given: str, choices: Iterable[str]) -> str:
     """``; did you mean 'X'?`` for the nearest of ``choices``, or nothing."""
+    import difflib  # only for a message
+
     close = difflib.get_close_matches(given, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -102,6 +102,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def _tool_tables(path: Path) -> Mapping[str, Any]:
+    import tomllib  # only where a pyproject.toml is found
+
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:

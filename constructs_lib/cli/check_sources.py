@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import ReportedFinding, TemplateReport
 from constructs_lib.errors import InputError, TemplateError
-from constructs_lib.surfaces import SourceFile, scan_source
 from constructs_lib.surfaces.discovery import (
     ASSEMBLY,
     SURFACES,
     TEMPLATE,
+    SourceFile,
     classify,
     parse_surfaces,
     walk,
@@ -43,8 +43,7 @@ def _surfaces(text: str) -> frozenset[str]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-@dataclass(frozen=True)
-class Sources:
+class Sources(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     templates: list[Path]  # CloudFormation templates, those of cloud assemblies included
     files: list[SourceFile]  # the other surfaces' files
 
@@ -77,6 +76,8 @@ def sources(paths: Sequence[str], surfaces: frozenset[str], *, skip_unknown: boo
 
 def surface_report(source: SourceFile, *, settings: CheckSettings) -> TemplateReport:
     """The report of one source file, each finding at its ``file:line:column``, with the run's rule selection."""
+    from constructs_lib.surfaces import scan_source  # the readers load with the first file they read
+
     scanned = scan_source(source, strict=settings.strict)
     scan = settings.selected(scanned.scan)
     return TemplateReport(scan, tuple(ReportedFinding(finding, scanned.locations.get(finding.logical_id))

@@ -36,6 +36,7 @@ from constructs_lib.errors import EulaGateError, InputError
 from constructs_lib.hook.payload import PayloadError, download_payload
 from constructs_lib.hook.request import HookRequest, client_request_token, parse_request
 from constructs_lib.rules import Finding, TemplateScan, scan_template
+from constructs_lib.rules.judgeable import refuse_unjudgeable
 from constructs_lib.synth.templates import parse_template_text
 
 HANDLER = "constructs_lib.hook.handler.handle"
@@ -162,6 +163,7 @@ def evaluate(request: HookRequest, fetch_payload: FetchPayload = download_payloa
     template = parse_template_text(text, request.subject)
     if "Resources" not in template:
         raise InputError(f"{request.subject}: not a CloudFormation template (it has no Resources section)")
+    refuse_unjudgeable(template, request.subject)
     return Evaluation(request, scan_template(template, template_path=request.subject))
 
 

@@ -13,10 +13,10 @@ Llama distillations (``deepseek-llm-r1-distill-llama-*``) are not gated, so no w
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
 from constructs_lib.catalog.catalog import TARBALL_PREFIXES
@@ -33,8 +33,7 @@ REFRESH_ADVICE = "`eulagate models refresh` updates it"
 UNKNOWN_GATING = "the catalog cannot tell whether it is EULA-gated, so acceptance must be shown"
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     """A JumpStart artifact location found in a template."""
 
     uri: str  # as a person reads it: unknown parts shown as ${...}
@@ -116,19 +115,31 @@ class CatalogIndex:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._folded: dict[str, ModelSpec] = {}
-        for name in catalog.names:
-            spec = catalog.find(name)
-            if spec is not None:
-                self._folded.setdefault(name.lower(), spec)
         # Literal locations recur across a template's models and stacks: classify each once.
         self._literal_artifacts: dict[str, Artifact | None] = {}
         self._artifacts_with_unknowns: weakref.WeakKeyDictionary[TemplateContext, dict[str, Artifact | None]] = (
             weakref.WeakKeyDictionary())
-        self.model_families = GatingFamilies({spec.model_id: spec.gated for spec in catalog}, "-")
-        self.autopilot_families = GatingFamilies(
-            {spec.base_model_name: spec.gated for spec in catalog if spec.base_model_name}, None)
         self.catalog_note = catalog_note(catalog)
+
+    # Built on first use: only a name the catalog does not list exactly (or an unknown model) needs them, and
+    # a short check should not pay for them.
+    @functools.cached_property
+    def _folded(self) -> dict[str, ModelSpec]:
+        folded: dict[str, ModelSpec] = {}
+        for name in self.catalog.names:
+            spec = self.catalog.find(name)
+            if spec is not None:
+                folded.setdefault(name.lower(), spec)
+        return folded
+
+    @functools.cached_property
+    def model_families(self) -> GatingFamilies:
+        return GatingFamilies({spec.model_id: spec.gated for spec in self.catalog}, "-")
+
+    @functools.cached_property
+    def autopilot_families(self) -> GatingFamilies:
+        return GatingFamilies({spec.base_model_name: spec.gated for spec in self.catalog if spec.base_model_name},
+                              None)
 
     def model_named(self, name: str) -> ModelSpec | None:
         """A JumpStart model id or Autopilot BaseModelName, exactly or in any letter case."""

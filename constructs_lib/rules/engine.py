@@ -76,12 +76,16 @@ class TemplateScan:
     suppressed: tuple[SuppressedFinding, ...] = ()  # warnings suppressed in resource metadata, with the reason
 
 
-@dataclass(frozen=True)
 class _Resource:
-    template: str
-    logical_id: str
-    type: str
-    cdk_made: bool
+    """Where a finding is: one per resource read, so a plain class (a dataclass costs more to define and make)."""
+
+    __slots__ = ("cdk_made", "logical_id", "template", "type")
+
+    def __init__(self, template: str, logical_id: str, resource_type: str, cdk_made: bool) -> None:
+        self.template = template
+        self.logical_id = logical_id
+        self.type = resource_type
+        self.cdk_made = cdk_made
 
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
@@ -114,6 +118,7 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
             return TemplateScan(template_path, len(resources), (), (finding,))
         resources = template["Resources"] if isinstance(template.get("Resources"), Mapping) else {}
     context: TemplateContext | None = None
+    index = _TemplateIndex(catalog)
     checked: list[tuple[str, str]] = []
     findings: list[Finding] = []
     for logical_id, resource in resources.items():
@@ -140,7 +145,7 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
         cdk_made = isinstance(metadata, Mapping) and CDK_PATH_METADATA in metadata
         where = _Resource(template_path, str(logical_id), resource_type, cdk_made)
         condition = resource.get("Condition")
-        found, read = _resource_findings(extract, properties, where, context, catalog, strict,
+        found, read = _resource_findings(extract, properties, where, context, index, strict,
                                          condition if isinstance(condition, str) else None)
         if stray and read:
             checked.append((str(logical_id), resource_type))
@@ -150,18 +155,31 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
     return TemplateScan(template_path, len(resources), tuple(checked), result.findings, result.suppressed)
 
 
+class _TemplateIndex:
+    """The catalog's index, looked up on the first request a template holds and kept for the rest of it."""
+
+    __slots__ = ("_catalog", "_index")
+
+    def __init__(self, catalog: Catalog | None) -> None:
+        self._catalog = catalog
+        self._index: CatalogIndex | None = None
+
+    def get(self) -> CatalogIndex:
+        if self._index is None:
+            self._index = catalog_index(self._catalog or Catalog.default())
+        return self._index
+
+
 def _resource_findings(extract: Extractor, properties: dict[str, Any], where: _Resource, context: TemplateContext,
-                       catalog: Catalog | None, strict: bool, condition: str | None) -> tuple[list[Finding], bool]:
+                       index: _TemplateIndex, strict: bool, condition: str | None) -> tuple[list[Finding], bool]:
     """The findings of one resource (one EULA000 finding instead when it cannot be evaluated), and whether it
     held anything to read."""
     findings: list[Finding] = []
     read = False
     try:
-        index: CatalogIndex | None = None
         for subject in extract(properties, context):
             read = True
-            index = index or catalog_index(catalog or Catalog.default())
-            findings.extend(_subject_findings(subject, where, context, index, strict, condition))
+            findings.extend(_subject_findings(subject, where, context, index.get(), strict, condition))
     except EvaluationLimit as error:
         return [_unevaluable(where, str(error))], True
     except InputError:  # a catalog that cannot be read is bad input (exit 2), not a property of the resource
@@ -212,10 +230,14 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
             read += 1
             continue  # nothing deploys in this valuation; its other choices are still read
         read += 1
+        if not found:  # the common case: nothing to count (no set built per reading)
+            continue
         for key, rule, problem in found:
             first_seen.setdefault(key, (rule, problem, reader))
         for key in {key for key, _rule, _problem in found}:
             seen_in[key] = seen_in.get(key, 0) + 1
+    if not first_seen:
+        return []
     return [
         _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < read else "",
                  strict)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from constructs_lib.errors import InputError
 from constructs_lib.surfaces.discovery import (
@@ -22,9 +23,20 @@ from constructs_lib.surfaces.discovery import (
     TERRAFORM_SOURCE,
     SourceFile,
 )
-from constructs_lib.surfaces.requests import SurfaceLocation, SurfaceScan
+
+if TYPE_CHECKING:
+    from constructs_lib.surfaces.requests import SurfaceLocation, SurfaceScan
 
 __all__ = ["SURFACES", "SourceFile", "SurfaceLocation", "SurfaceScan", "read_text", "scan_source"]
+
+
+def __getattr__(name: str) -> Any:
+    # The requests' classes load with the first file of these surfaces: a check of templates alone never pays.
+    if name in ("SurfaceLocation", "SurfaceScan"):
+        from constructs_lib.surfaces import requests
+
+        return getattr(requests, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def read_text(path: Path) -> str:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
-import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 CLOUDFORMATION = "cloudformation"
 PYTHON = "python"
@@ -53,8 +51,7 @@ _PYTHON = re.compile(r"^(#!.*python|import \w|from [\w.]+ import )", re.MULTILIN
 OPERATOR_GROUP = "inference.sagemaker.aws.amazon.com"
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     path: Path
     kind: str
 
@@ -155,9 +152,13 @@ def _assemblies(directory: Path) -> Iterator[Path]:
 
 def _git_files(directory: Path) -> list[Path] | None:
     """The files git does not ignore below ``directory``, or ``None`` outside a git work tree (or without git)."""
+    import shutil  # only for a directory walk, not on every run of the CLI
+    import subprocess
+
     git = shutil.which("git")
     if git is None:
         return None
+
     try:
         result = subprocess.run([git, "-C", str(directory), "ls-files", "-z", "--cached", "--others",
                                  "--exclude-standard", "--full-name", "."], capture_output=True, timeout=120,

@@ -22,6 +22,7 @@ from constructs_lib import __version__
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules import RULES, Finding, check_template
+from constructs_lib.rules.judgeable import UnjudgeableTemplate, refuse_unjudgeable
 from constructs_lib.synth.assembly import SynthesizedStacks
 
 __all__ = ["EulaGate"]
@@ -54,6 +55,7 @@ def check_synthesized(stacks: SynthesizedStacks, catalog: Catalog | None = None)
     for stack_path in stacks.stack_template_paths:
         try:
             for path, template, nested_read in stacks.templates_of(stack_path):
+                refuse_unjudgeable(template, path)  # fails the synth in one line, as `eulagate check` exits 2
                 findings.extend(check_template(template, template_path=str(path), catalog=catalog,
                                                nested_templates_read=nested_read))
         except TemplateError as error:
@@ -86,10 +88,12 @@ def unreadable_violation(stack_path: Path, error: TemplateError) -> cdk.PolicyVi
     The violation names the template as its resource: CDK prints no violation without one, and a report it
     does not print does not fail the synth either.
     """
+    judged = isinstance(error, UnjudgeableTemplate)  # it reads, but a resource in it cannot be judged
     return cdk.PolicyViolation(
         rule_name=UNREADABLE_RULE,
-        description=f"The EULA gate cannot read a synthesized template: {error}",
-        fix="Synthesize again into an output directory that no other process writes to",
+        description=f"The EULA gate cannot {'judge' if judged else 'read'} a synthesized template: {error}",
+        fix=("Correct the resource the description names (its Type, or the rule id in its eulagate suppression)"
+             if judged else "Synthesize again into an output directory that no other process writes to"),
         severity=FATAL,
         violating_resources=[cdk.PolicyViolatingResource(
             resource_logical_id=stack_path.name, template_path=str(stack_path), locations=["Resources"])],

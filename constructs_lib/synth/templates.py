@@ -14,12 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules.detection.template_text import (
     MAX_TEMPLATE_CHARS,
-    CloudFormationLoader,
     TemplateTextError,
     opens_as_json,
 )
@@ -144,6 +141,10 @@ def _json_resource_lines(text: str, logical_ids: set[str]) -> dict[str, int]:
 
 
 def _yaml_resource_lines(text: str) -> dict[str, int]:
+    import yaml  # only for YAML templates with findings (see template_yaml)
+
+    from constructs_lib.rules.detection.template_yaml import CloudFormationLoader
+
     try:
         root = yaml.compose(text, Loader=CloudFormationLoader)
     except yaml.YAMLError:

@@ -106,7 +106,8 @@ def test_a_malformed_table_is_one_line_of_the_app_then_the_clis_own(tmp_path: Pa
 def test_a_construct_error_in_an_app_is_one_line_and_fails_the_synth(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(
         "import aws_cdk as cdk\n"
-        "from constructs_lib import JumpStartEndpoint\n"
+        "from constructs_lib import JumpStartEndpoint, install_one_line_errors\n"
+        "install_one_line_errors()  # opt-in: importing the package changes no global state\n"
         "stack = cdk.Stack(cdk.App(), 'Serving', env=cdk.Environment(region='us-east-1'))\n"
         "JumpStartEndpoint(stack, 'Chat', model='Llama2-7BChat', accept_eula=True, instance_count=0)\n"
     )

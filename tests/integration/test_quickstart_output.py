@@ -61,3 +61,10 @@ def test_setup_installs_what_the_quickstart_runs_and_the_tests_add_the_dev_tools
     assert not {"pytest", "moto", "ruff", "mypy", "hypothesis"} & set(quickstart)
     assert {"pytest", "moto", "ruff", "mypy"} <= set(dev)
     assert all(dev[name] == version for name, version in quickstart.items())
+
+
+def test_setup_leaves_aws_cdk_libs_own_cloud_assembly_schema_module() -> None:
+    # aws-cdk.cloud-assembly-schema writes the same folder; jsii needs aws-cdk-lib's types there (scripts/setup.sh).
+    import aws_cdk.cloud_assembly_schema as schema
+
+    assert 'jsii_type="aws-cdk-lib.cloud_assembly_schema.' in Path(schema.__file__).read_text(encoding="utf-8")

@@ -98,6 +98,11 @@ def package_modules() -> list[str]:
     )
 
 
+# Not errors but signals, as KeyboardInterrupt is: the hook's evaluation deadline must cross every
+# ``except Exception`` on its way out of the engine, and never leaves the hook's handler.
+SIGNALS = {"constructs_lib.hook.handler.EvaluationTimeout"}
+
+
 def test_every_error_the_package_defines_is_an_eulagate_error() -> None:
     errors = {
         f"{name}.{value.__name__}": value
@@ -106,7 +111,9 @@ def test_every_error_the_package_defines_is_an_eulagate_error() -> None:
         if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == name
     }
     assert len(errors) > 20  # the walk found the package's errors
-    assert [name for name, error in errors.items() if not issubclass(error, EulaGateError)] == []
+    assert set(errors) >= SIGNALS
+    assert [name for name, error in errors.items()
+            if not issubclass(error, EulaGateError) and name not in SIGNALS] == []
 
 
 def run_python(code: str, tmp_path: Path, *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -81,7 +81,7 @@ def test_an_unknown_rule_flag_suggests_the_nearest(capsys: pytest.CaptureFixture
     code, _, err = run(capsys, "--ignore", "EULA0005", str(BAD))
     assert code == 2
     assert err == ("eulagate check: --ignore: unknown rule 'EULA0005'; did you mean 'EULA005'? "
-                   "(the rules are EULA000-EULA008; `eulagate rules` lists them)\n")
+                   "(the rules are EULA000-EULA009; `eulagate rules` lists them)\n")
 
 
 @pytest.mark.parametrize(("resource", "expected"), [

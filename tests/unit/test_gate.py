@@ -339,6 +339,22 @@ def test_an_unreadable_template_fails_closed(tmp_path: Path) -> None:
     assert violation.severity == "fatal" and str(broken) in violation.description
 
 
+@pytest.mark.parametrize(("resources", "named"), [
+    ({"Model": {"Type": "AWS::SageMaker::Model", "Metadata": {"eulagate": {"suppress": [
+        {"rule": "EULA05", "reason": "subscribed"}]}}, "Properties": {}}},
+     "unknown rule 'EULA05' in Metadata.eulagate.suppress; did you mean 'EULA005'?"),
+    ({"Model": {"Properties": {}}}, "resource Model has no Type"),
+])
+def test_a_template_the_rules_cannot_judge_fails_closed(tmp_path: Path, resources: dict[str, Any], named: str) -> None:
+    # As `eulagate check` exits 2 on it: a suppression of no rule would otherwise suppress nothing in silence.
+    template = tmp_path / "Odd.template.json"
+    template.write_text(json.dumps({"Resources": resources}))
+    report = EulaGate().validate(Context(template))  # type: ignore[arg-type]
+    assert report.success is False
+    (violation,) = report.violations
+    assert violation.severity == "fatal" and named in violation.description
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class GateOverBrokenTemplate:
     """The gate's own report on an unreadable template, handed to CDK as a plugin's report."""

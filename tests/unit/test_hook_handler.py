@@ -246,6 +246,14 @@ def test_stack_payload_honours_a_warnings_suppression_and_never_an_errors(server
     assert "cannot be suppressed" in response["message"]
 
 
+def test_a_stack_payload_suppressing_an_unknown_rule_is_refused(server: PayloadServer) -> None:
+    template = model_template(1, accept=True)
+    template["Resources"]["Model0"]["Metadata"] = {"eulagate": {"suppress": [{"rule": "EULA05", "reason": "x"}]}}
+    url = server.serve("/stack/unknown-rule.json", {"template": json.dumps(template)})
+    assert_internal_failure(handle(stack_event(url), fetch_payload=fetch(server)), "token-2",
+                            "suppresses unknown rule 'EULA05' in Metadata.eulagate.suppress; did you mean 'EULA005'?")
+
+
 def test_change_set_payload(server: PayloadServer) -> None:
     payload = {"template": json.dumps(model_template(1)), "changedResources": [{
         "action": "CREATE", "beforeContext": None, "lineNumber": 3, "logicalResourceId": "Model0",

@@ -103,10 +103,12 @@ def test_sarif_of_a_failing_table_annotates_the_table_rows(tmp_path: Path, monke
 
 
 def test_a_construct_error_in_a_users_app_is_one_line_and_fails_it(tmp_path: Path) -> None:
+    # One-line errors are opt-in (importing the package changes no global state): the app asks for them.
     app = tmp_path / "user_app.py"
     app.write_text(
         "import aws_cdk as cdk\n"
-        "from constructs_lib import JumpStartEndpoint\n"
+        "from constructs_lib import JumpStartEndpoint, install_one_line_errors\n"
+        "install_one_line_errors()\n"
         "stack = cdk.Stack(cdk.App(), 'Serving', env=cdk.Environment(region='us-east-1'))\n"
         "JumpStartEndpoint(stack, 'Chat', model='Llama2-7BChat', accept_eula=True, instance_count=0)\n"
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from constructs_lib.errors import EulaGateError
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.values import ABSENT
 
@@ -24,7 +25,7 @@ DECODED = "\0decoded"
 _YAML_KEY_LINE = re.compile(r"[A-Za-z_][\w.-]*:(?:[ \t]|$)")
 
 
-class Undecodable(ValueError):
+class Undecodable(EulaGateError, ValueError):
     """Text that looks like a document but cannot be read; the message completes "<location> ..."."""
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -137,8 +136,7 @@ class Subject:
         return self.rewrite(document, reader.context) if self.rewrite is not None else document
 
 
-@dataclass(frozen=True)
-class Unread:
+class Unread(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     """A part of a resource the engine cannot read (the request of an ``UNREADABLE``/``NOT_SHOWN`` subject)."""
 
     location: str  # the property, e.g. "Properties.DefinitionString"
@@ -415,10 +413,14 @@ def _task_states(container: Any, inner: tuple[str | int, ...], depth: int = 0
 
 def _may_be(reader: Reader, text: str, examples: tuple[str, ...]) -> bool:
     """Whether a predicate's text may turn out to be one of ``examples`` in this valuation: a value the template
-    bounds is tried as each of its candidates; an unknown may be any text, so a request is assumed possible."""
-    for option in reader.context.expand(text):
+    bounds is tried as each of its candidates; an unknown may be any text, so a request is assumed possible,
+    except a whole value that is an AWS identifier of one of the template's resources (a function's ARN)."""
+    context = reader.context
+    for option in context.expand(text):
         if option in examples:
             return True
+        if len(option) == 1 and has_tokens(option) and context.token_at(option).identifier:
+            continue
         if has_tokens(option):
             pattern = token_pattern(option)
             if any(pattern.fullmatch(example) for example in examples):
@@ -737,16 +739,17 @@ def _mentions_jumpstart(value: Any) -> bool:
     return "jumpstart" in repr(value).lower()
 
 
-_TABLES_MENTION_JUMPSTART: weakref.WeakKeyDictionary[TemplateContext, bool] = weakref.WeakKeyDictionary()
+_TABLES_MENTION_JUMPSTART = "tables mention JumpStart"  # a key of TemplateContext.derived
 
 
 def _tables_mention_jumpstart(context: TemplateContext) -> bool:
-    """Whether the template's parameters or mappings (what a value can look up) mention JumpStart; once each."""
-    found = _TABLES_MENTION_JUMPSTART.get(context)
+    """Whether the template's parameters or mappings (what a value can look up) mention JumpStart; once each
+    (kept on the context: asked for every resource of a type nothing else reads)."""
+    found = context.derived.get(_TABLES_MENTION_JUMPSTART)
     if found is None:
-        found = _TABLES_MENTION_JUMPSTART[context] = _mentions_jumpstart(
+        found = context.derived[_TABLES_MENTION_JUMPSTART] = _mentions_jumpstart(
             (context.template.get("Parameters"), context.template.get("Mappings")))
-    return found
+    return bool(found)
 
 
 def stray_artifact_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:

@@ -11,6 +11,7 @@ An expression the parser refuses is an unknown as a whole, as Step Functions wou
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,8 +112,14 @@ def _element(value: Any, index: str) -> Any:
 def jsonata_value(expression: str, context: TemplateContext, scope: StateScope | None = None) -> Any:
     """The value of a JSONata expression, with unknown parts as tokens."""
     # Imported on first use: the package costs a tenth of a second of start-up, and most checks meet no JSONata.
-    from jsonata.jexception import JException
-    from jsonata.parser import Parser
+    # Its first import raises the interpreter's recursion limit to 10,000 (JavaScript's): put back, so that the
+    # package changes no global state and the template readers' depth guards keep the interpreter's limit.
+    limit = sys.getrecursionlimit()
+    try:
+        from jsonata.jexception import JException
+        from jsonata.parser import Parser
+    finally:
+        sys.setrecursionlimit(limit)
 
     try:
         tree = Parser().parse(expression)

@@ -8,8 +8,7 @@ fails the deployment (so it deploys nothing). Mappings hold literals, so the val
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from constructs_lib.rules.evaluation.conditions import OTHER, compared_parameter, parameter_domain
 from constructs_lib.rules.evaluation.reader import Reader, register
@@ -18,8 +17,7 @@ from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, has_
 NONE_OF_THE_KEYS = "\U000ffffe"  # a key text that matches no key (outside the token range: never rendered)
 
 
-@dataclass(frozen=True)
-class _Lookup:
+class _Lookup(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     tables: list[dict[str, Any]]  # the mappings the name may select
     name: str
     top: str

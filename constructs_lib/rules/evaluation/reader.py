@@ -25,7 +25,6 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.rules.evaluation.values import (
@@ -52,11 +51,13 @@ _DYNAMIC_REFERENCE = "{{resolve:"
 _SPELLINGS: dict[str, tuple[str, str]] = {}
 
 
-@dataclass(frozen=True)
 class _Insert:
     """A value spliced into text by ``Fn::Join``/``Fn::Sub`` (as opposed to the literal text around it)."""
 
-    value: Any
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 class Reader:
@@ -210,7 +211,9 @@ class Reader:
         argument = value.get("Fn::GetAtt") if isinstance(value, dict) and len(value) == 1 else None
         target = argument[0] if isinstance(argument, list) and argument else argument
         resource = target if isinstance(target, str) and target in self.context.resources else None
-        return self.context.token(display, description, resource=resource)
+        attribute = argument[1] if resource is not None and isinstance(argument, list) and len(argument) > 1 else None
+        return self.context.token(display, description, resource=resource,
+                                  attribute=attribute if isinstance(attribute, str) else "?")
 
     def render(self, value: Any, depth: int = 0) -> str | None:
         """The value as text (tokens for unknowns), or ``None`` when it is absent."""

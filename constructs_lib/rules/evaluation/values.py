@@ -9,8 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from constructs_lib.errors import EulaGateError
 
@@ -53,8 +52,7 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
     """Something unknown before deployment, as it reads in text (``display``) and in a sentence."""
 
     display: str
@@ -63,8 +61,15 @@ class Token:
     # True when it can be nothing but its candidates (a mapping's values, a known list's elements).
     exhaustive: bool = False
     resource: str | None = None  # the template's resource it is a Ref to or an attribute of
+    # True when it is an AWS identifier of that resource (its Ref, or an ARN attribute) and the resource's type is
+    # AWS's own: then it is an ARN, name or id of that resource, never, say, a service integration's ARN. A custom
+    # resource's or nested stack's attributes are whatever its code or template returns, and stay any text.
+    identifier: bool = False
 
 
+# Resource types whose attributes are whatever their code or template returns.
+_OPEN_ATTRIBUTE_TYPES = ("AWS::CloudFormation::CustomResource", "AWS::CloudFormation::Stack",
+                         "AWS::Serverless::Application")
 REGION_TOKEN = Token("${AWS::Region}", "the pseudo parameter AWS::Region")
 _UNKNOWN_TOKEN = Token("${?}", "a value unknown before deployment")
 
@@ -111,8 +116,11 @@ class TemplateContext:
         return None
 
     def token(self, display: str, description: str, candidates: tuple[str, ...] = (), *,
-              exhaustive: bool = False, resource: str | None = None) -> str:
-        token = Token(display, description, candidates, exhaustive, resource)
+              exhaustive: bool = False, resource: str | None = None, attribute: str | None = None) -> str:
+        """The character standing for an unknown; ``attribute`` names the attribute of ``resource`` it reads
+        (None for its Ref)."""
+        token = Token(display, description, candidates, exhaustive, resource,
+                      identifier=resource is not None and self._identifies(resource, attribute))
         char = self._chars.get(token)
         if char is None:
             code = _TOKEN_FIRST + len(self._tokens)
@@ -122,6 +130,12 @@ class TemplateContext:
             self._tokens.append(token)
             self._chars[token] = char
         return char
+
+    def _identifies(self, resource: str, attribute: str | None) -> bool:
+        declared = self.resources.get(resource)
+        kind = declared.get("Type") if isinstance(declared, Mapping) else None
+        return (isinstance(kind, str) and kind.startswith("AWS::") and not kind.startswith(_OPEN_ATTRIBUTE_TYPES)
+                and (attribute is None or attribute.endswith("Arn")))
 
     def choice(self, display: str, description: str, options: list[str], *, complete: bool) -> str:
         """A value that is one of ``options`` (or, when not ``complete``, possibly anything)."""

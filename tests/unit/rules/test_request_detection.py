@@ -4,6 +4,9 @@ decoded as often as they were encoded (within a bound), and Step Functions reque
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -284,3 +287,36 @@ def test_a_task_without_arguments_sends_its_input(rules_catalog: Catalog) -> Non
         "Create": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:createModel", "End": True}}}
     verdicts = {(f.rule_id, f.severity) for f in check_template(_machine(partly), catalog=rules_catalog)}
     assert verdicts == {("EULA006", "warning")}
+
+
+@pytest.mark.parametrize(("task_resource", "declared", "expected"), [
+    # A function's ARN (CDK's Provider framework waiter) is never a SageMaker integration: nothing to report.
+    ({"Fn::GetAtt": ["Handler", "Arn"]}, "AWS::Lambda::Function", set()),
+    ({"Ref": "Handler"}, "AWS::Lambda::Function", set()),
+    # A custom resource's attribute is whatever its code returns: the task may call SageMaker with its input.
+    ({"Fn::GetAtt": ["Handler", "Arn"]}, "Custom::Lookup", {("Flow", "EULA006")}),
+    # An attribute that is not an identifier (a parameter's value) may be any text.
+    ({"Fn::GetAtt": ["Handler", "Value"]}, "AWS::SSM::Parameter", {("Flow", "EULA006")}),
+])
+def test_a_task_resource_that_is_a_resources_identifier_is_not_a_sagemaker_call(
+        task_resource: Any, declared: str, expected: set[tuple[str, str]]) -> None:
+    definition = {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "${Target}", "End": True}}}
+    template = {"Resources": {
+        "Handler": {"Type": declared, "Properties": {}},
+        "Flow": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "RoleArn": ROLE, "DefinitionString": json.dumps(definition),
+            "DefinitionSubstitutions": {"Target": task_resource}}},
+    }}
+    assert {(f.logical_id, f.rule_id) for f in check_template(template)} == expected
+
+
+def test_reading_jsonata_leaves_the_interpreters_recursion_limit_alone() -> None:
+    # jsonata-python raises the limit to 10,000 when first imported; a fresh interpreter shows whether it stays.
+    code = ("import sys; limit = sys.getrecursionlimit()\n"
+            "from constructs_lib.rules.evaluation.jsonata_reading import jsonata_value\n"
+            "from constructs_lib.rules.evaluation.values import TemplateContext\n"
+            "jsonata_value(\"$join(['a', 'b'])\", TemplateContext({}))\n"
+            "assert 'jsonata' in sys.modules and sys.getrecursionlimit() == limit, sys.getrecursionlimit()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+                            cwd=Path(__file__).resolve().parents[3])
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,58 @@
+"""What every reader of templates refuses (``eulagate check``, the synth-time gate, the deploy-time hook), so that
+nothing the rules cannot judge passes as clean: a resource that is not an object or has no ``Type``
+(CloudFormation would reject the template), and a suppression that names a rule that does not exist (it would
+silently suppress nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.errors import TemplateError
+from constructs_lib.rules.engine import RULES
+from constructs_lib.rules.suppressions import METADATA_KEY, SUPPRESS_KEY, unknown_suppressed_rules
+
+FOR_EACH_PREFIX = "Fn::ForEach::"  # a loop of the LanguageExtensions transform, a list rather than a resource
+
+
+class UnjudgeableTemplate(TemplateError):
+    """A template that reads, with a resource the rules cannot judge: one line naming the file and the resource."""
+
+
+def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
+    """``UnjudgeableTemplate`` (one line naming ``path`` and the resource) on the first resource the rules cannot
+    judge."""
+    resources = template.get("Resources")
+    if not isinstance(resources, Mapping):
+        return
+    for logical_id, resource in resources.items():
+        if type(resource) is dict and type(resource.get("Type")) is str and resource["Type"]:
+            continue  # the common case, decided without the Mapping ABC (one check per resource of a large assembly)
+        if str(logical_id).startswith(FOR_EACH_PREFIX):
+            continue
+        if not isinstance(resource, Mapping):
+            raise UnjudgeableTemplate(f"{path}: resource {logical_id} is {_kind(resource)}, not an object with a Type "
+                                "and Properties")
+        resource_type = resource.get("Type")
+        if not isinstance(resource_type, str) or not resource_type:
+            raise UnjudgeableTemplate(f"{path}: resource {logical_id} has no Type; give it one, e.g. "
+                                "Type: AWS::SageMaker::Model")
+    rule_ids = [rule.id for rule in RULES]
+    for logical_id, rule in unknown_suppressed_rules(template, rule_ids):
+        import difflib  # only for the message
+
+        close = difflib.get_close_matches(rule.strip().upper(), rule_ids, n=1, cutoff=0.6)
+        raise UnjudgeableTemplate(
+            f"{path}: resource {logical_id} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
+            f"{SUPPRESS_KEY}{f'; did you mean {close[0]!r}?' if close else ''} (`eulagate rules` lists them)")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
