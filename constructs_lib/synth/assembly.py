@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
-from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
+from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.reader import readings
 from constructs_lib.rules.evaluation.values import DeploymentFails, EvaluationLimit, TemplateContext, has_tokens
 from constructs_lib.synth.templates import (
@@ -407,14 +408,20 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
         yield path, (_bind(parsed[0], binding), parsed[1]), nested
 
 
+_NESTED_STACK_MARKERS = tuple(kind.encode() for kind in NESTED_STACK_TYPES)
+
+
 def _may_nest_stacks(path: Path) -> bool:
-    """Whether a template file's text names a nested stack type (a cheap look before parsing it). A file that is
-    not a regular one, too big or not text is never opened or read here: the reader reports it."""
+    """Whether a template file's bytes name a nested stack type (a cheap look before parsing it, not decoded). A
+    file that is not a regular one or is too big is never opened or read here: the reader reports it."""
     try:
-        text = read_text(path)
-    except TemplateError:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_TEMPLATE_CHARS:
+            return False
+        data = path.read_bytes()
+    except OSError:
         return False
-    return any(kind in text for kind in NESTED_STACK_TYPES)
+    return any(marker in data for marker in _NESTED_STACK_MARKERS)
 
 
 def _agreed(references: list[Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
