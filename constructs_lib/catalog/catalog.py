@@ -14,7 +14,7 @@ import functools
 import gzip
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -387,15 +387,26 @@ class Catalog:
     ) -> None:
         self.source = source
         self.snapshot = snapshot
-        self._models: dict[str, ModelSpec] = {}
-        self._by_base_name: dict[str, ModelSpec] = {}
+        # model id -> its spec, or what builds it on first use (a file's records: see ``from_document``)
+        self._models: dict[str, ModelSpec | Callable[[], ModelSpec]] = {}
+        self._by_base_name: dict[str, str] = {}  # BaseModelName -> model id
         self._by_package_arn: dict[str, ModelSpec] | None = None
         for spec in models:
-            if spec.model_id in self._models:
-                raise CatalogError(f"catalog {source or '(in memory)'}: model id {spec.model_id!r} appears twice")
-            self._models[spec.model_id] = spec
-            if spec.base_model_name:
-                self._by_base_name[spec.base_model_name] = spec
+            self._add(spec.model_id, spec.base_model_name, spec)
+
+    def _add(self, model_id: str, base_model_name: str | None, entry: ModelSpec | Callable[[], ModelSpec]) -> None:
+        if model_id in self._models:
+            raise CatalogError(f"catalog {self.source or '(in memory)'}: model id {model_id!r} appears twice")
+        self._models[model_id] = entry
+        if base_model_name:
+            self._by_base_name[base_model_name] = model_id
+
+    def _spec(self, model_id: str) -> ModelSpec | None:
+        entry = self._models.get(model_id)
+        if entry is None or isinstance(entry, ModelSpec):
+            return entry
+        spec = self._models[model_id] = entry()
+        return spec
 
     @classmethod
     def default(cls) -> Catalog:
@@ -421,10 +432,17 @@ class Catalog:
             tables = _Tables.read(document)
             snapshot = document.get("snapshot")
             records = list(document["models"])
-            specs = []
+            # A check does not need most of the catalog's 343 models: a record that provably builds is built on
+            # first use; any other is built now, so a malformed one still fails the load, never a later look-up.
+            entries: list[tuple[Any, Any, ModelSpec | Callable[[], ModelSpec]]] = []
             for index, record in enumerate(records):
                 try:
-                    specs.append(_spec_from_record(record, tables))
+                    if _builds(record, tables):
+                        entries.append((record["model_id"], record.get("base_model_name"),
+                                        functools.partial(_spec_from_record, record, tables)))
+                    else:
+                        spec = _spec_from_record(record, tables)
+                        entries.append((spec.model_id, spec.base_model_name, spec))
                 except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
                     model = record.get("model_id") if isinstance(record, Mapping) else None
                     raise CatalogError(
@@ -432,10 +450,13 @@ class Catalog:
                         f"{f' ({model!r})' if isinstance(model, str) else ''} is malformed "
                         f"({type(error).__name__}: {error}){_CATALOG_FIX}"
                     ) from None
-            return cls(
-                specs, source=source,
+            catalog = cls(
+                (), source=source,
                 snapshot=Snapshot(snapshot.get("date"), str(snapshot["source"])) if snapshot is not None else None,
             )
+            for model_id, base_model_name, entry in entries:
+                catalog._add(model_id, base_model_name, entry)
+            return catalog
         except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
             raise CatalogError(
                 f"catalog {source}: malformed ({type(error).__name__}: {error}){_CATALOG_FIX}"
@@ -475,7 +496,7 @@ class Catalog:
             raise
 
     def __iter__(self) -> Iterator[ModelSpec]:
-        return iter(self._models.values())
+        return iter([self.get(model_id) for model_id in self._models])
 
     def __len__(self) -> int:
         return len(self._models)
@@ -489,7 +510,7 @@ class Catalog:
         return [*self._models, *self._by_base_name]
 
     def find(self, name: str) -> ModelSpec | None:
-        return self._models.get(name) or self._by_base_name.get(name)
+        return self._spec(name) or self._spec(self._by_base_name.get(name, ""))
 
     def get(self, name: str) -> ModelSpec:
         """Exact look-up by JumpStart model id or Autopilot BaseModelName."""
@@ -500,7 +521,7 @@ class Catalog:
 
     def autopilot_models(self) -> list[ModelSpec]:
         """The models Autopilot can fine-tune, in catalog order."""
-        return list(self._by_base_name.values())
+        return [self.get(model_id) for model_id in self._by_base_name.values()]
 
     def trainable_models(self) -> list[ModelSpec]:
         """The models a JumpStart training job can fine-tune, in catalog order."""
@@ -554,7 +575,7 @@ class Catalog:
         for segment in key.split("/"):
             name = segment.removesuffix(".tar.gz")
             for candidate in (name, *(name.removeprefix(prefix) for prefix in TARBALL_PREFIXES)):
-                spec = self._models.get(candidate)
+                spec = self._spec(candidate)
                 if spec is not None:
                     return spec
         return None
@@ -703,6 +724,43 @@ def _spec_from_record(record: Mapping[str, Any], tables: _Tables) -> ModelSpec:
             region: tuple(arns) for region, arns in record.get("all_model_package_arns", {}).items()
         },
     )
+
+
+def _builds(record: Any, tables: _Tables) -> bool:
+    """Whether ``_spec_from_record`` surely builds ``record`` without an error, so it can wait until first use.
+
+    Only the plain shape ``Catalog.write`` gives is recognised (every reference an index into a table, no
+    training data); any other record is built at once, where a malformed one fails the load as it always has.
+    """
+    if type(record) is not dict or "version" not in record or "gated" not in record or record.get("training"):
+        return False
+    if type(record.get("model_id")) is not str or type(record.get("base_model_name", "")) not in (str, type(None)):
+        return False
+    lists, environments = len(tables.lists), len(tables.environments)
+    for key, size in (("supported_instance_types", lists), ("environment", environments)):
+        if key in record and not _indexes(record[key], size):  # absent: an empty default, which builds
+            return False
+    by_instance_type, variants = record.get("instance_type_environment", {}), record.get("image_variants", [])
+    package_arns = record.get("all_model_package_arns", {})
+    if type(by_instance_type) is not dict or type(variants) is not list or type(package_arns) is not dict:
+        return False
+    for environment in by_instance_type.values():
+        if not _indexes(environment, environments):
+            return False
+    region_maps = len(tables.region_maps)
+    for variant in variants:
+        if type(variant) is not list or len(variant) != 2 or not _indexes(variant[0], lists) or not _indexes(
+                variant[1], region_maps):
+            return False
+    for arns in package_arns.values():
+        if type(arns) is not list:
+            return False
+    return True
+
+
+def _indexes(reference: Any, size: int) -> bool:
+    """Whether ``reference`` is an index into a table of ``size`` (a format 1 file's inline values are not)."""
+    return type(reference) is int and 0 <= reference < size
 
 
 def _training_from_record(record: Mapping[str, Any], tables: _Tables) -> TrainingSpec:
