@@ -752,10 +752,7 @@ def _builds(record: Any, tables: _Tables) -> bool:
         if type(variant) is not list or len(variant) != 2 or not _indexes(variant[0], lists) or not _indexes(
                 variant[1], region_maps):
             return False
-    for arns in package_arns.values():
-        if type(arns) is not list:
-            return False
-    return True
+    return all(type(arns) is list for arns in package_arns.values())
 
 
 def _indexes(reference: Any, size: int) -> bool:
