@@ -749,8 +749,11 @@ def _builds(record: Any, tables: _Tables) -> bool:
             return False
     region_maps = len(tables.region_maps)
     for variant in variants:
-        if type(variant) is not list or len(variant) != 2 or not _indexes(variant[0], lists) or not _indexes(
-                variant[1], region_maps):
+        if type(variant) is not list or len(variant) != 2:
+            return False
+        families, regions = variant
+        if type(families) is not int or type(regions) is not int or not (
+                0 <= families < lists and 0 <= regions < region_maps):
             return False
     return all(type(arns) is list for arns in package_arns.values())
 
