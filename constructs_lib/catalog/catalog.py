@@ -510,7 +510,10 @@ class Catalog:
         return [*self._models, *self._by_base_name]
 
     def find(self, name: str) -> ModelSpec | None:
-        return self._spec(name) or self._spec(self._by_base_name.get(name, ""))
+        spec = self._spec(name)
+        if spec is None and name in self._by_base_name:
+            spec = self._spec(self._by_base_name[name])
+        return spec
 
     def get(self, name: str) -> ModelSpec:
         """Exact look-up by JumpStart model id or Autopilot BaseModelName."""
