@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from constructs_lib.aws_names import partition_of
 from constructs_lib.catalog.errors import (
@@ -30,7 +30,9 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
-from constructs_lib.catalog.hyperparameters import Hyperparameter, scalar_problem, unknown_hyperparameter_problem
+
+if TYPE_CHECKING:  # imported where a model's training data is first read: `eulagate check` starts without it
+    from constructs_lib.catalog.hyperparameters import Hyperparameter
 
 CATALOG_FORMAT = 2
 # Format 1 (before snapshots and shared tables) still loads, so a team's refreshed catalog keeps working.
@@ -97,6 +99,8 @@ class TrainingSpec:
         Unknown names (with the closest known ones) and reserved ``sagemaker_*`` names, then the value's type,
         range and options. A spec that lists no hyperparameters accepts any name.
         """
+        from constructs_lib.catalog.hyperparameters import scalar_problem, unknown_hyperparameter_problem
+
         spec = self.hyperparameter_specs.get(name)
         return unknown_hyperparameter_problem(name, self.hyperparameter_specs) or (
             spec.problem(value) if spec else scalar_problem(value)
@@ -161,6 +165,42 @@ class RegionalImages(Mapping[str, Mapping[str, str]]):
 
     def __repr__(self) -> str:
         return f"RegionalImages({self._images()!r})"
+
+
+class HyperparameterRecords(Mapping[str, "Hyperparameter"]):
+    """``{name: Hyperparameter}`` from a catalog file's records, built on first read (a check reads none).
+
+    Older catalog files keep only name -> default text, which ``Hyperparameter.from_default`` reads.
+    """
+
+    __slots__ = ("_built", "_records")
+
+    def __init__(self, records: Mapping[str, Any]) -> None:
+        self._records = records
+        self._built: dict[str, Hyperparameter] | None = None
+
+    def _specs(self) -> dict[str, Hyperparameter]:
+        if self._built is None:
+            from constructs_lib.catalog.hyperparameters import Hyperparameter
+
+            self._built = {
+                name: Hyperparameter.from_default(name, spec) if isinstance(spec, str)
+                else Hyperparameter.from_record(name, spec)
+                for name, spec in self._records.items()
+            }
+        return self._built
+
+    def __getitem__(self, name: str) -> Hyperparameter:
+        return self._specs()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __repr__(self) -> str:
+        return repr(self._specs())
 
 
 @dataclass(frozen=True)
@@ -732,10 +772,10 @@ def _spec_from_record(record: Mapping[str, Any], tables: _Tables) -> ModelSpec:
 def _builds(record: Any, tables: _Tables) -> bool:
     """Whether ``_spec_from_record`` surely builds ``record`` without an error, so it can wait until first use.
 
-    Only the plain shape ``Catalog.write`` gives is recognised (every reference an index into a table, no
-    training data); any other record is built at once, where a malformed one fails the load as it always has.
+    Only the plain shape ``Catalog.write`` gives is recognised (every reference an index into a table); any other
+    record is built at once, where a malformed one fails the load as it always has.
     """
-    if type(record) is not dict or "version" not in record or "gated" not in record or record.get("training"):
+    if type(record) is not dict or "version" not in record or "gated" not in record:
         return False
     if type(record.get("model_id")) is not str or type(record.get("base_model_name", "")) not in (str, type(None)):
         return False
@@ -743,14 +783,48 @@ def _builds(record: Any, tables: _Tables) -> bool:
     for key, size in (("supported_instance_types", lists), ("environment", environments)):
         if key in record and not _indexes(record[key], size):  # absent: an empty default, which builds
             return False
-    by_instance_type, variants = record.get("instance_type_environment", {}), record.get("image_variants", [])
+    by_instance_type = record.get("instance_type_environment", {})
     package_arns = record.get("all_model_package_arns", {})
-    if type(by_instance_type) is not dict or type(variants) is not list or type(package_arns) is not dict:
+    if type(by_instance_type) is not dict or type(package_arns) is not dict:
         return False
     for environment in by_instance_type.values():
         if not _indexes(environment, environments):
             return False
-    region_maps = len(tables.region_maps)
+    training = record.get("training")
+    return (
+        _variants_build(record.get("image_variants", []), tables)
+        and all(type(arns) is list for arns in package_arns.values())
+        and (not training or _training_builds(training, tables))
+    )
+
+
+def _training_builds(training: Any, tables: _Tables) -> bool:
+    """``_builds`` for a record's training data (``_training_from_record``)."""
+    if type(training) is not dict or "default_instance_type" not in training or "image_variants" not in training:
+        return False
+    return (
+        _indexes(training.get("supported_instance_types"), len(tables.lists))
+        and _hyperparameters_build(training.get("hyperparameters", {}))
+        and _variants_build(training["image_variants"], tables)
+    )
+
+
+def _hyperparameters_build(records: Any) -> bool:
+    """Whether ``HyperparameterRecords`` builds each of ``records`` without an error."""
+    if type(records) is not dict:
+        return False
+    for spec in records.values():
+        if type(spec) is not str and (type(spec) is not dict or "type" not in spec or "default" not in spec
+                                      or type(spec.get("options", [])) is not list):
+            return False
+    return True
+
+
+def _variants_build(variants: Any, tables: _Tables) -> bool:
+    """Whether ``_Tables.variants`` reads ``variants`` without an error: each an index pair into the tables."""
+    if type(variants) is not list:
+        return False
+    lists, region_maps = len(tables.lists), len(tables.region_maps)
     for variant in variants:
         if type(variant) is not list or len(variant) != 2:
             return False
@@ -758,7 +832,7 @@ def _builds(record: Any, tables: _Tables) -> bool:
         if type(families) is not int or type(regions) is not int or not (
                 0 <= families < lists and 0 <= regions < region_maps):
             return False
-    return all(type(arns) is list for arns in package_arns.values())
+    return True
 
 
 def _indexes(reference: Any, size: int) -> bool:
@@ -767,6 +841,7 @@ def _indexes(reference: Any, size: int) -> bool:
 
 
 def _training_from_record(record: Mapping[str, Any], tables: _Tables) -> TrainingSpec:
+    hyperparameters = record.get("hyperparameters", {})
     return TrainingSpec(
         default_instance_type=record["default_instance_type"],
         supported_instance_types=tuple(tables.strings(record["supported_instance_types"])),
@@ -774,12 +849,8 @@ def _training_from_record(record: Mapping[str, Any], tables: _Tables) -> Trainin
         script_key=record.get("script_key"),
         images=tables.variants(record["image_variants"]),
         gated_model_key=record.get("gated_model_key"),
-        # Older catalog files keep only name -> default text.
-        hyperparameter_specs={
-            name: Hyperparameter.from_default(name, spec) if isinstance(spec, str) else Hyperparameter.from_record(
-                name, spec)
-            for name, spec in record.get("hyperparameters", {}).items()
-        },
+        hyperparameter_specs=HyperparameterRecords(hyperparameters) if _hyperparameters_build(hyperparameters)
+        else dict(HyperparameterRecords(hyperparameters)),
     )
 
 
