@@ -14,10 +14,10 @@ import functools
 import gzip
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from constructs_lib.aws_names import partition_of
 from constructs_lib.catalog.errors import (
@@ -30,7 +30,9 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
-from constructs_lib.catalog.hyperparameters import Hyperparameter, scalar_problem, unknown_hyperparameter_problem
+
+if TYPE_CHECKING:  # imported where a model's training data is first read: `eulagate check` starts without it
+    from constructs_lib.catalog.hyperparameters import Hyperparameter
 
 CATALOG_FORMAT = 2
 # Format 1 (before snapshots and shared tables) still loads, so a team's refreshed catalog keeps working.
@@ -97,6 +99,8 @@ class TrainingSpec:
         Unknown names (with the closest known ones) and reserved ``sagemaker_*`` names, then the value's type,
         range and options. A spec that lists no hyperparameters accepts any name.
         """
+        from constructs_lib.catalog.hyperparameters import scalar_problem, unknown_hyperparameter_problem
+
         spec = self.hyperparameter_specs.get(name)
         return unknown_hyperparameter_problem(name, self.hyperparameter_specs) or (
             spec.problem(value) if spec else scalar_problem(value)
@@ -161,6 +165,42 @@ class RegionalImages(Mapping[str, Mapping[str, str]]):
 
     def __repr__(self) -> str:
         return f"RegionalImages({self._images()!r})"
+
+
+class HyperparameterRecords(Mapping[str, "Hyperparameter"]):
+    """``{name: Hyperparameter}`` from a catalog file's records, built on first read (a check reads none).
+
+    Older catalog files keep only name -> default text, which ``Hyperparameter.from_default`` reads.
+    """
+
+    __slots__ = ("_built", "_records")
+
+    def __init__(self, records: Mapping[str, Any]) -> None:
+        self._records = records
+        self._built: dict[str, Hyperparameter] | None = None
+
+    def _specs(self) -> dict[str, Hyperparameter]:
+        if self._built is None:
+            from constructs_lib.catalog.hyperparameters import Hyperparameter
+
+            self._built = {
+                name: Hyperparameter.from_default(name, spec) if isinstance(spec, str)
+                else Hyperparameter.from_record(name, spec)
+                for name, spec in self._records.items()
+            }
+        return self._built
+
+    def __getitem__(self, name: str) -> Hyperparameter:
+        return self._specs()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __repr__(self) -> str:
+        return repr(self._specs())
 
 
 @dataclass(frozen=True)
@@ -387,15 +427,26 @@ class Catalog:
     ) -> None:
         self.source = source
         self.snapshot = snapshot
-        self._models: dict[str, ModelSpec] = {}
-        self._by_base_name: dict[str, ModelSpec] = {}
+        # model id -> its spec, or what builds it on first use (a file's records: see ``from_document``)
+        self._models: dict[str, ModelSpec | Callable[[], ModelSpec]] = {}
+        self._by_base_name: dict[str, str] = {}  # BaseModelName -> model id
         self._by_package_arn: dict[str, ModelSpec] | None = None
         for spec in models:
-            if spec.model_id in self._models:
-                raise CatalogError(f"catalog {source or '(in memory)'}: model id {spec.model_id!r} appears twice")
-            self._models[spec.model_id] = spec
-            if spec.base_model_name:
-                self._by_base_name[spec.base_model_name] = spec
+            self._add(spec.model_id, spec.base_model_name, spec)
+
+    def _add(self, model_id: str, base_model_name: str | None, entry: ModelSpec | Callable[[], ModelSpec]) -> None:
+        if model_id in self._models:
+            raise CatalogError(f"catalog {self.source or '(in memory)'}: model id {model_id!r} appears twice")
+        self._models[model_id] = entry
+        if base_model_name:
+            self._by_base_name[base_model_name] = model_id
+
+    def _spec(self, model_id: str) -> ModelSpec | None:
+        entry = self._models.get(model_id)
+        if entry is None or isinstance(entry, ModelSpec):
+            return entry
+        spec = self._models[model_id] = entry()
+        return spec
 
     @classmethod
     def default(cls) -> Catalog:
@@ -421,10 +472,17 @@ class Catalog:
             tables = _Tables.read(document)
             snapshot = document.get("snapshot")
             records = list(document["models"])
-            specs = []
+            # A check does not need most of the catalog's 343 models: a record that provably builds is built on
+            # first use; any other is built now, so a malformed one still fails the load, never a later look-up.
+            entries: list[tuple[Any, Any, ModelSpec | Callable[[], ModelSpec]]] = []
             for index, record in enumerate(records):
                 try:
-                    specs.append(_spec_from_record(record, tables))
+                    if _builds(record, tables):
+                        entries.append((record["model_id"], record.get("base_model_name"),
+                                        functools.partial(_spec_from_record, record, tables)))
+                    else:
+                        spec = _spec_from_record(record, tables)
+                        entries.append((spec.model_id, spec.base_model_name, spec))
                 except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
                     model = record.get("model_id") if isinstance(record, Mapping) else None
                     raise CatalogError(
@@ -432,10 +490,13 @@ class Catalog:
                         f"{f' ({model!r})' if isinstance(model, str) else ''} is malformed "
                         f"({type(error).__name__}: {error}){_CATALOG_FIX}"
                     ) from None
-            return cls(
-                specs, source=source,
+            catalog = cls(
+                (), source=source,
                 snapshot=Snapshot(snapshot.get("date"), str(snapshot["source"])) if snapshot is not None else None,
             )
+            for model_id, base_model_name, entry in entries:
+                catalog._add(model_id, base_model_name, entry)
+            return catalog
         except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
             raise CatalogError(
                 f"catalog {source}: malformed ({type(error).__name__}: {error}){_CATALOG_FIX}"
@@ -475,7 +536,7 @@ class Catalog:
             raise
 
     def __iter__(self) -> Iterator[ModelSpec]:
-        return iter(self._models.values())
+        return iter([self.get(model_id) for model_id in self._models])
 
     def __len__(self) -> int:
         return len(self._models)
@@ -489,7 +550,10 @@ class Catalog:
         return [*self._models, *self._by_base_name]
 
     def find(self, name: str) -> ModelSpec | None:
-        return self._models.get(name) or self._by_base_name.get(name)
+        spec = self._spec(name)
+        if spec is None and name in self._by_base_name:
+            spec = self._spec(self._by_base_name[name])
+        return spec
 
     def get(self, name: str) -> ModelSpec:
         """Exact look-up by JumpStart model id or Autopilot BaseModelName."""
@@ -500,7 +564,7 @@ class Catalog:
 
     def autopilot_models(self) -> list[ModelSpec]:
         """The models Autopilot can fine-tune, in catalog order."""
-        return list(self._by_base_name.values())
+        return [self.get(model_id) for model_id in self._by_base_name.values()]
 
     def trainable_models(self) -> list[ModelSpec]:
         """The models a JumpStart training job can fine-tune, in catalog order."""
@@ -554,7 +618,7 @@ class Catalog:
         for segment in key.split("/"):
             name = segment.removesuffix(".tar.gz")
             for candidate in (name, *(name.removeprefix(prefix) for prefix in TARBALL_PREFIXES)):
-                spec = self._models.get(candidate)
+                spec = self._spec(candidate)
                 if spec is not None:
                     return spec
         return None
@@ -705,7 +769,79 @@ def _spec_from_record(record: Mapping[str, Any], tables: _Tables) -> ModelSpec:
     )
 
 
+def _builds(record: Any, tables: _Tables) -> bool:
+    """Whether ``_spec_from_record`` surely builds ``record`` without an error, so it can wait until first use.
+
+    Only the plain shape ``Catalog.write`` gives is recognised (every reference an index into a table); any other
+    record is built at once, where a malformed one fails the load as it always has.
+    """
+    if type(record) is not dict or "version" not in record or "gated" not in record:
+        return False
+    if type(record.get("model_id")) is not str or type(record.get("base_model_name", "")) not in (str, type(None)):
+        return False
+    lists, environments = len(tables.lists), len(tables.environments)
+    for key, size in (("supported_instance_types", lists), ("environment", environments)):
+        if key in record and not _indexes(record[key], size):  # absent: an empty default, which builds
+            return False
+    by_instance_type = record.get("instance_type_environment", {})
+    package_arns = record.get("all_model_package_arns", {})
+    if type(by_instance_type) is not dict or type(package_arns) is not dict:
+        return False
+    for environment in by_instance_type.values():
+        if not _indexes(environment, environments):
+            return False
+    training = record.get("training")
+    return (
+        _variants_build(record.get("image_variants", []), tables)
+        and all(type(arns) is list for arns in package_arns.values())
+        and (not training or _training_builds(training, tables))
+    )
+
+
+def _training_builds(training: Any, tables: _Tables) -> bool:
+    """``_builds`` for a record's training data (``_training_from_record``)."""
+    if type(training) is not dict or "default_instance_type" not in training or "image_variants" not in training:
+        return False
+    return (
+        _indexes(training.get("supported_instance_types"), len(tables.lists))
+        and _hyperparameters_build(training.get("hyperparameters", {}))
+        and _variants_build(training["image_variants"], tables)
+    )
+
+
+def _hyperparameters_build(records: Any) -> bool:
+    """Whether ``HyperparameterRecords`` builds each of ``records`` without an error."""
+    if type(records) is not dict:
+        return False
+    for spec in records.values():
+        if type(spec) is not str and (type(spec) is not dict or "type" not in spec or "default" not in spec
+                                      or type(spec.get("options", [])) is not list):
+            return False
+    return True
+
+
+def _variants_build(variants: Any, tables: _Tables) -> bool:
+    """Whether ``_Tables.variants`` reads ``variants`` without an error: each an index pair into the tables."""
+    if type(variants) is not list:
+        return False
+    lists, region_maps = len(tables.lists), len(tables.region_maps)
+    for variant in variants:
+        if type(variant) is not list or len(variant) != 2:
+            return False
+        families, regions = variant
+        if type(families) is not int or type(regions) is not int or not (
+                0 <= families < lists and 0 <= regions < region_maps):
+            return False
+    return True
+
+
+def _indexes(reference: Any, size: int) -> bool:
+    """Whether ``reference`` is an index into a table of ``size`` (a format 1 file's inline values are not)."""
+    return type(reference) is int and 0 <= reference < size
+
+
 def _training_from_record(record: Mapping[str, Any], tables: _Tables) -> TrainingSpec:
+    hyperparameters = record.get("hyperparameters", {})
     return TrainingSpec(
         default_instance_type=record["default_instance_type"],
         supported_instance_types=tuple(tables.strings(record["supported_instance_types"])),
@@ -713,12 +849,8 @@ def _training_from_record(record: Mapping[str, Any], tables: _Tables) -> Trainin
         script_key=record.get("script_key"),
         images=tables.variants(record["image_variants"]),
         gated_model_key=record.get("gated_model_key"),
-        # Older catalog files keep only name -> default text.
-        hyperparameter_specs={
-            name: Hyperparameter.from_default(name, spec) if isinstance(spec, str) else Hyperparameter.from_record(
-                name, spec)
-            for name, spec in record.get("hyperparameters", {}).items()
-        },
+        hyperparameter_specs=HyperparameterRecords(hyperparameters) if _hyperparameters_build(hyperparameters)
+        else dict(HyperparameterRecords(hyperparameters)),
     )
 
 

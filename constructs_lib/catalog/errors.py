@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -51,6 +50,8 @@ def closest_names(name: str, known_names: Iterable[str], limit: int = 3) -> list
     by_folded: dict[str, str] = {}
     for known in known_names:
         by_folded.setdefault(known.lower(), known)
+    import difflib  # only for a message: `eulagate check` starts without it
+
     matches = difflib.get_close_matches(name.lower(), list(by_folded), n=limit, cutoff=0.5)
     return [by_folded[m] for m in matches]
 

@@ -22,6 +22,7 @@ CONFIG_FILE = "pyproject.toml"
 CONFIG_TABLE = "eulagate"
 FAIL_ON = ("error", "warning")
 KEYS = ("select", "ignore", "fail-on", "strict")
+_BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def did_you_mean(given: str, choices: Iterable[str]) -> str:
@@ -102,16 +103,121 @@ def find_config(start: Path) -> Path | None:
 
 
 def _tool_tables(path: Path) -> Mapping[str, Any]:
-    import tomllib  # only where a pyproject.toml is found
-
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read the file: {error}") from None
+    if not may_hold_config_table(text):
+        # Another tool's pyproject.toml (the project's own, say): importing tomllib costs more than a short check.
+        return {}
+    import tomllib
+
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
     tool = document.get("tool")
     return tool if isinstance(tool, Mapping) else {}
+
+
+def may_hold_config_table(text: str) -> bool:
+    """False only when a TOML text provably defines no ``tool.eulagate`` key, in any spelling.
+
+    A line-by-line reading of the plain layout pyproject files have: headers and ``key = value`` lines with bare or
+    quoted dotted keys, and values that may continue over lines inside brackets or braces. Anything else (a
+    multi-line string, an escape in a key, a line it cannot read) answers True, and tomllib reads the file.
+    """
+    if CONFIG_TABLE not in text and "\\" not in text:  # a key is spelled literally or with escapes
+        return False
+    table: list[str] = []
+    depth = 0  # brackets and braces a value leaves open for the next lines
+    for line in text.split("\n"):
+        if depth:
+            depth = _value_depth(line, depth)
+            if depth < 0:
+                return True
+            continue
+        line = line.removesuffix("\r").strip(" \t")
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            array = line.startswith("[[")
+            read = _dotted_key(line[2 if array else 1:], "]")
+            if read is None:
+                return True
+            table, rest = read
+            rest = (rest.removeprefix("]") if array else rest).strip(" \t")
+            if (rest and not rest.startswith("#")) or table[:2] == ["tool", CONFIG_TABLE]:
+                return True
+            continue
+        read = _dotted_key(line, "=")
+        if read is None:
+            return True
+        keys, rest = read
+        path = [*table, *keys]
+        if path == ["tool"] or path[:2] == ["tool", CONFIG_TABLE]:
+            return True
+        depth = _value_depth(rest, 0)
+        if depth < 0:
+            return True
+    return depth != 0
+
+
+def _dotted_key(text: str, end: str) -> tuple[list[str], str] | None:
+    """The keys of ``a . "b" . 'c'`` up to ``end``, and the text after it; None where it is not that plain form."""
+    keys: list[str] = []
+    index = 0
+    while True:
+        while text[index:index + 1] in (" ", "\t") and index < len(text):
+            index += 1
+        quote = text[index:index + 1]
+        if quote in ('"', "'"):
+            close = text.find(quote, index + 1)
+            if close < 0 or "\\" in text[index + 1:close]:
+                return None
+            keys.append(text[index + 1:close])
+            index = close + 1
+        else:
+            start = index
+            while index < len(text) and text[index] in _BARE_KEY_CHARACTERS:
+                index += 1
+            if index == start:
+                return None
+            keys.append(text[start:index])
+        while text[index:index + 1] in (" ", "\t") and index < len(text):
+            index += 1
+        following = text[index:index + 1]
+        if following == end:
+            return keys, text[index + 1:]
+        if following != ".":
+            return None
+        index += 1
+
+
+def _value_depth(text: str, depth: int) -> int:
+    """The open brackets and braces after a value's text, from ``depth`` before it; -1 where it cannot tell (a
+    multi-line or unterminated string, a closing bracket too many)."""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "#":
+            break
+        if char in ('"', "'"):
+            if text.startswith(char * 3, index):
+                return -1
+            index += 1
+            while index < len(text) and text[index] != char:
+                index += 2 if char == '"' and text[index] == "\\" else 1
+            if index >= len(text):
+                return -1
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth < 0:
+                return -1
+        index += 1
+    return depth
 
 
 def _file_settings(path: Path) -> dict[str, Any]:

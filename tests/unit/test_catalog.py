@@ -20,7 +20,7 @@ from constructs_lib.catalog import (
     instance_family,
 )
 from constructs_lib.catalog.build import SNAPSHOT, build_catalog, load_records, load_samples
-from constructs_lib.catalog.catalog import CatalogError, read_document
+from constructs_lib.catalog.catalog import CatalogError, _spec_from_record, _Tables, read_document
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "jumpstart"
 SEED = json.loads((SHARED / "seed-models.json").read_text())
@@ -322,3 +322,17 @@ def test_a_damaged_gzip_catalog_is_one_line(tmp_path: Path, damage) -> None:
 def test_eula_urls_use_the_partitions_domain(catalog: Catalog, region: str, host: str) -> None:
     gemma = catalog.get("huggingface-llm-gemma-2-9b-instruct")
     assert gemma.eula_url(region) == f"https://{host}/fmhMetadata/eula/gemma2Eula.txt"
+
+
+def test_records_built_on_first_use_equal_those_built_at_load() -> None:
+    """The shipped catalog's records wait until a look-up needs them; what a look-up gets is what the file says."""
+    document = read_document(DEFAULT_CATALOG_PATH)
+    tables = _Tables.read(document)
+    built_at_load = [_spec_from_record(record, tables) for record in document["models"]]
+    loaded = Catalog.from_document(document)
+    autopilot = next(spec for spec in built_at_load if spec.base_model_name)
+    assert loaded.get(autopilot.base_model_name or "") is loaded.get(autopilot.model_id)
+    assert loaded.get(autopilot.model_id) == autopilot
+    assert list(loaded) == built_at_load
+    assert loaded.names == [*(spec.model_id for spec in built_at_load),
+                            *(spec.base_model_name for spec in built_at_load if spec.base_model_name)]

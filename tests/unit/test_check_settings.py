@@ -7,12 +7,16 @@ import json
 import re
 import shlex
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.cli import main
+from constructs_lib.cli.check_settings import may_hold_config_table
 
 ROOT = Path(__file__).parents[2]
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -75,6 +79,63 @@ def test_a_mistake_in_the_file_is_one_line_naming_it(project: Path, capsys: pyte
     assert (code, out) == (2, "")
     assert len(err.splitlines()) == 1
     assert err.startswith(f"eulagate check: {project / expected}")
+
+
+# [tool.eulagate] in the spellings TOML allows, after lines that only look like a header or key.
+_SPELLINGS = [
+    '[tool.eulagate]\nignore = ["EULA001"]',
+    '[ tool . "eulagate" ]\nignore = ["EULA001"]',
+    "[tool.'eulagate']\nignore = ['EULA001']",
+    'tool.eulagate.ignore = ["EULA001"]',
+    'tool = { eulagate = { ignore = ["EULA001"] } }',
+    '[tool]\neulagate = { ignore = ["EULA001"] }',
+    '[tool]\n"eulagate" . ignore = ["EULA001"]  # a comment',
+    '[tool."eula\\u0067ate"]\nignore = ["EULA001"]',
+    'doc = """\n[project]\n"""\n[tool.eulagate]\nignore = ["EULA001"]',
+    'extras = [\n  "[project]",\n  [1],\n]\n[tool]\neulagate.ignore = ["EULA001"]',
+]
+
+
+@pytest.mark.parametrize("config", _SPELLINGS)
+def test_the_config_table_is_read_in_every_toml_spelling(project: Path, capsys: pytest.CaptureFixture[str],
+                                                         config: str) -> None:
+    (project / "pyproject.toml").write_text(f'{config}\n[project]\nname = "eulagate"\n', encoding="utf-8")
+    assert run(capsys, "../bad.yaml")[0] == 0
+
+
+def test_a_pyproject_that_only_names_eulagate_is_not_a_config(project: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    text = '[project]\nname = "eulagate"\n[project.scripts]\neulagate = "constructs_lib.cli:main"\n'
+    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+    assert not may_hold_config_table(text)
+    assert not may_hold_config_table((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert run(capsys, "../bad.yaml")[0] == 1
+
+
+_KEYS = st.sampled_from(["tool", "eulagate", '"eulagate"', "'tool'", "x", '"eula\\u0067ate"', "a-b"])
+_DOTTED = st.lists(_KEYS, min_size=1, max_size=3).map(lambda keys: " . ".join(keys))
+_VALUES = st.sampled_from(['1', '"[tool.eulagate]"', "'eulagate'", "[1, [2]]", "{ eulagate = 1 }", '"a\\"b"',
+                           "1 # tool.eulagate", '[\n  "[tool.eulagate]",\n  [1],\n]', '"""\n[tool]\neulagate = 1\n"""',
+                           "{ eulagate = { x = 1 } }"])
+_LINES = st.one_of(
+    _DOTTED.map(lambda key: f"[{key}]"),
+    _DOTTED.map(lambda key: f"[[{key}]]"),
+    st.tuples(_DOTTED, _VALUES).map(lambda pair: f"{pair[0]} = {pair[1]}"),
+    st.sampled_from(["# [tool.eulagate]", "", "[", "eulagate"]),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_LINES, max_size=6))
+def test_only_texts_without_a_config_table_are_left_unparsed(lines: list[str]) -> None:
+    """Soundness of the shortcut: whatever tomllib reads as a [tool.eulagate] table is always parsed."""
+    text = "\n".join(lines)
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return
+    if isinstance(tool, dict) and "eulagate" in tool:
+        assert may_hold_config_table(text)
 
 
 def test_an_unknown_rule_flag_suggests_the_nearest(capsys: pytest.CaptureFixture[str]) -> None:
