@@ -255,8 +255,10 @@ def main() -> None:
     floor, check = median(floors), median(checks)
     print(f"json.load floor (process): median wall {floor.wall:.3f} s, cpu {floor.cpu:.3f} s of {args.rounds}")
     print(f"eulagate check (process):  median wall {check.wall:.3f} s, cpu {check.cpu:.3f} s of {args.rounds}")
+    # Issue 19's targets: 2x on the 50-stack assembly; 3x on small ones, where start-up dominates.
+    target = 2 if args.stacks >= 50 else 3
     print(f"ratio check / parse floor: wall {check.wall / floor.wall:.2f}x, cpu {check.cpu / floor.cpu:.2f}x "
-          "(target <= 3x)")
+          f"(target <= {target}x)")
 
     if args.skip_cfn_lint:
         return
