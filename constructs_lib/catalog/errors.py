@@ -95,5 +95,14 @@ def suggestion(name: str, known_names: Iterable[str], limit: int = 3) -> str:
     return f" (did you mean {', '.join(repr(h) for h in hint)}?)" if hint else ""
 
 
+def did_you_mean(given: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'X'?`` for the nearest of ``choices``, or nothing: one exact-case guess for a short id (a
+    rule id, a settings key)."""
+    import difflib  # only for a message: `eulagate check` starts without it
+
+    close = difflib.get_close_matches(given, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def supported_list(values: Iterable[str]) -> str:
     return ", ".join(sorted(values, key=natural_key)) or "none"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import InputError
 from constructs_lib.rules import RULES, TemplateScan
 
@@ -23,14 +24,6 @@ CONFIG_TABLE = "eulagate"
 FAIL_ON = ("error", "warning")
 KEYS = ("select", "ignore", "fail-on", "strict")
 _BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-
-
-def did_you_mean(given: str, choices: Iterable[str]) -> str:
-    """``; did you mean 'X'?`` for the nearest of ``choices``, or nothing."""
-    import difflib  # only for a message
-
-    close = difflib.get_close_matches(given, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def rule_ids() -> tuple[str, ...]:

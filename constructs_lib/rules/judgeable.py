@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules.engine import RULES
 from constructs_lib.rules.suppressions import METADATA_KEY, SUPPRESS_KEY, unknown_suppressed_rules
@@ -40,12 +41,9 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
                                 "Type: AWS::SageMaker::Model")
     rule_ids = [rule.id for rule in RULES]
     for logical_id, rule in unknown_suppressed_rules(template, rule_ids):
-        import difflib  # only for the message
-
-        close = difflib.get_close_matches(rule.strip().upper(), rule_ids, n=1, cutoff=0.6)
         raise UnjudgeableTemplate(
             f"{path}: resource {logical_id} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
-            f"{SUPPRESS_KEY}{f'; did you mean {close[0]!r}?' if close else ''} (`eulagate rules` lists them)")
+            f"{SUPPRESS_KEY}{did_you_mean(rule.strip().upper(), rule_ids)} (`eulagate rules` lists them)")
 
 
 def _kind(value: Any) -> str:
