@@ -37,7 +37,6 @@ _API_KINDS = {
     "CreateAutoMLJobV2": CREATE_AUTOML_JOB_V2,
     "CreateTrainingJob": CREATE_TRAINING_JOB,
 }
-REQUEST_API_NAMES = tuple(_API_KINDS)
 # SageMaker calls that may carry a request without being one (a tuning job's training definitions, a transform
 # job's model): read by the shape of what they send.
 _CALLS_READ_BY_SHAPE = ("CreateHyperParameterTuningJob", "CreateTransformJob")
