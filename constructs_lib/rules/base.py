@@ -73,7 +73,13 @@ def s3_data_source_problems(check: Check, source: Any, location: str, image: Any
     artifact = check.index.artifact(reader, reader.field(source, "S3Uri"))
     if artifact is None or not artifact.needs_acceptance:
         return
-    reason = reader.acceptance_problem(source, location, ("ModelAccessConfig", "AcceptEula"))
+    yield from _unaccepted_source_problems(check, artifact, source, location, image)
+
+
+def _unaccepted_source_problems(check: Check, artifact: Artifact, source: Any, location: str,
+                                image: Any) -> Iterator[Problem]:
+    """The problem of an ``S3DataSource`` at ``location`` that loads gated ``artifact`` without acceptance."""
+    reason = check.reader.acceptance_problem(source, location, ("ModelAccessConfig", "AcceptEula"))
     if reason is not None:
         yield artifact_problem(check, artifact, location, f"but {reason}",
                                f"set {location}.ModelAccessConfig.AcceptEula to true", image)
@@ -112,10 +118,7 @@ def container_problems(check: Check, container: Any, location: str) -> Iterator[
                 image,
             )
             continue
-        reason = reader.acceptance_problem(source, path, ("ModelAccessConfig", "AcceptEula"))
-        if reason is not None:
-            yield artifact_problem(check, artifact, path, f"but {reason}",
-                                   f"set {path}.ModelAccessConfig.AcceptEula to true", image)
+        yield from _unaccepted_source_problems(check, artifact, source, path, image)
 
 
 def model_containers(check: Check) -> Iterator[tuple[Any, str]]:
