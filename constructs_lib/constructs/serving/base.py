@@ -567,16 +567,20 @@ class ServingEndpoint(EndpointAccess):
             ))
         return config
 
+    def _variant_instance_count(self, min_capacity: int, max_capacity: int) -> autoscaling.CfnScalableTarget:
+        """The scalable target of the endpoint's one variant's instance count."""
+        return scalable_target(
+            self, dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
+            min_capacity=min_capacity, max_capacity=max_capacity,
+        )
+
     def _scale_on_backlog(self, scaling: BacklogScaling) -> None:
         """Target tracking on ``ApproximateBacklogSizePerInstance``, and, down to zero instances, the SageMaker
         guide's scale-out-from-zero policy on ``HasBacklogWithoutCapacity`` (without it a queue waits until its
         backlog exceeds the target)."""
         dimension = ("EndpointName", self.endpoint_name)
-        self.scalable_target = scalable_target(
-            self, dimension="sagemaker:variant:DesiredInstanceCount",
-            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            min_capacity=scaling.min_instances, max_capacity=scaling.max_instances,
-        )
+        self.scalable_target = self._variant_instance_count(scaling.min_instances, scaling.max_instances)
         target_tracking(
             self, self.scalable_target, policy_name="BacklogPerInstance",
             target_value=scaling.target_backlog_per_instance,
@@ -596,11 +600,7 @@ class ServingEndpoint(EndpointAccess):
                            dimensions={"EndpointName": self.endpoint_name})
 
     def _autoscale(self, scaling: EndpointAutoScaling) -> None:
-        self.scalable_target = scalable_target(
-            self, dimension="sagemaker:variant:DesiredInstanceCount",
-            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity,
-        )
+        self.scalable_target = self._variant_instance_count(scaling.min_capacity, scaling.max_capacity)
         target_tracking(
             self, self.scalable_target, policy_name="InvocationsPerInstance",
             target_value=scaling.target_invocations_per_instance,
