@@ -38,7 +38,7 @@ from constructs_lib.catalog import ModelSpec, instance_family
 from constructs_lib.catalog.errors import supported_list
 from constructs_lib.constructs.acknowledgments import acknowledge_in_compliance_packs, acknowledge_wildcards
 from constructs_lib.constructs.encryption import stack_key
-from constructs_lib.constructs.serving.access import VARIANT_NAME, EndpointAccess
+from constructs_lib.constructs.serving.access import SAGEMAKER_NAMESPACE, VARIANT_NAME, EndpointAccess
 from constructs_lib.constructs.serving.scaling import (
     ZeroCapacityAlarm,
     scalable_target,
@@ -307,6 +307,39 @@ class _Policy:
         self.statements.append(statement)
         self.reasons.append(why)
 
+    def allow_registry_login_and_metrics(self) -> None:
+        """What every SageMaker serving role needs with no resource narrower than ``*``."""
+        self.allow(
+            ["ecr:GetAuthorizationToken"], "*",
+            why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than *; "
+                "the metrics are limited to SageMaker's namespaces by condition",
+        )
+        self.allow(
+            ["cloudwatch:PutMetricData"], "*",
+            condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", SAGEMAKER_NAMESPACE]}},
+        )
+
+    def allow_network_interfaces(
+        self, subnet_ids: Sequence[str], security_group_ids: Sequence[str], *, partition: str, region: str
+    ) -> None:
+        """The network interfaces SageMaker creates in the placement's subnets."""
+        for grant in network_interface_grants(subnet_ids, security_group_ids, partition=partition, region=region):
+            self.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
+
+    def allow_key_use(self, key_arn: str) -> None:
+        """Decrypt: model data the key encrypted (a fine-tuning job's output); the rest: the volume and captures."""
+        self.allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], key_arn)
+        self.allow(["kms:CreateGrant"], key_arn, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})
+
+    def resources_with_reasons(self) -> list[tuple[Any, str]]:
+        """Each resource of each statement with its statement's reason, for cdk-nag's IAM5 acknowledgements."""
+        return [
+            (resource, why)
+            for statement, why in zip(self.statements, self.reasons, strict=True)
+            for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
+                             else [statement["Resource"]])
+        ]
+
 
 def _s3_path(uri: str) -> Any:
     """``bucket/key`` of an S3 URI: literal when known, else CloudFormation intrinsics over the token."""
@@ -477,7 +510,7 @@ class ServingEndpoint(EndpointAccess):
                 policy_document={"Version": "2012-10-17", "Statement": policy.statements},
             )],
         )
-        self._acknowledge_wildcards(self.cfn_role, policy)
+        acknowledge_wildcards(self.cfn_role, policy.resources_with_reasons())
         acknowledge_in_compliance_packs(self.cfn_role, "IAMNoInlinePolicy", INLINE_ROLE_POLICY_REASON)
         return str(self.cfn_role.attr_arn)
 
@@ -534,16 +567,20 @@ class ServingEndpoint(EndpointAccess):
             ))
         return config
 
+    def _variant_instance_count(self, min_capacity: int, max_capacity: int) -> autoscaling.CfnScalableTarget:
+        """The scalable target of the endpoint's one variant's instance count."""
+        return scalable_target(
+            self, dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
+            min_capacity=min_capacity, max_capacity=max_capacity,
+        )
+
     def _scale_on_backlog(self, scaling: BacklogScaling) -> None:
         """Target tracking on ``ApproximateBacklogSizePerInstance``, and, down to zero instances, the SageMaker
         guide's scale-out-from-zero policy on ``HasBacklogWithoutCapacity`` (without it a queue waits until its
         backlog exceeds the target)."""
         dimension = ("EndpointName", self.endpoint_name)
-        self.scalable_target = scalable_target(
-            self, dimension="sagemaker:variant:DesiredInstanceCount",
-            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            min_capacity=scaling.min_instances, max_capacity=scaling.max_instances,
-        )
+        self.scalable_target = self._variant_instance_count(scaling.min_instances, scaling.max_instances)
         target_tracking(
             self, self.scalable_target, policy_name="BacklogPerInstance",
             target_value=scaling.target_backlog_per_instance,
@@ -562,21 +599,8 @@ class ServingEndpoint(EndpointAccess):
         return self.metric("ApproximateBacklogSize", statistic="Average", period=period,
                            dimensions={"EndpointName": self.endpoint_name})
 
-    def _acknowledge_wildcards(self, role: iam.CfnRole, policy: _Policy) -> None:
-        """Acknowledge, on the role only and each with its reasons, the wildcards cdk-nag's IAM5 reports."""
-        acknowledge_wildcards(role, (
-            (resource, why)
-            for statement, why in zip(policy.statements, policy.reasons, strict=True)
-            for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
-                             else [statement["Resource"]])
-        ))
-
     def _autoscale(self, scaling: EndpointAutoScaling) -> None:
-        self.scalable_target = scalable_target(
-            self, dimension="sagemaker:variant:DesiredInstanceCount",
-            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity,
-        )
+        self.scalable_target = self._variant_instance_count(scaling.min_capacity, scaling.max_capacity)
         target_tracking(
             self, self.scalable_target, policy_name="InvocationsPerInstance",
             target_value=scaling.target_invocations_per_instance,
@@ -644,15 +668,7 @@ def _execution_policy(
             why="the fine-tuning job chooses the inference image when it finishes, so only the account of its "
                 "repositories is known at synth time",
         )
-    policy.allow(
-        ["ecr:GetAuthorizationToken"], "*",
-        why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than *; "
-            "the metrics are limited to SageMaker's namespaces by condition",
-    )
-    policy.allow(
-        ["cloudwatch:PutMetricData"], "*",
-        condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
-    )
+    policy.allow_registry_login_and_metrics()
     policy.allow(
         ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
         {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/sagemaker/Endpoints/*"},
@@ -660,16 +676,12 @@ def _execution_policy(
             "name after this role exists",
     )
     if placement is not None:
-        for grant in network_interface_grants(
-            placement.subnet_ids, placement.security_group_ids, partition=partition, region=region,
-        ):
-            policy.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
+        policy.allow_network_interfaces(placement.subnet_ids, placement.security_group_ids,
+                                        partition=partition, region=region)
     if capture is not None:
         _add_capture_write(policy, partition, capture, encryption)
     for key_arn in sorted(key for key in {encryption.endpoint_key_arn, encryption.volume_key_arn} if key):
-        # Decrypt: model data the key encrypted (a fine-tuning job's output); the rest: the volume and captures.
-        policy.allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], key_arn)
-        policy.allow(["kms:CreateGrant"], key_arn, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})
+        policy.allow_key_use(key_arn)
     return policy
 
 

@@ -48,7 +48,7 @@ from constructs_lib.constructs.serving.scaling import (
 )
 from constructs_lib.errors import ConstructValidationError
 from constructs_lib.props import ComponentCompute, CopyScaling, InferenceComponent, InstanceScaling
-from constructs_lib.props.placement import VpcPlacement, network_interface_grants
+from constructs_lib.props.placement import VpcPlacement
 
 MAX_COMPONENTS = 100
 
@@ -212,11 +212,7 @@ class InferenceComponentEndpoint(EndpointAccess):
                          condition={"StringLike": {"s3:prefix": sorted({f"{key}*" for key in keys})}})
         policy.allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                      sorted({resources.image_repository_arn for resources in self.components.values()}))
-        policy.allow(["ecr:GetAuthorizationToken"], "*",
-                     why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than "
-                         "*; the metrics are limited to SageMaker's namespaces by condition")
-        policy.allow(["cloudwatch:PutMetricData"], "*",
-                     condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", SAGEMAKER_NAMESPACE]}})
+        policy.allow_registry_login_and_metrics()
         policy.allow(
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
             {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/sagemaker/*"},
@@ -224,18 +220,13 @@ class InferenceComponentEndpoint(EndpointAccess):
                 "<component>, names CloudFormation generates after this role exists",
         )
         if vpc is not None:
-            for grant in network_interface_grants(vpc.subnet_ids, vpc.security_group_ids, partition=partition,
-                                                  region=region):
-                policy.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
+            policy.allow_network_interfaces(vpc.subnet_ids, vpc.security_group_ids, partition=partition,
+                                            region=region)
         for key_arn in key_arns:
-            policy.allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], key_arn)
-            policy.allow(["kms:CreateGrant"], key_arn, condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})
+            policy.allow_key_use(key_arn)
         self.cfn_role.policies = [iam.CfnRole.PolicyProperty(
             policy_name="Serving", policy_document={"Version": "2012-10-17", "Statement": policy.statements})]
-        acknowledge_wildcards(self.cfn_role, [
-            (resource, why) for statement, why in zip(policy.statements, policy.reasons, strict=True)
-            for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
-                             else [statement["Resource"]])])
+        acknowledge_wildcards(self.cfn_role, policy.resources_with_reasons())
         acknowledge_in_compliance_packs(self.cfn_role, "IAMNoInlinePolicy", INLINE_ROLE_POLICY_REASON)
 
     # -- users ---------------------------------------------------------------------------------------------
