@@ -91,7 +91,8 @@ def classify(path: Path) -> str | None:
     if suffix in _SUFFIX_KINDS:
         return _SUFFIX_KINDS[suffix]
     try:
-        if not stat.S_ISREG(path.stat().st_mode) or path.stat().st_size > MAX_FILE_BYTES:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
             return None
         with path.open("rb") as handle:
             text = handle.read().decode("utf-8-sig", errors="replace")
