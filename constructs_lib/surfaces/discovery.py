@@ -87,18 +87,23 @@ def kind_by_content(text: str, suffix: str) -> str | None:
 
 def classify(path: Path) -> str | None:
     """The kind of a file, or ``None``; a file that cannot be read as text is ``None`` here (read it to fail)."""
+    return _classified(path)[0]
+
+
+def _classified(path: Path) -> tuple[str | None, bytes | None]:
+    """``classify``'s kind, with the bytes it read to decide it (None when the suffix decided, or nothing was read)."""
     suffix = path.suffix.lower()
     if suffix in _SUFFIX_KINDS:
-        return _SUFFIX_KINDS[suffix]
+        return _SUFFIX_KINDS[suffix], None
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-            return None
+            return None, None
         with path.open("rb") as handle:
-            text = handle.read().decode("utf-8-sig", errors="replace")
+            data = handle.read()
     except OSError:
-        return None
-    return kind_by_content(text, suffix)
+        return None, None
+    return kind_by_content(data.decode("utf-8-sig", errors="replace"), suffix), data
 
 
 def walk(directory: Path) -> Iterator[SourceFile]:
@@ -115,8 +120,8 @@ def walk(directory: Path) -> Iterator[SourceFile]:
             continue
         if path.suffix.lower() not in (*_SUFFIX_KINDS, *_CONTENT_SUFFIXES):
             continue
-        kind = classify(path)
-        if kind == TEMPLATE and path.suffix.lower() == ".json" and not _json_template(path):
+        kind, data = _classified(path)
+        if kind == TEMPLATE and path.suffix.lower() == ".json" and data is not None and not _json_template(data):
             continue  # JSON that only mentions "Resources" somewhere (a policy, a lock file): not a template
         if kind is not None:
             yield SourceFile(path, kind)
@@ -130,12 +135,13 @@ def _below(path: Path, directory: Path) -> tuple[str, ...]:
         return path.parts
 
 
-def _json_template(path: Path) -> bool:
-    """Whether a JSON file found in a walk is a template: a mapping with ``Resources``, or JSON that cannot be read
-    (reading it as a template then says what is wrong, as for any file that looks like one)."""
+def _json_template(data: bytes) -> bool:
+    """Whether a JSON file found in a walk (its bytes, as ``classify`` read them) is a template: a mapping with
+    ``Resources``, or JSON that cannot be read (reading it as a template then says what is wrong, as for any file
+    that looks like one)."""
     try:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, ValueError):
+        document = json.loads(data.decode("utf-8-sig"))
+    except ValueError:
         return True
     return isinstance(document, dict) and "Resources" in document
 
