@@ -44,6 +44,7 @@ _THIRD_PARTY = frozenset({"node_modules", "site-packages", ".terraform"})
 _CONTENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
 _SUFFIX_KINDS = {".py": PYTHON_SOURCE, ".pyw": PYTHON_SOURCE, ".ipynb": NOTEBOOK, ".tf": TERRAFORM_SOURCE,
                  ".template": TEMPLATE}
+_WALKED_SUFFIXES = frozenset(_SUFFIX_KINDS) | _CONTENT_SUFFIXES  # what a walk looks at; other files are skipped
 _YAML_TEMPLATE = re.compile(r"^(Resources|AWSTemplateFormatVersion)\s*:", re.MULTILINE)
 _YAML_MANIFEST = re.compile(r"^apiVersion\s*:", re.MULTILINE)
 _HCL = re.compile(r'^\s*(resource|variable|provider|module|terraform|locals|data)\s+("|\{)', re.MULTILINE)
@@ -118,10 +119,11 @@ def walk(directory: Path) -> Iterator[SourceFile]:
     for path in sorted(listed if listed is not None else _plain_walk(directory)):
         if any(path.is_relative_to(assembly) for assembly in inside) or _THIRD_PARTY & set(_below(path, directory)):
             continue
-        if path.suffix.lower() not in (*_SUFFIX_KINDS, *_CONTENT_SUFFIXES):
+        suffix = path.suffix.lower()
+        if suffix not in _WALKED_SUFFIXES:
             continue
         kind, data = _classified(path)
-        if kind == TEMPLATE and path.suffix.lower() == ".json" and data is not None and not _json_template(data):
+        if kind == TEMPLATE and suffix == ".json" and data is not None and not _json_template(data):
             continue  # JSON that only mentions "Resources" somewhere (a policy, a lock file): not a template
         if kind is not None:
             yield SourceFile(path, kind)
