@@ -86,12 +86,15 @@ def _rule_list(text: str) -> list[str]:
     return [item for item in (part.strip() for part in text.split(",")) if item]
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml at or above ``start`` that has a [tool.eulagate] table."""
+def find_config(start: Path) -> tuple[Path, Any] | None:
+    """The nearest pyproject.toml at or above ``start`` that has a [tool.eulagate] table, with that table (the
+    file is read and parsed once)."""
     for directory in (start, *start.parents):
         candidate = directory / CONFIG_FILE
-        if candidate.is_file() and CONFIG_TABLE in _tool_tables(candidate):
-            return candidate
+        if candidate.is_file():
+            tools = _tool_tables(candidate)
+            if CONFIG_TABLE in tools:
+                return candidate, tools[CONFIG_TABLE]
     return None
 
 
@@ -213,8 +216,8 @@ def _value_depth(text: str, depth: int) -> int:
     return depth
 
 
-def _file_settings(path: Path) -> dict[str, Any]:
-    table = _tool_tables(path)[CONFIG_TABLE]
+def _file_settings(path: Path, table: Any) -> dict[str, Any]:
+    """The settings of ``table``, the [tool.eulagate] table read from ``path``."""
     where = f"{path}: [tool.{CONFIG_TABLE}]"
     if not isinstance(table, Mapping):
         raise InputError(f"{where} must be a table")
@@ -242,8 +245,9 @@ def _file_settings(path: Path) -> dict[str, Any]:
 
 def resolve(args: argparse.Namespace, cwd: Path | None = None) -> CheckSettings:
     """The settings of this run: the flags, over the nearest [tool.eulagate] table, over the defaults."""
-    source = find_config((cwd or Path.cwd()).resolve())
-    values = _file_settings(source) if source else {}
+    found = find_config((cwd or Path.cwd()).resolve())
+    source = found[0] if found else None
+    values = _file_settings(*found) if found else {}
     if args.select is not None:
         values["select"] = [known_rule(item, "--select") for item in args.select]
     if args.ignore is not None:

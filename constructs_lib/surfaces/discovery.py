@@ -44,6 +44,7 @@ _THIRD_PARTY = frozenset({"node_modules", "site-packages", ".terraform"})
 _CONTENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
 _SUFFIX_KINDS = {".py": PYTHON_SOURCE, ".pyw": PYTHON_SOURCE, ".ipynb": NOTEBOOK, ".tf": TERRAFORM_SOURCE,
                  ".template": TEMPLATE}
+_WALKED_SUFFIXES = frozenset(_SUFFIX_KINDS) | _CONTENT_SUFFIXES  # what a walk looks at; other files are skipped
 _YAML_TEMPLATE = re.compile(r"^(Resources|AWSTemplateFormatVersion)\s*:", re.MULTILINE)
 _YAML_MANIFEST = re.compile(r"^apiVersion\s*:", re.MULTILINE)
 _HCL = re.compile(r'^\s*(resource|variable|provider|module|terraform|locals|data)\s+("|\{)', re.MULTILINE)
@@ -87,17 +88,23 @@ def kind_by_content(text: str, suffix: str) -> str | None:
 
 def classify(path: Path) -> str | None:
     """The kind of a file, or ``None``; a file that cannot be read as text is ``None`` here (read it to fail)."""
+    return _classified(path)[0]
+
+
+def _classified(path: Path) -> tuple[str | None, bytes | None]:
+    """``classify``'s kind, with the bytes it read to decide it (None when the suffix decided, or nothing was read)."""
     suffix = path.suffix.lower()
     if suffix in _SUFFIX_KINDS:
-        return _SUFFIX_KINDS[suffix]
+        return _SUFFIX_KINDS[suffix], None
     try:
-        if not stat.S_ISREG(path.stat().st_mode) or path.stat().st_size > MAX_FILE_BYTES:
-            return None
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            return None, None
         with path.open("rb") as handle:
-            text = handle.read().decode("utf-8-sig", errors="replace")
+            data = handle.read()
     except OSError:
-        return None
-    return kind_by_content(text, suffix)
+        return None, None
+    return kind_by_content(data.decode("utf-8-sig", errors="replace"), suffix), data
 
 
 def walk(directory: Path) -> Iterator[SourceFile]:
@@ -112,10 +119,11 @@ def walk(directory: Path) -> Iterator[SourceFile]:
     for path in sorted(listed if listed is not None else _plain_walk(directory)):
         if any(path.is_relative_to(assembly) for assembly in inside) or _THIRD_PARTY & set(_below(path, directory)):
             continue
-        if path.suffix.lower() not in (*_SUFFIX_KINDS, *_CONTENT_SUFFIXES):
+        suffix = path.suffix.lower()
+        if suffix not in _WALKED_SUFFIXES:
             continue
-        kind = classify(path)
-        if kind == TEMPLATE and path.suffix.lower() == ".json" and not _json_template(path):
+        kind, data = _classified(path)
+        if kind == TEMPLATE and suffix == ".json" and data is not None and not _json_template(data):
             continue  # JSON that only mentions "Resources" somewhere (a policy, a lock file): not a template
         if kind is not None:
             yield SourceFile(path, kind)
@@ -129,12 +137,13 @@ def _below(path: Path, directory: Path) -> tuple[str, ...]:
         return path.parts
 
 
-def _json_template(path: Path) -> bool:
-    """Whether a JSON file found in a walk is a template: a mapping with ``Resources``, or JSON that cannot be read
-    (reading it as a template then says what is wrong, as for any file that looks like one)."""
+def _json_template(data: bytes) -> bool:
+    """Whether a JSON file found in a walk (its bytes, as ``classify`` read them) is a template: a mapping with
+    ``Resources``, or JSON that cannot be read (reading it as a template then says what is wrong, as for any file
+    that looks like one)."""
     try:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, ValueError):
+        document = json.loads(data.decode("utf-8-sig"))
+    except ValueError:
         return True
     return isinstance(document, dict) and "Resources" in document
 
