@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import stat
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from constructs_lib.errors import InputError
+from constructs_lib.files import read_text_file
 
 EXIT_NON_COMPLIANT = 1
 EXIT_BAD_INPUT = 2
@@ -107,27 +106,9 @@ def _quoted(value: Any) -> str:
 
 
 def _read_text(path: str, limit: int) -> str:
-    """A regular file's text, at most ``limit`` bytes. Opened without blocking and checked after opening, so a
-    FIFO (which would block), a device (``/dev/zero`` never ends) or a file swapped in meanwhile is refused."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror or error}") from error
-    with os.fdopen(descriptor, "rb") as file:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, socket or device)"
-            raise InputError(f"{path}: {kind}; eulagate hook simulate reads only regular files")
-        try:
-            data = file.read(limit + 1)
-        except OSError as error:
-            raise InputError(f"cannot read {path}: {error.strerror or error}") from error
-    if len(data) > limit:
-        raise InputError(f"{path}: more than {limit:,} bytes, more than a hook request or payload holds")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from error
+    """A regular file's text, at most ``limit`` bytes: never a FIFO (which would block) or a device."""
+    return read_text_file(path, limit=limit, reads="eulagate hook simulate reads only regular files",
+                          limit_note="(a hook request or payload holds no more)")
 
 
 def _read_json(path: str) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.errors import InputError
+from constructs_lib.files import read_text_file
 from constructs_lib.surfaces.discovery import (
     MANIFESTS,
     MAX_FILE_BYTES,
@@ -40,16 +41,8 @@ def __getattr__(name: str) -> Any:
 
 
 def read_text(path: Path) -> str:
-    """A source file's text; one ``InputError`` line when it cannot be read."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{path}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} EulaGate reads")
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from None
+    """A source file's text: a regular file of at most ``MAX_FILE_BYTES``; one ``InputError`` line otherwise."""
+    return read_text_file(path, limit=MAX_FILE_BYTES, reads="EulaGate reads only source files")
 
 
 def scan_source(source: SourceFile, *, strict: bool) -> SurfaceScan:

@@ -2,19 +2,19 @@
 the file's name (``constructs_lib.synth.assembly`` finds them in directories and cloud assemblies).
 
 Pure Python (json, PyYAML): the CLI and the synth-time gate use it without starting jsii. Every problem is one
-``TemplateError`` line naming the file: a path that is missing, not a regular file (a FIFO is never opened),
+``TemplateError`` line naming the file: a path that is missing, not a regular file (a FIFO is never waited on),
 too big, not UTF-8, not JSON or YAML as CloudFormation reads them, or not a template.
 """
 
 from __future__ import annotations
 
 import re
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import TemplateError
+from constructs_lib.files import read_text_file
 from constructs_lib.rules.detection.template_text import (
     MAX_TEMPLATE_CHARS,
     TemplateTextError,
@@ -26,8 +26,6 @@ __all__ = ["TEMPLATE_SUFFIXES", "TemplateError", "load_template", "parse_templat
            "read_template", "resource_lines"]
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")  # in any letter case
-_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-               (stat.S_ISBLK, "a block device"))
 
 
 def has_template_suffix(path: Path) -> bool:
@@ -35,25 +33,10 @@ def has_template_suffix(path: Path) -> bool:
 
 
 def read_text(path: Path) -> str:
-    """A regular file's text; never opens anything else (a FIFO would block), never reads a file too big."""
-    try:
-        status = path.stat()
-    except OSError as error:
-        raise TemplateError(f"{path}: cannot read the file: {error.strerror or error}") from None
-    if stat.S_ISDIR(status.st_mode):
-        raise TemplateError(f"{path}: a directory, where a file is expected")
-    if not stat.S_ISREG(status.st_mode):
-        kind = next((name for test, name in _FILE_KINDS if test(status.st_mode)), "not a regular file")
-        raise TemplateError(f"{path}: {kind}, not a regular file; EulaGate reads only template files")
-    if status.st_size > MAX_TEMPLATE_CHARS:
-        raise TemplateError(f"{path}: {status.st_size:,} bytes, more than the {MAX_TEMPLATE_CHARS:,} EulaGate reads "
-                            "(CloudFormation takes templates of at most 1 MB)")
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise TemplateError(f"{path}: cannot read the file: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise TemplateError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from None
+    """A template file's text: a regular file (a FIFO is never waited on) of at most ``MAX_TEMPLATE_CHARS``."""
+    return read_text_file(path, limit=MAX_TEMPLATE_CHARS, error=TemplateError,
+                          reads="EulaGate reads only template files",
+                          limit_note="(CloudFormation takes templates of at most 1 MB)")
 
 
 def expects_json(path: Path) -> bool:

@@ -59,7 +59,8 @@ def test_stack_event_with_an_accepted_template(capsys: pytest.CaptureFixture[str
 
 def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = simulate(capsys, str(tmp_path / "missing.json"))
-    assert code == 2 and err.startswith("eulagate hook: cannot read") and err.count("\n") == 1
+    assert code == 2 and err.startswith(f"eulagate hook: {tmp_path / 'missing.json'}: cannot read the file") \
+        and err.count("\n") == 1
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     code, _, err = simulate(capsys, str(broken))
@@ -97,7 +98,7 @@ def test_a_fifo_is_refused_without_blocking(capsys: pytest.CaptureFixture[str], 
     worker.start()
     worker.join(timeout=30)
     assert codes == [2], "hook simulate blocked on a FIFO"
-    assert capsys.readouterr().err == (f"eulagate hook: {fifo}: not a regular file (a FIFO, socket or device); "
+    assert capsys.readouterr().err == (f"eulagate hook: {fifo}: a FIFO, not a regular file; "
                                        "eulagate hook simulate reads only regular files\n")
 
 
@@ -106,7 +107,7 @@ def test_a_device_is_refused_as_event_or_template(capsys: pytest.CaptureFixture[
     code, _, err = simulate(capsys, device)
     assert code == 2 and err.endswith("reads only regular files\n") and err.count("\n") == 1
     code, _, err = simulate(capsys, str(EVENTS / "stack-llama2-tuning.json"), "--template", device)
-    assert code == 2 and err.startswith(f"eulagate hook: {device}: not a regular file")
+    assert code == 2 and err.startswith(f"eulagate hook: {device}: a character device, not a regular file")
 
 
 def test_files_over_the_size_cap_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -115,8 +116,8 @@ def test_files_over_the_size_cap_are_refused(capsys: pytest.CaptureFixture[str],
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (MAX_EVENT_BYTES + 1))
     code, _, err = simulate(capsys, str(big))
-    assert code == 2 and err == f"eulagate hook: {big}: more than {MAX_EVENT_BYTES:,} bytes, more than a hook " \
-                                "request or payload holds\n"
+    assert code == 2 and err == f"eulagate hook: {big}: {MAX_EVENT_BYTES + 1:,} bytes, more than the " \
+                                f"{MAX_EVENT_BYTES:,} EulaGate reads (a hook request or payload holds no more)\n"
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"a": ' * 50_000 + "1" + "}" * 50_000])

@@ -1,0 +1,45 @@
+"""The one reader of a user's text file (``constructs_lib.files``): what it refuses, each as one line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.errors import InputError, TemplateError
+from constructs_lib.files import read_text_file
+from constructs_lib.surfaces import read_text as read_surface_text
+
+
+def test_a_regular_file_is_read_without_its_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"\xef\xbb\xbfhello")
+    assert read_text_file(path, limit=8) == "hello"
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda path: os.mkfifo(path), "x: a FIFO, not a regular file; EulaGate reads only regular files"),
+    (lambda path: path.mkdir(), "x: a directory, where a file is expected"),
+    (lambda path: None, "x: cannot read the file: No such file or directory"),
+    (lambda path: path.write_bytes(b"abcdef"), "x: 6 bytes, more than the 5 EulaGate reads (why)"),
+    (lambda path: path.write_bytes(b"a\xff"), "x: not UTF-8 text (byte 1: invalid start byte)"),
+])
+def test_what_is_refused(tmp_path: Path, make: object, expected: str) -> None:
+    path = tmp_path / "x"
+    make(path)  # type: ignore[operator]
+    with pytest.raises(TemplateError) as raised:
+        read_text_file(path, limit=5, error=TemplateError, limit_note="(why)")
+    assert str(raised.value) == f"{tmp_path}/{expected}"
+
+
+def test_a_device_is_refused_not_read() -> None:
+    with pytest.raises(InputError, match=r"^/dev/zero: a character device, not a regular file"):
+        read_text_file("/dev/zero", limit=10)
+
+
+def test_a_surface_file_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "deploy.py"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"deploy\.py: a FIFO, not a regular file; EulaGate reads only source files"):
+        read_surface_text(fifo)
