@@ -352,7 +352,8 @@ def test_throttling_that_does_not_end_fails_after_a_bounded_wait(
     sagemaker: Any, automl_properties: dict[str, Any], delays: list[float],
 ) -> None:
     throttled = Throttled(sagemaker, "CreateAutoMLJobV2", failures=100)
-    with pytest.raises(job_common.JobError, match=r"^Rate exceeded \(CreateAutoMLJobV2 of AutoML job .*, 6 attempts\)"):
+    with pytest.raises(job_common.JobError, match=r"^Rate exceeded \(CreateAutoMLJobV2 of AutoML job .*, 6 attempts; "
+                                                  r"retry the deployment later\)"):
         automl_job.on_event(event("Create", automl_properties), client=throttled)
     assert throttled.throttled_calls == job_common.MAX_ATTEMPTS
     assert delays == [0.5, 1.0, 2.0, 4.0, 8.0]

@@ -186,26 +186,36 @@ class Api:
                                  "retry the deployment later")
 
     def call(self, operation: str, params: Mapping[str, Any], *, client: Any = None,
-             reserve: float = CLEANUP_RESERVE_SECONDS, attempts: int = MAX_ATTEMPTS) -> dict[str, Any]:
+             reserve: float = CLEANUP_RESERVE_SECONDS, attempts: int = MAX_ATTEMPTS, subject: str = "",
+             after_failure: Callable[[Exception], dict[str, Any] | None] | None = None) -> dict[str, Any]:
         """Call an operation (of ``client``, by default SageMaker), each attempt only when it can end before the
         deadline less ``reserve``, retrying transient failures. Other API errors raise ``ClientError``; a transient
-        failure that lasts, or no time left, raises ``TransientError``.
+        failure that lasts, or no time left, raises ``TransientError`` naming ``subject`` (by default the
+        operation).
+
+        ``after_failure`` sees each failed attempt's API or connection error before it is retried or raised; an
+        answer it returns ends the call with that answer. What it spends of an attempt's time belongs in
+        ``reserve``.
         """
+        subject = subject or operation
         method = getattr(client or self.client, xform_name(operation))
         for attempt in range(1, attempts + 1):
-            self.check_time(operation, attempt - 1, reserve)
+            self.check_time(subject, attempt - 1, reserve)
             try:
                 response: dict[str, Any] = method(**params)
                 return response
             except ParamValidationError as error:
                 raise JobError(f"invalid {operation} request: {error}") from error
             except (ClientError, *CONNECTION_ERRORS) as error:
+                answer = after_failure(error) if after_failure is not None else None
+                if answer is not None:
+                    return answer
                 if not is_transient(error):
                     raise
                 delay = backoff(attempt)
                 if attempt == attempts or clock() + delay + ATTEMPT_SECONDS > self.deadline - reserve:
                     raise api_failure(
-                        failure_message(error), f"{operation}, {attempts_text(attempt)}; retry the deployment later",
+                        failure_message(error), f"{subject}, {attempts_text(attempt)}; retry the deployment later",
                         TransientError,
                     ) from error
                 LOGGER.info("%s failed (%s, attempt %d of %d); retrying in %.1f s",
@@ -476,45 +486,40 @@ def start_job(kind: JobKind, api: Api, request: dict[str, Any], origin: Origin, 
                 "job names are unique per account and region (even after a job ends): choose another job name"
             )
     name = request[kind.name_key]
-    method = getattr(api.client, xform_name(kind.create_operation))
-    create = tagged_request(request, origin)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        # this attempt, and the look-up after an ambiguous answer, end before the cleanup reserve
-        api.check_time(kind.create_operation, attempt - 1, CLEANUP_RESERVE_SECONDS + ATTEMPT_SECONDS)
-        created.append(name)
+    subject = f"{kind.create_operation} of {kind.noun} {name!r}"
+    adopted: list[dict[str, Any]] = []
+
+    def adopt_after_failure(error: Exception) -> dict[str, Any] | None:
+        """The create may have started the job before its answer was lost (or an earlier attempt did): one look,
+        as the create's own retries go on."""
+        in_use = isinstance(error, ClientError) and error_code(error) == "ResourceInUse"
+        if not (in_use or is_transient(error)):
+            return None
         try:
-            response = method(**create)
-        except ParamValidationError as error:
-            raise JobError(f"invalid {kind.create_operation} request: {error}") from error
-        except (ClientError, *CONNECTION_ERRORS) as error:
-            in_use = isinstance(error, ClientError) and error_code(error) == "ResourceInUse"
-            if not (in_use or is_transient(error)):
-                raise api_failure(failure_message(error), f"{kind.create_operation} of {kind.noun} {name!r}") from error
-            # The create may have started the job before its answer was lost (or an earlier attempt did); one
-            # look, as the create's own retries go on.
-            try:
-                existing = describe(kind, api, name, attempts=1)
-            except TransientError:
-                existing = None
-            if existing is not None:
-                adopted = _adopt(kind, api, request, existing, origin)
-                if adopted is not None:
-                    return adopted
-                created.clear()  # the job of that name is another's: not to be stopped
-                raise JobError(f"another {kind.noun} named {name!r} was created while this request created it; "
-                               "choose another job name") from error
-            delay = backoff(attempt)
-            if in_use or attempt == MAX_ATTEMPTS or (
-                    clock() + delay + 2 * ATTEMPT_SECONDS > api.deadline - CLEANUP_RESERVE_SECONDS):
-                raise api_failure(failure_message(error), f"{kind.create_operation} of {kind.noun} {name!r}, "
-                                  f"{attempts_text(attempt)}", TransientError if not in_use else JobError) from error
-            LOGGER.info("%s failed (%s, attempt %d); retrying in %.1f s",
-                        kind.create_operation, failure_message(error), attempt, delay)
-            sleep(delay)
-            continue
-        LOGGER.info("%s %s started", kind.noun, name)
-        return job_response(name, response[kind.arn_key])
-    raise AssertionError("unreachable")  # the loop returns or raises
+            existing = describe(kind, api, name, attempts=1)
+        except TransientError:
+            return None
+        if existing is None:
+            return None
+        response = _adopt(kind, api, request, existing, origin)
+        if response is None:
+            created.clear()  # the job of that name is another's: not to be stopped
+            raise JobError(f"another {kind.noun} named {name!r} was created while this request created it; "
+                           "choose another job name") from error
+        adopted.append(response)
+        return response
+
+    created.append(name)
+    try:
+        # each attempt, and the look-up after an ambiguous answer, end before the cleanup reserve
+        response = api.call(kind.create_operation, tagged_request(request, origin), subject=subject,
+                            reserve=CLEANUP_RESERVE_SECONDS + ATTEMPT_SECONDS, after_failure=adopt_after_failure)
+    except ClientError as error:  # refused (ResourceInUse by a job this request did not start, among others)
+        raise api_failure(failure_message(error), subject) from error
+    if adopted:
+        return adopted[0]
+    LOGGER.info("%s %s started", kind.noun, name)
+    return job_response(name, response[kind.arn_key])
 
 
 def start_or_clean_up(kind: JobKind, api: Api, request: dict[str, Any], origin: Origin) -> dict[str, Any]:
