@@ -17,7 +17,7 @@ from typing import Any
 
 from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import InputError
-from constructs_lib.rules import RULES, TemplateScan
+from constructs_lib.rules import RULE_IDS, TemplateScan
 
 CONFIG_FILE = "pyproject.toml"
 CONFIG_TABLE = "eulagate"
@@ -26,17 +26,13 @@ KEYS = ("select", "ignore", "fail-on", "strict")
 _BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
-def rule_ids() -> tuple[str, ...]:
-    return tuple(rule.id for rule in RULES)
-
-
 def known_rule(rule_id: str, where: str) -> str:
     """``rule_id`` normalized (``eula005`` is EULA005); ``InputError`` naming ``where`` when no rule has it."""
     normalized = rule_id.strip().upper()
-    if normalized in rule_ids():
+    if normalized in RULE_IDS:
         return normalized
-    raise InputError(f"{where}: unknown rule {rule_id!r}{did_you_mean(normalized, rule_ids())} "
-                     f"(the rules are {rule_ids()[0]}-{rule_ids()[-1]}; `eulagate rules` lists them)")
+    raise InputError(f"{where}: unknown rule {rule_id!r}{did_you_mean(normalized, RULE_IDS)} "
+                     f"(the rules are {RULE_IDS[0]}-{RULE_IDS[-1]}; `eulagate rules` lists them)")
 
 
 @dataclass(frozen=True)

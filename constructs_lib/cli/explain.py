@@ -7,7 +7,7 @@ import textwrap
 
 from constructs_lib.cli.rules import documentation_link
 from constructs_lib.errors import InputError
-from constructs_lib.rules import RULES, Rule
+from constructs_lib.rules import RULE_IDS, RULES, Rule
 
 WIDTH = 100
 
@@ -27,7 +27,7 @@ def find_rule(rule_id: str) -> type[Rule]:
     for rule in RULES:
         if rule.id == rule_id.strip().upper():
             return rule
-    raise InputError(f"unknown rule {rule_id!r}: the rules are {', '.join(rule.id for rule in RULES)} "
+    raise InputError(f"unknown rule {rule_id!r}: the rules are {', '.join(RULE_IDS)} "
                      "(`eulagate rules` lists them)")
 
 

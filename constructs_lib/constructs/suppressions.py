@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from constructs import IConstruct
 
 from constructs_lib.errors import ConstructValidationError
-from constructs_lib.rules import RULES
+from constructs_lib.rules import RULE_IDS, RULES
 from constructs_lib.rules.suppressions import METADATA_KEY, SUPPRESS_KEY
 
 
@@ -20,7 +20,7 @@ def suppress_warning(scope: IConstruct, rule: str, reason: str) -> None:
     severity = {rule_class.id: rule_class.severity for rule_class in RULES}.get(rule)
     if severity is None:
         raise ConstructValidationError(scope.node.path, f"unknown rule {rule!r}; the rules are "
-                                                        f"{', '.join(rule_class.id for rule_class in RULES)}")
+                                                        f"{', '.join(RULE_IDS)}")
     if severity == "error":
         raise ConstructValidationError(scope.node.path, f"{rule} is an error and cannot be suppressed: accept the "
                                                         "EULA instead (`eulagate explain " + rule + "`)")

@@ -5,4 +5,7 @@ from constructs_lib.rules.base import Problem, Rule
 from constructs_lib.rules.engine import RULES, TemplateScan, check_template, scan_template
 from constructs_lib.rules.finding import Finding, Severity
 
-__all__ = ["RULES", "Finding", "Problem", "Rule", "Severity", "TemplateScan", "check_template", "scan_template"]
+__all__ = ["RULES", "RULE_IDS", "Finding", "Problem", "Rule", "Severity", "TemplateScan", "check_template",
+           "scan_template"]
+
+RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)  # the registry's ids, in its order

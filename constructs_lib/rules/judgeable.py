@@ -11,7 +11,7 @@ from typing import Any
 
 from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import TemplateError
-from constructs_lib.rules.engine import RULES
+from constructs_lib.rules import RULE_IDS
 from constructs_lib.rules.suppressions import METADATA_KEY, SUPPRESS_KEY, unknown_suppressed_rules
 
 FOR_EACH_PREFIX = "Fn::ForEach::"  # a loop of the LanguageExtensions transform, a list rather than a resource
@@ -39,11 +39,10 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
         if not isinstance(resource_type, str) or not resource_type:
             raise UnjudgeableTemplate(f"{path}: resource {logical_id} has no Type; give it one, e.g. "
                                 "Type: AWS::SageMaker::Model")
-    rule_ids = [rule.id for rule in RULES]
-    for logical_id, rule in unknown_suppressed_rules(template, rule_ids):
+    for logical_id, rule in unknown_suppressed_rules(template, RULE_IDS):
         raise UnjudgeableTemplate(
             f"{path}: resource {logical_id} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
-            f"{SUPPRESS_KEY}{did_you_mean(rule.strip().upper(), rule_ids)} (`eulagate rules` lists them)")
+            f"{SUPPRESS_KEY}{did_you_mean(rule.strip().upper(), RULE_IDS)} (`eulagate rules` lists them)")
 
 
 def _kind(value: Any) -> str:

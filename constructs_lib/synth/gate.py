@@ -21,7 +21,7 @@ import jsii
 from constructs_lib import __version__
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import TemplateError
-from constructs_lib.rules import RULES, Finding, check_template
+from constructs_lib.rules import RULE_IDS, Finding, check_template
 from constructs_lib.rules.judgeable import UnjudgeableTemplate, refuse_unjudgeable
 from constructs_lib.synth.assembly import SynthesizedStacks
 
@@ -151,7 +151,7 @@ class EulaGate:
 
     @property
     def rule_ids(self) -> list[str]:
-        return [rule.id for rule in RULES]
+        return list(RULE_IDS)
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         result = check_synthesized(SynthesizedStacks(context.template_paths), self._catalog)
