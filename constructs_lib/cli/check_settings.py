@@ -18,6 +18,7 @@ from typing import Any
 from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import InputError
 from constructs_lib.rules import RULE_IDS, TemplateScan
+from constructs_lib.rules.finding import normalized_rule_id
 
 CONFIG_FILE = "pyproject.toml"
 CONFIG_TABLE = "eulagate"
@@ -28,7 +29,7 @@ _BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 def known_rule(rule_id: str, where: str) -> str:
     """``rule_id`` normalized (``eula005`` is EULA005); ``InputError`` naming ``where`` when no rule has it."""
-    normalized = rule_id.strip().upper()
+    normalized = normalized_rule_id(rule_id)
     if normalized in RULE_IDS:
         return normalized
     raise InputError(f"{where}: unknown rule {rule_id!r}{did_you_mean(normalized, RULE_IDS)} "

@@ -8,6 +8,7 @@ import textwrap
 from constructs_lib.cli.rules import documentation_link
 from constructs_lib.errors import InputError
 from constructs_lib.rules import RULE_IDS, RULES, Rule
+from constructs_lib.rules.finding import normalized_rule_id
 
 WIDTH = 100
 
@@ -24,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def find_rule(rule_id: str) -> type[Rule]:
+    wanted = normalized_rule_id(rule_id)
     for rule in RULES:
-        if rule.id == rule_id.strip().upper():
+        if rule.id == wanted:
             return rule
     raise InputError(f"unknown rule {rule_id!r}: the rules are {', '.join(RULE_IDS)} "
                      "(`eulagate rules` lists them)")

@@ -8,6 +8,11 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 
 
+def normalized_rule_id(text: str) -> str:
+    """A rule id as a user writes it (``eula005``, `` EULA005 ``), in the registry's spelling (``EULA005``)."""
+    return text.strip().upper()
+
+
 @dataclass(frozen=True)
 class Finding:
     """One resource that deploys or fine-tunes an EULA-gated model without provable acceptance."""

@@ -12,6 +12,7 @@ from typing import Any
 from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules import RULE_IDS
+from constructs_lib.rules.finding import normalized_rule_id
 from constructs_lib.rules.suppressions import METADATA_KEY, SUPPRESS_KEY, unknown_suppressed_rules
 
 FOR_EACH_PREFIX = "Fn::ForEach::"  # a loop of the LanguageExtensions transform, a list rather than a resource
@@ -42,7 +43,7 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
     for logical_id, rule in unknown_suppressed_rules(template, RULE_IDS):
         raise UnjudgeableTemplate(
             f"{path}: resource {logical_id} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
-            f"{SUPPRESS_KEY}{did_you_mean(rule.strip().upper(), RULE_IDS)} (`eulagate rules` lists them)")
+            f"{SUPPRESS_KEY}{did_you_mean(normalized_rule_id(rule), RULE_IDS)} (`eulagate rules` lists them)")
 
 
 def _kind(value: Any) -> str:

@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from constructs_lib.rules.finding import Finding
+from constructs_lib.rules.finding import Finding, normalized_rule_id
 
 METADATA_KEY = "eulagate"
 SUPPRESS_KEY = "suppress"
@@ -76,7 +76,7 @@ def unknown_suppressed_rules(template: Mapping[str, Any], known: Collection[str]
         if not metadata or (type(metadata) is dict and METADATA_KEY not in metadata):
             continue
         for entry in _entries(resource):
-            if entry["rule"].strip().upper() not in known:
+            if normalized_rule_id(entry["rule"]) not in known:
                 yield str(logical_id), entry["rule"]
 
 
@@ -92,7 +92,7 @@ def _entries(resource: Any) -> list[Mapping[str, Any]]:
 
 def _suppression_of(resource: Any, rule_id: str) -> Mapping[str, Any] | None:
     return next((entry for entry in _entries(resource)
-                 if entry["rule"].strip().upper() == rule_id), None)
+                 if normalized_rule_id(entry["rule"]) == rule_id), None)
 
 
 def _noted(finding: Finding, note: str) -> Finding:
