@@ -169,6 +169,13 @@ def read_integer(
     return value
 
 
+def read_positive_number(fields: Fields, field: str, *, default: float | None = None) -> Any:
+    """A finite number (integer or float) greater than 0; ``default`` when the field is absent."""
+    value = _read_checked(fields, field, lambda value: not isinstance(value, bool) and isinstance(value, int | float)
+                          and 0 < value < float("inf"), "a number greater than 0")
+    return default if value is None else value
+
+
 def read_boolean(fields: Fields, field: str) -> bool | None:
     return _read_checked(fields, field, lambda value: isinstance(value, bool),
                          "true or false (a YAML boolean, unquoted)")

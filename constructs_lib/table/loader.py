@@ -38,6 +38,7 @@ from constructs_lib.table.fields import (
     read_integer,
     read_mapping,
     read_name,
+    read_positive_number,
     read_s3_uri,
     read_string,
     read_string_list,
@@ -427,9 +428,7 @@ def _autoscaling(row: Fields) -> Autoscaling | None:
     if target is MISSING:
         scaling.fail("target_invocations_per_instance", "required field is missing (invocations per minute "
                                                         "per instance that scaling keeps, e.g. 100)")
-    if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target < float("inf"):
-        scaling.fail("target_invocations_per_instance", f"expected a number greater than 0, got {describe(target)}")
-    return Autoscaling(min_capacity, max_capacity, target)
+    return Autoscaling(min_capacity, max_capacity, read_positive_number(scaling, "target_invocations_per_instance"))
 
 
 def _container_environment(row: Fields) -> dict[str, str]:

@@ -33,6 +33,7 @@ from constructs_lib.table.fields import (
     did_you_mean,
     read_boolean,
     read_integer,
+    read_positive_number,
     read_s3_uri,
     read_string,
 )
@@ -101,15 +102,6 @@ def _props(fields: Fields, field: str | None, build: Callable[[], Any]) -> Any:
         fields.fail(field, str(error))
 
 
-def _number(fields: Fields, field: str, default: float) -> float:
-    value = fields.get(field)
-    if value is MISSING:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-        fields.fail(field, f"expected a number greater than 0, got {value!r}")
-    return value
-
-
 # -- inference components ----------------------------------------------------------------------------------
 
 def read_components(
@@ -169,13 +161,13 @@ def _component(
     scaled = max_copies > min_copies or item.get("target_invocations_per_copy") is not MISSING
     scaling = _props(item, "max_copies", lambda: CopyScaling(
         min_copies=min_copies, max_copies=max_copies,
-        target_invocations_per_copy=_number(item, "target_invocations_per_copy", 10.0),
+        target_invocations_per_copy=read_positive_number(item, "target_invocations_per_copy", default=10.0),
     )) if scaled else None
     accelerators = read_integer(item, "accelerators", minimum=1, maximum=64)
     compute = _props(item, None, lambda: ComponentCompute(
         memory_mb=read_integer(item, "memory_mb", default=1024, minimum=128, maximum=4_000_000),
         accelerators=accelerators if accelerators is not None else accelerators_per_copy(spec, instance_type),
-        cpu_cores=_number(item, "cpu_cores", 0) or None,
+        cpu_cores=read_positive_number(item, "cpu_cores"),
     ))
     if spec.deploys_through_package:
         item.fail("model", f"model {spec.model_id!r} {spec.version} deploys only through a JumpStart model "
@@ -199,7 +191,7 @@ def read_async(row: Fields, instance_count: int) -> AsyncInference:
                                  maximum=MAX_INSTANCES)
     scaling = _props(block, "max_instances", lambda: BacklogScaling(
         min_instances=min_instances, max_instances=max_instances,
-        target_backlog_per_instance=_number(block, "target_backlog_per_instance", 5.0),
+        target_backlog_per_instance=read_positive_number(block, "target_backlog_per_instance", default=5.0),
     ))
     return _props(block, None, lambda: AsyncInference(
         output_path=read_s3_uri(block, "output_path", required=True),

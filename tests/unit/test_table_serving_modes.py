@@ -121,6 +121,14 @@ def test_zero_minimum_copies_scale_between_zero_and_one_by_default() -> None:
       "autoscaling": {"max_capacity": 2, "target_invocations_per_instance": 5}},
      "field 'autoscaling': not with `serving: async`"),
     ({"serving": "batch", "model": GATED}, "field 'serving': expected one of instance, inference_components"),
+    ({"serving": "async", "model": "huggingface-llm-mistral-7b-instruct", "async": {"output_path": "s3://my-bucket/o/",
+      "target_backlog_per_instance": True}},
+     "field 'async.target_backlog_per_instance': expected a number greater than 0, got a boolean (true)"),
+    ({"serving": "inference_components", "components": [{"name": "a", "model": GATED, "cpu_cores": 0}]},
+     "field 'components[0].cpu_cores': expected a number greater than 0, got an integer (0)"),
+    ({"serving": "inference_components", "components": [{"name": "a", "model": GATED, "max_copies": 2,
+                                                          "target_invocations_per_copy": float("inf")}]},
+     "field 'components[0].target_invocations_per_copy': expected a number greater than 0, got"),
 ], ids=lambda value: str(value)[:60] if isinstance(value, str) else None)
 def test_what_a_mode_cannot_take_is_one_line(fields: dict[str, Any], expected: str) -> None:
     message = refusal(endpoint(**fields))
