@@ -319,6 +319,19 @@ class _Policy:
             condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", SAGEMAKER_NAMESPACE]}},
         )
 
+    def allow_image_pull(self, repository_arns: Any, *, why: str = "") -> None:
+        """Pulling the serving image from its repositories (``ecr:GetAuthorizationToken`` is
+        ``allow_registry_login_and_metrics``'s)."""
+        self.allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                   repository_arns, why=why)
+
+    def allow_logs(self, log_groups: str, *, partition: str, region: str, why: str) -> None:
+        """Writing logs to the log groups ``log_groups`` (a name pattern) of the stack's account and ``region``:
+        SageMaker names them after resources CloudFormation names later, hence the pattern."""
+        self.allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                   {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:{log_groups}"},
+                   why=why)
+
     def allow_network_interfaces(
         self, subnet_ids: Sequence[str], security_group_ids: Sequence[str], *, partition: str, region: str
     ) -> None:
@@ -662,16 +675,14 @@ def _execution_policy(
     if model.model_data is not None:
         _add_s3_read(policy, partition, model.model_data, prefix=model.model_data_is_prefix)
     if model.image_repository_arn is not None:
-        policy.allow(
-            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        policy.allow_image_pull(
             model.image_repository_arn,
             why="the fine-tuning job chooses the inference image when it finishes, so only the account of its "
                 "repositories is known at synth time",
         )
     policy.allow_registry_login_and_metrics()
-    policy.allow(
-        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-        {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/sagemaker/Endpoints/*"},
+    policy.allow_logs(
+        "/aws/sagemaker/Endpoints/*", partition=partition, region=region,
         why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
             "name after this role exists",
     )

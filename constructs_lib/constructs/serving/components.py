@@ -210,12 +210,10 @@ class InferenceComponentEndpoint(EndpointAccess):
         for bucket, keys in sorted(prefixes_by_bucket.items()):
             policy.allow(["s3:ListBucket"], f"arn:{partition}:s3:::{bucket}",
                          condition={"StringLike": {"s3:prefix": sorted({f"{key}*" for key in keys})}})
-        policy.allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                     sorted({resources.image_repository_arn for resources in self.components.values()}))
+        policy.allow_image_pull(sorted({resources.image_repository_arn for resources in self.components.values()}))
         policy.allow_registry_login_and_metrics()
-        policy.allow(
-            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/sagemaker/*"},
+        policy.allow_logs(
+            "/aws/sagemaker/*", partition=partition, region=region,
             why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint> and /aws/sagemaker/InferenceComponents/"
                 "<component>, names CloudFormation generates after this role exists",
         )
