@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING
 
 from constructs_lib.aws_names import is_token, split_s3_uri
 from constructs_lib.errors import InvalidArgumentError
+from constructs_lib.props.values import check_integer, check_number
 
 if TYPE_CHECKING:  # a type only: the model table builds these props without starting jsii
     from aws_cdk import aws_kms as kms
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,18 +35,12 @@ class EndpointAutoScaling:
 
     def __post_init__(self) -> None:
         for name in ("min_capacity", "max_capacity", "scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < (1 if name.endswith("capacity") else 0):
-                expected = "an integer >= 1" if name.endswith("capacity") else "an integer >= 0"
-                raise InvalidArgumentError(f"autoscaling {name} must be {expected}, got {value!r}")
+            check_integer(f"autoscaling {name}", getattr(self, name), 1 if name.endswith("capacity") else 0)
         if self.min_capacity > self.max_capacity:
             raise InvalidArgumentError(
                 f"autoscaling min_capacity {self.min_capacity} exceeds max_capacity {self.max_capacity}"
             )
-        target = self.target_invocations_per_instance
-        if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
-            raise InvalidArgumentError(
-                f"autoscaling target_invocations_per_instance must be a number > 0, got {target!r}")
+        check_number("autoscaling target_invocations_per_instance", self.target_invocations_per_instance)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,9 +61,6 @@ class DataCapture:
     def __post_init__(self) -> None:
         if not is_token(self.destination):
             split_s3_uri(self.destination, what="data capture destination")
-        if not _is_int(self.sampling_percentage) or not 0 <= self.sampling_percentage <= 100:
-            raise InvalidArgumentError(
-                f"data capture sampling_percentage must be an integer from 0 to 100, got {self.sampling_percentage!r}"
-            )
+        check_integer("data capture sampling_percentage", self.sampling_percentage, 0, 100)
         if not (self.capture_input or self.capture_output):
             raise InvalidArgumentError("data capture must capture the input, the output or both")

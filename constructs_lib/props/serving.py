@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from constructs_lib.aws_names import is_token, s3_uri_problem
 from constructs_lib.errors import InvalidArgumentError
+from constructs_lib.props.values import check_integer, check_number
 
 if TYPE_CHECKING:
     from constructs_lib.catalog import ModelSpec
@@ -29,18 +30,6 @@ MIN_COMPONENT_MEMORY_MB = 128
 MIN_COMPONENT_CPU_CORES = 0.25
 COMPONENT_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}\Z")
 SNS_TOPIC_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}\Z")
-
-
-def _integer(name: str, value: object, minimum: int, maximum: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum \
-            or (maximum is not None and value > maximum):
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
-        raise InvalidArgumentError(f"{name} must be an integer {bounds}, got {value!r}")
-
-
-def _positive_number(name: str, value: object, minimum: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not minimum <= value < float("inf"):
-        raise InvalidArgumentError(f"{name} must be a number >= {minimum}, got {value!r}")
 
 
 def _s3_uri(name: str, value: str | None) -> None:
@@ -66,8 +55,8 @@ class InstanceScaling:
     """Fewest instances; 0 lets the endpoint scale to zero when every component has zero copies. Default: 1."""
 
     def __post_init__(self) -> None:
-        _integer("min_instances", self.min_instances, 0)
-        _integer("max_instances", self.max_instances, max(1, self.min_instances))
+        check_integer("min_instances", self.min_instances, 0)
+        check_integer("max_instances", self.max_instances, max(1, self.min_instances))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,11 +79,11 @@ class CopyScaling:
     """Seconds after a scale-out before another. Default: 60."""
 
     def __post_init__(self) -> None:
-        _integer("min_copies", self.min_copies, 0)
-        _integer("max_copies", self.max_copies, max(1, self.min_copies))
-        _positive_number("target_invocations_per_copy", self.target_invocations_per_copy, 1e-9)
-        _integer("scale_in_cooldown_seconds", self.scale_in_cooldown_seconds, 0)
-        _integer("scale_out_cooldown_seconds", self.scale_out_cooldown_seconds, 0)
+        check_integer("min_copies", self.min_copies, 0)
+        check_integer("max_copies", self.max_copies, max(1, self.min_copies))
+        check_number("target_invocations_per_copy", self.target_invocations_per_copy)
+        check_integer("scale_in_cooldown_seconds", self.scale_in_cooldown_seconds, 0)
+        check_integer("scale_out_cooldown_seconds", self.scale_out_cooldown_seconds, 0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,11 +98,11 @@ class ComponentCompute:
     """CPU cores per copy (at least 0.25). Default: SageMaker's."""
 
     def __post_init__(self) -> None:
-        _integer("memory_mb", self.memory_mb, MIN_COMPONENT_MEMORY_MB)
+        check_integer("memory_mb", self.memory_mb, MIN_COMPONENT_MEMORY_MB)
         if self.accelerators is not None:
-            _integer("accelerators", self.accelerators, 1)
+            check_integer("accelerators", self.accelerators, 1)
         if self.cpu_cores is not None:
-            _positive_number("cpu_cores", self.cpu_cores, MIN_COMPONENT_CPU_CORES)
+            check_number("cpu_cores", self.cpu_cores, MIN_COMPONENT_CPU_CORES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +131,7 @@ class InferenceComponent:
         if not isinstance(self.name, str) or not COMPONENT_NAME_PATTERN.match(self.name):
             raise InvalidArgumentError(f"component name must be 1 to 63 letters, digits and single hyphens, "
                                     f"got {self.name!r}")
-        _integer("copies", self.copies, 0)
+        check_integer("copies", self.copies, 0)
         if self.scaling is not None and not self.scaling.min_copies <= self.copies <= self.scaling.max_copies:
             raise InvalidArgumentError(f"component {self.name!r}: copies ({self.copies}) must lie between "
                                     f"min_copies ({self.scaling.min_copies}) and max_copies "
@@ -167,11 +156,11 @@ class BacklogScaling:
     """Seconds after a scale-out before another. Default: 300 (an instance takes minutes to start)."""
 
     def __post_init__(self) -> None:
-        _integer("min_instances", self.min_instances, 0)
-        _integer("max_instances", self.max_instances, max(1, self.min_instances))
-        _positive_number("target_backlog_per_instance", self.target_backlog_per_instance, 1e-9)
-        _integer("scale_in_cooldown_seconds", self.scale_in_cooldown_seconds, 0)
-        _integer("scale_out_cooldown_seconds", self.scale_out_cooldown_seconds, 0)
+        check_integer("min_instances", self.min_instances, 0)
+        check_integer("max_instances", self.max_instances, max(1, self.min_instances))
+        check_number("target_backlog_per_instance", self.target_backlog_per_instance)
+        check_integer("scale_in_cooldown_seconds", self.scale_in_cooldown_seconds, 0)
+        check_integer("scale_out_cooldown_seconds", self.scale_out_cooldown_seconds, 0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,7 +189,7 @@ class AsyncInference:
         check_topic_arn("async success_topic_arn", self.success_topic_arn)
         check_topic_arn("async error_topic_arn", self.error_topic_arn)
         if self.max_concurrent_invocations_per_instance is not None:
-            _integer("max_concurrent_invocations_per_instance", self.max_concurrent_invocations_per_instance, 1,
+            check_integer("max_concurrent_invocations_per_instance", self.max_concurrent_invocations_per_instance, 1,
                      MAX_ASYNC_CONCURRENCY)
 
 
@@ -221,6 +210,6 @@ class ServerlessInference:
         if self.memory_mb not in SERVERLESS_MEMORY_SIZES or isinstance(self.memory_mb, bool):
             raise InvalidArgumentError(f"serverless memory_mb must be one of "
                                     f"{', '.join(map(str, SERVERLESS_MEMORY_SIZES))}, got {self.memory_mb!r}")
-        _integer("serverless max_concurrency", self.max_concurrency, 1, MAX_SERVERLESS_CONCURRENCY)
+        check_integer("serverless max_concurrency", self.max_concurrency, 1, MAX_SERVERLESS_CONCURRENCY)
         if self.provisioned_concurrency is not None:
-            _integer("serverless provisioned_concurrency", self.provisioned_concurrency, 1, self.max_concurrency)
+            check_integer("serverless provisioned_concurrency", self.provisioned_concurrency, 1, self.max_concurrency)

@@ -47,6 +47,7 @@ from constructs_lib.constructs.serving.scaling import (
 )
 from constructs_lib.props import AsyncInference, BacklogScaling, DataCapture, EndpointAutoScaling, ServerlessInference
 from constructs_lib.props.placement import VpcPlacement, network_interface_grants
+from constructs_lib.props.values import check_integer, is_int
 
 # Limits and patterns from the SageMaker API reference (CreateEndpoint, ContainerDefinition, VpcConfig,
 # ProductionVariant, DataCaptureConfig).
@@ -165,7 +166,7 @@ class ServingOptions:
     def validate(self, supported_instance_types: Iterable[str] = ()) -> None:
         """Raise ``ValueError`` for props SageMaker would refuse (the construct re-raises it with its path)."""
         _check_mode_of(self)
-        _check_instance_count(self.instance_count)
+        check_integer("instance_count", self.instance_count, 1)
         _check_endpoint_name(self.endpoint_name)
         _check_timeouts(self)
         if not isinstance(self.network_isolation, bool):
@@ -243,11 +244,6 @@ def _check_mode_of(options: ServingOptions) -> None:
                              "network_isolation=False with serverless")
 
 
-def _check_instance_count(count: object) -> None:
-    if not _is_int(count) or count < 1:  # type: ignore[operator]
-        raise ValueError(f"instance_count must be an integer >= 1, got {count!r}")
-
-
 def _check_endpoint_name(name: str | None) -> None:
     if name is not None and not is_token(name) and not ENDPOINT_NAME_PATTERN.fullmatch(name):
         raise ValueError(
@@ -259,8 +255,7 @@ def _check_endpoint_name(name: str | None) -> None:
 def _check_timeouts(options: ServingOptions) -> None:
     for timeout in ("startup_health_check_timeout", "model_data_download_timeout"):
         value = getattr(options, timeout)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                  or not TIMEOUT_RANGE[0] <= value <= TIMEOUT_RANGE[1]):
+        if value is not None and (not is_int(value) or not TIMEOUT_RANGE[0] <= value <= TIMEOUT_RANGE[1]):
             raise ValueError(f"{timeout} must be whole seconds from {TIMEOUT_RANGE[0]} to {TIMEOUT_RANGE[1]}")
 
 
@@ -285,10 +280,6 @@ def container_environment(
         if len(key) > ENVIRONMENT_MAX_LENGTH or len(value) > ENVIRONMENT_MAX_LENGTH:
             raise ValueError(f"environment entry {key} is longer than SageMaker's {ENVIRONMENT_MAX_LENGTH} characters")
     return environment
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
