@@ -16,46 +16,81 @@ from pathlib import Path
 
 from constructs_lib.errors import InputError
 
-__all__ = ["read_text_file"]
+__all__ = ["UnreadableFile", "read_file_bytes", "read_text_file"]
 
 _SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                   (stat.S_ISBLK, "a block device"))
 
+MISSING = "missing"
+UNREADABLE = "unreadable"
+DIRECTORY = "directory"
+SPECIAL = "special"
+TOO_BIG = "too big"
 
-def read_text_file(path: str | Path, *, limit: int, error: Callable[[str], InputError] = InputError,
-                   reads: str = "EulaGate reads only regular files", limit_note: str = "") -> str:
-    """A regular file's UTF-8 text (a byte-order mark dropped), of at most ``limit`` bytes.
 
-    Anything else raises ``error`` (``InputError`` or one of its kinds) with one line naming ``path``: ``reads``
+class UnreadableFile(InputError):
+    """A file refused before its text is read. ``reason`` is one of ``MISSING``, ``UNREADABLE`` (``detail``: the
+    system's words), ``DIRECTORY``, ``SPECIAL`` (``detail``: which kind, e.g. ``a FIFO``) or ``TOO_BIG``
+    (``size``: its size, or None when it grew while read). The message is EulaGate's common wording; a reader
+    with words of its own (the model table's) builds its line from the fields."""
+
+    def __init__(self, message: str, *, reason: str, detail: str = "", size: int | None = None) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.size = size
+        super().__init__(message)
+
+
+def read_file_bytes(path: str | Path, *, limit: int, reads: str = "EulaGate reads only regular files",
+                    limit_note: str = "") -> bytes:
+    """A regular file's bytes, at most ``limit`` of them; ``UnreadableFile`` naming ``path`` otherwise. ``reads``
     ends the refusal of a file that is not regular (what the caller reads instead), ``limit_note`` the refusal of
-    a file too big (why the limit is what it is).
-    """
+    a file too big (why the limit is what it is)."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as problem:
-        raise error(f"{path}: cannot read the file: {problem.strerror or problem}") from None
+        raise _unreadable(path, problem) from None
     try:
         status = os.fstat(descriptor)
         if stat.S_ISDIR(status.st_mode):
-            raise error(f"{path}: a directory, where a file is expected")
+            raise UnreadableFile(f"{path}: a directory, where a file is expected", reason=DIRECTORY)
         if not stat.S_ISREG(status.st_mode):
             kind = next((name for test, name in _SPECIAL_FILES if test(status.st_mode)), "a special file")
-            raise error(f"{path}: {kind}, not a regular file; {reads}")
+            raise UnreadableFile(f"{path}: {kind}, not a regular file; {reads}", reason=SPECIAL, detail=kind)
         if status.st_size > limit:
-            raise error(_too_big(path, f"{status.st_size:,} bytes", limit, limit_note))
+            raise _too_big(path, status.st_size, limit, limit_note)
         with os.fdopen(descriptor, "rb", closefd=False) as file:
             data = file.read(limit + 1)
     except OSError as problem:
-        raise error(f"{path}: cannot read the file: {problem.strerror or problem}") from None
+        raise _unreadable(path, problem) from None
     finally:
         os.close(descriptor)
     if len(data) > limit:  # it grew since fstat
-        raise error(_too_big(path, "more bytes", limit, limit_note))
+        raise _too_big(path, None, limit, limit_note)
+    return data
+
+
+def read_text_file(path: str | Path, *, limit: int, error: Callable[[str], InputError] = InputError,
+                   reads: str = "EulaGate reads only regular files", limit_note: str = "") -> str:
+    """``read_file_bytes``'s file as UTF-8 text (a byte-order mark dropped); every refusal is one ``error`` line
+    (``InputError`` or one of its kinds)."""
+    try:
+        data = read_file_bytes(path, limit=limit, reads=reads, limit_note=limit_note)
+    except UnreadableFile as refused:
+        raise error(str(refused)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as problem:
         raise error(f"{path}: not UTF-8 text (byte {problem.start}: {problem.reason})") from None
 
 
-def _too_big(path: str | Path, size: str, limit: int, note: str) -> str:
-    return f"{path}: {size}, more than the {limit:,} EulaGate reads" + (f" {note}" if note else "")
+def _unreadable(path: str | Path, problem: OSError) -> UnreadableFile:
+    words = problem.strerror or str(problem)
+    reason = MISSING if isinstance(problem, FileNotFoundError) else UNREADABLE
+    return UnreadableFile(f"{path}: cannot read the file: {words}", reason=reason, detail=words)
+
+
+def _too_big(path: str | Path, size: int | None, limit: int, note: str) -> UnreadableFile:
+    shown = "more bytes" if size is None else f"{size:,} bytes"
+    return UnreadableFile(f"{path}: {shown}, more than the {limit:,} EulaGate reads" + (f" {note}" if note else ""),
+                          reason=TOO_BIG, size=size)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from constructs_lib.errors import TableError
+from constructs_lib.files import DIRECTORY, MISSING, SPECIAL, TOO_BIG, UnreadableFile, read_file_bytes
 
 
 class YamlMap(dict[Any, Any]):
@@ -216,31 +216,9 @@ def read_yaml(path: str | Path) -> Any:
 
 def _read_text(path: str) -> str:
     try:
-        status = os.stat(path)  # stat, unlike open, never blocks on a FIFO
-    except FileNotFoundError:
-        raise TableError(
-            f"{path}: model table not found; create it or pass another path (`-c table=PATH` for cdk)",
-            source=path,
-        ) from None
-    except OSError as error:
-        raise TableError(f"{path}: cannot read the model table: {error.strerror or error}", source=path) from None
-    if stat.S_ISDIR(status.st_mode):
-        raise TableError(f"{path}: is a directory, not a model table; pass the table's YAML file "
-                         f"(for example {os.path.join(path, 'models.yaml')})", source=path)
-    if not stat.S_ISREG(status.st_mode):
-        raise TableError(f"{path}: is {_file_kind(status.st_mode)}, not a regular file; save the model table to a "
-                         "file and pass its path", source=path)
-    if status.st_size > MAX_TABLE_BYTES:
-        raise TableError(f"{path}: is {status.st_size:,} bytes; a model table may be at most {MAX_TABLE_BYTES:,} "
-                         "bytes (16 MiB): check that this is the table", source=path)
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_TABLE_BYTES + 1)  # the file may have grown since stat
-    except OSError as error:
-        raise TableError(f"{path}: cannot read the model table: {error.strerror or error}", source=path) from None
-    if len(data) > MAX_TABLE_BYTES:
-        raise TableError(f"{path}: holds more than {MAX_TABLE_BYTES:,} bytes; a model table may be at most "
-                         "16 MiB: check that this is the table", source=path)
+        data = read_file_bytes(path, limit=MAX_TABLE_BYTES)
+    except UnreadableFile as refused:
+        raise TableError(_refusal(path, refused), source=path) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -253,10 +231,23 @@ def _read_text(path: str) -> str:
         ) from None
 
 
-def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-    return next((kind for test, kind in kinds if test(mode)), "a special file")
+def _refusal(path: str, refused: UnreadableFile) -> str:
+    """The model table's words for a file the reader refused: each says what to do instead."""
+    if refused.reason == MISSING:
+        return f"{path}: model table not found; create it or pass another path (`-c table=PATH` for cdk)"
+    if refused.reason == DIRECTORY:
+        return (f"{path}: is a directory, not a model table; pass the table's YAML file "
+                f"(for example {os.path.join(path, 'models.yaml')})")
+    if refused.reason == SPECIAL:
+        kind = "a FIFO (named pipe)" if refused.detail == "a FIFO" else refused.detail
+        return f"{path}: is {kind}, not a regular file; save the model table to a file and pass its path"
+    if refused.reason == TOO_BIG:
+        if refused.size is None:  # it grew while read
+            return (f"{path}: holds more than {MAX_TABLE_BYTES:,} bytes; a model table may be at most 16 MiB: check "
+                    "that this is the table")
+        return (f"{path}: is {refused.size:,} bytes; a model table may be at most {MAX_TABLE_BYTES:,} bytes "
+                "(16 MiB): check that this is the table")
+    return f"{path}: cannot read the model table: {refused.detail}"
 
 
 def _one_line(text: str) -> str:
