@@ -1,9 +1,9 @@
 """Read YAML keeping the line of every mapping, key and list item, so table errors can point at them.
 
 Whatever the file holds, reading it ends in a value or one ``TableError`` line: it refuses what is not a regular
-file without waiting on it (``constructs_lib.files``: a FIFO would block forever), files over ``MAX_TABLE_BYTES`` before reading them, nesting
-deeper than ``MAX_NESTING`` before constructing it (construction recurses), and typed tags whose value does not
-fit (``!!float x``) with the tag's line.
+file without waiting on it (``constructs_lib.files``: a FIFO would block forever), files over ``MAX_TABLE_BYTES``
+before reading them, nesting deeper than ``MAX_NESTING`` before constructing it (construction recurses), and typed
+tags whose value does not fit (``!!float x``) with the tag's line.
 """
 
 from __future__ import annotations
