@@ -103,8 +103,8 @@ def test_packages_on_one_level_do_not_import_each_other_both_ways(level: int) ->
 
 def test_the_rule_engine_and_the_cli_checks_do_not_need_jsii() -> None:
     """``eulagate check`` and ``plan`` run where aws-cdk-lib is not installed (pre-commit): no aws_cdk below."""
-    light = ("constructs_lib.errors", "constructs_lib.aws_names", "constructs_lib.files", "constructs_lib.catalog", "constructs_lib.rules",
-             "constructs_lib.table", "constructs_lib.surfaces", "constructs_lib.props")
+    light = ("constructs_lib.errors", "constructs_lib.aws_names", "constructs_lib.files", "constructs_lib.catalog",
+             "constructs_lib.rules", "constructs_lib.table", "constructs_lib.surfaces", "constructs_lib.props")
     heavy = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "constructs_lib").rglob("*.py")
                    if _unit(_module_name(path)) in light
                    and any(name.split(".")[0] in {"aws_cdk", "jsii", "constructs", "cdk_nag"}
