@@ -487,7 +487,7 @@ def start_job(kind: JobKind, api: Api, request: dict[str, Any], origin: Origin, 
             )
     name = request[kind.name_key]
     subject = f"{kind.create_operation} of {kind.noun} {name!r}"
-    adopted: list[dict[str, Any]] = []
+    adopted_after_failure: list[dict[str, Any]] = []
 
     def adopt_after_failure(error: Exception) -> dict[str, Any] | None:
         """The create may have started the job before its answer was lost (or an earlier attempt did): one look,
@@ -506,7 +506,7 @@ def start_job(kind: JobKind, api: Api, request: dict[str, Any], origin: Origin, 
             created.clear()  # the job of that name is another's: not to be stopped
             raise JobError(f"another {kind.noun} named {name!r} was created while this request created it; "
                            "choose another job name") from error
-        adopted.append(response)
+        adopted_after_failure.append(response)
         return response
 
     created.append(name)
@@ -516,8 +516,8 @@ def start_job(kind: JobKind, api: Api, request: dict[str, Any], origin: Origin, 
                             reserve=CLEANUP_RESERVE_SECONDS + ATTEMPT_SECONDS, after_failure=adopt_after_failure)
     except ClientError as error:  # refused (ResourceInUse by a job this request did not start, among others)
         raise api_failure(failure_message(error), subject) from error
-    if adopted:
-        return adopted[0]
+    if adopted_after_failure:
+        return adopted_after_failure[0]
     LOGGER.info("%s %s started", kind.noun, name)
     return job_response(name, response[kind.arn_key])
 
