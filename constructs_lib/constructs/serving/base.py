@@ -298,8 +298,12 @@ class _Policy:
         self.statements.append(statement)
         self.reasons.append(why)
 
-    def allow_registry_login_and_metrics(self) -> None:
-        """What every SageMaker serving role needs with no resource narrower than ``*``."""
+    def allow_serving_runtime(self, log_groups: str, *, partition: str, region: str,
+                              placement: NetworkPlacement | VpcPlacement | None, logs_why: str) -> None:
+        """What every SageMaker serving role needs besides its model and keys: the image registry's login and
+        SageMaker's metrics (no resource narrower than ``*``), its logs in the log groups ``log_groups`` (a name
+        pattern: SageMaker names them after resources CloudFormation names later, ``logs_why`` says which), and
+        the network interfaces it creates in the placement's subnets."""
         self.allow(
             ["ecr:GetAuthorizationToken"], "*",
             why="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource narrower than *; "
@@ -309,26 +313,18 @@ class _Policy:
             ["cloudwatch:PutMetricData"], "*",
             condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", SAGEMAKER_NAMESPACE]}},
         )
-
-    def allow_image_pull(self, repository_arns: Any, *, why: str = "") -> None:
-        """Pulling the serving image from its repositories (``ecr:GetAuthorizationToken`` is
-        ``allow_registry_login_and_metrics``'s)."""
-        self.allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                   repository_arns, why=why)
-
-    def allow_logs(self, log_groups: str, *, partition: str, region: str, why: str) -> None:
-        """Writing logs to the log groups ``log_groups`` (a name pattern) of the stack's account and ``region``:
-        SageMaker names them after resources CloudFormation names later, hence the pattern."""
         self.allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
                    {"Fn::Sub": f"arn:{partition}:logs:{region}:${{AWS::AccountId}}:log-group:{log_groups}"},
-                   why=why)
+                   why=logs_why)
+        if placement is not None:
+            for grant in network_interface_grants(placement.subnet_ids, placement.security_group_ids,
+                                                  partition=partition, region=region):
+                self.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
 
-    def allow_network_interfaces(
-        self, subnet_ids: Sequence[str], security_group_ids: Sequence[str], *, partition: str, region: str
-    ) -> None:
-        """The network interfaces SageMaker creates in the placement's subnets."""
-        for grant in network_interface_grants(subnet_ids, security_group_ids, partition=partition, region=region):
-            self.allow(list(grant.actions), list(grant.resources), condition=grant.condition, why=grant.why)
+    def allow_image_pull(self, repository_arns: Any, *, why: str = "") -> None:
+        """Pulling the serving image from its repositories (the registry's login is ``allow_serving_runtime``'s)."""
+        self.allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                   repository_arns, why=why)
 
     def allow_key_use(self, key_arn: str) -> None:
         """Decrypt: model data the key encrypted (a fine-tuning job's output); the rest: the volume and captures."""
@@ -671,15 +667,11 @@ def _execution_policy(
             why="the fine-tuning job chooses the inference image when it finishes, so only the account of its "
                 "repositories is known at synth time",
         )
-    policy.allow_registry_login_and_metrics()
-    policy.allow_logs(
-        "/aws/sagemaker/Endpoints/*", partition=partition, region=region,
-        why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
-            "name after this role exists",
+    policy.allow_serving_runtime(
+        "/aws/sagemaker/Endpoints/*", partition=partition, region=region, placement=placement,
+        logs_why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>, and CloudFormation generates the "
+                 "name after this role exists",
     )
-    if placement is not None:
-        policy.allow_network_interfaces(placement.subnet_ids, placement.security_group_ids,
-                                        partition=partition, region=region)
     if capture is not None:
         _add_capture_write(policy, partition, capture, encryption)
     for key_arn in sorted(key for key in {encryption.endpoint_key_arn, encryption.volume_key_arn} if key):

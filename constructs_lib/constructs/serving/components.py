@@ -211,15 +211,11 @@ class InferenceComponentEndpoint(EndpointAccess):
             policy.allow(["s3:ListBucket"], f"arn:{partition}:s3:::{bucket}",
                          condition={"StringLike": {"s3:prefix": sorted({f"{key}*" for key in keys})}})
         policy.allow_image_pull(sorted({resources.image_repository_arn for resources in self.components.values()}))
-        policy.allow_registry_login_and_metrics()
-        policy.allow_logs(
-            "/aws/sagemaker/*", partition=partition, region=region,
-            why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint> and /aws/sagemaker/InferenceComponents/"
-                "<component>, names CloudFormation generates after this role exists",
+        policy.allow_serving_runtime(
+            "/aws/sagemaker/*", partition=partition, region=region, placement=vpc,
+            logs_why="SageMaker logs to /aws/sagemaker/Endpoints/<endpoint> and /aws/sagemaker/InferenceComponents/"
+                     "<component>, names CloudFormation generates after this role exists",
         )
-        if vpc is not None:
-            policy.allow_network_interfaces(vpc.subnet_ids, vpc.security_group_ids, partition=partition,
-                                            region=region)
         for key_arn in key_arns:
             policy.allow_key_use(key_arn)
         self.cfn_role.policies = [iam.CfnRole.PolicyProperty(
