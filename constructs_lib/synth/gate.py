@@ -54,10 +54,10 @@ def check_synthesized(stacks: SynthesizedStacks, catalog: Catalog | None = None)
     unreadable: list[tuple[Path, TemplateError]] = []
     for stack_path in stacks.stack_template_paths:
         try:
-            for path, template, nested_read in stacks.templates_of(stack_path):
+            for path, template, nested_read, passed in stacks.templates_of(stack_path):
                 refuse_unjudgeable(template, path)  # fails the synth in one line, as `eulagate check` exits 2
                 findings.extend(check_template(template, template_path=str(path), catalog=catalog,
-                                               nested_templates_read=nested_read))
+                                               nested_templates_read=nested_read, passed=passed))
         except TemplateError as error:
             unreadable.append((stack_path, error))
     return SynthesisCheck(findings, unreadable)

@@ -146,7 +146,7 @@ def test_read_with_nested_templates_reports_each_nested_stack(tmp_path: Path) ->
         "Elsewhere": parent_with("https://example.com/t.json")["Resources"]["Serving"]}})
     read = list(read_with_nested_templates([parent], lambda path: (load_template(path), None), NestedStackLocator()))
     assert [(path.name, [(stack.logical_id, stack.template and stack.template.name) for stack in nested])
-            for path, _, nested in read] == [
+            for path, _, nested, _ in read] == [
         ("parent.json", [("Serving", "serving.json"), ("Elsewhere", None)]),
         ("serving.json", []),
     ]

@@ -47,6 +47,9 @@ _QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
 
 
+# The choice of which assignment of the values the nesting stacks pass a valuation takes (``PassedValues``).
+PASSED_VALUES = "the values the nesting stacks pass"
+
 # Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
 _SPELLINGS: dict[str, tuple[str, str]] = {}
 
@@ -86,10 +89,27 @@ class Reader:
         self.consulted += 1
         if key in self.choices:
             return self.choices[key]
+        if key in self.context.passed_slots and self._passed(key):
+            return self.choices[key]
         self.choices[key] = domain[0]
         self.new_conditions.append(key)
         self.domains[key] = domain
         return domain[0]
+
+    def _passed(self, key: str) -> bool:
+        """Whether the stacks nesting the template fix the parameter of choice ``key`` in this valuation: it takes
+        one of their assignments (a choice of its own), which sets every parameter they pass at once."""
+        passed = self.context.passed
+        assert passed is not None  # only a context with passed values has passed slots
+        if passed.limit is not None:
+            raise EvaluationLimit(passed.limit)
+        if not passed.assignments:
+            raise DeploymentFails("no deployment of the stacks nesting the template deploys it")
+        assignment = passed.assignments[self.decide(PASSED_VALUES, tuple(range(len(passed.assignments))))]
+        for slot_key, slot in self.context.passed_slots.items():
+            if assignment[slot] is not None:
+                self.choices.setdefault(slot_key, assignment[slot])
+        return key in self.choices
 
     def alternatives(self, key: str) -> tuple[Any, ...]:
         """The other values a choice met for the first time in this reading can take."""
@@ -259,7 +279,10 @@ class Reader:
     def _render_ref(self, name: Any, depth: int) -> str:
         if not isinstance(name, str):
             return self.opaque({"Ref": name})
-        chosen = self.choices.get(parameter_choice(name), ABSENT)
+        key = parameter_choice(name)
+        if key in self.context.passed_slots and key not in self.choices:
+            self._passed(key)
+        chosen = self.choices.get(key, ABSENT)
         if chosen is not ABSENT:  # this reading fixed the parameter (a condition or a lookup compared it)
             self.consulted += 1
             if isinstance(chosen, str):

@@ -42,6 +42,20 @@ class DeploymentFails(EulaGateError):
     engine catches it)."""
 
 
+class PassedValues(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+    """What the stacks nesting a template pass its parameters: one assignment per deployment of theirs.
+
+    ``assignments[i][j]`` is the text deployment ``i`` passes parameter ``names[j]``, or ``None`` where that
+    deployment leaves it unknown (the parameter is then free in it). A valuation of the nested template takes one
+    assignment (the same for every parameter: what the parents correlate stays correlated). ``limit`` says why
+    the assignments could not all be listed: a valuation that meets a passed parameter cannot be evaluated.
+    """
+
+    names: tuple[str, ...]
+    assignments: tuple[tuple[str | None, ...], ...]
+    limit: str | None = None
+
+
 class _Absent:
     """A property that is not there: missing, or ``Ref: AWS::NoValue``."""
 
@@ -84,8 +98,11 @@ def is_intrinsic(value: Any) -> bool:
 class TemplateContext:
     """What intrinsics can refer to in one template, and the tokens handed out while reading it."""
 
-    def __init__(self, template: Mapping[str, Any]) -> None:
+    def __init__(self, template: Mapping[str, Any], passed: PassedValues | None = None) -> None:
         self.template = template
+        self.passed = passed
+        # The choice key of each parameter the nesting stacks pass -> its position in their assignments.
+        self.passed_slots = {parameter_choice(name): slot for slot, name in enumerate(passed.names)} if passed else {}
         self.parameters = _mapping(template.get("Parameters"))
         self.mappings = _mapping(template.get("Mappings"))
         self.resources = _mapping(template.get("Resources"))
