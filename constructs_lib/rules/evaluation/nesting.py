@@ -60,8 +60,8 @@ def _texts(reader: Reader, value: Any) -> list[str | None]:
     text = reader.render(value)
     if text is None:
         return [None]
-    options = reader.context.expand(text)
-    return [None] if any(has_tokens(option) for option in options) else options
+    options: list[str | None] = [*reader.context.expand(text)]
+    return [None] if any(option is None or has_tokens(option) for option in options) else options
 
 
 def passed_values(template: Mapping[str, Any], assignments: Iterable[Assignment], limit: str | None = None

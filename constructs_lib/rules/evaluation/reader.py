@@ -31,6 +31,7 @@ from constructs_lib.rules.evaluation.values import (
     ABSENT,
     MAX_DEPTH,
     MAX_READINGS,
+    PARTITIONS,
     REGION,
     DeploymentFails,
     EvaluationLimit,
@@ -40,6 +41,7 @@ from constructs_lib.rules.evaluation.values import (
     is_list_parameter,
     parameter_choice,
     parameter_values,
+    partition_of_region,
     sub_variables,
 )
 
@@ -49,6 +51,12 @@ _DYNAMIC_REFERENCE = "{{resolve:"
 
 # The choice of which assignment of the values the nesting stacks pass a valuation takes (``PassedValues``).
 PASSED_VALUES = "the values the nesting stacks pass"
+
+# Pseudo parameters whose values must name one partition in a valuation.
+_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE = (
+    parameter_choice(name) for name in ("AWS::Region", "AWS::Partition", "AWS::URLSuffix"))
+_PARTITION_CHOICES = frozenset({_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE})
+_URL_SUFFIXES = tuple(dict.fromkeys(suffix for _pattern, suffix in PARTITIONS.values()))
 
 # Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
 _SPELLINGS: dict[str, tuple[str, str]] = {}
@@ -87,14 +95,38 @@ class Reader:
         """The value of a choice in this reading: the one given, or the first of ``domain`` (the rest are read
         in other readings)."""
         self.consulted += 1
+        if key in _PARTITION_CHOICES:
+            value = self.choices[key] if key in self.choices else self._decide(key, domain)
+            self._refuse_other_partitions()
+            return value
         if key in self.choices:
             return self.choices[key]
         if key in self.context.passed_slots and self._passed(key):
             return self.choices[key]
+        return self._decide(key, domain)
+
+    def _decide(self, key: str, domain: tuple[Any, ...]) -> Any:
         self.choices[key] = domain[0]
         self.new_conditions.append(key)
         self.domains[key] = domain
         return domain[0]
+
+    def _refuse_other_partitions(self) -> None:
+        """A valuation whose ``AWS::Region``, ``AWS::Partition`` and ``AWS::URLSuffix`` name different partitions
+        is no deployment (a region's name places it in one partition, a partition has one URL suffix)."""
+        region = self.choices.get(_REGION_CHOICE)
+        partition = partition_of_region(region) if isinstance(region, str) else None
+        chosen = self.choices.get(_PARTITION_CHOICE, ABSENT)
+        if partition is None:
+            partition = chosen if isinstance(chosen, str) and chosen in PARTITIONS else None
+        elif chosen is not ABSENT and chosen != partition and (
+                chosen is not None or partition in EVALUATORS.parameter_domain(self.context, "AWS::Partition")):
+            raise DeploymentFails(f"the region {region} is not in that partition")
+        suffix = self.choices.get(_URL_SUFFIX_CHOICE, ABSENT)
+        if partition is not None and suffix is not ABSENT and suffix != PARTITIONS[partition][1] and (
+                suffix is not None or PARTITIONS[partition][1] in EVALUATORS.parameter_domain(
+                    self.context, "AWS::URLSuffix")):
+            raise DeploymentFails(f"the partition {partition} has another URL suffix")
 
     def _passed(self, key: str) -> bool:
         """Whether the stacks nesting the template fix the parameter of choice ``key`` in this valuation: it takes
@@ -289,9 +321,13 @@ class Reader:
                 return chosen
         if name == "AWS::Region":
             return REGION
-        if name == "AWS::URLSuffix":
-            return self.context.token("${AWS::URLSuffix}", "the pseudo parameter AWS::URLSuffix",
-                                      ("amazonaws.com", "amazonaws.com.cn"), exhaustive=True)
+        if name == "AWS::URLSuffix":  # its partition's, known when the valuation fixes the region or partition
+            region = self.choices.get(_REGION_CHOICE)
+            partition = partition_of_region(region) if isinstance(region, str) else self.choices.get(
+                _PARTITION_CHOICE)
+            if isinstance(partition, str) and partition in PARTITIONS:
+                return PARTITIONS[partition][1]
+            return self.context.token("${AWS::URLSuffix}", "the pseudo parameter AWS::URLSuffix", _URL_SUFFIXES)
         if name.startswith("AWS::"):
             return self.context.token(f"${{{name}}}", f"the pseudo parameter {name}")
         parameter = self.context.parameters.get(name)

@@ -24,6 +24,18 @@ _REGION_IN_TEXT = re.compile(
 )
 _LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
 _SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+# Each AWS partition: the pattern of its regions' names and its AWS::URLSuffix (botocore 1.44's
+# data/endpoints.json, "regionRegex" and "dnsSuffix"). A region's name places it in one partition.
+PARTITIONS: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+"), "amazonaws.com"),
+    "aws-cn": (re.compile(r"cn-\w+-\d+"), "amazonaws.com.cn"),
+    "aws-us-gov": (re.compile(r"us-gov-\w+-\d+"), "amazonaws.com"),
+    "aws-iso": (re.compile(r"us-iso-\w+-\d+"), "c2s.ic.gov"),
+    "aws-iso-b": (re.compile(r"us-isob-\w+-\d+"), "sc2s.sgov.gov"),
+    "aws-iso-e": (re.compile(r"eu-isoe-\w+-\d+"), "cloud.adc-e.uk"),
+    "aws-iso-f": (re.compile(r"us-isof-\w+-\d+"), "csp.hci.ic.gov"),
+    "aws-eusc": (re.compile(r"eusc-de-\w+-\d+"), "amazonaws.eu"),
+}
 
 MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
 MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more: the resource cannot be evaluated
@@ -202,6 +214,12 @@ class TemplateContext:
     def always(self, text: str, value: str) -> bool:
         """Whether text with unknowns is ``value`` whatever they turn out to be (within what the template fixes)."""
         return all(option == value for option in self.expand(text))
+
+
+def partition_of_region(region: str) -> str | None:
+    """The partition a region's name places it in (``None`` for a name no partition's pattern matches)."""
+    found = [name for name, (pattern, _suffix) in PARTITIONS.items() if pattern.fullmatch(region)]
+    return found[0] if len(found) == 1 else None
 
 
 def has_tokens(text: str) -> bool:
