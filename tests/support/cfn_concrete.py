@@ -5,9 +5,10 @@ dynamic references), it computes what CloudFormation would deploy: the propertie
 condition holds, every intrinsic resolved, ``Fn::ForEach`` expanded (``AWS::LanguageExtensions``). A deployment
 CloudFormation would refuse (a value outside ``AllowedValues``, an assertion of the ``Rules`` section that fails,
 a lookup that finds nothing, an index out of range) raises ``DeployFails``. ``stack_set_resources`` deploys a
-StackSet's inline template with the parameters it passes. ``parameter_choices`` lists what a deployment may choose
-for each parameter with ``AllowedValues``. Written from the CloudFormation documentation, independently of
-``constructs_lib.rules``.
+StackSet's inline template with the parameters it passes; ``nested_stack_resources`` deploys a nested stack's
+template with the parameters its resource passes in one deployment of the parent. ``parameter_choices`` lists
+what a deployment may choose for each parameter with ``AllowedValues``. Written from the CloudFormation
+documentation, independently of ``constructs_lib.rules``.
 """
 
 from __future__ import annotations
@@ -257,6 +258,16 @@ def stack_set_resources(properties: Mapping[str, Any], deployment: Deployment) -
     instance = Deployment(parameters={**deployment.parameters, **passed}, region=deployment.region,
                           externals=deployment.externals, account=deployment.account)
     return deploy(template, instance)
+
+
+def nested_stack_resources(properties: Mapping[str, Any], template: Mapping[str, Any], deployment: Deployment
+                           ) -> dict[str, dict[str, Any]]:
+    """What a nested stack (``AWS::CloudFormation::Stack``) deploys in one deployment of its parent: its template
+    with the parameters the resource passes (``properties``, as the parent's deployment evaluated them; a
+    parameter it does not pass takes its ``Default``), in the parent's region and account."""
+    passed = {key: _text(value) for key, value in (properties.get("Parameters") or {}).items()}
+    return deploy(template, Deployment(parameters=passed, region=deployment.region, externals=deployment.externals,
+                                       account=deployment.account))
 
 
 def parameter_choices(*templates: Mapping[str, Any], free: Mapping[str, list[str]] | None = None

@@ -7,6 +7,8 @@ See tests/support/cfn_soundness.py for the templates and deployments; bench/soun
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +16,28 @@ from hypothesis import HealthCheck, given, settings
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import check_template
-from tests.support.cfn_concrete import DeployFails, Deployment, deploy, parameter_choices, stack_set_resources
-from tests.support.cfn_models_by_parameter import models_by_parameter, violating
+from constructs_lib.synth.assembly import located, read_with_nested_templates
+from constructs_lib.synth.templates import load_template
+from tests.support.cfn_concrete import (
+    DeployFails,
+    Deployment,
+    deploy,
+    nested_stack_resources,
+    parameter_choices,
+    stack_set_resources,
+)
+from tests.support.cfn_models_by_parameter import (
+    models_by_parameter,
+    nested_models_by_parameter,
+    nested_violating,
+    violating,
+)
 from tests.support.cfn_soundness import GATED_URI, OWN_URI, reported, templates, violations
 
 SOUNDNESS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PRECISION = settings(max_examples=125, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODELS_BY_PARAMETER = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NESTED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SOUNDNESS
@@ -66,6 +83,58 @@ def test_a_model_chosen_by_parameter_with_one_gated_model_unaccepted_is_an_error
     errors = {finding.logical_id for finding in check_template(template, catalog=rules_catalog)
               if finding.severity == "error"}
     assert errors == violated
+
+
+def nested_errors(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tuple[str, str]]:
+    """``(file, logical id)`` of each error the engine reports on the files, read as ``eulagate check`` reads a
+    directory of templates (every nested template judged as the stacks nesting it deploy it)."""
+    with tempfile.TemporaryDirectory() as directory:
+        paths = []
+        for name, template in sorted(files.items()):  # as a walk lists them: children may come first
+            paths.append(Path(directory) / name)
+            paths[-1].write_text(json.dumps(template), encoding="utf-8")
+        return {(path.name, finding.logical_id)
+                for path, (template, _), nested, passed in read_with_nested_templates(
+                    paths, lambda path: (load_template(path), None))
+                for finding in check_template(template, template_path=path.name, catalog=catalog,
+                                              nested_templates_read=located(nested), passed=passed)
+                if finding.severity == "error"}
+
+
+@NESTED
+@given(files=nested_models_by_parameter(all_accepted=True))
+def test_a_nested_template_given_correlated_values_every_deployment_accepts_gives_no_error(
+        files: dict[str, dict[str, Any]], rules_catalog: Catalog) -> None:
+    """Precision: the parents pass the model and its acceptance together, and every deployment accepts."""
+    assert nested_violating(files, rules_catalog) == set()
+    assert nested_errors(files, rules_catalog) == set()
+
+
+@NESTED
+@given(files=nested_models_by_parameter(all_accepted=False))
+def test_a_nested_template_some_parent_deployment_passes_an_unaccepted_gated_model_is_an_error(
+        files: dict[str, dict[str, Any]], rules_catalog: Catalog) -> None:
+    """Soundness: a gated model some parent deployment passes without acceptance is found in the nested template."""
+    violated = nested_violating(files, rules_catalog)
+    assert violated == {("serving.json", "Llm")}
+    assert nested_errors(files, rules_catalog) == violated
+
+
+def test_the_concrete_evaluator_deploys_a_nested_template_with_what_its_parent_passes() -> None:
+    nested = {"Parameters": {"Model": {"Type": "String", "AllowedValues": ["a", "b"]},
+                             "Accept": {"Type": "String", "Default": "false"}},
+              "Resources": {"M": {"Type": "T", "Properties": {"Uri": {"Fn::Sub": "${Model}-${AWS::Region}"},
+                                                              "Accept": {"Ref": "Accept"}}}}}
+    parent = {"Parameters": {"Model": {"Type": "String", "AllowedValues": ["a", "c"]}},
+              "Resources": {"N": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+                  "TemplateURL": "n.json", "Parameters": {"Model": {"Ref": "Model"}}}}}}
+    deployment = Deployment({"Model": "a", "Accept": "true"}, region="eu-west-1")
+    [properties] = deploy(parent, deployment).values()
+    # The parent's own Accept is not the nested template's: it keeps its Default.
+    assert nested_stack_resources(properties, nested, deployment) == {"M": {"Uri": "a-eu-west-1", "Accept": "false"}}
+    [properties] = deploy(parent, Deployment({"Model": "c"})).values()
+    with pytest.raises(DeployFails, match="AllowedValues"):
+        nested_stack_resources(properties, nested, deployment)
 
 
 def test_the_concrete_evaluator_honours_rules_and_stack_set_templates() -> None:
