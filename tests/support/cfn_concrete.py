@@ -27,6 +27,8 @@ NO_VALUE: Any = object()
 _NOT_ALPHANUMERIC = re.compile("[^A-Za-z0-9]")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:[^}]*\}\}")
 FOR_EACH = "Fn::ForEach::"
+# The partition and URL suffix of a region, by the first part of its name (the regions the tests deploy to).
+_PARTITIONS = {"cn": ("aws-cn", "amazonaws.com.cn")}
 
 
 class DeployFails(Exception):
@@ -188,8 +190,9 @@ class _Evaluator:
         return self.deployment.externals.get(key, f"value-of-{key}")
 
     def ref(self, name: str) -> Any:
+        partition, suffix = _PARTITIONS.get(self.deployment.region.split("-")[0], ("aws", "amazonaws.com"))
         pseudo = {"AWS::Region": self.deployment.region, "AWS::AccountId": self.deployment.account,
-                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "stack",
+                  "AWS::Partition": partition, "AWS::URLSuffix": suffix, "AWS::StackName": "stack",
                   "AWS::StackId": "stack-id", "AWS::NoValue": NO_VALUE}
         if name in pseudo:
             return pseudo[name]
