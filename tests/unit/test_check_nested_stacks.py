@@ -14,6 +14,9 @@ from constructs_lib.synth.assembly import NestedStackLocator, read_with_nested_t
 from constructs_lib.synth.templates import load_template
 
 ASSEMBLY = Path(__file__).parents[1] / "fixtures" / "templates" / "cloud-assembly"
+# Directories of a parent (or two) and the templates they nest, with the exact verdicts of checking each directory.
+NESTED_CASES = Path(__file__).parents[1] / "fixtures" / "templates" / "nested"
+NESTED_VERDICTS: dict[str, list[list[str]]] = json.loads((NESTED_CASES / "verdicts.json").read_text(encoding="utf-8"))
 NESTED_RESOURCE = "NestedNestedStackNestedNestedStackResourceDEFDAA4D"
 GATED_MODEL = {
     "Type": "AWS::SageMaker::Model",
@@ -220,3 +223,72 @@ def test_a_value_the_parent_computes_is_bound_to_every_text_it_can_be(
                    "Mappings": {"Acceptance": {"us-east-1": {"Accept": "true"}, "eu-west-1": {"Accept": "true"}}}})
     write(tmp_path / "parent.json", parent)
     assert verdicts(capsys, str(tmp_path)) == expected
+
+
+def test_every_nested_case_has_verdicts() -> None:
+    assert set(NESTED_VERDICTS) == {path.name for path in NESTED_CASES.iterdir() if path.is_dir()}
+
+
+@pytest.mark.parametrize("case", sorted(NESTED_VERDICTS))
+def test_nested_cases_are_judged_over_what_their_parents_pass_together(
+        case: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model and its acceptance passed together stay together (the parents' deployments, not each value alone)."""
+    expected = {tuple(verdict) for verdict in NESTED_VERDICTS[case]}
+    assert verdicts(capsys, str(NESTED_CASES / case)) == (1 if expected else 0, expected)
+
+
+def test_a_nested_case_s_template_named_on_the_command_line_is_still_judged_alone(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    case = NESTED_CASES / "correlated-accepted"
+    # Alone its model is any text and its acceptance false by default: acceptance cannot be proven.
+    assert verdicts(capsys, str(case / "serving.yaml"), str(case / "parent.yaml")) == (
+        0, {("serving.yaml", "Llm", "EULA001", "warning")})
+
+
+def _correlated_parent(accept_gated: object, **resource: object) -> dict[str, object]:
+    """Chooses DBRX (gated) or Mistral and passes the model and ``Accept`` together."""
+    parent = _nesting("a-child.json", {"Model": {"Ref": "Model"},
+                                       "Accept": {"Fn::If": ["IsDbrx", accept_gated, "false"]}})
+    parent["Resources"]["Serving"].update(resource)  # type: ignore[index]
+    parent.update({"Parameters": {"Model": {"Type": "String", "AllowedValues": [
+                       "huggingface-llm-mistral-7b-instruct", "huggingface-llm-dbrx-instruct"]}},
+                   "Conditions": {"IsDbrx": {"Fn::Equals": [{"Ref": "Model"}, "huggingface-llm-dbrx-instruct"]},
+                                  "Never": {"Fn::Equals": ["a", "b"]}}})
+    return parent
+
+
+@pytest.mark.parametrize(("parent", "expected"), [
+    (_correlated_parent("true"), (0, set())),
+    (_correlated_parent("false"), (1, {CHILD_ERROR})),
+    # A nested stack whose Condition never holds passes nothing: nothing of its template is deployed through it.
+    (_correlated_parent("false", Condition="Never"), (0, set())),
+])
+def test_a_model_and_its_acceptance_passed_together_are_judged_together(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], parent: dict[str, object],
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == expected
+
+
+def test_a_value_passed_outside_the_nested_parameter_s_allowed_values_deploys_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The child allows only DBRX and Mistral: the parent's unaccepted Gemma makes CloudFormation refuse the stack.
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    parent = _correlated_parent("true")
+    parent["Parameters"]["Model"]["AllowedValues"].append("huggingface-llm-gemma-7b-instruct")  # type: ignore[index]
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == (0, set())
+
+
+def test_what_a_parent_passes_past_the_cap_makes_the_nested_resource_unevaluable(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Eleven two-valued parameters passed: 2,048 deployments of the parent, more than the cap. A cap is never a
+    pass: the nested resource that reads a passed value is EULA000."""
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    flags = {f"Flag{number}": {"Type": "String", "AllowedValues": ["a", "b"]} for number in range(11)}
+    parent = _nesting("a-child.json", {"Model": "huggingface-llm-dbrx-instruct", "Accept": "true",
+                                       **{name: {"Ref": name} for name in flags}})
+    parent["Parameters"] = flags
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == (1, {("a-child.json", "Llm", "EULA000", "error")})
