@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, TypeVar
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
-from constructs_lib.rules.evaluation.nesting import Assignment, passed_assignments, passed_values
+from constructs_lib.rules.evaluation.nesting import Assignment, bound_parameters, passed_assignments, passed_values
 from constructs_lib.rules.evaluation.values import EvaluationLimit, PassedValues, TemplateContext
 from constructs_lib.synth.templates import (
     TEMPLATE_SUFFIXES,
@@ -407,7 +407,8 @@ class _Bindings:
         if template in self._unbound or not nesting or template in self._finding:
             return None  # deployed on its own, by nothing read, or in a cycle of nested stacks: not bound
         parsed = parsed if parsed is not None else self._parents.get(template)
-        if parsed is None:
+        names = bound_parameters(parsed) if parsed is not None else None
+        if not names:
             return None
         self._finding.add(template)
         assignments: list[Assignment] = []
@@ -416,7 +417,7 @@ class _Bindings:
             for (parent, logical_id), resource in nesting.items():
                 context = TemplateContext(self._parents[parent], self.of(parent))
                 try:
-                    assignments.extend(passed_assignments(resource, context))
+                    assignments.extend(passed_assignments(resource, context, names))
                 except EvaluationLimit as error:
                     limit = f"what nested stack '{logical_id}' of {parent.name} passes it cannot be listed: {error}"
         finally:

@@ -285,8 +285,10 @@ def test_what_a_parent_passes_past_the_cap_makes_the_nested_resource_unevaluable
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Eleven two-valued parameters passed: 2,048 deployments of the parent, more than the cap. A cap is never a
     pass: the nested resource that reads a passed value is EULA000."""
-    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
     flags = {f"Flag{number}": {"Type": "String", "AllowedValues": ["a", "b"]} for number in range(11)}
+    child = _model_chosen_and_accepted_by_parameters()
+    child["Parameters"].update(flags)  # type: ignore[attr-defined]
+    write(tmp_path / "a-child.json", child)
     parent = _nesting("a-child.json", {"Model": "huggingface-llm-dbrx-instruct", "Accept": "true",
                                        **{name: {"Ref": name} for name in flags}})
     parent["Parameters"] = flags

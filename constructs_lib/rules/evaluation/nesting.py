@@ -11,7 +11,7 @@ on its own, so a model and its acceptance chosen by one parent parameter stay to
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from constructs_lib.rules.evaluation.reader import Reader, readings
@@ -30,13 +30,25 @@ Assignment = Mapping[str, str | None]  # a parameter the resource passes -> its 
 _BOUND_TYPES = ("String", "Number")  # a list or SSM parameter type is not bound (an SSM one is passed a name)
 
 
-def passed_assignments(resource: Mapping[str, Any], context: TemplateContext) -> list[Assignment]:
-    """What the nested stack ``resource`` passes in each deployment of its template (``context``, which may itself
-    be bound by the stacks nesting it) that deploys it: one assignment per deployment, deduplicated (several when
-    a value may be several texts in one). Past ``MAX_READINGS`` assignments or deployments: ``EvaluationLimit``."""
+def bound_parameters(template: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The parameters of a nested template that what its parents pass can bind: text and number ones."""
+    parameters = template.get("Parameters")
+    if not isinstance(parameters, dict):
+        return {}
+    return {str(name): spec for name, spec in parameters.items()
+            if isinstance(spec, dict) and spec.get("Type") in _BOUND_TYPES}
+
+
+def passed_assignments(resource: Mapping[str, Any], context: TemplateContext, names: Collection[str]
+                       ) -> list[Assignment]:
+    """What the nested stack ``resource`` passes the parameters ``names`` in each deployment of its template
+    (``context``, which may itself be bound by the stacks nesting it) that deploys it: one assignment per
+    deployment, deduplicated (several when a value may be several texts in one). Past ``MAX_READINGS``
+    assignments or deployments: ``EvaluationLimit``."""
     properties = resource.get("Properties")
     given = properties.get("Parameters") if isinstance(properties, Mapping) else None
-    passes = {str(key): value for key, value in given.items()} if isinstance(given, dict) else {}
+    passes = {str(key): value for key, value in given.items() if str(key) in names} if isinstance(given, dict) \
+        else {}
     condition = resource.get("Condition")
     found: dict[tuple[str | None, ...], None] = {}
     for reader in readings(context):
@@ -70,11 +82,7 @@ def passed_values(template: Mapping[str, Any], assignments: Iterable[Assignment]
     nesting it): each text or number parameter takes the value passed, its ``Default`` when an assignment does
     not pass it, or stays free when neither is known. An assignment a ``String`` parameter's ``AllowedValues``
     refuse deploys nothing (CloudFormation refuses the nested stack). ``None`` when nothing is bound."""
-    parameters = template.get("Parameters")
-    if not isinstance(parameters, dict):
-        return None
-    specs = {str(name): spec for name, spec in parameters.items()
-             if isinstance(spec, dict) and spec.get("Type") in _BOUND_TYPES}
+    specs = bound_parameters(template)
     if not specs:
         return None
     names = tuple(specs)
