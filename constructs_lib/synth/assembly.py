@@ -401,18 +401,17 @@ class _Bindings:
         self._found.clear()
 
     def of(self, template: Path, parsed: Mapping[str, Any] | None = None) -> PassedValues | None:
+        """What the stacks nesting ``template`` (parsed: ``parsed``, or the one kept as a parent's) pass it."""
         if template in self._found:
             return self._found[template]
         nesting = self._nesters.get(template)
-        if template in self._unbound or not nesting or template in self._finding:
-            return None  # deployed on its own, by nothing read, or in a cycle of nested stacks: not bound
         parsed = parsed if parsed is not None else self._parents.get(template)
-        names = bound_parameters(parsed) if parsed is not None else None
-        if not names:
-            return None
-        self._finding.add(template)
+        if template in self._unbound or not nesting or parsed is None or template in self._finding:
+            return None  # deployed on its own, by nothing read, or in a cycle of nested stacks: not bound
+        names = bound_parameters(parsed)
         assignments: list[Assignment] = []
         limit = None
+        self._finding.add(template)
         try:
             for (parent, logical_id), resource in nesting.items():
                 context = TemplateContext(self._parents[parent], self.of(parent))
