@@ -96,8 +96,7 @@ class _Resource:
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
                    catalog: Catalog | None = None, strict: bool = False,
-                   nested_templates_read: Collection[str] = (), passed: PassedValues | None = None
-                   ) -> list[Finding]:
+                   nested_templates_read: Collection[str] = ()) -> list[Finding]:
     """The findings of every rule on one template (a parsed dict), less the warnings its resources suppress.
     Pure: no I/O beyond the catalog's load.
 
@@ -105,16 +104,17 @@ def check_template(template: Mapping[str, Any], *, template_path: str = "<templa
     ``nested_templates_read``: the logical ids of the nested stacks (``AWS::CloudFormation::Stack``,
     ``AWS::Serverless::Application``) whose templates the caller checks as templates of their own; every other
     nested stack is reported (EULA006), since nothing shows what it deploys.
-    ``passed``: what the stacks nesting this template pass its parameters, one assignment per deployment of
-    theirs (``constructs_lib.synth.assembly`` computes it); the template is then judged as they deploy it.
     """
     return list(scan_template(template, template_path=template_path, catalog=catalog, strict=strict,
-                              nested_templates_read=nested_templates_read, passed=passed).findings)
+                              nested_templates_read=nested_templates_read).findings)
 
 
 def scan_template(template: Mapping[str, Any], *, template_path: str = "<template>",
                   catalog: Catalog | None = None, strict: bool = False,
                   nested_templates_read: Collection[str] = (), passed: PassedValues | None = None) -> TemplateScan:
+    """What ``check_template`` finds, with what it looked at. ``passed``: what the stacks nesting this template
+    pass its parameters, one assignment per deployment of theirs (``constructs_lib.synth.assembly`` finds it);
+    the template is then judged as they deploy it, not on its own."""
     resources = template.get("Resources") if isinstance(template, Mapping) else None
     if not isinstance(resources, Mapping):
         return TemplateScan(template_path, 0, (), ())

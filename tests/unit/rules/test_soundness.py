@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from constructs_lib.catalog import Catalog
-from constructs_lib.rules import check_template
+from constructs_lib.rules import check_template, scan_template
 from constructs_lib.synth.assembly import located, read_with_nested_templates
 from constructs_lib.synth.templates import load_template
 from tests.support.cfn_concrete import (
@@ -96,8 +96,8 @@ def nested_errors(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tup
         return {(path.name, finding.logical_id)
                 for path, (template, _), nested, passed in read_with_nested_templates(
                     paths, lambda path: (load_template(path), None))
-                for finding in check_template(template, template_path=path.name, catalog=catalog,
-                                              nested_templates_read=located(nested), passed=passed)
+                for finding in scan_template(template, template_path=path.name, catalog=catalog,
+                                             nested_templates_read=located(nested), passed=passed).findings
                 if finding.severity == "error"}
 
 
