@@ -20,17 +20,22 @@ error (soundness). ``violating(template, catalog)`` decides that concretely, dep
 acceptance, correlated, to a nested template (``AWS::CloudFormation::Stack``, a local ``TemplateURL``) that serves
 it: sometimes through a middle template, sometimes with a second parent passing one fixed pair.
 ``nested_violating(files, catalog)`` deploys each parent concretely, then the templates it nests with what it
-passes them.
+passes them; ``nested_errors(files, catalog)`` is what the engine reports on the same files.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
 from constructs_lib.catalog import Catalog
+from constructs_lib.rules import scan_template
+from constructs_lib.synth.assembly import located, read_with_nested_templates
+from constructs_lib.synth.templates import load_template
 from tests.support.cfn_concrete import (
     DeployFails,
     Deployment,
@@ -249,3 +254,19 @@ def _nested_violating(files: dict[str, dict[str, Any]], template: dict[str, Any]
                   and unaccepted_gated(nested_properties, catalog)}
         found |= _nested_violating(files, files[name], nested, deployment, catalog)
     return found
+
+
+def nested_errors(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tuple[str, str]]:
+    """``(file, logical id)`` of each error the engine reports on the files, read as ``eulagate check`` reads a
+    directory of templates (every nested template judged as the stacks nesting it deploy it)."""
+    with tempfile.TemporaryDirectory() as directory:
+        paths = []
+        for name, template in sorted(files.items()):  # as a walk lists them: children may come first
+            paths.append(Path(directory) / name)
+            paths[-1].write_text(json.dumps(template), encoding="utf-8")
+        return {(path.name, finding.logical_id)
+                for path, (template, _), nested, passed in read_with_nested_templates(
+                    paths, lambda path: (load_template(path), None))
+                for finding in scan_template(template, template_path=path.name, catalog=catalog,
+                                             nested_templates_read=located(nested), passed=passed).findings
+                if finding.severity == "error"}

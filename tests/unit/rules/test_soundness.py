@@ -7,17 +7,13 @@ See tests/support/cfn_soundness.py for the templates and deployments; bench/soun
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from constructs_lib.catalog import Catalog
-from constructs_lib.rules import check_template, scan_template
-from constructs_lib.synth.assembly import located, read_with_nested_templates
-from constructs_lib.synth.templates import load_template
+from constructs_lib.rules import check_template
 from tests.support.cfn_concrete import (
     DeployFails,
     Deployment,
@@ -28,6 +24,7 @@ from tests.support.cfn_concrete import (
 )
 from tests.support.cfn_models_by_parameter import (
     models_by_parameter,
+    nested_errors,
     nested_models_by_parameter,
     nested_violating,
     violating,
@@ -83,22 +80,6 @@ def test_a_model_chosen_by_parameter_with_one_gated_model_unaccepted_is_an_error
     errors = {finding.logical_id for finding in check_template(template, catalog=rules_catalog)
               if finding.severity == "error"}
     assert errors == violated
-
-
-def nested_errors(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tuple[str, str]]:
-    """``(file, logical id)`` of each error the engine reports on the files, read as ``eulagate check`` reads a
-    directory of templates (every nested template judged as the stacks nesting it deploy it)."""
-    with tempfile.TemporaryDirectory() as directory:
-        paths = []
-        for name, template in sorted(files.items()):  # as a walk lists them: children may come first
-            paths.append(Path(directory) / name)
-            paths[-1].write_text(json.dumps(template), encoding="utf-8")
-        return {(path.name, finding.logical_id)
-                for path, (template, _), nested, passed in read_with_nested_templates(
-                    paths, lambda path: (load_template(path), None))
-                for finding in scan_template(template, template_path=path.name, catalog=catalog,
-                                             nested_templates_read=located(nested), passed=passed).findings
-                if finding.severity == "error"}
 
 
 @NESTED
