@@ -323,7 +323,7 @@ class Reader:
             return REGION
         if name == "AWS::URLSuffix":  # its partition's, known when the valuation fixes the region or partition
             region = self.choices.get(_REGION_CHOICE)
-            partition = partition_of_region(region) if isinstance(region, str) else self.choices.get(
+            partition = (partition_of_region(region) if isinstance(region, str) else None) or self.choices.get(
                 _PARTITION_CHOICE)
             if isinstance(partition, str) and partition in PARTITIONS:
                 return PARTITIONS[partition][1]
