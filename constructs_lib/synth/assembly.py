@@ -406,22 +406,22 @@ class _Bindings:
             return self._found[template]
         nesting = self._nesters.get(template)
         parsed = parsed if parsed is not None else self._parents.get(template)
-        if template in self._unbound or not nesting or parsed is None or template in self._finding:
-            return None  # deployed on its own, by nothing read, or in a cycle of nested stacks: not bound
-        names = bound_parameters(parsed)
-        assignments: list[Assignment] = []
+        parameters = bound_parameters(parsed) if parsed is not None else {}
+        if template in self._unbound or not nesting or not parameters or template in self._finding:
+            return None  # deployed on its own, by nothing read, nothing to bind, or in a cycle: not bound
+        assignments: set[Assignment] = set()
         limit = None
         self._finding.add(template)
         try:
             for (parent, logical_id), resource in nesting.items():
                 context = TemplateContext(self._parents[parent], self.of(parent))
                 try:
-                    assignments.extend(passed_assignments(resource, context, names))
+                    assignments |= passed_assignments(resource, context, parameters)
                 except EvaluationLimit as error:
                     limit = f"what nested stack '{logical_id}' of {parent.name} passes it cannot be listed: {error}"
         finally:
             self._finding.discard(template)
-        found = self._found[template] = passed_values(parsed, assignments, limit)
+        found = self._found[template] = passed_values(parameters, assignments, limit)
         return found
 
 

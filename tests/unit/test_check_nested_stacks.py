@@ -294,3 +294,24 @@ def test_what_a_parent_passes_past_the_cap_makes_the_nested_resource_unevaluable
     parent["Parameters"] = flags
     write(tmp_path / "parent.json", parent)
     assert verdicts(capsys, str(tmp_path)) == (1, {("a-child.json", "Llm", "EULA000", "error")})
+
+
+@pytest.mark.parametrize(("passes", "expected"), [
+    # The whole map chosen by a condition of the parent: each branch is what one deployment passes.
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Accept": "false", "Model": "huggingface-llm-mistral-7b-instruct"}]},
+     (0, set())),
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Accept": "false", "Model": "huggingface-llm-dbrx-instruct"}]},
+     (1, {CHILD_ERROR})),
+    # A map known only at deployment may pass anything; AWS::NoValue passes nothing (the child's Default, false).
+    ({"Fn::GetAtt": ["Settings", "Parameters"]}, (1, {CHILD_ERROR})),
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Ref": "AWS::NoValue"}]}, (1, {CHILD_ERROR})),
+    ({"Model": "huggingface-llm-dbrx-instruct", "Accept": {"Ref": "AWS::NoValue"}}, (1, {CHILD_ERROR})),
+])
+def test_parameters_chosen_whole_or_left_out_are_read_per_deployment(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], passes: object,
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    parent = parent_with("a-child.json", Properties={"TemplateURL": "a-child.json", "Parameters": passes})
+    parent["Conditions"] = {"IsProd": {"Fn::Equals": [{"Ref": "AWS::StackName"}, "prod"]}}
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == expected
