@@ -210,14 +210,20 @@ def _nested_stack(url: str, passes: dict[str, Any]) -> dict[str, Any]:
 
 def _serving(draw: st.DrawFn, models: list[str]) -> dict[str, Any]:
     """The nested template: the model and its acceptance are its parameters (bounded or free, with a Default or
-    not), so alone it may be deployed without acceptance."""
+    not; a condition of its own may compare the model), so alone it may be deployed without acceptance."""
     model_id: dict[str, Any] = {"Type": "String"}
     if draw(st.booleans()):
         model_id["AllowedValues"] = draw(st.permutations([*models, *OPEN_MODELS[:1]]))
     accept_eula = draw(st.sampled_from([{"Type": "String"}, {"Type": "String", "Default": "false"},
                                         {"Type": "String", "AllowedValues": draw(st.permutations(["true", "false"]))}]))
-    return {"Parameters": {"ModelId": model_id, "AcceptEula": accept_eula},
-            "Resources": {"Llm": _model({"Ref": "ModelId"}, {"Ref": "AcceptEula"})}}
+    template: dict[str, Any] = {"Parameters": {"ModelId": model_id, "AcceptEula": accept_eula}}
+    acceptance: Any = {"Ref": "AcceptEula"}
+    if draw(st.booleans()):  # a condition of its own on the model passed: an open model is never accepted
+        operands = [{"Ref": "ModelId"}, draw(st.sampled_from(OPEN_MODELS))]
+        template["Conditions"] = {"IsOpen": {"Fn::Equals": draw(st.permutations(operands))}}
+        acceptance = {"Fn::If": ["IsOpen", "false", acceptance]}
+    template["Resources"] = {"Llm": _model({"Ref": "ModelId"}, acceptance)}
+    return template
 
 
 def nested_violating(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tuple[str, str]]:

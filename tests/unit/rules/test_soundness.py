@@ -34,7 +34,7 @@ from tests.support.cfn_soundness import GATED_URI, OWN_URI, reported, templates,
 SOUNDNESS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PRECISION = settings(max_examples=125, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODELS_BY_PARAMETER = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-NESTED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NESTED = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SOUNDNESS
