@@ -315,3 +315,24 @@ def test_parameters_chosen_whole_or_left_out_are_read_per_deployment(
     parent["Conditions"] = {"IsProd": {"Fn::Equals": [{"Ref": "AWS::StackName"}, "prod"]}}
     write(tmp_path / "parent.json", parent)
     assert verdicts(capsys, str(tmp_path)) == expected
+
+
+@pytest.mark.parametrize(("accept_by_region", "expected"), [
+    ({"us-east-1": "true", "eu-west-1": "false"}, (0, set())),
+    ({"us-east-1": "false", "eu-west-1": "true"}, (1, {CHILD_ERROR})),
+])
+def test_a_nested_stack_deploys_in_its_parent_s_region(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], accept_by_region: dict[str, str],
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    """The parent accepts per region and the child chooses the model per region: the same region in both."""
+    child = _model_chosen_and_accepted_by_parameters()
+    child["Mappings"] = {"ModelByRegion": {"us-east-1": {"Id": "huggingface-llm-dbrx-instruct"},
+                                           "eu-west-1": {"Id": "huggingface-llm-mistral-7b-instruct"}}}
+    source = child["Resources"]["Llm"]["Properties"]["PrimaryContainer"]["ModelDataSource"]  # type: ignore[index]
+    source["S3DataSource"]["S3Uri"]["Fn::Sub"] = [source["S3DataSource"]["S3Uri"]["Fn::Sub"], {
+        "Model": {"Fn::FindInMap": ["ModelByRegion", {"Ref": "AWS::Region"}, "Id"]}}]
+    write(tmp_path / "a-child.json", child)
+    parent = _nesting("a-child.json", {"Accept": {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "V"]}})
+    parent["Mappings"] = {"Accept": {region: {"V": accept} for region, accept in accept_by_region.items()}}
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == expected

@@ -5,7 +5,9 @@ A nested stack resource (``AWS::CloudFormation::Stack``, ``AWS::Serverless::Appl
 parameters in ``Parameters``. In each deployment of the parent that deploys the resource (its ``Condition``
 holds, the parent's ``Rules`` allow it), every passed value is one text, or unknown: those texts together are one
 *assignment*. The nested template is judged over the assignments its parents make, never over each passed value
-on its own, so a model and its acceptance chosen by one parent parameter stay together.
+on its own, so a model and its acceptance chosen by one parent parameter stay together. A nested stack deploys
+in its parent's region and partition: where the parent's deployment fixes ``AWS::Region``, ``AWS::Partition`` or
+``AWS::URLSuffix`` (a condition or lookup chose it), the assignment carries it to the nested template too.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    parameter_choice,
     parameter_values,
     scalar_text,
 )
 
 Assignment = tuple[str | None, ...]  # the text of each bound parameter in one deployment, None where unknown
 _BOUND_TYPES = ("String", "Number")  # a list or SSM parameter type is not bound (an SSM one is passed a name)
+# Pseudo parameters a nested stack shares with its parent, after the parameters in each assignment.
+SHARED_PSEUDO_PARAMETERS = ("AWS::Region", "AWS::Partition", "AWS::URLSuffix")
+_SHARED_CHOICES = tuple(parameter_choice(name) for name in SHARED_PSEUDO_PARAMETERS)
 
 
 def bound_parameters(template: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -45,9 +51,9 @@ def passed_assignments(resource: Mapping[str, Any], context: TemplateContext,
                        parameters: Mapping[str, Mapping[str, Any]]) -> set[Assignment]:
     """What the nested stack ``resource`` passes the nested template's ``parameters`` (``bound_parameters``) in
     each deployment of its own template (``context``, which may itself be bound by the stacks nesting it) that
-    deploys it: one assignment per deployment, over ``parameters`` in order (several when a value may be several
-    texts in one). A parameter it does not pass takes its ``Default`` (free without one). Past ``MAX_READINGS``
-    assignments or deployments: ``EvaluationLimit``."""
+    deploys it: one assignment per deployment, over ``parameters`` in order then ``SHARED_PSEUDO_PARAMETERS``
+    (several when a value may be several texts in one). A parameter it does not pass takes its ``Default`` (free
+    without one). Past ``MAX_READINGS`` assignments or deployments: ``EvaluationLimit``."""
     properties = resource.get("Properties")
     condition = resource.get("Condition")
     defaults = [[scalar_text(spec.get("Default"))] for spec in parameters.values()]
@@ -68,7 +74,8 @@ def passed_assignments(resource: Mapping[str, Any], context: TemplateContext,
                 continue  # CloudFormation refuses this deployment of the parent
         except DeploymentFails:
             continue
-        found.update(itertools.product(*texts))
+        shared = [[chosen if isinstance(chosen := reader.choices.get(key), str) else None] for key in _SHARED_CHOICES]
+        found.update(itertools.product(*texts, *shared))
         if len(found) > MAX_READINGS:
             raise EvaluationLimit(f"the values passed to it combine in more than {MAX_READINGS} ways")
     return found
@@ -88,17 +95,22 @@ def passed_values(parameters: Mapping[str, Mapping[str, Any]], assignments: Iter
                   limit: str | None = None) -> PassedValues | None:
     """The ``PassedValues`` of a nested template's ``parameters`` (``bound_parameters``) from what its parents
     pass (``assignments``, from every stack nesting it). An assignment a ``String`` parameter's ``AllowedValues``
-    refuse deploys nothing (CloudFormation refuses the nested stack). ``None`` when nothing is bound."""
+    refuse deploys nothing (CloudFormation refuses the nested stack). A parameter (or shared pseudo parameter) no
+    assignment fixes is left out, free as on its own; ``None`` when nothing is bound."""
     if not parameters:
         return None
-    names = tuple(parameters)
-    if limit is not None:
-        return PassedValues(names, (), limit)
+    if limit is not None:  # a valuation that meets a passed parameter cannot be evaluated
+        return PassedValues(tuple(parameters), (), limit)
+    names = (*parameters, *SHARED_PSEUDO_PARAMETERS)
     domains = [parameter_values(spec) if spec.get("Type") == "String" else ((), False) for spec in parameters.values()]
-    allowed_values = [values if bounded else None for values, bounded in domains]
-    rows = tuple(sorted((assignment for assignment in set(assignments) if not any(
+    allowed_values = [*(values if bounded else None for values, bounded in domains), *[None] * len(_SHARED_CHOICES)]
+    rows = [assignment for assignment in set(assignments) if not any(
         value is not None and allowed is not None and value not in allowed
-        for value, allowed in zip(assignment, allowed_values, strict=True))), key=str))
-    if rows and all(value is None for row in rows for value in row):
+        for value, allowed in zip(assignment, allowed_values, strict=True))]
+    if not rows:  # no deployment of a parent deploys the nested stack: a valuation that meets a parameter fails
+        return PassedValues(tuple(parameters), ())
+    fixed = [slot for slot in range(len(names)) if any(row[slot] is not None for row in rows)]
+    if not fixed:
         return None  # every deployment leaves every parameter free: nothing is bound
-    return PassedValues(names, rows)
+    projected = {tuple(row[slot] for slot in fixed) for row in rows}
+    return PassedValues(tuple(names[slot] for slot in fixed), tuple(sorted(projected, key=str)))

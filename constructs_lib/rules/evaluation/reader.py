@@ -96,6 +96,8 @@ class Reader:
         in other readings)."""
         self.consulted += 1
         if key in _PARTITION_CHOICES:
+            if key not in self.choices and key in self.context.passed_slots:
+                self._passed(key)  # the nesting stack's deployment may fix it
             value = self.choices[key] if key in self.choices else self._decide(key, domain)
             self._refuse_other_partitions()
             return value
