@@ -49,8 +49,8 @@ _QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
 
 
-# The choice of which assignment of the values the nesting stacks pass a valuation takes (``PassedValues``).
-PASSED_VALUES = "the values the nesting stacks pass"
+# The choice of the value the nesting stacks pass a parameter, by its choice key (``PassedValues``).
+_PASSED = "passed "
 
 # Pseudo parameters whose values must name one partition in a valuation.
 _REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE = (
@@ -131,19 +131,27 @@ class Reader:
             raise DeploymentFails(f"the partition {partition} has another URL suffix")
 
     def _passed(self, key: str) -> bool:
-        """Whether the stacks nesting the template fix the parameter of choice ``key`` in this valuation: it takes
-        one of their assignments (a choice of its own), which sets every parameter they pass at once."""
+        """Whether the stacks nesting the template fix the parameter of choice ``key`` in this valuation.
+
+        Their assignments are chosen lazily, one parameter met at a time: it takes a value that an assignment
+        agreeing with the values chosen so far passes it (``None``: that assignment leaves it free), so the
+        parameters a valuation meets take the values of one assignment together, and the valuations range over
+        the assignments' values for those parameters only."""
         passed = self.context.passed
         assert passed is not None  # only a context with passed values has passed slots
         if passed.limit is not None:
             raise EvaluationLimit(passed.limit)
-        if not passed.assignments:
+        slots = self.context.passed_slots
+        chosen = [(slot, self.choices[_PASSED + other]) for other, slot in slots.items()
+                  if _PASSED + other in self.choices]
+        values = tuple(dict.fromkeys(row[slots[key]] for row in passed.assignments
+                                     if all(row[slot] == value for slot, value in chosen)))
+        if not values:
             raise DeploymentFails("no deployment of the stacks nesting the template deploys it")
-        assignment = passed.assignments[self.decide(PASSED_VALUES, tuple(range(len(passed.assignments))))]
-        for slot_key, slot in self.context.passed_slots.items():
-            if assignment[slot] is not None:
-                self.choices.setdefault(slot_key, assignment[slot])
-        return key in self.choices
+        value = self.decide(_PASSED + key, values)
+        if value is not None:
+            self.choices[key] = value
+        return value is not None
 
     def alternatives(self, key: str) -> tuple[Any, ...]:
         """The other values a choice met for the first time in this reading can take."""

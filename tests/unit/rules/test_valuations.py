@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from constructs_lib.rules.evaluation.reader import Reader, readings
-from constructs_lib.rules.evaluation.values import DeploymentFails, TemplateContext, has_tokens
+from constructs_lib.rules.evaluation.values import (
+    DeploymentFails,
+    EvaluationLimit,
+    PassedValues,
+    TemplateContext,
+    has_tokens,
+)
 
 PARAMETERS = {
     "Model": {"Type": "String", "AllowedValues": ["open", "gated"]},
@@ -147,3 +153,26 @@ def test_a_lookup_keyed_by_the_region_agrees_with_the_partition_and_the_url_suff
         "true.amazonaws.com", "false.amazonaws.com.cn"}
     # Where the valuation fixes no region, the suffix may be any partition's, or another.
     assert _deployed({}, {"Ref": "AWS::URLSuffix"}) == {None}
+
+
+def test_valuations_take_what_the_nesting_stacks_pass_together_and_only_for_the_parameters_met() -> None:
+    passed = PassedValues(("Model", "Accept"), (("gated", "true"), ("open", "false"), ("open", None)))
+    context = TemplateContext({"Parameters": PARAMETERS}, passed)
+    both = []
+    for reader in readings(context):
+        both.append((reader.render({"Ref": "Model"}), reader.render({"Ref": "Accept"})))
+    # Never ("gated", "false"): the pairs passed, the free Accept of the last one taking its own AllowedValues.
+    assert sorted(both) == [("gated", "true"), ("open", "false"), ("open", "false"), ("open", "true")]
+    # A valuation that reads only the model is read once per model passed, not once per pair.
+    assert sorted(reader.render({"Ref": "Model"}) or "" for reader in readings(context)) == ["gated", "open"]
+
+
+def test_a_nested_template_no_parent_deploys_deploys_nothing_and_one_past_the_cap_cannot_be_evaluated() -> None:
+    nowhere = TemplateContext({"Parameters": PARAMETERS}, PassedValues(("Model",), ()))
+    with pytest.raises(DeploymentFails):
+        next(readings(nowhere)).render({"Ref": "Model"})
+    capped = TemplateContext({"Parameters": PARAMETERS}, PassedValues(("Model",), (), "too many"))
+    with pytest.raises(EvaluationLimit, match="too many"):
+        next(readings(capped)).render({"Ref": "Model"})
+    free = next(readings(capped)).render({"Ref": "Free"})  # a parameter not passed reads as on its own
+    assert free is not None and has_tokens(free)
