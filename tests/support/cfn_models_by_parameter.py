@@ -25,6 +25,7 @@ passes them; ``nested_errors(files, catalog)`` is what the engine reports on the
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -183,12 +184,18 @@ def violating(template: dict[str, Any], catalog: Catalog) -> set[str]:
 def nested_models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[str, dict[str, Any]]:
     """``{file name: template}``: ``parent.json`` chooses the model by parameter with acceptance per model (any
     style above) and passes both, as ``ModelId`` and ``AcceptEula``, to ``serving.json``, directly or through
-    ``middle.json``; ``other-parent.json``, when drawn, nests ``serving.json`` too with one fixed pair."""
+    ``middle.json``; ``other-parent.json``, when drawn, nests ``serving.json`` too with one fixed pair. When
+    ``by_region`` is drawn, in eu-west-1 the parent passes no acceptance and the serving template an open model
+    instead (one region in both: a nested stack deploys in its parent's)."""
     models, accept, _unaccepted = _models(draw, all_accepted)
     chosen = _template(draw, draw(st.sampled_from(STYLES)), models, accept)
     source = chosen["Resources"]["Chat"]["Properties"]["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]
     # What the parent's own model would read, passed instead.
     passes = {"ModelId": source["S3Uri"]["Fn::Sub"][1]["Id"], "AcceptEula": source["ModelAccessConfig"]["AcceptEula"]}
+    by_region = draw(st.booleans())
+    if by_region:
+        chosen["Conditions"] = {**chosen.get("Conditions", {}), "InWest": _IN_WEST}
+        passes["AcceptEula"] = {"Fn::If": ["InWest", "false", passes["AcceptEula"]]}
     through_middle = draw(st.booleans())
     files = {"parent.json": {**chosen, "Resources": {
         "Serving": _nested_stack("middle.json" if through_middle else "serving.json", passes)}}}
@@ -200,15 +207,19 @@ def nested_models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[s
         model = draw(st.sampled_from(models))
         files["other-parent.json"] = {"Resources": {"Serving": _nested_stack(
             "serving.json", {"ModelId": model, "AcceptEula": _literal(draw, accept[model])})}}
-    files["serving.json"] = _serving(draw, models)
+    files["serving.json"] = _serving(draw, models, by_region)
     return files
+
+
+_IN_WEST = {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}
+REGIONS = ("us-east-1", "eu-west-1")
 
 
 def _nested_stack(url: str, passes: dict[str, Any]) -> dict[str, Any]:
     return {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url, "Parameters": passes}}
 
 
-def _serving(draw: st.DrawFn, models: list[str]) -> dict[str, Any]:
+def _serving(draw: st.DrawFn, models: list[str], by_region: bool) -> dict[str, Any]:
     """The nested template: the model and its acceptance are its parameters (bounded or free, with a Default or
     not; a condition of its own may compare the model), so alone it may be deployed without acceptance."""
     model_id: dict[str, Any] = {"Type": "String"}
@@ -216,13 +227,17 @@ def _serving(draw: st.DrawFn, models: list[str]) -> dict[str, Any]:
         model_id["AllowedValues"] = draw(st.permutations([*models, *OPEN_MODELS[:1]]))
     accept_eula = draw(st.sampled_from([{"Type": "String"}, {"Type": "String", "Default": "false"},
                                         {"Type": "String", "AllowedValues": draw(st.permutations(["true", "false"]))}]))
-    template: dict[str, Any] = {"Parameters": {"ModelId": model_id, "AcceptEula": accept_eula}}
+    template: dict[str, Any] = {"Parameters": {"ModelId": model_id, "AcceptEula": accept_eula}, "Conditions": {}}
     acceptance: Any = {"Ref": "AcceptEula"}
+    served: Any = {"Ref": "ModelId"}
     if draw(st.booleans()):  # a condition of its own on the model passed: an open model is never accepted
         operands = [{"Ref": "ModelId"}, draw(st.sampled_from(OPEN_MODELS))]
-        template["Conditions"] = {"IsOpen": {"Fn::Equals": draw(st.permutations(operands))}}
+        template["Conditions"]["IsOpen"] = {"Fn::Equals": draw(st.permutations(operands))}
         acceptance = {"Fn::If": ["IsOpen", "false", acceptance]}
-    template["Resources"] = {"Llm": _model({"Ref": "ModelId"}, acceptance)}
+    if by_region:  # in eu-west-1 it serves an open model, whatever is passed
+        template["Conditions"]["InWest"] = _IN_WEST
+        served = {"Fn::If": ["InWest", draw(st.sampled_from(OPEN_MODELS)), served]}
+    template["Resources"] = {"Llm": _model(served, acceptance)}
     return template
 
 
@@ -233,8 +248,9 @@ def nested_violating(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[
     for name, template in files.items():
         if "parent" not in name:
             continue
-        for parameters in parameter_choices(template, free={"AcceptEula": ["true", "false", "yes"]}):
-            deployment = Deployment(parameters=parameters)
+        choices = parameter_choices(template, free={"AcceptEula": ["true", "false", "yes"]})
+        for parameters, region in itertools.product(choices, REGIONS):
+            deployment = Deployment(parameters=parameters, region=region)
             try:
                 deployed = deploy(template, deployment)
             except DeployFails:

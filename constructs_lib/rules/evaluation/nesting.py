@@ -70,6 +70,9 @@ def passed_assignments(resource: Mapping[str, Any], context: TemplateContext,
                          for name, default in zip(parameters, defaults, strict=True)]
             else:  # a map known only at deployment: it may pass anything
                 texts = [[None]] * len(parameters)
+            for name, key in zip(SHARED_PSEUDO_PARAMETERS, _SHARED_CHOICES, strict=True):
+                if key in context.passed_slots:  # the region the parent's own parents fix travels down too
+                    reader.render({"Ref": name})
             if reader.refusing_rule() is not None:
                 continue  # CloudFormation refuses this deployment of the parent
         except DeploymentFails:
