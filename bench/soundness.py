@@ -8,7 +8,9 @@ every combination of its unknowns (``tests/support/cfn_concrete.py``) and checks
   strict engine (``check_template(..., strict=True)``) and a finding of the default one;
 - precision: a template whose unknowns are all bounded gives no error unless some deployment violates;
 - the model chosen by a parameter, acceptance per model (``tests/support/cfn_models_by_parameter.py``): no
-  error when every deployment accepts (precision), exactly the violating resources otherwise (soundness).
+  error when every deployment accepts (precision), exactly the violating resources otherwise (soundness); the
+  same choice made in a parent that passes the model and its acceptance to a nested template, judged as the
+  parent's deployments pass them (``--pattern-examples`` of each too).
 
     .venv/bin/python bench/soundness.py --examples 5000 [--precision-examples 2000] [--pattern-examples 2000]
 
@@ -28,7 +30,13 @@ from hypothesis import HealthCheck, given, settings
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import check_template
-from tests.support.cfn_models_by_parameter import models_by_parameter, violating
+from tests.support.cfn_models_by_parameter import (
+    models_by_parameter,
+    nested_errors,
+    nested_models_by_parameter,
+    nested_violating,
+    violating,
+)
 from tests.support.cfn_soundness import reported, templates, violations
 
 
@@ -43,7 +51,8 @@ def main() -> int:
     catalog = Catalog.default()
     counts = {"templates": 0, "deployments": 0, "violating templates": 0, "violating resources": 0,
               "bounded templates": 0, "bounded violating templates": 0,
-              "models-by-parameter accepted templates": 0, "models-by-parameter violating templates": 0}
+              "models-by-parameter accepted templates": 0, "models-by-parameter violating templates": 0,
+              "nested accepted pairs": 0, "nested violating pairs": 0}
     pattern_settings = settings(max_examples=arguments.pattern_examples or max(1, arguments.examples // 2),
                                 deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
@@ -92,11 +101,26 @@ def main() -> int:
                   if finding.severity == "error"}
         assert violated and errors == violated, (errors, violated, template)
 
+    @pattern_settings
+    @given(files=nested_models_by_parameter(all_accepted=True))
+    def nested_precision(files: dict) -> None:
+        counts["nested accepted pairs"] += 1
+        assert nested_violating(files, catalog) == set(), files
+        assert nested_errors(files, catalog) == set(), files
+
+    @pattern_settings
+    @given(files=nested_models_by_parameter(all_accepted=False))
+    def nested_soundness(files: dict) -> None:
+        counts["nested violating pairs"] += 1
+        violated = nested_violating(files, catalog)
+        assert violated and nested_errors(files, catalog) == violated, (violated, files)
+
     started = time.perf_counter()
     failed = False
     for name, run in (("soundness", soundness), ("precision", precision),
                       ("models-by-parameter precision", pattern_precision),
-                      ("models-by-parameter soundness", pattern_soundness)):
+                      ("models-by-parameter soundness", pattern_soundness),
+                      ("nested precision", nested_precision), ("nested soundness", nested_soundness)):
         try:
             run()
         except AssertionError as error:

@@ -21,6 +21,7 @@ from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError, TemplateError
 from constructs_lib.rules import scan_template
+from constructs_lib.rules.evaluation.values import PassedValues
 from constructs_lib.rules.judgeable import refuse_unjudgeable
 from constructs_lib.synth.assembly import located, read_with_nested_templates
 from constructs_lib.synth.templates import read_template, resource_lines
@@ -80,10 +81,10 @@ def run(args: argparse.Namespace) -> int:
         given = set() if args.skip_unknown_files else _given_files(paths)
         malformed: list[TemplateError] = []
         found = _sources(paths, args, malformed)
-        scanned = [_scan(path, template, text, explicit=path in given, settings=settings, nested_read=located(nested))
-                   for path, (template, text), nested in read_with_nested_templates(found.templates,
-                                                                                    _reader(malformed),
-                                                                                    standalone=given)
+        scanned = [_scan(path, template, text, explicit=path in given, settings=settings, nested_read=located(nested),
+                         passed=passed)
+                   for path, (template, text), nested, passed in read_with_nested_templates(
+                       found.templates, _reader(malformed), standalone=given)
                    if text is not None]
         scanned.extend(check_sources.surface_report(file, settings=settings) for file in found.files)
     finally:
@@ -138,7 +139,7 @@ def _reader(malformed: list[TemplateError]) -> Callable[[Path], tuple[dict[str, 
 
 
 def _scan(path: Path, template: dict[str, Any], text: str, *, explicit: bool, settings: CheckSettings,
-          nested_read: frozenset[str]) -> TemplateReport:
+          nested_read: frozenset[str], passed: PassedValues | None) -> TemplateReport:
     if explicit and "Resources" not in template:
         if MODEL_TABLE_KEYS & set(template):
             raise InputError(f"{path}: a model table, not a CloudFormation template; check it with `eulagate plan "
@@ -146,7 +147,7 @@ def _scan(path: Path, template: dict[str, Any], text: str, *, explicit: bool, se
                              "`eulagate check cdk.out`")
         raise InputError(f"{path}: not a CloudFormation template (it has no Resources section)")
     scan = settings.selected(scan_template(template, template_path=str(path), strict=settings.strict,
-                                           nested_templates_read=nested_read))
+                                           nested_templates_read=nested_read, passed=passed))
     if scan.findings:
         lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
         findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)

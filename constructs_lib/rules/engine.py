@@ -27,7 +27,13 @@ from constructs_lib.rules.eula008_stray_artifact import GatedArtifactElsewhere
 from constructs_lib.rules.eula009_serverless import GatedModelServedServerless
 from constructs_lib.rules.evaluation.foreach import expand_for_each, uses_for_each
 from constructs_lib.rules.evaluation.reader import Reader, readings
-from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, EvaluationLimit, TemplateContext
+from constructs_lib.rules.evaluation.values import (
+    ABSENT,
+    DeploymentFails,
+    EvaluationLimit,
+    PassedValues,
+    TemplateContext,
+)
 from constructs_lib.rules.finding import Finding, Severity
 from constructs_lib.rules.suppressions import SuppressedFinding, apply_suppressions
 
@@ -105,7 +111,10 @@ def check_template(template: Mapping[str, Any], *, template_path: str = "<templa
 
 def scan_template(template: Mapping[str, Any], *, template_path: str = "<template>",
                   catalog: Catalog | None = None, strict: bool = False,
-                  nested_templates_read: Collection[str] = ()) -> TemplateScan:
+                  nested_templates_read: Collection[str] = (), passed: PassedValues | None = None) -> TemplateScan:
+    """What ``check_template`` finds, with what it looked at. ``passed``: what the stacks nesting this template
+    pass its parameters, one assignment per deployment of theirs (``constructs_lib.synth.assembly`` finds it);
+    the template is then judged as they deploy it, not on its own."""
     resources = template.get("Resources") if isinstance(template, Mapping) else None
     if not isinstance(resources, Mapping):
         return TemplateScan(template_path, 0, (), ())
@@ -140,7 +149,7 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
         if not isinstance(properties, dict):
             continue
         if context is None:
-            context = TemplateContext(template)
+            context = TemplateContext(template, passed)
         metadata = resource.get("Metadata")
         cdk_made = isinstance(metadata, Mapping) and CDK_PATH_METADATA in metadata
         where = _Resource(template_path, str(logical_id), resource_type, cdk_made)

@@ -14,7 +14,7 @@ Each nested stack resource (``AWS::CloudFormation::Stack``, ``AWS::Serverless::A
 read is either located or reported (``nested_stacks``): by the assembly's metadata (the nested stack whose
 construct holds the resource), by the resource's ``aws:asset:path`` metadata, or by a local ``TemplateURL``
 (SAM: ``Location``), a relative file path beside the template. A located template not yet read is read too,
-with each parameter its nesting stacks pass values the parent fixes bound to those values.
+and judged with what its nesting stacks pass it, one assignment per deployment of theirs (``PassedValues``).
 
 Every file a manifest names must be a regular file inside the assembly's directory: a name that leads outside
 (``../../etc/passwd``, ``/proc/self/environ``, a symbolic link out) is refused, and a FIFO is never opened.
@@ -33,8 +33,8 @@ from typing import Any, NamedTuple, TypeVar
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
-from constructs_lib.rules.evaluation.reader import readings
-from constructs_lib.rules.evaluation.values import DeploymentFails, EvaluationLimit, TemplateContext, has_tokens
+from constructs_lib.rules.evaluation.nesting import Assignment, bound_parameters, passed_assignments, passed_values
+from constructs_lib.rules.evaluation.values import EvaluationLimit, PassedValues, TemplateContext
 from constructs_lib.synth.templates import (
     TEMPLATE_SUFFIXES,
     expects_json,
@@ -193,17 +193,19 @@ class SynthesizedStacks:
             self._stacks[template] = stack_of_template(template, self._manifests)
         return self._stacks[template]
 
-    def templates_of(self, stack_path: Path) -> Iterator[tuple[Path, Mapping[str, Any], frozenset[str]]]:
+    def templates_of(self, stack_path: Path) -> Iterator[tuple[Path, Mapping[str, Any], frozenset[str],
+                                                               PassedValues | None]]:
         """The stack's template file and its parsed JSON, then each of its nested templates, each with the
-        logical ids of the nested stacks whose templates are among them (``nested_stacks``)."""
+        logical ids of the nested stacks whose templates are among them (``nested_stacks``) and what the stacks
+        nesting it pass it."""
         template = load_template(stack_path)
         listed = [stack_path, *self._stack(stack_path).nested_templates()] if declares_nested_stacks(template) \
             else [stack_path]
         locator = NestedStackLocator(self._stacks_by_manifest)
-        for path, (parsed, _), nested in read_with_nested_templates(
+        for path, (parsed, _), nested, passed in read_with_nested_templates(
                 listed, lambda path: (template, None) if path == stack_path else (load_template(path), None),
                 locator):
-            yield path, parsed, located(nested)
+            yield path, parsed, located(nested), passed
 
     def construct_paths(self) -> dict[tuple[str, str], str]:
         """(template path, logical id) -> construct path, for every CloudFormation element of the stacks."""
@@ -225,12 +227,12 @@ def declares_nested_stacks(template: Mapping[str, Any]) -> bool:
 
 
 class NestedStack(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
-    """A nested stack resource of a template, the template file it deploys when EulaGate can locate it, and the
-    values each parameter it passes can take in the parent's deployments, where the parent fixes them."""
+    """A nested stack resource of a template (its declaration) and the template file it deploys when EulaGate can
+    locate it."""
 
     logical_id: str
     template: Path | None
-    passes: Mapping[str, tuple[str, ...]]
+    resource: Mapping[str, Any]
 
 
 def located(nested: Iterable[NestedStack]) -> frozenset[str]:
@@ -260,7 +262,7 @@ class NestedStackLocator:
                 nested = _asset_path(resource, stack)
             if nested is None:
                 nested = _local_template(resource, path)
-            found.append(NestedStack(logical_id, nested, _passed_values(resource, template) if nested else {}))
+            found.append(NestedStack(logical_id, nested, resource))
         return found
 
     def _stack_holding(self, path: Path) -> Stack | None:
@@ -295,45 +297,6 @@ def _asset_path(resource: Mapping[str, Any], stack: Stack) -> Path | None:
         raise
 
 
-def _passed_values(resource: Mapping[str, Any], template: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """Each parameter a nested stack resource passes, with every text it can be in a deployment of the parent
-    (``template``) that its ``Rules`` allow; a value some deployment leaves unknown is left out."""
-    properties = resource.get("Properties")
-    parameters = properties.get("Parameters") if isinstance(properties, Mapping) else None
-    if not isinstance(parameters, dict):
-        return {}
-    passed: dict[str, tuple[str, ...]] = {}
-    context: TemplateContext | None = None
-    for key, value in parameters.items():
-        if isinstance(value, (str, int, float, bool)) and not (isinstance(value, str) and "{{resolve:" in value):
-            passed[str(key)] = (str(value).lower() if isinstance(value, bool) else str(value),)
-        elif isinstance(value, dict):
-            context = context or TemplateContext(template)
-            texts = _possible_texts(context, value)
-            if texts:
-                passed[str(key)] = texts
-    return passed
-
-
-def _possible_texts(context: TemplateContext, value: Any) -> tuple[str, ...]:
-    """The texts ``value`` (an intrinsic) is across the template's deployments, or none if one leaves it unknown."""
-    texts: set[str] = set()
-    try:
-        for reader in readings(context):
-            try:
-                text = reader.render(value)
-            except DeploymentFails:
-                continue
-            if reader.refusing_rule() is not None:
-                continue  # CloudFormation refuses this deployment
-            if text is None or has_tokens(text):
-                return ()
-            texts.add(text)
-    except EvaluationLimit:
-        return ()
-    return tuple(sorted(texts))
-
-
 def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
     """A ``TemplateURL`` (SAM: ``Location``) that is a relative path to a template file inside the template's
     directory, as ``aws cloudformation package`` and ``sam`` take it before uploading."""
@@ -352,35 +315,44 @@ def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
 
 def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tuple[TemplateT, ExtraT]],
                                locator: NestedStackLocator | None = None, *, standalone: Iterable[Path] = ()
-                               ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack]]]:
-    """Each template of ``paths`` as ``read`` reads it, with its nested stacks; a located nested template that
-    is not among ``paths`` is read after them (once each, whatever nests what).
+                               ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack],
+                                                   PassedValues | None]]:
+    """Each template of ``paths`` as ``read`` reads it, with its nested stacks and what the stacks nesting it pass
+    it; a located nested template that is not among ``paths`` is read after them (once each, whatever nests what).
 
-    A nested template is judged as the stacks that nest it deploy it: a parameter every one of them passes the
-    same literal value is bound to that value (its ``AllowedValues`` become that value alone). So that every
-    such stack is known first, the templates that may nest stacks (their text names a nested stack type) are
-    read before any template is given out. A template in ``standalone`` (a file the user named) may be
-    deployed on its own: none of its parameters is bound.
+    A nested template is judged as the stacks that nest it deploy it: over the assignments of its parameters
+    their deployments make (``rules/evaluation/nesting.py``), a parent's own deployments being those the stacks
+    nesting *it* allow (a chain of nested stacks is followed). So that every such stack is known first, the
+    templates that may nest stacks (their text names a nested stack type) are read before any template is given
+    out. A template in ``standalone`` (a file the user named) may be deployed on its own: it is not bound.
     """
     locator = locator or NestedStackLocator()
     order = list(dict.fromkeys(paths))
     seen = {path.resolve() for path in order}
     unbound = {path.resolve() for path in standalone}
-    passes: dict[Path, list[Mapping[str, tuple[str, ...]]]] = {}  # nested template -> what each nester passes
+    nesters: dict[Path, dict[tuple[Path, str], Mapping[str, Any]]] = {}  # template -> (parent, id) -> resource
+    parsed_parents: dict[Path, Mapping[str, Any]] = {}
     held: dict[Path, tuple[tuple[TemplateT, ExtraT], list[NestedStack]]] = {}
-    given_out: dict[Path, Mapping[str, tuple[str, ...]]] = {}  # template -> the binding it was judged with
+    given_out: dict[Path, PassedValues | None] = {}  # template -> what it was judged with
+    bindings = _Bindings(nesters, parsed_parents, unbound)
 
     def note(path: Path, parsed: tuple[TemplateT, ExtraT]) -> list[NestedStack]:
         nested = locator.nested_stacks(path, parsed[0])
+        parent = path.resolve()
         for stack in nested:
             if stack.template is None:
                 continue
+            parsed_parents[parent] = parsed[0]
             resolved = stack.template.resolve()
-            passes.setdefault(resolved, []).append(stack.passes)
+            nesting = nesters.setdefault(resolved, {})
+            if (parent, stack.logical_id) in nesting:
+                continue
+            nesting[(parent, stack.logical_id)] = stack.resource
+            bindings.forget()
             if resolved not in seen:
                 seen.add(resolved)
                 order.append(stack.template)
-            elif given_out.get(resolved):  # nested by a template its text check missed: judged again, as bound
+            elif resolved in given_out:  # nested by a template its text check missed: judged again if need be
                 order.append(stack.template)
         return nested
 
@@ -401,11 +373,56 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
             parsed = read(path)
             nested = note(path, parsed)
         resolved = path.resolve()
-        binding = {} if resolved in unbound else _agreed(passes.get(resolved, []))
-        if resolved in given_out and _covers(binding, given_out[resolved]):
-            continue
-        given_out[resolved] = binding
-        yield path, (_bind(parsed[0], binding), parsed[1]), nested
+        passed = bindings.of(resolved, parsed[0])
+        if resolved in given_out:
+            if _covers(given_out[resolved], passed):
+                continue
+            # Judged again with more deployments: what it passes its own nested stacks may have grown too.
+            order.extend(stack.template for stack in nested
+                         if stack.template is not None and stack.template.resolve() in given_out)
+        given_out[resolved] = passed
+        yield path, parsed, nested, passed
+
+
+class _Bindings:
+    """What the stacks nesting each template pass it (``PassedValues``), found on demand and kept; a parent's
+    own binding is found first, so a chain of nested stacks is followed."""
+
+    def __init__(self, nesters: Mapping[Path, Mapping[tuple[Path, str], Mapping[str, Any]]],
+                 parents: Mapping[Path, Mapping[str, Any]], unbound: set[Path]) -> None:
+        self._nesters = nesters
+        self._parents = parents
+        self._unbound = unbound
+        self._found: dict[Path, PassedValues | None] = {}
+        self._finding: set[Path] = set()
+
+    def forget(self) -> None:
+        """A stack nesting a template was found late: what is bound is found again."""
+        self._found.clear()
+
+    def of(self, template: Path, parsed: Mapping[str, Any] | None = None) -> PassedValues | None:
+        """What the stacks nesting ``template`` (parsed: ``parsed``, or the one kept as a parent's) pass it."""
+        if template in self._found:
+            return self._found[template]
+        nesting = self._nesters.get(template)
+        parsed = parsed if parsed is not None else self._parents.get(template)
+        parameters = bound_parameters(parsed) if parsed is not None else {}
+        if template in self._unbound or not nesting or not parameters or template in self._finding:
+            return None  # deployed on its own, by nothing read, nothing to bind, or in a cycle: not bound
+        assignments: set[Assignment] = set()
+        limit = None
+        self._finding.add(template)
+        try:
+            for (parent, logical_id), resource in nesting.items():
+                context = TemplateContext(self._parents[parent], self.of(parent))
+                try:
+                    assignments |= passed_assignments(resource, context, parameters)
+                except EvaluationLimit as error:
+                    limit = f"what nested stack '{logical_id}' of {parent.name} passes it cannot be listed: {error}"
+        finally:
+            self._finding.discard(template)
+        found = self._found[template] = passed_values(parameters, assignments, limit)
+        return found
 
 
 _NESTED_STACK_MARKERS = tuple(kind.encode() for kind in NESTED_STACK_TYPES)
@@ -424,29 +441,12 @@ def _may_nest_stacks(path: Path) -> bool:
     return any(marker in data for marker in _NESTED_STACK_MARKERS)
 
 
-def _agreed(references: list[Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
-    """The values each parameter can take through every stack nesting a template (one that some stack does not
-    pass, or passes a value it cannot tell, can be anything)."""
-    if not references:
-        return {}
-    first, *rest = references
-    return {key: tuple(sorted(set(values).union(*(other[key] for other in rest))))
-            for key, values in first.items() if all(key in other for other in rest)}
-
-
-def _covers(binding: Mapping[str, tuple[str, ...]], judged: Mapping[str, tuple[str, ...]]) -> bool:
-    """Whether a template judged with ``judged`` bound was judged over every deployment ``binding`` allows."""
-    return all(key in binding and set(binding[key]) <= set(values) for key, values in judged.items())
-
-
-def _bind(template: TemplateT, binding: Mapping[str, tuple[str, ...]]) -> TemplateT:
-    """``template`` with each bound parameter (text or number, not a list) allowed only the values passed."""
-    parameters = template.get("Parameters") if binding else None
-    if not isinstance(parameters, dict):
-        return template
-    bound = {key: {**parameters[key], "AllowedValues": list(values)} for key, values in binding.items()
-             if isinstance(parameters.get(key), dict) and parameters[key].get("Type") in ("String", "Number")}
-    return {**template, "Parameters": {**parameters, **bound}} if bound else template  # type: ignore[return-value]
+def _covers(judged: PassedValues | None, passed: PassedValues | None) -> bool:
+    """Whether a template judged with ``judged`` was judged over every deployment ``passed`` allows."""
+    if judged is None or judged.limit is not None:  # unbound, or every deployment that meets a passed value failed
+        return True
+    return (passed is not None and passed.limit is None and judged.names == passed.names
+            and set(passed.assignments) <= set(judged.assignments))
 
 
 def discover_templates(paths: Iterable[str | Path], malformed: list[TemplateError] | None = None) -> list[Path]:

@@ -21,7 +21,7 @@ import jsii
 from constructs_lib import __version__
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import TemplateError
-from constructs_lib.rules import RULE_IDS, Finding, check_template
+from constructs_lib.rules import RULE_IDS, Finding, scan_template
 from constructs_lib.rules.judgeable import UnjudgeableTemplate, refuse_unjudgeable
 from constructs_lib.synth.assembly import SynthesizedStacks
 
@@ -54,10 +54,10 @@ def check_synthesized(stacks: SynthesizedStacks, catalog: Catalog | None = None)
     unreadable: list[tuple[Path, TemplateError]] = []
     for stack_path in stacks.stack_template_paths:
         try:
-            for path, template, nested_read in stacks.templates_of(stack_path):
+            for path, template, nested_read, passed in stacks.templates_of(stack_path):
                 refuse_unjudgeable(template, path)  # fails the synth in one line, as `eulagate check` exits 2
-                findings.extend(check_template(template, template_path=str(path), catalog=catalog,
-                                               nested_templates_read=nested_read))
+                findings.extend(scan_template(template, template_path=str(path), catalog=catalog,
+                                              nested_templates_read=nested_read, passed=passed).findings)
         except TemplateError as error:
             unreadable.append((stack_path, error))
     return SynthesisCheck(findings, unreadable)

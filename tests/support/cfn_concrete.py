@@ -5,9 +5,10 @@ dynamic references), it computes what CloudFormation would deploy: the propertie
 condition holds, every intrinsic resolved, ``Fn::ForEach`` expanded (``AWS::LanguageExtensions``). A deployment
 CloudFormation would refuse (a value outside ``AllowedValues``, an assertion of the ``Rules`` section that fails,
 a lookup that finds nothing, an index out of range) raises ``DeployFails``. ``stack_set_resources`` deploys a
-StackSet's inline template with the parameters it passes. ``parameter_choices`` lists what a deployment may choose
-for each parameter with ``AllowedValues``. Written from the CloudFormation documentation, independently of
-``constructs_lib.rules``.
+StackSet's inline template with the parameters it passes; ``nested_stack_resources`` deploys a nested stack's
+template with the parameters its resource passes in one deployment of the parent. ``parameter_choices`` lists
+what a deployment may choose for each parameter with ``AllowedValues``. Written from the CloudFormation
+documentation, independently of ``constructs_lib.rules``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ NO_VALUE: Any = object()
 _NOT_ALPHANUMERIC = re.compile("[^A-Za-z0-9]")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:[^}]*\}\}")
 FOR_EACH = "Fn::ForEach::"
+# The partition and URL suffix of a region, by the first part of its name (the regions the tests deploy to).
+_PARTITIONS = {"cn": ("aws-cn", "amazonaws.com.cn")}
 
 
 class DeployFails(Exception):
@@ -187,8 +190,9 @@ class _Evaluator:
         return self.deployment.externals.get(key, f"value-of-{key}")
 
     def ref(self, name: str) -> Any:
+        partition, suffix = _PARTITIONS.get(self.deployment.region.split("-")[0], ("aws", "amazonaws.com"))
         pseudo = {"AWS::Region": self.deployment.region, "AWS::AccountId": self.deployment.account,
-                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "stack",
+                  "AWS::Partition": partition, "AWS::URLSuffix": suffix, "AWS::StackName": "stack",
                   "AWS::StackId": "stack-id", "AWS::NoValue": NO_VALUE}
         if name in pseudo:
             return pseudo[name]
@@ -257,6 +261,16 @@ def stack_set_resources(properties: Mapping[str, Any], deployment: Deployment) -
     instance = Deployment(parameters={**deployment.parameters, **passed}, region=deployment.region,
                           externals=deployment.externals, account=deployment.account)
     return deploy(template, instance)
+
+
+def nested_stack_resources(properties: Mapping[str, Any], template: Mapping[str, Any], deployment: Deployment
+                           ) -> dict[str, dict[str, Any]]:
+    """What a nested stack (``AWS::CloudFormation::Stack``) deploys in one deployment of its parent: its template
+    with the parameters the resource passes (``properties``, as the parent's deployment evaluated them; a
+    parameter it does not pass takes its ``Default``), in the parent's region and account."""
+    passed = {key: _text(value) for key, value in (properties.get("Parameters") or {}).items()}
+    return deploy(template, Deployment(parameters=passed, region=deployment.region, externals=deployment.externals,
+                                       account=deployment.account))
 
 
 def parameter_choices(*templates: Mapping[str, Any], free: Mapping[str, list[str]] | None = None

@@ -15,17 +15,36 @@ Optionally the template is a StackSet's inline template (with the model passed b
 With ``all_accepted`` every gated model is accepted, so every concrete deployment accepts: the engine must report
 no error (precision). Without, one gated model is not: some deployment violates, and the engine must report an
 error (soundness). ``violating(template, catalog)`` decides that concretely, deployment by deployment.
+
+``nested_models_by_parameter(all_accepted=...)`` builds the same choice in a parent that passes the model and its
+acceptance, correlated, to a nested template (``AWS::CloudFormation::Stack``, a local ``TemplateURL``) that serves
+it: sometimes through a middle template, sometimes with a second parent passing one fixed pair.
+``nested_violating(files, catalog)`` deploys each parent concretely, then the templates it nests with what it
+passes them; ``nested_errors(files, catalog)`` is what the engine reports on the same files.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
 from constructs_lib.catalog import Catalog
-from tests.support.cfn_concrete import DeployFails, Deployment, deploy, parameter_choices, stack_set_resources
+from constructs_lib.rules import scan_template
+from constructs_lib.synth.assembly import located, read_with_nested_templates
+from constructs_lib.synth.templates import load_template
+from tests.support.cfn_concrete import (
+    DeployFails,
+    Deployment,
+    deploy,
+    nested_stack_resources,
+    parameter_choices,
+    stack_set_resources,
+)
 from tests.support.cfn_soundness import unaccepted_gated
 
 # From the JumpStart catalog (/work/shared/jumpstart): huggingface-llm models that are gated, and that are not.
@@ -41,6 +60,20 @@ STYLES = ("if", "list", "map", "split", "rules")
 
 @st.composite
 def models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[str, Any]:
+    models, accept, unaccepted = _models(draw, all_accepted)
+    style = draw(st.sampled_from(STYLES))
+    template = _template(draw, style, models, accept)
+    if draw(st.booleans()):
+        parameter = "Choice" if style == "split" else "Model"
+        # Passing a value binds it: to keep a violation possible, the StackSet passes the unaccepted model.
+        violating_value = None if unaccepted is None else unaccepted + ("|false" if style == "split" else "")
+        template = _in_stack_set(draw, template, parameter, violating_value)
+    return template
+
+
+def _models(draw: st.DrawFn, all_accepted: bool) -> tuple[list[str], dict[str, bool], str | None]:
+    """A parameter's models (gated and not, in a random order), whether each is accepted, and the gated one that
+    is not (``None`` with ``all_accepted``)."""
     models = draw(st.lists(st.sampled_from(GATED_MODELS + OPEN_MODELS), min_size=1, max_size=4, unique=True))
     gated = [model for model in models if model in GATED_MODELS]
     if not all_accepted and not gated:
@@ -50,14 +83,7 @@ def models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[str, Any
     unaccepted = None if all_accepted else draw(st.sampled_from(gated))
     if unaccepted is not None:
         accept[unaccepted] = False
-    style = draw(st.sampled_from(STYLES))
-    template = _template(draw, style, models, accept)
-    if draw(st.booleans()):
-        parameter = "Choice" if style == "split" else "Model"
-        # Passing a value binds it: to keep a violation possible, the StackSet passes the unaccepted model.
-        violating_value = None if unaccepted is None else unaccepted + ("|false" if style == "split" else "")
-        template = _in_stack_set(draw, template, parameter, violating_value)
-    return template
+    return models, accept, unaccepted
 
 
 def _literal(draw: st.DrawFn, value: bool) -> Any:
@@ -108,12 +134,16 @@ def _template(draw: st.DrawFn, style: str, models: list[str], accept: dict[str, 
             template["Rules"] = {f"Accept{number}": {
                 "RuleCondition": {"Fn::Equals": [{"Ref": "Model"}, model]}, "Assertions": [{"Assert": accepted}]}
                 for number, model in enumerate(models) if model in required}
-    template["Resources"] = {"Chat": {"Type": "AWS::SageMaker::Model", "Properties": {
+    template["Resources"] = {"Chat": _model(model_id, acceptance)}
+    return template
+
+
+def _model(model_id: Any, acceptance: Any) -> dict[str, Any]:
+    return {"Type": "AWS::SageMaker::Model", "Properties": {
         "ExecutionRoleArn": "arn:aws:iam::123456789012:role/sagemaker",
         "PrimaryContainer": {"Image": _IMAGE, "ModelDataSource": {"S3DataSource": {
             "S3Uri": {"Fn::Sub": [_LOCATION, {"Id": model_id}]}, "S3DataType": "S3Prefix",
-            "CompressionType": "None", "ModelAccessConfig": {"AcceptEula": acceptance}}}}}}}
-    return template
+            "CompressionType": "None", "ModelAccessConfig": {"AcceptEula": acceptance}}}}}}
 
 
 def _in_stack_set(draw: st.DrawFn, inner: dict[str, Any], parameter: str, value: str | None) -> dict[str, Any]:
@@ -148,3 +178,117 @@ def violating(template: dict[str, Any], catalog: Catalog) -> set[str]:
             if any(unaccepted_gated(each, catalog) for each in deployed):
                 found.add(logical_id)
     return found
+
+
+@st.composite
+def nested_models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[str, dict[str, Any]]:
+    """``{file name: template}``: ``parent.json`` chooses the model by parameter with acceptance per model (any
+    style above) and passes both, as ``ModelId`` and ``AcceptEula``, to ``serving.json``, directly or through
+    ``middle.json``; ``other-parent.json``, when drawn, nests ``serving.json`` too with one fixed pair. When
+    ``by_region`` is drawn, in eu-west-1 the parent passes no acceptance and the serving template an open model
+    instead (one region in both: a nested stack deploys in its parent's)."""
+    models, accept, _unaccepted = _models(draw, all_accepted)
+    chosen = _template(draw, draw(st.sampled_from(STYLES)), models, accept)
+    source = chosen["Resources"]["Chat"]["Properties"]["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]
+    # What the parent's own model would read, passed instead.
+    passes = {"ModelId": source["S3Uri"]["Fn::Sub"][1]["Id"], "AcceptEula": source["ModelAccessConfig"]["AcceptEula"]}
+    by_region = draw(st.booleans())
+    if by_region:
+        chosen["Conditions"] = {**chosen.get("Conditions", {}), "InWest": _IN_WEST}
+        passes["AcceptEula"] = {"Fn::If": ["InWest", "false", passes["AcceptEula"]]}
+    through_middle = draw(st.booleans())
+    files = {"parent.json": {**chosen, "Resources": {
+        "Serving": _nested_stack("middle.json" if through_middle else "serving.json", passes)}}}
+    if through_middle:
+        files["middle.json"] = {
+            "Parameters": {"ModelId": {"Type": "String"}, "AcceptEula": {"Type": "String"}},
+            "Resources": {"Serving": _nested_stack("serving.json", {name: {"Ref": name} for name in passes})}}
+    if draw(st.booleans()):
+        model = draw(st.sampled_from(models))
+        files["other-parent.json"] = {"Resources": {"Serving": _nested_stack(
+            "serving.json", {"ModelId": model, "AcceptEula": _literal(draw, accept[model])})}}
+    files["serving.json"] = _serving(draw, models, by_region)
+    return files
+
+
+_IN_WEST = {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}
+REGIONS = ("us-east-1", "eu-west-1")
+
+
+def _nested_stack(url: str, passes: dict[str, Any]) -> dict[str, Any]:
+    return {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url, "Parameters": passes}}
+
+
+def _serving(draw: st.DrawFn, models: list[str], by_region: bool) -> dict[str, Any]:
+    """The nested template: the model and its acceptance are its parameters (bounded or free, with a Default or
+    not; a condition of its own may compare the model), so alone it may be deployed without acceptance."""
+    model_id: dict[str, Any] = {"Type": "String"}
+    if draw(st.booleans()):
+        model_id["AllowedValues"] = draw(st.permutations([*models, *OPEN_MODELS[:1]]))
+    accept_eula = draw(st.sampled_from([{"Type": "String"}, {"Type": "String", "Default": "false"},
+                                        {"Type": "String", "AllowedValues": draw(st.permutations(["true", "false"]))}]))
+    template: dict[str, Any] = {"Parameters": {"ModelId": model_id, "AcceptEula": accept_eula}, "Conditions": {}}
+    acceptance: Any = {"Ref": "AcceptEula"}
+    served: Any = {"Ref": "ModelId"}
+    if draw(st.booleans()):  # a condition of its own on the model passed: an open model is never accepted
+        operands = [{"Ref": "ModelId"}, draw(st.sampled_from(OPEN_MODELS))]
+        template["Conditions"]["IsOpen"] = {"Fn::Equals": draw(st.permutations(operands))}
+        acceptance = {"Fn::If": ["IsOpen", "false", acceptance]}
+    if by_region:  # in eu-west-1 it serves an open model, whatever is passed
+        template["Conditions"]["InWest"] = _IN_WEST
+        served = {"Fn::If": ["InWest", draw(st.sampled_from(OPEN_MODELS)), served]}
+    template["Resources"] = {"Llm": _model(served, acceptance)}
+    return template
+
+
+def nested_violating(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tuple[str, str]]:
+    """``(file, logical id)`` of each resource of a nested template that some concrete deployment of a parent
+    creates with a gated model and no acceptance."""
+    found: set[tuple[str, str]] = set()
+    for name, template in files.items():
+        if "parent" not in name:
+            continue
+        choices = parameter_choices(template, free={"AcceptEula": ["true", "false", "yes"]})
+        for parameters, region in itertools.product(choices, REGIONS):
+            deployment = Deployment(parameters=parameters, region=region)
+            try:
+                deployed = deploy(template, deployment)
+            except DeployFails:
+                continue
+            found |= _nested_violating(files, template, deployed, deployment, catalog)
+    return found
+
+
+def _nested_violating(files: dict[str, dict[str, Any]], template: dict[str, Any],
+                      deployed: dict[str, dict[str, Any]], deployment: Deployment, catalog: Catalog
+                      ) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for logical_id, properties in deployed.items():
+        if template["Resources"][logical_id]["Type"] != "AWS::CloudFormation::Stack":
+            continue
+        name = properties["TemplateURL"]
+        try:
+            nested = nested_stack_resources(properties, files[name], deployment)
+        except DeployFails:
+            continue
+        found |= {(name, nested_id) for nested_id, nested_properties in nested.items()
+                  if files[name]["Resources"][nested_id]["Type"] == "AWS::SageMaker::Model"
+                  and unaccepted_gated(nested_properties, catalog)}
+        found |= _nested_violating(files, files[name], nested, deployment, catalog)
+    return found
+
+
+def nested_errors(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tuple[str, str]]:
+    """``(file, logical id)`` of each error the engine reports on the files, read as ``eulagate check`` reads a
+    directory of templates (every nested template judged as the stacks nesting it deploy it)."""
+    with tempfile.TemporaryDirectory() as directory:
+        paths = []
+        for name, template in sorted(files.items()):  # as a walk lists them: children may come first
+            paths.append(Path(directory) / name)
+            paths[-1].write_text(json.dumps(template), encoding="utf-8")
+        return {(path.name, finding.logical_id)
+                for path, (template, _), nested, passed in read_with_nested_templates(
+                    paths, lambda path: (load_template(path), None))
+                for finding in scan_template(template, template_path=path.name, catalog=catalog,
+                                             nested_templates_read=located(nested), passed=passed).findings
+                if finding.severity == "error"}

@@ -71,7 +71,7 @@ CHOICES: dict[str, list[str]] = {
     "Uris": [f"{OWN_URI},{GATED_URI}", f"{GATED_URI},{OWN_URI}"],
     "SsmUri": [OWN_URI, GATED_URI],  # the value the SSM parameter holds
     "Models": ["huggingface-llm-tinyllama-tinyllama-1-1b-chat-v1-0", "huggingface-llm-gemma-7b"],
-    "region": ["us-east-1", "eu-west-1", "ap-south-1"],
+    "region": ["us-east-1", "eu-west-1", "ap-south-1", "cn-north-1"],
     "Ext.Uri": [OWN_URI, GATED_URI],
     "Ext.Accept": ["true", "false"],
     "import:SharedUri": [OWN_URI, GATED_URI],
@@ -89,8 +89,13 @@ CONDITIONS = {
     "ProdOrEast": {"Fn::Or": [{"Condition": "IsProd"}, {"Condition": "IsEast"}]},
     "ProdAndWest": {"Fn::And": [{"Condition": "IsProd"}, {"Fn::Equals": ["eu-west-1", REGION]}]},
     "OwnBucket": {"Fn::Equals": [{"Ref": "Bucket"}, OWN_BUCKET]},
+    # The partition and URL suffix follow the region: China in us-east-1 never holds.
+    "InChina": {"Fn::Equals": ["aws-cn", {"Ref": "AWS::Partition"}]},
+    "ChinaEast": {"Fn::And": [{"Condition": "InChina"}, {"Condition": "IsEast"}]},
+    "ChineseSuffix": {"Fn::Equals": [{"Ref": "AWS::URLSuffix"}, "amazonaws.com.cn"]},
 }
-BOUNDED_CONDITIONS = ["IsProd", "IsDev", "IsEast", "ProdOrEast", "ProdAndWest"]
+BOUNDED_CONDITIONS = ["IsProd", "IsDev", "IsEast", "ProdOrEast", "ProdAndWest", "InChina", "ChinaEast",
+                      "ChineseSuffix"]
 
 BOUNDED_LOCATIONS: list[Any] = [
     GATED_URI, OWN_URI, PUBLIC_GATED_URI, PUBLIC_OPEN_URI,

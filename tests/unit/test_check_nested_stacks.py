@@ -14,6 +14,9 @@ from constructs_lib.synth.assembly import NestedStackLocator, read_with_nested_t
 from constructs_lib.synth.templates import load_template
 
 ASSEMBLY = Path(__file__).parents[1] / "fixtures" / "templates" / "cloud-assembly"
+# Directories of a parent (or two) and the templates they nest, with the exact verdicts of checking each directory.
+NESTED_CASES = Path(__file__).parents[1] / "fixtures" / "templates" / "nested"
+NESTED_VERDICTS: dict[str, list[list[str]]] = json.loads((NESTED_CASES / "verdicts.json").read_text(encoding="utf-8"))
 NESTED_RESOURCE = "NestedNestedStackNestedNestedStackResourceDEFDAA4D"
 GATED_MODEL = {
     "Type": "AWS::SageMaker::Model",
@@ -146,7 +149,7 @@ def test_read_with_nested_templates_reports_each_nested_stack(tmp_path: Path) ->
         "Elsewhere": parent_with("https://example.com/t.json")["Resources"]["Serving"]}})
     read = list(read_with_nested_templates([parent], lambda path: (load_template(path), None), NestedStackLocator()))
     assert [(path.name, [(stack.logical_id, stack.template and stack.template.name) for stack in nested])
-            for path, _, nested in read] == [
+            for path, _, nested, _ in read] == [
         ("parent.json", [("Serving", "serving.json"), ("Elsewhere", None)]),
         ("serving.json", []),
     ]
@@ -218,5 +221,118 @@ def test_a_value_the_parent_computes_is_bound_to_every_text_it_can_be(
     parent.update({"Parameters": parent_parameters,
                    "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "AWS::StackName"}, "prod"]}},
                    "Mappings": {"Acceptance": {"us-east-1": {"Accept": "true"}, "eu-west-1": {"Accept": "true"}}}})
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == expected
+
+
+def test_every_nested_case_has_verdicts() -> None:
+    assert set(NESTED_VERDICTS) == {path.name for path in NESTED_CASES.iterdir() if path.is_dir()}
+
+
+@pytest.mark.parametrize("case", sorted(NESTED_VERDICTS))
+def test_nested_cases_are_judged_over_what_their_parents_pass_together(
+        case: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model and its acceptance passed together stay together (the parents' deployments, not each value alone)."""
+    expected = {tuple(verdict) for verdict in NESTED_VERDICTS[case]}
+    assert verdicts(capsys, str(NESTED_CASES / case)) == (1 if expected else 0, expected)
+
+
+def test_a_nested_case_s_template_named_on_the_command_line_is_still_judged_alone(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    case = NESTED_CASES / "correlated-accepted"
+    # Alone its model is any text and its acceptance false by default: acceptance cannot be proven.
+    assert verdicts(capsys, str(case / "serving.yaml"), str(case / "parent.yaml")) == (
+        0, {("serving.yaml", "Llm", "EULA001", "warning")})
+
+
+def _correlated_parent(accept_gated: object, **resource: object) -> dict[str, object]:
+    """Chooses DBRX (gated) or Mistral and passes the model and ``Accept`` together."""
+    parent = _nesting("a-child.json", {"Model": {"Ref": "Model"},
+                                       "Accept": {"Fn::If": ["IsDbrx", accept_gated, "false"]}})
+    parent["Resources"]["Serving"].update(resource)  # type: ignore[index]
+    parent.update({"Parameters": {"Model": {"Type": "String", "AllowedValues": [
+                       "huggingface-llm-mistral-7b-instruct", "huggingface-llm-dbrx-instruct"]}},
+                   "Conditions": {"IsDbrx": {"Fn::Equals": [{"Ref": "Model"}, "huggingface-llm-dbrx-instruct"]},
+                                  "Never": {"Fn::Equals": ["a", "b"]}}})
+    return parent
+
+
+@pytest.mark.parametrize(("parent", "expected"), [
+    (_correlated_parent("true"), (0, set())),
+    (_correlated_parent("false"), (1, {CHILD_ERROR})),
+    # A nested stack whose Condition never holds passes nothing: nothing of its template is deployed through it.
+    (_correlated_parent("false", Condition="Never"), (0, set())),
+])
+def test_a_model_and_its_acceptance_passed_together_are_judged_together(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], parent: dict[str, object],
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == expected
+
+
+def test_a_value_passed_outside_the_nested_parameter_s_allowed_values_deploys_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The child allows only DBRX and Mistral: the parent's unaccepted Gemma makes CloudFormation refuse the stack.
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    parent = _correlated_parent("true")
+    parent["Parameters"]["Model"]["AllowedValues"].append("huggingface-llm-gemma-7b-instruct")  # type: ignore[index]
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == (0, set())
+
+
+def test_what_a_parent_passes_past_the_cap_makes_the_nested_resource_unevaluable(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Eleven two-valued parameters passed: 2,048 deployments of the parent, more than the cap. A cap is never a
+    pass: the nested resource that reads a passed value is EULA000."""
+    flags = {f"Flag{number}": {"Type": "String", "AllowedValues": ["a", "b"]} for number in range(11)}
+    child = _model_chosen_and_accepted_by_parameters()
+    child["Parameters"].update(flags)  # type: ignore[attr-defined]
+    write(tmp_path / "a-child.json", child)
+    parent = _nesting("a-child.json", {"Model": "huggingface-llm-dbrx-instruct", "Accept": "true",
+                                       **{name: {"Ref": name} for name in flags}})
+    parent["Parameters"] = flags
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == (1, {("a-child.json", "Llm", "EULA000", "error")})
+
+
+@pytest.mark.parametrize(("passes", "expected"), [
+    # The whole map chosen by a condition of the parent: each branch is what one deployment passes.
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Accept": "false", "Model": "huggingface-llm-mistral-7b-instruct"}]},
+     (0, set())),
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Accept": "false", "Model": "huggingface-llm-dbrx-instruct"}]},
+     (1, {CHILD_ERROR})),
+    # A map known only at deployment may pass anything; AWS::NoValue passes nothing (the child's Default, false).
+    ({"Fn::GetAtt": ["Settings", "Parameters"]}, (1, {CHILD_ERROR})),
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Ref": "AWS::NoValue"}]}, (1, {CHILD_ERROR})),
+    ({"Model": "huggingface-llm-dbrx-instruct", "Accept": {"Ref": "AWS::NoValue"}}, (1, {CHILD_ERROR})),
+])
+def test_parameters_chosen_whole_or_left_out_are_read_per_deployment(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], passes: object,
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    write(tmp_path / "a-child.json", _model_chosen_and_accepted_by_parameters())
+    parent = parent_with("a-child.json", Properties={"TemplateURL": "a-child.json", "Parameters": passes})
+    parent["Conditions"] = {"IsProd": {"Fn::Equals": [{"Ref": "AWS::StackName"}, "prod"]}}
+    write(tmp_path / "parent.json", parent)
+    assert verdicts(capsys, str(tmp_path)) == expected
+
+
+@pytest.mark.parametrize(("accept_by_region", "expected"), [
+    ({"us-east-1": "true", "eu-west-1": "false"}, (0, set())),
+    ({"us-east-1": "false", "eu-west-1": "true"}, (1, {CHILD_ERROR})),
+])
+def test_a_nested_stack_deploys_in_its_parent_s_region(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], accept_by_region: dict[str, str],
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    """The parent accepts per region and the child chooses the model per region: the same region in both."""
+    child = _model_chosen_and_accepted_by_parameters()
+    child["Mappings"] = {"ModelByRegion": {"us-east-1": {"Id": "huggingface-llm-dbrx-instruct"},
+                                           "eu-west-1": {"Id": "huggingface-llm-mistral-7b-instruct"}}}
+    source = child["Resources"]["Llm"]["Properties"]["PrimaryContainer"]["ModelDataSource"]  # type: ignore[index]
+    source["S3DataSource"]["S3Uri"]["Fn::Sub"] = [source["S3DataSource"]["S3Uri"]["Fn::Sub"], {
+        "Model": {"Fn::FindInMap": ["ModelByRegion", {"Ref": "AWS::Region"}, "Id"]}}]
+    write(tmp_path / "a-child.json", child)
+    parent = _nesting("a-child.json", {"Accept": {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "V"]}})
+    parent["Mappings"] = {"Accept": {region: {"V": accept} for region, accept in accept_by_region.items()}}
     write(tmp_path / "parent.json", parent)
     assert verdicts(capsys, str(tmp_path)) == expected

@@ -273,7 +273,7 @@ def test_an_acknowledgment_does_not_silence_an_error(failing: SynthResult) -> No
 def test_the_gate_reads_nested_stack_templates_the_stack_names_and_no_stale_file(failing: SynthResult) -> None:
     stack_template = failing.outdir / "GateFails.template.json"
     stacks = SynthesizedStacks([str(stack_template)])
-    nested = [path.name for path, _, _ in stacks.templates_of(stack_template)][1:]
+    nested = [path.name for path, *_ in stacks.templates_of(stack_template)][1:]
     assert len(nested) == 1 and nested[0].startswith("GateFailsNested") and nested[0].endswith(".nested.template.json")
     stale = failing.outdir / "GateFailsRemoved0123ABCD.nested.template.json"
     stale.write_text((failing.outdir / nested[0]).read_text())  # a gated model a previous synth left behind

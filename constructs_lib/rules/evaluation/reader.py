@@ -31,6 +31,7 @@ from constructs_lib.rules.evaluation.values import (
     ABSENT,
     MAX_DEPTH,
     MAX_READINGS,
+    PARTITIONS,
     REGION,
     DeploymentFails,
     EvaluationLimit,
@@ -40,12 +41,22 @@ from constructs_lib.rules.evaluation.values import (
     is_list_parameter,
     parameter_choice,
     parameter_values,
+    partition_of_region,
     sub_variables,
 )
 
 _QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
 
+
+# The choice of the value the nesting stacks pass a parameter, by its choice key (``PassedValues``).
+_PASSED = "passed "
+
+# Pseudo parameters whose values must name one partition in a valuation.
+_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE = (
+    parameter_choice(name) for name in ("AWS::Region", "AWS::Partition", "AWS::URLSuffix"))
+_PARTITION_CHOICES = frozenset({_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE})
+_URL_SUFFIXES = tuple(dict.fromkeys(suffix for _pattern, suffix in PARTITIONS.values()))
 
 # Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
 _SPELLINGS: dict[str, tuple[str, str]] = {}
@@ -84,12 +95,63 @@ class Reader:
         """The value of a choice in this reading: the one given, or the first of ``domain`` (the rest are read
         in other readings)."""
         self.consulted += 1
+        if key in _PARTITION_CHOICES:
+            if key not in self.choices and key in self.context.passed_slots:
+                self._passed(key)  # the nesting stack's deployment may fix it
+            value = self.choices[key] if key in self.choices else self._decide(key, domain)
+            self._refuse_other_partitions()
+            return value
         if key in self.choices:
             return self.choices[key]
+        if key in self.context.passed_slots and self._passed(key):
+            return self.choices[key]
+        return self._decide(key, domain)
+
+    def _decide(self, key: str, domain: tuple[Any, ...]) -> Any:
         self.choices[key] = domain[0]
         self.new_conditions.append(key)
         self.domains[key] = domain
         return domain[0]
+
+    def _refuse_other_partitions(self) -> None:
+        """A valuation whose ``AWS::Region``, ``AWS::Partition`` and ``AWS::URLSuffix`` name different partitions
+        is no deployment (a region's name places it in one partition, a partition has one URL suffix)."""
+        region = self.choices.get(_REGION_CHOICE)
+        partition = partition_of_region(region) if isinstance(region, str) else None
+        chosen = self.choices.get(_PARTITION_CHOICE, ABSENT)
+        if partition is None:
+            partition = chosen if isinstance(chosen, str) and chosen in PARTITIONS else None
+        elif chosen is not ABSENT and chosen != partition and (
+                chosen is not None or partition in EVALUATORS.parameter_domain(self.context, "AWS::Partition")):
+            raise DeploymentFails(f"the region {region} is not in that partition")
+        suffix = self.choices.get(_URL_SUFFIX_CHOICE, ABSENT)
+        if partition is not None and suffix is not ABSENT and suffix != PARTITIONS[partition][1] and (
+                suffix is not None or PARTITIONS[partition][1] in EVALUATORS.parameter_domain(
+                    self.context, "AWS::URLSuffix")):
+            raise DeploymentFails(f"the partition {partition} has another URL suffix")
+
+    def _passed(self, key: str) -> bool:
+        """Whether the stacks nesting the template fix the parameter of choice ``key`` in this valuation.
+
+        Their assignments are chosen lazily, one parameter met at a time: it takes a value that an assignment
+        agreeing with the values chosen so far passes it (``None``: that assignment leaves it free), so the
+        parameters a valuation meets take the values of one assignment together, and the valuations range over
+        the assignments' values for those parameters only."""
+        passed = self.context.passed
+        assert passed is not None  # only a context with passed values has passed slots
+        if passed.limit is not None:
+            raise EvaluationLimit(passed.limit)
+        slots = self.context.passed_slots
+        chosen = [(slot, self.choices[_PASSED + other]) for other, slot in slots.items()
+                  if _PASSED + other in self.choices]
+        values = tuple(dict.fromkeys(row[slots[key]] for row in passed.assignments
+                                     if all(row[slot] == value for slot, value in chosen)))
+        if not values:
+            raise DeploymentFails("no deployment of the stacks nesting the template deploys it")
+        value = self.decide(_PASSED + key, values)
+        if value is not None:
+            self.choices[key] = value
+        return value is not None
 
     def alternatives(self, key: str) -> tuple[Any, ...]:
         """The other values a choice met for the first time in this reading can take."""
@@ -259,16 +321,23 @@ class Reader:
     def _render_ref(self, name: Any, depth: int) -> str:
         if not isinstance(name, str):
             return self.opaque({"Ref": name})
-        chosen = self.choices.get(parameter_choice(name), ABSENT)
+        key = parameter_choice(name)
+        if key in self.context.passed_slots and key not in self.choices:
+            self._passed(key)
+        chosen = self.choices.get(key, ABSENT)
         if chosen is not ABSENT:  # this reading fixed the parameter (a condition or a lookup compared it)
             self.consulted += 1
             if isinstance(chosen, str):
                 return chosen
         if name == "AWS::Region":
             return REGION
-        if name == "AWS::URLSuffix":
-            return self.context.token("${AWS::URLSuffix}", "the pseudo parameter AWS::URLSuffix",
-                                      ("amazonaws.com", "amazonaws.com.cn"), exhaustive=True)
+        if name == "AWS::URLSuffix":  # its partition's, known when the valuation fixes the region or partition
+            region = self.choices.get(_REGION_CHOICE)
+            partition = (partition_of_region(region) if isinstance(region, str) else None) or self.choices.get(
+                _PARTITION_CHOICE)
+            if isinstance(partition, str) and partition in PARTITIONS:
+                return PARTITIONS[partition][1]
+            return self.context.token("${AWS::URLSuffix}", "the pseudo parameter AWS::URLSuffix", _URL_SUFFIXES)
         if name.startswith("AWS::"):
             return self.context.token(f"${{{name}}}", f"the pseudo parameter {name}")
         parameter = self.context.parameters.get(name)

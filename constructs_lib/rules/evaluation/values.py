@@ -24,6 +24,18 @@ _REGION_IN_TEXT = re.compile(
 )
 _LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
 _SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+# Each AWS partition: the pattern of its regions' names and its AWS::URLSuffix (botocore 1.44's
+# data/endpoints.json, "regionRegex" and "dnsSuffix"). A region's name places it in one partition.
+PARTITIONS: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+"), "amazonaws.com"),
+    "aws-cn": (re.compile(r"cn-\w+-\d+"), "amazonaws.com.cn"),
+    "aws-us-gov": (re.compile(r"us-gov-\w+-\d+"), "amazonaws.com"),
+    "aws-iso": (re.compile(r"us-iso-\w+-\d+"), "c2s.ic.gov"),
+    "aws-iso-b": (re.compile(r"us-isob-\w+-\d+"), "sc2s.sgov.gov"),
+    "aws-iso-e": (re.compile(r"eu-isoe-\w+-\d+"), "cloud.adc-e.uk"),
+    "aws-iso-f": (re.compile(r"us-isof-\w+-\d+"), "csp.hci.ic.gov"),
+    "aws-eusc": (re.compile(r"eusc-de-\w+-\d+"), "amazonaws.eu"),
+}
 
 MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
 MAX_EXPANSIONS = 4096  # texts one value may take (candidates multiplied); more: the resource cannot be evaluated
@@ -40,6 +52,20 @@ class EvaluationLimit(EulaGateError):
 class DeploymentFails(EulaGateError):
     """This reading cannot deploy (a lookup that finds nothing fails the stack): nothing in it is deployed (the
     engine catches it)."""
+
+
+class PassedValues(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+    """What the stacks nesting a template pass its parameters: one assignment per deployment of theirs.
+
+    ``assignments[i][j]`` is the text deployment ``i`` passes parameter ``names[j]``, or ``None`` where that
+    deployment leaves it unknown (the parameter is then free in it). A valuation of the nested template takes one
+    assignment (the same for every parameter: what the parents correlate stays correlated). ``limit`` says why
+    the assignments could not all be listed: a valuation that meets a passed parameter cannot be evaluated.
+    """
+
+    names: tuple[str, ...]
+    assignments: tuple[tuple[str | None, ...], ...]
+    limit: str | None = None
 
 
 class _Absent:
@@ -84,8 +110,11 @@ def is_intrinsic(value: Any) -> bool:
 class TemplateContext:
     """What intrinsics can refer to in one template, and the tokens handed out while reading it."""
 
-    def __init__(self, template: Mapping[str, Any]) -> None:
+    def __init__(self, template: Mapping[str, Any], passed: PassedValues | None = None) -> None:
         self.template = template
+        self.passed = passed
+        # The choice key of each parameter the nesting stacks pass -> its position in their assignments.
+        self.passed_slots = {parameter_choice(name): slot for slot, name in enumerate(passed.names)} if passed else {}
         self.parameters = _mapping(template.get("Parameters"))
         self.mappings = _mapping(template.get("Mappings"))
         self.resources = _mapping(template.get("Resources"))
@@ -185,6 +214,12 @@ class TemplateContext:
     def always(self, text: str, value: str) -> bool:
         """Whether text with unknowns is ``value`` whatever they turn out to be (within what the template fixes)."""
         return all(option == value for option in self.expand(text))
+
+
+def partition_of_region(region: str) -> str | None:
+    """The partition a region's name places it in (``None`` for a name no partition's pattern matches)."""
+    found = [name for name, (pattern, _suffix) in PARTITIONS.items() if pattern.fullmatch(region)]
+    return found[0] if len(found) == 1 else None
 
 
 def has_tokens(text: str) -> bool:

@@ -14,13 +14,27 @@ from hypothesis import HealthCheck, given, settings
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.rules import check_template
-from tests.support.cfn_concrete import DeployFails, Deployment, deploy, parameter_choices, stack_set_resources
-from tests.support.cfn_models_by_parameter import models_by_parameter, violating
+from tests.support.cfn_concrete import (
+    DeployFails,
+    Deployment,
+    deploy,
+    nested_stack_resources,
+    parameter_choices,
+    stack_set_resources,
+)
+from tests.support.cfn_models_by_parameter import (
+    models_by_parameter,
+    nested_errors,
+    nested_models_by_parameter,
+    nested_violating,
+    violating,
+)
 from tests.support.cfn_soundness import GATED_URI, OWN_URI, reported, templates, violations
 
 SOUNDNESS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PRECISION = settings(max_examples=125, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODELS_BY_PARAMETER = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NESTED = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SOUNDNESS
@@ -66,6 +80,42 @@ def test_a_model_chosen_by_parameter_with_one_gated_model_unaccepted_is_an_error
     errors = {finding.logical_id for finding in check_template(template, catalog=rules_catalog)
               if finding.severity == "error"}
     assert errors == violated
+
+
+@NESTED
+@given(files=nested_models_by_parameter(all_accepted=True))
+def test_a_nested_template_given_correlated_values_every_deployment_accepts_gives_no_error(
+        files: dict[str, dict[str, Any]], rules_catalog: Catalog) -> None:
+    """Precision: the parents pass the model and its acceptance together, and every deployment accepts."""
+    assert nested_violating(files, rules_catalog) == set()
+    assert nested_errors(files, rules_catalog) == set()
+
+
+@NESTED
+@given(files=nested_models_by_parameter(all_accepted=False))
+def test_a_nested_template_some_parent_deployment_passes_an_unaccepted_gated_model_is_an_error(
+        files: dict[str, dict[str, Any]], rules_catalog: Catalog) -> None:
+    """Soundness: a gated model some parent deployment passes without acceptance is found in the nested template."""
+    violated = nested_violating(files, rules_catalog)
+    assert violated == {("serving.json", "Llm")}
+    assert nested_errors(files, rules_catalog) == violated
+
+
+def test_the_concrete_evaluator_deploys_a_nested_template_with_what_its_parent_passes() -> None:
+    nested = {"Parameters": {"Model": {"Type": "String", "AllowedValues": ["a", "b"]},
+                             "Accept": {"Type": "String", "Default": "false"}},
+              "Resources": {"M": {"Type": "T", "Properties": {"Uri": {"Fn::Sub": "${Model}-${AWS::Region}"},
+                                                              "Accept": {"Ref": "Accept"}}}}}
+    parent = {"Parameters": {"Model": {"Type": "String", "AllowedValues": ["a", "c"]}},
+              "Resources": {"N": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+                  "TemplateURL": "n.json", "Parameters": {"Model": {"Ref": "Model"}}}}}}
+    deployment = Deployment({"Model": "a", "Accept": "true"}, region="eu-west-1")
+    [properties] = deploy(parent, deployment).values()
+    # The parent's own Accept is not the nested template's: it keeps its Default.
+    assert nested_stack_resources(properties, nested, deployment) == {"M": {"Uri": "a-eu-west-1", "Accept": "false"}}
+    [properties] = deploy(parent, Deployment({"Model": "c"})).values()
+    with pytest.raises(DeployFails, match="AllowedValues"):
+        nested_stack_resources(properties, nested, deployment)
 
 
 def test_the_concrete_evaluator_honours_rules_and_stack_set_templates() -> None:

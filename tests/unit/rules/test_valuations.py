@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from constructs_lib.rules.evaluation.reader import Reader, readings
-from constructs_lib.rules.evaluation.values import TemplateContext, has_tokens
+from constructs_lib.rules.evaluation.values import (
+    DeploymentFails,
+    EvaluationLimit,
+    PassedValues,
+    TemplateContext,
+    has_tokens,
+)
 
 PARAMETERS = {
     "Model": {"Type": "String", "AllowedValues": ["open", "gated"]},
@@ -98,3 +104,75 @@ def test_equality_of_two_unknowns_is_one_choice_whichever_way_it_is_written() ->
                                               "BA": {"Fn::Equals": [{"Ref": "B"}, {"Ref": "A"}]}}})
     outcomes = {(reader.choose("AB"), reader.choose("BA")) for reader in readings(context)}
     assert outcomes == {(True, True), (False, False)}
+
+
+def _deployed(template: dict[str, Any], value: Any) -> set[str | None]:
+    """The texts ``value``, a property of the template's resource, reads as in each valuation of the template that
+    deploys (None where it holds an unknown)."""
+    context = TemplateContext({**template, "Resources": {"R": {"Type": "T", "Properties": {"V": value}}}})
+    found: set[str | None] = set()
+    for reader in readings(context):
+        try:
+            text = reader.render(value)
+        except DeploymentFails:
+            continue
+        found.add(None if text is None or has_tokens(text) else text)
+    return found
+
+
+PARTITION_CONDITIONS = {
+    "China": {"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws-cn"]},
+    "East": {"Fn::Equals": ["us-east-1", {"Ref": "AWS::Region"}]},
+    "Suffix": {"Fn::Equals": [{"Ref": "AWS::URLSuffix"}, "amazonaws.com.cn"]},
+    "ChinaEast": {"Fn::And": [{"Condition": "China"}, {"Condition": "East"}]},
+    "SuffixEast": {"Fn::And": [{"Condition": "Suffix"}, {"Condition": "East"}]},
+    "ChinaNotSuffix": {"Fn::And": [{"Condition": "China"}, {"Fn::Not": [{"Condition": "Suffix"}]}]},
+}
+
+
+@pytest.mark.parametrize(("condition", "values"), [
+    ("ChinaEast", {"no"}),  # us-east-1 is not in aws-cn
+    ("SuffixEast", {"no"}),  # nor is its URL suffix amazonaws.com.cn
+    ("ChinaNotSuffix", {"no"}),  # aws-cn's suffix is amazonaws.com.cn
+    ("China", {"yes", "no"}),
+    ("East", {"yes", "no"}),
+])
+def test_the_region_partition_and_url_suffix_of_a_valuation_name_one_partition(condition: str,
+                                                                               values: set[str]) -> None:
+    template = {"Conditions": PARTITION_CONDITIONS}
+    assert _deployed(template, {"Fn::If": [condition, "yes", "no"]}) == values
+
+
+def test_a_lookup_keyed_by_the_region_agrees_with_the_partition_and_the_url_suffix() -> None:
+    template = {"Conditions": PARTITION_CONDITIONS,
+                "Mappings": {"Accept": {"us-east-1": {"V": "true"}, "cn-north-1": {"V": "false"}}}}
+    accept = {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "V"]}
+    # Outside China, cn-north-1's row is never read; the suffix follows the region.
+    assert _deployed(template, {"Fn::If": ["China", "china", accept]}) == {"china", "true"}
+    assert _deployed(template, {"Fn::Sub": ["${A}.${AWS::URLSuffix}", {"A": accept}]}) == {
+        "true.amazonaws.com", "false.amazonaws.com.cn"}
+    # Where the valuation fixes no region, the suffix may be any partition's, or another.
+    assert _deployed({}, {"Ref": "AWS::URLSuffix"}) == {None}
+
+
+def test_valuations_take_what_the_nesting_stacks_pass_together_and_only_for_the_parameters_met() -> None:
+    passed = PassedValues(("Model", "Accept"), (("gated", "true"), ("open", "false"), ("open", None)))
+    context = TemplateContext({"Parameters": PARAMETERS}, passed)
+    both = []
+    for reader in readings(context):
+        both.append((reader.render({"Ref": "Model"}), reader.render({"Ref": "Accept"})))
+    # Never ("gated", "false"): the pairs passed, the free Accept of the last one taking its own AllowedValues.
+    assert sorted(both) == [("gated", "true"), ("open", "false"), ("open", "false"), ("open", "true")]
+    # A valuation that reads only the model is read once per model passed, not once per pair.
+    assert sorted(reader.render({"Ref": "Model"}) or "" for reader in readings(context)) == ["gated", "open"]
+
+
+def test_a_nested_template_no_parent_deploys_deploys_nothing_and_one_past_the_cap_cannot_be_evaluated() -> None:
+    nowhere = TemplateContext({"Parameters": PARAMETERS}, PassedValues(("Model",), ()))
+    with pytest.raises(DeploymentFails):
+        next(readings(nowhere)).render({"Ref": "Model"})
+    capped = TemplateContext({"Parameters": PARAMETERS}, PassedValues(("Model",), (), "too many"))
+    with pytest.raises(EvaluationLimit, match="too many"):
+        next(readings(capped)).render({"Ref": "Model"})
+    free = next(readings(capped)).render({"Ref": "Free"})  # a parameter not passed reads as on its own
+    assert free is not None and has_tokens(free)
