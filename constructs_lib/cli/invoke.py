@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("endpoint", metavar="ENDPOINT", help="the endpoint name")
     request = parser.add_mutually_exclusive_group(required=True)
     request.add_argument(
-        "--body", metavar="JSON|@FILE", help="the request body, or @FILE to read it (@- for stdin)"
+        "--body", metavar="JSON|@FILE",
+        help="the request body, or @FILE to read it (@- for stdin); at most 6 MiB, InvokeEndpoint's limit"
     )
     request.add_argument(
         "--input-location", metavar="S3_URI",
