@@ -16,7 +16,7 @@ from pathlib import Path
 
 from constructs_lib.errors import InputError
 
-__all__ = ["UnreadableFile", "read_file_bytes", "read_text_file"]
+__all__ = ["UnreadableFile", "decode_text", "read_file_bytes", "read_text_file"]
 
 _SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                   (stat.S_ISBLK, "a block device"))
@@ -78,6 +78,12 @@ def read_text_file(path: str | Path, *, limit: int, error: Callable[[str], Input
         data = read_file_bytes(path, limit=limit, reads=reads, limit_note=limit_note)
     except UnreadableFile as refused:
         raise error(str(refused)) from None
+    return decode_text(path, data, error=error)
+
+
+def decode_text(path: str | Path, data: bytes, *, error: Callable[[str], InputError] = InputError) -> str:
+    """``read_file_bytes``'s ``data`` of ``path`` as UTF-8 text (a byte-order mark dropped), or one ``error`` line:
+    for a reader that answers some refusals itself (a file that is missing is no settings at all)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as problem:

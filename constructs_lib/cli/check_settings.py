@@ -17,11 +17,15 @@ from typing import Any
 
 from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import InputError
+from constructs_lib.files import DIRECTORY, MISSING, UnreadableFile, decode_text, read_file_bytes
 from constructs_lib.rules import RULE_IDS, TemplateScan
 from constructs_lib.rules.finding import normalized_rule_id
 
 CONFIG_FILE = "pyproject.toml"
 CONFIG_TABLE = "eulagate"
+# A pyproject.toml holds a project's metadata and its tools' settings: kilobytes, tens of them at most. The walk up
+# reads every one it meets, so a bigger one (or /dev/zero linked there) is refused before it is read.
+MAX_CONFIG_BYTES = 1024 * 1024
 FAIL_ON = ("error", "warning")
 KEYS = ("select", "ignore", "fail-on", "strict")
 _BARE_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -88,18 +92,30 @@ def find_config(start: Path) -> tuple[Path, Any] | None:
     file is read and parsed once)."""
     for directory in (start, *start.parents):
         candidate = directory / CONFIG_FILE
-        if candidate.is_file():
-            tools = _tool_tables(candidate)
-            if CONFIG_TABLE in tools:
-                return candidate, tools[CONFIG_TABLE]
+        text = _config_text(candidate)
+        if text is None:
+            continue
+        tools = _tool_tables(candidate, text)
+        if CONFIG_TABLE in tools:
+            return candidate, tools[CONFIG_TABLE]
     return None
 
 
-def _tool_tables(path: Path) -> Mapping[str, Any]:
+def _config_text(path: Path) -> str | None:
+    """The text of the pyproject.toml at ``path``, or None when there is none (or a directory of that name). A
+    file that is there but cannot be read (a FIFO, a device, too big) is bad input: it may hold the settings, and
+    a check never guesses them."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read the file: {error}") from None
+        data = read_file_bytes(path, limit=MAX_CONFIG_BYTES, limit_note="(a pyproject.toml is kilobytes)",
+                               reads=f"eulagate check reads its settings from a regular {CONFIG_FILE} only")
+    except UnreadableFile as refused:
+        if refused.reason in (MISSING, DIRECTORY):
+            return None
+        raise
+    return decode_text(path, data)
+
+
+def _tool_tables(path: Path, text: str) -> Mapping[str, Any]:
     if not may_hold_config_table(text):
         # Another tool's pyproject.toml (the project's own, say): importing tomllib costs more than a short check.
         return {}
@@ -109,6 +125,8 @@ def _tool_tables(path: Path) -> Mapping[str, Any]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables by recursion
+        raise InputError(f"{path}: not valid TOML (values nested too deeply to read)") from None
     tool = document.get("tool")
     return tool if isinstance(tool, Mapping) else {}
 

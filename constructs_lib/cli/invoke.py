@@ -11,12 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from constructs_lib.errors import InputError
+from constructs_lib.files import UnreadableFile, read_file_bytes
 
 EXIT_REFUSED = 1
 JSON_CONTENT_TYPES = ("application/json",)
+# InvokeEndpoint takes a Body of at most 6 MiB (BodyBlob, max 6291456, in the SageMaker Runtime API model): a
+# bigger body could only be refused by SageMaker, after it was read and sent. Asynchronous input is read from S3.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+_BODY_LIMIT_NOTE = ("(SageMaker's InvokeEndpoint limit); send a bigger request to an asynchronous endpoint with "
+                    "--input-location s3://...")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("endpoint", metavar="ENDPOINT", help="the endpoint name")
     request = parser.add_mutually_exclusive_group(required=True)
     request.add_argument(
-        "--body", metavar="JSON|@FILE", help="the request body, or @FILE to read it (@- for stdin)"
+        "--body", metavar="JSON|@FILE",
+        help="the request body, or @FILE to read it (@- for stdin); at most 6 MiB, InvokeEndpoint's limit"
     )
     request.add_argument(
         "--input-location", metavar="S3_URI",
@@ -62,10 +68,7 @@ def read_body(argument: str, content_type: str) -> bytes:
         path = argument[1:]
         if not path:
             raise InputError("--body @ names no file; pass @FILE, or @- to read the body from stdin")
-        try:
-            body = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-        except OSError as error:
-            raise InputError(f"cannot read the body file {path}: {error.strerror or error}") from None
+        body = _read_stdin() if path == "-" else _read_body_file(path)
         origin = f"body file {path}"
     else:
         body = argument.encode("utf-8")
@@ -78,6 +81,23 @@ def read_body(argument: str, content_type: str) -> bytes:
                 f"{origin} is not valid JSON ({error}); pass a JSON document, @FILE, "
                 "or set --content-type for other formats"
             ) from None
+    return body
+
+
+def _read_body_file(path: str) -> bytes:
+    """A regular file's bytes, up to ``MAX_BODY_BYTES``: a FIFO is refused, not waited on (``@-`` reads a pipe)."""
+    try:
+        return read_file_bytes(path, limit=MAX_BODY_BYTES, limit_note=_BODY_LIMIT_NOTE,
+                               reads="pipe the body to --body @- instead")
+    except UnreadableFile as refused:
+        raise InputError(f"--body @{refused}") from None  # the reader's line starts with the file's name
+
+
+def _read_stdin() -> bytes:
+    """Standard input, up to ``MAX_BODY_BYTES`` (``< /dev/zero`` must not fill the memory)."""
+    body = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise InputError(f"--body @-: more than the {MAX_BODY_BYTES:,} bytes EulaGate reads {_BODY_LIMIT_NOTE}")
     return body
 
 

@@ -9,16 +9,21 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import InputError
+from constructs_lib.files import MISSING, UnreadableFile, decode_text, read_file_bytes
 from constructs_lib.rules.finding import Finding
 from constructs_lib.table import DEFAULT_TABLE, FineTuningRow, ModelTable, load_table
 from constructs_lib.table.layout import StackPlan, plan_stacks
 from constructs_lib.table.verdict import check_table
 
 EXIT_GATED_WITHOUT_ACCEPTANCE = 1
+CDK_JSON = "cdk.json"
+# cdk.json holds the app command, feature flags and context settings: kilobytes. CDK caches its look-ups in
+# cdk.context.json, so even a long-lived app's cdk.json stays far below this.
+MAX_CDK_JSON_BYTES = 1024 * 1024
+_CDK_JSON_FIX = "pass the table instead: eulagate plan TABLE"
 COLUMNS = (
     ("kind", "KIND"), ("name", "NAME"), ("model_id", "MODEL ID"), ("base_model_name", "BASE MODEL"),
     ("gated", "GATED"), ("accept_eula", "ACCEPT_EULA"), ("instance", "INSTANCE"), ("region", "REGION"),
@@ -63,13 +68,19 @@ def run(args: argparse.Namespace) -> int:
 
 def default_table_path() -> str:
     """The table ``cdk synth`` would use in this directory: cdk.json's context ``table``, else ``models.yaml``."""
-    cdk_json = Path("cdk.json")
-    if not cdk_json.is_file():
-        return DEFAULT_TABLE
+    from constructs_lib.rules.detection.template_text import TemplateTextError, parse_json_text
+
     try:
-        document = json.loads(cdk_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"cdk.json: cannot read it for the context `table`: {error}") from None
+        data = read_file_bytes(CDK_JSON, limit=MAX_CDK_JSON_BYTES, limit_note="(a cdk.json holds settings: kilobytes)")
+        text = decode_text(CDK_JSON, data)
+    except InputError as refused:
+        if isinstance(refused, UnreadableFile) and refused.reason == MISSING:
+            return DEFAULT_TABLE
+        raise InputError(f"{refused}; {_CDK_JSON_FIX}") from None
+    try:  # the template reader's JSON: one line for syntax, nesting and 4,300-digit integers
+        document = parse_json_text(text)
+    except TemplateTextError as error:
+        raise InputError(f"{CDK_JSON}: cannot read it for the context `table`: {error}; {_CDK_JSON_FIX}") from None
     context = document.get("context") if isinstance(document, dict) else None
     table = context.get("table") if isinstance(context, dict) else None
     return table if isinstance(table, str) and table else DEFAULT_TABLE

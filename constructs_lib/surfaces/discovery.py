@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
+
+from constructs_lib.files import UnreadableFile, read_file_bytes
 
 CLOUDFORMATION = "cloudformation"
 PYTHON = "python"
@@ -96,13 +97,9 @@ def _classified(path: Path) -> tuple[str | None, bytes | None]:
     suffix = path.suffix.lower()
     if suffix in _SUFFIX_KINDS:
         return _SUFFIX_KINDS[suffix], None
-    try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-            return None, None
-        with path.open("rb") as handle:
-            data = handle.read()
-    except OSError:
+    try:  # judged by what was opened: a file swapped for a FIFO after a look at its name is never waited on
+        data = read_file_bytes(path, limit=MAX_FILE_BYTES)
+    except UnreadableFile:
         return None, None
     return kind_by_content(data.decode("utf-8-sig", errors="replace"), suffix), data
 

@@ -270,7 +270,8 @@ def one_error_line(stderr: str) -> str:
     ("args", "expected"),
     [
         (["gated-llm", "--body", "{inputs: 1}"], "--body is not valid JSON"),
-        (["gated-llm", "--body", "@/nonexistent/prompt.json"], "cannot read the body file /nonexistent/prompt.json"),
+        (["gated-llm", "--body", "@/nonexistent/prompt.json"],
+         "--body @/nonexistent/prompt.json: cannot read the file"),
         (["gated-llm", "--body", "{}", "--accept-eula", "--custom-attributes", "accept_eula=false"],
          "drop one of them"),
         (["gated-llm", "--body", "{}", "--custom-attributes", "trace"], "is not a key=value pair"),

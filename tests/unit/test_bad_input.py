@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,10 @@ from constructs_lib.aws_names import s3_uri_problem
 from constructs_lib.catalog import Catalog, CatalogError
 from constructs_lib.catalog.catalog import CATALOG_ENV_VAR, DEFAULT_CATALOG_PATH, read_document
 from constructs_lib.cli import EXIT_BAD_INPUT, main
+from constructs_lib.cli.invoke import MAX_BODY_BYTES, read_body
 from constructs_lib.table import TableError, load_table
 from constructs_lib.table.yaml_source import parse_yaml
+from tests.support.deadline import returns_within
 
 ENDPOINT_TABLE = "defaults: {{regions: [us-east-1]}}\nendpoints:\n  - name: llama\n    model: Llama2-7B\n{extra}"
 AUTOPILOT_TABLE = """defaults: {{regions: [us-east-1]}}
@@ -228,6 +232,50 @@ def test_invoke_body_at_sign_without_a_file(capsys: pytest.CaptureFixture[str]) 
     assert err == "eulagate invoke: --body @ names no file; pass @FILE, or @- to read the body from stdin\n"
 
 
+INVOKE = ["invoke", "my-endpoint", "--region", "us-east-1", "--body"]
+BODY_LIMIT = ("(SageMaker's InvokeEndpoint limit); send a bigger request to an asynchronous endpoint with "
+              "--input-location s3://...")
+
+
+def sparse_file(path: Path, size: int) -> None:
+    """A file of ``size`` zero bytes that takes no disk: a reader must refuse it by its size, not by reading it."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (os.mkfifo, "a FIFO, not a regular file; pipe the body to --body @- instead"),
+    (Path.mkdir, "a directory, where a file is expected"),
+    (lambda path: None, "cannot read the file: No such file or directory"),
+    (lambda path: sparse_file(path, MAX_BODY_BYTES + 1),
+     f"6,291,457 bytes, more than the 6,291,456 EulaGate reads {BODY_LIMIT}"),
+])
+def test_invoke_refuses_a_body_file_it_cannot_send_before_reading_it(
+        make: Callable[[Path], object], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = tmp_path / "body.json"
+    make(body)
+    code, err = returns_within(lambda: run_cli([*INVOKE, f"@{body}"], capsys), what="eulagate invoke --body @FILE")
+    assert (code, err) == (EXIT_BAD_INPUT, f"eulagate invoke: --body @{body}: {expected}\n")
+
+
+def test_invoke_reads_a_body_file_up_to_the_invoke_endpoint_limit(tmp_path: Path) -> None:
+    body = tmp_path / "body.bin"
+    sparse_file(body, MAX_BODY_BYTES)  # exactly as much as InvokeEndpoint takes
+    assert read_body(f"@{body}", "application/octet-stream") == bytes(MAX_BODY_BYTES)
+    (tmp_path / "prompt.json").write_text('{"inputs": "hi"}')
+    assert read_body(f"@{tmp_path / 'prompt.json'}", "application/json") == b'{"inputs": "hi"}'
+
+
+def test_invoke_reads_at_most_the_limit_from_stdin(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"{}")))
+    assert read_body("@-", "application/json") == b"{}"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b" " * (MAX_BODY_BYTES + 1))))
+    code, err = run_cli([*INVOKE, "@-"], capsys)
+    assert (code, err) == (EXIT_BAD_INPUT, f"eulagate invoke: --body @-: more than the 6,291,456 bytes EulaGate reads "
+                                           f"{BODY_LIMIT}\n")
+
+
 # -- eulagate check: templates and cloud assemblies that are not what they should be ------------------------------
 
 TEMPLATE_TEXTS = {
@@ -258,8 +306,7 @@ def test_check_reads_typed_scalars_of_their_type(tmp_path: Path, capsys: pytest.
 
 def test_check_refuses_a_huge_file_before_reading_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     huge = tmp_path / "huge.json"
-    with huge.open("wb") as handle:
-        handle.truncate(100 * 1024 * 1024)  # sparse: the check must refuse it by its size
+    sparse_file(huge, 100 * 1024 * 1024)
     code, err = run_cli(["check", str(huge)], capsys)
     assert code == EXIT_BAD_INPUT and "104,857,600 bytes, more than the 16,777,216 EulaGate reads" in err
 

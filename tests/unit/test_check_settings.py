@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constructs_lib.cli import main
-from constructs_lib.cli.check_settings import may_hold_config_table
+from constructs_lib.cli.check_settings import MAX_CONFIG_BYTES, may_hold_config_table
+from tests.support.deadline import returns_within
 
 ROOT = Path(__file__).parents[2]
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -110,6 +113,30 @@ def test_a_pyproject_that_only_names_eulagate_is_not_a_config(project: Path,
     assert not may_hold_config_table(text)
     assert not may_hold_config_table((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert run(capsys, "../bad.yaml")[0] == 1
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (os.mkfifo, "a FIFO, not a regular file; eulagate check reads its settings from a regular pyproject.toml only"),
+    (lambda path: path.write_bytes(b"#" * (MAX_CONFIG_BYTES + 1)),
+     "1,048,577 bytes, more than the 1,048,576 EulaGate reads (a pyproject.toml is kilobytes)"),
+    (lambda path: path.write_bytes(b'[tool.eulagate]\nstrict = "\xff"\n'),
+     "not UTF-8 text (byte 26: invalid start byte)"),
+    (lambda path: path.write_text("[tool.eulagate]\nx = " + "[" * 100_000),
+     "not valid TOML (values nested too deeply to read)"),
+])
+def test_a_pyproject_above_that_cannot_be_read_is_one_line(
+    make: Callable[[Path], object], expected: str, project: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It may hold the settings: a check never guesses them, and never waits on a FIFO for them."""
+    make(project / "pyproject.toml")
+    code, out, err = returns_within(lambda: run(capsys, "../bad.yaml"), what="the walk up for pyproject.toml")
+    assert (code, out, err) == (2, "", f"eulagate check: {project / 'pyproject.toml'}: {expected}\n")
+
+
+def test_a_directory_named_pyproject_toml_is_passed_over(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    configure(project, 'ignore = ["EULA001"]')
+    (project / "infra" / "pyproject.toml").mkdir()  # holds no settings: the walk goes on up
+    assert run(capsys, "../bad.yaml")[0] == 0
 
 
 _KEYS = st.sampled_from(["tool", "eulagate", '"eulagate"', "'tool'", "x", '"eula\\u0067ate"', "a-b"])

@@ -10,6 +10,8 @@ import pytest
 from constructs_lib.errors import InputError, TemplateError
 from constructs_lib.files import read_text_file
 from constructs_lib.surfaces import read_text as read_surface_text
+from constructs_lib.surfaces.discovery import MAX_FILE_BYTES, TEMPLATE, classify
+from tests.support.deadline import returns_within
 
 
 def test_a_regular_file_is_read_without_its_byte_order_mark(tmp_path: Path) -> None:
@@ -43,3 +45,16 @@ def test_a_surface_file_that_is_a_fifo_is_refused_without_blocking(tmp_path: Pat
     os.mkfifo(fifo)
     with pytest.raises(InputError, match=r"deploy\.py: a FIFO, not a regular file; EulaGate reads only source files"):
         read_surface_text(fifo)
+
+
+def test_a_file_its_content_classifies_is_looked_at_through_the_reader(tmp_path: Path) -> None:
+    """A walk opens a .json or .yaml to tell a template from data: a FIFO is passed over without waiting, a file
+    over the size a walk reads is never read, a template is one."""
+    os.mkfifo(tmp_path / "pipe.json")
+    assert returns_within(lambda: classify(tmp_path / "pipe.json"), what="classify on a FIFO") is None
+    with (tmp_path / "big.json").open("wb") as handle:
+        handle.write(b'{"Resources": {}}')
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: refused by its size
+    assert classify(tmp_path / "big.json") is None
+    (tmp_path / "stack.json").write_text('{"Resources": {}}')
+    assert classify(tmp_path / "stack.json") == TEMPLATE

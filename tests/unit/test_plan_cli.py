@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from constructs_lib.cli import main
+from constructs_lib.cli.plan import MAX_CDK_JSON_BYTES
+from tests.support.deadline import returns_within
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "models.yaml"
@@ -124,6 +127,26 @@ def test_unreadable_cdk_json_is_one_line(
     (tmp_path / "cdk.json").write_text("{not json")
     code, _, err = run_plan(capsys)
     assert code == 2 and err.startswith("eulagate plan: cdk.json: cannot read it")
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (os.mkfifo, "cdk.json: a FIFO, not a regular file; EulaGate reads only regular files"),
+    (Path.mkdir, "cdk.json: a directory, where a file is expected"),
+    (lambda path: path.write_bytes(b" " * (MAX_CDK_JSON_BYTES + 1)),
+     "cdk.json: 1,048,577 bytes, more than the 1,048,576 EulaGate reads (a cdk.json holds settings: kilobytes)"),
+    (lambda path: path.write_bytes(b'{"context": {"table": "\xff"}}'),
+     "cdk.json: not UTF-8 text (byte 23: invalid start byte)"),
+    (lambda path: path.write_text("[" * 100_000),
+     "cdk.json: cannot read it for the context `table`: malformed JSON: nested too deeply to read"),
+])
+def test_a_cdk_json_plan_cannot_read_is_one_line_naming_the_fix(
+    make: Callable[[Path], object], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path / "cdk.json")
+    code, out, err = returns_within(lambda: run_plan(capsys), what="eulagate plan reading cdk.json")
+    assert (code, out, err) == (2, "", f"eulagate plan: {expected}; pass the table instead: eulagate plan TABLE\n")
 
 
 def test_plan_never_loads_jsii() -> None:
