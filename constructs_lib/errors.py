@@ -9,6 +9,10 @@ early) carries the construct path, as aws-cdk-lib's ``ValidationError`` does. Er
 
 from __future__ import annotations
 
+import re
+
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
 
 class EulaGateError(Exception):
     """Base class of every error EulaGate raises on purpose."""
@@ -61,3 +65,9 @@ class ConstructValidationError(ConstructError, ValueError):
 
 class JobNotAwaitedError(ConstructError, RuntimeError):
     """A fine-tuning job's output was asked for, but the deployment does not wait for the job to finish."""
+
+
+def one_line(text: object) -> str:
+    """``text`` as one line: control characters (a carriage return in a resource id, a newline in an AWS message)
+    and runs of white space become one space, so an error printed with it is exactly one line."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", str(text)).split())

@@ -26,6 +26,7 @@ from typing import Any
 from constructs_lib.catalog.catalog import Catalog, ModelSpec, Snapshot, content_bucket
 from constructs_lib.catalog.errors import CatalogError
 from constructs_lib.catalog.raw_spec import MalformedSpecError, parse_model_spec, version_key
+from constructs_lib.errors import one_line
 
 MANIFEST_KEY = "models_manifest.json"
 REGION_NAME = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d+")
@@ -63,10 +64,6 @@ class RefreshResult:
     manifest_models: int
     deprecated: list[str]
     kept_from_current: list[str]
-
-
-def one_line(text: object) -> str:
-    return " ".join(str(text).split())
 
 
 def newest_entries(manifest: Any, *, source: str) -> tuple[list[ManifestEntry], list[str]]:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from constructs_lib import __version__
-from constructs_lib.errors import InputError
+from constructs_lib.errors import InputError, one_line
 
 # Subcommand -> module. Only the module of the command being run is imported (``eulagate check`` in CI should not
 # pay for the table loader or boto3); ``eulagate --help`` imports them all.
@@ -85,9 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except InputError as error:
-        print(f"eulagate {args.command}: {error}", file=sys.stderr)
+        print(f"eulagate {args.command}: {one_line(error)}", file=sys.stderr)
         if args.verbosity > 0 and error.__cause__ is not None:
-            print(f"eulagate {args.command}: caused by {type(error.__cause__).__name__}: {error.__cause__}",
+            print(f"eulagate {args.command}: caused by {type(error.__cause__).__name__}: {one_line(error.__cause__)}",
                   file=sys.stderr)
         return EXIT_BAD_INPUT
     except ModuleNotFoundError as error:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from constructs_lib.errors import EulaGateError, InvalidArgumentError
+from constructs_lib.errors import EulaGateError, InvalidArgumentError, one_line
 
 MAX_CUSTOM_ATTRIBUTES_LENGTH = 1024
 ACCEPT_EULA_KEY = "accept_eula"
@@ -296,7 +296,7 @@ def _client(region: str | None, timeout: float) -> Any:
     except NoRegionError:
         raise InvalidArgumentError(_no_region_message()) from None
     except ProfileNotFound as error:
-        raise InvalidArgumentError(f"{_one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
+        raise InvalidArgumentError(f"{one_line(error)}: check AWS_PROFILE and ~/.aws/config") from None
 
 
 def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: bool) -> tuple[Exception, bool]:
@@ -323,7 +323,7 @@ def _failure(error: Exception, endpoint_name: str, *, timeout: float, accepted: 
             f"endpoint {endpoint_name} did not reply within {timeout:g} seconds (--timeout); not retried, as the "
             "model may have processed the request"
         ), False
-    unreachable = InvocationError(f"cannot reach endpoint {endpoint_name}: {_one_line(error)}")
+    unreachable = InvocationError(f"cannot reach endpoint {endpoint_name}: {one_line(error)}")
     return unreachable, isinstance(error, ConnectTimeoutError | EndpointConnectionError)  # never sent
 
 
@@ -341,14 +341,10 @@ def _no_region_message() -> str:
             f"~/.aws/config{note}")
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def _refusal(endpoint_name: str, error: Any, *, accepted: bool) -> InvocationError:
     details = error.response.get("Error", {})
     code = details.get("Code") or "Error"
-    message = _one_line(details.get("Message") or error.response.get("OriginalMessage") or error)
+    message = one_line(details.get("Message") or error.response.get("OriginalMessage") or error)
     hint = ""
     if not accepted and ACCEPT_EULA_KEY in message.lower():
         hint = " (the model asks for EULA acceptance: read its EULA, then pass --accept-eula / accept_eula=True)"

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from constructs_lib.errors import ConstructError
+from constructs_lib.errors import ConstructError, one_line
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 
@@ -29,7 +29,7 @@ class OneLineConstructErrors:
 
     def __call__(self, kind: type[BaseException], error: BaseException, traceback: TracebackType | None) -> None:
         if isinstance(error, ConstructError):
-            print(f"{Path(sys.argv[0]).name or 'python'}: {error}", file=sys.stderr)
+            print(f"{Path(sys.argv[0]).name or 'python'}: {one_line(error)}", file=sys.stderr)
         else:
             self.previous(kind, error, traceback)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from constructs_lib.errors import TableError
+from constructs_lib.errors import TableError, one_line
 from constructs_lib.files import DIRECTORY, MISSING, SPECIAL, TOO_BIG, UnreadableFile, read_file_bytes
 
 
@@ -206,7 +206,7 @@ def parse_yaml(text: str, *, source: str) -> Any:
         raise TableError(f"{source}:{line}: invalid YAML: the character {character!r} is not allowed in YAML; "
                          "remove it", source=source, line=line) from None
     except yaml.YAMLError as error:
-        raise TableError(f"{source}: invalid YAML: {_one_line(str(error))}", source=source) from None
+        raise TableError(f"{source}: invalid YAML: {one_line(error)}", source=source) from None
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -250,5 +250,3 @@ def _refusal(path: str, refused: UnreadableFile) -> str:
     return f"{path}: cannot read the model table: {refused.detail}"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
