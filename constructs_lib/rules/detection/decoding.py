@@ -4,7 +4,8 @@ A request may be JSON text (an ``AwsCustomResource`` call, a Scheduler ``Input``
 (encoded twice, as ``JSON.stringify`` of a stringified body writes it), or YAML. A string *looks like a
 document* when it is written as a JSON object or array (``{...``, ``[...]``), or as a JSON string holding one;
 Automation parameters and dynamic references (``{{ Name }}``, ``{{resolve:ssm:...}}``) and JSONata expressions
-(``{% ... %}``) do not. Such a
+(``{% ... %}``) do not, nor does open text without a key-value separator (``{model}-{version}``, a format
+string): no JSON or YAML reading of it holds a mapping, so it cannot hold a request. Such a
 string that cannot be read is reported (EULA007), whatever words it holds: what a request it hides asks for is
 unknown.
 """
@@ -30,17 +31,19 @@ class Undecodable(EulaGateError, ValueError):
 
 
 def looks_like_document(text: str) -> bool:
-    """Text written as a JSON object (``{...``, closed or not), an array (``[...]``), or as a JSON string holding
-    one (``"{\\"a\\": 1}"``, a document encoded twice)."""
+    """Text written as a JSON object (``{...``, closed or not), an array (``[...]``, or ``[{...`` cut short), or
+    as a JSON string holding one (``"{\\"a\\": 1}"``, a document encoded twice, closed or not). Open or cut-short
+    text counts only with a key-value separator (``:``): without one no reading of it holds a mapping."""
     stripped = text.strip()
     if stripped[:2] in ("{{", "{%"):
         return False
     if stripped[:1] == "{":
-        return True
+        return ":" in stripped
     if stripped[:1] == "[":
-        return stripped[-1] == "]"
+        return stripped[-1] == "]" or (stripped[1:].lstrip()[:1] in ("{", "[", '"') and ":" in stripped)
     # Each encoding adds quotes and backslashes before the document's first character.
-    return len(stripped) > 2 and stripped[0] == stripped[-1] == '"' and stripped.lstrip('"\\ ')[:1] in ("{", "[")
+    return (len(stripped) > 2 and stripped[0] == '"' and stripped.lstrip('"\\ ')[:1] in ("{", "[")
+            and (stripped[-1] == '"' or ":" in stripped))
 
 
 def looks_like_yaml_block(text: str) -> bool:

@@ -66,6 +66,10 @@ def test_sagemaker_client_names() -> None:
     ('{"a": 1}', True), ("[1, 2]", True), ('{"unclosed": ', True), ('"{\\"a\\": 1}"', True),
     ("{{resolve:ssm:/x}}", False), ("{{ Region }}", False), ("{% $x %}", False), ("[draft] note", False),
     ("plain text", False), ('"quoted text"', False),
+    # Cut short: a request array or a twice-encoded request that ends early still looks like one.
+    ('[{"ModelName": "m", "PrimaryContainer": ', True), ('"{\\"ModelName\\": \\"m', True),
+    # Braces without a key-value separator (a format string) hold no mapping in any reading.
+    ("{model}-{version}", False), ("{0}", False), ("[INFO] {model}: started", False),
 ])
 def test_what_looks_like_a_document(text: str, expected: bool) -> None:
     assert looks_like_document(text) is expected
