@@ -49,7 +49,7 @@ from constructs_lib.rules.detection.request_names import (
     is_sagemaker_service,
     request_kind,
 )
-from constructs_lib.rules.detection.state_flow import task_request
+from constructs_lib.rules.detection.state_flow import task_request, task_requests
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text, parse_yaml_text
 from constructs_lib.rules.evaluation.reader import Reader, readings
 from constructs_lib.rules.evaluation.runtime_values import (
@@ -123,7 +123,7 @@ class Subject:
     condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
     # How the service computes the request from the whole document and the keys down to it (Step Functions
     # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
-    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None
+    flow: Callable[[Any, tuple[str | int, ...], Reader], Any] | None = None
 
     def request(self, reader: Reader) -> Any:
         if not self.json_source:
@@ -131,7 +131,7 @@ class Subject:
         else:
             document = decode_further(reader.parse_json(self.source, self.substitutions))
             if self.flow is not None:
-                return self.flow(document, self.inner, reader.context)
+                return self.flow(document, self.inner, reader)
             document = follow(document, self.inner)
         return self.rewrite(document, reader.context) if self.rewrite is not None else document
 
@@ -456,23 +456,27 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
         via = f"Step Functions task '{name}' ({context.display(integration)})"
         kind = request_kind(action_of(integration))
         argument_key = next((name for name in ("Parameters", "Arguments") if name in state), None)
-        # The request as the definition fixes it (literals, Pass states before the task, variables), or for a
-        # task without arguments its state input.
+        # The requests as the definition fixes them (literals, Pass states before the task, variables), or for a
+        # task without arguments its state input: one for each input the task may get.
         flow = functools.partial(task_request, state_keys=keys, argument_key=argument_key)
         written = state.get(argument_key) if argument_key is not None else None
-        request = written if isinstance(written, dict) else flow(document, (), reader.context)
+        requests = [written] if isinstance(written, dict) else task_requests(
+            document, (), reader.context, state_keys=keys, argument_key=argument_key)
         inner = (*keys, argument_key) if argument_key is not None else keys
         shown = f"{where}{_display(inner)}"
-        if not isinstance(request, dict):
+        if not all(isinstance(request, dict) for request in requests):
             # Computed at run time from what is not fixed: for a request the rules read, for JSONata computed
             # whole, and for a Resource known only at deployment that may be such a call.
             if kind is not None or isinstance(written, str) or has_tokens(integration):
                 why = ("is computed at run time" if argument_key else
                        "has no Parameters or Arguments: the task sends its state input, known only at run time")
                 yield replace(_unread(NOT_SHOWN, shown, why, "the task's SageMaker request"), via=via)
-            continue
+            requests = [request for request in requests if isinstance(request, dict)]
+            if not requests:
+                continue
         found = [Found(kind, (), "")] if kind is not None else []
-        found.extend(_walk_document(request, (), "", named=kind))
+        for request in requests:  # what one input's request holds, where another's holds it too, is read once
+            found.extend(part for part in _walk_document(request, (), "", named=kind) if part not in found)
         for request_found in found:
             yield replace(_json_subject(request_found, definition, f"{shown}{request_found.path}",
                                         substitutions=substitutions, via=via),
