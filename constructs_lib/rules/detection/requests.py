@@ -619,10 +619,13 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
         inputs = step.get("inputs")
         if step.get("action") != "aws:executeAwsApi" or not isinstance(inputs, dict):
             continue
-        service, api = inputs.get("Service"), inputs.get("Api")
-        if not (is_sagemaker_service(service) and isinstance(api, str)):
+        service, api = (_automation_text(reader, inputs.get(key)) for key in ("Service", "Api"))
+        # A service or API known only at deployment or run time (a parameter, {{ Api }}) may be SageMaker's.
+        if service is None or api is None or not (
+                is_sagemaker_service(service) or _may_be(reader, service, ("sagemaker",))):
             continue
-        via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {api})"
+        shown = inputs["Api"] if isinstance(inputs["Api"], str) else context.display(api)
+        via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {shown})"
         kind = request_kind(api)
         inner = (*keys, "inputs")
         found = ([Found(kind, inner, _display(inner))] if kind is not None
@@ -630,6 +633,13 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
         for request in found:
             yield _json_subject(request, document, f"Properties.Content{request.path}", via=via,
                                 rewrite=automation_values)
+
+
+def _automation_text(reader: Reader, value: Any) -> str | None:
+    """An ``aws:executeAwsApi`` input as text in this valuation (a Content object may hold intrinsics), each
+    Automation parameter (``{{ Api }}``) an unknown; ``None`` when it is not text."""
+    text = value if isinstance(value, str) else reader.render(value) if is_intrinsic(value) else None
+    return automation_values(text, reader.context) if text is not None else None
 
 
 # -- StackSets: a template inside the template -------------------------------------------------------------------
