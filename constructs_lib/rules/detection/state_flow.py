@@ -12,8 +12,8 @@ evaluated, so a request the template fixes is judged as written, not as an unkno
   to a fixed point. ``InputPath``,
   ``ResultPath`` and ``OutputPath`` are applied as Step Functions applies them; a task's result is unknown, so
   ``ResultPath: $.out`` leaves the rest of its input known; a Parallel state's result is the list of what each
-  branch's last states agree on, and a Map's items (``ItemsPath``, unless an ``ItemSelector`` reshapes them) are
-  each the input of its item processor, which starts with what they all agree on;
+  branch's last states agree on, and a Map's ``ItemSelector`` (each item unknown), or else its items
+  (``ItemsPath``), are the input of its item processor, which starts with what the items all agree on;
 - a variable is known where every path into the state agrees on the value the last ``Assign`` gave it; at the
   start of a Parallel branch or a Map's items, when every ``Assign`` of it in the definition gives the same fixed
   value (a read before any assignment fails the execution, so nothing deploys that way).
@@ -212,16 +212,23 @@ class _Flow:
         return self.branch_outputs[branch_keys]
 
     def _items(self, container_keys: Keys) -> Any:
-        """The input a Map's item processor starts with: what every item of its ``ItemsPath`` (JSONPath, without
-        ``ItemSelector``/``Parameters``/``ItemReader``) agrees on; otherwise (a branch, the execution) unknown."""
+        """The input a Map's item processor starts with: its ``ItemSelector`` (``Parameters`` in older
+        definitions) evaluated over the Map's input, each item unknown; without one, what every item of its
+        ``ItemsPath`` (JSONPath, without ``ItemReader``) agrees on; otherwise (a branch, the execution) unknown."""
         if len(container_keys) < 2 or container_keys[-1] not in ("ItemProcessor", "Iterator"):
             return UNKNOWN
         state = follow(self.definition, container_keys[:-1])
-        if (not isinstance(state, dict) or state.get("Type") != "Map" or _jsonata(self.definition, state)
-                or any(key in state for key in ("ItemSelector", "Parameters", "ItemReader"))):
+        if not isinstance(state, dict) or state.get("Type") != "Map":
+            return UNKNOWN
+        jsonata = _jsonata(self.definition, state)
+        selector = state.get("ItemSelector", None if jsonata else state.get("Parameters"))
+        if selector is None and (jsonata or "ItemReader" in state):
             return UNKNOWN
         state_input, variables = _join(self.data(container_keys[:-1]))
-        effective = _apply_path(state.get("InputPath", "$"), StateScope(state_input, variables))
+        effective = state_input if jsonata else _apply_path(state.get("InputPath", "$"),
+                                                            StateScope(state_input, variables))
+        if selector is not None:
+            return step_functions_values(selector, self.context, scope=StateScope(effective, variables))
         items_path = state.get("ItemsPath", "$")
         items = json_path_value(items_path, StateScope(effective, variables)) if isinstance(items_path, str) \
             else UNKNOWN
