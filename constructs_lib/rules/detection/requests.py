@@ -96,6 +96,7 @@ _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primaryc
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
+Guards = tuple[tuple[str, bool], ...]  # Fn::If branches: (condition, the branch taken when it is true)
 _MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
 # SageMaker pipeline step types whose Arguments are one request of a known API.
 _PIPELINE_STEP_KINDS = {
@@ -124,8 +125,13 @@ class Subject:
     # How the service computes the request from the whole document and the keys down to it (Step Functions
     # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
     flow: Callable[[Any, tuple[str | int, ...], Reader], Any] | None = None
+    # The Fn::If branches the request is written in: (condition, branch taken when it is true); the request is
+    # sent only in the readings that take every one of them.
+    guards: Guards = ()
 
     def request(self, reader: Reader) -> Any:
+        if self.guards and not all(reader.choose(condition) is taken for condition, taken in self.guards):
+            return ABSENT
         if not self.json_source:
             document = self.source
         else:
@@ -148,12 +154,23 @@ class Unread(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a 
 
 class Found(NamedTuple):
     """A request found in a parsed document: its kind, the keys down to it and where it is displayed; for an
-    ``UNREADABLE`` part, why it cannot be read."""
+    ``UNREADABLE`` part, why it cannot be read; the ``Fn::If`` branches it is written in."""
 
     kind: str
     keys: tuple[str | int, ...]
     path: str
     why: str = ""
+    guards: Guards = ()
+
+
+def _branches(value: Any) -> tuple[tuple[Any, Guards], tuple[Any, Guards]] | None:
+    """The two branches of an ``Fn::If`` written as an object (a request chosen whole by a condition), each with
+    the guard that takes it; ``None`` for any other value."""
+    if type(value) is dict and len(value) == 1:
+        arguments = value.get("Fn::If")
+        if isinstance(arguments, list) and len(arguments) == 3 and isinstance(arguments[0], str):
+            return (arguments[1], ((arguments[0], True),)), (arguments[2], ((arguments[0], False),))
+    return None
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
@@ -283,57 +300,74 @@ def _decodes(text: str) -> bool:
 def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
     if found.kind == UNREADABLE:
-        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"), via=details.get("via"))
-    return Subject(found.kind, source, path, found.keys, json_source=True, **details)
+        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"),
+                       via=details.get("via"), guards=found.guards)
+    return Subject(found.kind, source, path, found.keys, json_source=True, guards=found.guards, **details)
 
 
 def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0, named: str | None = None,
-                   inside: bool = False) -> Iterator[Found]:
+                   inside: bool = False, guards: Guards = ()) -> Iterator[Found]:
     """Each request in a parsed JSON document, nested ones and ones encoded as text inside it included; where it
     is nested too deeply to walk on and mentions a request key, or holds text that looks like a document but
     cannot be read, ``UNREADABLE``: never a silent stop. ``named``: the kind the value is known to be a request
     of by its name (found once, not again by its shape). ``inside``: the value is a field of a request, which
-    the rules judge as a value (an unreadable text there is not acceptance), not a place that holds one."""
+    the rules judge as a value (an unreadable text there is not acceptance), not a place that holds one.
+    ``guards``: the ``Fn::If`` branches the value is written in (a request there is sent only when they are taken).
+    """
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
-            yield Found(UNREADABLE, inner, path)
+            yield Found(UNREADABLE, inner, path, guards=guards)
         return
-    if isinstance(value, dict):
+    branches = _branches(value)
+    if branches is not None:  # a request chosen whole: what the value is named, each branch is too
+        for index, (branch, guard) in enumerate(branches, start=1):
+            yield from _walk_document(branch, (*inner, "Fn::If", index), f"{path}.Fn::If[{index}]", depth + 1,
+                                      named, inside, guards + guard)
+    elif isinstance(value, dict):
         call = _named_call(value)
         if call is not None:
             parameters = value[call[1]]
             if not isinstance(parameters, str):
-                yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}")
+                yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}", guards=guards)
             elif looks_like_document(parameters) and _decodes(parameters):  # parameters encoded as JSON text
-                yield Found(call[0], (*inner, call[1], DECODED), f"{path}.{call[1]}[JSON]")
+                yield Found(call[0], (*inner, call[1], DECODED), f"{path}.{call[1]}[JSON]", guards=guards)
         kinds = request_kinds(value)
         for kind in kinds:
             if kind != named:
-                yield Found(kind, inner, path)
+                yield Found(kind, inner, path, guards=guards)
         inside = inside or bool(kinds) or call is not None or named is not None
         for key, child in value.items():
             yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1,
-                                      call[0] if call is not None and key == call[1] else None, inside)
+                                      call[0] if call is not None and key == call[1] else None, inside, guards)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1, None, inside)
+            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1, None, inside, guards)
     elif isinstance(value, str) and looks_like_document(value):
         try:
             document = decode(value)
         except Undecodable as error:
             if not inside:
-                yield Found(UNREADABLE, inner, path, str(error))
+                yield Found(UNREADABLE, inner, path, str(error), guards)
             return
-        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named, inside)
+        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named, inside, guards)
 
 
-def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, inside: bool = False
-                     ) -> Iterator[Subject]:
-    """Each request in a custom resource's properties, including JSON strings that hold one (``inside``: as for
-    ``_walk_document``)."""
+def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, inside: bool = False,
+                     guards: Guards = ()) -> Iterator[Subject]:
+    """Each request in a custom resource's properties, including JSON strings that hold one (``inside``,
+    ``guards``: as for ``_walk_document``)."""
+    if guards:
+        yield from (replace(subject, guards=guards + subject.guards)
+                    for subject in _walk_properties(value, path, reader, depth, inside))
+        return
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
             yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
+        return
+    branches = _branches(value)
+    if branches is not None:
+        for index, (branch, guard) in enumerate(branches, start=1):
+            yield from _walk_properties(branch, f"{path}.Fn::If[{index}]", reader, depth + 1, inside, guard)
         return
     if _is_document_text(value):
         document, problem = _parse_document(reader, value)
