@@ -651,12 +651,16 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
     steps = document.get("mainSteps") if isinstance(document, dict) else None
     for step, keys in _automation_steps(steps, ("mainSteps",)):
         inputs = step.get("inputs")
-        if step.get("action") != "aws:executeAwsApi" or not isinstance(inputs, dict):
+        action = step.get("action")
+        if not isinstance(inputs, dict) or action == "aws:loop":  # a loop's steps are steps of their own
             continue
         service, api = (_automation_text(reader, inputs.get(key)) for key in ("Service", "Api"))
         # A service or API known only at deployment or run time (a parameter, {{ Api }}) may be SageMaker's.
-        if service is None or api is None or not (
+        if action != "aws:executeAwsApi" or service is None or api is None or not (
                 is_sagemaker_service(service) or _may_be(reader, service, ("sagemaker",))):
+            # Scripts, Lambda payloads, stacks it creates, other services' calls: what they load is no request
+            # the rules read, but a gated artifact they name is a stray one (EULA008), as in other documents.
+            yield Subject(STRAY_ARTIFACTS, inputs, f"Properties.Content{_display((*keys, 'inputs'))}")
             continue
         shown = inputs["Api"] if isinstance(inputs["Api"], str) else context.display(api)
         via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {shown})"
