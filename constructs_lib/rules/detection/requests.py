@@ -63,6 +63,7 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    key_spellings,
     token_pattern,
 )
 
@@ -174,7 +175,7 @@ def _branches(value: Any) -> tuple[tuple[Any, Guards], tuple[Any, Guards]] | Non
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
-    return key in mapping or f"{key}.$" in mapping or (key[:1].lower() + key[1:]) in mapping
+    return key in mapping or any(spelling in mapping for spelling in key_spellings(key))
 
 
 def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
@@ -199,7 +200,7 @@ def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
 def _mentions_request(text: str) -> bool:
     if "\\u" in text:  # JSON may spell a key with escapes (\u0050rimaryContainer): read them as its parser will
         text = _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
-    lowered = text.lower()
+    lowered = text.lower().replace("_", "")  # snake_case keys (primary_container) too
     return any(word in lowered for word in _REQUEST_WORDS)
 
 

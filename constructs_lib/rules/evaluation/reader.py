@@ -38,6 +38,7 @@ from constructs_lib.rules.evaluation.values import (
     has_tokens,
     is_intrinsic,
     is_list_parameter,
+    key_spellings,
     parameter_choice,
     parameter_values,
     sub_variables,
@@ -46,9 +47,6 @@ from constructs_lib.rules.evaluation.values import (
 _QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
 
-
-# Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
-_SPELLINGS: dict[str, tuple[str, str]] = {}
 
 
 class _Insert:
@@ -178,13 +176,12 @@ class Reader:
         return self.pick(value) if type(value) is dict and len(value) == 1 else value
 
     def _other_spelling(self, mapping: dict[str, Any], key: str) -> Any:
-        spellings = _SPELLINGS.get(key)
-        if spellings is None:
-            spellings = _SPELLINGS[key] = (f"{key}.$", key[:1].lower() + key[1:])
+        spellings = key_spellings(key)
         dynamic = mapping.get(spellings[0])
         if dynamic is not None:
             return self.context.token(f"${{{dynamic}}}", f"read from the state input at run time ({dynamic})")
-        return self.pick(mapping.get(spellings[1], ABSENT))
+        value = mapping.get(spellings[1], ABSENT)
+        return self.pick(mapping.get(spellings[2], ABSENT) if value is ABSENT else value)
 
     def path(self, mapping: Any, *keys: str) -> Any:
         value = mapping

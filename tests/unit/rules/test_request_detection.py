@@ -25,6 +25,7 @@ from constructs_lib.rules.detection.request_names import (
     request_kind,
 )
 from constructs_lib.rules.detection.state_flow import MAX_PATHS
+from constructs_lib.rules.evaluation.values import key_spellings
 from tests.unit.rules.builders import GATED_URI, MISSING, ROLE, container
 
 PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -74,6 +75,16 @@ def test_sagemaker_client_names() -> None:
 ])
 def test_what_looks_like_a_document(text: str, expected: bool) -> None:
     assert looks_like_document(text) is expected
+
+
+@pytest.mark.parametrize(("key", "spellings"), [
+    ("S3DataSource", ("S3DataSource.$", "s3DataSource", "s3_data_source")),
+    ("AutoMLProblemTypeConfig",
+     ("AutoMLProblemTypeConfig.$", "autoMLProblemTypeConfig", "auto_ml_problem_type_config")),
+    ("AcceptEula", ("AcceptEula.$", "acceptEula", "accept_eula")),
+])
+def test_the_spellings_of_a_request_key(key: str, spellings: tuple[str, str, str]) -> None:
+    assert key_spellings(key) == spellings
 
 
 def test_decoding_stops_at_its_bound() -> None:
