@@ -175,7 +175,10 @@ def _branches(value: Any) -> tuple[tuple[Any, Guards], tuple[Any, Guards]] | Non
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
-    return key in mapping or any(spelling in mapping for spelling in key_spellings(key))
+    if key in mapping:
+        return True
+    dynamic, lower_camel, snake = key_spellings(key)
+    return dynamic in mapping or lower_camel in mapping or snake in mapping
 
 
 def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
