@@ -71,7 +71,8 @@ def test_sagemaker_client_names() -> None:
     # Cut short: a request array or a twice-encoded request that ends early still looks like one.
     ('[{"ModelName": "m", "PrimaryContainer": ', True), ('"{\\"ModelName\\": \\"m', True),
     # Braces without a key-value separator (a format string) hold no mapping in any reading.
-    ("{model}-{version}", False), ("{0}", False), ("[INFO] {model}: started", False),
+    ("{model}-{version}", False), ("{0}", False), ("[INFO] {model}: started", False), ("{level}: {message}", False),
+    ("{}", True), ("{ModelName: m, PrimaryContainer: {Image: ", True), ("{'ModelName': 'm'", True),
 ])
 def test_what_looks_like_a_document(text: str, expected: bool) -> None:
     assert looks_like_document(text) is expected
