@@ -237,7 +237,7 @@ def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tu
     if isinstance(value, dict) and not is_intrinsic(value) and not substitutions:
         return value, None
     text = reader.json_text(value, substitutions)
-    if text is None:
+    if text is None or _is_dynamic_reference(reader, text):
         return ABSENT, None
     try:
         return decode_further(json.loads(text)), None
@@ -247,6 +247,14 @@ def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tu
         return ABSENT, "is JSON nested too deeply to read"
     except Undecodable as error:  # JSON text holding a document's text that cannot be read
         return ABSENT, f"holds a JSON string that {error}"
+
+
+def _is_dynamic_reference(reader: Reader, text: str) -> bool:
+    """Text that is one dynamic reference (``{{resolve:ssm:/name}}``): resolved at deployment, so unknown here."""
+    if not text.lstrip().startswith("{{resolve:"):
+        return False
+    rendered = reader.render(text)
+    return rendered is not None and len(rendered.strip()) == 1 and has_tokens(rendered)
 
 
 def _unwrap_to_json_string(reader: Reader, value: Any) -> Any:
