@@ -22,7 +22,7 @@ from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Ca
 from constructs_lib.catalog.catalog import TARBALL_PREFIXES
 from constructs_lib.rules.detection.locations import unknown_location_doubt
 from constructs_lib.rules.evaluation.reader import Reader
-from constructs_lib.rules.evaluation.values import TemplateContext, has_tokens
+from constructs_lib.rules.evaluation.values import REGION, TemplateContext, has_tokens
 from constructs_lib.rules.finding import Severity
 
 _REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
@@ -187,6 +187,11 @@ class CatalogIndex:
         elif bucket.startswith(PUBLIC_BUCKET_PREFIX):
             gated_bucket, suffix = False, bucket[len(PUBLIC_BUCKET_PREFIX):]
         else:
+            return None
+        # JumpStart's buckets end in a region: jumpstart-private-cache-prod-us-east-1-copy (or ${AWS::Region}-copy)
+        # is a bucket of the user's. A suffix with another unknown may be a region.
+        regional = suffix.replace(REGION, "us-east-1")
+        if not has_tokens(regional) and _REGION_NAME.fullmatch(regional) is None:
             return None
         region = literal_region(suffix) if literal else None
         model = self.catalog.model_in_s3_key(key)

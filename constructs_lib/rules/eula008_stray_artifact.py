@@ -72,9 +72,14 @@ def _values(reader: Reader, value: Any, path: str, depth: int) -> Iterator[tuple
     if value is ABSENT or depth > _MAX_DEPTH:
         return
     if isinstance(value, str) or is_intrinsic(value):
+        if type(value) is dict and "Fn::Base64" in value:  # user data, a lifecycle script: what runs is the text
+            yield from _values(reader, value["Fn::Base64"], path, depth + 1)
+            return
         yield path, value
-        if isinstance(value, str) and "s3://" in value[1:]:  # locations inside a script or a command line
-            yield from ((path, match.group()) for match in _EMBEDDED_S3_URI.finditer(value) if match.start())
+        # Locations inside a script or a command line, written out or built by Fn::Sub/Fn::Join.
+        text = value if isinstance(value, str) else reader.render(value)
+        if text is not None and "s3://" in text[1:]:
+            yield from ((path, match.group()) for match in _EMBEDDED_S3_URI.finditer(text) if match.start())
     elif isinstance(value, dict):
         for key, child in value.items():
             yield from _values(reader, child, f"{path}.{key}", depth + 1)

@@ -33,17 +33,25 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
             continue  # the common case, decided without the Mapping ABC (one check per resource of a large assembly)
         if str(logical_id).startswith(FOR_EACH_PREFIX):
             continue
+        shown = _shown(logical_id)
         if not isinstance(resource, Mapping):
-            raise UnjudgeableTemplate(f"{path}: resource {logical_id} is {_kind(resource)}, not an object with a Type "
+            raise UnjudgeableTemplate(f"{path}: resource {shown} is {_kind(resource)}, not an object with a Type "
                                 "and Properties")
         resource_type = resource.get("Type")
         if not isinstance(resource_type, str) or not resource_type:
-            raise UnjudgeableTemplate(f"{path}: resource {logical_id} has no Type; give it one, e.g. "
+            raise UnjudgeableTemplate(f"{path}: resource {shown} has no Type; give it one, e.g. "
                                 "Type: AWS::SageMaker::Model")
     for logical_id, rule in unknown_suppressed_rules(template, RULE_IDS):
         raise UnjudgeableTemplate(
-            f"{path}: resource {logical_id} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
+            f"{path}: resource {_shown(logical_id)} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
             f"{SUPPRESS_KEY}{did_you_mean(normalized_rule_id(rule), RULE_IDS)} (`eulagate rules` lists them)")
+
+
+def _shown(logical_id: Any) -> str:
+    """A logical id as the one-line message shows it: as written, or quoted with escapes when it holds a line break
+    or another character a terminal would not print."""
+    text = str(logical_id)
+    return text if text.isprintable() else repr(text)
 
 
 def _kind(value: Any) -> str:

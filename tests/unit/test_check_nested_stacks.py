@@ -336,3 +336,49 @@ def test_a_nested_stack_deploys_in_its_parent_s_region(
     parent["Mappings"] = {"Accept": {region: {"V": accept} for region, accept in accept_by_region.items()}}
     write(tmp_path / "parent.json", parent)
     assert verdicts(capsys, str(tmp_path)) == expected
+
+
+ACCEPTED_BY_PARAMETER = """Parameters:
+  AcceptEula: {Type: String, AllowedValues: ['true', 'false']}
+Resources:
+  Llama:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: arn:aws:iam::123456789012:role/sagemaker
+      PrimaryContainer:
+        Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.21.0
+        ModelDataSource:
+          S3DataSource:
+            S3Uri: s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/meta-textgeneration-llama-2-7b-f/artifacts/inference-prepack/v1.1.0/
+            S3DataType: S3Prefix
+            CompressionType: None
+            ModelAccessConfig: {AcceptEula: !Ref AcceptEula}
+"""
+
+
+@pytest.mark.parametrize(("passed", "expected"), [
+    ("'true'", (0, set())),
+    ("'false'", (1, {("template.yaml", "Llama", "EULA001", "error")})),
+])
+def test_holdout3_a_yaml_sam_application_is_read_with_the_acceptance_it_passes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], passed: str,
+        expected: tuple[int, set[tuple[str, str, str, str]]]) -> None:
+    """A YAML parent (SAM transform) whose application's local Location is a YAML template below it."""
+    (tmp_path / "apps" / "chat").mkdir(parents=True)
+    (tmp_path / "apps" / "chat" / "template.yaml").write_text(ACCEPTED_BY_PARAMETER, encoding="utf-8")
+    parent = tmp_path / "template.yaml"
+    parent.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Chat:\n"
+                      "    Type: AWS::Serverless::Application\n    Properties:\n"
+                      f"      Location: apps/chat/template.yaml\n      Parameters:\n        AcceptEula: {passed}\n",
+                      encoding="utf-8")
+    assert verdicts(capsys, str(parent)) == expected
+
+
+def test_holdout3_a_dot_relative_template_url_from_a_yaml_parent_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "stacks").mkdir()
+    write(tmp_path / "stacks" / "serving.json", {"Resources": {"Gemma": GATED_MODEL}})
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("Resources:\n  Serving:\n    Type: AWS::CloudFormation::Stack\n"
+                      "    Properties:\n      TemplateURL: ./stacks/serving.json\n", encoding="utf-8")
+    assert verdicts(capsys, str(parent)) == (1, {("serving.json", "Gemma", "EULA001", "error")})

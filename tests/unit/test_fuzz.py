@@ -48,6 +48,14 @@ def test_any_hook_event_gives_a_response_or_one_line(text: str, tmp_path: Path) 
 
 # --- the inputs that broke readers before, one by one ---------------------------------------------------------------
 
+def test_a_logical_id_with_a_line_break_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "template.yaml", 'Resources: {"\\r": null}\n')
+    result = outcome(["check", str(path)])
+    assert problem(result) is None
+    assert (result.code, result.stderr) == (2, f"eulagate check: {path}: resource '\\r' is empty, not an object with "
+                                               "a Type and Properties\n")
+
+
 def test_a_json_integer_over_4300_digits_is_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "big.json", '{"Resources": {"A": {"Type": "AWS::SNS::Topic", "Properties": {"N": '
                  + "9" * 5000 + "}}}}")

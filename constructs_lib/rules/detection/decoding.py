@@ -4,7 +4,8 @@ A request may be JSON text (an ``AwsCustomResource`` call, a Scheduler ``Input``
 (encoded twice, as ``JSON.stringify`` of a stringified body writes it), or YAML. A string *looks like a
 document* when it is written as a JSON object or array (``{...``, ``[...]``), or as a JSON string holding one;
 Automation parameters and dynamic references (``{{ Name }}``, ``{{resolve:ssm:...}}``) and JSONata expressions
-(``{% ... %}``) do not. Such a
+(``{% ... %}``) do not, nor does text in braces that does not open a mapping with a key (``{model}-{version}``,
+``{level}: {message}``, format strings): no JSON or YAML reading of it holds a request. Such a
 string that cannot be read is reported (EULA007), whatever words it holds: what a request it hides asks for is
 unknown.
 """
@@ -23,6 +24,8 @@ MAX_DECODINGS = 4
 # The key that stands, in a path of keys down a document, for "decode this string": no JSON key holds a NUL.
 DECODED = "\0decoded"
 _YAML_KEY_LINE = re.compile(r"[A-Za-z_][\w.-]*:(?:[ \t]|$)")
+# How a mapping opens: a quoted key (JSON, YAML), ``}`` (empty), or a plain key and its ``:`` (YAML flow style).
+_MAPPING_OPENING = re.compile(r"\{\s*(?:[\"'}]|[^\s\"'{}\[\],:][^{}\[\],:]*:)")
 
 
 class Undecodable(EulaGateError, ValueError):
@@ -30,17 +33,20 @@ class Undecodable(EulaGateError, ValueError):
 
 
 def looks_like_document(text: str) -> bool:
-    """Text written as a JSON object (``{...``, closed or not), an array (``[...]``), or as a JSON string holding
-    one (``"{\\"a\\": 1}"``, a document encoded twice)."""
+    """Text written as a JSON object or YAML flow mapping (``{"a": ...``, ``{a: ...``, closed or not), an array
+    (``[...]``, or ``[{...`` cut short), or as a JSON string holding one (``"{\\"a\\": 1}"``, a document encoded
+    twice, closed or not). Cut-short text counts only with a key-value separator (``:``): without one no reading
+    of it holds a mapping."""
     stripped = text.strip()
     if stripped[:2] in ("{{", "{%"):
         return False
     if stripped[:1] == "{":
-        return True
+        return _MAPPING_OPENING.match(stripped) is not None
     if stripped[:1] == "[":
-        return stripped[-1] == "]"
+        return stripped[-1] == "]" or (stripped[1:].lstrip()[:1] in ("{", "[", '"') and ":" in stripped)
     # Each encoding adds quotes and backslashes before the document's first character.
-    return len(stripped) > 2 and stripped[0] == stripped[-1] == '"' and stripped.lstrip('"\\ ')[:1] in ("{", "[")
+    return (len(stripped) > 2 and stripped[0] == '"' and stripped.lstrip('"\\ ')[:1] in ("{", "[")
+            and (stripped[-1] == '"' or ":" in stripped))
 
 
 def looks_like_yaml_block(text: str) -> bool:

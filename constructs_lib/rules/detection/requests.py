@@ -49,7 +49,7 @@ from constructs_lib.rules.detection.request_names import (
     is_sagemaker_service,
     request_kind,
 )
-from constructs_lib.rules.detection.state_flow import task_request
+from constructs_lib.rules.detection.state_flow import task_request, task_requests
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text, parse_yaml_text
 from constructs_lib.rules.evaluation.reader import Reader, readings
 from constructs_lib.rules.evaluation.runtime_values import (
@@ -63,6 +63,7 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    key_spellings,
     token_pattern,
 )
 
@@ -96,6 +97,7 @@ _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primaryc
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
+Guards = tuple[tuple[str, bool], ...]  # Fn::If branches: (condition, the branch taken when it is true)
 _MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
 # SageMaker pipeline step types whose Arguments are one request of a known API.
 _PIPELINE_STEP_KINDS = {
@@ -123,15 +125,20 @@ class Subject:
     condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
     # How the service computes the request from the whole document and the keys down to it (Step Functions
     # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
-    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None
+    flow: Callable[[Any, tuple[str | int, ...], Reader], Any] | None = None
+    # The Fn::If branches the request is written in: (condition, branch taken when it is true); the request is
+    # sent only in the readings that take every one of them.
+    guards: Guards = ()
 
     def request(self, reader: Reader) -> Any:
+        if self.guards and not all(reader.choose(condition) is taken for condition, taken in self.guards):
+            return ABSENT
         if not self.json_source:
             document = self.source
         else:
             document = decode_further(reader.parse_json(self.source, self.substitutions))
             if self.flow is not None:
-                return self.flow(document, self.inner, reader.context)
+                return self.flow(document, self.inner, reader)
             document = follow(document, self.inner)
         return self.rewrite(document, reader.context) if self.rewrite is not None else document
 
@@ -148,16 +155,30 @@ class Unread(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a 
 
 class Found(NamedTuple):
     """A request found in a parsed document: its kind, the keys down to it and where it is displayed; for an
-    ``UNREADABLE`` part, why it cannot be read."""
+    ``UNREADABLE`` part, why it cannot be read; the ``Fn::If`` branches it is written in."""
 
     kind: str
     keys: tuple[str | int, ...]
     path: str
     why: str = ""
+    guards: Guards = ()
+
+
+def _branches(value: Any) -> tuple[tuple[Any, Guards], tuple[Any, Guards]] | None:
+    """The two branches of an ``Fn::If`` written as an object (a request chosen whole by a condition), each with
+    the guard that takes it; ``None`` for any other value."""
+    if type(value) is dict and len(value) == 1:
+        arguments = value.get("Fn::If")
+        if isinstance(arguments, list) and len(arguments) == 3 and isinstance(arguments[0], str):
+            return (arguments[1], ((arguments[0], True),)), (arguments[2], ((arguments[0], False),))
+    return None
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
-    return key in mapping or f"{key}.$" in mapping or (key[:1].lower() + key[1:]) in mapping
+    if key in mapping:
+        return True
+    dynamic, lower_camel, snake = key_spellings(key)
+    return dynamic in mapping or lower_camel in mapping or snake in mapping
 
 
 def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
@@ -182,7 +203,7 @@ def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
 def _mentions_request(text: str) -> bool:
     if "\\u" in text:  # JSON may spell a key with escapes (\u0050rimaryContainer): read them as its parser will
         text = _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
-    lowered = text.lower()
+    lowered = text.lower().replace("_", "")  # snake_case keys (primary_container) too
     return any(word in lowered for word in _REQUEST_WORDS)
 
 
@@ -216,7 +237,7 @@ def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tu
     if isinstance(value, dict) and not is_intrinsic(value) and not substitutions:
         return value, None
     text = reader.json_text(value, substitutions)
-    if text is None:
+    if text is None or _is_dynamic_reference(reader, text):
         return ABSENT, None
     try:
         return decode_further(json.loads(text)), None
@@ -226,6 +247,14 @@ def _parse_document(reader: Reader, value: Any, substitutions: Any = None) -> tu
         return ABSENT, "is JSON nested too deeply to read"
     except Undecodable as error:  # JSON text holding a document's text that cannot be read
         return ABSENT, f"holds a JSON string that {error}"
+
+
+def _is_dynamic_reference(reader: Reader, text: str) -> bool:
+    """Text that is one dynamic reference (``{{resolve:ssm:/name}}``): resolved at deployment, so unknown here."""
+    if not text.lstrip().startswith("{{resolve:"):
+        return False
+    rendered = reader.render(text)
+    return rendered is not None and len(rendered.strip()) == 1 and has_tokens(rendered)
 
 
 def _unwrap_to_json_string(reader: Reader, value: Any) -> Any:
@@ -283,57 +312,74 @@ def _decodes(text: str) -> bool:
 def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
     if found.kind == UNREADABLE:
-        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"), via=details.get("via"))
-    return Subject(found.kind, source, path, found.keys, json_source=True, **details)
+        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"),
+                       via=details.get("via"), guards=found.guards)
+    return Subject(found.kind, source, path, found.keys, json_source=True, guards=found.guards, **details)
 
 
 def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: int = 0, named: str | None = None,
-                   inside: bool = False) -> Iterator[Found]:
+                   inside: bool = False, guards: Guards = ()) -> Iterator[Found]:
     """Each request in a parsed JSON document, nested ones and ones encoded as text inside it included; where it
     is nested too deeply to walk on and mentions a request key, or holds text that looks like a document but
     cannot be read, ``UNREADABLE``: never a silent stop. ``named``: the kind the value is known to be a request
     of by its name (found once, not again by its shape). ``inside``: the value is a field of a request, which
-    the rules judge as a value (an unreadable text there is not acceptance), not a place that holds one."""
+    the rules judge as a value (an unreadable text there is not acceptance), not a place that holds one.
+    ``guards``: the ``Fn::If`` branches the value is written in (a request there is sent only when they are taken).
+    """
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
-            yield Found(UNREADABLE, inner, path)
+            yield Found(UNREADABLE, inner, path, guards=guards)
         return
-    if isinstance(value, dict):
+    branches = _branches(value)
+    if branches is not None:  # a request chosen whole: what the value is named, each branch is too
+        for index, (branch, guard) in enumerate(branches, start=1):
+            yield from _walk_document(branch, (*inner, "Fn::If", index), f"{path}.Fn::If[{index}]", depth + 1,
+                                      named, inside, guards + guard)
+    elif isinstance(value, dict):
         call = _named_call(value)
         if call is not None:
             parameters = value[call[1]]
             if not isinstance(parameters, str):
-                yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}")
+                yield Found(call[0], (*inner, call[1]), f"{path}.{call[1]}", guards=guards)
             elif looks_like_document(parameters) and _decodes(parameters):  # parameters encoded as JSON text
-                yield Found(call[0], (*inner, call[1], DECODED), f"{path}.{call[1]}[JSON]")
+                yield Found(call[0], (*inner, call[1], DECODED), f"{path}.{call[1]}[JSON]", guards=guards)
         kinds = request_kinds(value)
         for kind in kinds:
             if kind != named:
-                yield Found(kind, inner, path)
+                yield Found(kind, inner, path, guards=guards)
         inside = inside or bool(kinds) or call is not None or named is not None
         for key, child in value.items():
             yield from _walk_document(child, (*inner, key), f"{path}.{key}", depth + 1,
-                                      call[0] if call is not None and key == call[1] else None, inside)
+                                      call[0] if call is not None and key == call[1] else None, inside, guards)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1, None, inside)
+            yield from _walk_document(child, (*inner, index), f"{path}[{index}]", depth + 1, None, inside, guards)
     elif isinstance(value, str) and looks_like_document(value):
         try:
             document = decode(value)
         except Undecodable as error:
             if not inside:
-                yield Found(UNREADABLE, inner, path, str(error))
+                yield Found(UNREADABLE, inner, path, str(error), guards)
             return
-        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named, inside)
+        yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named, inside, guards)
 
 
-def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, inside: bool = False
-                     ) -> Iterator[Subject]:
-    """Each request in a custom resource's properties, including JSON strings that hold one (``inside``: as for
-    ``_walk_document``)."""
+def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, inside: bool = False,
+                     guards: Guards = ()) -> Iterator[Subject]:
+    """Each request in a custom resource's properties, including JSON strings that hold one (``inside``,
+    ``guards``: as for ``_walk_document``)."""
+    if guards:
+        yield from (replace(subject, guards=guards + subject.guards)
+                    for subject in _walk_properties(value, path, reader, depth, inside))
+        return
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
             yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
+        return
+    branches = _branches(value)
+    if branches is not None:
+        for index, (branch, guard) in enumerate(branches, start=1):
+            yield from _walk_properties(branch, f"{path}.Fn::If[{index}]", reader, depth + 1, inside, guard)
         return
     if _is_document_text(value):
         document, problem = _parse_document(reader, value)
@@ -456,23 +502,27 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
         via = f"Step Functions task '{name}' ({context.display(integration)})"
         kind = request_kind(action_of(integration))
         argument_key = next((name for name in ("Parameters", "Arguments") if name in state), None)
-        # The request as the definition fixes it (literals, Pass states before the task, variables), or for a
-        # task without arguments its state input.
+        # The requests as the definition fixes them (literals, Pass states before the task, variables), or for a
+        # task without arguments its state input: one for each input the task may get.
         flow = functools.partial(task_request, state_keys=keys, argument_key=argument_key)
         written = state.get(argument_key) if argument_key is not None else None
-        request = written if isinstance(written, dict) else flow(document, (), reader.context)
+        requests = [written] if isinstance(written, dict) else task_requests(
+            document, (), reader.context, state_keys=keys, argument_key=argument_key)
         inner = (*keys, argument_key) if argument_key is not None else keys
         shown = f"{where}{_display(inner)}"
-        if not isinstance(request, dict):
+        if not all(isinstance(request, dict) for request in requests):
             # Computed at run time from what is not fixed: for a request the rules read, for JSONata computed
             # whole, and for a Resource known only at deployment that may be such a call.
             if kind is not None or isinstance(written, str) or has_tokens(integration):
                 why = ("is computed at run time" if argument_key else
                        "has no Parameters or Arguments: the task sends its state input, known only at run time")
                 yield replace(_unread(NOT_SHOWN, shown, why, "the task's SageMaker request"), via=via)
-            continue
+            requests = [request for request in requests if isinstance(request, dict)]
+            if not requests:
+                continue
         found = [Found(kind, (), "")] if kind is not None else []
-        found.extend(_walk_document(request, (), "", named=kind))
+        for request in requests:  # what one input's request holds, where another's holds it too, is read once
+            found.extend(part for part in _walk_document(request, (), "", named=kind) if part not in found)
         for request_found in found:
             yield replace(_json_subject(request_found, definition, f"{shown}{request_found.path}",
                                         substitutions=substitutions, via=via),
@@ -613,12 +663,19 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
     steps = document.get("mainSteps") if isinstance(document, dict) else None
     for step, keys in _automation_steps(steps, ("mainSteps",)):
         inputs = step.get("inputs")
-        if step.get("action") != "aws:executeAwsApi" or not isinstance(inputs, dict):
+        action = step.get("action")
+        if not isinstance(inputs, dict) or action == "aws:loop":  # a loop's steps are steps of their own
             continue
-        service, api = inputs.get("Service"), inputs.get("Api")
-        if not (is_sagemaker_service(service) and isinstance(api, str)):
+        service, api = (_automation_text(reader, inputs.get(key)) for key in ("Service", "Api"))
+        # A service or API known only at deployment or run time (a parameter, {{ Api }}) may be SageMaker's.
+        if action != "aws:executeAwsApi" or service is None or api is None or not (
+                is_sagemaker_service(service) or _may_be(reader, service, ("sagemaker",))):
+            # Scripts, Lambda payloads, stacks it creates, other services' calls: what they load is no request
+            # the rules read, but a gated artifact they name is a stray one (EULA008), as in other documents.
+            yield Subject(STRAY_ARTIFACTS, inputs, f"Properties.Content{_display((*keys, 'inputs'))}")
             continue
-        via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {api})"
+        shown = inputs["Api"] if isinstance(inputs["Api"], str) else context.display(api)
+        via = f"SSM Automation step '{step.get('name')}' (aws:executeAwsApi sagemaker {shown})"
         kind = request_kind(api)
         inner = (*keys, "inputs")
         found = ([Found(kind, inner, _display(inner))] if kind is not None
@@ -626,6 +683,13 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
         for request in found:
             yield _json_subject(request, document, f"Properties.Content{request.path}", via=via,
                                 rewrite=automation_values)
+
+
+def _automation_text(reader: Reader, value: Any) -> str | None:
+    """An ``aws:executeAwsApi`` input as text in this valuation (a Content object may hold intrinsics), each
+    Automation parameter (``{{ Api }}``) an unknown; ``None`` when it is not text."""
+    text = value if isinstance(value, str) else reader.render(value) if is_intrinsic(value) else None
+    return automation_values(text, reader.context) if text is not None else None
 
 
 # -- StackSets: a template inside the template -------------------------------------------------------------------

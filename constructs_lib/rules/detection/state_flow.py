@@ -4,13 +4,16 @@ A request may be built before the task that sends it: a Pass state's ``Result``,
 ``Output`` (JSONata) writes literals into the state input, and an ``Assign`` sets variables. These are
 evaluated, so a request the template fixes is judged as written, not as an unknown:
 
-- a state's input is the output of the states that lead to it (``Next``, a Choice's ``Choices``/``Default``),
-  part by part: where they disagree that part is unknown, and where a path comes from outside (the execution's
-  input, a ``Catch``, a branch's start) all of it; loops are followed to a fixed point. ``InputPath``,
+- a state's input is the output of the states that lead to it (``Next``, a Choice's ``Choices``/``Default``):
+  each different output is kept apart, as one of the inputs the state may get (a task after a Choice between
+  two Pass states sends one of two requests, each judged whole, never a mix of the two); past ``MAX_PATHS``
+  different inputs they are joined part by part: where they disagree that part is unknown. Where a path comes
+  from outside (the execution's input, a ``Catch``, a branch's start) all of it is unknown; loops are followed
+  to a fixed point. ``InputPath``,
   ``ResultPath`` and ``OutputPath`` are applied as Step Functions applies them; a task's result is unknown, so
   ``ResultPath: $.out`` leaves the rest of its input known; a Parallel state's result is the list of what each
-  branch's last states agree on, and a Map's items (``ItemsPath``, unless an ``ItemSelector`` reshapes them) are
-  each the input of its item processor, which starts with what they all agree on;
+  branch's last states agree on, and a Map's ``ItemSelector`` (each item unknown), or else its items
+  (``ItemsPath``), are the input of its item processor, which starts with what the items all agree on;
 - a variable is known where every path into the state agrees on the value the last ``Assign`` gave it; at the
   start of a Parallel branch or a Map's items, when every ``Assign`` of it in the definition gives the same fixed
   value (a read before any assignment fails the execution, so nothing deploys that way).
@@ -31,29 +34,48 @@ from constructs_lib.rules.evaluation.jsonata_reading import (
     json_path_value,
     known,
 )
+from constructs_lib.rules.evaluation.reader import Reader
 from constructs_lib.rules.evaluation.runtime_values import step_functions_values
 from constructs_lib.rules.evaluation.values import TemplateContext
 
 Keys = tuple[str | int, ...]
 Data = tuple[Any, dict[str, Any]]  # a state's input and its known variables
 _MAX_STATES = 2_000  # states in one States map (more than Step Functions takes); past them every state is unknown
+MAX_PATHS = 32  # different inputs a state keeps apart; past them they are joined (what they agree on)
 
 
-def task_request(definition: Any, inner: Keys, context: TemplateContext, *, state_keys: Keys,
-                 argument_key: str | None) -> Any:
-    """The request a task sends, as far as the definition fixes it: its ``argument_key`` (``Parameters``,
-    ``Arguments``) evaluated over its input and the variables, or (``None``) its input itself; then ``inner``."""
+def task_requests(definition: Any, inner: Keys, context: TemplateContext, *, state_keys: Keys,
+                  argument_key: str | None) -> list[Any]:
+    """The requests a task may send, as far as the definition fixes them, one for each input it may get: its
+    ``argument_key`` (``Parameters``, ``Arguments``) evaluated over that input and the variables, or (``None``)
+    the input itself; then ``inner``."""
     state = follow(definition, state_keys)
     if not isinstance(state, dict):
-        return UNKNOWN
-    state_input, variables = _Flow(definition, context).data(state_keys)
-    scope = StateScope(state_input, variables)
-    if argument_key is None:
-        request = _apply_path(state.get("InputPath", "$"), scope) if not _jsonata(definition, state) else state_input
-    else:
-        effective = StateScope(_apply_path(state.get("InputPath", "$"), scope), variables)
-        request = step_functions_values(state.get(argument_key), context, scope=effective)
-    return known(follow(request, inner), context, "$states.input", "read from the state input")
+        return [UNKNOWN]
+    requests: list[Any] = []
+    jsonata = _jsonata(definition, state)
+    for state_input, variables in _Flow(definition, context).data(state_keys):
+        scope = StateScope(state_input, variables)
+        if argument_key is None:
+            request = _apply_path(state.get("InputPath", "$"), scope) if not jsonata else state_input
+        else:
+            effective = StateScope(_apply_path(state.get("InputPath", "$"), scope), variables)
+            request = step_functions_values(state.get(argument_key), context, scope=effective)
+        request = known(follow(request, inner), context, "$states.input", "read from the state input")
+        if not any(_identical(request, other, 0) for other in requests):
+            requests.append(request)
+    return requests
+
+
+def task_request(definition: Any, inner: Keys, reader: Reader, *, state_keys: Keys, argument_key: str | None
+                 ) -> Any:
+    """The request a task sends in this reading: where paths into it give different requests, each is a choice
+    of the reading, so every one is judged whole (its location with its own acceptance)."""
+    requests = task_requests(definition, inner, reader.context, state_keys=state_keys, argument_key=argument_key)
+    if len(requests) == 1:
+        return requests[0]
+    path = reader.decide(f"Step Functions path into {'/'.join(map(str, state_keys))}", tuple(range(len(requests))))
+    return requests[path]
 
 
 def assigned_variables(definition: Any, context: TemplateContext) -> dict[str, Any]:
@@ -99,18 +121,18 @@ class _Flow:
     def __init__(self, definition: Any, context: TemplateContext) -> None:
         self.definition = definition
         self.context = context
-        self.known: dict[Keys, Data] = {}
+        self.known: dict[Keys, list[Data]] = {}  # a state's inputs (with their variables), kept apart
         self.solved: set[Keys] = set()
         self.variables: dict[str, Any] | None = None
         self.branch_outputs: dict[Keys, Any] = {}
 
-    def data(self, state_keys: Keys) -> Data:
-        """The input of the state at ``state_keys`` and its known variables."""
+    def data(self, state_keys: Keys) -> list[Data]:
+        """The inputs the state at ``state_keys`` may get, each with its known variables."""
         container_keys = state_keys[:-2]
         if len(state_keys) >= 2 and container_keys not in self.solved:
             self.solved.add(container_keys)
             self._solve(container_keys)
-        return self.known.get(state_keys, (UNKNOWN, {}))
+        return self.known.get(state_keys, [(UNKNOWN, {})])
 
     def _solve(self, container_keys: Keys) -> None:
         container = follow(self.definition, container_keys)
@@ -118,36 +140,46 @@ class _Flow:
         if not isinstance(states, dict) or len(states) > _MAX_STATES:
             return  # every state unknown
         entries = self._entries(states)
-        current: dict[str, Data | None] = {name: None for name, state in states.items() if isinstance(state, dict)}
+        current: dict[str, list[Data] | None] = {
+            name: None for name, state in states.items() if isinstance(state, dict)}
         fixed = {name for name, sources in entries.items() if None in sources}  # a Catch: an error output
         for name in fixed:
-            current[name] = (UNKNOWN, {})
+            current[name] = [(UNKNOWN, {})]
         start = container.get("StartAt")
         if start in current:  # the execution's (or a branch's, an item's) input
             if self.variables is None:
                 self.variables = assigned_variables(self.definition, self.context)
-            current[start] = (UNKNOWN if start in fixed else self._items(container_keys),
-                              {} if start in fixed else self.variables)
+            current[start] = [(UNKNOWN if start in fixed else self._items(container_keys),
+                               {} if start in fixed else self.variables)]
             fixed.add(start)
-        for _ in range(3 * len(current) + 3):  # each state changes at most twice, and its variables only shrink
+        joined: set[str] = set()  # states with more different inputs than are kept apart: joined ever after
+        # A state's inputs only grow, up to MAX_PATHS; once joined it changes at most twice more, and its
+        # variables only shrink.
+        for _ in range((MAX_PATHS + 3) * len(current) + 3):
             changed = False
             for name in current:
                 arriving = [self._output((*container_keys, "States", source), states[source], *data)
                             for source in entries.get(name, ()) if source is not None
-                            and (data := current.get(source)) is not None]
+                            and (inputs := current.get(source)) is not None for data in inputs]
                 if name in fixed or not arriving:
                     continue
                 old = current[name]
-                joined = _join(arriving if old is None else [old, _join(arriving)])
-                if joined != old:
-                    current[name], changed = joined, True
+                kept = list(old or ())
+                for data in arriving:
+                    if not any(_identical(data, other, 0) for other in kept):
+                        kept.append(data)
+                if name in joined or len(kept) > MAX_PATHS:
+                    joined.add(name)
+                    kept = [_join(kept)]
+                if old is None or not _identical(kept, old, 0):
+                    current[name], changed = kept, True
             if not changed:
                 break
         else:
             return  # past the bound (never, by the argument above): every state unknown
-        for name, data in current.items():
-            if data is not None:  # a state nothing reaches runs never: unknown is sound
-                self.known[(*container_keys, "States", name)] = data
+        for name, inputs in current.items():
+            if inputs is not None:  # a state nothing reaches runs never: unknown is sound
+                self.known[(*container_keys, "States", name)] = inputs
 
     def _output(self, state_keys: Keys, state: Mapping[str, Any], state_input: Any, variables: dict[str, Any]
                 ) -> Data:
@@ -173,22 +205,30 @@ class _Flow:
             for name in ends:
                 self.data((*branch_keys, "States", name))  # solves the branch
             # A last state nothing reaches never runs; one reached gives its output (a Fail state gives none).
-            outputs = [self._output(keys, states[name], *self.known[keys])  # type: ignore[index]
-                       for name in ends if (keys := (*branch_keys, "States", name)) in self.known]
+            outputs = [self._output(keys, states[name], *data)  # type: ignore[index]
+                       for name in ends if (keys := (*branch_keys, "States", name)) in self.known
+                       for data in self.known[keys]]
             self.branch_outputs[branch_keys] = _join(outputs)[0] if outputs else UNKNOWN
         return self.branch_outputs[branch_keys]
 
     def _items(self, container_keys: Keys) -> Any:
-        """The input a Map's item processor starts with: what every item of its ``ItemsPath`` (JSONPath, without
-        ``ItemSelector``/``Parameters``/``ItemReader``) agrees on; otherwise (a branch, the execution) unknown."""
+        """The input a Map's item processor starts with: its ``ItemSelector`` (``Parameters`` in older
+        definitions) evaluated over the Map's input, each item unknown; without one, what every item of its
+        ``ItemsPath`` (JSONPath, without ``ItemReader``) agrees on; otherwise (a branch, the execution) unknown."""
         if len(container_keys) < 2 or container_keys[-1] not in ("ItemProcessor", "Iterator"):
             return UNKNOWN
         state = follow(self.definition, container_keys[:-1])
-        if (not isinstance(state, dict) or state.get("Type") != "Map" or _jsonata(self.definition, state)
-                or any(key in state for key in ("ItemSelector", "Parameters", "ItemReader"))):
+        if not isinstance(state, dict) or state.get("Type") != "Map":
             return UNKNOWN
-        state_input, variables = self.data(container_keys[:-1])
-        effective = _apply_path(state.get("InputPath", "$"), StateScope(state_input, variables))
+        jsonata = _jsonata(self.definition, state)
+        selector = state.get("ItemSelector", None if jsonata else state.get("Parameters"))
+        if selector is None and (jsonata or "ItemReader" in state):
+            return UNKNOWN
+        state_input, variables = _join(self.data(container_keys[:-1]))
+        effective = state_input if jsonata else _apply_path(state.get("InputPath", "$"),
+                                                            StateScope(state_input, variables))
+        if selector is not None:
+            return step_functions_values(selector, self.context, scope=StateScope(effective, variables))
         items_path = state.get("ItemsPath", "$")
         items = json_path_value(items_path, StateScope(effective, variables)) if isinstance(items_path, str) \
             else UNKNOWN
@@ -220,6 +260,18 @@ def _join(arriving: list[Data]) -> Data:
     first_variables = arriving[0][1]
     return (joined_input, {key: value for key, value in first_variables.items()
                            if all(data[1].get(key, UNKNOWN) == value for data in arriving[1:])})
+
+
+def _identical(left: Any, right: Any, depth: int) -> bool:
+    """Equal, and alike in kind all the way down: an ``Overlay`` (other keys unknown) is not the plain object
+    with the same keys (other keys absent)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict) and depth < 40:
+        return left.keys() == right.keys() and all(_identical(left[key], right[key], depth + 1) for key in left)
+    if isinstance(left, list | tuple) and depth < 40:
+        return len(left) == len(right) and all(_identical(a, b, depth + 1) for a, b in zip(left, right, strict=True))
+    return bool(left == right)
 
 
 def _agree(left: Any, right: Any, depth: int) -> Any:

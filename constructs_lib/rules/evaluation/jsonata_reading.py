@@ -51,6 +51,15 @@ class StateScope:
     variables: Mapping[str, Any] = field(default_factory=dict)
 
 
+def parsed_json(text: str) -> Any:
+    """The value JSON text holds (``$parse``, ``States.StringToJson``), or ``UNKNOWN`` for text that is not JSON
+    (the state fails: nothing deploys in that execution)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return UNKNOWN
+
+
 def jsonata_expression(text: str) -> str | None:
     """The expression of a JSONata string (``{% expr %}``), or ``None`` for any other string."""
     stripped = text.strip()
@@ -231,6 +240,8 @@ class _Evaluator:
             return separator.join(items)
         if name == "string" and len(arguments) == 1:
             return self._text(arguments[0], self.expression)
+        if name == "parse" and len(arguments) == 1 and isinstance(arguments[0], str):  # Step Functions' $parse
+            return parsed_json(arguments[0])
         return UNKNOWN
 
     def _variable(self, name: str, bound: Mapping[str, Any]) -> Any:

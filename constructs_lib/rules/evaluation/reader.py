@@ -39,6 +39,7 @@ from constructs_lib.rules.evaluation.values import (
     has_tokens,
     is_intrinsic,
     is_list_parameter,
+    key_spellings,
     parameter_choice,
     parameter_values,
     partition_of_region,
@@ -57,9 +58,6 @@ _REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE = (
     parameter_choice(name) for name in ("AWS::Region", "AWS::Partition", "AWS::URLSuffix"))
 _PARTITION_CHOICES = frozenset({_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE})
 _URL_SUFFIXES = tuple(dict.fromkeys(suffix for _pattern, suffix in PARTITIONS.values()))
-
-# Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
-_SPELLINGS: dict[str, tuple[str, str]] = {}
 
 
 class _Insert:
@@ -240,13 +238,12 @@ class Reader:
         return self.pick(value) if type(value) is dict and len(value) == 1 else value
 
     def _other_spelling(self, mapping: dict[str, Any], key: str) -> Any:
-        spellings = _SPELLINGS.get(key)
-        if spellings is None:
-            spellings = _SPELLINGS[key] = (f"{key}.$", key[:1].lower() + key[1:])
+        spellings = key_spellings(key)
         dynamic = mapping.get(spellings[0])
         if dynamic is not None:
             return self.context.token(f"${{{dynamic}}}", f"read from the state input at run time ({dynamic})")
-        return self.pick(mapping.get(spellings[1], ABSENT))
+        value = mapping.get(spellings[1], ABSENT)
+        return self.pick(mapping.get(spellings[2], ABSENT) if value is ABSENT else value)
 
     def path(self, mapping: Any, *keys: str) -> Any:
         value = mapping

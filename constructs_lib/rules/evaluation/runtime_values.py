@@ -21,6 +21,7 @@ from constructs_lib.rules.evaluation.jsonata_reading import (
     jsonata_expression,
     jsonata_value,
     known,
+    parsed_json,
 )
 from constructs_lib.rules.evaluation.values import TemplateContext
 
@@ -80,6 +81,16 @@ def _states_expression(expression: str, context: TemplateContext, scope: StateSc
                     text += (value if isinstance(value, str) else _token(context, argument, "read from the state input")
                              ) + piece
                 return text
+    if call is not None and call[0] == "States.StringToJson" and len(call[1]) == 1:
+        # JSON text the definition fixes (a literal, or text a Pass state wrote) is the object it parses to.
+        argument = call[1][0]
+        json_text = _quoted(argument)
+        if json_text is None and scope is not None and argument.startswith("$"):
+            fixed = json_path_value(argument, scope)
+            json_text = fixed if isinstance(fixed, str) else None
+        parsed = parsed_json(json_text) if json_text is not None else UNKNOWN
+        if parsed is not UNKNOWN:
+            return parsed
     return _token(context, expression, "read from the state input")
 
 

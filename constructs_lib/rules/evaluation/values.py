@@ -222,6 +222,17 @@ def partition_of_region(region: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+@functools.cache
+def key_spellings(key: str) -> tuple[str, str, str]:
+    """The other spellings of an API key that SDKs send: Step Functions' ``Key.$`` (read from the state input),
+    lowerCamel (JavaScript v2 documents, ``AwsCustomResource``) and snake_case (the Ruby and Rust SDKs,
+    ``sagemaker-core``): ``S3DataSource`` -> ``S3DataSource.$``, ``s3DataSource``, ``s3_data_source``."""
+    return f"{key}.$", key[:1].lower() + key[1:], _WORD_BOUNDARY.sub("_", key).lower()
+
+
 def has_tokens(text: str) -> bool:
     return _TOKEN_CHAR.search(text) is not None
 

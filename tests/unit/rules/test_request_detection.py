@@ -24,6 +24,8 @@ from constructs_lib.rules.detection.request_names import (
     is_sagemaker_service,
     request_kind,
 )
+from constructs_lib.rules.detection.state_flow import MAX_PATHS
+from constructs_lib.rules.evaluation.values import key_spellings
 from tests.unit.rules.builders import GATED_URI, MISSING, ROLE, container
 
 PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,9 +68,24 @@ def test_sagemaker_client_names() -> None:
     ('{"a": 1}', True), ("[1, 2]", True), ('{"unclosed": ', True), ('"{\\"a\\": 1}"', True),
     ("{{resolve:ssm:/x}}", False), ("{{ Region }}", False), ("{% $x %}", False), ("[draft] note", False),
     ("plain text", False), ('"quoted text"', False),
+    # Cut short: a request array or a twice-encoded request that ends early still looks like one.
+    ('[{"ModelName": "m", "PrimaryContainer": ', True), ('"{\\"ModelName\\": \\"m', True),
+    # Braces without a key-value separator (a format string) hold no mapping in any reading.
+    ("{model}-{version}", False), ("{0}", False), ("[INFO] {model}: started", False), ("{level}: {message}", False),
+    ("{}", True), ("{ModelName: m, PrimaryContainer: {Image: ", True), ("{'ModelName': 'm'", True),
 ])
 def test_what_looks_like_a_document(text: str, expected: bool) -> None:
     assert looks_like_document(text) is expected
+
+
+@pytest.mark.parametrize(("key", "spellings"), [
+    ("S3DataSource", ("S3DataSource.$", "s3DataSource", "s3_data_source")),
+    ("AutoMLProblemTypeConfig",
+     ("AutoMLProblemTypeConfig.$", "autoMLProblemTypeConfig", "auto_ml_problem_type_config")),
+    ("AcceptEula", ("AcceptEula.$", "acceptEula", "accept_eula")),
+])
+def test_the_spellings_of_a_request_key(key: str, spellings: tuple[str, str, str]) -> None:
+    assert key_spellings(key) == spellings
 
 
 def test_decoding_stops_at_its_bound() -> None:
@@ -130,9 +147,9 @@ FROM_INPUT = {**REQUEST, "PrimaryContainer.$": "$.request.container"}
        other_predecessor=st.sampled_from([None, "same", "different", "task"]))
 def test_pass_state_literals_flow_into_the_task(accept: Any, result_path: str | None,
                                                 other_predecessor: str | None, rules_catalog: Catalog) -> None:
-    """A Pass state's Result reaches the task through ResultPath; where another path into the task disagrees the
-    differing part is unknown (here the acceptance: an error, since one path declines), and a path from a task's
-    result leaves the whole input unknown (a warning): never a pass and never a false error."""
+    """A Pass state's Result reaches the task through ResultPath; each path into the task is judged on its own
+    (here a path that declines: an error), and a path from a task's result gives an input that is unknown (a
+    warning) beside what the Pass state's path fixes: never a pass and never a false error."""
     result: Any = {"container": container(accept=accept)}
     reads = {"$.request": "$.request.container", "$.request.inner": "$.request.inner.container",
              "$": "$.container", None: "$.container"}[result_path]
@@ -153,9 +170,11 @@ def test_pass_state_literals_flow_into_the_task(accept: Any, result_path: str | 
                                "ResultPath": result_path, "Next": "Create"}
     verdicts = {(f.rule_id, f.severity) for f in
                 check_template(_machine({"StartAt": start, "States": states}), catalog=rules_catalog)}
-    # The Result discarded (ResultPath null), or another path from a task's result: the input is unknown.
-    if result_path is None or other_predecessor == "task":
+    # The Result discarded (ResultPath null): the input is unknown.
+    if result_path is None:
         assert verdicts == {("EULA001", "warning")}
+    elif other_predecessor == "task":  # the task's result is unknown; the Pass state's path is judged as written
+        assert verdicts == {("EULA001", "warning")} | (set() if accept is True else {("EULA001", "error")})
     elif other_predecessor == "different":  # the paths agree on the location; one of them does not accept
         assert verdicts == {("EULA001", "error")}
     elif accept is True:
@@ -259,8 +278,8 @@ def test_loops_are_followed_to_a_fixed_point(loop_back_to: str, expected: set[tu
 
 
 def test_a_key_only_one_path_writes_may_be_there(rules_catalog: Catalog) -> None:
-    """One path fixes a gated, unaccepted S3 location, the other a user's ModelDataUrl: the joined container may
-    hold either, so neither is dropped (a warning that acceptance cannot be proven, an error when strict)."""
+    """One path fixes a gated, unaccepted S3 location, the other a user's ModelDataUrl: each path's container is
+    judged whole, so the gated one is an error (not a warning about a container merged from both)."""
     own = {"Image": "i", "ModelDataUrl": "s3://my-models/model.tar.gz"}
     states = {
         "Route": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Gated"}],
@@ -270,9 +289,57 @@ def test_a_key_only_one_path_writes_may_be_there(rules_catalog: Catalog) -> None
         "Create": _create_model({**REQUEST, "PrimaryContainer.$": "$.c"}),
     }
     template = _machine({"StartAt": "Route", "States": states})
-    assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog)} == {
+    for strict in (False, True):
+        assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog, strict=strict)} == {
+            ("EULA001", "error")}
+
+
+NOT_GATED_URI = ("s3://jumpstart-cache-prod-us-east-1/huggingface-llm/huggingface-llm-mistral-7b-instruct/artifacts/"
+                 "inference-prepack/v2.1.0/")
+GEMMA_URI = ("s3://jumpstart-cache-prod-us-east-1/huggingface-llm/huggingface-llm-gemma-7b-instruct/artifacts/"
+             "inference-prepack/v1.0.0/")
+
+
+def _router(containers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Choice over one Pass state per container, each writing it where the task reads it."""
+    routes = [f"Route{index}" for index in range(len(containers))]
+    states: dict[str, Any] = {
+        "Pick": {"Type": "Choice", "Default": routes[0], "Choices": [
+            {"Variable": "$.model", "StringEquals": route, "Next": route} for route in routes[1:]]},
+        "Create": _create_model({**REQUEST, "PrimaryContainer.$": "$.c"}),
+    }
+    states.update({route: {"Type": "Pass", "Result": chosen, "ResultPath": "$.c", "Next": "Create"}
+                   for route, chosen in zip(routes, containers, strict=True)})
+    return _machine({"StartAt": "Pick", "States": states})
+
+
+@pytest.mark.parametrize(("other", "expected"), [
+    # The gated model accepted on one path, a model that is not gated and not accepted on the other: no
+    # execution loads a gated artifact without acceptance (merged part by part, it was a location and an
+    # acceptance both unknown: a warning).
+    (container(uri=NOT_GATED_URI, accept=MISSING), set()),
+    # Another gated model unaccepted on the other path: that execution is an error, whatever the first does.
+    (container(uri=GEMMA_URI, accept=MISSING), {("EULA001", "error")}),
+])
+def test_each_path_into_a_task_is_judged_whole(other: dict[str, Any], expected: set[tuple[str, str]],
+                                               rules_catalog: Catalog) -> None:
+    template = _router([container(accept=True), other])
+    assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog)} == expected
+
+
+def test_past_the_paths_kept_apart_the_inputs_are_joined(rules_catalog: Catalog) -> None:
+    """More different inputs than are kept apart: what they agree on is kept, the rest is unknown (a warning
+    that acceptance cannot be proven), never a pass."""
+    def gated(index: int, accept: Any) -> dict[str, Any]:
+        return container(uri=f"s3://jumpstart-private-cache-prod-us-east-1/model-{index}/", accept=accept)
+
+    accepted = _router([gated(index, True) for index in range(MAX_PATHS + 1)])
+    assert check_template(accepted, catalog=rules_catalog) == []
+    one_declines = _router([gated(index, index != 3) for index in range(MAX_PATHS + 1)])
+    assert {(f.rule_id, f.severity) for f in check_template(one_declines, catalog=rules_catalog)} == {
         ("EULA001", "warning")}
-    assert {(f.rule_id, f.severity) for f in check_template(template, catalog=rules_catalog, strict=True)} == {
+    kept_apart = _router([gated(index, index != 3) for index in range(MAX_PATHS)])
+    assert {(f.rule_id, f.severity) for f in check_template(kept_apart, catalog=rules_catalog)} == {
         ("EULA001", "error")}
 
 
