@@ -98,3 +98,25 @@ def test_equality_of_two_unknowns_is_one_choice_whichever_way_it_is_written() ->
                                               "BA": {"Fn::Equals": [{"Ref": "B"}, {"Ref": "A"}]}}})
     outcomes = {(reader.choose("AB"), reader.choose("BA")) for reader in readings(context)}
     assert outcomes == {(True, True), (False, False)}
+
+
+@pytest.mark.parametrize(("assertion", "allowed"), [
+    ({"Fn::EachMemberIn": [{"Ref": "Zones"}, ["open-a", "open-b"]]}, {"open-a", "open-b"}),
+    ({"Fn::EachMemberEquals": [{"Ref": "Zones"}, "true"]}, {"true"}),
+], ids=["EachMemberIn", "EachMemberEquals"])
+def test_a_rule_over_a_free_list_parameter_bounds_the_items_a_valuation_selects(assertion: dict[str, Any],
+                                                                              allowed: set[str]) -> None:
+    """An item of a list parameter without AllowedValues, selected by a literal index, is one of the literals a
+    rule compares every item with, or none of them; the rule refuses the latter, and both selections of one
+    index agree."""
+    context = TemplateContext({"Parameters": PARAMETERS, "Rules": {"R": {"Assertions": [{"Assert": assertion}]}}})
+    deployed = set()
+    for reader in readings(context):
+        first = reader.render({"Fn::Select": [0, {"Ref": "Zones"}]}) or ""
+        assert reader.render({"Fn::Select": ["0", {"Ref": "Zones"}]}) == first
+        second = reader.render({"Fn::Select": [1, {"Ref": "Zones"}]}) or ""
+        if reader.refusing_rule() is None:
+            deployed.add((first, second))
+        else:
+            assert has_tokens(first) or has_tokens(second)
+    assert deployed == {(first, second) for first in allowed for second in allowed}
