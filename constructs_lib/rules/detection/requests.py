@@ -63,6 +63,8 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    parameter_values,
+    scalar_text,
     token_pattern,
 )
 
@@ -667,8 +669,10 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
 def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict[str, Any], text: str | None
                    ) -> TemplateContext:
     """The StackSet template's own context: its parameters, conditions and rules, with each parameter the StackSet
-    passes a value known in this valuation bound to that value (unless a stack instance may override it). One
-    context per template and binding, so that a request read in several valuations is judged once per binding."""
+    passes a value known in this valuation bound to that value (unless a stack instance may override it), and each
+    parameter it does not pass bound to its ``Default``: a stack instance can override only the parameters the
+    StackSet specifies (CreateStackInstances' ``ParameterOverrides``). One context per template and binding, so
+    that a request read in several valuations is judged once per binding."""
     parameters = template.get("Parameters")
     bound: dict[str, str] = {}
     if isinstance(parameters, dict):
@@ -676,14 +680,25 @@ def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict
                       for _, group in reader.elements(reader.field(properties, "StackInstancesGroup"))
                       for _, override in reader.elements(reader.field(group, "ParameterOverrides"))}
         # An override whose key is unknown before deployment may override any parameter: nothing is bound.
-        passes = [] if any(key is None or has_tokens(key) for key in overridden) else \
-            reader.elements(reader.field(properties, "Parameters"))
+        listed = reader.field(properties, "Parameters")
+        unknown_override = any(key is None or has_tokens(key) for key in overridden)
+        passes = [] if unknown_override else list(reader.elements(listed))
+        passed_keys = set()
         for _, passed in passes:
             key = reader.render(reader.field(passed, "ParameterKey"))
             value = reader.render(reader.field(passed, "ParameterValue"))
+            passed_keys.add(key)
             if (key is not None and key in parameters and isinstance(parameters[key], dict)
                     and key not in overridden and value is not None and not has_tokens(value)):
                 bound[key] = value
+        if not unknown_override and (listed is ABSENT or isinstance(listed, list)) \
+                and not any(key is None or has_tokens(key) for key in passed_keys):
+            for key, parameter in parameters.items():
+                default = scalar_text(parameter.get("Default")) if isinstance(parameter, dict) else None
+                # Text parameters only: an SSM parameter's Default names the SSM parameter, not its value.
+                if (default is not None and key not in passed_keys and key not in overridden
+                        and default in parameter_values(parameter)[0]):
+                    bound[key] = default
     cache = reader.context.derived.setdefault("StackSet templates", {})
     cache_key = (text if text is not None else id(template), tuple(sorted(bound.items())))
     inner = cache.get(cache_key)
