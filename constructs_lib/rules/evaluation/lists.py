@@ -81,6 +81,8 @@ def render_select(reader: Reader, argument: Any, depth: int) -> str:
         if isinstance(item, str):
             return item  # else none of the literals a rule compares the items with: read as any element below
     lists, complete = reader.lists(argument[1], depth)
+    if not index.isdigit() and complete and lists:
+        index = _parameter_index(reader, argument[0], max(len(items) for items in lists)) or index
     options = [index] if index.isdigit() else reader.context.expand(index)
     indices = [int(option) for option in options] if all(option.isdigit() for option in options) else None
     texts: list[str] = []
@@ -91,6 +93,32 @@ def render_select(reader: Reader, argument: Any, depth: int) -> str:
         raise DeploymentFails("Fn::Select's index is out of its list's range")
     return reader.context.choice("${Fn::Select}", "an Fn::Select whose element is known only at deployment",
                                  texts, complete=complete)
+
+
+def _parameter_index(reader: Reader, value: Any, length: int) -> str | None:
+    """The position a ``Ref`` to a parameter without ``AllowedValues`` (nor a value a condition compares it with)
+    selects in this valuation: each whole position of the list within its ``MinValue``/``MaxValue``, the same
+    wherever it indexes (any other value fails the deployment, an index being a position of the list)."""
+    value = reader.pick(value)
+    name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    parameter = reader.context.parameters.get(name) if isinstance(name, str) else None
+    if not (isinstance(parameter, dict) and parameter.get("Type") in ("String", "Number")
+            and "AllowedValues" not in parameter and parameter_choice(str(name)) not in reader.choices):
+        return None
+    low, high = (_number(parameter.get(bound)) for bound in ("MinValue", "MaxValue"))
+    positions = tuple(str(position) for position in range(length)
+                      if (low is None or position >= low) and (high is None or position <= high))
+    if not positions:
+        raise DeploymentFails(f"Fn::Select's index {name} is never a position of its list")
+    return str(reader.decide(parameter_choice(str(name)), positions))
+
+
+def _number(value: Any) -> float | None:
+    text = scalar_text(value)
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def _list_parameter_items(reader: Reader, value: Any) -> tuple[str, tuple[str | None, ...]] | None:

@@ -120,3 +120,20 @@ def test_a_rule_over_a_free_list_parameter_bounds_the_items_a_valuation_selects(
         else:
             assert has_tokens(first) or has_tokens(second)
     assert deployed == {(first, second) for first in allowed for second in allowed}
+
+
+@pytest.mark.parametrize(("parameter", "positions"), [
+    ({"Type": "Number", "Default": 0}, {"a", "b", "c"}),
+    ({"Type": "Number", "MinValue": 1, "MaxValue": 1.5}, {"b"}),
+    ({"Type": "String", "Default": "0"}, {"a", "b", "c"}),
+], ids=["unbounded", "min-max", "string"])
+def test_a_parameter_index_without_allowed_values_picks_one_position_everywhere(parameter: dict[str, Any],
+                                                                               positions: set[str]) -> None:
+    """A free index takes one position of the list per valuation (within MinValue/MaxValue), so two selections
+    by it agree: the i-th artifact goes with the i-th acceptance."""
+    context = TemplateContext({"Parameters": {"Index": parameter}})
+    pairs = set()
+    for reader in readings(context):
+        pairs.add((reader.render({"Fn::Select": [{"Ref": "Index"}, ["a", "b", "c"]]}),
+                   reader.render({"Fn::Select": [{"Ref": "Index"}, ["A", "B", "C"]]})))
+    assert pairs == {(position, position.upper()) for position in positions}
