@@ -254,11 +254,14 @@ class _Evaluator:
 
 def stack_set_resources(properties: Mapping[str, Any], deployment: Deployment) -> dict[str, dict[str, Any]]:
     """What a StackSet's inline template deploys in one stack instance: its own parameters (those the StackSet
-    passes, else the deployment's choice of the same name), conditions and rules."""
+    passes; else their ``Default``, which an instance cannot override, since it overrides only parameters the
+    StackSet specifies; else the deployment's choice of the same name), conditions and rules."""
     template = yaml.safe_load(properties["TemplateBody"]) if isinstance(properties["TemplateBody"], str) \
         else properties["TemplateBody"]
     passed = {entry["ParameterKey"]: _text(entry["ParameterValue"]) for entry in properties.get("Parameters", [])}
-    instance = Deployment(parameters={**deployment.parameters, **passed}, region=deployment.region,
+    defaulted = {name for name, spec in (template.get("Parameters") or {}).items() if "Default" in spec}
+    chosen = {name: value for name, value in deployment.parameters.items() if name not in defaulted}
+    instance = Deployment(parameters={**chosen, **passed}, region=deployment.region,
                           externals=deployment.externals, account=deployment.account)
     return deploy(template, instance)
 

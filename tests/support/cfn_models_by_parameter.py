@@ -5,7 +5,7 @@ parameter's ``AllowedValues``, and gives acceptance per model in one of four way
 
 - ``if``: ``Fn::If`` over conditions ``Fn::Equals [Ref Model, id]`` (operands in either order);
 - ``list``: the same, with ``Model`` a ``CommaDelimitedList`` whose first item (``Fn::Select [0, Ref Model]``)
-  is the model (CloudFormation checks each item against ``AllowedValues``);
+  is the model (CloudFormation checks each item against ``AllowedValues``, or a rule's ``Fn::EachMemberIn``);
 - ``map``: ``Fn::FindInMap [AcceptByModel, Ref Model, Accept]``;
 - ``split``: one parameter ``id|accept``, read by two ``Fn::Select`` of one ``Fn::Split``;
 - ``rules``: acceptance a parameter of its own (with AllowedValues or free), the ``Rules`` section requiring it
@@ -97,6 +97,10 @@ def _template(draw: st.DrawFn, style: str, models: list[str], accept: dict[str, 
     if style == "list":
         parameters["Model"]["Type"] = "CommaDelimitedList"
         model_id = {"Fn::Select": [0, {"Ref": "Model"}]}
+        if draw(st.booleans()):  # no AllowedValues: a rule keeps every item among the models instead
+            del parameters["Model"]["AllowedValues"]
+            listed = {"Fn::EachMemberIn": [{"Ref": "Model"}, models]}
+            template["Rules"] = {"Listed": {"Assertions": [{"Assert": listed}]}}
     if style in ("if", "list"):
         conditions = {}
         for number, model in enumerate(models):
@@ -150,7 +154,9 @@ def _in_stack_set(draw: st.DrawFn, inner: dict[str, Any], parameter: str, value:
     properties: dict[str, Any] = {"StackSetName": "serving", "PermissionModel": "SERVICE_MANAGED",
                                   "TemplateBody": json.dumps(inner)}
     if draw(st.booleans()):  # the StackSet passes one of the values (bound in the inner template)
-        value = value or draw(st.sampled_from(inner["Parameters"][parameter]["AllowedValues"]))
+        allowed = inner["Parameters"][parameter].get("AllowedValues") or \
+            inner["Rules"]["Listed"]["Assertions"][0]["Assert"]["Fn::EachMemberIn"][1]  # a free list's rule
+        value = value or draw(st.sampled_from(allowed))
         properties["Parameters"] = [{"ParameterKey": parameter, "ParameterValue": value}]
     return {"Resources": {"Serving": {"Type": "AWS::CloudFormation::StackSet", "Properties": properties}}}
 
@@ -161,7 +167,9 @@ def violating(template: dict[str, Any], catalog: Catalog) -> set[str]:
     inner = [json.loads(resource["Properties"]["TemplateBody"]) for resource in template["Resources"].values()
              if resource["Type"] == "AWS::CloudFormation::StackSet"]
     found: set[str] = set()
-    for parameters in parameter_choices(template, *inner, free={"AcceptEula": ["true", "false", "yes"]}):
+    # A free list of models: each model, and one no rule allows (refused by the rule that bounds it).
+    free = {"AcceptEula": ["true", "false", "yes"], "Model": [*GATED_MODELS, *OPEN_MODELS, "huggingface-llm-new"]}
+    for parameters in parameter_choices(template, *inner, free=free):
         deployment = Deployment(parameters=parameters)
         try:
             resources = deploy(template, deployment)

@@ -65,6 +65,26 @@ def test_yaml_short_forms_become_long_forms(tmp_path: Path) -> None:
     }
 
 
+def test_rules_functions_short_forms_become_long_forms(tmp_path: Path) -> None:
+    text = """Rules:
+  R:
+    RuleCondition: !Contains [[a, b], !Ref Model]
+    Assertions:
+      - Assert: !EachMemberIn [!ValueOfAll [AWS::EC2::Subnet::Id, VpcId], !RefAll AWS::EC2::VPC::Id]
+      - Assert: !EachMemberEquals [!Ref Flags, "true"]
+      - Assert: !Equals [!ValueOf [Vpc, Tags], x]
+Resources: {}
+"""
+    rule = load_template(write(tmp_path, "t.yaml", text))["Rules"]["R"]
+    assert rule["RuleCondition"] == {"Fn::Contains": [["a", "b"], {"Ref": "Model"}]}
+    assert [assertion["Assert"] for assertion in rule["Assertions"]] == [
+        {"Fn::EachMemberIn": [{"Fn::ValueOfAll": ["AWS::EC2::Subnet::Id", "VpcId"]},
+                              {"Fn::RefAll": "AWS::EC2::VPC::Id"}]},
+        {"Fn::EachMemberEquals": [{"Ref": "Flags"}, "true"]},
+        {"Fn::Equals": [{"Fn::ValueOf": ["Vpc", "Tags"]}, "x"]},
+    ]
+
+
 @pytest.mark.parametrize(("name", "text"), [
     ("t.json", '{"Resources": {}}'),
     ("t.template", '{"Resources": {}}'),

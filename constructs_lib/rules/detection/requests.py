@@ -64,6 +64,8 @@ from constructs_lib.rules.evaluation.values import (
     has_tokens,
     is_intrinsic,
     key_spellings,
+    parameter_values,
+    scalar_text,
     token_pattern,
 )
 
@@ -731,30 +733,45 @@ def _stack_set_subjects(properties: Mapping[str, Any], context: TemplateContext,
 def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict[str, Any], text: str | None
                    ) -> TemplateContext:
     """The StackSet template's own context: its parameters, conditions and rules, with each parameter the StackSet
-    passes a value known in this valuation bound to that value (unless a stack instance may override it). One
-    context per template and binding, so that a request read in several valuations is judged once per binding."""
+    passes a value known in this valuation bound to that value, or to it and the values stack instances override
+    it with (``ParameterOverrides``) when they are known too; and each parameter it does not pass bound to its
+    ``Default``: a stack instance can override only the parameters the StackSet specifies. One context per template
+    and binding, so that a request read in several valuations is judged once per binding."""
     parameters = template.get("Parameters")
-    bound: dict[str, str] = {}
+    bound: dict[str, tuple[str, ...]] = {}
     if isinstance(parameters, dict):
-        overridden = {reader.render(reader.field(override, "ParameterKey"))
-                      for _, group in reader.elements(reader.field(properties, "StackInstancesGroup"))
-                      for _, override in reader.elements(reader.field(group, "ParameterOverrides"))}
+        overrides: dict[str | None, list[str | None]] = {}
+        for _, group in reader.elements(reader.field(properties, "StackInstancesGroup")):
+            for _, override in reader.elements(reader.field(group, "ParameterOverrides")):
+                overrides.setdefault(reader.render(reader.field(override, "ParameterKey")), []).append(
+                    reader.render(reader.field(override, "ParameterValue")))
         # An override whose key is unknown before deployment may override any parameter: nothing is bound.
-        passes = [] if any(key is None or has_tokens(key) for key in overridden) else \
-            reader.elements(reader.field(properties, "Parameters"))
-        for _, passed in passes:
-            key = reader.render(reader.field(passed, "ParameterKey"))
-            value = reader.render(reader.field(passed, "ParameterValue"))
-            if (key is not None and key in parameters and isinstance(parameters[key], dict)
-                    and key not in overridden and value is not None and not has_tokens(value)):
-                bound[key] = value
+        listed = reader.field(properties, "Parameters")
+        unknown_override = any(key is None or has_tokens(key) for key in overrides)
+        passed: dict[str | None, str | None] = {} if unknown_override else {
+            reader.render(reader.field(entry, "ParameterKey")): reader.render(reader.field(entry, "ParameterValue"))
+            for _, entry in reader.elements(listed)}
+        for key, value in passed.items():
+            values = (value, *overrides.get(key, ()))
+            if key in parameters and isinstance(parameters[key], dict) and all(
+                    option is not None and not has_tokens(option) for option in values):
+                bound[str(key)] = tuple(dict.fromkeys(option for option in values if option is not None))
+        if not unknown_override and (listed is ABSENT or isinstance(listed, list)) \
+                and not any(key is None or has_tokens(key) for key in passed):
+            for key, parameter in parameters.items():
+                default = scalar_text(parameter.get("Default")) if isinstance(parameter, dict) else None
+                # Text parameters only: an SSM parameter's Default names the SSM parameter, not its value.
+                if (default is not None and key not in passed and key not in overrides
+                        and default in parameter_values(parameter)[0]):
+                    bound[key] = (default,)
     cache = reader.context.derived.setdefault("StackSet templates", {})
     cache_key = (text if text is not None else id(template), tuple(sorted(bound.items())))
     inner = cache.get(cache_key)
     if inner is None:
         if bound and isinstance(parameters, dict):
             template = {**template, "Parameters": {
-                **parameters, **{key: {**parameters[key], "AllowedValues": [value]} for key, value in bound.items()}}}
+                **parameters,
+                **{key: {**parameters[key], "AllowedValues": list(values)} for key, values in bound.items()}}}
         inner = cache[cache_key] = TemplateContext(template)
     return inner
 

@@ -106,6 +106,8 @@ CloudFormationLoader.add_constructor("tag:yaml.org,2002:bool",
 _SHORT_FORM_FUNCTIONS = (
     "Base64", "Cidr", "FindInMap", "GetAZs", "If", "ImportValue", "Join", "Select", "Split", "Sub",
     "Transform", "And", "Equals", "Not", "Or", "ToJsonString", "Length",
+    # The Rules section's own functions have short forms too (`Assert: !EachMemberIn [...]` in AWS's templates).
+    "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll",
 )
 
 

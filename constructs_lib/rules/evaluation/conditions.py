@@ -23,6 +23,7 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_list_parameter,
+    list_items_key,
     parameter_choice,
     parameter_values,
     scalar_text,
@@ -160,6 +161,13 @@ def _parameter_literals(context: TemplateContext) -> dict[str, tuple[str, ...]]:
                     # A rule's Fn::Contains [literals, Ref P] compares P with each literal.
                     literals = [scalar_text(member) for member in arguments[0]]
                     found.setdefault(_ref_name(arguments[1]) or "", []).extend(
+                        literal for literal in literals if literal is not None)
+                elif name in ("Fn::EachMemberIn", "Fn::EachMemberEquals") and isinstance(arguments, list) \
+                        and len(arguments) == 2 and _ref_name(arguments[0]) is not None:
+                    # A rule comparing each item of list parameter L with literals: L's items (``L[]``).
+                    members = arguments[1] if isinstance(arguments[1], list) else [arguments[1]]
+                    literals = [scalar_text(member) for member in members]
+                    found.setdefault(list_items_key(_ref_name(arguments[0]) or ""), []).extend(
                         literal for literal in literals if literal is not None)
                 elif name == "Fn::FindInMap" and isinstance(arguments, list) and len(arguments) >= 3:
                     for parameter, keys in _looked_up_keys(context, arguments):

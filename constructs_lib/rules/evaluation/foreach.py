@@ -3,8 +3,9 @@
 Over a literal collection each fragment is copied once per item, ``${Identifier}``, ``&{Identifier}`` and
 ``Ref: Identifier`` replaced as CloudFormation does. A collection known only at deployment (a ``Ref`` to a
 ``CommaDelimitedList`` parameter, a lookup) is expanded for each item of the parameter's ``Default`` and once more
-for an arbitrary item: a synthetic parameter without a default, which reads as unknown. So whatever the
-collection turns out to be, every copy the rules could object to has been read.
+for an arbitrary item: a synthetic parameter without a default, which reads as unknown (as one of the list's
+``AllowedValues`` per valuation when it has them). So whatever the collection turns out to be, every copy the
+rules could object to has been read.
 """
 
 from __future__ import annotations
@@ -91,16 +92,23 @@ class _Expander:
             return [item if isinstance(item, str | int | float) and not isinstance(item, bool) else
                     self._unknown(loop, identifier) for item in collection]
         known: list[Any] = []
+        allowed: Any = None
         if isinstance(collection, dict) and isinstance(collection.get("Ref"), str):
             parameter = self.parameters.get(collection["Ref"])
             default = parameter.get("Default") if isinstance(parameter, dict) and is_list_parameter(parameter) else None
             if isinstance(default, str):
                 known = default.split(",")
-        return [*known, self._unknown(loop, identifier)]
+            if isinstance(parameter, dict) and parameter.get("Type") == "CommaDelimitedList":
+                allowed = parameter.get("AllowedValues")  # CloudFormation checks each item against them
+        return [*known, self._unknown(loop, identifier, allowed if isinstance(allowed, list) and allowed else None)]
 
-    def _unknown(self, loop: str, identifier: str) -> _Unknown:
+    def _unknown(self, loop: str, identifier: str, allowed: list[Any] | None = None) -> _Unknown:
+        """The synthetic parameter an arbitrary item reads as: one of ``allowed`` per valuation, or anything."""
         name = f"ForEach::{loop}::{identifier}"
-        self.parameters.setdefault(name, {"Type": "String", "Description": f"an item of Fn::ForEach::{loop}"})
+        parameter: dict[str, Any] = {"Type": "String", "Description": f"an item of Fn::ForEach::{loop}"}
+        if allowed is not None:
+            parameter["AllowedValues"] = allowed
+        self.parameters.setdefault(name, parameter)
         return _Unknown(name)
 
     def _bound_intrinsic(self, value: dict[str, Any], bindings: dict[str, Any], depth: int) -> Any:

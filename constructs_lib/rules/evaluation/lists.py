@@ -19,6 +19,7 @@ from constructs_lib.rules.evaluation.values import (
     EvaluationLimit,
     has_tokens,
     is_list_parameter,
+    list_items_key,
     parameter_choice,
     scalar_text,
 )
@@ -74,10 +75,14 @@ def render_select(reader: Reader, argument: Any, depth: int) -> str:
     index = reader.render(argument[0], depth)
     if index is None:
         return reader.opaque({"Fn::Select": argument})
-    if index.isdigit() and (allowed := _list_parameter_allowed_values(reader, argument[1])):
-        name = reader.pick(argument[1])["Ref"]
-        return str(reader.decide(parameter_choice(f"{name}[{index}]"), allowed))
+    if index.isdigit() and (item_domain := _list_parameter_items(reader, argument[1])):
+        name, domain = item_domain
+        item = reader.decide(parameter_choice(f"{name}[{index}]"), domain)
+        if isinstance(item, str):
+            return item  # else none of the literals a rule compares the items with: read as any element below
     lists, complete = reader.lists(argument[1], depth)
+    if not index.isdigit() and complete and lists:
+        index = _parameter_index(reader, argument[0], max(len(items) for items in lists)) or index
     options = [index] if index.isdigit() else reader.context.expand(index)
     indices = [int(option) for option in options] if all(option.isdigit() for option in options) else None
     texts: list[str] = []
@@ -90,18 +95,52 @@ def render_select(reader: Reader, argument: Any, depth: int) -> str:
                                  texts, complete=complete)
 
 
-def _list_parameter_allowed_values(reader: Reader, value: Any) -> tuple[str, ...]:
-    """A ``CommaDelimitedList`` parameter's ``AllowedValues``: CloudFormation checks each item against them
-    (since December 2022), so an item a literal index selects is one of them in every deployment (a list too
-    short for the index fails the deployment)."""
+def _parameter_index(reader: Reader, value: Any, length: int) -> str | None:
+    """The position a ``Ref`` to a parameter without ``AllowedValues`` (nor a value a condition compares it with)
+    selects in this valuation: each whole position of the list within its ``MinValue``/``MaxValue``, the same
+    wherever it indexes (any other value fails the deployment, an index being a position of the list)."""
     value = reader.pick(value)
     name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
     parameter = reader.context.parameters.get(name) if isinstance(name, str) else None
-    if not (isinstance(parameter, dict) and parameter.get("Type") == "CommaDelimitedList"):
-        return ()
-    allowed = parameter.get("AllowedValues")
+    if not (isinstance(parameter, dict) and parameter.get("Type") in ("String", "Number")
+            and "AllowedValues" not in parameter and parameter_choice(str(name)) not in reader.choices):
+        return None
+    low, high = (_number(parameter.get(bound)) for bound in ("MinValue", "MaxValue"))
+    positions = tuple(str(position) for position in range(length)
+                      if (low is None or position >= low) and (high is None or position <= high))
+    if not positions:
+        raise DeploymentFails(f"Fn::Select's index {name} is never a position of its list")
+    return str(reader.decide(parameter_choice(str(name)), positions))
+
+
+def _number(value: Any) -> float | None:
+    text = scalar_text(value)
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _list_parameter_items(reader: Reader, value: Any) -> tuple[str, tuple[str | None, ...]] | None:
+    """A list parameter's name and the values an item a literal index selects takes across valuations, the same
+    wherever that index selects it (a list too short for the index fails the deployment):
+
+    - a ``CommaDelimitedList``'s ``AllowedValues``: CloudFormation checks each item against them (since December
+      2022), so the item is one of them in every deployment;
+    - otherwise, when a rule compares the items with literals (``Fn::EachMemberIn``, ``Fn::EachMemberEquals``),
+      one of those literals or none of them (``None``), so that the rule can refuse the valuations it refuses.
+    """
+    value = reader.pick(value)
+    name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    parameter = reader.context.parameters.get(name) if isinstance(name, str) else None
+    if not (isinstance(name, str) and isinstance(parameter, dict) and is_list_parameter(parameter)):
+        return None
+    allowed = parameter.get("AllowedValues") if parameter.get("Type") == "CommaDelimitedList" else None
     texts = [scalar_text(item) for item in allowed] if isinstance(allowed, list) else []
-    return tuple(dict.fromkeys(text for text in texts if text is not None)) if texts and None not in texts else ()
+    if texts and None not in texts:
+        return name, tuple(dict.fromkeys(text for text in texts if text is not None))
+    compared = EVALUATORS.parameter_domain(reader.context, list_items_key(name))
+    return (name, compared) if len(compared) > 1 else None
 
 
 EVALUATORS.lists = possible_lists

@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.rules.evaluation.conditions import parameter_equality
+from constructs_lib.rules.evaluation.conditions import OTHER, parameter_domain, parameter_equality
 from constructs_lib.rules.evaluation.reader import EVALUATORS, Reader
-from constructs_lib.rules.evaluation.values import MAX_DEPTH, EvaluationLimit, has_tokens, parameter_choice
+from constructs_lib.rules.evaluation.values import (
+    MAX_DEPTH,
+    EvaluationLimit,
+    has_tokens,
+    list_items_key,
+    parameter_choice,
+)
 
 
 def refusing_rule(reader: Reader) -> str | None:
@@ -64,12 +70,16 @@ def _holds(reader: Reader, expression: Any, depth: int) -> bool | None:
     if function == "Fn::Contains":
         members, value = _texts(reader, argument[0]), _text(reader, argument[1])
         return None if members is None or value is None else value in members
-    if function in ("Fn::EachMemberEquals", "Fn::EachMemberIn") and _chosen_items(reader, argument[0]):
+    if function in ("Fn::EachMemberEquals", "Fn::EachMemberIn") and (chosen := _chosen_items(reader, argument[0])):
         # Items of a list parameter the valuation chose (Fn::Select of it): one outside the allowed texts is a
-        # member that fails the assertion; the items it did not choose leave it open otherwise.
+        # member that fails the assertion; the items it did not choose leave it open otherwise. An item chosen
+        # as none of the literals rules compare the items with (OTHER) is outside allowed texts among them.
+        name, items = chosen
         allowed = [_text(reader, argument[1])] if function == "Fn::EachMemberEquals" else _texts(reader, argument[1])
-        if allowed is not None and None not in allowed and any(
-                item not in allowed for item in _chosen_items(reader, argument[0])):
+        if allowed is None or None in allowed:
+            return None
+        compared = set(parameter_domain(reader.context, list_items_key(name)))
+        if any(item not in allowed if item is not OTHER else compared.issuperset(allowed) for item in items):
             return False
         return None
     if function == "Fn::EachMemberEquals":
@@ -97,14 +107,17 @@ def _text(reader: Reader, value: Any) -> str | None:
     return None if text is None or has_tokens(text) else text
 
 
-def _chosen_items(reader: Reader, value: Any) -> list[str]:
-    """The items of a list parameter (``Ref``) this valuation chose, by index (see ``lists.render_select``)."""
+def _chosen_items(reader: Reader, value: Any) -> tuple[str, list[str | None]] | None:
+    """A list parameter (``Ref``) and the items of it this valuation chose, by index (see
+    ``lists.render_select``): texts, or ``OTHER``; ``None`` when it chose none."""
     value = reader.pick(value)
     name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
     if not isinstance(name, str):
-        return []
+        return None
     prefix = parameter_choice(f"{name}[")[:-1]
-    return [chosen for key, chosen in reader.choices.items() if key.startswith(prefix) and isinstance(chosen, str)]
+    items = [chosen for key, chosen in reader.choices.items()
+             if key.startswith(prefix) and key.endswith("]}") and (chosen is OTHER or isinstance(chosen, str))]
+    return (name, items) if items else None
 
 
 def _texts(reader: Reader, value: Any) -> list[str] | None:

@@ -277,6 +277,12 @@ def parameter_choice(name: str) -> str:
     return "${" + name + "}"
 
 
+def list_items_key(name: str) -> str:
+    """The name under which ``parameter_domain`` gives the literals a rule compares the items of list parameter
+    ``name`` with (``Fn::EachMemberIn``/``Fn::EachMemberEquals``)."""
+    return name + "[]"
+
+
 def sub_variables(text: str) -> Iterator[tuple[int, int, str]]:
     """``(start, end, name)`` of each ``${name}`` in ``Fn::Sub`` text, in one pass (linear in the text)."""
     end = 0

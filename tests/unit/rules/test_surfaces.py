@@ -111,13 +111,21 @@ def test_a_bag_holding_a_request_nested_in_another_reads_both(rules_catalog: Cat
 def test_a_stack_set_template_reads_its_own_parameters(rules_catalog: Catalog) -> None:
     inner = {"Parameters": {"Accept": {"Type": "String", "AllowedValues": ["true"]}},
              "Resources": dict([model(accept={"Ref": "Accept"})])}
-    outer = {"Parameters": {"Accept": {"Type": "String", "AllowedValues": ["false"]}}, "Resources": {
-        "Set": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": json.dumps(inner)}}}}
+    properties: dict[str, Any] = {"TemplateBody": json.dumps(inner)}
+    parameters: dict[str, Any] = {"Accept": {"Type": "String", "AllowedValues": ["false"]}}
+    outer = {"Parameters": parameters,
+             "Resources": {"Set": {"Type": "AWS::CloudFormation::StackSet", "Properties": properties}}}
     # The inner parameter is read in the inner template: its AllowedValues (only true) bound it, so it accepts
     # (the outer parameter's, only false, would not).
     assert check_template(outer, catalog=rules_catalog) == []
-    inner["Parameters"]["Accept"] = {"Type": "String", "Default": "true"}  # a default is not a bound
-    outer["Resources"]["Set"]["Properties"]["TemplateBody"] = json.dumps(inner)
+    inner["Parameters"]["Accept"] = {"Type": "String", "Default": "true"}
+    properties["TemplateBody"] = json.dumps(inner)
+    # A parameter the StackSet does not pass takes its default in every stack instance (an instance can override
+    # only the parameters the StackSet specifies)...
+    assert check_template(outer, catalog=rules_catalog) == []
+    # ... but a default is not a bound when the StackSet passes a value known only at deployment.
+    properties["Parameters"] = [{"ParameterKey": "Accept", "ParameterValue": {"Ref": "Accept"}}]
+    parameters["Accept"] = {"Type": "String"}
     findings = check_template(outer, catalog=rules_catalog)
     assert [(f.logical_id, f.rule_id) for f in findings] == [("Set", "EULA001")]
     assert "a Ref to parameter 'Accept'" in findings[0].message

@@ -176,3 +176,42 @@ def test_a_nested_template_no_parent_deploys_deploys_nothing_and_one_past_the_ca
         next(readings(capped)).render({"Ref": "Model"})
     free = next(readings(capped)).render({"Ref": "Free"})  # a parameter not passed reads as on its own
     assert free is not None and has_tokens(free)
+
+
+@pytest.mark.parametrize(("assertion", "allowed"), [
+    ({"Fn::EachMemberIn": [{"Ref": "Zones"}, ["open-a", "open-b"]]}, {"open-a", "open-b"}),
+    ({"Fn::EachMemberEquals": [{"Ref": "Zones"}, "true"]}, {"true"}),
+], ids=["EachMemberIn", "EachMemberEquals"])
+def test_a_rule_over_a_free_list_parameter_bounds_the_items_a_valuation_selects(assertion: dict[str, Any],
+                                                                              allowed: set[str]) -> None:
+    """An item of a list parameter without AllowedValues, selected by a literal index, is one of the literals a
+    rule compares every item with, or none of them; the rule refuses the latter, and both selections of one
+    index agree."""
+    context = TemplateContext({"Parameters": PARAMETERS, "Rules": {"R": {"Assertions": [{"Assert": assertion}]}}})
+    deployed = set()
+    for reader in readings(context):
+        first = reader.render({"Fn::Select": [0, {"Ref": "Zones"}]}) or ""
+        assert reader.render({"Fn::Select": ["0", {"Ref": "Zones"}]}) == first
+        second = reader.render({"Fn::Select": [1, {"Ref": "Zones"}]}) or ""
+        if reader.refusing_rule() is None:
+            deployed.add((first, second))
+        else:
+            assert has_tokens(first) or has_tokens(second)
+    assert deployed == {(first, second) for first in allowed for second in allowed}
+
+
+@pytest.mark.parametrize(("parameter", "positions"), [
+    ({"Type": "Number", "Default": 0}, {"a", "b", "c"}),
+    ({"Type": "Number", "MinValue": 1, "MaxValue": 1.5}, {"b"}),
+    ({"Type": "String", "Default": "0"}, {"a", "b", "c"}),
+], ids=["unbounded", "min-max", "string"])
+def test_a_parameter_index_without_allowed_values_picks_one_position_everywhere(parameter: dict[str, Any],
+                                                                               positions: set[str]) -> None:
+    """A free index takes one position of the list per valuation (within MinValue/MaxValue), so two selections
+    by it agree: the i-th artifact goes with the i-th acceptance."""
+    context = TemplateContext({"Parameters": {"Index": parameter}})
+    pairs = set()
+    for reader in readings(context):
+        pairs.add((reader.render({"Fn::Select": [{"Ref": "Index"}, ["a", "b", "c"]]}),
+                   reader.render({"Fn::Select": [{"Ref": "Index"}, ["A", "B", "C"]]})))
+    assert pairs == {(position, position.upper()) for position in positions}
