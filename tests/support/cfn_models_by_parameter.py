@@ -150,6 +150,11 @@ def _model(model_id: Any, acceptance: Any) -> dict[str, Any]:
             "CompressionType": "None", "ModelAccessConfig": {"AcceptEula": acceptance}}}}}}
 
 
+# What a parameter without AllowedValues is given in a concrete deployment: acceptance in several spellings, and a
+# free list of models each model, and one no rule allows (refused by the rule that bounds it).
+_FREE_VALUES = {"AcceptEula": ["true", "false", "yes"], "Model": [*GATED_MODELS, *OPEN_MODELS, "huggingface-llm-new"]}
+
+
 def _in_stack_set(draw: st.DrawFn, inner: dict[str, Any], parameter: str, value: str | None) -> dict[str, Any]:
     properties: dict[str, Any] = {"StackSetName": "serving", "PermissionModel": "SERVICE_MANAGED",
                                   "TemplateBody": json.dumps(inner)}
@@ -167,9 +172,7 @@ def violating(template: dict[str, Any], catalog: Catalog) -> set[str]:
     inner = [json.loads(resource["Properties"]["TemplateBody"]) for resource in template["Resources"].values()
              if resource["Type"] == "AWS::CloudFormation::StackSet"]
     found: set[str] = set()
-    # A free list of models: each model, and one no rule allows (refused by the rule that bounds it).
-    free = {"AcceptEula": ["true", "false", "yes"], "Model": [*GATED_MODELS, *OPEN_MODELS, "huggingface-llm-new"]}
-    for parameters in parameter_choices(template, *inner, free=free):
+    for parameters in parameter_choices(template, *inner, free=_FREE_VALUES):
         deployment = Deployment(parameters=parameters)
         try:
             resources = deploy(template, deployment)
@@ -256,7 +259,7 @@ def nested_violating(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[
     for name, template in files.items():
         if "parent" not in name:
             continue
-        choices = parameter_choices(template, free={"AcceptEula": ["true", "false", "yes"]})
+        choices = parameter_choices(template, free=_FREE_VALUES)
         for parameters, region in itertools.product(choices, REGIONS):
             deployment = Deployment(parameters=parameters, region=region)
             try:
