@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import marshal
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -735,8 +736,17 @@ def nested_stack_subjects(properties: Mapping[str, Any], context: TemplateContex
 # -- resources of types nothing above knows ------------------------------------------------------------------------
 
 def _mentions_jumpstart(value: Any) -> bool:
-    # repr walks the whole value in C: an order of magnitude faster than a walk in Python, on every resource.
-    return "jumpstart" in repr(value).lower()
+    """Whether a key or string anywhere in ``value`` names JumpStart, in any letter case.
+
+    Asked of every resource of a type nothing else reads, so the value is serialized in C: ``marshal`` writes
+    each string as its UTF-8 bytes, twice as fast as ``repr`` (which escapes them). Lower-casing bytes lowers only
+    ASCII letters, and no other character lower-cases to a letter of "jumpstart", so the test is ``repr``'s.
+    """
+    try:
+        data = marshal.dumps(value)
+    except ValueError:  # an object marshal does not write (a YAML tag's), or nesting deeper than it goes
+        return "jumpstart" in repr(value).lower()
+    return b"jumpstart" in data.lower()
 
 
 _TABLES_MENTION_JUMPSTART = "tables mention JumpStart"  # a key of TemplateContext.derived
