@@ -809,9 +809,23 @@ _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
 }
 
 
+def _endpoint_config_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    """An endpoint configuration, unless it provably has no serverless variant (the one part the rules read: it
+    cannot carry acceptance): its ``ProductionVariants`` are absent, or a list of objects written out, none with
+    ``ServerlessConfig``. Anything an intrinsic chooses is read in every valuation."""
+    variants = properties.get("ProductionVariants", ABSENT)
+    if not is_intrinsic(properties) and (variants is ABSENT or (isinstance(variants, list) and all(
+            isinstance(variant, dict) and "ServerlessConfig" not in variant and not is_intrinsic(variant)
+            for variant in variants))):
+        return
+    yield Subject(CREATE_ENDPOINT_CONFIG, properties, "Properties", exact_keys=True)
+
+
 def subject_extractor(resource_type: str) -> Extractor | None:
     """How to find requests in a resource of this type, or ``None`` when no rule applies to it."""
     kind = SAGEMAKER_RESOURCE_KINDS.get(resource_type)
+    if kind == CREATE_ENDPOINT_CONFIG:
+        return _endpoint_config_subjects
     if kind is not None:
         return lambda properties, _context: iter((Subject(kind, properties, "Properties", exact_keys=True),))
     if resource_type.startswith("Custom::") or resource_type == CUSTOM_RESOURCE_TYPE:
