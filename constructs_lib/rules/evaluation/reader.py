@@ -70,7 +70,7 @@ class Reader:
         self.context = context
         # The reading: a value for each choice key (a condition the Conditions section does not define, a
         # parameter a condition compares, an equality of unknowns, an unknown Fn::Select index).
-        self.choices: dict[str, Any] = dict(choices or {})
+        self.choices: dict[str, Any] = dict(choices) if choices else {}
         self.new_conditions: list[str] = []  # choice keys met for the first time in this reading, in order
         self.domains: dict[str, tuple[Any, ...]] = {}  # the values each new choice key can take
         self.condition_values: dict[str, bool] = {}  # named conditions evaluated in this reading, for messages
@@ -123,15 +123,16 @@ class Reader:
             depth += 1
             if depth > MAX_DEPTH:
                 raise EvaluationLimit(f"Fn::If nested more than {MAX_DEPTH} deep")
-            arguments = value.get("Fn::If")
-            if arguments is not None:
+            (name,) = value  # its one key: one step, where a look-up per function would take three
+            if name == "Fn::If":
+                arguments = value[name]
                 if not (isinstance(arguments, list) and len(arguments) == 3 and isinstance(arguments[0], str)):
                     return value
                 value = arguments[1] if self.choose(arguments[0]) else arguments[2]
-            elif value.get("Ref") == "AWS::NoValue":
-                return ABSENT
-            elif "Fn::Select" in value:
-                picked = self._pick_selected(value["Fn::Select"])
+            elif name == "Ref":
+                return ABSENT if value[name] == "AWS::NoValue" else value
+            elif name == "Fn::Select":
+                picked = self._pick_selected(value[name])
                 if picked is ABSENT:
                     return value
                 value = picked
@@ -259,7 +260,7 @@ class Reader:
     def _render_ref(self, name: Any, depth: int) -> str:
         if not isinstance(name, str):
             return self.opaque({"Ref": name})
-        chosen = self.choices.get(parameter_choice(name), ABSENT)
+        chosen = self.choices.get(parameter_choice(name), ABSENT) if self.choices else ABSENT
         if chosen is not ABSENT:  # this reading fixed the parameter (a condition or a lookup compared it)
             self.consulted += 1
             if isinstance(chosen, str):
@@ -533,21 +534,27 @@ def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[
     The next reading is planned from what the previous one met, so use each reader fully before taking the next.
     Past ``MAX_READINGS`` readings: ``EvaluationLimit`` (the resource cannot be evaluated), never a silent stop.
     """
-    pending: list[dict[str, Any]] = [{}]
-    for _ in range(MAX_READINGS):
-        if not pending:
-            return
-        given = pending.pop()
-        reader = Reader(context, given, exact_keys=exact_keys)
-        yield reader
+    reader = Reader(context, exact_keys=exact_keys)
+    yield reader
+    if not reader.new_conditions:  # the common case: it met no choice, so there is one valuation
+        return
+    pending: list[dict[str, Any]] = []
+    given: dict[str, Any] = {}
+    for count in range(1, MAX_READINGS + 1):
         # Each choice met for the first time opens its other values: every combination is read once.
         met = reader.new_conditions
         for position, choice in enumerate(met):
             earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
             pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
-    if pending:
-        raise EvaluationLimit(f"its parameters and conditions combine in more than {MAX_READINGS} ways "
-                              "(deployments to judge)")
+        if not pending:
+            return
+        if count == MAX_READINGS:
+            break
+        given = pending.pop()
+        reader = Reader(context, given, exact_keys=exact_keys)
+        yield reader
+    raise EvaluationLimit(f"its parameters and conditions combine in more than {MAX_READINGS} ways "
+                          "(deployments to judge)")
 
 
 def _describe(value: Any) -> tuple[str, str]:
