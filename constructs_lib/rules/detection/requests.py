@@ -157,13 +157,32 @@ class Found(NamedTuple):
     why: str = ""
 
 
+def _spellings(key: str) -> tuple[str, str, str]:
+    """A request key as written: itself, Step Functions' ``Key.$`` (read from the state input), lowerCamel."""
+    return key, f"{key}.$", key[:1].lower() + key[1:]
+
+
+_KEY_SPELLINGS = {key: _spellings(key) for key in (
+    "AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers", "ExecutionRoleArn",
+    "ModelName", "InferenceSpecification", "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification",
+    "Specification", "EndpointName")}
+# The keys without one of which no mapping is a request (request_kinds): most mappings walked hold none.
+_REQUEST_KEYS = frozenset(spelling for key in (
+    "AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers", "InferenceSpecification",
+    "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification", "Specification")
+    for spelling in _KEY_SPELLINGS[key])
+
+
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
-    return key in mapping or f"{key}.$" in mapping or (key[:1].lower() + key[1:]) in mapping
+    spellings = _KEY_SPELLINGS[key]
+    return spellings[0] in mapping or spellings[1] in mapping or spellings[2] in mapping
 
 
 def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
     """Every SageMaker API a mapping is a request of, by its keys (one property bag may hold several)."""
-    kinds = []
+    kinds: list[str] = []
+    if _REQUEST_KEYS.isdisjoint(mapping):
+        return kinds
     if _has(mapping, "AutoMLProblemTypeConfig"):
         kinds.append(CREATE_AUTOML_JOB_V2)
     if _has(mapping, "AlgorithmSpecification"):  # CreateTrainingJob, or a tuning job's TrainingJobDefinition
@@ -774,7 +793,7 @@ def _custom_resource_subjects(properties: Mapping[str, Any], context: TemplateCo
 
 
 def custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    found = list(in_every_reading(_custom_resource_subjects)(properties, context))
+    found = list(_custom_resource_subjects_everywhere(properties, context))
     yield from found if found else stray_artifact_subjects(properties, context)
 
 
@@ -799,6 +818,7 @@ def in_every_reading(extract: ReadingExtractor) -> Extractor:
                     yield subject
     return extract_everywhere
 
+_custom_resource_subjects_everywhere = in_every_reading(_custom_resource_subjects)
 _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
     PIPELINE_TYPE: in_every_reading(_pipeline_subjects),
     SCHEDULE_TYPE: in_every_reading(_schedule_subjects),
