@@ -23,13 +23,19 @@ class UnjudgeableTemplate(TemplateError):
 
 def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
     """``UnjudgeableTemplate`` (one line naming ``path`` and the resource) on the first resource the rules cannot
-    judge."""
+    judge, else on the first suppression of a rule that does not exist."""
     resources = template.get("Resources")
     if not isinstance(resources, Mapping):
         return
+    suppressing: list[str] = []  # the resources whose metadata may suppress rules
     for logical_id, resource in resources.items():
+        # The common case, decided without the Mapping ABC (one loop over every resource of a large assembly).
         if type(resource) is dict and type(resource.get("Type")) is str and resource["Type"]:
-            continue  # the common case, decided without the Mapping ABC (one check per resource of a large assembly)
+            metadata = resource.get("Metadata")
+            if metadata and (type(metadata) is not dict or METADATA_KEY in metadata):
+                suppressing.append(logical_id)
+            continue
+        suppressing.append(logical_id)
         if str(logical_id).startswith(FOR_EACH_PREFIX):
             continue
         if not isinstance(resource, Mapping):
@@ -39,8 +45,11 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
         if not isinstance(resource_type, str) or not resource_type:
             raise UnjudgeableTemplate(f"{path}: resource {logical_id} has no Type; give it one, e.g. "
                                 "Type: AWS::SageMaker::Model")
+    if not suppressing:
+        return
     rule_ids = [rule.id for rule in RULES]
-    for logical_id, rule in unknown_suppressed_rules(template, rule_ids):
+    for logical_id, rule in unknown_suppressed_rules({"Resources": {key: resources[key] for key in suppressing}},
+                                                     rule_ids):
         raise UnjudgeableTemplate(
             f"{path}: resource {logical_id} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
             f"{SUPPRESS_KEY}{did_you_mean(rule.strip().upper(), rule_ids)} (`eulagate rules` lists them)")
