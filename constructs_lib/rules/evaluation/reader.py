@@ -320,9 +320,14 @@ class Reader:
     def _render_join(self, argument: Any, depth: int) -> str:
         if not (isinstance(argument, list) and len(argument) == 2):
             return self.opaque({"Fn::Join": argument})
-        parts = self._join_parts(argument, depth)
-        if parts is not None:
-            return self._render_parts(parts, depth)
+        # A known delimiter and list (CDK's region-agnostic ARNs and locations): joined as they are read, in the
+        # order _join_parts reads them, without marking the inserts that only JSON text needs.
+        delimiter = self.render(argument[0], depth)
+        items = self.items(argument[1], depth)
+        if delimiter is not None and items is not None and not (delimiter and has_tokens(delimiter)):
+            present = [item for item in map(self.pick, items) if item is not ABSENT]
+            return delimiter.join([item if isinstance(item, str) else self.render(item, depth) or ""
+                                   for item in present])
         delimiter = self.render(argument[0], depth)
         lists, complete = self.lists(argument[1], depth)
         if delimiter is None or not lists:
