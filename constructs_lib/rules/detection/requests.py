@@ -24,7 +24,6 @@ import json
 import marshal
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from constructs_lib.rules.detection.decoding import (
@@ -107,8 +106,7 @@ _PIPELINE_STEP_KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):  # a NamedTuple: one is made per request read, cheaper than a frozen dataclass
     """One request in one resource, read afresh under each choice of conditions."""
 
     kind: str
@@ -303,7 +301,7 @@ def _decodes(text: str) -> bool:
 def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
     if found.kind == UNREADABLE:
-        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"), via=details.get("via"))
+        return _unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request")._replace(via=details.get("via"))
     return Subject(found.kind, source, path, found.keys, json_source=True, **details)
 
 
@@ -489,14 +487,14 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
             if kind is not None or isinstance(written, str) or has_tokens(integration):
                 why = ("is computed at run time" if argument_key else
                        "has no Parameters or Arguments: the task sends its state input, known only at run time")
-                yield replace(_unread(NOT_SHOWN, shown, why, "the task's SageMaker request"), via=via)
+                yield _unread(NOT_SHOWN, shown, why, "the task's SageMaker request")._replace(via=via)
             continue
         found = [Found(kind, (), "")] if kind is not None else []
         found.extend(_walk_document(request, (), "", named=kind))
         for request_found in found:
-            yield replace(_json_subject(request_found, definition, f"{shown}{request_found.path}",
-                                        substitutions=substitutions, via=via),
-                          flow=flow if request_found.kind != UNREADABLE else None)
+            yield _json_subject(request_found, definition, f"{shown}{request_found.path}",
+                                substitutions=substitutions, via=via)._replace(
+                flow=flow if request_found.kind != UNREADABLE else None)
 
 
 # -- SageMaker pipelines ------------------------------------------------------------------------------------------
@@ -732,10 +730,10 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
         condition = resource.get("Condition")
         for subject in found:
             own = subject.context is None  # not from a StackSet nested deeper, which has its own
-            yield replace(subject, path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
-                          via=f"{place}, {subject.via}" if subject.via else place,
-                          context=context if own else subject.context,
-                          condition=condition if own and isinstance(condition, str) else subject.condition)
+            yield subject._replace(path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
+                                   via=f"{place}, {subject.via}" if subject.via else place,
+                                   context=context if own else subject.context,
+                                   condition=condition if own and isinstance(condition, str) else subject.condition)
 
 
 # -- nested stacks ---------------------------------------------------------------------------------------------------
