@@ -53,7 +53,8 @@ class Artifact(NamedTuple):  # a NamedTuple: cheaper to define at start-up than 
     @property
     def needs_acceptance(self) -> bool:
         """Gated, or a JumpStart model the catalog does not know: either way acceptance must be shown."""
-        return self.gated or self.unknown_model is not None or self.doubt is not None
+        return (self.gated_bucket or self.unknown_model is not None or self.doubt is not None
+                or (self.model is not None and self.model.gated) or self.gated_family is not None)
 
     @property
     def severity(self) -> Severity:

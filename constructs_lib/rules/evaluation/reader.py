@@ -47,6 +47,8 @@ _QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
 
 
+# The functions pick looks through (any other one-key object it returns as it is).
+_PICKED = frozenset({"Fn::If", "Ref", "Fn::Select"})
 # Other spellings of a request key: Step Functions' "Key.$" (read from the state input), and lowerCamel.
 _SPELLINGS: dict[str, tuple[str, str]] = {}
 
@@ -176,7 +178,11 @@ class Reader:
         value = mapping.get(key, ABSENT)
         if value is ABSENT:
             return ABSENT if self.exact_keys else self._other_spelling(mapping, key)
-        return self.pick(value) if type(value) is dict and len(value) == 1 else value
+        if type(value) is dict and len(value) == 1:
+            (name,) = value
+            if name in _PICKED:
+                return self.pick(value)
+        return value
 
     def _other_spelling(self, mapping: dict[str, Any], key: str) -> Any:
         spellings = _SPELLINGS.get(key)
