@@ -763,7 +763,7 @@ def _mentions_jumpstart(value: Any) -> bool:
         data = marshal.dumps(value)
     except ValueError:  # an object marshal does not write (a YAML tag's), or nesting deeper than it goes
         return "jumpstart" in repr(value).lower()
-    return b"jumpstart" in data.lower()
+    return data.lower().find(b"jumpstart") >= 0  # not `in`: bytes' `in` first tries the word as an int, raising
 
 
 _TABLES_MENTION_JUMPSTART = "tables mention JumpStart"  # a key of TemplateContext.derived
