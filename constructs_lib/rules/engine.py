@@ -138,34 +138,41 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
             continue
         # A type no rule reads counts as checked only when its values name JumpStart.
         stray = extract is stray_artifact_subjects
+        logical_id = str(logical_id)
         if not stray:
-            checked.append((str(logical_id), resource_type))
+            checked.append((logical_id, resource_type))
         properties = resource.get("Properties")
         if not isinstance(properties, dict):
             continue
         if context is None:
             context = TemplateContext(template)
-        where = _Resource(template_path, str(logical_id), resource_type, resource.get("Metadata"))
-        condition = resource.get("Condition")
-        if not isinstance(condition, str):
-            condition = None
+        # Where findings are, and the resource's Condition: asked once it holds a request (most hold none).
+        where: _Resource | None = None
+        condition: str | None = None
         # Fail closed: a resource whose reading stops is one EULA000 finding instead of its own.
         found: list[Finding] = []
         read = False
         try:
             for subject in extract(properties, context):
-                read = True
+                if where is None:
+                    read = True
+                    where = _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
+                    condition = resource.get("Condition")
+                    if not isinstance(condition, str):
+                        condition = None
                 if index is None:
                     index = catalog_index(catalog or Catalog.default())
                 found.extend(_subject_findings(subject, where, context, index, strict, condition))
         except EvaluationLimit as error:
+            where = where or _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
             found, read = [_unevaluable(where, str(error))], True
         except InputError:  # a catalog that cannot be read is bad input (exit 2), not a property of the resource
             raise
         except Exception as error:
+            where = where or _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
             found, read = [_unevaluable(where, f"{type(error).__name__} while reading it ({error})"[:300])], True
         if stray and read:
-            checked.append((str(logical_id), resource_type))
+            checked.append((logical_id, resource_type))
         findings.extend(found)
     # Suppressions are read from the template as deployed (Fn::ForEach expanded): one place for every caller.
     result = apply_suppressions(template, findings)
