@@ -41,6 +41,7 @@ from constructs_lib.synth.templates import (
     has_template_suffix,
     load_template,
     read_json_file,
+    read_template,
     read_text,
 )
 
@@ -200,9 +201,11 @@ class SynthesizedStacks:
         listed = [stack_path, *self._stack(stack_path).nested_templates()] if declares_nested_stacks(template) \
             else [stack_path]
         locator = NestedStackLocator(self._stacks_by_manifest)
-        for path, (parsed, _), nested in read_with_nested_templates(
-                listed, lambda path: (template, None) if path == stack_path else (load_template(path), None),
-                locator):
+
+        def read(path: Path, data: bytes | None) -> tuple[Mapping[str, Any], None]:
+            return (template if path == stack_path else read_template(path, data)[0]), None
+
+        for path, (parsed, _), nested in read_with_nested_templates(listed, read, locator):
             yield path, parsed, located(nested)
 
     def construct_paths(self) -> dict[tuple[str, str], str]:
@@ -350,11 +353,12 @@ def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
 
 
 
-def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tuple[TemplateT, ExtraT]],
+def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, bytes | None], tuple[TemplateT, ExtraT]],
                                locator: NestedStackLocator | None = None, *, standalone: Iterable[Path] = ()
                                ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack]]]:
-    """Each template of ``paths`` as ``read`` reads it, with its nested stacks; a located nested template that
-    is not among ``paths`` is read after them (once each, whatever nests what).
+    """Each template of ``paths`` as ``read`` reads it (given the file's bytes when they were read already, else
+    ``None``), with its nested stacks; a located nested template that is not among ``paths`` is read after them
+    (once each, whatever nests what).
 
     A nested template is judged as the stacks that nest it deploy it: a parameter every one of them passes the
     same literal value is bound to that value (its ``AllowedValues`` become that value alone). So that every
@@ -384,13 +388,23 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
                 order.append(stack.template)
         return nested
 
+    # Each file is read once: the bytes looked at here are kept for the parse (within a bound; past it, a file is
+    # read again when its turn comes).
+    data_of: dict[Path, bytes] = {}
+    kept = 0
     index = 0
     while index < len(order):  # grows while it is read
         path = order[index]
         index += 1
-        if _may_nest_stacks(path):
-            parsed = read(path)
+        data = _template_bytes(path)
+        if data is None:
+            continue
+        if any(data.find(marker) >= 0 for marker in _NESTED_STACK_MARKERS):  # not `in`: it tries an int first
+            parsed = read(path, data)
             held[path] = (parsed, note(path, parsed))
+        elif kept + len(data) <= _MAX_KEPT_BYTES:
+            data_of[path] = data
+            kept += len(data)
     index = 0
     while index < len(order):  # grows only when a template nests stacks that its text did not show
         path = order[index]
@@ -398,7 +412,7 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
         if path in held:
             parsed, nested = held.pop(path)
         else:
-            parsed = read(path)
+            parsed = read(path, data_of.pop(path, None))
             nested = note(path, parsed)
         resolved = path.resolve()
         binding = {} if resolved in unbound else _agreed(passes.get(resolved, []))
@@ -409,19 +423,19 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
 
 
 _NESTED_STACK_MARKERS = tuple(kind.encode() for kind in NESTED_STACK_TYPES)
+_MAX_KEPT_BYTES = 64 * 1024 * 1024  # template bytes kept from the look for nested stacks to the parse
 
 
-def _may_nest_stacks(path: Path) -> bool:
-    """Whether a template file's bytes name a nested stack type (a cheap look before parsing it, not decoded). A
-    file that is not a regular one or is too big is never opened or read here: the reader reports it."""
+def _template_bytes(path: Path) -> bytes | None:
+    """A template file's bytes, to look for nested stack types in (a cheap look before parsing, not decoded). A
+    file that is not a regular one or is too big is never opened or read here (``None``): the reader reports it."""
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_TEMPLATE_CHARS:
-            return False
-        data = path.read_bytes()
+            return None
+        return path.read_bytes()
     except OSError:
-        return False
-    return any(marker in data for marker in _NESTED_STACK_MARKERS)
+        return None
 
 
 def _agreed(references: list[Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:

@@ -34,8 +34,13 @@ def has_template_suffix(path: Path) -> bool:
     return path.suffix.lower() in TEMPLATE_SUFFIXES
 
 
-def read_text(path: Path) -> str:
-    """A regular file's text; never opens anything else (a FIFO would block), never reads a file too big."""
+def read_text(path: Path, data: bytes | None = None) -> str:
+    """A regular file's text; never opens anything else (a FIFO would block), never reads a file too big.
+
+    ``data``: the file's bytes, when the caller has read them already (as a regular file, at most the limit).
+    """
+    if data is not None and len(data) <= MAX_TEMPLATE_CHARS:
+        return _decoded(path, data)
     try:
         status = path.stat()
     except OSError as error:
@@ -49,9 +54,15 @@ def read_text(path: Path) -> str:
         raise TemplateError(f"{path}: {status.st_size:,} bytes, more than the {MAX_TEMPLATE_CHARS:,} EulaGate reads "
                             "(CloudFormation takes templates of at most 1 MB)")
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except OSError as error:
         raise TemplateError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    return _decoded(path, data)
+
+
+def _decoded(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise TemplateError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason})") from None
 
@@ -77,10 +88,13 @@ def load_template(path: str | Path) -> dict[str, Any]:
     return read_template(path)[0]
 
 
-def read_template(path: str | Path) -> tuple[dict[str, Any], str]:
-    """``load_template``, with the file's text (for ``resource_lines`` without reading the file again)."""
+def read_template(path: str | Path, data: bytes | None = None) -> tuple[dict[str, Any], str]:
+    """``load_template``, with the file's text (for ``resource_lines`` without reading the file again).
+
+    ``data``: the file's bytes, when the caller has read them already.
+    """
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path, data)
     return parse_template_text(text, path), text
 
 
