@@ -141,8 +141,10 @@ def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any
     primary = reader.field(request, "PrimaryContainer")
     if primary is not ABSENT:
         yield primary, f"{path}.PrimaryContainer"
-    for position, container in reader.elements(reader.field(request, "Containers")):
-        yield container, f"{path}.Containers[{position}]"
+    containers = reader.field(request, "Containers")
+    if containers is not ABSENT:  # most models have one container, the primary
+        for position, container in reader.elements(containers):
+            yield container, f"{path}.Containers[{position}]"
 
 MODEL_TYPE = "AWS::SageMaker::Model"
 
