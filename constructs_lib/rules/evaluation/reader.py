@@ -36,6 +36,7 @@ from constructs_lib.rules.evaluation.values import (
     EvaluationLimit,
     TemplateContext,
     has_tokens,
+    is_function_key,
     is_intrinsic,
     is_list_parameter,
     parameter_choice,
@@ -166,7 +167,7 @@ class Reader:
 
         Step Functions' ``Key.$`` (a value read from the state input) and lowerCamel spellings count as ``Key``.
         """
-        if type(mapping) is not dict or (len(mapping) == 1 and is_intrinsic(mapping)):  # not the common case
+        if type(mapping) is not dict or (len(mapping) == 1 and is_function_key(*mapping)):  # not the common case
             mapping = self.pick(mapping)
             if mapping is ABSENT or (isinstance(mapping, str) and has_tokens(mapping)):
                 return mapping  # absent, or already a token standing for the whole object

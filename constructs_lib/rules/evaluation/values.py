@@ -75,9 +75,11 @@ _UNKNOWN_TOKEN = Token("${?}", "a value unknown before deployment")
 
 
 def is_intrinsic(value: Any) -> bool:
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
+    return isinstance(value, dict) and len(value) == 1 and is_function_key(*value)
+
+
+def is_function_key(key: Any) -> bool:
+    """Whether the one key of an object names an intrinsic function (``Ref``, ``Condition``, ``Fn::...``)."""
     return isinstance(key, str) and (key == "Ref" or key == "Condition" or key.startswith("Fn::"))
 
 
