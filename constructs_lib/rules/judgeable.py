@@ -30,7 +30,7 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
     suppressing: list[str] = []  # the resources whose metadata may suppress rules
     for logical_id, resource in resources.items():
         # The common case, decided without the Mapping ABC (one loop over every resource of a large assembly).
-        if type(resource) is dict and type(resource.get("Type")) is str and resource["Type"]:
+        if type(resource) is dict and (resource_type := resource.get("Type")) and type(resource_type) is str:
             metadata = resource.get("Metadata")
             if metadata and (type(metadata) is not dict or METADATA_KEY in metadata):
                 suppressing.append(logical_id)
