@@ -368,7 +368,8 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
     """
     locator = locator or NestedStackLocator()
     order = list(dict.fromkeys(paths))
-    seen = {path.resolve() for path in order}
+    resolved_of = {path: path.resolve() for path in order}  # each path resolved once (a system call per part)
+    seen = set(resolved_of.values())
     unbound = {path.resolve() for path in standalone}
     passes: dict[Path, list[Mapping[str, tuple[str, ...]]]] = {}  # nested template -> what each nester passes
     held: dict[Path, tuple[tuple[TemplateT, ExtraT], list[NestedStack]]] = {}
@@ -379,7 +380,9 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
         for stack in nested:
             if stack.template is None:
                 continue
-            resolved = stack.template.resolve()
+            resolved = resolved_of.get(stack.template)
+            if resolved is None:
+                resolved = resolved_of[stack.template] = stack.template.resolve()
             passes.setdefault(resolved, []).append(stack.passes)
             if resolved not in seen:
                 seen.add(resolved)
@@ -414,7 +417,7 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
         else:
             parsed = read(path, data_of.pop(path, None))
             nested = note(path, parsed)
-        resolved = path.resolve()
+        resolved = resolved_of[path]
         binding = {} if resolved in unbound else _agreed(passes.get(resolved, []))
         if resolved in given_out and _covers(binding, given_out[resolved]):
             continue
