@@ -125,11 +125,12 @@ def _sources(paths: list[str], args: argparse.Namespace, malformed: list[Templat
     return found
 
 
-def _reader(malformed: list[TemplateError]) -> Callable[[Path], tuple[dict[str, Any], str | None]]:
-    """Reads a template, or notes why it cannot be judged (every malformed template is named, not only the first)."""
-    def read(path: Path) -> tuple[dict[str, Any], str | None]:
+def _reader(malformed: list[TemplateError]) -> Callable[[Path, bytes | None], tuple[dict[str, Any], str | None]]:
+    """Reads a template (from its bytes, when read already), or notes why it cannot be judged (every malformed
+    template is named, not only the first)."""
+    def read(path: Path, data: bytes | None) -> tuple[dict[str, Any], str | None]:
         try:
-            template, text = read_template(path)
+            template, text = read_template(path, data)
             refuse_unjudgeable(template, path)
         except TemplateError as error:
             malformed.append(error)

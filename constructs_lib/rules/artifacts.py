@@ -53,7 +53,8 @@ class Artifact(NamedTuple):  # a NamedTuple: cheaper to define at start-up than 
     @property
     def needs_acceptance(self) -> bool:
         """Gated, or a JumpStart model the catalog does not know: either way acceptance must be shown."""
-        return self.gated or self.unknown_model is not None or self.doubt is not None
+        return (self.gated_bucket or self.unknown_model is not None or self.doubt is not None
+                or (self.model is not None and self.model.gated) or self.gated_family is not None)
 
     @property
     def severity(self) -> Severity:
@@ -119,6 +120,10 @@ class CatalogIndex:
         self._literal_artifacts: dict[str, Artifact | None] = {}
         self._artifacts_with_unknowns: weakref.WeakKeyDictionary[TemplateContext, dict[str, Artifact | None]] = (
             weakref.WeakKeyDictionary())
+        # The template read last and its verdicts: a template's locations come one after another, and a weak
+        # dictionary's look-up makes a weak reference each time.
+        self._last_context: weakref.ref[TemplateContext] | None = None
+        self._last_artifacts: dict[str, Artifact | None] = {}
         self.catalog_note = catalog_note(catalog)
 
     # Built on first use: only a name the catalog does not list exactly (or an unknown model) needs them, and
@@ -157,7 +162,12 @@ class CatalogIndex:
                 self._literal_artifacts[text] = self._classify(reader, text, literal=True)
             return self._literal_artifacts[text]
         # The verdict depends on the template (its parameters and mappings) and the text only: once per template.
-        by_text = self._artifacts_with_unknowns.setdefault(reader.context, {})
+        context = reader.context
+        if self._last_context is not None and self._last_context() is context:
+            by_text = self._last_artifacts
+        else:
+            by_text = self._artifacts_with_unknowns.setdefault(context, {})
+            self._last_context, self._last_artifacts = weakref.ref(context), by_text
         if text not in by_text:
             by_text[text] = self._judge_with_unknowns(reader, text)
         return by_text[text]

@@ -30,7 +30,7 @@ class Problem:
 class Check:
     """What a rule sees: one request, read under one choice of conditions."""
 
-    __slots__ = ("index", "kind", "path", "reader", "request")
+    __slots__ = ("containers", "index", "kind", "path", "reader", "request")
 
     def __init__(self, reader: Reader, index: CatalogIndex, kind: str, request: Any, path: str) -> None:
         self.reader = reader
@@ -38,6 +38,8 @@ class Check:
         self.kind = kind
         self.request = request
         self.path = path
+        # A CreateModel request's containers, read once for every rule that reads them (``model_containers``).
+        self.containers: list[tuple[Any, str]] | None = None
 
 
 class Rule:
@@ -91,17 +93,21 @@ def container_artifacts(check: Check, container: Any, location: str) -> Iterator
     draft models). Yields the artifact, the property's path, and its ``S3DataSource`` (``ABSENT`` for
     ``ModelDataUrl``, which cannot carry acceptance)."""
     reader = check.reader
-    sources = [(f"{location}.ModelDataUrl", reader.field(container, "ModelDataUrl"), ABSENT)]
+    # (location, its S3DataSource, the property's path below the container): paths are written only for an
+    # artifact that needs acceptance.
+    sources = [(reader.field(container, "ModelDataUrl"), ABSENT, ".ModelDataUrl")]
     data_source = reader.path(container, "ModelDataSource", "S3DataSource")
-    sources.append((f"{location}.ModelDataSource.S3DataSource", reader.field(data_source, "S3Uri"), data_source))
-    for position, additional in reader.elements(reader.field(container, "AdditionalModelDataSources")):
-        source = reader.field(additional, "S3DataSource")
-        sources.append((f"{location}.AdditionalModelDataSources[{position}].S3DataSource",
-                        reader.field(source, "S3Uri"), source))
-    for path, uri, source in sources:
+    sources.append((reader.field(data_source, "S3Uri"), data_source, ".ModelDataSource.S3DataSource"))
+    additional_sources = reader.field(container, "AdditionalModelDataSources")
+    if additional_sources is not ABSENT:
+        for position, additional in reader.elements(additional_sources):
+            source = reader.field(additional, "S3DataSource")
+            sources.append((reader.field(source, "S3Uri"), source,
+                            f".AdditionalModelDataSources[{position}].S3DataSource"))
+    for uri, source, below in sources:
         artifact = check.index.artifact(reader, uri) if uri is not ABSENT else None
         if artifact is not None and artifact.needs_acceptance:
-            yield artifact, path, source
+            yield artifact, location + below, source
 
 
 def container_problems(check: Check, container: Any, location: str) -> Iterator[Problem]:
@@ -121,9 +127,12 @@ def container_problems(check: Check, container: Any, location: str) -> Iterator[
         yield from _unaccepted_source_problems(check, artifact, source, path, image)
 
 
-def model_containers(check: Check) -> Iterator[tuple[Any, str]]:
-    """``PrimaryContainer`` and each entry of ``Containers`` of a CreateModel request, with their paths."""
-    return containers_of(check.reader, check.request, check.path)
+def model_containers(check: Check) -> list[tuple[Any, str]]:
+    """``PrimaryContainer`` and each entry of ``Containers`` of a CreateModel request, with their paths (read
+    once per check: a reading gives the same containers to every rule)."""
+    if check.containers is None:
+        check.containers = list(containers_of(check.reader, check.request, check.path))
+    return check.containers
 
 
 def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any, str]]:
@@ -132,8 +141,10 @@ def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any
     primary = reader.field(request, "PrimaryContainer")
     if primary is not ABSENT:
         yield primary, f"{path}.PrimaryContainer"
-    for position, container in reader.elements(reader.field(request, "Containers")):
-        yield container, f"{path}.Containers[{position}]"
+    containers = reader.field(request, "Containers")
+    if containers is not ABSENT:  # most models have one container, the primary
+        for position, container in reader.elements(containers):
+            yield container, f"{path}.Containers[{position}]"
 
 MODEL_TYPE = "AWS::SageMaker::Model"
 

@@ -85,13 +85,17 @@ class TemplateScan:
 class _Resource:
     """Where a finding is: one per resource read, so a plain class (a dataclass costs more to define and make)."""
 
-    __slots__ = ("cdk_made", "logical_id", "template", "type")
+    __slots__ = ("logical_id", "metadata", "template", "type")
 
-    def __init__(self, template: str, logical_id: str, resource_type: str, cdk_made: bool) -> None:
+    def __init__(self, template: str, logical_id: str, resource_type: str, metadata: Any) -> None:
         self.template = template
         self.logical_id = logical_id
         self.type = resource_type
-        self.cdk_made = cdk_made
+        self.metadata = metadata  # its Metadata section, read only when a fix is written
+
+    @property
+    def cdk_made(self) -> bool:
+        return isinstance(self.metadata, Mapping) and CDK_PATH_METADATA in self.metadata
 
 
 def check_template(template: Mapping[str, Any], *, template_path: str = "<template>",
@@ -122,12 +126,12 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
         try:
             template = expand_for_each(template)
         except (EvaluationLimit, RecursionError) as error:
-            finding = _unevaluable(_Resource(template_path, "Fn::ForEach", "AWS::LanguageExtensions", False),
+            finding = _unevaluable(_Resource(template_path, "Fn::ForEach", "AWS::LanguageExtensions", None),
                                    f"its Fn::ForEach loops cannot be expanded: {error}")
             return TemplateScan(template_path, len(resources), (), (finding,))
         resources = template["Resources"] if isinstance(template.get("Resources"), Mapping) else {}
     context: TemplateContext | None = None
-    index = _TemplateIndex(catalog)
+    index: CatalogIndex | None = None  # the catalog's, looked up on the template's first request
     checked: list[tuple[str, str]] = []
     findings: list[Finding] = []
     for logical_id, resource in resources.items():
@@ -143,59 +147,45 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
             continue
         # A type no rule reads counts as checked only when its values name JumpStart.
         stray = extract is stray_artifact_subjects
+        logical_id = str(logical_id)
         if not stray:
-            checked.append((str(logical_id), resource_type))
+            checked.append((logical_id, resource_type))
         properties = resource.get("Properties")
         if not isinstance(properties, dict):
             continue
         if context is None:
             context = TemplateContext(template, passed)
-        metadata = resource.get("Metadata")
-        cdk_made = isinstance(metadata, Mapping) and CDK_PATH_METADATA in metadata
-        where = _Resource(template_path, str(logical_id), resource_type, cdk_made)
-        condition = resource.get("Condition")
-        found, read = _resource_findings(extract, properties, where, context, index, strict,
-                                         condition if isinstance(condition, str) else None)
+        # Where findings are, and the resource's Condition: asked once it holds a request (most hold none).
+        where: _Resource | None = None
+        condition: str | None = None
+        # Fail closed: a resource whose reading stops is one EULA000 finding instead of its own.
+        found: list[Finding] = []
+        read = False
+        try:
+            for subject in extract(properties, context):
+                if where is None:
+                    read = True
+                    where = _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
+                    condition = resource.get("Condition")
+                    if not isinstance(condition, str):
+                        condition = None
+                if index is None:
+                    index = catalog_index(catalog or Catalog.default())
+                found.extend(_subject_findings(subject, where, context, index, strict, condition))
+        except EvaluationLimit as error:
+            where = where or _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
+            found, read = [_unevaluable(where, str(error))], True
+        except InputError:  # a catalog that cannot be read is bad input (exit 2), not a property of the resource
+            raise
+        except Exception as error:
+            where = where or _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
+            found, read = [_unevaluable(where, f"{type(error).__name__} while reading it ({error})"[:300])], True
         if stray and read:
-            checked.append((str(logical_id), resource_type))
+            checked.append((logical_id, resource_type))
         findings.extend(found)
     # Suppressions are read from the template as deployed (Fn::ForEach expanded): one place for every caller.
     result = apply_suppressions(template, findings)
     return TemplateScan(template_path, len(resources), tuple(checked), result.findings, result.suppressed)
-
-
-class _TemplateIndex:
-    """The catalog's index, looked up on the first request a template holds and kept for the rest of it."""
-
-    __slots__ = ("_catalog", "_index")
-
-    def __init__(self, catalog: Catalog | None) -> None:
-        self._catalog = catalog
-        self._index: CatalogIndex | None = None
-
-    def get(self) -> CatalogIndex:
-        if self._index is None:
-            self._index = catalog_index(self._catalog or Catalog.default())
-        return self._index
-
-
-def _resource_findings(extract: Extractor, properties: dict[str, Any], where: _Resource, context: TemplateContext,
-                       index: _TemplateIndex, strict: bool, condition: str | None) -> tuple[list[Finding], bool]:
-    """The findings of one resource (one EULA000 finding instead when it cannot be evaluated), and whether it
-    held anything to read."""
-    findings: list[Finding] = []
-    read = False
-    try:
-        for subject in extract(properties, context):
-            read = True
-            findings.extend(_subject_findings(subject, where, context, index.get(), strict, condition))
-    except EvaluationLimit as error:
-        return [_unevaluable(where, str(error))], True
-    except InputError:  # a catalog that cannot be read is bad input (exit 2), not a property of the resource
-        raise
-    except Exception as error:
-        return [_unevaluable(where, f"{type(error).__name__} while reading it ({error})"[:300])], True
-    return findings, read
 
 
 def _unevaluable(where: _Resource, reason: str) -> Finding:

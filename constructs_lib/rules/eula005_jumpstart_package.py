@@ -63,8 +63,10 @@ class GatedJumpStartModelPackage(Rule):
         if check.kind == CREATE_MODEL_PACKAGE:
             references = [(reader.field(check.request, "SourceUri"), f"{check.path}.SourceUri", "clones")]
         else:
-            references = [(reader.field(container, "ModelPackageName"), f"{location}.ModelPackageName", "serves it "
-                           "through") for container, location in model_containers(check)]
+            # Most containers name no package: their location is written only for one that does.
+            references = [(package, f"{location}.ModelPackageName", "serves it through")
+                          for container, location in model_containers(check)
+                          if (package := reader.field(container, "ModelPackageName")) is not ABSENT]
         for package, location, verb in references:
             problem = self._package_problem(check, package, location, verb)
             if problem is not None:

@@ -24,13 +24,19 @@ class UnjudgeableTemplate(TemplateError):
 
 def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
     """``UnjudgeableTemplate`` (one line naming ``path`` and the resource) on the first resource the rules cannot
-    judge."""
+    judge, else on the first suppression of a rule that does not exist."""
     resources = template.get("Resources")
     if not isinstance(resources, Mapping):
         return
+    suppressing: list[str] = []  # the resources whose metadata may suppress rules
     for logical_id, resource in resources.items():
-        if type(resource) is dict and type(resource.get("Type")) is str and resource["Type"]:
-            continue  # the common case, decided without the Mapping ABC (one check per resource of a large assembly)
+        # The common case, decided without the Mapping ABC (one loop over every resource of a large assembly).
+        if type(resource) is dict and (resource_type := resource.get("Type")) and type(resource_type) is str:
+            metadata = resource.get("Metadata")
+            if metadata and (type(metadata) is not dict or METADATA_KEY in metadata):
+                suppressing.append(logical_id)
+            continue
+        suppressing.append(logical_id)
         if str(logical_id).startswith(FOR_EACH_PREFIX):
             continue
         shown = _shown(logical_id)
@@ -41,7 +47,10 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
         if not isinstance(resource_type, str) or not resource_type:
             raise UnjudgeableTemplate(f"{path}: resource {shown} has no Type; give it one, e.g. "
                                 "Type: AWS::SageMaker::Model")
-    for logical_id, rule in unknown_suppressed_rules(template, RULE_IDS):
+    if not suppressing:
+        return
+    for logical_id, rule in unknown_suppressed_rules({"Resources": {key: resources[key] for key in suppressing}},
+                                                     RULE_IDS):
         raise UnjudgeableTemplate(
             f"{path}: resource {_shown(logical_id)} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
             f"{SUPPRESS_KEY}{did_you_mean(normalized_rule_id(rule), RULE_IDS)} (`eulagate rules` lists them)")

@@ -41,6 +41,7 @@ from constructs_lib.synth.templates import (
     has_template_suffix,
     load_template,
     read_json_file,
+    read_template,
     read_text,
 )
 
@@ -202,9 +203,11 @@ class SynthesizedStacks:
         listed = [stack_path, *self._stack(stack_path).nested_templates()] if declares_nested_stacks(template) \
             else [stack_path]
         locator = NestedStackLocator(self._stacks_by_manifest)
-        for path, (parsed, _), nested, passed in read_with_nested_templates(
-                listed, lambda path: (template, None) if path == stack_path else (load_template(path), None),
-                locator):
+
+        def read(path: Path, data: bytes | None) -> tuple[Mapping[str, Any], None]:
+            return (template if path == stack_path else read_template(path, data)[0]), None
+
+        for path, (parsed, _), nested, passed in read_with_nested_templates(listed, read, locator):
             yield path, parsed, located(nested), passed
 
     def construct_paths(self) -> dict[tuple[str, str], str]:
@@ -313,12 +316,13 @@ def _local_template(resource: Mapping[str, Any], path: Path) -> Path | None:
 
 
 
-def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tuple[TemplateT, ExtraT]],
+def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, bytes | None], tuple[TemplateT, ExtraT]],
                                locator: NestedStackLocator | None = None, *, standalone: Iterable[Path] = ()
                                ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack],
                                                    PassedValues | None]]:
-    """Each template of ``paths`` as ``read`` reads it, with its nested stacks and what the stacks nesting it pass
-    it; a located nested template that is not among ``paths`` is read after them (once each, whatever nests what).
+    """Each template of ``paths`` as ``read`` reads it (given the file's bytes when they were read already, else
+    ``None``), with its nested stacks and what the stacks nesting it pass it; a located nested template that is not
+    among ``paths`` is read after them (once each, whatever nests what).
 
     A nested template is judged as the stacks that nest it deploy it: over the assignments of its parameters
     their deployments make (``rules/evaluation/nesting.py``), a parent's own deployments being those the stacks
@@ -328,7 +332,8 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
     """
     locator = locator or NestedStackLocator()
     order = list(dict.fromkeys(paths))
-    seen = {path.resolve() for path in order}
+    resolved_of = {path: path.resolve() for path in order}  # each path resolved once (a system call per part)
+    seen = set(resolved_of.values())
     unbound = {path.resolve() for path in standalone}
     nesters: dict[Path, dict[tuple[Path, str], Mapping[str, Any]]] = {}  # template -> (parent, id) -> resource
     parsed_parents: dict[Path, Mapping[str, Any]] = {}
@@ -338,12 +343,14 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
 
     def note(path: Path, parsed: tuple[TemplateT, ExtraT]) -> list[NestedStack]:
         nested = locator.nested_stacks(path, parsed[0])
-        parent = path.resolve()
+        parent = resolved_of[path]
         for stack in nested:
             if stack.template is None:
                 continue
             parsed_parents[parent] = parsed[0]
-            resolved = stack.template.resolve()
+            resolved = resolved_of.get(stack.template)
+            if resolved is None:
+                resolved = resolved_of[stack.template] = stack.template.resolve()
             nesting = nesters.setdefault(resolved, {})
             if (parent, stack.logical_id) in nesting:
                 continue
@@ -356,13 +363,23 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
                 order.append(stack.template)
         return nested
 
+    # Each file is read once: the bytes looked at here are kept for the parse (within a bound; past it, a file is
+    # read again when its turn comes).
+    data_of: dict[Path, bytes] = {}
+    kept = 0
     index = 0
     while index < len(order):  # grows while it is read
         path = order[index]
         index += 1
-        if _may_nest_stacks(path):
-            parsed = read(path)
+        data = _template_bytes(path)
+        if data is None:
+            continue
+        if any(data.find(marker) >= 0 for marker in _NESTED_STACK_MARKERS):  # not `in`: it tries an int first
+            parsed = read(path, data)
             held[path] = (parsed, note(path, parsed))
+        elif kept + len(data) <= _MAX_KEPT_BYTES:
+            data_of[path] = data
+            kept += len(data)
     index = 0
     while index < len(order):  # grows only when a template nests stacks that its text did not show
         path = order[index]
@@ -370,9 +387,9 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path], tup
         if path in held:
             parsed, nested = held.pop(path)
         else:
-            parsed = read(path)
+            parsed = read(path, data_of.pop(path, None))
             nested = note(path, parsed)
-        resolved = path.resolve()
+        resolved = resolved_of[path]
         passed = bindings.of(resolved, parsed[0])
         if resolved in given_out:
             if _covers(given_out[resolved], passed):
@@ -426,19 +443,19 @@ class _Bindings:
 
 
 _NESTED_STACK_MARKERS = tuple(kind.encode() for kind in NESTED_STACK_TYPES)
+_MAX_KEPT_BYTES = 64 * 1024 * 1024  # template bytes kept from the look for nested stacks to the parse
 
 
-def _may_nest_stacks(path: Path) -> bool:
-    """Whether a template file's bytes name a nested stack type (a cheap look before parsing it, not decoded). A
-    file that is not a regular one or is too big is never opened or read here: the reader reports it."""
+def _template_bytes(path: Path) -> bytes | None:
+    """A template file's bytes, to look for nested stack types in (a cheap look before parsing, not decoded). A
+    file that is not a regular one or is too big is never opened or read here (``None``): the reader reports it."""
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_TEMPLATE_CHARS:
-            return False
-        data = path.read_bytes()
+            return None
+        return path.read_bytes()
     except OSError:
-        return False
-    return any(marker in data for marker in _NESTED_STACK_MARKERS)
+        return None
 
 
 def _covers(judged: PassedValues | None, passed: PassedValues | None) -> bool:

