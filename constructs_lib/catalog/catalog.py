@@ -15,7 +15,6 @@ import gzip
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +29,7 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
+from constructs_lib.records import Factory, Record, fill
 
 if TYPE_CHECKING:  # imported where a model's training data is first read: `eulagate check` starts without it
     from constructs_lib.catalog.hyperparameters import Hyperparameter
@@ -75,18 +75,30 @@ def content_bucket(region: str, *, gated: bool) -> str:
     return f"{GATED_BUCKET_PREFIX if gated else PUBLIC_BUCKET_PREFIX}{region}"
 
 
-@dataclass(frozen=True)
-class TrainingSpec:
-    """What a SageMaker training job needs to fine-tune a JumpStart model directly."""
+class TrainingSpec(Record):
+    """What a SageMaker training job needs to fine-tune a JumpStart model directly (a frozen dataclass in
+    behaviour: ``constructs_lib.records``)."""
 
     default_instance_type: str
     supported_instance_types: tuple[str, ...]
     artifact_key: str | None
     script_key: str | None
     images: Mapping[str, Mapping[str, str]]
-    gated_model_key: str | None = None
+    gated_model_key: str | None
     # name -> type, default, bounds and options (``Hyperparameter.from_default`` infers them from a default alone)
-    hyperparameter_specs: Mapping[str, Hyperparameter] = field(default_factory=dict)
+    hyperparameter_specs: Mapping[str, Hyperparameter]
+
+    def __init__(self, default_instance_type: str, supported_instance_types: tuple[str, ...], artifact_key: str | None,
+                 script_key: str | None, images: Mapping[str, Mapping[str, str]], gated_model_key: str | None = None,
+                 hyperparameter_specs: Mapping[str, Hyperparameter] = Factory(dict)) -> None:
+        setter = object.__setattr__
+        setter(self, "default_instance_type", default_instance_type)
+        setter(self, "supported_instance_types", supported_instance_types)
+        setter(self, "artifact_key", artifact_key)
+        setter(self, "script_key", script_key)
+        setter(self, "images", images)
+        setter(self, "gated_model_key", gated_model_key)
+        fill(self, "hyperparameter_specs", hyperparameter_specs)
 
     @property
     def hyperparameters(self) -> dict[str, str]:
@@ -112,14 +124,17 @@ class TrainingSpec:
         return spec.value(value) if spec else value
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Record):
     """When a catalog's JumpStart data was taken and where from: the catalog knows nothing newer."""
 
     date: str | None
     """ISO date (``YYYY-MM-DD``) of the JumpStart data, or None when the file does not say."""
     source: str
     """Where the data came from: a JumpStart bucket's manifest, or the extract the shipped catalog is built from."""
+
+    def __init__(self, date: str | None, source: str) -> None:
+        object.__setattr__(self, "date", date)
+        object.__setattr__(self, "source", source)
 
 
 class RegionalImages(Mapping[str, Mapping[str, str]]):
@@ -203,11 +218,11 @@ class HyperparameterRecords(Mapping[str, "Hyperparameter"]):
         return repr(self._specs())
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(Record):
     """One JumpStart model: whether it is gated, and how to deploy it (images and artifacts, or model packages).
 
-    A spec that has neither (``deployable`` False) still answers ``gated`` and ``eula_key``.
+    A spec that has neither (``deployable`` False) still answers ``gated`` and ``eula_key``. A frozen dataclass in
+    behaviour (``constructs_lib.records``): ``dataclasses.replace``, ``asdict`` and ``fields`` work on it.
     """
 
     model_id: str
@@ -215,22 +230,53 @@ class ModelSpec:
     gated: bool
     eula_key: str | None
     default_instance_type: str | None
-    base_model_name: str | None = None
-    gated_bucket: bool = False
-    supported_instance_types: tuple[str, ...] = ()
-    artifact_key: str | None = None
-    prepacked_artifact_key: str | None = None
-    default_environment: Mapping[str, str] = field(default_factory=dict)
-    instance_type_environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    images: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    base_model_name: str | None
+    gated_bucket: bool
+    supported_instance_types: tuple[str, ...]
+    artifact_key: str | None
+    prepacked_artifact_key: str | None
+    default_environment: Mapping[str, str]
+    instance_type_environment: Mapping[str, Mapping[str, str]]
+    images: Mapping[str, Mapping[str, str]]
     # The packages this version deploys through, one per region (the spec's ``hosting_model_package_arns``).
-    model_package_arns: Mapping[str, str] = field(default_factory=dict, repr=False)
-    training: TrainingSpec | None = field(default=None, repr=False)
-    source: str | None = None
+    model_package_arns: Mapping[str, str]
+    training: TrainingSpec | None
+    source: str | None
     # The newest version the source lists, when ``version`` is older (the newest had no deployable images).
-    newest_version: str | None = None
+    newest_version: str | None
     # Every JumpStart model package of any version of the model, per region: to recognise them in templates.
-    all_model_package_arns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    all_model_package_arns: Mapping[str, tuple[str, ...]]
+    _hidden_from_repr = frozenset({"images", "model_package_arns", "training", "all_model_package_arns"})
+
+    def __init__(
+        self, model_id: str, version: str, gated: bool, eula_key: str | None, default_instance_type: str | None,
+        base_model_name: str | None = None, gated_bucket: bool = False, supported_instance_types: tuple[str, ...] = (),
+        artifact_key: str | None = None, prepacked_artifact_key: str | None = None,
+        default_environment: Mapping[str, str] = Factory(dict),
+        instance_type_environment: Mapping[str, Mapping[str, str]] = Factory(dict),
+        images: Mapping[str, Mapping[str, str]] = Factory(dict), model_package_arns: Mapping[str, str] = Factory(dict),
+        training: TrainingSpec | None = None, source: str | None = None, newest_version: str | None = None,
+        all_model_package_arns: Mapping[str, tuple[str, ...]] = Factory(dict),
+    ) -> None:
+        setter = object.__setattr__
+        setter(self, "model_id", model_id)
+        setter(self, "version", version)
+        setter(self, "gated", gated)
+        setter(self, "eula_key", eula_key)
+        setter(self, "default_instance_type", default_instance_type)
+        setter(self, "base_model_name", base_model_name)
+        setter(self, "gated_bucket", gated_bucket)
+        setter(self, "supported_instance_types", supported_instance_types)
+        setter(self, "artifact_key", artifact_key)
+        setter(self, "prepacked_artifact_key", prepacked_artifact_key)
+        fill(self, "default_environment", default_environment)
+        fill(self, "instance_type_environment", instance_type_environment)
+        fill(self, "images", images)
+        fill(self, "model_package_arns", model_package_arns)
+        setter(self, "training", training)
+        setter(self, "source", source)
+        setter(self, "newest_version", newest_version)
+        fill(self, "all_model_package_arns", all_model_package_arns)
 
     @property
     def deploys_through_package(self) -> bool:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from constructs_lib.records import Record, field_values
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One resource that deploys or fine-tunes an EULA-gated model without provable acceptance."""
+class Finding(Record):
+    """One resource that deploys or fine-tunes an EULA-gated model without provable acceptance.
+
+    A frozen dataclass in behaviour (``constructs_lib.records``): ``dataclasses.replace``, ``asdict`` and
+    ``fields`` work on it.
+    """
 
     rule_id: str
     severity: Severity
@@ -20,12 +24,27 @@ class Finding:
     model_id: str | None
     message: str
     fix: str
-    eula_url: str | None = None
-    line: int | None = None
+    eula_url: str | None
+    line: int | None
+
+    def __init__(self, rule_id: str, severity: Severity, template: str, logical_id: str, resource_type: str,
+                 model_id: str | None, message: str, fix: str, eula_url: str | None = None,
+                 line: int | None = None) -> None:
+        setter = object.__setattr__
+        setter(self, "rule_id", rule_id)
+        setter(self, "severity", severity)
+        setter(self, "template", template)
+        setter(self, "logical_id", logical_id)
+        setter(self, "resource_type", resource_type)
+        setter(self, "model_id", model_id)
+        setter(self, "message", message)
+        setter(self, "fix", fix)
+        setter(self, "eula_url", eula_url)
+        setter(self, "line", line)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON shape: ``rule`` rather than ``rule_id``; no ``eula_url``/``line`` keys."""
-        data = asdict(self)
+        data = field_values(self)
         data["rule"] = data.pop("rule_id")
         return {key: data[key] for key in (
             "rule", "severity", "template", "logical_id", "resource_type", "model_id", "message", "fix"

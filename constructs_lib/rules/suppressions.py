@@ -18,10 +18,10 @@ ignored the same way. Pure: one function over the parsed template and the rule e
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from constructs_lib.records import replace
 from constructs_lib.rules.finding import Finding
 
 METADATA_KEY = "eulagate"
@@ -96,4 +96,4 @@ def _suppression_of(resource: Any, rule_id: str) -> Mapping[str, Any] | None:
 
 
 def _noted(finding: Finding, note: str) -> Finding:
-    return dataclasses.replace(finding, message=f"{finding.message} ({note}.)")
+    return replace(finding, message=f"{finding.message} ({note}.)")

@@ -26,7 +26,6 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -63,17 +62,20 @@ ExtraT = TypeVar("ExtraT")  # what else it returns (the file's text, for line nu
 _NESTED_STACK_RESOURCE = re.compile(r"\A(?P<scope>.*)/(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource\Z")
 
 
-@dataclass
 class Stack:
-    """One stack artifact of a cloud assembly."""
+    """One stack artifact of a cloud assembly (a plain class: a dataclass costs ``eulagate check`` more to define)."""
 
-    name: str
-    template: Path
-    manifest: Path
-    directory: Path
-    _metadata: Mapping[str, Any] = field(default_factory=dict)
-    _metadata_file: str | None = None
-    _read: Metadata | None = None
+    __slots__ = ("_metadata", "_metadata_file", "_read", "directory", "manifest", "name", "template")
+
+    def __init__(self, name: str, template: Path, manifest: Path, directory: Path,
+                 metadata: Mapping[str, Any], metadata_file: str | None) -> None:
+        self.name = name
+        self.template = template
+        self.manifest = manifest
+        self.directory = directory
+        self._metadata = metadata  # the manifest's own, then that of ``metadata_file`` (read once, on demand)
+        self._metadata_file = metadata_file
+        self._read: Metadata | None = None
 
     @property
     def metadata(self) -> Metadata:

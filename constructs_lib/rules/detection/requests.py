@@ -23,9 +23,9 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from constructs_lib.records import Record, replace
 from constructs_lib.rules.detection.decoding import (
     DECODED,
     Undecodable,
@@ -106,24 +106,41 @@ _PIPELINE_STEP_KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(Record):
     """One request in one resource, read afresh under each choice of conditions."""
 
     kind: str
     source: Any  # the request, or the JSON-holding value (string, Fn::Join, Fn::Sub, object) that contains it
     path: str  # where the request sits in the resource, e.g. "Properties" or "Properties.Create[JSON].parameters"
-    inner: tuple[str | int, ...] = ()  # keys from the parsed JSON document down to the request
-    json_source: bool = False
-    substitutions: Any = None  # a state machine's DefinitionSubstitutions
-    via: str | None = None  # how the request is sent, e.g. "Step Functions task 'Train' (sagemaker:...)"
-    exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
-    rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
-    context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
-    condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
+    inner: tuple[str | int, ...]  # keys from the parsed JSON document down to the request
+    json_source: bool
+    substitutions: Any  # a state machine's DefinitionSubstitutions
+    via: str | None  # how the request is sent, e.g. "Step Functions task 'Train' (sagemaker:...)"
+    exact_keys: bool  # a CloudFormation resource type's properties: keys only as its schema spells them
+    rewrite: Rewrite | None  # how the service reads run-time expressions in the request
+    context: TemplateContext | None  # the template the request is written in, when not the resource's own
+    condition: str | None  # the Condition of its resource in that template (a StackSet's inner resource)
     # How the service computes the request from the whole document and the keys down to it (Step Functions
     # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
-    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None
+    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None
+
+    def __init__(self, kind: str, source: Any, path: str, inner: tuple[str | int, ...] = (), json_source: bool = False,
+                 substitutions: Any = None, via: str | None = None, exact_keys: bool = False,
+                 rewrite: Rewrite | None = None, context: TemplateContext | None = None, condition: str | None = None,
+                 flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None) -> None:
+        setter = object.__setattr__
+        setter(self, "kind", kind)
+        setter(self, "source", source)
+        setter(self, "path", path)
+        setter(self, "inner", inner)
+        setter(self, "json_source", json_source)
+        setter(self, "substitutions", substitutions)
+        setter(self, "via", via)
+        setter(self, "exact_keys", exact_keys)
+        setter(self, "rewrite", rewrite)
+        setter(self, "context", context)
+        setter(self, "condition", condition)
+        setter(self, "flow", flow)
 
     def request(self, reader: Reader) -> Any:
         if not self.json_source:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from constructs_lib.records import Factory, Record, fill
 from constructs_lib.rules.evaluation.values import TemplateContext
 
 _MAX_DEPTH = 40  # deeper expressions are unknowns
@@ -43,12 +43,15 @@ class Overlay(dict[str, Any]):
     any other key is unknown, not absent."""
 
 
-@dataclass(frozen=True)
-class StateScope:
+class StateScope(Record):
     """What the definition fixes where a state runs: its input, and the variables every ``Assign`` agrees on."""
 
-    input: Any = UNKNOWN
-    variables: Mapping[str, Any] = field(default_factory=dict)
+    input: Any
+    variables: Mapping[str, Any]
+
+    def __init__(self, input: Any = UNKNOWN, variables: Mapping[str, Any] = Factory(dict)) -> None:
+        object.__setattr__(self, "input", input)
+        fill(self, "variables", variables)
 
 
 def jsonata_expression(text: str) -> str | None:
