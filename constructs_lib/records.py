@@ -12,8 +12,8 @@ A ``Record`` subclass writes its own ``__init__``: its parameters are the fields
 made with ``dataclasses`` the first time something reads it. Inside the package, ``replace`` and ``field_values``
 here stand for ``dataclasses.replace`` and a flat ``dataclasses.asdict``, without importing it.
 
-A field whose dataclass default would be a ``default_factory`` takes ``Factory(dict)`` (say) as its default, and
-``__init__`` stores it with ``fill``, which makes a fresh value when the default is given.
+A field whose dataclass default would be ``field(default_factory=dict)`` takes ``NEW_DICT`` as its default, and
+``__init__`` stores it with ``fill``, which makes a fresh dict when the default is given.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ class Factory:
 
     def __repr__(self) -> str:
         return "<factory>"
+
+
+NEW_DICT: Any = Factory(dict)  # typed Any: it stands for the dict it makes, as a parameter's default
 
 
 class _DataclassMetadata:
@@ -67,9 +70,9 @@ class _DataclassMetadata:
                 else:
                     options["default"] = default
             namespace[name] = dataclasses.field(**options)
-        twin = dataclasses.dataclass(frozen=True)(type(owner.__name__, (), namespace))
-        type.__setattr__(owner, "__dataclass_fields__", twin.__dataclass_fields__)  # type: ignore[attr-defined]
-        type.__setattr__(owner, "__dataclass_params__", twin.__dataclass_params__)  # type: ignore[attr-defined]
+        twin: Any = dataclasses.dataclass(frozen=True)(type(owner.__name__, (), namespace))
+        type.__setattr__(owner, "__dataclass_fields__", twin.__dataclass_fields__)
+        type.__setattr__(owner, "__dataclass_params__", twin.__dataclass_params__)
         return owner.__dict__[self.attribute]
 
 
@@ -79,6 +82,7 @@ class Record:
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
     _hidden_from_repr: ClassVar[frozenset[str]] = frozenset()
+    __match_args__: ClassVar[tuple[str, ...]]
     _getter: ClassVar[attrgetter[Any]]  # the fields' values (for equality and hash)
     __dataclass_fields__: ClassVar[Any] = _DataclassMetadata("__dataclass_fields__")
     __dataclass_params__: ClassVar[Any] = _DataclassMetadata("__dataclass_params__")
@@ -87,7 +91,7 @@ class Record:
         super().__init_subclass__(**kwargs)
         code = cls.__init__.__code__
         cls._fields = code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount]
-        cls.__match_args__ = code.co_varnames[1:code.co_argcount]
+        type.__setattr__(cls, "__match_args__", code.co_varnames[1:code.co_argcount])  # positional ones, as a dataclass
         cls._getter = attrgetter(*cls._fields)
 
     def __eq__(self, other: object) -> bool:

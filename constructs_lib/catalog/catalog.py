@@ -29,7 +29,7 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
-from constructs_lib.records import Factory, Record, fill
+from constructs_lib.records import NEW_DICT, Record, fill
 
 if TYPE_CHECKING:  # imported where a model's training data is first read: `eulagate check` starts without it
     from constructs_lib.catalog.hyperparameters import Hyperparameter
@@ -90,7 +90,7 @@ class TrainingSpec(Record):
 
     def __init__(self, default_instance_type: str, supported_instance_types: tuple[str, ...], artifact_key: str | None,
                  script_key: str | None, images: Mapping[str, Mapping[str, str]], gated_model_key: str | None = None,
-                 hyperparameter_specs: Mapping[str, Hyperparameter] = Factory(dict)) -> None:
+                 hyperparameter_specs: Mapping[str, Hyperparameter] = NEW_DICT) -> None:
         setter = object.__setattr__
         setter(self, "default_instance_type", default_instance_type)
         setter(self, "supported_instance_types", supported_instance_types)
@@ -252,11 +252,11 @@ class ModelSpec(Record):
         self, model_id: str, version: str, gated: bool, eula_key: str | None, default_instance_type: str | None,
         base_model_name: str | None = None, gated_bucket: bool = False, supported_instance_types: tuple[str, ...] = (),
         artifact_key: str | None = None, prepacked_artifact_key: str | None = None,
-        default_environment: Mapping[str, str] = Factory(dict),
-        instance_type_environment: Mapping[str, Mapping[str, str]] = Factory(dict),
-        images: Mapping[str, Mapping[str, str]] = Factory(dict), model_package_arns: Mapping[str, str] = Factory(dict),
+        default_environment: Mapping[str, str] = NEW_DICT,
+        instance_type_environment: Mapping[str, Mapping[str, str]] = NEW_DICT,
+        images: Mapping[str, Mapping[str, str]] = NEW_DICT, model_package_arns: Mapping[str, str] = NEW_DICT,
         training: TrainingSpec | None = None, source: str | None = None, newest_version: str | None = None,
-        all_model_package_arns: Mapping[str, tuple[str, ...]] = Factory(dict),
+        all_model_package_arns: Mapping[str, tuple[str, ...]] = NEW_DICT,
     ) -> None:
         setter = object.__setattr__
         setter(self, "model_id", model_id)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_lib.records import Factory, Record, fill
+from constructs_lib.records import NEW_DICT, Record, fill
 from constructs_lib.rules.evaluation.values import TemplateContext
 
 _MAX_DEPTH = 40  # deeper expressions are unknowns
@@ -49,7 +49,7 @@ class StateScope(Record):
     input: Any
     variables: Mapping[str, Any]
 
-    def __init__(self, input: Any = UNKNOWN, variables: Mapping[str, Any] = Factory(dict)) -> None:
+    def __init__(self, input: Any = UNKNOWN, variables: Mapping[str, Any] = NEW_DICT) -> None:
         object.__setattr__(self, "input", input)
         fill(self, "variables", variables)
 
