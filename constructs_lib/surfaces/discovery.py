@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from constructs_lib.patterns import compile_on_use
+
 CLOUDFORMATION = "cloudformation"
 PYTHON = "python"
 TERRAFORM = "terraform"
@@ -45,10 +47,10 @@ _CONTENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
 _SUFFIX_KINDS = {".py": PYTHON_SOURCE, ".pyw": PYTHON_SOURCE, ".ipynb": NOTEBOOK, ".tf": TERRAFORM_SOURCE,
                  ".template": TEMPLATE}
 _WALKED_SUFFIXES = frozenset(_SUFFIX_KINDS) | _CONTENT_SUFFIXES  # what a walk looks at; other files are skipped
-_YAML_TEMPLATE = re.compile(r"^(Resources|AWSTemplateFormatVersion)\s*:", re.MULTILINE)
-_YAML_MANIFEST = re.compile(r"^apiVersion\s*:", re.MULTILINE)
-_HCL = re.compile(r'^\s*(resource|variable|provider|module|terraform|locals|data)\s+("|\{)', re.MULTILINE)
-_PYTHON = re.compile(r"^(#!.*python|import \w|from [\w.]+ import )", re.MULTILINE)
+_YAML_TEMPLATE = compile_on_use(r"^(Resources|AWSTemplateFormatVersion)\s*:", re.MULTILINE)
+_YAML_MANIFEST = compile_on_use(r"^apiVersion\s*:", re.MULTILINE)
+_HCL = compile_on_use(r'^\s*(resource|variable|provider|module|terraform|locals|data)\s+("|\{)', re.MULTILINE)
+_PYTHON = compile_on_use(r"^(#!.*python|import \w|from [\w.]+ import )", re.MULTILINE)
 OPERATOR_GROUP = "inference.sagemaker.aws.amazon.com"
 
 

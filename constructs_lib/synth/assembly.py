@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.reader import readings
 from constructs_lib.rules.evaluation.values import DeploymentFails, EvaluationLimit, TemplateContext, has_tokens
@@ -59,7 +60,7 @@ TemplateT = TypeVar("TemplateT", bound=Mapping[str, Any])  # a parsed template, 
 ExtraT = TypeVar("ExtraT")  # what else it returns (the file's text, for line numbers)
 # CDK's construct path of a nested stack's resource: <scope>/<id>.NestedStack/<id>.NestedStackResource, where
 # <scope>/<id> is the nested stack whose metadata names its template.
-_NESTED_STACK_RESOURCE = re.compile(r"\A(?P<scope>.*)/(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource\Z")
+_NESTED_STACK_RESOURCE = compile_on_use(r"\A(?P<scope>.*)/(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource\Z")
 
 
 class Stack:

@@ -72,3 +72,21 @@ def test_the_help_is_as_wide_as_argparse_would_make_it(monkeypatch: pytest.Monke
     assert _terminal_columns() == shutil.get_terminal_size().columns
     monkeypatch.setenv("COLUMNS", "70")
     assert max(len(line) for line in build_parser().format_help().splitlines()) <= 68
+
+
+def test_a_pattern_compiled_on_use_answers_as_the_compiled_one() -> None:
+    import copy
+    import pickle
+    import re
+
+    from constructs_lib.patterns import compile_on_use
+
+    lazy, compiled = compile_on_use(r"(?P<word>[a-z]+)-(\d+)", re.IGNORECASE), re.compile(r"(?P<word>[a-z]+)-(\d+)",
+                                                                                            re.IGNORECASE)
+    for text in ("Abc-12", "-12", "x abc-1"):
+        assert bool(lazy.match(text)) == bool(compiled.match(text))
+        assert lazy.findall(text) == compiled.findall(text) and lazy.sub("_", text) == compiled.sub("_", text)
+    assert (lazy.pattern, lazy.flags, lazy.groupindex) == (compiled.pattern, compiled.flags, compiled.groupindex)
+    assert copy.deepcopy(lazy) is lazy and pickle.loads(pickle.dumps(lazy)).fullmatch("a-1") is not None
+    with pytest.raises(AttributeError):
+        getattr(lazy, "no_such_method")  # noqa: B009

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.evaluation.values import (
     ABSENT,
     MAX_DEPTH,
@@ -43,7 +43,7 @@ from constructs_lib.rules.evaluation.values import (
     sub_variables,
 )
 
-_QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
+_QUOTE_OR_BACKSLASH = compile_on_use(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
 
 
