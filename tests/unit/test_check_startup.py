@@ -25,7 +25,7 @@ print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
 # more than a third of a short run; the others serve other subcommands, surfaces, formats or rare paths.
 NOT_LOADED = (
     "dataclasses", "inspect", "ast", "dis", "tokenize",
-    "gzip", "shutil", "bz2", "lzma", "tomllib", "difflib", "tempfile", "yaml", "jsonata", "hcl2",
+    "gzip", "base64", "shutil", "bz2", "lzma", "tomllib", "difflib", "tempfile", "yaml", "jsonata", "hcl2",
     "constructs_lib.table", "constructs_lib.constructs", "constructs_lib.props", "constructs_lib.hook",
     "constructs_lib.cli.models", "constructs_lib.cli.plan", "constructs_lib.cli.rules", "constructs_lib.cli.explain",
     "constructs_lib.cli.reporters.text", "constructs_lib.cli.reporters.sarif", "constructs_lib.cli.reporters.junit",

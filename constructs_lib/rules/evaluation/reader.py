@@ -21,7 +21,7 @@ the resource (EULA000): nothing is dropped silently.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -372,7 +372,7 @@ class Reader:
         text = self.render(argument, depth)
         if text is None or has_tokens(text):
             return self.opaque({"Fn::Base64": argument})
-        return base64.b64encode(text.encode()).decode()
+        return binascii.b2a_base64(text.encode(), newline=False).decode()  # base64.b64encode, without its imports
 
     def _render_to_json_string(self, argument: Any, depth: int) -> str:
         """The JSON text of the object, built structurally: intrinsics inside are read in this valuation and
