@@ -4,8 +4,6 @@ Pure Python at the bottom of the package: the table loader, the constructs and t
 implementations (one S3 URI check, one ECR image parser, one region pattern, one token test).
 """
 
-from __future__ import annotations
-
 import re
 from typing import NamedTuple
 

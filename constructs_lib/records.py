@@ -22,8 +22,6 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, ClassVar, TypeVar
 
-_R = TypeVar("_R", bound="Record")
-
 
 class Factory:
     """The default of a field whose value ``make`` makes afresh for each record (shown as a dataclass shows it)."""
@@ -119,6 +117,9 @@ def _frozen(name: str) -> Exception:
     import dataclasses
 
     return dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+_R = TypeVar("_R", bound=Record)  # the class itself: a bound spelled as a string would be compiled at import
 
 
 def fill(record: Record, name: str, value: Any) -> None:

@@ -11,8 +11,6 @@ treated as gated (an error without acceptance); otherwise acceptance is asked fo
 Llama distillations (``deepseek-llm-r1-distill-llama-*``) are not gated, so no word in an id decides alone.
 """
 
-from __future__ import annotations
-
 import functools
 import weakref
 from typing import Any, NamedTuple
@@ -133,11 +131,11 @@ class CatalogIndex:
         return folded
 
     @functools.cached_property
-    def model_families(self) -> GatingFamilies:
+    def model_families(self) -> "GatingFamilies":
         return GatingFamilies({spec.model_id: spec.gated for spec in self.catalog}, "-")
 
     @functools.cached_property
-    def autopilot_families(self) -> GatingFamilies:
+    def autopilot_families(self) -> "GatingFamilies":
         return GatingFamilies({spec.base_model_name: spec.gated for spec in self.catalog if spec.base_model_name},
                               None)
 

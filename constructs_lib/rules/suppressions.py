@@ -16,8 +16,6 @@ ignored the same way. Pure: one function over the parsed template and the rule e
 ``scan_template`` itself, so ``eulagate check``, the synth-time gate and the deploy-time hook all honour it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 

@@ -8,8 +8,6 @@ elsewhere every file, less hidden directories, those and virtual environments.
 Each ``cdk.out`` cloud assembly below it is read too, ignored or not: it is what the app deploys.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import re

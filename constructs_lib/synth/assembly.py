@@ -20,8 +20,6 @@ Every file a manifest names must be a regular file inside the assembly's directo
 (``../../etc/passwd``, ``/proc/self/environ``, a symbolic link out) is refused, and a FIFO is never opened.
 """
 
-from __future__ import annotations
-
 import os
 import re
 import stat

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,10 +16,21 @@ ROOT = Path(__file__).resolve().parents[2]
 ASSEMBLY = ROOT / "tests/fixtures/templates/cloud-assembly"
 # Runs the CLI, then lists every module the process holds.
 RUN_AND_LIST_MODULES = """
-import json, sys
+import builtins, json, sys
+compiled = []  # what was compiled, but modules (whose bytecode the test may find stale or not written yet)
+compile_source = builtins.compile
+
+
+def counting_compile(source, *rest, **options):
+    if "importlib" not in sys._getframe(1).f_code.co_filename:
+        compiled.append(str(source))
+    return compile_source(source, *rest, **options)
+
+
+builtins.compile = counting_compile
 from constructs_lib.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
+print(json.dumps({"exit": code, "modules": sorted(sys.modules), "compiled": compiled}))
 """
 
 # Never needed to check CloudFormation and report it as JSON: dataclasses (with inspect, ast, dis, tokenize) costs
@@ -36,7 +48,7 @@ NOT_LOADED = (
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     report = tmp_path_factory.mktemp("report") / "report.json"
     result = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST_MODULES, "check", "--format", "json", "--output", str(report),
@@ -46,12 +58,24 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     listed = json.loads(result.stdout.splitlines()[-1])
     assert listed["exit"] == 1, result.stderr  # the assembly has findings: the whole path ran, reporting included
     assert json.loads(report.read_text(encoding="utf-8"))["summary"]["findings"] > 0
-    return set(listed["modules"])
+    return dict(listed)
+
+
+@pytest.fixture(scope="module")
+def loaded(run: dict[str, Any]) -> set[str]:
+    return set(run["modules"])
 
 
 @pytest.mark.parametrize("module", NOT_LOADED)
 def test_checking_an_assembly_does_not_load(loaded: set[str], module: str) -> None:
     assert not {name for name in loaded if name == module or name.startswith(f"{module}.")}
+
+
+def test_checking_compiles_no_source(run: dict[str, Any]) -> None:
+    """No ``compile()`` at all: the first one in a process builds the ``ast`` module's node types (about 10M
+    instructions). typing compiles each string annotation of a ``NamedTuple`` class and a ``TypeVar``'s string
+    bound: the modules on the check path that define them do not use ``from __future__ import annotations``."""
+    assert run["compiled"] == []
 
 
 def test_the_guard_sees_what_the_check_loads(loaded: set[str]) -> None:

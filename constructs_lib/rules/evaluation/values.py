@@ -4,8 +4,6 @@ The bottom of the evaluator: every other module of ``rules/evaluation`` (and req
 values through these. See ``reader.py`` for how a ``Reader`` renders intrinsics under one valuation.
 """
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Iterator, Mapping
