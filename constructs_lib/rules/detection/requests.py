@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from constructs_lib.patterns import compile_on_use
-from constructs_lib.records import Record, replace
 from constructs_lib.rules.detection.decoding import (
     DECODED,
     Undecodable,
@@ -104,41 +103,23 @@ _PIPELINE_STEP_KINDS = {
 }
 
 
-class Subject(Record):
+class Subject(NamedTuple):  # a NamedTuple: one is made per request read, cheaper than a frozen dataclass
     """One request in one resource, read afresh under each choice of conditions."""
 
     kind: str
     source: Any  # the request, or the JSON-holding value (string, Fn::Join, Fn::Sub, object) that contains it
     path: str  # where the request sits in the resource, e.g. "Properties" or "Properties.Create[JSON].parameters"
-    inner: tuple[str | int, ...]  # keys from the parsed JSON document down to the request
-    json_source: bool
-    substitutions: Any  # a state machine's DefinitionSubstitutions
-    via: str | None  # how the request is sent, e.g. "Step Functions task 'Train' (sagemaker:...)"
-    exact_keys: bool  # a CloudFormation resource type's properties: keys only as its schema spells them
-    rewrite: Rewrite | None  # how the service reads run-time expressions in the request
-    context: TemplateContext | None  # the template the request is written in, when not the resource's own
-    condition: str | None  # the Condition of its resource in that template (a StackSet's inner resource)
+    inner: tuple[str | int, ...] = ()  # keys from the parsed JSON document down to the request
+    json_source: bool = False
+    substitutions: Any = None  # a state machine's DefinitionSubstitutions
+    via: str | None = None  # how the request is sent, e.g. "Step Functions task 'Train' (sagemaker:...)"
+    exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
+    rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
+    context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
+    condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
     # How the service computes the request from the whole document and the keys down to it (Step Functions
     # passes values from state to state); used instead of following ``inner`` and ``rewrite``.
-    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None
-
-    def __init__(self, kind: str, source: Any, path: str, inner: tuple[str | int, ...] = (), json_source: bool = False,
-                 substitutions: Any = None, via: str | None = None, exact_keys: bool = False,
-                 rewrite: Rewrite | None = None, context: TemplateContext | None = None, condition: str | None = None,
-                 flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None) -> None:
-        setter = object.__setattr__
-        setter(self, "kind", kind)
-        setter(self, "source", source)
-        setter(self, "path", path)
-        setter(self, "inner", inner)
-        setter(self, "json_source", json_source)
-        setter(self, "substitutions", substitutions)
-        setter(self, "via", via)
-        setter(self, "exact_keys", exact_keys)
-        setter(self, "rewrite", rewrite)
-        setter(self, "context", context)
-        setter(self, "condition", condition)
-        setter(self, "flow", flow)
+    flow: Callable[[Any, tuple[str | int, ...], TemplateContext], Any] | None = None
 
     def request(self, reader: Reader) -> Any:
         if not self.json_source:
@@ -298,7 +279,7 @@ def _decodes(text: str) -> bool:
 def _json_subject(found: Found, source: Any, path: str, **details: Any) -> Subject:
     """The subject of a request found in a JSON document (an ``UNREADABLE`` one where the walk had to stop)."""
     if found.kind == UNREADABLE:
-        return replace(_unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request"), via=details.get("via"))
+        return _unread(UNREADABLE, path, found.why or TOO_DEEP, "a SageMaker request")._replace(via=details.get("via"))
     return Subject(found.kind, source, path, found.keys, json_source=True, **details)
 
 
@@ -484,14 +465,14 @@ def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateCont
             if kind is not None or isinstance(written, str) or has_tokens(integration):
                 why = ("is computed at run time" if argument_key else
                        "has no Parameters or Arguments: the task sends its state input, known only at run time")
-                yield replace(_unread(NOT_SHOWN, shown, why, "the task's SageMaker request"), via=via)
+                yield _unread(NOT_SHOWN, shown, why, "the task's SageMaker request")._replace(via=via)
             continue
         found = [Found(kind, (), "")] if kind is not None else []
         found.extend(_walk_document(request, (), "", named=kind))
         for request_found in found:
-            yield replace(_json_subject(request_found, definition, f"{shown}{request_found.path}",
-                                        substitutions=substitutions, via=via),
-                          flow=flow if request_found.kind != UNREADABLE else None)
+            yield _json_subject(request_found, definition, f"{shown}{request_found.path}",
+                                substitutions=substitutions, via=via)._replace(
+                flow=flow if request_found.kind != UNREADABLE else None)
 
 
 # -- SageMaker pipelines ------------------------------------------------------------------------------------------
@@ -727,10 +708,10 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
         condition = resource.get("Condition")
         for subject in found:
             own = subject.context is None  # not from a StackSet nested deeper, which has its own
-            yield replace(subject, path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
-                          via=f"{place}, {subject.via}" if subject.via else place,
-                          context=context if own else subject.context,
-                          condition=condition if own and isinstance(condition, str) else subject.condition)
+            yield subject._replace(path=f"Properties.TemplateBody.Resources.{logical_id}.{subject.path}",
+                                   via=f"{place}, {subject.via}" if subject.via else place,
+                                   context=context if own else subject.context,
+                                   condition=condition if own and isinstance(condition, str) else subject.condition)
 
 
 # -- nested stacks ---------------------------------------------------------------------------------------------------
