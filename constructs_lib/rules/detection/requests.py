@@ -19,10 +19,10 @@ neither passes silently. A resource of a type no extractor knows is read for Jum
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.decoding import (
     DECODED,
     Undecodable,
@@ -90,7 +90,7 @@ _INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata", "AWS::SageMaker::End
 # A string is parsed as JSON only when it mentions one of these (lower-cased) request keys.
 _REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primarycontainer", "containers",
                   "inferencespecification")  # "algorithmspecification" also finds SourceAlgorithmSpecification
-_JSON_ESCAPE = compile_on_use(r"\\u([0-9a-fA-F]{4})")
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
 _MAX_NESTED_TEMPLATES = 3  # a StackSet's template holding a StackSet whose template holds one ...
