@@ -4,16 +4,17 @@
 short run's instructions: ``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis`` and ``tokenize``), and
 each dataclass compiles its methods from generated source when it is defined, in every process.
 
-A ``Record`` subclass writes its own ``__init__``: its parameters are the fields, in order, each stored with
-``object.__setattr__``. From this base it gets what a frozen dataclass has: equality and hash over the fields
-(equal only to an instance of the same class), a ``repr`` of them (``_hidden_from_repr`` leaves some out),
-``__match_args__`` and immutability (``dataclasses.FrozenInstanceError``). ``dataclasses.fields``, ``replace``,
+A ``Record`` subclass writes its own ``__init__``: its parameters are the fields, in order, all stored with one
+``vars(self).update(...)`` (past the frozen ``__setattr__``, as a frozen dataclass stores them). From this base
+it gets what a frozen dataclass has: equality and hash over the fields (equal only to an instance of the same
+class), a ``repr`` of them (``_hidden_from_repr`` leaves some out), ``__match_args__`` and immutability
+(``dataclasses.FrozenInstanceError``). ``dataclasses.fields``, ``replace``,
 ``asdict``, ``astuple`` and ``is_dataclass`` work on a record as on the dataclass it stands for: that metadata is
 made with ``dataclasses`` the first time something reads it. Inside the package, ``replace`` and ``field_values``
 here stand for ``dataclasses.replace`` and a flat ``dataclasses.asdict``, without importing it.
 
 A field whose dataclass default would be ``field(default_factory=dict)`` takes ``NEW_DICT`` as its default, and
-``__init__`` stores it with ``fill``, which makes a fresh dict when the default is given.
+``__init__`` stores ``made(value)``: a fresh dict when the default is given.
 """
 
 from __future__ import annotations
@@ -122,9 +123,9 @@ def _frozen(name: str) -> Exception:
 _R = TypeVar("_R", bound=Record)  # the class itself: a bound spelled as a string would be compiled at import
 
 
-def fill(record: Record, name: str, value: Any) -> None:
-    """Store field ``name`` of a record being made (in its ``__init__``): a ``Factory`` default makes the value."""
-    object.__setattr__(record, name, value.make() if isinstance(value, Factory) else value)
+def made(value: Any) -> Any:
+    """A field's value as given to a record's ``__init__``: a ``Factory`` default makes a fresh one."""
+    return value.make() if isinstance(value, Factory) else value
 
 
 def replace(record: _R, /, **changes: Any) -> _R:

@@ -29,7 +29,7 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
-from constructs_lib.records import NEW_DICT, Record, fill
+from constructs_lib.records import NEW_DICT, Record, made
 
 if TYPE_CHECKING:  # imported where a model's training data is first read: `eulagate check` starts without it
     from constructs_lib.catalog.hyperparameters import Hyperparameter
@@ -91,14 +91,11 @@ class TrainingSpec(Record):
     def __init__(self, default_instance_type: str, supported_instance_types: tuple[str, ...], artifact_key: str | None,
                  script_key: str | None, images: Mapping[str, Mapping[str, str]], gated_model_key: str | None = None,
                  hyperparameter_specs: Mapping[str, Hyperparameter] = NEW_DICT) -> None:
-        setter = object.__setattr__
-        setter(self, "default_instance_type", default_instance_type)
-        setter(self, "supported_instance_types", supported_instance_types)
-        setter(self, "artifact_key", artifact_key)
-        setter(self, "script_key", script_key)
-        setter(self, "images", images)
-        setter(self, "gated_model_key", gated_model_key)
-        fill(self, "hyperparameter_specs", hyperparameter_specs)
+        vars(self).update(
+            default_instance_type=default_instance_type, supported_instance_types=supported_instance_types,
+            artifact_key=artifact_key, script_key=script_key, images=images, gated_model_key=gated_model_key,
+            hyperparameter_specs=made(hyperparameter_specs),
+        )
 
     @property
     def hyperparameters(self) -> dict[str, str]:
@@ -133,8 +130,7 @@ class Snapshot(Record):
     """Where the data came from: a JumpStart bucket's manifest, or the extract the shipped catalog is built from."""
 
     def __init__(self, date: str | None, source: str) -> None:
-        object.__setattr__(self, "date", date)
-        object.__setattr__(self, "source", source)
+        vars(self).update(date=date, source=source)
 
 
 class RegionalImages(Mapping[str, Mapping[str, str]]):
@@ -258,25 +254,15 @@ class ModelSpec(Record):
         training: TrainingSpec | None = None, source: str | None = None, newest_version: str | None = None,
         all_model_package_arns: Mapping[str, tuple[str, ...]] = NEW_DICT,
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "model_id", model_id)
-        setter(self, "version", version)
-        setter(self, "gated", gated)
-        setter(self, "eula_key", eula_key)
-        setter(self, "default_instance_type", default_instance_type)
-        setter(self, "base_model_name", base_model_name)
-        setter(self, "gated_bucket", gated_bucket)
-        setter(self, "supported_instance_types", supported_instance_types)
-        setter(self, "artifact_key", artifact_key)
-        setter(self, "prepacked_artifact_key", prepacked_artifact_key)
-        fill(self, "default_environment", default_environment)
-        fill(self, "instance_type_environment", instance_type_environment)
-        fill(self, "images", images)
-        fill(self, "model_package_arns", model_package_arns)
-        setter(self, "training", training)
-        setter(self, "source", source)
-        setter(self, "newest_version", newest_version)
-        fill(self, "all_model_package_arns", all_model_package_arns)
+        vars(self).update(
+            model_id=model_id, version=version, gated=gated, eula_key=eula_key,
+            default_instance_type=default_instance_type, base_model_name=base_model_name, gated_bucket=gated_bucket,
+            supported_instance_types=supported_instance_types, artifact_key=artifact_key,
+            prepacked_artifact_key=prepacked_artifact_key, default_environment=made(default_environment),
+            instance_type_environment=made(instance_type_environment), images=made(images),
+            model_package_arns=made(model_package_arns), training=training, source=source,
+            newest_version=newest_version, all_model_package_arns=made(all_model_package_arns),
+        )
 
     @property
     def deploys_through_package(self) -> bool:

@@ -49,11 +49,7 @@ class CheckSettings(Record):
 
     def __init__(self, select: frozenset[str] | None = None, ignore: frozenset[str] = frozenset(),
                  fail_on: str = "error", strict: bool = False, source: Path | None = None) -> None:
-        object.__setattr__(self, "select", select)
-        object.__setattr__(self, "ignore", ignore)
-        object.__setattr__(self, "fail_on", fail_on)
-        object.__setattr__(self, "strict", strict)
-        object.__setattr__(self, "source", source)
+        vars(self).update(select=select, ignore=ignore, fail_on=fail_on, strict=strict, source=source)
 
     def reports(self, rule_id: str) -> bool:
         """Whether findings of ``rule_id`` are reported (and can fail the run)."""

@@ -27,15 +27,10 @@ class Problem(Record):
 
     def __init__(self, location: str, what: str, fix: str, model: ModelSpec | None = None, artifact: str | None = None,
                  region: str | None = None, severity: Severity | None = None, lead: str | None = None) -> None:
-        setter = object.__setattr__
-        setter(self, "location", location)
-        setter(self, "what", what)
-        setter(self, "fix", fix)
-        setter(self, "model", model)
-        setter(self, "artifact", artifact)
-        setter(self, "region", region)
-        setter(self, "severity", severity)
-        setter(self, "lead", lead)
+        vars(self).update(
+            location=location, what=what, fix=fix, model=model, artifact=artifact, region=region, severity=severity,
+            lead=lead,
+        )
 
 
 class Check:
@@ -158,8 +153,7 @@ class NamedModels(Record):
     unknown: str | None
 
     def __init__(self, resources: tuple[tuple[str, Any], ...] = (), unknown: str | None = None) -> None:
-        object.__setattr__(self, "resources", resources)
-        object.__setattr__(self, "unknown", unknown)
+        vars(self).update(resources=resources, unknown=unknown)
 
 
 def named_models(check: Check, value: Any) -> NamedModels | None:

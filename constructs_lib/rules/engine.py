@@ -76,11 +76,10 @@ class TemplateScan(Record):
 
     def __init__(self, template: str, resource_count: int, checked: tuple[tuple[str, str], ...],
                  findings: tuple[Finding, ...], suppressed: tuple[SuppressedFinding, ...] = ()) -> None:
-        object.__setattr__(self, "template", template)
-        object.__setattr__(self, "resource_count", resource_count)
-        object.__setattr__(self, "checked", checked)
-        object.__setattr__(self, "findings", findings)
-        object.__setattr__(self, "suppressed", suppressed)
+        vars(self).update(
+            template=template, resource_count=resource_count, checked=checked, findings=findings,
+            suppressed=suppressed,
+        )
 
 
 class _Resource:

@@ -30,17 +30,10 @@ class Finding(Record):
     def __init__(self, rule_id: str, severity: Severity, template: str, logical_id: str, resource_type: str,
                  model_id: str | None, message: str, fix: str, eula_url: str | None = None,
                  line: int | None = None) -> None:
-        setter = object.__setattr__
-        setter(self, "rule_id", rule_id)
-        setter(self, "severity", severity)
-        setter(self, "template", template)
-        setter(self, "logical_id", logical_id)
-        setter(self, "resource_type", resource_type)
-        setter(self, "model_id", model_id)
-        setter(self, "message", message)
-        setter(self, "fix", fix)
-        setter(self, "eula_url", eula_url)
-        setter(self, "line", line)
+        vars(self).update(
+            rule_id=rule_id, severity=severity, template=template, logical_id=logical_id, resource_type=resource_type,
+            model_id=model_id, message=message, fix=fix, eula_url=eula_url, line=line,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON shape: ``rule`` rather than ``rule_id``; no ``eula_url``/``line`` keys."""

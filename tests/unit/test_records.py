@@ -17,7 +17,7 @@ import pytest
 import constructs_lib
 from constructs_lib import records
 from constructs_lib.catalog import ModelSpec
-from constructs_lib.records import NEW_DICT, Factory, Record, fill
+from constructs_lib.records import NEW_DICT, Factory, Record, made
 from constructs_lib.rules import Finding
 
 
@@ -30,10 +30,7 @@ class Sample(Record):
 
     def __init__(self, name: str, size: int = 1, tags: Mapping[str, str] = NEW_DICT, *,
                  note: str | None = None) -> None:
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "size", size)
-        fill(self, "tags", tags)
-        object.__setattr__(self, "note", note)
+        vars(self).update(name=name, size=size, tags=made(tags), note=note)
 
 
 @dataclasses.dataclass(frozen=True)

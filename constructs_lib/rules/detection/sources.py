@@ -26,9 +26,7 @@ class SourceLocation(Record):
     column: int
 
     def __init__(self, file: str, line: int, column: int = 1) -> None:
-        object.__setattr__(self, "file", file)
-        object.__setattr__(self, "line", line)
-        object.__setattr__(self, "column", column)
+        vars(self).update(file=file, line=line, column=column)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"

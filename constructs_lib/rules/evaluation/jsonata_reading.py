@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_lib.records import NEW_DICT, Record, fill
+from constructs_lib.records import NEW_DICT, Record, made
 from constructs_lib.rules.evaluation.values import TemplateContext
 
 _MAX_DEPTH = 40  # deeper expressions are unknowns
@@ -50,8 +50,7 @@ class StateScope(Record):
     variables: Mapping[str, Any]
 
     def __init__(self, input: Any = UNKNOWN, variables: Mapping[str, Any] = NEW_DICT) -> None:
-        object.__setattr__(self, "input", input)
-        fill(self, "variables", variables)
+        vars(self).update(input=input, variables=made(variables))
 
 
 def jsonata_expression(text: str) -> str | None:
