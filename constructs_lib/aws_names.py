@@ -4,15 +4,15 @@ Pure Python at the bottom of the package: the table loader, the constructs and t
 implementations (one S3 URI check, one ECR image parser, one region pattern, one token test).
 """
 
-from __future__ import annotations
-
 import re
 from typing import NamedTuple
 
-S3_URI_PATTERN = re.compile(r"s3://(?P<bucket>[^/]*)(?:/(?P<key>.*))?\Z", re.DOTALL)
+from constructs_lib.patterns import compile_on_use
+
+S3_URI_PATTERN = compile_on_use(r"s3://(?P<bucket>[^/]*)(?:/(?P<key>.*))?\Z", re.DOTALL)
 # S3 general purpose bucket naming rules (Amazon S3 User Guide, "Bucket naming rules").
-BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
-IP_ADDRESS_PATTERN = re.compile(r"\d+\.\d+\.\d+\.\d+\Z")
+BUCKET_PATTERN = compile_on_use(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+IP_ADDRESS_PATTERN = compile_on_use(r"\d+\.\d+\.\d+\.\d+\Z")
 RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 MAX_S3_URI_LENGTH = 1024  # SageMaker's S3Uri limit
@@ -56,8 +56,8 @@ def split_s3_uri(uri: str, *, what: str = "S3 URI") -> tuple[str, str]:
 
 # -- regions, partitions, accounts ------------------------------------------------------------------------------
 
-REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
-ACCOUNT_PATTERN = re.compile(r"\d{12}\Z")
+REGION_PATTERN = compile_on_use(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
+ACCOUNT_PATTERN = compile_on_use(r"\d{12}\Z")
 # Partition of a region by its prefix; every other region is in `aws`.
 _PARTITION_PREFIXES = (
     ("cn-", "aws-cn"),
@@ -78,7 +78,7 @@ def partition_of(region: str) -> str:
 
 # arn:<partition>:kms:<region>:<account>:key/<key id> (AWS KMS Developer Guide, "Key identifiers"): the id is a
 # UUID, or mrk- and 32 hex digits for a multi-region key, whose replicas share the id in every region.
-KMS_KEY_ARN_PATTERN = re.compile(
+KMS_KEY_ARN_PATTERN = compile_on_use(
     r"arn:aws[a-z-]*:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key/"
     r"(?P<id>mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\Z"
 )
@@ -87,7 +87,7 @@ KMS_KEY_ARN_PATTERN = re.compile(
 # -- ECR images -------------------------------------------------------------------------------------------------
 
 # <account>.dkr.ecr.<region>.<domain>/<repository>[:tag|@sha256:digest] (Amazon ECR User Guide, image URIs).
-ECR_IMAGE_PATTERN = re.compile(
+ECR_IMAGE_PATTERN = compile_on_use(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.[a-z0-9.-]+/"
     r"(?P<repository>[a-z0-9][a-z0-9._/-]*)(?::[\w.-]+|@sha256:[0-9a-f]{64})?"
 )

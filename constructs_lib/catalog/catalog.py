@@ -11,11 +11,10 @@ and models refer to them by index; images are decoded per model on first use, so
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +29,7 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
+from constructs_lib.records import NEW_DICT, Record, made
 
 if TYPE_CHECKING:  # imported where a model's training data is first read: `eulagate check` starts without it
     from constructs_lib.catalog.hyperparameters import Hyperparameter
@@ -75,18 +75,27 @@ def content_bucket(region: str, *, gated: bool) -> str:
     return f"{GATED_BUCKET_PREFIX if gated else PUBLIC_BUCKET_PREFIX}{region}"
 
 
-@dataclass(frozen=True)
-class TrainingSpec:
-    """What a SageMaker training job needs to fine-tune a JumpStart model directly."""
+class TrainingSpec(Record):
+    """What a SageMaker training job needs to fine-tune a JumpStart model directly (a frozen dataclass in
+    behaviour: ``constructs_lib.records``)."""
 
     default_instance_type: str
     supported_instance_types: tuple[str, ...]
     artifact_key: str | None
     script_key: str | None
     images: Mapping[str, Mapping[str, str]]
-    gated_model_key: str | None = None
+    gated_model_key: str | None
     # name -> type, default, bounds and options (``Hyperparameter.from_default`` infers them from a default alone)
-    hyperparameter_specs: Mapping[str, Hyperparameter] = field(default_factory=dict)
+    hyperparameter_specs: Mapping[str, Hyperparameter]
+
+    def __init__(self, default_instance_type: str, supported_instance_types: tuple[str, ...], artifact_key: str | None,
+                 script_key: str | None, images: Mapping[str, Mapping[str, str]], gated_model_key: str | None = None,
+                 hyperparameter_specs: Mapping[str, Hyperparameter] = NEW_DICT) -> None:
+        vars(self).update(
+            default_instance_type=default_instance_type, supported_instance_types=supported_instance_types,
+            artifact_key=artifact_key, script_key=script_key, images=images, gated_model_key=gated_model_key,
+            hyperparameter_specs=made(hyperparameter_specs),
+        )
 
     @property
     def hyperparameters(self) -> dict[str, str]:
@@ -112,14 +121,16 @@ class TrainingSpec:
         return spec.value(value) if spec else value
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Record):
     """When a catalog's JumpStart data was taken and where from: the catalog knows nothing newer."""
 
     date: str | None
     """ISO date (``YYYY-MM-DD``) of the JumpStart data, or None when the file does not say."""
     source: str
     """Where the data came from: a JumpStart bucket's manifest, or the extract the shipped catalog is built from."""
+
+    def __init__(self, date: str | None, source: str) -> None:
+        vars(self).update(date=date, source=source)
 
 
 class RegionalImages(Mapping[str, Mapping[str, str]]):
@@ -203,11 +214,11 @@ class HyperparameterRecords(Mapping[str, "Hyperparameter"]):
         return repr(self._specs())
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(Record):
     """One JumpStart model: whether it is gated, and how to deploy it (images and artifacts, or model packages).
 
-    A spec that has neither (``deployable`` False) still answers ``gated`` and ``eula_key``.
+    A spec that has neither (``deployable`` False) still answers ``gated`` and ``eula_key``. A frozen dataclass in
+    behaviour (``constructs_lib.records``): ``dataclasses.replace``, ``asdict`` and ``fields`` work on it.
     """
 
     model_id: str
@@ -215,22 +226,43 @@ class ModelSpec:
     gated: bool
     eula_key: str | None
     default_instance_type: str | None
-    base_model_name: str | None = None
-    gated_bucket: bool = False
-    supported_instance_types: tuple[str, ...] = ()
-    artifact_key: str | None = None
-    prepacked_artifact_key: str | None = None
-    default_environment: Mapping[str, str] = field(default_factory=dict)
-    instance_type_environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    images: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    base_model_name: str | None
+    gated_bucket: bool
+    supported_instance_types: tuple[str, ...]
+    artifact_key: str | None
+    prepacked_artifact_key: str | None
+    default_environment: Mapping[str, str]
+    instance_type_environment: Mapping[str, Mapping[str, str]]
+    images: Mapping[str, Mapping[str, str]]
     # The packages this version deploys through, one per region (the spec's ``hosting_model_package_arns``).
-    model_package_arns: Mapping[str, str] = field(default_factory=dict, repr=False)
-    training: TrainingSpec | None = field(default=None, repr=False)
-    source: str | None = None
+    model_package_arns: Mapping[str, str]
+    training: TrainingSpec | None
+    source: str | None
     # The newest version the source lists, when ``version`` is older (the newest had no deployable images).
-    newest_version: str | None = None
+    newest_version: str | None
     # Every JumpStart model package of any version of the model, per region: to recognise them in templates.
-    all_model_package_arns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    all_model_package_arns: Mapping[str, tuple[str, ...]]
+    _hidden_from_repr = frozenset({"images", "model_package_arns", "training", "all_model_package_arns"})
+
+    def __init__(
+        self, model_id: str, version: str, gated: bool, eula_key: str | None, default_instance_type: str | None,
+        base_model_name: str | None = None, gated_bucket: bool = False, supported_instance_types: tuple[str, ...] = (),
+        artifact_key: str | None = None, prepacked_artifact_key: str | None = None,
+        default_environment: Mapping[str, str] = NEW_DICT,
+        instance_type_environment: Mapping[str, Mapping[str, str]] = NEW_DICT,
+        images: Mapping[str, Mapping[str, str]] = NEW_DICT, model_package_arns: Mapping[str, str] = NEW_DICT,
+        training: TrainingSpec | None = None, source: str | None = None, newest_version: str | None = None,
+        all_model_package_arns: Mapping[str, tuple[str, ...]] = NEW_DICT,
+    ) -> None:
+        vars(self).update(
+            model_id=model_id, version=version, gated=gated, eula_key=eula_key,
+            default_instance_type=default_instance_type, base_model_name=base_model_name, gated_bucket=gated_bucket,
+            supported_instance_types=supported_instance_types, artifact_key=artifact_key,
+            prepacked_artifact_key=prepacked_artifact_key, default_environment=made(default_environment),
+            instance_type_environment=made(instance_type_environment), images=made(images),
+            model_package_arns=made(model_package_arns), training=training, source=source,
+            newest_version=newest_version, all_model_package_arns=made(all_model_package_arns),
+        )
 
     @property
     def deploys_through_package(self) -> bool:
@@ -518,6 +550,8 @@ class Catalog:
         text = json.dumps(self.to_document(), separators=(",", ":"), sort_keys=False) + "\n"
         data = text.encode("utf-8")
         if target.name.endswith(".gz"):
+            import gzip  # only a refresh writes one: `eulagate check` reads the catalog with zlib alone
+
             data = gzip.compress(data, compresslevel=9, mtime=0)
         import tempfile  # only a catalog refresh writes: `eulagate check` starts without it (and random, shutil)
 
@@ -638,12 +672,28 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         with open(path, "rb") as handle:
             data = handle.read()
         if data.startswith(GZIP_MAGIC):
-            data = gzip.decompress(data)
+            data = _gunzip(data)
         return json.loads(data)
-    except OSError as error:  # gzip.BadGzipFile is one; a truncated gzip is an EOFError, below
+    except OSError as error:
         raise CatalogError(f"cannot read catalog {path}: {error.strerror or error}{_CATALOG_FIX}") from None
-    except (ValueError, EOFError) as error:
+    except (zlib.error, EOFError) as error:
+        raise CatalogError(f"cannot read catalog {path}: damaged gzip data ({error}){_CATALOG_FIX}") from None
+    except ValueError as error:
         raise CatalogError(f"cannot read catalog {path}: not JSON ({error}){_CATALOG_FIX}") from None
+
+
+def _gunzip(data: bytes) -> bytes:
+    """``gzip.decompress`` with zlib alone (importing gzip costs every `eulagate check` more than decompressing the
+    shipped catalog): each member of the stream in turn; a damaged one is a ``zlib.error``, a truncated one an
+    ``EOFError``."""
+    members = []
+    while data:
+        member = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # 16: a gzip header and trailer around the data
+        members.append(member.decompress(data))
+        if not member.eof:
+            raise EOFError("the data ends before the end of its gzip stream")
+        data = member.unused_data
+    return b"".join(members)
 
 
 @functools.lru_cache(maxsize=4)

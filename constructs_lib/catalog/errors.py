@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from constructs_lib.errors import CatalogError
+from constructs_lib.patterns import compile_on_use
 
 
 class UnknownModelError(CatalogError, LookupError):
@@ -58,8 +58,8 @@ def closest_names(name: str, known_names: Iterable[str], limit: int = 3) -> list
 
 # Instance sizes from smallest to largest; "<n>xlarge" sorts by n among the xlarge sizes, "metal" after them.
 INSTANCE_SIZES = ("nano", "micro", "small", "medium", "large", "xlarge", "metal")
-_DIGITS = re.compile(r"(\d+)")
-_XLARGE = re.compile(r"(\d*)xlarge")
+_DIGITS = compile_on_use(r"(\d+)")
+_XLARGE = compile_on_use(r"(\d*)xlarge")
 
 
 def _chunks(text: str) -> list[Any]:

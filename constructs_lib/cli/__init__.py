@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from constructs_lib import __version__
 from constructs_lib.errors import InputError, one_line
@@ -34,9 +36,41 @@ EXIT_BAD_INPUT = 2
 CDK_EXTRA_MODULES = frozenset({"boto3", "botocore", "aws_cdk", "constructs", "cdk_nag", "jsii"})
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, given the terminal's width: argparse asks ``shutil`` for it, and importing shutil (with
+    bz2 and lzma) costs a short ``eulagate check`` more than parsing its arguments. argparse makes a formatter for
+    every argument it adds, not only for help."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: ``$COLUMNS``, else the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser whose help uses ``_HelpFormatter``; its subcommands' parsers are of this class too."""
+
+    def __init__(self, **options: Any) -> None:  # argparse makes subcommands' parsers with keywords alone
+        options.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(**options)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser with every subcommand, or with only ``command``'s when it names one."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="eulagate",
         description="Deploy and fine-tune SageMaker JumpStart LLMs with explicit EULA acceptance.",
     )

@@ -9,7 +9,6 @@ in pyproject.toml (``constructs_lib.cli.check_settings``).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import sys
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from constructs_lib.cli import check_settings, check_sources
 from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import FORMATS, Report, TemplateReport, render, template_report
 from constructs_lib.errors import InputError, TemplateError
+from constructs_lib.records import replace
 from constructs_lib.rules import scan_template
 from constructs_lib.rules.evaluation.values import PassedValues
 from constructs_lib.rules.judgeable import refuse_unjudgeable
@@ -151,6 +151,6 @@ def _scan(path: Path, template: dict[str, Any], text: str, *, explicit: bool, se
                                            nested_templates_read=nested_read, passed=passed))
     if scan.findings:
         lines = resource_lines(path, {finding.logical_id for finding in scan.findings}, text)
-        findings = tuple(dataclasses.replace(f, line=lines.get(f.logical_id)) for f in scan.findings)
-        scan = dataclasses.replace(scan, findings=findings)
+        findings = tuple(replace(f, line=lines.get(f.logical_id)) for f in scan.findings)
+        scan = replace(scan, findings=findings)
     return template_report(scan, template)

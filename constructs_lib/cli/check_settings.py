@@ -9,15 +9,14 @@ key, an unknown rule id, a value of the wrong kind) is bad input: one line namin
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from constructs_lib.catalog.errors import did_you_mean
 from constructs_lib.errors import InputError
 from constructs_lib.files import DIRECTORY, MISSING, UnreadableFile, decode_text, read_file_bytes
+from constructs_lib.records import Record, replace
 from constructs_lib.rules import RULE_IDS, TemplateScan
 from constructs_lib.rules.finding import normalized_rule_id
 
@@ -40,15 +39,18 @@ def known_rule(rule_id: str, where: str) -> str:
                      f"(the rules are {RULE_IDS[0]}-{RULE_IDS[-1]}; `eulagate rules` lists them)")
 
 
-@dataclass(frozen=True)
-class CheckSettings:
+class CheckSettings(Record):
     """What one run of ``eulagate check`` reports and fails on."""
 
-    select: frozenset[str] | None = None  # None: every rule
-    ignore: frozenset[str] = frozenset()
-    fail_on: str = "error"
-    strict: bool = False
-    source: Path | None = None  # the pyproject.toml the settings came from, if any
+    select: frozenset[str] | None  # None: every rule
+    ignore: frozenset[str]
+    fail_on: str
+    strict: bool
+    source: Path | None  # the pyproject.toml the settings came from, if any
+
+    def __init__(self, select: frozenset[str] | None = None, ignore: frozenset[str] = frozenset(),
+                 fail_on: str = "error", strict: bool = False, source: Path | None = None) -> None:
+        vars(self).update(select=select, ignore=ignore, fail_on=fail_on, strict=strict, source=source)
 
     def reports(self, rule_id: str) -> bool:
         """Whether findings of ``rule_id`` are reported (and can fail the run)."""
@@ -58,7 +60,7 @@ class CheckSettings:
         """``scan`` with only the findings (and suppressed warnings) of the rules reported."""
         if self.select is None and not self.ignore:
             return scan
-        return dataclasses.replace(
+        return replace(
             scan,
             findings=tuple(finding for finding in scan.findings if self.reports(finding.rule_id)),
             suppressed=tuple(entry for entry in scan.suppressed if self.reports(entry.finding.rule_id)),

@@ -4,8 +4,6 @@
 ``surface_report`` for each source file (``constructs_lib.surfaces`` reads them).
 """
 
-from __future__ import annotations
-
 import argparse
 from collections.abc import Sequence
 from pathlib import Path

@@ -18,9 +18,11 @@ import zipfile
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # constructs_lib/
-# What the handler imports, relative to constructs_lib/ (layers: errors, aws_names and files, catalog, rules, the
-# template reader, the hook). Nothing here may import aws_cdk: tests/unit/test_hook_bundle.py proves it.
-BUNDLED = ("__init__.py", "errors.py", "aws_names.py", "files.py", "catalog", "rules", "synth/templates.py", "hook")
+# What the handler imports, relative to constructs_lib/ (layers: errors, aws_names, files, records and patterns,
+# catalog, rules, the template reader, the hook). Nothing here may import aws_cdk: tests/unit/test_hook_bundle.py
+# proves it.
+BUNDLED = ("__init__.py", "errors.py", "aws_names.py", "files.py", "records.py", "patterns.py", "catalog", "rules",
+           "synth/templates.py", "hook")
 # A package of which only some modules are bundled gets this __init__ (its own may import jsii modules).
 _PARTIAL_PACKAGE_INIT = '"""Only the jsii-free modules of this package are bundled with the EulaGate hook."""\n'
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)

@@ -11,24 +11,22 @@ treated as gated (an error without acceptance); otherwise acceptance is asked fo
 Llama distillations (``deepseek-llm-r1-distill-llama-*``) are not gated, so no word in an id decides alone.
 """
 
-from __future__ import annotations
-
 import functools
-import re
 import weakref
 from typing import Any, NamedTuple
 
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX, Catalog, ModelSpec
 from constructs_lib.catalog.catalog import TARBALL_PREFIXES
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.locations import unknown_location_doubt
 from constructs_lib.rules.evaluation.reader import Reader
 from constructs_lib.rules.evaluation.values import REGION, TemplateContext, has_tokens
 from constructs_lib.rules.finding import Severity
 
-_REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
-_ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
-_MODEL_ID = re.compile(r"[a-z0-9]+(?:-[a-zA-Z0-9]+)+")
-_AUTOPILOT_NAME_PART = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|[0-9]+")
+_REGION_NAME = compile_on_use(r"[a-z]{2}(?:-[a-z]+)+-\d")
+_ECR_REGION = compile_on_use(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
+_MODEL_ID = compile_on_use(r"[a-z0-9]+(?:-[a-zA-Z0-9]+)+")
+_AUTOPILOT_NAME_PART = compile_on_use(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|[0-9]+")
 REFRESH_ADVICE = "`eulagate models refresh` updates it"
 UNKNOWN_GATING = "the catalog cannot tell whether it is EULA-gated, so acceptance must be shown"
 
@@ -138,11 +136,11 @@ class CatalogIndex:
         return folded
 
     @functools.cached_property
-    def model_families(self) -> GatingFamilies:
+    def model_families(self) -> "GatingFamilies":
         return GatingFamilies({spec.model_id: spec.gated for spec in self.catalog}, "-")
 
     @functools.cached_property
-    def autopilot_families(self) -> GatingFamilies:
+    def autopilot_families(self) -> "GatingFamilies":
         return GatingFamilies({spec.base_model_name: spec.gated for spec in self.catalog if spec.base_model_name},
                               None)
 

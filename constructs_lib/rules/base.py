@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from constructs_lib.catalog import ModelSpec
+from constructs_lib.records import Record
 from constructs_lib.rules.artifacts import Artifact, CatalogIndex, image_region
 from constructs_lib.rules.evaluation.reader import Reader
 from constructs_lib.rules.evaluation.values import ABSENT, DeploymentFails, has_tokens
 from constructs_lib.rules.finding import Severity
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Record):
     """One thing wrong in one request, before it becomes a ``Finding``."""
 
     location: str  # the property at fault, from the resource: "Properties.PrimaryContainer.ModelDataSource..."
     what: str  # a clause that follows "<model> is EULA-gated", e.g. "but ...AcceptEula is absent"
     fix: str  # the exact change to a raw template, e.g. "set <path> to true"
-    model: ModelSpec | None = None
-    artifact: str | None = None  # the artifact URI, for messages about a model the catalog does not know
-    region: str | None = None  # a literal region the template gives, for the EULA's URL
-    severity: Severity | None = None  # when not the rule's own (an artifact of a model the catalog does not know)
-    lead: str | None = None  # how the message begins, when not "<model> is EULA-gated"
+    model: ModelSpec | None
+    artifact: str | None  # the artifact URI, for messages about a model the catalog does not know
+    region: str | None  # a literal region the template gives, for the EULA's URL
+    severity: Severity | None  # when not the rule's own (an artifact of a model the catalog does not know)
+    lead: str | None  # how the message begins, when not "<model> is EULA-gated"
+
+    def __init__(self, location: str, what: str, fix: str, model: ModelSpec | None = None, artifact: str | None = None,
+                 region: str | None = None, severity: Severity | None = None, lead: str | None = None) -> None:
+        vars(self).update(
+            location=location, what=what, fix=fix, model=model, artifact=artifact, region=region, severity=severity,
+            lead=lead,
+        )
 
 
 class Check:
@@ -149,14 +155,16 @@ def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any
 MODEL_TYPE = "AWS::SageMaker::Model"
 
 
-@dataclass(frozen=True)
-class NamedModels:
+class NamedModels(Record):
     """The ``AWS::SageMaker::Model`` resources of this template that a ``ModelName`` may name in one reading
     (several when a parameter chooses among them), and how the name reads when it may name a model the
     template does not define (None when it cannot)."""
 
-    resources: tuple[tuple[str, Any], ...] = field(default=())  # (logical id, properties)
-    unknown: str | None = None
+    resources: tuple[tuple[str, Any], ...]  # (logical id, properties)
+    unknown: str | None
+
+    def __init__(self, resources: tuple[tuple[str, Any], ...] = (), unknown: str | None = None) -> None:
+        vars(self).update(resources=resources, unknown=unknown)
 
 
 def named_models(check: Check, value: Any) -> NamedModels | None:

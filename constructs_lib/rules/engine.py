@@ -7,11 +7,11 @@ reported as one that cannot be evaluated (EULA000), and the rest of the template
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import InputError
+from constructs_lib.records import Record
 from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.detection.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
@@ -71,15 +71,21 @@ _EXTRACTORS: dict[str, Extractor | None] = {}
 _UNSEEN: Any = object()
 
 
-@dataclass(frozen=True)
-class TemplateScan:
+class TemplateScan(Record):
     """What checking one template found, and what it looked at (for reports)."""
 
     template: str
     resource_count: int
     checked: tuple[tuple[str, str], ...]  # (logical id, type) of each resource a rule applies to
     findings: tuple[Finding, ...]  # what is reported: errors always, warnings unless their resource suppresses them
-    suppressed: tuple[SuppressedFinding, ...] = ()  # warnings suppressed in resource metadata, with the reason
+    suppressed: tuple[SuppressedFinding, ...]  # warnings suppressed in resource metadata, with the reason
+
+    def __init__(self, template: str, resource_count: int, checked: tuple[tuple[str, str], ...],
+                 findings: tuple[Finding, ...], suppressed: tuple[SuppressedFinding, ...] = ()) -> None:
+        vars(self).update(
+            template=template, resource_count=resource_count, checked=checked, findings=findings,
+            suppressed=suppressed,
+        )
 
 
 class _Resource:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.detection.requests import STRAY_ARTIFACTS
 from constructs_lib.rules.evaluation.reader import Reader
 from constructs_lib.rules.evaluation.values import ABSENT, is_intrinsic
 
 _MAX_DEPTH = 40
-_EMBEDDED_S3_URI = re.compile(r"s3://[^\s'\"`,;)}\]]+")
+_EMBEDDED_S3_URI = compile_on_use(r"s3://[^\s'\"`,;)}\]]+")
 
 
 

@@ -16,12 +16,10 @@ ignored the same way. Pure: one function over the parsed template and the rule e
 ``scan_template`` itself, so ``eulagate check``, the synth-time gate and the deploy-time hook all honour it.
 """
 
-from __future__ import annotations
-
-import dataclasses
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from constructs_lib.records import replace
 from constructs_lib.rules.finding import Finding, normalized_rule_id
 
 METADATA_KEY = "eulagate"
@@ -96,4 +94,4 @@ def _suppression_of(resource: Any, rule_id: str) -> Mapping[str, Any] | None:
 
 
 def _noted(finding: Finding, note: str) -> Finding:
-    return dataclasses.replace(finding, message=f"{finding.message} ({note}.)")
+    return replace(finding, message=f"{finding.message} ({note}.)")

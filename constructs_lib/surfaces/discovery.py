@@ -8,8 +8,6 @@ elsewhere every file, less hidden directories, those and virtual environments.
 Each ``cdk.out`` cloud assembly below it is read too, ignored or not: it is what the app deploys.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import re
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from constructs_lib.files import UnreadableFile, read_file_bytes
+from constructs_lib.patterns import compile_on_use
 
 CLOUDFORMATION = "cloudformation"
 PYTHON = "python"
@@ -46,10 +45,10 @@ _CONTENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
 _SUFFIX_KINDS = {".py": PYTHON_SOURCE, ".pyw": PYTHON_SOURCE, ".ipynb": NOTEBOOK, ".tf": TERRAFORM_SOURCE,
                  ".template": TEMPLATE}
 _WALKED_SUFFIXES = frozenset(_SUFFIX_KINDS) | _CONTENT_SUFFIXES  # what a walk looks at; other files are skipped
-_YAML_TEMPLATE = re.compile(r"^(Resources|AWSTemplateFormatVersion)\s*:", re.MULTILINE)
-_YAML_MANIFEST = re.compile(r"^apiVersion\s*:", re.MULTILINE)
-_HCL = re.compile(r'^\s*(resource|variable|provider|module|terraform|locals|data)\s+("|\{)', re.MULTILINE)
-_PYTHON = re.compile(r"^(#!.*python|import \w|from [\w.]+ import )", re.MULTILINE)
+_YAML_TEMPLATE = compile_on_use(r"^(Resources|AWSTemplateFormatVersion)\s*:", re.MULTILINE)
+_YAML_MANIFEST = compile_on_use(r"^apiVersion\s*:", re.MULTILINE)
+_HCL = compile_on_use(r'^\s*(resource|variable|provider|module|terraform|locals|data)\s+("|\{)', re.MULTILINE)
+_PYTHON = compile_on_use(r"^(#!.*python|import \w|from [\w.]+ import )", re.MULTILINE)
 OPERATOR_GROUP = "inference.sagemaker.aws.amazon.com"
 
 

@@ -60,7 +60,6 @@ class Pieces:
     parts: tuple[str | Unknown, ...]
 
 
-@dataclass(frozen=True)
 class SurfaceLocation(SourceLocation):
     """A call or block in a source file; reported as ``file:line:column``."""
 

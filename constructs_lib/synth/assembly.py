@@ -20,18 +20,16 @@ Every file a manifest names must be a regular file inside the assembly's directo
 (``../../etc/passwd``, ``/proc/self/environ``, a symbolic link out) is refused, and a FIFO is never opened.
 """
 
-from __future__ import annotations
-
 import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.nesting import Assignment, bound_parameters, passed_assignments, passed_values
 from constructs_lib.rules.evaluation.values import EvaluationLimit, PassedValues, TemplateContext
@@ -61,20 +59,23 @@ TemplateT = TypeVar("TemplateT", bound=Mapping[str, Any])  # a parsed template, 
 ExtraT = TypeVar("ExtraT")  # what else it returns (the file's text, for line numbers)
 # CDK's construct path of a nested stack's resource: <scope>/<id>.NestedStack/<id>.NestedStackResource, where
 # <scope>/<id> is the nested stack whose metadata names its template.
-_NESTED_STACK_RESOURCE = re.compile(r"\A(?P<scope>.*)/(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource\Z")
+_NESTED_STACK_RESOURCE = compile_on_use(r"\A(?P<scope>.*)/(?P<id>[^/]+)\.NestedStack/(?P=id)\.NestedStackResource\Z")
 
 
-@dataclass
 class Stack:
-    """One stack artifact of a cloud assembly."""
+    """One stack artifact of a cloud assembly (a plain class: a dataclass costs ``eulagate check`` more to define)."""
 
-    name: str
-    template: Path
-    manifest: Path
-    directory: Path
-    _metadata: Mapping[str, Any] = field(default_factory=dict)
-    _metadata_file: str | None = None
-    _read: Metadata | None = None
+    __slots__ = ("_metadata", "_metadata_file", "_read", "directory", "manifest", "name", "template")
+
+    def __init__(self, name: str, template: Path, manifest: Path, directory: Path,
+                 metadata: Mapping[str, Any], metadata_file: str | None) -> None:
+        self.name = name
+        self.template = template
+        self.manifest = manifest
+        self.directory = directory
+        self._metadata = metadata  # the manifest's own, then that of ``metadata_file`` (read once, on demand)
+        self._metadata_file = metadata_file
+        self._read: Metadata | None = None
 
     @property
     def metadata(self) -> Metadata:

@@ -15,6 +15,7 @@ from typing import Any
 
 from constructs_lib.errors import TemplateError
 from constructs_lib.files import decode_text, read_text_file
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.template_text import (
     MAX_TEMPLATE_CHARS,
     TemplateTextError,
@@ -115,7 +116,7 @@ def resource_lines(path: str | Path, logical_ids: Iterable[str], text: str | Non
     return {logical_id: line for logical_id, line in lines.items() if logical_id in wanted}
 
 
-_JSON_RESOURCES_KEY = re.compile(r'"Resources"\s*:\s*\{')
+_JSON_RESOURCES_KEY = compile_on_use(r'"Resources"\s*:\s*\{')
 
 
 def _json_resource_lines(text: str, logical_ids: set[str]) -> dict[str, int]:

@@ -16,6 +16,8 @@ LAYERS: dict[str, int] = {
     "constructs_lib.aws_names": 0,
     "constructs_lib.deprecation": 0,
     "constructs_lib.files": 0,
+    "constructs_lib.records": 0,
+    "constructs_lib.patterns": 0,
     "constructs_lib.catalog": 1,
     "constructs_lib.rules": 2,
     "constructs_lib.table": 2,

@@ -301,7 +301,8 @@ def test_gated_models_train_from_the_private_bucket_and_not_where_it_is_unknown(
 
 @pytest.mark.parametrize("damage", [
     lambda data: data[: len(data) // 2],  # truncated: EOFError inside gzip
-    lambda data: data[:2] + b"\x00" * 20,  # gzip magic, then garbage: BadGzipFile
+    lambda data: data[:2] + b"\x00" * 20,  # gzip magic, then garbage
+    lambda data: data[:-8] + bytes(8),  # a wrong checksum and length
 ])
 def test_a_damaged_gzip_catalog_is_one_line(tmp_path: Path, damage) -> None:
     path = tmp_path / "catalog.json.gz"
@@ -309,6 +310,15 @@ def test_a_damaged_gzip_catalog_is_one_line(tmp_path: Path, damage) -> None:
     with pytest.raises(CatalogError, match=r"^cannot read catalog .*catalog\.json\.gz: ") as raised:
         Catalog.from_file(path)
     assert "\n" not in str(raised.value)
+
+
+def test_a_gzip_catalog_of_several_members_reads_as_gzip_does(tmp_path: Path) -> None:
+    """The catalog is read with zlib alone (``eulagate check`` starts without gzip): every member, as gzip reads."""
+    text = gzip.decompress(DEFAULT_CATALOG_PATH.read_bytes())
+    middle = len(text) // 2
+    path = tmp_path / "catalog.json.gz"
+    path.write_bytes(gzip.compress(text[:middle]) + gzip.compress(text[middle:]))
+    assert Catalog.from_file(path).to_document() == Catalog.from_file(DEFAULT_CATALOG_PATH).to_document()
 
 
 @pytest.mark.parametrize(("region", "host"), [

@@ -26,6 +26,9 @@ Parser().parse("'s3://' & $bucket")  # Step Functions' JSONata is read by the bu
 print(json.dumps({
     "statuses": [[r["hookStatus"], r.get("errorCode")] for r in results],
     "jsii": sorted(name for name in sys.modules if name.split(".")[0] in ("aws_cdk", "jsii", "constructs")),
+    # The venv's editable install would find a module the bundle lacks: every one must come from the bundle.
+    "outside": sorted(name for name, module in sys.modules.items() if name.startswith("constructs_lib")
+                      and not (getattr(module, "__file__", None) or sys.argv[1]).startswith(sys.argv[1])),
     "libyaml": yaml.__with_libyaml__,
     "yaml_from": yaml.__file__,
 }))
@@ -41,6 +44,7 @@ def test_bundle_alone_runs_the_handler_without_jsii() -> None:
     report = json.loads(result.stdout)
     assert report["statuses"] == [["FAILED", "NonCompliant"], ["SUCCESS", None]]
     assert report["jsii"] == []
+    assert report["outside"] == []
     assert report["libyaml"] is False  # the pure-Python loader: the C extension is built for this machine
     assert report["yaml_from"].startswith(str(bundle))
 

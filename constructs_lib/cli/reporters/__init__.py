@@ -4,8 +4,6 @@ Every format reports a finding at its source when the template records one (the 
 the resource), with the template location beside it, and lists the warnings suppressed with their reasons.
 """
 
-from __future__ import annotations
-
 import importlib
 from collections.abc import Mapping
 from typing import Any, NamedTuple

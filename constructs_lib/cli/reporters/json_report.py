@@ -6,18 +6,18 @@ the model-table row, or null) and ``construct_path``; a suppressed one adds its 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
 from constructs_lib.cli.reporters import Report, ReportedFinding
+from constructs_lib.records import field_values
 
 
 def finding_json(reported: ReportedFinding) -> dict[str, Any]:
     return {
         **reported.finding.to_json(),
         "line": reported.finding.line,
-        "source": dataclasses.asdict(reported.source) if reported.source else None,
+        "source": field_values(reported.source) if reported.source else None,
         "construct_path": reported.construct_path,
     }
 

@@ -15,12 +15,13 @@ import re
 from typing import Any
 
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.requests import CREATE_AUTOML_JOB_V2, CREATE_TRAINING_JOB, request_kinds
 from constructs_lib.rules.evaluation.values import TemplateContext, has_tokens
 
-_TOKEN_RUN = re.compile("[\ue000\U000f0000-\U000ffffd]+")
-_TOKEN_PIECES = re.compile("([\ue000\U000f0000-\U000ffffd]+)")
-_REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
+_TOKEN_RUN = compile_on_use("[\ue000\U000f0000-\U000ffffd]+")
+_TOKEN_PIECES = compile_on_use("([\ue000\U000f0000-\U000ffffd]+)")
+_REGION_NAME = compile_on_use(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _SCHEMES = ("s3://", "https://")
 
 

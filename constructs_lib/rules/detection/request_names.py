@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from constructs_lib.patterns import compile_on_use
+
 CREATE_MODEL = "CreateModel"
 CREATE_MODEL_PACKAGE = "CreateModelPackage"
 CREATE_INFERENCE_COMPONENT = "CreateInferenceComponent"
@@ -71,11 +73,11 @@ _KINDS_BY_FOLDED_NAME = {_folded(name): kind for name, kind in _API_KINDS.items(
 # arn:<partition>:states:::sagemaker:<action>[.sync|.waitForTaskToken][:<version>],
 # arn:<partition>:states:::aws-sdk:sagemaker:<action>[...], arn:<partition>:scheduler:::aws-sdk:sagemaker:<action>.
 # The partition may be any text, a token included (``arn:${AWS::Partition}:...``).
-_INTEGRATION = re.compile(
+_INTEGRATION = compile_on_use(
     r"\Aarn:[^:]*:(?P<service>states|scheduler):::(?P<sdk>aws-sdk:)?sagemaker:(?P<action>[A-Za-z0-9_]+)"
     r"(?:\.(?:sync|waitForTaskToken))?(?::\d+)?\Z", re.IGNORECASE)
 
-_ACTION = re.compile(r"sagemaker:([A-Za-z0-9_]+)", re.IGNORECASE)
+_ACTION = compile_on_use(r"sagemaker:([A-Za-z0-9_]+)", re.IGNORECASE)
 
 
 def request_kind(action: object) -> str | None:

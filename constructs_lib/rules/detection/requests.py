@@ -17,8 +17,6 @@ neither passes silently. A resource of a type no extractor knows is read for Jum
 (``STRAY_ARTIFACTS``): a gated one there is a warning, since nothing shows it is deployed with acceptance.
 """
 
-from __future__ import annotations
-
 import functools
 import json
 import marshal

@@ -9,21 +9,24 @@ generated template.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
+
+from constructs_lib.records import Record
 
 SOURCE_METADATA = "eulagate:source"
 CONSTRUCT_PATH_METADATA = "aws:cdk:path"
 
 
-@dataclass(frozen=True)
-class SourceLocation:
+class SourceLocation(Record):
     """A line of a source file (a model table) that declares a resource; ``column`` 1 when none is recorded."""
 
     file: str
     line: int
-    column: int = 1
+    column: int
+
+    def __init__(self, file: str, line: int, column: int = 1) -> None:
+        vars(self).update(file=file, line=line, column=column)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"

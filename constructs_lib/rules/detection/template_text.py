@@ -11,18 +11,18 @@ than any template CloudFormation takes.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import Any
 
 from constructs_lib.errors import EulaGateError
+from constructs_lib.patterns import compile_on_use
 
 # CloudFormation takes template bodies of at most 1 MB (S3-hosted ones too); assemblies hold bigger files only
 # when CDK writes assets beside them. Anything past this is refused before it is parsed (or searched).
 MAX_TEMPLATE_CHARS = 16 * 1024 * 1024
-_OPENS_AS_JSON = re.compile(r"\s*\{")
+_OPENS_AS_JSON = compile_on_use(r"\s*\{")
 # A \\u escape of a UTF-16 surrogate; JSON may pair two into one character, or leave one alone.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_ESCAPE = compile_on_use(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class TemplateTextError(EulaGateError, ValueError):

@@ -10,16 +10,16 @@ rules could object to has been read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.evaluation.values import MAX_DEPTH, EvaluationLimit, is_list_parameter
 
 FOR_EACH = "Fn::ForEach::"
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 MAX_COPIES = 10_000  # copies one template's loops may make; more: the template cannot be evaluated
-_NOT_ALPHANUMERIC = re.compile("[^A-Za-z0-9]")
+_NOT_ALPHANUMERIC = compile_on_use("[^A-Za-z0-9]")
 
 
 class _Unknown:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from constructs_lib.records import NEW_DICT, Record, made
 from constructs_lib.rules.evaluation.values import TemplateContext
 
 _MAX_DEPTH = 40  # deeper expressions are unknowns
@@ -43,12 +43,14 @@ class Overlay(dict[str, Any]):
     any other key is unknown, not absent."""
 
 
-@dataclass(frozen=True)
-class StateScope:
+class StateScope(Record):
     """What the definition fixes where a state runs: its input, and the variables every ``Assign`` agrees on."""
 
-    input: Any = UNKNOWN
-    variables: Mapping[str, Any] = field(default_factory=dict)
+    input: Any
+    variables: Mapping[str, Any]
+
+    def __init__(self, input: Any = UNKNOWN, variables: Mapping[str, Any] = NEW_DICT) -> None:
+        vars(self).update(input=input, variables=made(variables))
 
 
 def parsed_json(text: str) -> Any:

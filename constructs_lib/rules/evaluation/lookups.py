@@ -5,8 +5,6 @@ candidates matches those. A lookup that may miss finds its ``DefaultValue`` (``A
 fails the deployment (so it deploys nothing). Mappings hold literals, so the values found are all there is.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 

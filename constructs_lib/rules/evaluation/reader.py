@@ -21,12 +21,12 @@ the resource (EULA000): nothing is dropped silently.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.evaluation.values import (
     ABSENT,
     MAX_DEPTH,
@@ -47,7 +47,7 @@ from constructs_lib.rules.evaluation.values import (
     sub_variables,
 )
 
-_QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
+_QUOTE_OR_BACKSLASH = compile_on_use(r'["\\]')
 _DYNAMIC_REFERENCE = "{{resolve:"
 
 
@@ -451,7 +451,7 @@ class Reader:
         text = self.render(argument, depth)
         if text is None or has_tokens(text):
             return self.opaque({"Fn::Base64": argument})
-        return base64.b64encode(text.encode()).decode()
+        return binascii.b2a_base64(text.encode(), newline=False).decode()  # base64.b64encode, without its imports
 
     def _render_to_json_string(self, argument: Any, depth: int) -> str:
         """The JSON text of the object, built structurally: intrinsics inside are read in this valuation and

@@ -10,10 +10,10 @@ judge the literal parts (a JumpStart bucket is a JumpStart bucket) and never tak
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.evaluation.jsonata_reading import (
     UNKNOWN,
     StateScope,
@@ -28,7 +28,7 @@ from constructs_lib.rules.evaluation.values import TemplateContext
 Rewrite = Callable[[Any, TemplateContext], Any]
 
 _MAX_DEPTH = 40  # deeper documents keep their remaining values as written (unknowns to the rules)
-_SSM_PARAMETER = re.compile(r"\{\{(.*?)\}\}")
+_SSM_PARAMETER = compile_on_use(r"\{\{(.*?)\}\}")
 
 
 def _token(context: TemplateContext, expression: str, source: str) -> str:

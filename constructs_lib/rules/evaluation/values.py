@@ -4,22 +4,21 @@ The bottom of the evaluator: every other module of ``rules/evaluation`` (and req
 values through these. See ``reader.py`` for how a ``Reader`` renders intrinsics under one valuation.
 """
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from constructs_lib.errors import EulaGateError
+from constructs_lib.patterns import compile_on_use
 
 REGION = "\ue000"
 _TOKEN_FIRST = 0xF0000
 _TOKEN_LAST = 0xFFFFD
-_TOKEN_CHAR = re.compile("[\ue000\U000f0000-\U000ffffd]")
-_TOKEN_SPLIT = re.compile("([\ue000\U000f0000-\U000ffffd])")
+_TOKEN_CHAR = compile_on_use("[\ue000\U000f0000-\U000ffffd]")
+_TOKEN_SPLIT = compile_on_use("([\ue000\U000f0000-\U000ffffd])")
 _REGION = r"([a-z]{2}(?:-[a-z]+)+-\d)"
-_REGION_IN_TEXT = re.compile(
+_REGION_IN_TEXT = compile_on_use(
     rf"jumpstart-(?:private-)?cache-prod-{_REGION}\b|\.dkr\.ecr\.{_REGION}\.|arn:aws[a-z-]*:[a-z0-9-]+:{_REGION}:"
 )
 _LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
