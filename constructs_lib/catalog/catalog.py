@@ -29,6 +29,7 @@ from constructs_lib.catalog.errors import (
     UnsupportedRegionError,
     supported_list,
 )
+from constructs_lib.files import MISSING, UNREADABLE, UnreadableFile, read_file_bytes
 from constructs_lib.records import NEW_DICT, Record, made
 
 if TYPE_CHECKING:  # imported where a model's training data is first read: `eulagate check` starts without it
@@ -54,6 +55,8 @@ _DNS_SUFFIXES = {
     "aws-iso-e": "cloud.adc-e.uk",
     "aws-iso-f": "csp.hci.ic.gov",
 }
+# The built-in catalog is 30 KB gzipped, 0.5 MB as JSON: a file (or what it inflates to) far bigger is no catalog.
+MAX_CATALOG_BYTES = 64 * 1024 * 1024
 _CATALOG_FIX = (
     f"; point {CATALOG_ENV_VAR} at a catalog written by `eulagate models refresh`, or unset it for the built-in one"
 )
@@ -669,27 +672,40 @@ def _package_resource(arn: str) -> str | None:
 def read_document(path: str | os.PathLike[str]) -> Any:
     """The JSON document of a catalog file, plain or gzip-compressed; unreadable input is a ``CatalogError``."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_file_bytes(os.fspath(path), limit=MAX_CATALOG_BYTES,
+                               reads="a catalog is a JSON file, plain or gzipped")
+    except UnreadableFile as refused:
+        problem = refused.detail if refused.reason in (MISSING, UNREADABLE) else \
+            str(refused).removeprefix(f"{path}: ")
+        raise CatalogError(f"cannot read catalog {path}: {problem}{_CATALOG_FIX}") from None
+    try:
         if data.startswith(GZIP_MAGIC):
             data = _gunzip(data)
         return json.loads(data)
-    except OSError as error:
-        raise CatalogError(f"cannot read catalog {path}: {error.strerror or error}{_CATALOG_FIX}") from None
+    except _Inflated as error:
+        raise CatalogError(f"cannot read catalog {path}: {error}{_CATALOG_FIX}") from None
     except (zlib.error, EOFError) as error:
         raise CatalogError(f"cannot read catalog {path}: damaged gzip data ({error}){_CATALOG_FIX}") from None
     except ValueError as error:
         raise CatalogError(f"cannot read catalog {path}: not JSON ({error}){_CATALOG_FIX}") from None
 
 
+class _Inflated(ValueError):
+    """Gzip data that decompresses to more than a catalog can be."""
+
+
 def _gunzip(data: bytes) -> bytes:
     """``gzip.decompress`` with zlib alone (importing gzip costs every `eulagate check` more than decompressing the
-    shipped catalog): each member of the stream in turn; a damaged one is a ``zlib.error``, a truncated one an
-    ``EOFError``."""
+    shipped catalog): each member of the stream in turn, at most ``MAX_CATALOG_BYTES`` in all (a small file can
+    inflate without bound); a damaged one is a ``zlib.error``, a truncated one an ``EOFError``."""
     members = []
+    room = MAX_CATALOG_BYTES
     while data:
         member = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # 16: a gzip header and trailer around the data
-        members.append(member.decompress(data))
+        members.append(member.decompress(data, room + 1))
+        room -= len(members[-1])
+        if room < 0:
+            raise _Inflated(f"gzip data of more than {MAX_CATALOG_BYTES:,} bytes once decompressed")
         if not member.eof:
             raise EOFError("the data ends before the end of its gzip stream")
         data = member.unused_data

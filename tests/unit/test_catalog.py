@@ -346,3 +346,21 @@ def test_records_built_on_first_use_equal_those_built_at_load() -> None:
     assert list(loaded) == built_at_load
     assert loaded.names == [*(spec.model_id for spec in built_at_load),
                             *(spec.base_model_name for spec in built_at_load if spec.base_model_name)]
+
+
+def test_a_catalog_that_is_a_fifo_or_inflates_without_bound_is_one_line(tmp_path: Path) -> None:
+    import os
+    import zlib
+
+    from constructs_lib.catalog.catalog import MAX_CATALOG_BYTES, read_document
+
+    fifo = tmp_path / "catalog.json"
+    os.mkfifo(fifo)
+    with pytest.raises(CatalogError, match=r"^cannot read catalog .*catalog\.json: a FIFO, not a regular file; "):
+        read_document(fifo)  # refused without waiting for a writer
+    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    bomb = tmp_path / "catalog.json.gz"
+    bomb.write_bytes(compressor.compress(b" " * (MAX_CATALOG_BYTES + 1)) + compressor.flush())
+    assert bomb.stat().st_size < MAX_CATALOG_BYTES // 100
+    with pytest.raises(CatalogError, match=r"gzip data of more than 67,108,864 bytes once decompressed; point"):
+        read_document(bomb)
