@@ -120,12 +120,18 @@ class Reader:
         region = self.choices.get(_REGION_CHOICE)
         partition = partition_of_region(region) if isinstance(region, str) else None
         chosen = self.choices.get(_PARTITION_CHOICE, ABSENT)
+        suffix = self.choices.get(_URL_SUFFIX_CHOICE, ABSENT)
+        if partition is None and chosen is None and isinstance(suffix, str):
+            # The partition is none of those compared with it: the suffix must then be another partition's.
+            owners = [name for name, (_pattern, owned) in PARTITIONS.items() if owned == suffix]
+            compared = EVALUATORS.parameter_domain(self.context, "AWS::Partition")
+            if owners and all(owner in compared for owner in owners):
+                raise DeploymentFails(f"the URL suffix {suffix} is only the partition {' or '.join(owners)}'s")
         if partition is None:
             partition = chosen if isinstance(chosen, str) and chosen in PARTITIONS else None
         elif chosen is not ABSENT and chosen != partition and (
                 chosen is not None or partition in EVALUATORS.parameter_domain(self.context, "AWS::Partition")):
             raise DeploymentFails(f"the region {region} is not in that partition")
-        suffix = self.choices.get(_URL_SUFFIX_CHOICE, ABSENT)
         if partition is not None and suffix is not ABSENT and suffix != PARTITIONS[partition][1] and (
                 suffix is not None or PARTITIONS[partition][1] in EVALUATORS.parameter_domain(
                     self.context, "AWS::URLSuffix")):

@@ -127,6 +127,9 @@ PARTITION_CONDITIONS = {
     "ChinaEast": {"Fn::And": [{"Condition": "China"}, {"Condition": "East"}]},
     "SuffixEast": {"Fn::And": [{"Condition": "Suffix"}, {"Condition": "East"}]},
     "ChinaNotSuffix": {"Fn::And": [{"Condition": "China"}, {"Fn::Not": [{"Condition": "Suffix"}]}]},
+    "SuffixNotChina": {"Fn::And": [{"Condition": "Suffix"}, {"Fn::Not": [{"Condition": "China"}]}]},
+    "GovSuffix": {"Fn::And": [{"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws-us-gov"]},
+                              {"Fn::Equals": [{"Ref": "AWS::URLSuffix"}, "amazonaws.com"]}]},
 }
 
 
@@ -134,6 +137,8 @@ PARTITION_CONDITIONS = {
     ("ChinaEast", {"no"}),  # us-east-1 is not in aws-cn
     ("SuffixEast", {"no"}),  # nor is its URL suffix amazonaws.com.cn
     ("ChinaNotSuffix", {"no"}),  # aws-cn's suffix is amazonaws.com.cn
+    ("SuffixNotChina", {"no"}),  # and amazonaws.com.cn is aws-cn's alone
+    ("GovSuffix", {"yes", "no"}),  # amazonaws.com is the suffix of more than one partition
     ("China", {"yes", "no"}),
     ("East", {"yes", "no"}),
 ])
