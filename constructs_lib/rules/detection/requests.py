@@ -417,9 +417,14 @@ def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, insi
         kinds = request_kinds(value)
         for kind in kinds:
             yield Subject(kind, value, path)
+        # Inside a request, only a part that mentions a request key can hold another (repr looks in C). Most
+        # requests' parts mention none: one look at all of them (each part's repr is a piece of the list's, and
+        # no key spans two pieces) spares a look at each.
+        parts_mention = bool(kinds) and _mentions_request(repr([
+            child for key, child in value.items() if key != "ServiceToken" and not isinstance(child, str)]))
         for key, child in value.items():
-            # Inside a request, only a part that mentions a request key can hold another (repr looks in C).
-            if key != "ServiceToken" and (not kinds or isinstance(child, str) or _mentions_request(repr(child))):
+            if key != "ServiceToken" and (not kinds or isinstance(child, str)
+                                          or (parts_mention and _mentions_request(repr(child)))):
                 yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1,
                                             inside or bool(kinds) or call is not None)
     elif isinstance(value, list):
