@@ -218,7 +218,10 @@ def _mentions_request(text: str) -> bool:
     if "\\u" in text:  # JSON may spell a key with escapes (\u0050rimaryContainer): read them as its parser will
         text = _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
     lowered = text.lower().replace("_", "")  # snake_case keys (primary_container) too
-    return any(word in lowered for word in _REQUEST_WORDS)
+    for word in _REQUEST_WORDS:  # a loop, not any(): no generator to resume per word
+        if word in lowered:
+            return True
+    return False
 
 
 def _json_literals(value: Any) -> Iterator[str]:
