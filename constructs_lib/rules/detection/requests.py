@@ -914,12 +914,22 @@ def _endpoint_config_subjects(properties: Mapping[str, Any], context: TemplateCo
     """An endpoint configuration, unless it provably has no serverless variant (the one part the rules read: it
     cannot carry acceptance): its ``ProductionVariants`` are absent, or a list of objects written out, none with
     ``ServerlessConfig``. Anything an intrinsic chooses is read in every valuation."""
-    variants = properties.get("ProductionVariants", ABSENT)
-    if not is_intrinsic(properties) and (variants is ABSENT or (isinstance(variants, list) and all(
-            isinstance(variant, dict) and "ServerlessConfig" not in variant and not is_intrinsic(variant)
-            for variant in variants))):
+    if not is_intrinsic(properties) and _written_without_serverless(properties.get("ProductionVariants", ABSENT)):
         return
     yield Subject(CREATE_ENDPOINT_CONFIG, properties, "Properties", exact_keys=True)
+
+
+def _written_without_serverless(variants: Any) -> bool:
+    """Absent, or a list of objects written out, none with ``ServerlessConfig`` (a loop, not all() of a
+    generator: asked of every endpoint configuration)."""
+    if variants is ABSENT:
+        return True
+    if not isinstance(variants, list):
+        return False
+    for variant in variants:
+        if not isinstance(variant, dict) or "ServerlessConfig" in variant or is_intrinsic(variant):
+            return False
+    return True
 
 
 def subject_extractor(resource_type: str) -> Extractor | None:
