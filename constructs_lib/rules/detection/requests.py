@@ -218,7 +218,9 @@ def _mentions_request(text: str) -> bool:
     if "\\u" in text:  # JSON may spell a key with escapes (\u0050rimaryContainer): read them as its parser will
         text = _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
     lowered = text.lower().replace("_", "")  # snake_case keys (primary_container) too
-    for word in _REQUEST_WORDS:  # a loop, not any(): no generator to resume per word
+    # A loop: any() would resume a generator, or call a method-wrapper through map, per word (both measurably
+    # slower on every part of a custom resource request looked into).
+    for word in _REQUEST_WORDS:  # noqa: SIM110 (see above)
         if word in lowered:
             return True
     return False
