@@ -81,16 +81,19 @@ def s3_data_source_problems(check: Check, source: Any, location: str, image: Any
     artifact = check.index.artifact(reader, reader.field(source, "S3Uri"))
     if artifact is None or not artifact.needs_acceptance:
         return
-    yield from _unaccepted_source_problems(check, artifact, source, location, image)
+    problem = _unaccepted_source_problem(check, artifact, source, location, image)
+    if problem is not None:
+        yield problem
 
 
-def _unaccepted_source_problems(check: Check, artifact: Artifact, source: Any, location: str,
-                                image: Any) -> Iterator[Problem]:
+def _unaccepted_source_problem(check: Check, artifact: Artifact, source: Any, location: str,
+                               image: Any) -> Problem | None:
     """The problem of an ``S3DataSource`` at ``location`` that loads gated ``artifact`` without acceptance."""
     reason = check.reader.acceptance_problem(source, location, ("ModelAccessConfig", "AcceptEula"))
-    if reason is not None:
-        yield artifact_problem(check, artifact, location, f"but {reason}",
-                               f"set {location}.ModelAccessConfig.AcceptEula to true", image)
+    if reason is None:
+        return None
+    return artifact_problem(check, artifact, location, f"but {reason}",
+                            f"set {location}.ModelAccessConfig.AcceptEula to true", image)
 
 
 def container_artifacts(check: Check, container: Any, location: str) -> Iterator[tuple[Artifact, str, Any]]:
@@ -116,21 +119,28 @@ def container_artifacts(check: Check, container: Any, location: str) -> Iterator
             yield artifact, location + below, source
 
 
-def container_problems(check: Check, container: Any, location: str) -> Iterator[Problem]:
-    """A container definition (model or model package) that loads a gated artifact without acceptance."""
+def container_problems(check: Check, container: Any, location: str) -> list[Problem]:
+    """A container definition (model or model package) that loads a gated artifact without acceptance.
+
+    A list, not a generator (one per container of every model): its callers read nothing between its problems,
+    so the reader meets the same values in the same order."""
     reader = check.reader
     image = reader.field(container, "Image")
+    problems: list[Problem] = []
     for artifact, path, source in container_artifacts(check, container, location):
         if source is ABSENT:
-            yield artifact_problem(
+            problems.append(artifact_problem(
                 check, artifact, path,
                 f"but its artifact {artifact.uri} is given in {path}, which cannot carry EULA acceptance",
                 f"replace {path} with {location}.ModelDataSource.S3DataSource (S3Uri: the uncompressed artifact "
                 "prefix, S3DataType: S3Prefix, CompressionType: None, ModelAccessConfig: {AcceptEula: true})",
                 image,
-            )
+            ))
             continue
-        yield from _unaccepted_source_problems(check, artifact, source, path, image)
+        problem = _unaccepted_source_problem(check, artifact, source, path, image)
+        if problem is not None:
+            problems.append(problem)
+    return problems
 
 
 def model_containers(check: Check) -> list[tuple[Any, str]]:

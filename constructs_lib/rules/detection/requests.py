@@ -216,7 +216,12 @@ def _mentions_request(text: str) -> bool:
     if "\\u" in text:  # JSON may spell a key with escapes (\u0050rimaryContainer): read them as its parser will
         text = _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
     lowered = text.lower().replace("_", "")  # snake_case keys (primary_container) too
-    return any(word in lowered for word in _REQUEST_WORDS)
+    # A loop: any() would resume a generator, or call a method-wrapper through map, per word (both measurably
+    # slower on every part of a custom resource request looked into).
+    for word in _REQUEST_WORDS:  # noqa: SIM110 (see above)
+        if word in lowered:
+            return True
+    return False
 
 
 def _json_literals(value: Any) -> Iterator[str]:
@@ -415,9 +420,14 @@ def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, insi
         kinds = request_kinds(value)
         for kind in kinds:
             yield Subject(kind, value, path)
+        # Inside a request, only a part that mentions a request key can hold another (repr looks in C). Most
+        # requests' parts mention none: one look at all of them (each part's repr is a piece of the list's, and
+        # no key spans two pieces) spares a look at each.
+        parts_mention = bool(kinds) and _mentions_request(repr([
+            child for key, child in value.items() if key != "ServiceToken" and not isinstance(child, str)]))
         for key, child in value.items():
-            # Inside a request, only a part that mentions a request key can hold another (repr looks in C).
-            if key != "ServiceToken" and (not kinds or isinstance(child, str) or _mentions_request(repr(child))):
+            if key != "ServiceToken" and (not kinds or isinstance(child, str)
+                                          or (parts_mention and _mentions_request(repr(child)))):
                 yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1,
                                             inside or bool(kinds) or call is not None)
     elif isinstance(value, list):
@@ -904,12 +914,22 @@ def _endpoint_config_subjects(properties: Mapping[str, Any], context: TemplateCo
     """An endpoint configuration, unless it provably has no serverless variant (the one part the rules read: it
     cannot carry acceptance): its ``ProductionVariants`` are absent, or a list of objects written out, none with
     ``ServerlessConfig``. Anything an intrinsic chooses is read in every valuation."""
-    variants = properties.get("ProductionVariants", ABSENT)
-    if not is_intrinsic(properties) and (variants is ABSENT or (isinstance(variants, list) and all(
-            isinstance(variant, dict) and "ServerlessConfig" not in variant and not is_intrinsic(variant)
-            for variant in variants))):
+    if not is_intrinsic(properties) and _written_without_serverless(properties.get("ProductionVariants", ABSENT)):
         return
     yield Subject(CREATE_ENDPOINT_CONFIG, properties, "Properties", exact_keys=True)
+
+
+def _written_without_serverless(variants: Any) -> bool:
+    """Absent, or a list of objects written out, none with ``ServerlessConfig`` (a loop, not all() of a
+    generator: asked of every endpoint configuration)."""
+    if variants is ABSENT:
+        return True
+    if not isinstance(variants, list):
+        return False
+    for variant in variants:
+        if not isinstance(variant, dict) or "ServerlessConfig" in variant or is_intrinsic(variant):
+            return False
+    return True
 
 
 def subject_extractor(resource_type: str) -> Extractor | None:
