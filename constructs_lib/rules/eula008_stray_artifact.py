@@ -83,6 +83,23 @@ def _values(reader: Reader, value: Any, path: str, depth: int) -> Iterator[tuple
     elif isinstance(value, dict):
         for key, child in value.items():
             yield from _values(reader, child, f"{path}.{key}", depth + 1)
+            if isinstance(key, str) and key.replace("_", "").lower() == "copysource":
+                copied = _copy_source_location(reader.pick(child))
+                if copied is not None:
+                    yield f"{path}.{key}", copied
     elif isinstance(value, list):
         for index, child in enumerate(value):
             yield from _values(reader, child, f"{path}[{index}]", depth + 1)
+
+
+def _copy_source_location(value: Any) -> Any:
+    """An S3 copy's ``CopySource`` (``bucket/key`` or ``/bucket/key``, S3 CopyObject and UploadPartCopy) as the
+    ``s3://`` location it copies; ``None`` when it is not text or already has a scheme."""
+    if isinstance(value, str):
+        return None if "://" in value else "s3://" + value.lstrip("/")
+    argument = value.get("Fn::Sub") if type(value) is dict and len(value) == 1 else None
+    if isinstance(argument, str):
+        return None if "://" in argument else {"Fn::Sub": "s3://" + argument.lstrip("/")}
+    if isinstance(argument, list) and argument and isinstance(argument[0], str) and "://" not in argument[0]:
+        return {"Fn::Sub": ["s3://" + argument[0].lstrip("/"), *argument[1:]]}
+    return None

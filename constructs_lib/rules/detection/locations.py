@@ -16,7 +16,12 @@ from typing import Any
 
 from constructs_lib.catalog import GATED_BUCKET_PREFIX, PUBLIC_BUCKET_PREFIX
 from constructs_lib.patterns import compile_on_use
-from constructs_lib.rules.detection.requests import CREATE_AUTOML_JOB_V2, CREATE_TRAINING_JOB, request_kinds
+from constructs_lib.rules.detection.requests import (
+    CREATE_AUTOML_JOB_V2,
+    CREATE_TRAINING_JOB,
+    CUSTOM_RESOURCE_TYPE,
+    request_kinds,
+)
 from constructs_lib.rules.evaluation.values import TemplateContext, has_tokens
 
 _TOKEN_RUN = compile_on_use("[\ue000\U000f0000-\U000ffffd]+")
@@ -71,5 +76,26 @@ def _owned(context: TemplateContext, logical_id: str | None) -> bool:
     if resource.get("Type") == "AWS::S3::Bucket":
         return True
     properties = resource.get("Properties")
-    return isinstance(properties, dict) and any(kind in (CREATE_TRAINING_JOB, CREATE_AUTOML_JOB_V2)
-                                                for kind in request_kinds(properties))
+    if not isinstance(properties, dict):
+        return False
+    resource_type = resource.get("Type")
+    # A custom resource's handler may take its job request under any key (`Job: {...}`), as the rules find it.
+    custom = isinstance(resource_type, str) and (resource_type.startswith("Custom::")
+                                                 or resource_type == CUSTOM_RESOURCE_TYPE)
+    return _holds_job_request(properties, _JOB_REQUEST_DEPTH if custom else 0)
+
+
+_JOB_REQUEST_DEPTH = 8  # how deep in a custom resource's properties a job request is looked for
+
+
+def _holds_job_request(value: Any, depth: int) -> bool:
+    """Whether a mapping is a training or AutoML request, or holds one within ``depth`` levels of its structure."""
+    if isinstance(value, dict):
+        if any(kind in (CREATE_TRAINING_JOB, CREATE_AUTOML_JOB_V2) for kind in request_kinds(value)):
+            return True
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    return depth > 0 and any(_holds_job_request(child, depth - 1) for child in children)

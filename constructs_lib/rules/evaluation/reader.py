@@ -361,6 +361,8 @@ class Reader:
                 chosen = self.decide(parameter_choice(name), domain)
                 if isinstance(chosen, str):
                     return chosen
+                # None of the compared literals in this reading: a Default among them is not a candidate.
+                values = tuple(value for value in values if value not in domain)
             return self.context.token(f"${{{name}}}", f"a Ref to parameter '{name}'", values)
         if name in self.context.resources:
             return self.context.token(f"${{{name}}}", f"a Ref to resource '{name}'", resource=name)
