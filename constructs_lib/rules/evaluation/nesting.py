@@ -26,6 +26,7 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    is_portable,
     parameter_choice,
     parameter_values,
     scalar_text,
@@ -85,13 +86,14 @@ def passed_assignments(resource: Mapping[str, Any], context: TemplateContext,
 
 
 def _texts(reader: Reader, value: Any, default: list[str | None]) -> list[str | None]:
-    """The texts a passed value is in one deployment (several when an unknown in it has known candidates only),
-    ``[None]`` when the deployment leaves it unknown, ``default`` when it is ``AWS::NoValue`` (not passed)."""
+    """The texts a passed value is in one deployment (several when an unknown in it has known candidates only; a
+    text whose only unknown is the region's shape is kept, ``is_portable``), ``[None]`` when the deployment leaves
+    it otherwise unknown, ``default`` when it is ``AWS::NoValue`` (not passed)."""
     text = reader.render(value)
     if text is None:
         return default
     options: list[str | None] = [*reader.context.expand(text)]
-    return [None] if any(option is None or has_tokens(option) for option in options) else options
+    return [None] if any(option is None or not is_portable(option) for option in options) else options
 
 
 def passed_values(parameters: Mapping[str, Mapping[str, Any]], assignments: Iterable[Assignment],
@@ -107,8 +109,9 @@ def passed_values(parameters: Mapping[str, Mapping[str, Any]], assignments: Iter
     names = (*parameters, *SHARED_PSEUDO_PARAMETERS)
     domains = [parameter_values(spec) if spec.get("Type") == "String" else ((), False) for spec in parameters.values()]
     allowed_values = [*(values if bounded else None for values, bounded in domains), *[None] * len(_SHARED_CHOICES)]
+    # A text with the region's shape in it may be any of the allowed values in some region: never refused.
     rows = [assignment for assignment in set(assignments) if not any(
-        value is not None and allowed is not None and value not in allowed
+        value is not None and not has_tokens(value) and allowed is not None and value not in allowed
         for value, allowed in zip(assignment, allowed_values, strict=True))]
     if not rows:  # no deployment of a parent deploys the nested stack: a valuation that meets a parameter fails
         return PassedValues(tuple(parameters), ())

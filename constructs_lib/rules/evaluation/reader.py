@@ -176,7 +176,7 @@ class Reader:
         if self.condition_values:
             parts = [f"{name} is {'true' if value else 'false'}" for name, value in self.condition_values.items()]
             return f"when {'condition' if len(parts) == 1 else 'conditions'} {' and '.join(parts)}"
-        parts = [f"{key[2:-1]} is " + (repr(value) if isinstance(value, str) else "another value")
+        parts = [f"{key[2:-1]} is " + (repr(self.context.display(value)) if isinstance(value, str) else "another value")
                  for key, value in self.choices.items() if key.startswith("${") and key.endswith("}")]
         return f"when {' and '.join(parts)}" if parts else ""
 
