@@ -315,7 +315,9 @@ def test_what_a_parent_passes_past_the_cap_makes_the_nested_resource_unevaluable
      (1, {CHILD_ERROR})),
     # A map known only at deployment may pass anything; AWS::NoValue passes nothing (the child's Default, false).
     ({"Fn::GetAtt": ["Settings", "Parameters"]}, (1, {CHILD_ERROR})),
-    ({"Fn::If": ["IsProd", ACCEPTED, {"Ref": "AWS::NoValue"}]}, (1, {CHILD_ERROR})),
+    # Passing no map leaves Model, which has no Default, without a value: CloudFormation refuses that nested stack.
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Ref": "AWS::NoValue"}]}, (0, set())),
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Model": "huggingface-llm-dbrx-instruct"}]}, (1, {CHILD_ERROR})),
     ({"Model": "huggingface-llm-dbrx-instruct", "Accept": {"Ref": "AWS::NoValue"}}, (1, {CHILD_ERROR})),
 ])
 def test_parameters_chosen_whole_or_left_out_are_read_per_deployment(
@@ -343,7 +345,9 @@ def test_a_nested_stack_deploys_in_its_parent_s_region(
     source["S3DataSource"]["S3Uri"]["Fn::Sub"] = [source["S3DataSource"]["S3Uri"]["Fn::Sub"], {
         "Model": {"Fn::FindInMap": ["ModelByRegion", {"Ref": "AWS::Region"}, "Id"]}}]
     write(tmp_path / "a-child.json", child)
-    parent = _nesting("a-child.json", {"Accept": {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "V"]}})
+    # Model has no Default: it must be passed (the mapping the URI reads shadows it), or the nested stack fails.
+    parent = _nesting("a-child.json", {"Accept": {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "V"]},
+                                       "Model": "huggingface-llm-mistral-7b-instruct"})
     parent["Mappings"] = {"Accept": {region: {"V": accept} for region, accept in accept_by_region.items()}}
     write(tmp_path / "parent.json", parent)
     assert verdicts(capsys, str(tmp_path)) == expected

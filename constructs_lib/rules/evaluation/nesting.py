@@ -53,11 +53,13 @@ def passed_assignments(resource: Mapping[str, Any], context: TemplateContext,
     """What the nested stack ``resource`` passes the nested template's ``parameters`` (``bound_parameters``) in
     each deployment of its own template (``context``, which may itself be bound by the stacks nesting it) that
     deploys it: one assignment per deployment, over ``parameters`` in order then ``SHARED_PSEUDO_PARAMETERS``
-    (several when a value may be several texts in one). A parameter it does not pass takes its ``Default`` (free
-    without one). Past ``MAX_READINGS`` assignments or deployments: ``EvaluationLimit``."""
+    (several when a value may be several texts in one). A parameter it does not pass takes its ``Default``; without
+    one, CloudFormation refuses the nested stack, so that deployment passes nothing. Past ``MAX_READINGS``
+    assignments or deployments: ``EvaluationLimit``."""
     properties = resource.get("Properties")
     condition = resource.get("Condition")
-    defaults = [[scalar_text(spec.get("Default"))] for spec in parameters.values()]
+    # No Default: a deployment that does not pass the parameter fails ("must have values"), no assignment.
+    defaults = [[scalar_text(spec["Default"])] if "Default" in spec else [] for spec in parameters.values()]
     found: set[Assignment] = set()
     for reader in readings(context, exact_keys=True):
         try:
