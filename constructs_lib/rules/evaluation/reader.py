@@ -130,6 +130,11 @@ class Reader:
                 chosen is not None or partition in EVALUATORS.parameter_domain(self.context, "AWS::Partition")):
             raise DeploymentFails(f"the region {region} is not in that partition")
         suffix = self.choices.get(_URL_SUFFIX_CHOICE, ABSENT)
+        if partition is None and chosen is None and isinstance(suffix, str):
+            # A URL suffix only one partition has names it: "another partition" than that one disagrees.
+            owners = [name for name, (_pattern, owned) in PARTITIONS.items() if owned == suffix]
+            if len(owners) == 1 and owners[0] in EVALUATORS.parameter_domain(self.context, "AWS::Partition"):
+                raise DeploymentFails(f"the URL suffix {suffix} is the partition {owners[0]}'s")
         if partition is not None and suffix is not ABSENT and suffix != PARTITIONS[partition][1] and (
                 suffix is not None or PARTITIONS[partition][1] in EVALUATORS.parameter_domain(
                     self.context, "AWS::URLSuffix")):
