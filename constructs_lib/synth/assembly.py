@@ -249,6 +249,9 @@ class NestedStackLocator:
 
     def __init__(self, stacks_by_manifest: dict[Path, list[Stack]] | None = None) -> None:
         self._stacks_by_manifest = stacks_by_manifest if stacks_by_manifest is not None else {}
+        # A nested template located by an ``aws:asset:path`` -> its stack: a nested stack of a nested stack names
+        # its template the same way, in the nested template the metadata may not name.
+        self._stack_of_asset: dict[Path, Stack] = {}
 
     def nested_stacks(self, path: Path, template: Mapping[str, Any]) -> list[NestedStack]:
         """Each nested stack resource of ``template`` (read from ``path``), located or not."""
@@ -264,6 +267,8 @@ class NestedStackLocator:
             nested = by_metadata.get(logical_id)
             if nested is None and stack is not None:
                 nested = _asset_path(resource, stack)
+                if nested is not None:
+                    self._stack_of_asset[nested.resolve()] = stack
             if nested is None:
                 nested = _local_template(resource, path)
             found.append(NestedStack(logical_id, nested, resource))
@@ -271,6 +276,9 @@ class NestedStackLocator:
 
     def _stack_holding(self, path: Path) -> Stack | None:
         """The assembly stack whose template, or one of whose nested templates, ``path`` is."""
+        resolved = path.resolve()
+        if resolved in self._stack_of_asset:
+            return self._stack_of_asset[resolved]
         manifest_path = path.parent / MANIFEST
         if not manifest_path.is_file():
             return None
@@ -279,7 +287,6 @@ class NestedStackLocator:
                 _stack(name, artifact, artifact.get("properties") or {}, path.parent, manifest_path)
                 for name, artifact in _artifacts(manifest_path)
                 if artifact.get("type") == STACK_ARTIFACT and isinstance(artifact.get("properties") or {}, dict)]
-        resolved = path.resolve()
         for stack in self._stacks_by_manifest[manifest_path]:
             if stack.template.resolve() == resolved or any(
                     nested.resolve() == resolved for nested in stack.nested_templates()):

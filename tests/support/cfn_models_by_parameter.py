@@ -197,15 +197,17 @@ def nested_models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[s
     style above) and passes both, as ``ModelId`` and ``AcceptEula``, to ``serving.json``, directly or through
     ``middle.json``; ``other-parent.json``, when drawn, nests ``serving.json`` too with one fixed pair. When
     ``by_region`` is drawn, in eu-west-1 the parent passes no acceptance and the serving template an open model
-    instead (one region in both: a nested stack deploys in its parent's)."""
+    instead (one region in both: a nested stack deploys in its parent's); or the same in China, the parent
+    telling it by its partition and the serving template by its URL suffix, or the other way round (one partition
+    in both)."""
     models, accept, _unaccepted = _models(draw, all_accepted)
     chosen = _template(draw, draw(st.sampled_from(STYLES)), models, accept)
     source = chosen["Resources"]["Chat"]["Properties"]["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]
     # What the parent's own model would read, passed instead.
     passes = {"ModelId": source["S3Uri"]["Fn::Sub"][1]["Id"], "AcceptEula": source["ModelAccessConfig"]["AcceptEula"]}
-    by_region = draw(st.booleans())
-    if by_region:
-        chosen["Conditions"] = {**chosen.get("Conditions", {}), "InWest": _IN_WEST}
+    by_region = draw(st.sampled_from([None, *_PLACES]))
+    if by_region is not None:
+        chosen["Conditions"] = {**chosen.get("Conditions", {}), "InWest": _PLACES[by_region]}
         passes["AcceptEula"] = {"Fn::If": ["InWest", "false", passes["AcceptEula"]]}
     through_middle = draw(st.booleans())
     files = {"parent.json": {**chosen, "Resources": {
@@ -223,14 +225,19 @@ def nested_models_by_parameter(draw: st.DrawFn, *, all_accepted: bool) -> dict[s
 
 
 _IN_WEST = {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}
-REGIONS = ("us-east-1", "eu-west-1")
+# How the parent tells where it deploys; the serving template tells by the same place's other name.
+_BY_PARTITION = {"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws-cn"]}
+_BY_SUFFIX = {"Fn::Equals": [{"Ref": "AWS::URLSuffix"}, "amazonaws.com.cn"]}
+_PLACES = {"region": _IN_WEST, "partition": _BY_PARTITION, "suffix": _BY_SUFFIX}
+_SERVING_PLACES = {"region": _IN_WEST, "partition": _BY_SUFFIX, "suffix": _BY_PARTITION}
+REGIONS = ("us-east-1", "eu-west-1", "cn-north-1")
 
 
 def _nested_stack(url: str, passes: dict[str, Any]) -> dict[str, Any]:
     return {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url, "Parameters": passes}}
 
 
-def _serving(draw: st.DrawFn, models: list[str], by_region: bool) -> dict[str, Any]:
+def _serving(draw: st.DrawFn, models: list[str], by_region: str | None) -> dict[str, Any]:
     """The nested template: the model and its acceptance are its parameters (bounded or free, with a Default or
     not; a condition of its own may compare the model), so alone it may be deployed without acceptance."""
     model_id: dict[str, Any] = {"Type": "String"}
@@ -245,8 +252,8 @@ def _serving(draw: st.DrawFn, models: list[str], by_region: bool) -> dict[str, A
         operands = [{"Ref": "ModelId"}, draw(st.sampled_from(OPEN_MODELS))]
         template["Conditions"]["IsOpen"] = {"Fn::Equals": draw(st.permutations(operands))}
         acceptance = {"Fn::If": ["IsOpen", "false", acceptance]}
-    if by_region:  # in eu-west-1 it serves an open model, whatever is passed
-        template["Conditions"]["InWest"] = _IN_WEST
+    if by_region is not None:  # in eu-west-1 (or China) it serves an open model, whatever is passed
+        template["Conditions"]["InWest"] = _SERVING_PLACES[by_region]
         served = {"Fn::If": ["InWest", draw(st.sampled_from(OPEN_MODELS)), served]}
     template["Resources"] = {"Llm": _model(served, acceptance)}
     return template

@@ -235,7 +235,8 @@ def test_nested_cases_are_judged_over_what_their_parents_pass_together(
         case: str, capsys: pytest.CaptureFixture[str]) -> None:
     """A model and its acceptance passed together stay together (the parents' deployments, not each value alone)."""
     expected = {tuple(verdict) for verdict in NESTED_VERDICTS[case]}
-    assert verdicts(capsys, str(NESTED_CASES / case)) == (1 if expected else 0, expected)
+    errors = any(severity == "error" for *_where, severity in expected)
+    assert verdicts(capsys, str(NESTED_CASES / case)) == (1 if errors else 0, expected)
 
 
 def test_a_nested_case_s_template_named_on_the_command_line_is_still_judged_alone(
@@ -244,6 +245,15 @@ def test_a_nested_case_s_template_named_on_the_command_line_is_still_judged_alon
     # Alone its model is any text and its acceptance false by default: acceptance cannot be proven.
     assert verdicts(capsys, str(case / "serving.yaml"), str(case / "parent.yaml")) == (
         0, {("serving.yaml", "Llm", "EULA001", "warning")})
+
+
+def test_a_held_out_nested_template_given_with_its_parent_is_judged_alone_too(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    case = NESTED_CASES / "holdout4-n12-child-also-alone"
+    # Its parent passes acceptance; deployed alone, AcceptEula (no Default) is whatever the deployer gives.
+    assert verdicts(capsys, str(case)) == (0, set())
+    assert verdicts(capsys, str(case / "serve.yaml"), str(case / "parent.yaml")) == (
+        1, {("serve.yaml", "Model", "EULA001", "error")})
 
 
 def _correlated_parent(accept_gated: object, **resource: object) -> dict[str, object]:
@@ -305,7 +315,9 @@ def test_what_a_parent_passes_past_the_cap_makes_the_nested_resource_unevaluable
      (1, {CHILD_ERROR})),
     # A map known only at deployment may pass anything; AWS::NoValue passes nothing (the child's Default, false).
     ({"Fn::GetAtt": ["Settings", "Parameters"]}, (1, {CHILD_ERROR})),
-    ({"Fn::If": ["IsProd", ACCEPTED, {"Ref": "AWS::NoValue"}]}, (1, {CHILD_ERROR})),
+    # Passing no map leaves Model, which has no Default, without a value: CloudFormation refuses that nested stack.
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Ref": "AWS::NoValue"}]}, (0, set())),
+    ({"Fn::If": ["IsProd", ACCEPTED, {"Model": "huggingface-llm-dbrx-instruct"}]}, (1, {CHILD_ERROR})),
     ({"Model": "huggingface-llm-dbrx-instruct", "Accept": {"Ref": "AWS::NoValue"}}, (1, {CHILD_ERROR})),
 ])
 def test_parameters_chosen_whole_or_left_out_are_read_per_deployment(
@@ -333,7 +345,9 @@ def test_a_nested_stack_deploys_in_its_parent_s_region(
     source["S3DataSource"]["S3Uri"]["Fn::Sub"] = [source["S3DataSource"]["S3Uri"]["Fn::Sub"], {
         "Model": {"Fn::FindInMap": ["ModelByRegion", {"Ref": "AWS::Region"}, "Id"]}}]
     write(tmp_path / "a-child.json", child)
-    parent = _nesting("a-child.json", {"Accept": {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "V"]}})
+    # Model has no Default: it must be passed (the mapping the URI reads shadows it), or the nested stack fails.
+    parent = _nesting("a-child.json", {"Accept": {"Fn::FindInMap": ["Accept", {"Ref": "AWS::Region"}, "V"]},
+                                       "Model": "huggingface-llm-mistral-7b-instruct"})
     parent["Mappings"] = {"Accept": {region: {"V": accept} for region, accept in accept_by_region.items()}}
     write(tmp_path / "parent.json", parent)
     assert verdicts(capsys, str(tmp_path)) == expected

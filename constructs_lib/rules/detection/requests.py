@@ -61,6 +61,7 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    is_portable,
     key_spellings,
     parameter_values,
     scalar_text,
@@ -774,7 +775,7 @@ def _inner_context(reader: Reader, properties: Mapping[str, Any], template: dict
         for key, value in passed.items():
             values = (value, *overrides.get(key, ()))
             if key in parameters and isinstance(parameters[key], dict) and all(
-                    option is not None and not has_tokens(option) for option in values):
+                    option is not None and is_portable(option) for option in values):
                 bound[str(key)] = tuple(dict.fromkeys(option for option in values if option is not None))
         if not unknown_override and (listed is ABSENT or isinstance(listed, list)) \
                 and not any(key is None or has_tokens(key) for key in passed):

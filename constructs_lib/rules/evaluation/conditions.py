@@ -117,7 +117,10 @@ def _parameter_equals(reader: Reader, parameter: str, other: Any, depth: int) ->
     domain = parameter_domain(reader.context, parameter)
     if text is None or has_tokens(text) or (OTHER in domain and text not in domain):
         return None
-    return reader.decide(parameter_choice(parameter), domain) == text
+    chosen = reader.decide(parameter_choice(parameter), domain)
+    if isinstance(chosen, str) and has_tokens(chosen):
+        return None  # a passed text in the region's shape (``is_portable``): compared as text, maybe both ways
+    return chosen == text
 
 
 def parameter_domain(context: TemplateContext, name: str) -> tuple[str | None, ...]:

@@ -26,6 +26,7 @@ from constructs_lib.rules.evaluation.values import (
     TemplateContext,
     has_tokens,
     is_intrinsic,
+    is_portable,
     parameter_choice,
     parameter_values,
     scalar_text,
@@ -52,11 +53,13 @@ def passed_assignments(resource: Mapping[str, Any], context: TemplateContext,
     """What the nested stack ``resource`` passes the nested template's ``parameters`` (``bound_parameters``) in
     each deployment of its own template (``context``, which may itself be bound by the stacks nesting it) that
     deploys it: one assignment per deployment, over ``parameters`` in order then ``SHARED_PSEUDO_PARAMETERS``
-    (several when a value may be several texts in one). A parameter it does not pass takes its ``Default`` (free
-    without one). Past ``MAX_READINGS`` assignments or deployments: ``EvaluationLimit``."""
+    (several when a value may be several texts in one). A parameter it does not pass takes its ``Default``; without
+    one, CloudFormation refuses the nested stack, so that deployment passes nothing. Past ``MAX_READINGS``
+    assignments or deployments: ``EvaluationLimit``."""
     properties = resource.get("Properties")
     condition = resource.get("Condition")
-    defaults = [[scalar_text(spec.get("Default"))] for spec in parameters.values()]
+    # No Default: a deployment that does not pass the parameter fails ("must have values"), no assignment.
+    defaults = [[scalar_text(spec["Default"])] if "Default" in spec else [] for spec in parameters.values()]
     found: set[Assignment] = set()
     for reader in readings(context, exact_keys=True):
         try:
@@ -85,13 +88,14 @@ def passed_assignments(resource: Mapping[str, Any], context: TemplateContext,
 
 
 def _texts(reader: Reader, value: Any, default: list[str | None]) -> list[str | None]:
-    """The texts a passed value is in one deployment (several when an unknown in it has known candidates only),
-    ``[None]`` when the deployment leaves it unknown, ``default`` when it is ``AWS::NoValue`` (not passed)."""
+    """The texts a passed value is in one deployment (several when an unknown in it has known candidates only; a
+    text whose only unknown is the region's shape is kept, ``is_portable``), ``[None]`` when the deployment leaves
+    it otherwise unknown, ``default`` when it is ``AWS::NoValue`` (not passed)."""
     text = reader.render(value)
     if text is None:
         return default
     options: list[str | None] = [*reader.context.expand(text)]
-    return [None] if any(option is None or has_tokens(option) for option in options) else options
+    return [None] if any(option is None or not is_portable(option) for option in options) else options
 
 
 def passed_values(parameters: Mapping[str, Mapping[str, Any]], assignments: Iterable[Assignment],
@@ -107,8 +111,9 @@ def passed_values(parameters: Mapping[str, Mapping[str, Any]], assignments: Iter
     names = (*parameters, *SHARED_PSEUDO_PARAMETERS)
     domains = [parameter_values(spec) if spec.get("Type") == "String" else ((), False) for spec in parameters.values()]
     allowed_values = [*(values if bounded else None for values, bounded in domains), *[None] * len(_SHARED_CHOICES)]
+    # A text with the region's shape in it may be any of the allowed values in some region: never refused.
     rows = [assignment for assignment in set(assignments) if not any(
-        value is not None and allowed is not None and value not in allowed
+        value is not None and not has_tokens(value) and allowed is not None and value not in allowed
         for value, allowed in zip(assignment, allowed_values, strict=True))]
     if not rows:  # no deployment of a parent deploys the nested stack: a valuation that meets a parameter fails
         return PassedValues(tuple(parameters), ())

@@ -57,7 +57,8 @@ _PASSED = "passed "
 # Pseudo parameters whose values must name one partition in a valuation.
 _REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE = (
     parameter_choice(name) for name in ("AWS::Region", "AWS::Partition", "AWS::URLSuffix"))
-_PARTITION_CHOICES = frozenset({_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE})
+_PARTITION_ORDER = (_REGION_CHOICE, _PARTITION_CHOICE, _URL_SUFFIX_CHOICE)
+_PARTITION_CHOICES = frozenset(_PARTITION_ORDER)
 _URL_SUFFIXES = tuple(dict.fromkeys(suffix for _pattern, suffix in PARTITIONS.values()))
 # The functions pick looks through (any other one-key object it returns as it is).
 _PICKED = frozenset({"Fn::If", "Ref", "Fn::Select"})
@@ -97,8 +98,11 @@ class Reader:
         in other readings)."""
         self.consulted += 1
         if key in _PARTITION_CHOICES:
-            if key not in self.choices and key in self.context.passed_slots:
-                self._passed(key)  # the nesting stack's deployment may fix it
+            # The nesting stack's deployment may fix any of the three: a partition it fixes decides which regions
+            # this valuation can choose, even when the nested template never names the partition.
+            for shared in _PARTITION_ORDER:
+                if shared not in self.choices and shared in self.context.passed_slots:
+                    self._passed(shared)
             value = self.choices[key] if key in self.choices else self._decide(key, domain)
             self._refuse_other_partitions()
             return value
@@ -178,7 +182,7 @@ class Reader:
         if self.condition_values:
             parts = [f"{name} is {'true' if value else 'false'}" for name, value in self.condition_values.items()]
             return f"when {'condition' if len(parts) == 1 else 'conditions'} {' and '.join(parts)}"
-        parts = [f"{key[2:-1]} is " + (repr(value) if isinstance(value, str) else "another value")
+        parts = [f"{key[2:-1]} is " + (repr(self.context.display(value)) if isinstance(value, str) else "another value")
                  for key, value in self.choices.items() if key.startswith("${") and key.endswith("}")]
         return f"when {' and '.join(parts)}" if parts else ""
 

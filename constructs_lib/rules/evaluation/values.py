@@ -239,6 +239,14 @@ def has_tokens(text: str) -> bool:
     return not text.isascii() and _TOKEN_CHAR.search(text) is not None
 
 
+def is_portable(text: str) -> bool:
+    """Whether a text means the same in another template: its only unknown, if any, is ``AWS::Region``'s shape
+    (``REGION``, one character in every context; other tokens index their own template's table). A value one
+    template passes another (a nested stack's, a StackSet's parameter) keeps such a text instead of becoming free,
+    so ``s3://jumpstart-cache-prod-${AWS::Region}/<gated model>/...`` stays a gated artifact where it is used."""
+    return not has_tokens(text.replace(REGION, ""))
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
