@@ -690,7 +690,7 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         raise CatalogError(f"cannot read catalog {path}: not JSON ({error}){_CATALOG_FIX}") from None
 
 
-class _Inflated(ValueError):
+class _Inflated(CatalogError):
     """Gzip data that decompresses to more than a catalog can be."""
 
 
