@@ -22,13 +22,13 @@ Every file a manifest names must be a regular file inside the assembly's directo
 
 import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
+from constructs_lib.files import UnreadableFile, read_file_bytes
 from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.nesting import Assignment, bound_parameters, passed_assignments, passed_values
@@ -455,14 +455,12 @@ _MAX_KEPT_BYTES = 64 * 1024 * 1024  # template bytes kept from the look for nest
 
 
 def _template_bytes(path: Path) -> bytes | None:
-    """A template file's bytes, to look for nested stack types in (a cheap look before parsing, not decoded). A
-    file that is not a regular one or is too big is never opened or read here (``None``): the reader reports it."""
+    """A template file's bytes, to look for nested stack types in (a cheap look before parsing, not decoded),
+    through the one file reader: a file that is not a regular one (judged on what was opened, so a file swapped for
+    a FIFO never blocks) or is too big is never read here (``None``): the template reader reports it."""
     try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_TEMPLATE_CHARS:
-            return None
-        return path.read_bytes()
-    except OSError:
+        return read_file_bytes(path, limit=MAX_TEMPLATE_CHARS)
+    except UnreadableFile:
         return None
 
 
