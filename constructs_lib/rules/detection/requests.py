@@ -174,16 +174,14 @@ def _branches(value: Any) -> tuple[tuple[Any, Guards], tuple[Any, Guards]] | Non
     return None
 
 
-# A request key as written: itself, then its other spellings (Step Functions' ``Key.$``, lowerCamel, snake_case).
-_KEY_SPELLINGS = {key: (key, *key_spellings(key)) for key in (
-    "AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers", "ExecutionRoleArn",
-    "ModelName", "InferenceSpecification", "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification",
-    "Specification", "EndpointName")}
 # The keys without one of which no mapping is a request (request_kinds): most mappings walked hold none.
-_REQUEST_KEYS = frozenset(spelling for key in (
-    "AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers", "InferenceSpecification",
-    "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification", "Specification")
-    for spelling in _KEY_SPELLINGS[key])
+_REQUEST_KEY_NAMES = ("AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers",
+                      "InferenceSpecification", "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification",
+                      "Specification")
+# A request key as written: itself, then its other spellings (Step Functions' ``Key.$``, lowerCamel, snake_case).
+_KEY_SPELLINGS = {key: (key, *key_spellings(key))
+                  for key in (*_REQUEST_KEY_NAMES, "ExecutionRoleArn", "ModelName", "EndpointName")}
+_REQUEST_KEYS = frozenset(spelling for key in _REQUEST_KEY_NAMES for spelling in _KEY_SPELLINGS[key])
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:

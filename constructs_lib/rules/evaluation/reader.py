@@ -413,7 +413,6 @@ class Reader:
             present = [item for item in map(self.pick, items) if item is not ABSENT]
             return delimiter.join([item if isinstance(item, str) else self.render(item, depth) or ""
                                    for item in present])
-        delimiter = self.render(argument[0], depth)
         lists, complete = self.lists(argument[1], depth)
         if delimiter is None or not lists:
             return self.opaque({"Fn::Join": argument})
