@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from constructs_lib.catalog import ModelSpec
@@ -64,7 +64,9 @@ class Rule:
     compliant_example: ClassVar[str]
     noncompliant_example: ClassVar[str]
 
-    def check(self, check: Check) -> Iterator[Problem]:
+    def check(self, check: Check) -> Iterable[Problem]:
+        """The problems of one request in one reading: a generator, or a list where the rule reads nothing
+        between its problems (no generator frames per request)."""
         raise NotImplementedError
 
 
@@ -96,16 +98,13 @@ def _unaccepted_source_problem(check: Check, artifact: Artifact, source: Any, lo
                             f"set {location}.ModelAccessConfig.AcceptEula to true", image)
 
 
-def container_artifacts(check: Check, container: Any, location: str) -> Iterator[tuple[Artifact, str, Any]]:
-    """Each JumpStart artifact a container definition loads that needs acceptance, judged on its own:
-    ``ModelDataUrl``, ``ModelDataSource.S3DataSource`` and each ``AdditionalModelDataSources`` entry (adapters,
-    draft models). Yields the artifact, the property's path, and its ``S3DataSource`` (``ABSENT`` for
-    ``ModelDataUrl``, which cannot carry acceptance)."""
-    reader = check.reader
-    # (location, its S3DataSource, the property's path below the container): paths are written only for an
-    # artifact that needs acceptance.
+def container_sources(reader: Reader, container: Any) -> list[tuple[Any, Any, str]]:
+    """Where a container definition loads artifacts from: ``ModelDataUrl``, ``ModelDataSource.S3DataSource`` and
+    each ``AdditionalModelDataSources`` entry (adapters, draft models), each as (its location value, its
+    ``S3DataSource`` (``ABSENT`` for ``ModelDataUrl``, which cannot carry acceptance), the property's path below
+    the container); paths are completed only for an artifact that needs acceptance."""
     sources = [(reader.field(container, "ModelDataUrl"), ABSENT, ".ModelDataUrl")]
-    data_source = reader.path(container, "ModelDataSource", "S3DataSource")
+    data_source = reader.field(reader.field(container, "ModelDataSource"), "S3DataSource")
     sources.append((reader.field(data_source, "S3Uri"), data_source, ".ModelDataSource.S3DataSource"))
     additional_sources = reader.field(container, "AdditionalModelDataSources")
     if additional_sources is not ABSENT:
@@ -113,8 +112,15 @@ def container_artifacts(check: Check, container: Any, location: str) -> Iterator
             source = reader.field(additional, "S3DataSource")
             sources.append((reader.field(source, "S3Uri"), source,
                             f".AdditionalModelDataSources[{position}].S3DataSource"))
-    for uri, source, below in sources:
-        artifact = check.index.artifact(reader, uri) if uri is not ABSENT else None
+    return sources
+
+
+def container_artifacts(check: Check, container: Any, location: str) -> Iterator[tuple[Artifact, str, Any]]:
+    """Each JumpStart artifact a container definition loads that needs acceptance, judged on its own (as its
+    user reads it: each artifact is judged only once what its user read of the one before is read). Yields the
+    artifact, the property's path, and its ``S3DataSource`` (``container_sources``)."""
+    for uri, source, below in container_sources(check.reader, container):
+        artifact = check.index.artifact(check.reader, uri) if uri is not ABSENT else None
         if artifact is not None and artifact.needs_acceptance:
             yield artifact, location + below, source
 
@@ -123,11 +129,16 @@ def container_problems(check: Check, container: Any, location: str) -> list[Prob
     """A container definition (model or model package) that loads a gated artifact without acceptance.
 
     A list, not a generator (one per container of every model): its callers read nothing between its problems,
-    so the reader meets the same values in the same order."""
+    so the reader meets the same values in the same order. Each artifact is judged as ``container_artifacts``
+    judges it, its problem read before the next artifact is (one frame less per container)."""
     reader = check.reader
     image = reader.field(container, "Image")
     problems: list[Problem] = []
-    for artifact, path, source in container_artifacts(check, container, location):
+    for uri, source, below in container_sources(reader, container):
+        artifact = check.index.artifact(reader, uri) if uri is not ABSENT else None
+        if artifact is None or not artifact.needs_acceptance:
+            continue
+        path = location + below
         if source is ABSENT:
             problems.append(artifact_problem(
                 check, artifact, path,
@@ -145,10 +156,19 @@ def container_problems(check: Check, container: Any, location: str) -> list[Prob
 
 def model_containers(check: Check) -> list[tuple[Any, str]]:
     """``PrimaryContainer`` and each entry of ``Containers`` of a CreateModel request, with their paths (read
-    once per check: a reading gives the same containers to every rule)."""
-    if check.containers is None:
-        check.containers = list(containers_of(check.reader, check.request, check.path))
-    return check.containers
+    once per check: a reading gives the same containers to every rule). Read as ``containers_of`` reads them,
+    without its generator's frames."""
+    containers = check.containers
+    if containers is None:
+        reader, request = check.reader, check.request
+        containers = check.containers = []
+        primary = reader.field(request, "PrimaryContainer")
+        if primary is not ABSENT:
+            containers.append((primary, f"{check.path}.PrimaryContainer"))
+        listed = reader.field(request, "Containers")
+        if listed is not ABSENT:  # most models have one container, the primary
+            containers.extend(listed_containers(reader, listed, check.path))
+    return containers
 
 
 def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any, str]]:
@@ -158,9 +178,15 @@ def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any
     if primary is not ABSENT:
         yield primary, f"{path}.PrimaryContainer"
     containers = reader.field(request, "Containers")
-    if containers is not ABSENT:  # most models have one container, the primary
-        for position, container in reader.elements(containers):
-            yield container, f"{path}.Containers[{position}]"
+    if containers is not ABSENT:
+        yield from listed_containers(reader, containers, path)
+
+
+def listed_containers(reader: Reader, containers: Any, path: str) -> Iterator[tuple[Any, str]]:
+    """Each entry of a model's ``Containers``, with its path."""
+    for position, container in reader.elements(containers):
+        yield container, f"{path}.Containers[{position}]"
+
 
 MODEL_TYPE = "AWS::SageMaker::Model"
 

@@ -6,7 +6,7 @@ reported as one that cannot be evaluated (EULA000), and the rest of the template
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from constructs_lib.catalog import Catalog
@@ -26,7 +26,7 @@ from constructs_lib.rules.eula007_unreadable import UnreadableDefinition
 from constructs_lib.rules.eula008_stray_artifact import GatedArtifactElsewhere
 from constructs_lib.rules.eula009_serverless import GatedModelServedServerless
 from constructs_lib.rules.evaluation.foreach import expand_for_each, uses_for_each
-from constructs_lib.rules.evaluation.reader import Reader, readings
+from constructs_lib.rules.evaluation.reader import Reader, later_readings
 from constructs_lib.rules.evaluation.values import (
     ABSENT,
     DeploymentFails,
@@ -216,11 +216,15 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
     # A request in a StackSet's template follows that template's own resource Condition.
     if subject.context is not None:
         condition = subject.condition
-    for reader in readings(subject.context or context, exact_keys=subject.exact_keys):
+    # The first reading is made here and the others (``later_readings``) only when it met a choice: most
+    # requests meet none, and skip a generator's frames.
+    reader = Reader(subject.context or context, exact_keys=subject.exact_keys)
+    later: Iterator[Reader] | None = None
+    while True:
+        found: list[tuple[tuple[str, str, str | None], Rule, Problem]] = []
         try:
             # A resource whose Condition is false in this valuation is not deployed in it.
             request = subject.request(reader) if condition is None or reader.choose(condition) else ABSENT
-            found: list[tuple[tuple[str, str, str | None], Rule, Problem]] = []
             if request is not ABSENT:
                 check = Check(reader, index, subject.kind, request, subject.path)
                 for rule in rules:
@@ -228,19 +232,26 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
                         key = (rule.id, problem.location,
                                problem.model.model_id if problem.model else problem.artifact)
                         found.append((key, rule, problem))
-            # The Rules section: a valuation CloudFormation refuses deploys nothing (asked only when it matters).
-            if found and reader.refusing_rule() is not None:
-                continue
-        except DeploymentFails:
+            # The Rules section: a valuation CloudFormation refuses deploys nothing and is not counted (asked
+            # only when it matters).
+            refused = bool(found) and reader.refusing_rule() is not None
+        except DeploymentFails:  # nothing deploys in this valuation; its other choices are still read
+            found, refused = [], False
+        if not refused:
             read += 1
-            continue  # nothing deploys in this valuation; its other choices are still read
-        read += 1
-        if not found:  # the common case: nothing to count (no set built per reading)
-            continue
-        for key, rule, problem in found:
-            first_seen.setdefault(key, (rule, problem, reader))
-        for key in {key for key, _rule, _problem in found}:
-            seen_in[key] = seen_in.get(key, 0) + 1
+            if found:  # the common case has nothing to count (no set built per reading)
+                for key, rule, problem in found:
+                    first_seen.setdefault(key, (rule, problem, reader))
+                for key in {key for key, _rule, _problem in found}:
+                    seen_in[key] = seen_in.get(key, 0) + 1
+        if later is None:
+            if not reader.new_conditions:
+                break
+            later = later_readings(reader)
+        following = next(later, None)
+        if following is None:
+            break
+        reader = following
     if not first_seen:
         return []
     return [

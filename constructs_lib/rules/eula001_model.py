@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from constructs_lib.rules.base import (
     Check,
@@ -56,12 +56,13 @@ class GatedModelWithoutAcceptance(Rule):
     noncompliant_example = NONCOMPLIANT_EXAMPLE
     compliant_example = NONCOMPLIANT_EXAMPLE + "            ModelAccessConfig: {AcceptEula: true}\n"
 
-    def check(self, check: Check) -> Iterator[Problem]:
+    def check(self, check: Check) -> Iterable[Problem]:
         if check.kind == CREATE_INFERENCE_COMPONENT:
-            yield from self._inference_component(check)
-            return
+            return self._inference_component(check)
+        problems: list[Problem] = []
         for container, location in model_containers(check):
-            yield from container_problems(check, container, location)
+            problems += container_problems(check, container, location)
+        return problems
 
     def _inference_component(self, check: Check) -> Iterator[Problem]:
         reader = check.reader

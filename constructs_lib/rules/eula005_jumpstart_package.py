@@ -3,7 +3,6 @@ of an EULA-gated model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from constructs_lib.rules.artifacts import literal_region
@@ -58,19 +57,22 @@ class GatedJumpStartModelPackage(Rule):
         "            reason: every caller sends CustomAttributes accept_eula=true\n"
     )
 
-    def check(self, check: Check) -> Iterator[Problem]:
+    def check(self, check: Check) -> list[Problem]:
         reader = check.reader
         if check.kind == CREATE_MODEL_PACKAGE:
             references = [(reader.field(check.request, "SourceUri"), f"{check.path}.SourceUri", "clones")]
         else:
-            # Most containers name no package: their location is written only for one that does.
-            references = [(package, f"{location}.ModelPackageName", "serves it through")
-                          for container, location in model_containers(check)
-                          if (package := reader.field(container, "ModelPackageName")) is not ABSENT]
+            references = []
+            for container, location in model_containers(check):
+                package = reader.field(container, "ModelPackageName")
+                if package is not ABSENT:  # most containers name none: their location is written only for one that does
+                    references.append((package, f"{location}.ModelPackageName", "serves it through"))
+        problems: list[Problem] = []
         for package, location, verb in references:
             problem = self._package_problem(check, package, location, verb)
             if problem is not None:
-                yield problem
+                problems.append(problem)
+        return problems
 
     @staticmethod
     def _package_problem(check: Check, package: Any, location: str, verb: str) -> Problem | None:

@@ -625,8 +625,15 @@ def readings(context: TemplateContext, *, exact_keys: bool = False) -> Iterator[
     """
     reader = Reader(context, exact_keys=exact_keys)
     yield reader
-    if not reader.new_conditions:  # the common case: it met no choice, so there is one valuation
-        return
+    if reader.new_conditions:  # one that met no choice (the common case) is the only valuation
+        yield from later_readings(reader)
+
+
+def later_readings(first: Reader) -> Iterator[Reader]:
+    """The readings after ``first`` (a fresh ``Reader``, used fully), planned as ``readings`` plans them: a
+    caller that reads ``first`` itself asks for these only when it met a choice (``first.new_conditions``)."""
+    context, exact_keys = first.context, first.exact_keys
+    reader = first
     pending: list[dict[str, Any]] = []
     given: dict[str, Any] = {}
     for count in range(1, MAX_READINGS + 1):
