@@ -237,7 +237,11 @@ class Reader:
 
         Step Functions' ``Key.$`` (a value read from the state input) and lowerCamel spellings count as ``Key``.
         """
-        if type(mapping) is not dict or (len(mapping) == 1 and is_function_key(*mapping)):  # not the common case
+        # Not the common case: a value other than an object, or an intrinsic (a one-key object whose key names a
+        # function; when that key is ``key``, compared without a call).
+        if type(mapping) is not dict or (len(mapping) == 1 and (
+                (key == "Ref" or key == "Condition" or key.startswith("Fn::")) if key in mapping
+                else is_function_key(*mapping))):
             mapping = self.pick(mapping)
             if mapping is ABSENT or (isinstance(mapping, str) and has_tokens(mapping)):
                 return mapping  # absent, or already a token standing for the whole object
@@ -294,9 +298,10 @@ class Reader:
 
     def render(self, value: Any, depth: int = 0) -> str | None:
         """The value as text (tokens for unknowns), or ``None`` when it is absent."""
-        value = self.pick(value)
-        if value is ABSENT:
-            return None
+        if type(value) is not str:  # text is its own pick: the common case makes no call
+            value = self.pick(value)
+            if value is ABSENT:
+                return None
         if isinstance(value, str):
             if value.startswith("{%") and value.endswith("%}"):
                 return self.context.token(value, f"a JSONata expression evaluated at run time ({value})")
@@ -310,7 +315,7 @@ class Reader:
         if isinstance(value, dict) and len(value) == 1:
             if depth >= MAX_DEPTH:
                 raise EvaluationLimit(f"intrinsic functions nested more than {MAX_DEPTH} deep")
-            name, argument = next(iter(value.items()))
+            ((name, argument),) = value.items()
             renderer = EVALUATORS.renderers.get(name)
             if renderer is not None:
                 return renderer(self, argument, depth + 1)
@@ -407,12 +412,21 @@ class Reader:
             return self.opaque({"Fn::Join": argument})
         # A known delimiter and list (CDK's region-agnostic ARNs and locations): joined as they are read, in the
         # order _join_parts reads them, without marking the inserts that only JSON text needs.
-        delimiter = self.render(argument[0], depth)
-        items = self.items(argument[1], depth)
+        # CDK's empty delimiter and literal list are read without calls (render and items return them as they are).
+        delimiter = "" if argument[0] == "" else self.render(argument[0], depth)
+        items = argument[1] if type(argument[1]) is list else self.items(argument[1], depth)
         if delimiter is not None and items is not None and not (delimiter and has_tokens(delimiter)):
-            present = [item for item in map(self.pick, items) if item is not ABSENT]
-            return delimiter.join([item if isinstance(item, str) else self.render(item, depth) or ""
-                                   for item in present])
+            texts: list[Any] = []
+            for item in items:  # every item picked before any is rendered (text is its own pick)
+                if type(item) is not str:
+                    item = self.pick(item)
+                    if item is ABSENT:
+                        continue
+                texts.append(item)
+            for position, item in enumerate(texts):
+                if not isinstance(item, str):
+                    texts[position] = self.render(item, depth) or ""
+            return delimiter.join(texts)
         lists, complete = self.lists(argument[1], depth)
         if delimiter is None or not lists:
             return self.opaque({"Fn::Join": argument})
