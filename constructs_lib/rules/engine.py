@@ -140,6 +140,7 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
     index: CatalogIndex | None = None  # the catalog's, looked up on the template's first request
     checked: list[tuple[str, str]] = []
     findings: list[Finding] = []
+    spare: Reader | None = None  # a reader as new, of this template's context (see below)
     for logical_id, resource in resources.items():
         resource_type = resource.get("Type") if isinstance(resource, dict) else None
         if not isinstance(resource_type, str):
@@ -161,23 +162,36 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
             continue
         if context is None:
             context = TemplateContext(template, passed)
-        # Where findings are, and the resource's Condition: asked once it holds a request (most hold none).
-        where: _Resource | None = None
+        # The resource's Condition, asked once it holds a request (most hold none); where its findings are, made
+        # once it has one.
         condition: str | None = None
+        where: _Resource | None = None
         # Fail closed: a resource whose reading stops is one EULA000 finding instead of its own.
         found: list[Finding] = []
         read = False
         try:
             for subject in extract(properties, context):
-                if where is None:
+                if not read:
                     read = True
-                    where = _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
                     condition = resource.get("Condition")
                     if not isinstance(condition, str):
                         condition = None
                 if index is None:
                     index = catalog_index(catalog or Catalog.default())
-                found.extend(_subject_findings(subject, where, context, index, strict, condition))
+                if spare is not None and subject.context is None and spare.exact_keys == subject.exact_keys:
+                    reader, spare = spare, None
+                else:
+                    reader = Reader(subject.context or context, exact_keys=subject.exact_keys)
+                problems = _subject_problems(subject, reader, index, condition)
+                # A reading that consulted nothing leaves its reader as new (no choice, no condition, nothing met):
+                # the next request reads with it instead of a new one.
+                if not (reader.consulted or reader.choices or reader.condition_values or reader.new_conditions
+                        or reader.context is not context):
+                    spare = reader
+                if problems:
+                    where = where or _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
+                    found.extend(_finding(rule, problem, subject, where, context, note, strict)
+                                 for rule, problem, note in problems)
         except EvaluationLimit as error:
             where = where or _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))
             found, read = [_unevaluable(where, str(error))], True
@@ -205,8 +219,10 @@ def _unevaluable(where: _Resource, reason: str) -> Finding:
     )
 
 
-def _subject_findings(subject: Subject, where: _Resource, context: TemplateContext, index: CatalogIndex,
-                      strict: bool, condition: str | None) -> list[Finding]:
+def _subject_problems(subject: Subject, reader: Reader, index: CatalogIndex,
+                      condition: str | None) -> list[tuple[Rule, Problem, str]]:
+    """The problems of one request in every valuation, read first with ``reader`` (a new one): each once, with the
+    note naming the valuation it was first found in when it is not found in every one."""
     rules = _RULES_BY_KIND.get(subject.kind)
     if not rules:
         return []
@@ -216,9 +232,8 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
     # A request in a StackSet's template follows that template's own resource Condition.
     if subject.context is not None:
         condition = subject.condition
-    # The first reading is made here and the others (``later_readings``) only when it met a choice: most
-    # requests meet none, and skip a generator's frames.
-    reader = Reader(subject.context or context, exact_keys=subject.exact_keys)
+    # The other readings (``later_readings``) are planned only when the first met a choice: most requests meet
+    # none, and skip a generator's frames.
     later: Iterator[Reader] | None = None
     while True:
         found: list[tuple[tuple[str, str, str | None], Rule, Problem]] = []
@@ -254,11 +269,8 @@ def _subject_findings(subject: Subject, where: _Resource, context: TemplateConte
         reader = following
     if not first_seen:
         return []
-    return [
-        _finding(rule, problem, subject, where, context, reader.condition_note() if seen_in[key] < read else "",
-                 strict)
-        for key, (rule, problem, reader) in first_seen.items()
-    ]
+    return [(rule, problem, reader.condition_note() if seen_in[key] < read else "")
+            for key, (rule, problem, reader) in first_seen.items()]
 
 
 def _finding(rule: Rule, problem: Problem, subject: Subject, where: _Resource, context: TemplateContext,
