@@ -27,6 +27,7 @@ _REGION_NAME = compile_on_use(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _ECR_REGION = compile_on_use(r"\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
 _MODEL_ID = compile_on_use(r"[a-z0-9]+(?:-[a-zA-Z0-9]+)+")
 _AUTOPILOT_NAME_PART = compile_on_use(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|[0-9]+")
+_UNJUDGED: Any = object()  # a location not looked at yet (``None`` is a verdict: not a JumpStart artifact)
 REFRESH_ADVICE = "`eulagate models refresh` updates it"
 UNKNOWN_GATING = "the catalog cannot tell whether it is EULA-gated, so acceptance must be shown"
 
@@ -153,12 +154,14 @@ class CatalogIndex:
         text = reader.render(value)
         if not text:
             return None
-        if not has_tokens(text):
+        # ASCII text holds no token, and text with AWS::Region's holds one: most locations are told without a search.
+        if text.isascii() or (REGION not in text and not has_tokens(text)):
             if "jumpstart-" not in text.lower():  # most locations: the user's own (host names in any case)
                 return None
-            if text not in self._literal_artifacts:
-                self._literal_artifacts[text] = self._classify(reader, text, literal=True)
-            return self._literal_artifacts[text]
+            artifact = self._literal_artifacts.get(text, _UNJUDGED)
+            if artifact is _UNJUDGED:
+                artifact = self._literal_artifacts[text] = self._classify(reader, text, literal=True)
+            return artifact
         # The verdict depends on the template (its parameters and mappings) and the text only: once per template.
         context = reader.context
         if self._last_context is not None and self._last_context() is context:
@@ -166,9 +169,10 @@ class CatalogIndex:
         else:
             by_text = self._artifacts_with_unknowns.setdefault(context, {})
             self._last_context, self._last_artifacts = weakref.ref(context), by_text
-        if text not in by_text:
-            by_text[text] = self._judge_with_unknowns(reader, text)
-        return by_text[text]
+        artifact = by_text.get(text, _UNJUDGED)
+        if artifact is _UNJUDGED:
+            artifact = by_text[text] = self._judge_with_unknowns(reader, text)
+        return artifact
 
     def _judge_with_unknowns(self, reader: Reader, text: str) -> Artifact | None:
         first: Artifact | None = None

@@ -45,7 +45,7 @@ class Check:
         self.request = request
         self.path = path
         # A CreateModel request's containers, read once for every rule that reads them (``model_containers``).
-        self.containers: list[tuple[Any, str]] | None = None
+        self.containers: list[tuple[Any, str, bool]] | None = None
 
 
 class Rule:
@@ -98,20 +98,31 @@ def _unaccepted_source_problem(check: Check, artifact: Artifact, source: Any, lo
                             f"set {location}.ModelAccessConfig.AcceptEula to true", image)
 
 
-def container_sources(reader: Reader, container: Any) -> list[tuple[Any, Any, str]]:
+# What most containers leave out: each is read only from a container that has one of them (``Reader.lacks``).
+OPTIONAL_CONTAINER_FIELDS = ("ModelDataUrl", "AdditionalModelDataSources", "ModelPackageName")
+
+
+def container_sources(reader: Reader, container: Any, lacks_optional: bool = False) -> list[tuple[Any, Any, str]]:
     """Where a container definition loads artifacts from: ``ModelDataUrl``, ``ModelDataSource.S3DataSource`` and
     each ``AdditionalModelDataSources`` entry (adapters, draft models), each as (its location value, its
     ``S3DataSource`` (``ABSENT`` for ``ModelDataUrl``, which cannot carry acceptance), the property's path below
-    the container); paths are completed only for an artifact that needs acceptance."""
-    sources = [(reader.field(container, "ModelDataUrl"), ABSENT, ".ModelDataUrl")]
+    the container); paths are completed only for an artifact that needs acceptance. An absent location (most
+    containers have no ``ModelDataUrl``) loads nothing and is left out, and so is an absent source's.
+    ``lacks_optional``: the container has none of ``OPTIONAL_CONTAINER_FIELDS`` (``model_containers``)."""
+    data_url = ABSENT if lacks_optional else reader.field(container, "ModelDataUrl")
+    sources = [] if data_url is ABSENT else [(data_url, ABSENT, ".ModelDataUrl")]
     data_source = reader.field(reader.field(container, "ModelDataSource"), "S3DataSource")
-    sources.append((reader.field(data_source, "S3Uri"), data_source, ".ModelDataSource.S3DataSource"))
-    additional_sources = reader.field(container, "AdditionalModelDataSources")
+    if data_source is not ABSENT:  # reading a field of nothing is nothing, and reads no choice
+        uri = reader.field(data_source, "S3Uri")
+        if uri is not ABSENT:
+            sources.append((uri, data_source, ".ModelDataSource.S3DataSource"))
+    additional_sources = ABSENT if lacks_optional else reader.field(container, "AdditionalModelDataSources")
     if additional_sources is not ABSENT:
         for position, additional in reader.elements(additional_sources):
             source = reader.field(additional, "S3DataSource")
-            sources.append((reader.field(source, "S3Uri"), source,
-                            f".AdditionalModelDataSources[{position}].S3DataSource"))
+            uri = reader.field(source, "S3Uri")
+            if uri is not ABSENT:
+                sources.append((uri, source, f".AdditionalModelDataSources[{position}].S3DataSource"))
     return sources
 
 
@@ -120,13 +131,14 @@ def container_artifacts(check: Check, container: Any, location: str) -> Iterator
     user reads it: each artifact is judged only once what its user read of the one before is read). Yields the
     artifact, the property's path, and its ``S3DataSource`` (``container_sources``)."""
     for uri, source, below in container_sources(check.reader, container):
-        artifact = check.index.artifact(check.reader, uri) if uri is not ABSENT else None
+        artifact = check.index.artifact(check.reader, uri)
         if artifact is not None and artifact.needs_acceptance:
             yield artifact, location + below, source
 
 
-def container_problems(check: Check, container: Any, location: str) -> list[Problem]:
-    """A container definition (model or model package) that loads a gated artifact without acceptance.
+def container_problems(check: Check, container: Any, location: str, lacks_optional: bool = False) -> list[Problem]:
+    """A container definition (model or model package) that loads a gated artifact without acceptance
+    (``lacks_optional``: as ``container_sources``).
 
     A list, not a generator (one per container of every model): its callers read nothing between its problems,
     so the reader meets the same values in the same order. Each artifact is judged as ``container_artifacts``
@@ -134,8 +146,8 @@ def container_problems(check: Check, container: Any, location: str) -> list[Prob
     reader = check.reader
     image = reader.field(container, "Image")
     problems: list[Problem] = []
-    for uri, source, below in container_sources(reader, container):
-        artifact = check.index.artifact(reader, uri) if uri is not ABSENT else None
+    for uri, source, below in container_sources(reader, container, lacks_optional):
+        artifact = check.index.artifact(reader, uri)
         if artifact is None or not artifact.needs_acceptance:
             continue
         path = location + below
@@ -154,20 +166,22 @@ def container_problems(check: Check, container: Any, location: str) -> list[Prob
     return problems
 
 
-def model_containers(check: Check) -> list[tuple[Any, str]]:
-    """``PrimaryContainer`` and each entry of ``Containers`` of a CreateModel request, with their paths (read
-    once per check: a reading gives the same containers to every rule). Read as ``containers_of`` reads them,
-    without its generator's frames."""
+def model_containers(check: Check) -> list[tuple[Any, str, bool]]:
+    """``PrimaryContainer`` and each entry of ``Containers`` of a CreateModel request, with their paths and whether
+    they lack every one of ``OPTIONAL_CONTAINER_FIELDS`` (read once per check: a reading gives the same containers
+    to every rule). Read as ``containers_of`` reads them, without its generator's frames."""
     containers = check.containers
     if containers is None:
         reader, request = check.reader, check.request
         containers = check.containers = []
         primary = reader.field(request, "PrimaryContainer")
         if primary is not ABSENT:
-            containers.append((primary, f"{check.path}.PrimaryContainer"))
+            containers.append((primary, f"{check.path}.PrimaryContainer",
+                               reader.lacks(primary, OPTIONAL_CONTAINER_FIELDS)))
         listed = reader.field(request, "Containers")
         if listed is not ABSENT:  # most models have one container, the primary
-            containers.extend(listed_containers(reader, listed, check.path))
+            containers.extend((container, location, reader.lacks(container, OPTIONAL_CONTAINER_FIELDS))
+                              for container, location in listed_containers(reader, listed, check.path))
     return containers
 
 

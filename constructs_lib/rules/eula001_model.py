@@ -60,8 +60,8 @@ class GatedModelWithoutAcceptance(Rule):
         if check.kind == CREATE_INFERENCE_COMPONENT:
             return self._inference_component(check)
         problems: list[Problem] = []
-        for container, location in model_containers(check):
-            problems += container_problems(check, container, location)
+        for container, location, lacks_optional in model_containers(check):
+            problems += container_problems(check, container, location, lacks_optional)
         return problems
 
     def _inference_component(self, check: Check) -> Iterator[Problem]:

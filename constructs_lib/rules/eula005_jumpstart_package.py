@@ -63,8 +63,8 @@ class GatedJumpStartModelPackage(Rule):
             references = [(reader.field(check.request, "SourceUri"), f"{check.path}.SourceUri", "clones")]
         else:
             references = []
-            for container, location in model_containers(check):
-                package = reader.field(container, "ModelPackageName")
+            for container, location, lacks_optional in model_containers(check):
+                package = ABSENT if lacks_optional else reader.field(container, "ModelPackageName")
                 if package is not ABSENT:  # most containers name none: their location is written only for one that does
                     references.append((package, f"{location}.ModelPackageName", "serves it through"))
         problems: list[Problem] = []

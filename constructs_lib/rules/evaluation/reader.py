@@ -259,6 +259,11 @@ class Reader:
                 return self.pick(value)
         return value
 
+    def lacks(self, mapping: Any, keys: tuple[str, ...]) -> bool:
+        """Whether ``field(mapping, key)`` is ``ABSENT`` for every key, plainly (no choice read, so the caller may
+        skip those reads): an object of several properties, spelled exactly, that has none of them."""
+        return self.exact_keys and type(mapping) is dict and len(mapping) > 1 and mapping.keys().isdisjoint(keys)
+
     def _other_spelling(self, mapping: dict[str, Any], key: str) -> Any:
         spellings = key_spellings(key)
         dynamic = mapping.get(spellings[0])
