@@ -202,7 +202,8 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
             found, read = [_unevaluable(where, f"{type(error).__name__} while reading it ({error})"[:300])], True
         if stray and read:
             checked.append((logical_id, resource_type))
-        findings.extend(found)
+        if found:
+            findings.extend(found)
     # Suppressions are read from the template as deployed (Fn::ForEach expanded): one place for every caller.
     result = apply_suppressions(template, findings)
     return TemplateScan(template_path, len(resources), tuple(checked), result.findings, result.suppressed)
