@@ -313,17 +313,19 @@ class Reader:
             if _DYNAMIC_REFERENCE in value:
                 return self._render_dynamic_references(value)
             return value
+        if isinstance(value, dict):  # before the scalars: an intrinsic is the next most common value
+            if len(value) == 1:
+                if depth >= MAX_DEPTH:
+                    raise EvaluationLimit(f"intrinsic functions nested more than {MAX_DEPTH} deep")
+                ((name, argument),) = value.items()
+                renderer = EVALUATORS.renderers.get(name)
+                if renderer is not None:
+                    return renderer(self, argument, depth + 1)
+            return self.opaque(value)
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, int | float):
             return str(value)
-        if isinstance(value, dict) and len(value) == 1:
-            if depth >= MAX_DEPTH:
-                raise EvaluationLimit(f"intrinsic functions nested more than {MAX_DEPTH} deep")
-            ((name, argument),) = value.items()
-            renderer = EVALUATORS.renderers.get(name)
-            if renderer is not None:
-                return renderer(self, argument, depth + 1)
         return self.opaque(value)
 
     def _render_dynamic_references(self, text: str) -> str:
