@@ -250,7 +250,7 @@ def _subject_problems(subject: Subject, reader: Reader, index: CatalogIndex,
                         found.append((key, rule, problem))
             # The Rules section: a valuation CloudFormation refuses deploys nothing and is not counted (asked
             # only when it matters).
-            refused = bool(found) and reader.refusing_rule() is not None
+            refused = reader.refusing_rule() is not None if found else False
         except DeploymentFails:  # nothing deploys in this valuation; its other choices are still read
             found, refused = [], False
         if not refused:
