@@ -21,7 +21,7 @@ import functools
 import json
 import marshal
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from constructs_lib.rules.detection.decoding import (
@@ -840,12 +840,16 @@ def _mentions_jumpstart(value: Any) -> bool:
     Asked of every resource of a type nothing else reads, so the value is serialized in C: ``marshal`` writes
     each string as its UTF-8 bytes, twice as fast as ``repr`` (which escapes them). Lower-casing bytes lowers only
     ASCII letters, and no other character lower-cases to a letter of "jumpstart", so the test is ``repr``'s.
+    Most values hold no "j" in either case (two ``memchr`` scans), and then lower-casing cannot make the word.
     """
     try:
         data = marshal.dumps(value)
     except ValueError:  # an object marshal does not write (a YAML tag's), or nesting deeper than it goes
         return "jumpstart" in repr(value).lower()
-    return data.lower().find(b"jumpstart") >= 0  # not `in`: bytes' `in` first tries the word as an int, raising
+    # find, not `in`: bytes' `in` first tries its argument as an int, raising and clearing an error.
+    if data.find(b"j") < 0 and data.find(b"J") < 0:
+        return False
+    return data.lower().find(b"jumpstart") >= 0
 
 
 _TABLES_MENTION_JUMPSTART = "tables mention JumpStart"  # a key of TemplateContext.derived
@@ -861,10 +865,12 @@ def _tables_mention_jumpstart(context: TemplateContext) -> bool:
     return bool(found)
 
 
-def stray_artifact_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    """The properties of a resource no extractor knows, when they (or the values they can look up) name JumpStart."""
+def stray_artifact_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterable[Subject]:
+    """The properties of a resource no extractor knows, when they (or the values they can look up) name JumpStart
+    (a tuple, not a generator: asked of every such resource, and most name nothing)."""
     if _mentions_jumpstart(properties) or _tables_mention_jumpstart(context):
-        yield Subject(STRAY_ARTIFACTS, properties, "Properties", exact_keys=True)
+        return (Subject(STRAY_ARTIFACTS, properties, "Properties", exact_keys=True),)
+    return ()
 
 
 def _custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
@@ -877,7 +883,7 @@ def custom_resource_subjects(properties: Mapping[str, Any], context: TemplateCon
     yield from found if found else stray_artifact_subjects(properties, context)
 
 
-Extractor = Callable[[Mapping[str, Any], TemplateContext], Iterator[Subject]]
+Extractor = Callable[[Mapping[str, Any], TemplateContext], Iterable[Subject]]
 ReadingExtractor = Callable[[Mapping[str, Any], TemplateContext, Reader], Iterator[Subject]]
 
 
