@@ -842,6 +842,7 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
         properties = resource.get("Properties") if isinstance(resource, dict) else None
         if not isinstance(resource_type, str) or not isinstance(properties, dict):
             continue
+        found: Iterable[Subject]
         if resource_type == STACK_SET_TYPE:
             found = in_every_reading(functools.partial(_stack_set_subjects, depth=depth))(properties, context)
         else:
