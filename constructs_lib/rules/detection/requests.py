@@ -182,6 +182,7 @@ _REQUEST_KEY_NAMES = ("AutoMLProblemTypeConfig", "AlgorithmSpecification", "Prim
 _KEY_SPELLINGS = {key: (key, *key_spellings(key))
                   for key in (*_REQUEST_KEY_NAMES, "ExecutionRoleArn", "ModelName", "EndpointName")}
 _REQUEST_KEYS = frozenset(spelling for key in _REQUEST_KEY_NAMES for spelling in _KEY_SPELLINGS[key])
+_REQUEST_KEY_SPELLED = {spelling: key for key in _REQUEST_KEY_NAMES for spelling in _KEY_SPELLINGS[key]}
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
@@ -195,18 +196,20 @@ def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
     kinds: list[str] = []
     if _REQUEST_KEYS.isdisjoint(mapping):
         return kinds
-    if _has(mapping, "AutoMLProblemTypeConfig"):
+    # The request keys it has, each looked up once (in C) rather than in each of its spellings.
+    keys = set(map(_REQUEST_KEY_SPELLED.__getitem__, _REQUEST_KEYS.intersection(mapping)))
+    if "AutoMLProblemTypeConfig" in keys:
         kinds.append(CREATE_AUTOML_JOB_V2)
-    if _has(mapping, "AlgorithmSpecification"):  # CreateTrainingJob, or a tuning job's TrainingJobDefinition
+    if "AlgorithmSpecification" in keys:  # CreateTrainingJob, or a tuning job's TrainingJobDefinition
         kinds.append(CREATE_TRAINING_JOB)
-    if _has(mapping, "PrimaryContainer") or (
-        _has(mapping, "Containers") and (_has(mapping, "ExecutionRoleArn") or _has(mapping, "ModelName"))
+    if "PrimaryContainer" in keys or (
+        "Containers" in keys and (_has(mapping, "ExecutionRoleArn") or _has(mapping, "ModelName"))
     ):
         kinds.append(CREATE_MODEL)
-    if (_has(mapping, "InferenceSpecification") or _has(mapping, "AdditionalInferenceSpecifications")
-            or _has(mapping, "SourceAlgorithmSpecification")):
+    if ("InferenceSpecification" in keys or "AdditionalInferenceSpecifications" in keys
+            or "SourceAlgorithmSpecification" in keys):
         kinds.append(CREATE_MODEL_PACKAGE)
-    if _has(mapping, "Specification") and _has(mapping, "EndpointName"):
+    if "Specification" in keys and _has(mapping, "EndpointName"):
         kinds.append(CREATE_INFERENCE_COMPONENT)
     return kinds
 
