@@ -18,13 +18,15 @@ def acceptance_problem(reader: Reader, container: Any, base: str, keys: tuple[st
     """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``."""
     value = container
     for depth, key in enumerate(keys):
-        value = reader.pick(value)
-        if value is ABSENT:
-            return f"{_walked(base, keys, depth)} is absent"
-        if not isinstance(value, dict) or is_intrinsic(value):
-            return f"{_walked(base, keys, depth)} is {describe_not_true(reader, value)}"
+        if type(value) is not dict or len(value) == 1:  # else an object as written: nothing to read through
+            value = reader.pick(value)
+            if value is ABSENT:
+                return f"{_walked(base, keys, depth)} is absent"
+            if not isinstance(value, dict) or is_intrinsic(value):
+                return f"{_walked(base, keys, depth)} is {describe_not_true(reader, value)}"
         value = reader.field(value, key)
-    if value is True:  # the common case: nothing to say, so no path is written
+    # The common cases, which render as "true": nothing to say, so no path is written.
+    if value is True or (type(value) is str and value == "true"):
         return None
     walked = _walked(base, keys, len(keys))
     if value is ABSENT:
