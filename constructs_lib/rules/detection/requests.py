@@ -226,10 +226,10 @@ def _mentions_request(text: str) -> bool:
     return False
 
 
-# The request words as the bytes ``marshal`` writes hold them (see ``_part_mentions_request``): each word, less
-# a first letter that an escape in ``repr`` may write (``\x1a`` before "utoml...", ``\x0c`` before "ontainers").
-_MARSHALLED_REQUEST_WORDS = (b"utomlproblemtypeconfig", b"lgorithmspecification", b"primarycontainer",
-                             b"ontainers", b"inferencespecification")
+# A part of each request word that the bytes ``marshal`` writes hold wherever its repr holds the word (see
+# ``_part_mentions_request``): not a first letter that an escape in ``repr`` may write (``\x1a`` before "utoml...",
+# ``\x0c`` before "ontainers"). "specification" is in two words, "ontainer" in two.
+_MARSHALLED_REQUEST_WORDS = (b"utomlproblemtypeconfig", b"specification", b"ontainer")
 # A value marshal writes in at most this many bytes nests at most half as deep (two bytes a level at least): too
 # shallow for its repr to exceed the recursion limit, so repr would not have failed.
 _SHALLOW_MARSHAL_BYTES = 1000
@@ -426,24 +426,26 @@ def _walk_properties(value: Any, path: str, reader: Reader, found: list[Subject]
         if _mentions_request(repr(value)):
             found.append(_unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request"))
         return
-    branches = _branches(value)
-    if branches is not None:  # each branch's requests are sent only in the readings that take it
-        for index, (branch, guard) in enumerate(branches, start=1):
-            guarded: list[Subject] = []
-            _walk_properties(branch, f"{path}.Fn::If[{index}]", reader, guarded, depth + 1, inside)
-            found.extend(subject._replace(guards=guard + subject.guards) for subject in guarded)
-        return
-    if _is_document_text(value):
-        document, problem = _parse_document(reader, value)
-        if problem is not None:
-            if not inside:
-                found.append(_unread(UNREADABLE, path, problem, "a SageMaker request"))
+    if type(value) is not dict or len(value) == 1:  # else neither Fn::If nor Fn::Join/Fn::Sub: the common case
+        branches = _branches(value)
+        if branches is not None:  # each branch's requests are sent only in the readings that take it
+            for index, (branch, guard) in enumerate(branches, start=1):
+                guarded: list[Subject] = []
+                _walk_properties(branch, f"{path}.Fn::If[{index}]", reader, guarded, depth + 1, inside)
+                found.extend(subject._replace(guards=guard + subject.guards) for subject in guarded)
             return
-        via = _call_description(document)
-        found.extend(_json_subject(request, value, f"{path}[JSON]{request.path}", via=via)
-                     for request in _walk_document(document, (), "", inside=inside))
-    elif isinstance(value, dict):
-        call = _named_call(value)
+        if _is_document_text(value):
+            document, problem = _parse_document(reader, value)
+            if problem is not None:
+                if not inside:
+                    found.append(_unread(UNREADABLE, path, problem, "a SageMaker request"))
+                return
+            via = _call_description(document)
+            found.extend(_json_subject(request, value, f"{path}[JSON]{request.path}", via=via)
+                         for request in _walk_document(document, (), "", inside=inside))
+            return
+    if isinstance(value, dict):
+        call = _named_call(value) if "action" in value else None  # no action, no call
         if call is not None:
             parameters = value[call[1]]
             if isinstance(parameters, dict):
