@@ -8,7 +8,7 @@ from constructs_lib.catalog import ModelSpec
 from constructs_lib.rules.artifacts import REFRESH_ADVICE, UNKNOWN_GATING, CatalogIndex
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.detection.requests import CREATE_AUTOML_JOB_V2
-from constructs_lib.rules.evaluation.values import ABSENT, has_tokens
+from constructs_lib.rules.evaluation.values import ABSENT, TemplateContext, has_tokens
 from constructs_lib.rules.finding import Severity
 
 # Autopilot's default when TextGenerationJobConfig names no BaseModelName (not EULA-gated).
@@ -54,33 +54,36 @@ class GatedAutoMLJobWithoutAcceptance(Rule):
 
     def check(self, check: Check) -> Iterator[Problem]:
         reader = check.reader
-        location = f"{check.path}.AutoMLProblemTypeConfig.TextGenerationJobConfig"
         config = reader.path(check.request, "AutoMLProblemTypeConfig", "TextGenerationJobConfig")
         if config is ABSENT or isinstance(config, str):  # another problem type, or a config unknown until run time
             return
         name = reader.render(reader.field(config, "BaseModelName")) or DEFAULT_BASE_MODEL_NAME
-        candidates = [_judge(check.index, candidate, reader.context.display(candidate))
-                      for candidate in reader.context.expand(name)]
-        judged = [judgement for judgement in candidates if judgement is not None]
-        if not judged:
+        judged = None  # the first name that is an error, else the first that needs acceptance
+        for candidate in reader.context.expand(name):
+            judgement = _judge(check.index, candidate, reader.context)
+            if judgement is not None and (judged is None or (judged[2] != "error" and judgement[2] == "error")):
+                judged = judgement
+        if judged is None:
             return
-        model, lead, severity = min(judged, key=lambda judgement: judgement[2] != "error")
+        model, lead, severity = judged
+        location = f"{check.path}.AutoMLProblemTypeConfig.TextGenerationJobConfig"
         reason = reader.acceptance_problem(config, location, ("ModelAccessConfig", "AcceptEula"))
         if reason is not None:
             yield Problem(location, f"but {reason}", f"set {location}.ModelAccessConfig.AcceptEula to true", model,
                           severity=severity, lead=lead)
 
 
-def _judge(index: CatalogIndex, name: str, shown: str) -> tuple[ModelSpec | None, str | None, Severity] | None:
+def _judge(index: CatalogIndex, name: str, context: TemplateContext
+           ) -> tuple[ModelSpec | None, str | None, Severity] | None:
     """``(model, lead, severity)`` when a BaseModelName needs acceptance: a gated model, one the catalog does not
     list (an error when every Autopilot model of its family is gated), or one not known before deployment (a
     warning: it may name a gated model); ``None`` when it does not."""
     model = index.model_named(name)
     if model is not None:
         return (model, None, "error") if model.gated else None
-    if has_tokens(name):  # ``shown`` is the name as a person reads it, each unknown part as ${...}
-        return None, (f"The BaseModelName {shown} is not known before deployment, so it may name an EULA-gated "
-                      "model and acceptance cannot be proven"), "warning"
+    if has_tokens(name):  # shown as a person reads it, each unknown part as ${...}
+        return None, (f"The BaseModelName {context.display(name)} is not known before deployment, so it may name an "
+                      "EULA-gated model and acceptance cannot be proven"), "warning"
     family = index.autopilot_families.gated_family(name)
     why = (f"every {family}* model Autopilot fine-tunes that the catalog knows is EULA-gated, so it is treated "
            "as gated" if family else UNKNOWN_GATING)

@@ -21,7 +21,7 @@ import functools
 import json
 import marshal
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from constructs_lib.rules.detection.decoding import (
@@ -182,6 +182,7 @@ _REQUEST_KEY_NAMES = ("AutoMLProblemTypeConfig", "AlgorithmSpecification", "Prim
 _KEY_SPELLINGS = {key: (key, *key_spellings(key))
                   for key in (*_REQUEST_KEY_NAMES, "ExecutionRoleArn", "ModelName", "EndpointName")}
 _REQUEST_KEYS = frozenset(spelling for key in _REQUEST_KEY_NAMES for spelling in _KEY_SPELLINGS[key])
+_REQUEST_KEY_SPELLED = {spelling: key for key in _REQUEST_KEY_NAMES for spelling in _KEY_SPELLINGS[key]}
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
@@ -195,18 +196,20 @@ def request_kinds(mapping: Mapping[str, Any]) -> list[str]:
     kinds: list[str] = []
     if _REQUEST_KEYS.isdisjoint(mapping):
         return kinds
-    if _has(mapping, "AutoMLProblemTypeConfig"):
+    # The request keys it has, each looked up once (in C) rather than in each of its spellings.
+    keys = set(map(_REQUEST_KEY_SPELLED.__getitem__, _REQUEST_KEYS.intersection(mapping)))
+    if "AutoMLProblemTypeConfig" in keys:
         kinds.append(CREATE_AUTOML_JOB_V2)
-    if _has(mapping, "AlgorithmSpecification"):  # CreateTrainingJob, or a tuning job's TrainingJobDefinition
+    if "AlgorithmSpecification" in keys:  # CreateTrainingJob, or a tuning job's TrainingJobDefinition
         kinds.append(CREATE_TRAINING_JOB)
-    if _has(mapping, "PrimaryContainer") or (
-        _has(mapping, "Containers") and (_has(mapping, "ExecutionRoleArn") or _has(mapping, "ModelName"))
+    if "PrimaryContainer" in keys or (
+        "Containers" in keys and (_has(mapping, "ExecutionRoleArn") or _has(mapping, "ModelName"))
     ):
         kinds.append(CREATE_MODEL)
-    if (_has(mapping, "InferenceSpecification") or _has(mapping, "AdditionalInferenceSpecifications")
-            or _has(mapping, "SourceAlgorithmSpecification")):
+    if ("InferenceSpecification" in keys or "AdditionalInferenceSpecifications" in keys
+            or "SourceAlgorithmSpecification" in keys):
         kinds.append(CREATE_MODEL_PACKAGE)
-    if _has(mapping, "Specification") and _has(mapping, "EndpointName"):
+    if "Specification" in keys and _has(mapping, "EndpointName"):
         kinds.append(CREATE_INFERENCE_COMPONENT)
     return kinds
 
@@ -220,6 +223,40 @@ def _mentions_request(text: str) -> bool:
     for word in _REQUEST_WORDS:  # noqa: SIM110 (see above)
         if word in lowered:
             return True
+    return False
+
+
+# A part of each request word that the bytes ``marshal`` writes hold wherever its repr holds the word (see
+# ``_part_mentions_request``): not a first letter that an escape in ``repr`` may write (``\x1a`` before "utoml...",
+# ``\x0c`` before "ontainers"). "specification" is in two words, "ontainer" in two.
+_MARSHALLED_REQUEST_WORDS = (b"utomlproblemtypeconfig", b"specification", b"ontainer")
+# A value marshal writes in at most this many bytes nests at most half as deep (two bytes a level at least): too
+# shallow for its repr to exceed the recursion limit, so repr would not have failed.
+_SHALLOW_MARSHAL_BYTES = 1000
+
+
+def _part_mentions_request(value: Any) -> bool:
+    """``_mentions_request(repr(value))``, asked of the parts of every request in a custom resource: mostly
+    decided from ``marshal``'s bytes, three times cheaper than ``repr``.
+
+    Those bytes hold each string's (and bytes object's) text as written, ASCII letters and ``_`` as themselves,
+    escaping nothing. Without a backslash among them, every backslash in the repr begins an escape that ``repr``
+    wrote (``\\u`` decoding turns those back into the character), and a word in the repr is a run of letters and
+    ``_`` inside one string: its characters written as they are, after at most a first letter that ends such an
+    escape (a hex digit a-f, or n, r, t, x). No non-ASCII character lower-cases into one of these words (only
+    K, the Kelvin sign, and İ lower-case to ASCII letters). So when the lower-cased bytes, without ``_``, hold
+    none of ``_MARSHALLED_REQUEST_WORDS``, the repr holds no request word; otherwise the repr is looked at.
+    """
+    try:
+        data = marshal.dumps(value)
+    except ValueError:  # an object marshal does not write (a YAML tag's), or nesting deeper than it goes
+        return _mentions_request(repr(value))
+    if len(data) > _SHALLOW_MARSHAL_BYTES or data.find(b"\\") >= 0:
+        return _mentions_request(repr(value))
+    lowered = data.lower().replace(b"_", b"")
+    for word in _MARSHALLED_REQUEST_WORDS:  # a loop, not any(): see _mentions_request
+        if lowered.find(word) >= 0:
+            return _mentions_request(repr(value))
     return False
 
 
@@ -380,60 +417,69 @@ def _walk_document(value: Any, inner: tuple[str | int, ...], path: str, depth: i
         yield from _walk_document(document, (*inner, DECODED), f"{path}[JSON]", depth + 1, named, inside, guards)
 
 
-def _walk_properties(value: Any, path: str, reader: Reader, depth: int = 0, inside: bool = False,
-                     guards: Guards = ()) -> Iterator[Subject]:
-    """Each request in a custom resource's properties, including JSON strings that hold one (``inside``,
-    ``guards``: as for ``_walk_document``)."""
-    if guards:
-        yield from (subject._replace(guards=guards + subject.guards)
-                    for subject in _walk_properties(value, path, reader, depth, inside))
-        return
+def _walk_properties(value: Any, path: str, reader: Reader, found: list[Subject], depth: int = 0,
+                     inside: bool = False) -> None:
+    """Each request in a custom resource's properties, including JSON strings that hold one, added to ``found``
+    (a list, not a generator: a frame per part walked is most of the walk's cost). ``inside``: as for
+    ``_walk_document``."""
     if depth > _MAX_WALK_DEPTH:
         if _mentions_request(repr(value)):
-            yield _unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request")
+            found.append(_unread(UNREADABLE, path, TOO_DEEP, "a SageMaker request"))
         return
-    branches = _branches(value)
-    if branches is not None:
-        for index, (branch, guard) in enumerate(branches, start=1):
-            yield from _walk_properties(branch, f"{path}.Fn::If[{index}]", reader, depth + 1, inside, guard)
-        return
-    if _is_document_text(value):
-        document, problem = _parse_document(reader, value)
-        if problem is not None:
-            if not inside:
-                yield _unread(UNREADABLE, path, problem, "a SageMaker request")
+    if type(value) is not dict or len(value) == 1:  # else neither Fn::If nor Fn::Join/Fn::Sub: the common case
+        branches = _branches(value)
+        if branches is not None:  # each branch's requests are sent only in the readings that take it
+            for index, (branch, guard) in enumerate(branches, start=1):
+                guarded: list[Subject] = []
+                _walk_properties(branch, f"{path}.Fn::If[{index}]", reader, guarded, depth + 1, inside)
+                found.extend(subject._replace(guards=guard + subject.guards) for subject in guarded)
             return
-        via = _call_description(document)
-        for found in _walk_document(document, (), "", inside=inside):
-            yield _json_subject(found, value, f"{path}[JSON]{found.path}", via=via)
-    elif isinstance(value, dict):
-        call = _named_call(value)
+        if _is_document_text(value):
+            document, problem = _parse_document(reader, value)
+            if problem is not None:
+                if not inside:
+                    found.append(_unread(UNREADABLE, path, problem, "a SageMaker request"))
+                return
+            via = _call_description(document)
+            found.extend(_json_subject(request, value, f"{path}[JSON]{request.path}", via=via)
+                         for request in _walk_document(document, (), "", inside=inside))
+            return
+    if isinstance(value, dict):
+        call = _named_call(value) if "action" in value else None  # no action, no call
         if call is not None:
             parameters = value[call[1]]
             if isinstance(parameters, dict):
-                yield Subject(call[0], parameters, f"{path}.{call[1]}", via=_call_description(value))
+                found.append(Subject(call[0], parameters, f"{path}.{call[1]}", via=_call_description(value)))
             elif _is_document_text(parameters) and _parse_document(reader, parameters)[1] is None:
                 # Parameters given as JSON text: the same subject the walk of that text finds by shape.
-                yield Subject(call[0], parameters, f"{path}.{call[1]}[JSON]", json_source=True,
-                              via=_call_description(value))
+                found.append(Subject(call[0], parameters, f"{path}.{call[1]}[JSON]", json_source=True,
+                                     via=_call_description(value)))
         kinds = request_kinds(value)
         for kind in kinds:
-            yield Subject(kind, value, path)
+            found.append(Subject(kind, value, path))
         # Inside a request, only a part that mentions a request key can hold another (repr looks in C). Most
         # requests' parts mention none: one look at all of them (each part's repr is a piece of the list's, and
         # no key spans two pieces) spares a look at each.
-        parts_mention = bool(kinds) and _mentions_request(repr([
-            child for key, child in value.items() if key != "ServiceToken" and not isinstance(child, str)]))
+        parts_mention = bool(kinds) and _part_mentions_request([
+            child for key, child in value.items() if key != "ServiceToken" and not isinstance(child, str)])
+        inside = inside or bool(kinds) or call is not None
         for key, child in value.items():
-            if key != "ServiceToken" and (not kinds or isinstance(child, str)
-                                          or (parts_mention and _mentions_request(repr(child)))):
-                yield from _walk_properties(child, f"{path}.{key}", reader, depth + 1,
-                                            inside or bool(kinds) or call is not None)
+            if key == "ServiceToken" or (isinstance(child, str) and depth < _MAX_WALK_DEPTH and _plain(child)):
+                continue
+            if not kinds or isinstance(child, str) or (parts_mention and _part_mentions_request(child)):
+                _walk_properties(child, f"{path}.{key}", reader, found, depth + 1, inside)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _walk_properties(child, f"{path}[{index}]", reader, depth + 1, inside)
+            if not (isinstance(child, str) and depth < _MAX_WALK_DEPTH and _plain(child)):
+                _walk_properties(child, f"{path}[{index}]", reader, found, depth + 1, inside)
     elif isinstance(value, str) and looks_like_yaml_block(value):
-        yield from _yaml_block_subjects(value, path, inside)
+        found.extend(_yaml_block_subjects(value, path, inside))
+
+
+def _plain(text: str) -> bool:
+    """Text that is neither a document (its first character, after white space, opens none) nor a YAML block (it
+    has one line): most property values, decided without the walk's look at them."""
+    return "\n" not in text and not (text[:1] in '{["' or text[:1].isspace())
 
 
 def _yaml_block_subjects(text: str, path: str, inside: bool) -> Iterator[Subject]:
@@ -801,6 +847,7 @@ def _template_subjects(resources: Mapping[str, Any], context: TemplateContext, d
         properties = resource.get("Properties") if isinstance(resource, dict) else None
         if not isinstance(resource_type, str) or not isinstance(properties, dict):
             continue
+        found: Iterable[Subject]
         if resource_type == STACK_SET_TYPE:
             found = in_every_reading(functools.partial(_stack_set_subjects, depth=depth))(properties, context)
         else:
@@ -840,12 +887,16 @@ def _mentions_jumpstart(value: Any) -> bool:
     Asked of every resource of a type nothing else reads, so the value is serialized in C: ``marshal`` writes
     each string as its UTF-8 bytes, twice as fast as ``repr`` (which escapes them). Lower-casing bytes lowers only
     ASCII letters, and no other character lower-cases to a letter of "jumpstart", so the test is ``repr``'s.
+    Most values hold no "j" in either case (two ``memchr`` scans), and then lower-casing cannot make the word.
     """
     try:
         data = marshal.dumps(value)
     except ValueError:  # an object marshal does not write (a YAML tag's), or nesting deeper than it goes
         return "jumpstart" in repr(value).lower()
-    return data.lower().find(b"jumpstart") >= 0  # not `in`: bytes' `in` first tries the word as an int, raising
+    # find, not `in`: bytes' `in` first tries its argument as an int, raising and clearing an error.
+    if data.find(b"j") < 0 and data.find(b"J") < 0:
+        return False
+    return data.lower().find(b"jumpstart") >= 0
 
 
 _TABLES_MENTION_JUMPSTART = "tables mention JumpStart"  # a key of TemplateContext.derived
@@ -861,30 +912,34 @@ def _tables_mention_jumpstart(context: TemplateContext) -> bool:
     return bool(found)
 
 
-def stray_artifact_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    """The properties of a resource no extractor knows, when they (or the values they can look up) name JumpStart."""
+def stray_artifact_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterable[Subject]:
+    """The properties of a resource no extractor knows, when they (or the values they can look up) name JumpStart
+    (a tuple, not a generator: asked of every such resource, and most name nothing)."""
     if _mentions_jumpstart(properties) or _tables_mention_jumpstart(context):
-        yield Subject(STRAY_ARTIFACTS, properties, "Properties", exact_keys=True)
+        return (Subject(STRAY_ARTIFACTS, properties, "Properties", exact_keys=True),)
+    return ()
 
 
 def _custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
-                              ) -> Iterator[Subject]:
-    yield from _walk_properties(properties, "Properties", reader)
+                              ) -> list[Subject]:
+    found: list[Subject] = []
+    _walk_properties(properties, "Properties", reader, found)
+    return found
 
 
-def custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
-    found = list(_custom_resource_subjects_everywhere(properties, context))
-    yield from found if found else stray_artifact_subjects(properties, context)
+def custom_resource_subjects(properties: Mapping[str, Any], context: TemplateContext) -> Iterable[Subject]:
+    return _custom_resource_subjects_everywhere(properties, context) or stray_artifact_subjects(properties, context)
 
 
-Extractor = Callable[[Mapping[str, Any], TemplateContext], Iterator[Subject]]
-ReadingExtractor = Callable[[Mapping[str, Any], TemplateContext, Reader], Iterator[Subject]]
+Extractor = Callable[[Mapping[str, Any], TemplateContext], Iterable[Subject]]
+ReadingExtractor = Callable[[Mapping[str, Any], TemplateContext, Reader], Iterable[Subject]]
 
 
-def in_every_reading(extract: ReadingExtractor) -> Extractor:
+def in_every_reading(extract: ReadingExtractor) -> Callable[[Mapping[str, Any], TemplateContext], list[Subject]]:
     """``extract`` run in every reading, so that a definition chosen by ``Fn::If`` (or a mapping, or a parameter)
     is searched in each of its branches, not only the first; each request is found once."""
-    def extract_everywhere(properties: Mapping[str, Any], context: TemplateContext) -> Iterator[Subject]:
+    def extract_everywhere(properties: Mapping[str, Any], context: TemplateContext) -> list[Subject]:
+        subjects: list[Subject] = []
         seen: set[tuple[str, str, tuple[str | int, ...], int]] = set()
         for reader in readings(context):
             try:
@@ -895,7 +950,8 @@ def in_every_reading(extract: ReadingExtractor) -> Extractor:
                 key = (subject.kind, subject.path, subject.inner, id(subject.context))
                 if key not in seen:
                     seen.add(key)
-                    yield subject
+                    subjects.append(subject)
+        return subjects
     return extract_everywhere
 
 _custom_resource_subjects_everywhere = in_every_reading(_custom_resource_subjects)

@@ -28,7 +28,8 @@ def acceptance_problem(reader: Reader, container: Any, base: str, keys: tuple[st
             if not isinstance(value, dict) or is_intrinsic(value):
                 return f"{_walked(base, keys, depth)} is {describe_not_true(reader, value)}"
         value = reader.field(value, key)
-    if value is True:  # the common case: nothing to say, so no path is written
+    # The common cases, which render as "true": nothing to say, so no path is written.
+    if value is True or (type(value) is str and value == "true"):
         return None
     walked = _walked(base, keys, len(keys))
     if value is ABSENT:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from constructs_lib.catalog import Catalog
@@ -24,6 +24,7 @@ from constructs_lib.rules.detection.request_names import (
     is_sagemaker_service,
     request_kind,
 )
+from constructs_lib.rules.detection.requests import _mentions_jumpstart, _mentions_request, _part_mentions_request
 from constructs_lib.rules.detection.state_flow import MAX_PATHS
 from constructs_lib.rules.evaluation.values import key_spellings
 from tests.unit.rules.builders import GATED_URI, MISSING, ROLE, container
@@ -387,3 +388,27 @@ def test_reading_jsonata_leaves_the_interpreters_recursion_limit_alone() -> None
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
                             cwd=Path(__file__).resolve().parents[3])
     assert result.returncode == 0, result.stderr
+
+
+# Pieces of text where a screen of the bytes marshal writes could part from repr's: request words whole, less their
+# first letter, and in other spellings; characters repr escapes into letters (\x0c ends in "c", \x1a in "a");
+# backslashes and JSON escapes; the two non-ASCII characters that lower-case to ASCII letters; quotes.
+_SCREEN_PIECES = ["AutoMLProblemTypeConfig", "utomlproblemtypeconfig", "lgorithm_specification", "ontainers",
+                  "Primary_Container", "inferenceSpecification", "\x0c", "\x1a", "\x8a", "\xad", "\u200a", "\ufeff",
+                  "\U0001000a", "\udc8a", "\\", "\\u0050", "\\u0061", "u0063", "\u212a", "\u0130", "_", "'", '"',
+                  "a", "c", "x", "\n", "\t", "é", "jump", "START"]
+_SCREEN_TEXT = st.lists(st.sampled_from(_SCREEN_PIECES), max_size=6).map("".join)
+_SCREEN_VALUES = st.recursive(
+    st.one_of(_SCREEN_TEXT, st.integers(), st.floats(), st.booleans(), st.none(), st.binary(max_size=4)),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_SCREEN_TEXT, children, max_size=3),
+    max_leaves=8)
+
+
+@settings(PROPERTIES, max_examples=400)
+@given(value=_SCREEN_VALUES)
+@example(value=["\x0containers"]).via("repr writes \\x0c: 'containers'")
+@example(value={"\x1automlproblemtypeconfig": 1}).via("repr writes \\x1a: 'automlproblemtypeconfig'")
+@example(value=["\\u0050rimary_container", "J\u0130\u212a"])
+def test_the_screens_of_marshal_bytes_decide_as_repr_does(value: Any) -> None:
+    assert _part_mentions_request(value) == _mentions_request(repr(value))
+    assert _mentions_jumpstart(value) == ("jumpstart" in repr(value).lower())
