@@ -22,6 +22,7 @@ Every file a manifest names must be a regular file inside the assembly's directo
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import repeat
 from pathlib import Path
@@ -138,10 +139,11 @@ class CloudAssembly:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+        self._directories: dict[Path, Path] = {}  # each directory resolved once (``_resolved``)
 
     def stacks(self) -> list[Stack]:
         """Every stack of the assembly and of its nested assemblies, in manifest order."""
-        return list(self._stacks(self.directory, {self.directory.resolve()}))
+        return list(self._stacks(self.directory, {_resolved_directory(self.directory, self._directories)}))
 
     def templates(self) -> list[Path]:
         """Each stack's template followed by the nested stack templates it names."""
@@ -155,7 +157,7 @@ class CloudAssembly:
                 raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: artifact {name!r} has "
                                     "properties that are not a mapping")
             if artifact.get("type") == STACK_ARTIFACT:
-                yield _stack(name, artifact, properties, directory, manifest_path)
+                yield _stack(name, artifact, properties, directory, manifest_path, self._directories)
             elif artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
                 nested = properties.get("directoryName")
                 if not isinstance(nested, str):
@@ -347,9 +349,10 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
     """
     locator = locator or NestedStackLocator()
     order = list(dict.fromkeys(paths))
-    resolved_of = {path: path.resolve() for path in order}  # each path resolved once (a system call per part)
+    directories: dict[Path, Path] = {}
+    resolved_of = {path: _resolved(path, directories) for path in order}  # each path resolved once
     seen = set(resolved_of.values())
-    unbound = {path.resolve() for path in standalone}
+    unbound = {_resolved(path, directories) for path in standalone}
     nesters: dict[Path, dict[tuple[Path, str], Mapping[str, Any]]] = {}  # template -> (parent, id) -> resource
     parsed_parents: dict[Path, Mapping[str, Any]] = {}
     held: dict[Path, tuple[tuple[TemplateT, ExtraT], list[NestedStack]]] = {}
@@ -365,7 +368,7 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
             parsed_parents[parent] = parsed[0]
             resolved = resolved_of.get(stack.template)
             if resolved is None:
-                resolved = resolved_of[stack.template] = stack.template.resolve()
+                resolved = resolved_of[stack.template] = _resolved(stack.template, directories)
             nesting = nesters.setdefault(resolved, {})
             if (parent, stack.logical_id) in nesting:
                 continue
@@ -440,10 +443,12 @@ class _Bindings:
         if template in self._found:
             return self._found[template]
         nesting = self._nesters.get(template)
+        if not nesting or template in self._unbound or template in self._finding:
+            return None  # nested by nothing read, deployed on its own, or in a cycle: not bound
         parsed = parsed if parsed is not None else self._parents.get(template)
         parameters = bound_parameters(parsed) if parsed is not None else {}
-        if template in self._unbound or not nesting or not parameters or template in self._finding:
-            return None  # deployed on its own, by nothing read, nothing to bind, or in a cycle: not bound
+        if not parameters:
+            return None  # nothing to bind
         assignments: set[Assignment] = set()
         limit = None
         self._finding.add(template)
@@ -571,23 +576,25 @@ def _artifacts(manifest_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _stack(name: str, artifact: Mapping[str, Any], properties: Mapping[str, Any], directory: Path,
-           manifest_path: Path) -> Stack:
+           manifest_path: Path, directories: dict[Path, Path] | None = None) -> Stack:
     template_file = properties.get("templateFile")
     if not isinstance(template_file, str):
         raise TemplateError(f"{manifest_path}: stack artifact {name!r} names no templateFile")
-    template = _inside(directory, template_file, manifest_path, f"stack {name!r} names")
+    template = _inside(directory, template_file, manifest_path, f"stack {name!r} names", directories=directories)
     metadata = artifact.get("metadata")
     extra = artifact.get("additionalMetadataFile")
     return Stack(name, template, manifest_path, directory, metadata if isinstance(metadata, dict) else {},
                  extra if isinstance(extra, str) else None)
 
 
-def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, directory_expected: bool = False
-            ) -> Path:
-    """``directory / name``, refused unless it exists and stays inside ``directory`` (links resolved)."""
+def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, directory_expected: bool = False,
+            directories: dict[Path, Path] | None = None) -> Path:
+    """``directory / name``, refused unless it exists and stays inside ``directory`` (links resolved; the
+    directories resolved are kept in ``directories`` when given)."""
+    directories = {} if directories is None else directories
     path = directory / name
-    root = directory.resolve()
-    resolved = path.resolve()
+    root = _resolved_directory(directory, directories)
+    resolved = _resolved(path, directories)
     if os.path.isabs(name) or not resolved.is_relative_to(root):
         raise TemplateError(f"{manifest_path}: {what} {name}, which is outside the cloud assembly; "
                             "a manifest names only files of its own directory")
@@ -598,6 +605,23 @@ def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, direc
     elif not path.exists():
         raise TemplateError(f"{manifest_path}: {what} {name}, which is missing; run `cdk synth` again")
     return path
+
+
+def _resolved(path: Path, directories: dict[Path, Path]) -> Path:
+    """``path.resolve()``: a file that is not a link is an entry of its directory resolved, one ``lstat`` instead of
+    one per part of the path (``directories`` keeps the directories resolved)."""
+    try:
+        if path.name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
+            return path.resolve()
+    except OSError:  # missing, or not readable: resolved by name
+        return path.resolve()
+    return _resolved_directory(path.parent, directories) / path.name
+
+
+def _resolved_directory(directory: Path, directories: dict[Path, Path]) -> Path:
+    if directory not in directories:
+        directories[directory] = directory.resolve()
+    return directories[directory]
 
 
 def _innermost(construct_path: str, template_of_scope: Mapping[str, str]) -> str | None:
