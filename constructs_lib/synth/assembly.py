@@ -26,12 +26,13 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import repeat
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
 from constructs_lib.files import UnreadableFile, read_file_bytes
 from constructs_lib.patterns import compile_on_use
+from constructs_lib.records import Record
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.nesting import Assignment, bound_parameters, passed_assignments, passed_values
 from constructs_lib.rules.evaluation.values import EvaluationLimit, PassedValues, TemplateContext
@@ -238,13 +239,16 @@ def _is_nested_stack(resource: Any) -> bool:
     return isinstance(resource_type, str) and resource_type in NESTED_STACK_TYPES
 
 
-class NestedStack(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+class NestedStack(Record):  # a Record: a NamedTuple compiles its constructor at start-up
     """A nested stack resource of a template (its declaration) and the template file it deploys when EulaGate can
     locate it."""
 
     logical_id: str
     template: Path | None
     resource: Mapping[str, Any]
+
+    def __init__(self, logical_id: str, template: Path | None, resource: Mapping[str, Any]) -> None:
+        vars(self).update(logical_id=logical_id, template=template, resource=resource)
 
 
 def located(nested: Iterable[NestedStack]) -> frozenset[str]:
