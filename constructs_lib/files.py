@@ -21,6 +21,8 @@ __all__ = ["UnreadableFile", "decode_text", "read_file_bytes", "read_text_file"]
 _SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                   (stat.S_ISBLK, "a block device"))
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
 MISSING = "missing"
 UNREADABLE = "unreadable"
 DIRECTORY = "directory"
@@ -85,7 +87,8 @@ def decode_text(path: str | Path, data: bytes, *, error: Callable[[str], InputEr
     """``read_file_bytes``'s ``data`` of ``path`` as UTF-8 text (a byte-order mark dropped), or one ``error`` line:
     for a reader that answers some refusals itself (a file that is missing is no settings at all)."""
     try:
-        return data.decode("utf-8-sig")
+        # As "utf-8-sig" decodes, without that codec's module and Python-level decode function.
+        return data.removeprefix(_UTF8_BOM).decode("utf-8")
     except UnicodeDecodeError as problem:
         raise error(f"{path}: not UTF-8 text (byte {problem.start}: {problem.reason})") from None
 

@@ -859,7 +859,7 @@ def _builds(record: Any, tables: _Tables) -> bool:
     training = record.get("training")
     return (
         _variants_build(record.get("image_variants", []), tables)
-        and all(type(arns) is list for arns in package_arns.values())
+        and (not package_arns or all(type(arns) is list for arns in package_arns.values()))  # most have none
         and (not training or _training_builds(training, tables))
     )
 

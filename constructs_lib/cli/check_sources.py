@@ -7,11 +7,11 @@
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from constructs_lib.cli.check_settings import CheckSettings
 from constructs_lib.cli.reporters import ReportedFinding, TemplateReport
 from constructs_lib.errors import InputError, TemplateError
+from constructs_lib.records import Record
 from constructs_lib.surfaces.discovery import (
     ASSEMBLY,
     SURFACES,
@@ -41,9 +41,12 @@ def _surfaces(text: str) -> frozenset[str]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-class Sources(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+class Sources(Record):  # a Record: a NamedTuple compiles its constructor at start-up
     templates: list[Path]  # CloudFormation templates, those of cloud assemblies included
     files: list[SourceFile]  # the other surfaces' files
+
+    def __init__(self, templates: list[Path], files: list[SourceFile]) -> None:
+        vars(self).update(templates=templates, files=files)
 
 
 def sources(paths: Sequence[str], surfaces: frozenset[str], *, skip_unknown: bool = False,

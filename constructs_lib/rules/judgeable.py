@@ -6,6 +6,7 @@ silently suppress nothing)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,11 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
     """``UnjudgeableTemplate`` (one line naming ``path`` and the resource) on the first resource the rules cannot
     judge, else on the first suppression of a rule that does not exist."""
     resources = template.get("Resources")
-    if not isinstance(resources, Mapping):
+    if not isinstance(resources, Mapping) or (type(resources) is dict and _plainly_judgeable(resources)):
         return
     suppressing: list[str] = []  # the resources whose metadata may suppress rules
     for logical_id, resource in resources.items():
-        # The common case, decided without the Mapping ABC (one loop over every resource of a large assembly).
+        # A dict resource is decided without the Mapping ABC.
         if type(resource) is dict and (resource_type := resource.get("Type")) and type(resource_type) is str:
             metadata = resource.get("Metadata")
             if metadata and (type(metadata) is not dict or METADATA_KEY in metadata):
@@ -54,6 +55,21 @@ def refuse_unjudgeable(template: Mapping[str, Any], path: Path | str) -> None:
         raise UnjudgeableTemplate(
             f"{path}: resource {_shown(logical_id)} suppresses unknown rule {rule!r} in Metadata.{METADATA_KEY}."
             f"{SUPPRESS_KEY}{did_you_mean(normalized_rule_id(rule), RULE_IDS)} (`eulagate rules` lists them)")
+
+
+def _plainly_judgeable(resources: dict[Any, Any]) -> bool:
+    """Whether every resource is a dict with a non-empty string ``Type`` and none has ``eulagate`` metadata: nearly
+    every template, told in C loops (``map``) rather than a Python loop over each resource of a large assembly.
+    Anything else (``False``) is looked at resource by resource."""
+    values = resources.values()
+    try:
+        types = set(map(dict.get, values, repeat("Type")))
+        if any(map(dict.__contains__, filter(None, map(dict.get, values, repeat("Metadata"))),
+                   repeat(METADATA_KEY))):
+            return False
+    except TypeError:  # a resource or its metadata that is not a dict, or a Type that cannot be hashed
+        return False
+    return "" not in types and all(type(resource_type) is str for resource_type in types)
 
 
 def _shown(logical_id: Any) -> str:

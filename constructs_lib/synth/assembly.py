@@ -22,14 +22,17 @@ Every file a manifest names must be a regular file inside the assembly's directo
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import repeat
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import constructs_lib.rules.evaluation  # noqa: F401  (registers the evaluators that readings use)
 from constructs_lib.errors import TemplateError
 from constructs_lib.files import UnreadableFile, read_file_bytes
 from constructs_lib.patterns import compile_on_use
+from constructs_lib.records import Record
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.nesting import Assignment, bound_parameters, passed_assignments, passed_values
 from constructs_lib.rules.evaluation.values import EvaluationLimit, PassedValues, TemplateContext
@@ -137,10 +140,11 @@ class CloudAssembly:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+        self._directories: dict[Path, Path] = {}  # each directory resolved once (``_resolved``)
 
     def stacks(self) -> list[Stack]:
         """Every stack of the assembly and of its nested assemblies, in manifest order."""
-        return list(self._stacks(self.directory, {self.directory.resolve()}))
+        return list(self._stacks(self.directory, {_resolved_directory(self.directory, self._directories)}))
 
     def templates(self) -> list[Path]:
         """Each stack's template followed by the nested stack templates it names."""
@@ -154,7 +158,7 @@ class CloudAssembly:
                 raise TemplateError(f"{manifest_path}: malformed cloud assembly manifest: artifact {name!r} has "
                                     "properties that are not a mapping")
             if artifact.get("type") == STACK_ARTIFACT:
-                yield _stack(name, artifact, properties, directory, manifest_path)
+                yield _stack(name, artifact, properties, directory, manifest_path, self._directories)
             elif artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
                 nested = properties.get("directoryName")
                 if not isinstance(nested, str):
@@ -224,19 +228,27 @@ def declares_nested_stacks(template: Mapping[str, Any]) -> bool:
     # On every template read: dict, not the Mapping ABC, whose isinstance costs ten times as much.
     if not isinstance(resources, dict):
         return False
-    for resource in resources.values():  # a plain loop: no generator frame per resource
-        if isinstance(resource, dict) and resource.get("Type") in NESTED_STACK_TYPES:
-            return True
-    return False
+    try:  # in C (``map``): half the instructions of a Python loop over every resource
+        return not NESTED_STACK_TYPES.isdisjoint(map(dict.get, resources.values(), repeat("Type")))
+    except TypeError:  # a resource that is not a dict, or a Type that cannot be hashed
+        return any(map(_is_nested_stack, resources.values()))
 
 
-class NestedStack(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+def _is_nested_stack(resource: Any) -> bool:
+    resource_type = resource.get("Type") if isinstance(resource, Mapping) else None
+    return isinstance(resource_type, str) and resource_type in NESTED_STACK_TYPES
+
+
+class NestedStack(Record):  # a Record: a NamedTuple compiles its constructor at start-up
     """A nested stack resource of a template (its declaration) and the template file it deploys when EulaGate can
     locate it."""
 
     logical_id: str
     template: Path | None
     resource: Mapping[str, Any]
+
+    def __init__(self, logical_id: str, template: Path | None, resource: Mapping[str, Any]) -> None:
+        vars(self).update(logical_id=logical_id, template=template, resource=resource)
 
 
 def located(nested: Iterable[NestedStack]) -> frozenset[str]:
@@ -261,7 +273,7 @@ class NestedStackLocator:
         by_metadata = stack.nested_templates_by_resource(path) if stack is not None else {}
         found = []
         for logical_id, resource in template["Resources"].items():
-            if not (isinstance(resource, Mapping) and resource.get("Type") in NESTED_STACK_TYPES):
+            if not _is_nested_stack(resource):
                 continue
             logical_id = str(logical_id)
             nested = by_metadata.get(logical_id)
@@ -328,9 +340,10 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
                                locator: NestedStackLocator | None = None, *, standalone: Iterable[Path] = ()
                                ) -> Iterator[tuple[Path, tuple[TemplateT, ExtraT], list[NestedStack],
                                                    PassedValues | None]]:
-    """Each template of ``paths`` as ``read`` reads it (given the file's bytes when they were read already, else
-    ``None``), with its nested stacks and what the stacks nesting it pass it; a located nested template that is not
-    among ``paths`` is read after them (once each, whatever nests what).
+    """Each template of ``paths`` as ``read`` reads it (from the file's bytes when they were read already, which
+    tell whether it may declare nested stacks; else given ``None``), with its nested stacks and what the stacks
+    nesting it pass it; a located nested template that is not among ``paths`` is read after them (once each,
+    whatever nests what).
 
     A nested template is judged as the stacks that nest it deploy it: over the assignments of its parameters
     their deployments make (``rules/evaluation/nesting.py``), a parent's own deployments being those the stacks
@@ -340,9 +353,10 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
     """
     locator = locator or NestedStackLocator()
     order = list(dict.fromkeys(paths))
-    resolved_of = {path: path.resolve() for path in order}  # each path resolved once (a system call per part)
+    directories: dict[Path, Path] = {}
+    resolved_of = {path: _resolved(path, directories) for path in order}  # each path resolved once
     seen = set(resolved_of.values())
-    unbound = {path.resolve() for path in standalone}
+    unbound = {_resolved(path, directories) for path in standalone}
     nesters: dict[Path, dict[tuple[Path, str], Mapping[str, Any]]] = {}  # template -> (parent, id) -> resource
     parsed_parents: dict[Path, Mapping[str, Any]] = {}
     held: dict[Path, tuple[tuple[TemplateT, ExtraT], list[NestedStack]]] = {}
@@ -358,7 +372,7 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
             parsed_parents[parent] = parsed[0]
             resolved = resolved_of.get(stack.template)
             if resolved is None:
-                resolved = resolved_of[stack.template] = stack.template.resolve()
+                resolved = resolved_of[stack.template] = _resolved(stack.template, directories)
             nesting = nesters.setdefault(resolved, {})
             if (parent, stack.logical_id) in nesting:
                 continue
@@ -395,8 +409,11 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
         if path in held:
             parsed, nested = held.pop(path)
         else:
-            parsed = read(path, data_of.pop(path, None))
-            nested = note(path, parsed)
+            data = data_of.pop(path, None)
+            parsed = read(path, data)
+            # Read from bytes that name no nested stack type and hold no backslash: JSON and YAML spell a character
+            # otherwise only in an escape, which starts with one, so no resource of it is a nested stack.
+            nested = [] if data is not None and data.find(b"\\") < 0 else note(path, parsed)
         resolved = resolved_of[path]
         passed = bindings.of(resolved, parsed[0])
         if resolved in given_out:
@@ -430,10 +447,12 @@ class _Bindings:
         if template in self._found:
             return self._found[template]
         nesting = self._nesters.get(template)
+        if not nesting or template in self._unbound or template in self._finding:
+            return None  # nested by nothing read, deployed on its own, or in a cycle: not bound
         parsed = parsed if parsed is not None else self._parents.get(template)
         parameters = bound_parameters(parsed) if parsed is not None else {}
-        if template in self._unbound or not nesting or not parameters or template in self._finding:
-            return None  # deployed on its own, by nothing read, nothing to bind, or in a cycle: not bound
+        if not parameters:
+            return None  # nothing to bind
         assignments: set[Assignment] = set()
         limit = None
         self._finding.add(template)
@@ -561,23 +580,25 @@ def _artifacts(manifest_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _stack(name: str, artifact: Mapping[str, Any], properties: Mapping[str, Any], directory: Path,
-           manifest_path: Path) -> Stack:
+           manifest_path: Path, directories: dict[Path, Path] | None = None) -> Stack:
     template_file = properties.get("templateFile")
     if not isinstance(template_file, str):
         raise TemplateError(f"{manifest_path}: stack artifact {name!r} names no templateFile")
-    template = _inside(directory, template_file, manifest_path, f"stack {name!r} names")
+    template = _inside(directory, template_file, manifest_path, f"stack {name!r} names", directories=directories)
     metadata = artifact.get("metadata")
     extra = artifact.get("additionalMetadataFile")
     return Stack(name, template, manifest_path, directory, metadata if isinstance(metadata, dict) else {},
                  extra if isinstance(extra, str) else None)
 
 
-def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, directory_expected: bool = False
-            ) -> Path:
-    """``directory / name``, refused unless it exists and stays inside ``directory`` (links resolved)."""
+def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, directory_expected: bool = False,
+            directories: dict[Path, Path] | None = None) -> Path:
+    """``directory / name``, refused unless it exists and stays inside ``directory`` (links resolved; the
+    directories resolved are kept in ``directories`` when given)."""
+    directories = {} if directories is None else directories
     path = directory / name
-    root = directory.resolve()
-    resolved = path.resolve()
+    root = _resolved_directory(directory, directories)
+    resolved = _resolved(path, directories)
     if os.path.isabs(name) or not resolved.is_relative_to(root):
         raise TemplateError(f"{manifest_path}: {what} {name}, which is outside the cloud assembly; "
                             "a manifest names only files of its own directory")
@@ -588,6 +609,23 @@ def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, direc
     elif not path.exists():
         raise TemplateError(f"{manifest_path}: {what} {name}, which is missing; run `cdk synth` again")
     return path
+
+
+def _resolved(path: Path, directories: dict[Path, Path]) -> Path:
+    """``path.resolve()``: a file that is not a link is an entry of its directory resolved, one ``lstat`` instead of
+    one per part of the path (``directories`` keeps the directories resolved)."""
+    try:
+        if path.name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
+            return path.resolve()
+    except OSError:  # missing, or not readable: resolved by name
+        return path.resolve()
+    return _resolved_directory(path.parent, directories) / path.name
+
+
+def _resolved_directory(directory: Path, directories: dict[Path, Path]) -> Path:
+    if directory not in directories:
+        directories[directory] = directory.resolve()
+    return directories[directory]
 
 
 def _innermost(construct_path: str, template_of_scope: Mapping[str, str]) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.cli import main
-from constructs_lib.synth.assembly import NestedStackLocator, read_with_nested_templates
+from constructs_lib.synth.assembly import NestedStackLocator, declares_nested_stacks, read_with_nested_templates
 from constructs_lib.synth.templates import load_template
 
 ASSEMBLY = Path(__file__).parents[1] / "fixtures" / "templates" / "cloud-assembly"
@@ -154,6 +154,29 @@ def test_read_with_nested_templates_reports_each_nested_stack(tmp_path: Path) ->
         ("parent.json", [("Serving", "serving.json"), ("Elsewhere", None)]),
         ("serving.json", []),
     ]
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    # The type spelled with an escape: the text does not name it, and the template is still looked through.
+    ("parent.json", '{"Resources": {"Serving": {"Type": "AWS::CloudFormation::Stac\\u006b", '
+                    '"Properties": {"TemplateURL": "serving.json"}}}}'),
+    ("parent.yaml", 'Resources:\n  Serving:\n    Type: "AWS::CloudFormation::\\x53tack"\n'
+                    '    Properties: {TemplateURL: serving.json}\n'),
+    ("parent.yaml", 'Resources:\n  Serving:\n    Type: "AWS::Serverless::\\\n      Application"\n'
+                    '    Properties: {Location: serving.json}\n'),
+])
+def test_a_nested_stack_type_written_with_an_escape_is_located(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str) -> None:
+    write(tmp_path / "serving.json", {"Resources": {"Llama": GATED_MODEL}})
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    assert verdicts(capsys, str(tmp_path / name)) == (1, {("serving.json", "Llama", "EULA001", "error")})
+
+
+def test_resources_that_cannot_be_judged_do_not_hide_a_nested_stack() -> None:
+    nested = {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "serving.json"}}
+    unhashable = {"Type": ["AWS::CloudFormation::Stack"]}
+    assert declares_nested_stacks({"Resources": {"Text": "x", "Listed": unhashable, "Serving": nested}})
+    assert not declares_nested_stacks({"Resources": {"Text": "x", "Listed": unhashable}})
 
 
 def _model_chosen_and_accepted_by_parameters() -> dict[str, object]:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.cli import main
 from constructs_lib.cli.check_settings import MAX_CONFIG_BYTES, may_hold_config_table
+from constructs_lib.rules.judgeable import UnjudgeableTemplate, refuse_unjudgeable
 from tests.support.deadline import returns_within
 
 ROOT = Path(__file__).parents[2]
@@ -183,6 +184,31 @@ def test_a_resource_check_cannot_judge_is_bad_input(tmp_path: Path, capsys: pyte
     path = tmp_path / "t.json"
     path.write_text(f'{{"Resources": {{"Broken": {resource}}}}}', encoding="utf-8")
     assert run(capsys, str(path)) == (2, "", f"eulagate check: {path}: {expected}\n")
+
+
+GOOD_RESOURCE = {"Type": "AWS::SNS::Topic", "Metadata": {"aws:cdk:path": "Stack/Topic"}}
+
+
+@pytest.mark.parametrize(("resources", "expected"), [
+    ({"A": GOOD_RESOURCE, "B": {"Type": ["AWS::SNS::Topic"]}, "C": {}}, "resource B has no Type"),
+    ({"A": GOOD_RESOURCE, "B": {"Type": 7}}, "resource B has no Type"),
+    ({"A": GOOD_RESOURCE, "B": {"Type": ""}}, "resource B has no Type"),
+    ({"A": GOOD_RESOURCE, "B": [GOOD_RESOURCE], "C": {}}, "resource B is a list"),
+    ({"A": {**GOOD_RESOURCE, "Metadata": "text"}, "B": {**GOOD_RESOURCE, "Metadata": ["eulagate"]}}, None),
+    ({"A": {**GOOD_RESOURCE, "Metadata": {"eulagate": {"suppress": [{"rule": "EULA005", "reason": "r"}]}}}}, None),
+    ({"A": {**GOOD_RESOURCE, "Metadata": {"eulagate": {"suppress": [{"rule": "EULA05", "reason": "r"}]}}},
+      "B": {"Type": None}}, "resource B has no Type"),
+    ({"A": {**GOOD_RESOURCE, "Metadata": {"eulagate": {"suppress": [{"rule": "EULA05", "reason": "r"}]}}}},
+     "resource A suppresses unknown rule 'EULA05'"),
+    ({"Fn::ForEach::Topics": ["Name", ["a"], {"${Name}": GOOD_RESOURCE}], "A": GOOD_RESOURCE}, None),
+])
+def test_what_cannot_be_judged_is_refused_among_plain_resources(resources: dict[str, object],
+                                                                expected: str | None) -> None:
+    if expected is None:
+        refuse_unjudgeable({"Resources": resources}, "t.json")
+    else:
+        with pytest.raises(UnjudgeableTemplate, match=re.escape(f"t.json: {expected}")):
+            refuse_unjudgeable({"Resources": resources}, "t.json")
 
 
 def test_a_folder_with_several_malformed_templates_names_each(tmp_path: Path,

@@ -206,6 +206,14 @@ def test_resource_lines_json_and_yaml(tmp_path: Path) -> None:
     assert resource_lines(yaml_template, ["Model"]) == {"Model": 6}
 
 
+def test_a_resource_line_is_its_object_key_after_resources_not_an_earlier_mention(tmp_path: Path) -> None:
+    text = ('{"Parameters": {"Model": {"Type": "String"}},\n"Outputs": {"Out": {"Value": "Model"}},\n'
+            '"Resources": {"Other": {"Type": "AWS::SNS::Topic", "DependsOn": ["Model"],\n"Metadata": {"Model"  :\n'
+            '"x"}},\n"Model" :\t{"Type": "AWS::SageMaker::Model"}}}')
+    template = write(tmp_path, "t.json", text)
+    assert resource_lines(template, ["Model", "Other", "Out"]) == {"Model": 6, "Other": 3}
+
+
 def test_copied_assembly_works_from_another_directory(tmp_path: Path) -> None:
     copy = tmp_path / "cdk.out"
     shutil.copytree(ASSEMBLY, copy)

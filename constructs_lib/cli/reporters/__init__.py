@@ -6,8 +6,9 @@ the resource), with the template location beside it, and lists the warnings supp
 
 import importlib
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from constructs_lib.records import Record
 from constructs_lib.rules import Finding, TemplateScan
 from constructs_lib.rules.detection.sources import SourceLocation, construct_path, declared_at
 
@@ -23,13 +24,17 @@ FORMATS = {
 }
 
 
-class ReportedFinding(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+class ReportedFinding(Record):  # a Record: a NamedTuple compiles its constructor at start-up
     """A finding with where its resource was declared and, for a suppressed warning, the reason given."""
 
     finding: Finding
-    source: SourceLocation | None = None  # the model-table row, when the template records it
-    construct_path: str | None = None  # CDK's aws:cdk:path of the resource
-    suppression: str | None = None
+    source: SourceLocation | None  # the model-table row, when the template records it
+    construct_path: str | None  # CDK's aws:cdk:path of the resource
+    suppression: str | None
+
+    def __init__(self, finding: Finding, source: SourceLocation | None = None, construct_path: str | None = None,
+                 suppression: str | None = None) -> None:
+        vars(self).update(finding=finding, source=source, construct_path=construct_path, suppression=suppression)
 
     @property
     def template_location(self) -> str:
@@ -43,13 +48,17 @@ class ReportedFinding(NamedTuple):  # a NamedTuple: cheaper to define at start-u
         return str(self.source) if self.source else self.template_location
 
 
-class TemplateReport(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+class TemplateReport(Record):  # a Record: a NamedTuple compiles its constructor at start-up
     """One template: what the rules looked at, the findings reported and the warnings suppressed."""
 
     scan: TemplateScan
     findings: tuple[ReportedFinding, ...]
     suppressed: tuple[ReportedFinding, ...]
-    source_file: bool = False  # a script, notebook, Terraform file or manifest rather than a template
+    source_file: bool  # a script, notebook, Terraform file or manifest rather than a template
+
+    def __init__(self, scan: TemplateScan, findings: tuple[ReportedFinding, ...],
+                 suppressed: tuple[ReportedFinding, ...], source_file: bool = False) -> None:
+        vars(self).update(scan=scan, findings=findings, suppressed=suppressed, source_file=source_file)
 
 
 def template_report(scan: TemplateScan, template: Mapping[str, Any]) -> TemplateReport:
@@ -68,10 +77,13 @@ def template_report(scan: TemplateScan, template: Mapping[str, Any]) -> Template
     )
 
 
-class Report(NamedTuple):  # a NamedTuple: cheaper to define at start-up than a dataclass
+class Report(Record):  # a Record: a NamedTuple compiles its constructor at start-up
     """The templates one ``eulagate check`` read, and what the rules found in them."""
 
     templates: tuple[TemplateReport, ...]
+
+    def __init__(self, templates: tuple[TemplateReport, ...]) -> None:
+        vars(self).update(templates=templates)
 
     @property
     def findings(self) -> list[ReportedFinding]:
