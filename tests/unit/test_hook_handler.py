@@ -366,7 +366,7 @@ def test_the_deadline_crosses_the_engines_per_resource_exception_handling(monkey
     must not be one of those: a stuck resource stops the whole evaluation, which answers FAILED."""
     from constructs_lib.rules import engine
 
-    monkeypatch.setattr(engine, "_subject_findings", stuck)
+    monkeypatch.setattr(engine, "_subject_problems", stuck)
     response = handle(resource_event(model_properties()), deadline=0.3)
     assert_internal_failure(response, "token-1", "the evaluation took over 0.3 s and was stopped")
 
