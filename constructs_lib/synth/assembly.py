@@ -595,8 +595,14 @@ def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, direc
             directories: dict[Path, Path] | None = None) -> Path:
     """``directory / name``, refused unless it exists and stays inside ``directory`` (links resolved; the
     directories resolved are kept in ``directories`` when given)."""
-    directories = {} if directories is None else directories
     path = directory / name
+    if not directory_expected and _entry_name(name):
+        try:  # an entry of the directory itself that is not a link is inside it, and there (nearly every file named)
+            if not stat.S_ISLNK(os.lstat(path).st_mode):
+                return path
+        except OSError:
+            pass  # missing or unreadable: told below, as any other name
+    directories = {} if directories is None else directories
     root = _resolved_directory(directory, directories)
     resolved = _resolved(path, directories)
     if os.path.isabs(name) or not resolved.is_relative_to(root):
@@ -609,6 +615,11 @@ def _inside(directory: Path, name: str, manifest_path: Path, what: str, *, direc
     elif not path.exists():
         raise TemplateError(f"{manifest_path}: {what} {name}, which is missing; run `cdk synth` again")
     return path
+
+
+def _entry_name(name: str) -> bool:
+    """Whether ``name`` names an entry of a directory itself: no separator, not the directory or its parent."""
+    return name not in ("", ".", "..") and os.sep not in name and (os.altsep is None or os.altsep not in name)
 
 
 def _resolved(path: Path, directories: dict[Path, Path]) -> Path:
