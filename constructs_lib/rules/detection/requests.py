@@ -92,9 +92,6 @@ NESTED_STACK_TYPES = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::
 _INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata", "AWS::SageMaker::Endpoint", "AWS::Logs::",
                         "AWS::SNS::", "AWS::SQS::", "AWS::KMS::", "AWS::S3::Bucket")
 
-# A string is parsed as JSON only when it mentions one of these (lower-cased) request keys.
-_REQUEST_WORDS = ("automlproblemtypeconfig", "algorithmspecification", "primarycontainer", "containers",
-                  "inferencespecification")  # "algorithmspecification" also finds SourceAlgorithmSpecification
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
@@ -178,6 +175,10 @@ def _branches(value: Any) -> tuple[tuple[Any, Guards], tuple[Any, Guards]] | Non
 _REQUEST_KEY_NAMES = ("AutoMLProblemTypeConfig", "AlgorithmSpecification", "PrimaryContainer", "Containers",
                       "InferenceSpecification", "AdditionalInferenceSpecifications", "SourceAlgorithmSpecification",
                       "Specification")
+# What a text, or a part of a request, must mention (lower-cased, without "_") to be looked into for a request:
+# its keys, less those holding a shorter one ("specification", an inference component's own key, is in three).
+_REQUEST_WORDS = tuple(word for word in map(str.lower, _REQUEST_KEY_NAMES)
+                       if not any(other != word and other in word for other in map(str.lower, _REQUEST_KEY_NAMES)))
 # A request key as written: itself, then its other spellings (Step Functions' ``Key.$``, lowerCamel, snake_case).
 _KEY_SPELLINGS = {key: (key, *key_spellings(key))
                   for key in (*_REQUEST_KEY_NAMES, "ExecutionRoleArn", "ModelName", "EndpointName")}

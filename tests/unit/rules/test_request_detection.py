@@ -128,6 +128,27 @@ def test_an_sdk_call_is_judged_whatever_its_spelling_and_encoding(
         assert verdicts == {("EULA001", "error")}
 
 
+_COMPONENT = {"InferenceComponentName": "ic", "EndpointName": "ep",
+              "Specification": {"Container": {"ArtifactUrl": GATED_URI + "model.tar.gz"}}}
+
+
+@pytest.mark.parametrize("inner", [
+    _COMPONENT,
+    {"service": "sagemaker", "action": "createInferenceComponent", "parameters": _COMPONENT},
+    {"service": "sagemaker", "action": "createInferenceComponent", "parameters": json.dumps(_COMPONENT)},
+], ids=["request", "sdk-call", "sdk-call-json"])
+def test_an_inference_component_inside_another_request_is_judged(inner: dict[str, Any],
+                                                                 rules_catalog: Catalog) -> None:
+    """A part of a request is looked into when it mentions a request key: an inference component's own key
+    (``Specification``) counts, as the others do (it was missed inside a CreateModel's parts)."""
+    properties = {"ServiceToken": TOKEN, "ModelName": "m", "ExecutionRoleArn": ROLE,
+                  "PrimaryContainer": {"Image": "image"}, "Then": {"Component": inner}}
+    template = {"Resources": {"Deploy": {"Type": "Custom::Deployer", "Properties": properties}}}
+    findings = check_template(template, catalog=rules_catalog)
+    assert [(f.rule_id, f.severity) for f in findings] == [("EULA001", "error")]
+    assert ".Specification.Container.ArtifactUrl" in findings[0].message
+
+
 def _machine(definition: dict[str, Any]) -> dict[str, Any]:
     return {"Resources": {"Machine": {"Type": "AWS::StepFunctions::StateMachine",
                                       "Properties": {"RoleArn": ROLE, "DefinitionString": json.dumps(definition)}}}}
