@@ -411,8 +411,9 @@ def read_with_nested_templates(paths: Iterable[Path], read: Callable[[Path, byte
         else:
             data = data_of.pop(path, None)
             parsed = read(path, data)
-            # Read from bytes that name no nested stack type and hold no backslash: JSON and YAML spell a character
-            # otherwise only in an escape, which starts with one, so no resource of it is a nested stack.
+            # Read from bytes that name no nested stack type and hold no backslash: JSON and YAML write a string
+            # other than as its own characters only through an escape, which starts with one (YAML's folding adds
+            # a space), so no resource of it is a nested stack.
             nested = [] if data is not None and data.find(b"\\") < 0 else note(path, parsed)
         resolved = resolved_of[path]
         passed = bindings.of(resolved, parsed[0])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.errors import InputError, TemplateError
-from constructs_lib.files import read_text_file
+from constructs_lib.files import UnreadableFile, read_file_bytes, read_text_file
 from constructs_lib.surfaces import read_text as read_surface_text
 from constructs_lib.surfaces.discovery import MAX_FILE_BYTES, TEMPLATE, classify
 from tests.support.deadline import returns_within
@@ -58,3 +58,23 @@ def test_a_file_its_content_classifies_is_looked_at_through_the_reader(tmp_path:
     assert classify(tmp_path / "big.json") is None
     (tmp_path / "stack.json").write_text('{"Resources": {}}')
     assert classify(tmp_path / "stack.json") == TEMPLATE
+
+
+@pytest.mark.parametrize(("limit", "read"), [(1000, True), (50, False)])
+def test_a_file_that_grew_since_its_size_was_taken_is_read_whole_or_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, read: bool) -> None:
+    path = tmp_path / "t.json"
+    path.write_bytes(b"x" * 100)
+    taken = os.fstat
+
+    def shrunk(descriptor: int) -> os.stat_result:  # the size as it was before the file grew to 100 bytes
+        status = list(taken(descriptor))
+        status[6] = 10  # st_size
+        return os.stat_result(status)
+
+    monkeypatch.setattr(os, "fstat", shrunk)
+    if read:
+        assert read_file_bytes(path, limit=limit) == b"x" * 100
+    else:
+        with pytest.raises(UnreadableFile, match="more bytes, more than the 50 EulaGate reads"):
+            read_file_bytes(path, limit=limit)
