@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from constructs_lib import rules
@@ -479,9 +479,15 @@ def test_an_explicit_name_must_carry_the_stack_prefix(stack: cdk.Stack) -> None:
 @settings(max_examples=40, deadline=None)
 @given(construct_id=st.text(st.characters(exclude_characters="/", exclude_categories=["Cs"]), min_size=1,
                             max_size=60))
+@example(construct_id="__proto__")  # refused by the constructs library (hypothesis once drew it): not a case
 def test_generated_names_always_fit_the_api(construct_id: str) -> None:
     scratch = cdk.Stack(cdk.App(), "Names")
-    name = checked_job_name(Construct(scratch, construct_id), None, AUTOML_JOB)
+    try:
+        construct = Construct(scratch, construct_id)
+    except RuntimeError as error:  # an id the constructs library itself refuses (JavaScript's __proto__)
+        assume("There is already a Construct with name" not in str(error))
+        raise
+    name = checked_job_name(construct, None, AUTOML_JOB)
     assert len(name) <= 32
     assert JOB_NAME_PATTERN.fullmatch(name)
 
