@@ -20,10 +20,10 @@ neither passes silently. A resource of a type no extractor knows is read for Jum
 import functools
 import json
 import marshal
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.decoding import (
     DECODED,
     Undecodable,
@@ -86,7 +86,7 @@ NESTED_STACK_TYPES = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::
 _INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata", "AWS::SageMaker::Endpoint", "AWS::Logs::",
                         "AWS::SNS::", "AWS::SQS::", "AWS::KMS::", "AWS::S3::Bucket")
 
-_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_JSON_ESCAPE = compile_on_use(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
 Guards = tuple[tuple[str, bool], ...]  # Fn::If branches: (condition, the branch taken when it is true)
