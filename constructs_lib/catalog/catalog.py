@@ -14,7 +14,7 @@ import functools
 import json
 import os
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -462,14 +462,15 @@ class Catalog:
     ) -> None:
         self.source = source
         self.snapshot = snapshot
-        # model id -> its spec, or what builds it on first use (a file's records: see ``from_document``)
-        self._models: dict[str, ModelSpec | Callable[[], ModelSpec]] = {}
+        # model id -> its spec, or the file record it is built from on first use, with ``_tables`` (``from_document``)
+        self._models: dict[str, ModelSpec | dict[str, Any]] = {}
+        self._tables = _Tables()
         self._by_base_name: dict[str, str] = {}  # BaseModelName -> model id
         self._by_package_arn: dict[str, ModelSpec] | None = None
         for spec in models:
             self._add(spec.model_id, spec.base_model_name, spec)
 
-    def _add(self, model_id: str, base_model_name: str | None, entry: ModelSpec | Callable[[], ModelSpec]) -> None:
+    def _add(self, model_id: str, base_model_name: str | None, entry: ModelSpec | dict[str, Any]) -> None:
         if model_id in self._models:
             raise CatalogError(f"catalog {self.source or '(in memory)'}: model id {model_id!r} appears twice")
         self._models[model_id] = entry
@@ -480,7 +481,7 @@ class Catalog:
         entry = self._models.get(model_id)
         if entry is None or isinstance(entry, ModelSpec):
             return entry
-        spec = self._models[model_id] = entry()
+        spec = self._models[model_id] = _spec_from_record(entry, self._tables)
         return spec
 
     @classmethod
@@ -509,12 +510,11 @@ class Catalog:
             records = list(document["models"])
             # A check does not need most of the catalog's 343 models: a record that provably builds is built on
             # first use; any other is built now, so a malformed one still fails the load, never a later look-up.
-            entries: list[tuple[Any, Any, ModelSpec | Callable[[], ModelSpec]]] = []
+            entries: list[tuple[Any, Any, ModelSpec | dict[str, Any]]] = []
             for index, record in enumerate(records):
                 try:
                     if _builds(record, tables):
-                        entries.append((record["model_id"], record.get("base_model_name"),
-                                        functools.partial(_spec_from_record, record, tables)))
+                        entries.append((record["model_id"], record.get("base_model_name"), record))
                     else:
                         spec = _spec_from_record(record, tables)
                         entries.append((spec.model_id, spec.base_model_name, spec))
@@ -529,6 +529,7 @@ class Catalog:
                 (), source=source,
                 snapshot=Snapshot(snapshot.get("date"), str(snapshot["source"])) if snapshot is not None else None,
             )
+            catalog._tables = tables
             for model_id, base_model_name, entry in entries:
                 catalog._add(model_id, base_model_name, entry)
             return catalog

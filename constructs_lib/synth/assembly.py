@@ -34,7 +34,6 @@ from constructs_lib.files import UnreadableFile, read_file_bytes
 from constructs_lib.patterns import compile_on_use
 from constructs_lib.records import Record
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
-from constructs_lib.rules.evaluation.nesting import Assignment, bound_parameters, passed_assignments, passed_values
 from constructs_lib.rules.evaluation.values import EvaluationLimit, PassedValues, TemplateContext
 from constructs_lib.synth.templates import (
     TEMPLATE_SUFFIXES,
@@ -450,6 +449,14 @@ class _Bindings:
         nesting = self._nesters.get(template)
         if not nesting or template in self._unbound or template in self._finding:
             return None  # nested by nothing read, deployed on its own, or in a cycle: not bound
+        # Imported here: only a template that a stack nests is bound (most checks read none).
+        from constructs_lib.rules.evaluation.nesting import (
+            Assignment,
+            bound_parameters,
+            passed_assignments,
+            passed_values,
+        )
+
         parsed = parsed if parsed is not None else self._parents.get(template)
         parameters = bound_parameters(parsed) if parsed is not None else {}
         if not parameters:

@@ -44,6 +44,9 @@ NOT_LOADED = (
     "constructs_lib.surfaces.python_source", "constructs_lib.surfaces.terraform",
     "constructs_lib.surfaces.kubernetes", "constructs_lib.surfaces.requests",
     "constructs_lib.catalog.hyperparameters", "constructs_lib.catalog.refresh", "constructs_lib.catalog.build",
+    # Step Functions, pipeline and SSM Automation reading: only a template with one of those loads them.
+    "constructs_lib.rules.detection.state_flow", "constructs_lib.rules.evaluation.jsonata_reading",
+    "constructs_lib.rules.evaluation.runtime_values",
 )
 
 

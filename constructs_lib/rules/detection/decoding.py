@@ -12,10 +12,10 @@ unknown.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from constructs_lib.errors import EulaGateError
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.values import ABSENT
 
@@ -23,9 +23,9 @@ from constructs_lib.rules.evaluation.values import ABSENT
 MAX_DECODINGS = 4
 # The key that stands, in a path of keys down a document, for "decode this string": no JSON key holds a NUL.
 DECODED = "\0decoded"
-_YAML_KEY_LINE = re.compile(r"[A-Za-z_][\w.-]*:(?:[ \t]|$)")
+_YAML_KEY_LINE = compile_on_use(r"[A-Za-z_][\w.-]*:(?:[ \t]|$)")
 # How a mapping opens: a quoted key (JSON, YAML), ``}`` (empty), or a plain key and its ``:`` (YAML flow style).
-_MAPPING_OPENING = re.compile(r"\{\s*(?:[\"'}]|[^\s\"'{}\[\],:][^{}\[\],:]*:)")
+_MAPPING_OPENING = compile_on_use(r"\{\s*(?:[\"'}]|[^\s\"'{}\[\],:][^{}\[\],:]*:)")
 
 
 class Undecodable(EulaGateError, ValueError):

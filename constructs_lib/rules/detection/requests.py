@@ -20,10 +20,10 @@ neither passes silently. A resource of a type no extractor knows is read for Jum
 import functools
 import json
 import marshal
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from constructs_lib.patterns import compile_on_use
 from constructs_lib.rules.detection.decoding import (
     DECODED,
     Undecodable,
@@ -47,14 +47,8 @@ from constructs_lib.rules.detection.request_names import (
     is_sagemaker_service,
     request_kind,
 )
-from constructs_lib.rules.detection.state_flow import task_request, task_requests
 from constructs_lib.rules.detection.template_text import TemplateTextError, parse_template_text, parse_yaml_text
 from constructs_lib.rules.evaluation.reader import Reader, readings
-from constructs_lib.rules.evaluation.runtime_values import (
-    Rewrite,
-    automation_values,
-    pipeline_values,
-)
 from constructs_lib.rules.evaluation.values import (
     ABSENT,
     DeploymentFails,
@@ -92,7 +86,7 @@ NESTED_STACK_TYPES = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::
 _INERT_TYPE_PREFIXES = ("AWS::IAM::", "AWS::CDK::Metadata", "AWS::SageMaker::Endpoint", "AWS::Logs::",
                         "AWS::SNS::", "AWS::SQS::", "AWS::KMS::", "AWS::S3::Bucket")
 
-_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_JSON_ESCAPE = compile_on_use(r"\\u([0-9a-fA-F]{4})")
 _MAX_WALK_DEPTH = 40
 TOO_DEEP = f"is nested more than {_MAX_WALK_DEPTH} levels deep, deeper than EulaGate reads"
 Guards = tuple[tuple[str, bool], ...]  # Fn::If branches: (condition, the branch taken when it is true)
@@ -117,7 +111,8 @@ class Subject(NamedTuple):  # a NamedTuple: one is made per request read, cheape
     substitutions: Any = None  # a state machine's DefinitionSubstitutions
     via: str | None = None  # how the request is sent, e.g. "Step Functions task 'Train' (sagemaker:...)"
     exact_keys: bool = False  # a CloudFormation resource type's properties: keys only as its schema spells them
-    rewrite: Rewrite | None = None  # how the service reads run-time expressions in the request
+    # How the service reads run-time expressions in the request (a ``runtime_values`` rewrite).
+    rewrite: Callable[[Any, TemplateContext], Any] | None = None
     context: TemplateContext | None = None  # the template the request is written in, when not the resource's own
     condition: str | None = None  # the Condition of its resource in that template (a StackSet's inner resource)
     # How the service computes the request from the whole document and the keys down to it (Step Functions
@@ -544,6 +539,9 @@ def _may_be(reader: Reader, text: str, examples: tuple[str, ...]) -> bool:
 
 def _state_machine_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                             ) -> Iterator[Subject]:
+    # Imported here: Step Functions reading (and its JSONata evaluator) serves only templates with a state machine.
+    from constructs_lib.rules.detection.state_flow import task_request, task_requests
+
     key = next((name for name in ("DefinitionString", "Definition") if name in properties), None)
     if key is None:
         for elsewhere in ("DefinitionS3Location", "DefinitionUri"):
@@ -616,6 +614,9 @@ def _pipeline_steps(steps: Any, inner: tuple[str | int, ...], depth: int = 0
 
 
 def _pipeline_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader) -> Iterator[Subject]:
+    # Imported here, as the other run-time readers are: most templates have no pipeline.
+    from constructs_lib.rules.evaluation.runtime_values import pipeline_values
+
     definition = reader.field(properties, "PipelineDefinition")
     base = "Properties.PipelineDefinition"
     body = reader.field(definition, "PipelineDefinitionBody")
@@ -706,6 +707,8 @@ def _script_subjects(content: Any) -> Iterator[Subject]:
 
 def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateContext, reader: Reader
                            ) -> Iterator[Subject]:
+    from constructs_lib.rules.evaluation.runtime_values import automation_values  # see _pipeline_subjects
+
     content = reader.field(properties, "Content")
     if not _may_be(reader, reader.render(reader.field(properties, "DocumentType")) or "Command", ("Automation",)):
         # Command (the default), Session and other documents call no API themselves, but their scripts may deploy
@@ -756,6 +759,8 @@ def _ssm_document_subjects(properties: Mapping[str, Any], context: TemplateConte
 def _automation_text(reader: Reader, value: Any) -> str | None:
     """An ``aws:executeAwsApi`` input as text in this valuation (a Content object may hold intrinsics), each
     Automation parameter (``{{ Api }}``) an unknown; ``None`` when it is not text."""
+    from constructs_lib.rules.evaluation.runtime_values import automation_values  # see _pipeline_subjects
+
     text = value if isinstance(value, str) else reader.render(value) if is_intrinsic(value) else None
     return automation_values(text, reader.context) if text is not None else None
 

@@ -26,14 +26,14 @@ _SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 # Each AWS partition: the pattern of its regions' names and its AWS::URLSuffix (botocore 1.44's
 # data/endpoints.json, "regionRegex" and "dnsSuffix"). A region's name places it in one partition.
 PARTITIONS: dict[str, tuple[re.Pattern[str], str]] = {
-    "aws": (re.compile(r"(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+"), "amazonaws.com"),
-    "aws-cn": (re.compile(r"cn-\w+-\d+"), "amazonaws.com.cn"),
-    "aws-us-gov": (re.compile(r"us-gov-\w+-\d+"), "amazonaws.com"),
-    "aws-iso": (re.compile(r"us-iso-\w+-\d+"), "c2s.ic.gov"),
-    "aws-iso-b": (re.compile(r"us-isob-\w+-\d+"), "sc2s.sgov.gov"),
-    "aws-iso-e": (re.compile(r"eu-isoe-\w+-\d+"), "cloud.adc-e.uk"),
-    "aws-iso-f": (re.compile(r"us-isof-\w+-\d+"), "csp.hci.ic.gov"),
-    "aws-eusc": (re.compile(r"eusc-de-\w+-\d+"), "amazonaws.eu"),
+    "aws": (compile_on_use(r"(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+"), "amazonaws.com"),
+    "aws-cn": (compile_on_use(r"cn-\w+-\d+"), "amazonaws.com.cn"),
+    "aws-us-gov": (compile_on_use(r"us-gov-\w+-\d+"), "amazonaws.com"),
+    "aws-iso": (compile_on_use(r"us-iso-\w+-\d+"), "c2s.ic.gov"),
+    "aws-iso-b": (compile_on_use(r"us-isob-\w+-\d+"), "sc2s.sgov.gov"),
+    "aws-iso-e": (compile_on_use(r"eu-isoe-\w+-\d+"), "cloud.adc-e.uk"),
+    "aws-iso-f": (compile_on_use(r"us-isof-\w+-\d+"), "csp.hci.ic.gov"),
+    "aws-eusc": (compile_on_use(r"eusc-de-\w+-\d+"), "amazonaws.eu"),
 }
 
 MAX_DEPTH = 40  # intrinsics nested deeper than this: the resource cannot be evaluated (a finding)
