@@ -984,15 +984,11 @@ def _endpoint_config_subjects(properties: Mapping[str, Any], context: TemplateCo
                     break
             else:
                 return ()
-    return (_resource_subject(CREATE_ENDPOINT_CONFIG, properties),)
+    return (Subject(CREATE_ENDPOINT_CONFIG, properties, "Properties", exact_keys=True),)
 
 
-def _resource_subject(kind: str, properties: Mapping[str, Any]) -> Subject:
-    """The one request of a SageMaker resource: its properties, keys as its schema spells them. Made with the
-    other fields' values (``_RESOURCE_SUBJECT_REST``), without ``Subject``'s keyword call: one per resource."""
-    return tuple.__new__(Subject, (kind, properties, *_RESOURCE_SUBJECT_REST))
-
-
+# The fields after kind and properties of a SageMaker resource's one request (keys as its schema spells them):
+# its Subject is made with them, without Subject's keyword call, once per resource.
 _RESOURCE_SUBJECT_REST = tuple(Subject("", None, "Properties", exact_keys=True))[2:]
 
 
@@ -1002,7 +998,7 @@ def subject_extractor(resource_type: str) -> Extractor | None:
     if kind == CREATE_ENDPOINT_CONFIG:
         return _endpoint_config_subjects
     if kind is not None:
-        return lambda properties, _context: (_resource_subject(kind, properties),)
+        return lambda properties, _context: (tuple.__new__(Subject, (kind, properties, *_RESOURCE_SUBJECT_REST)),)
     if resource_type.startswith("Custom::") or resource_type == CUSTOM_RESOURCE_TYPE:
         return custom_resource_subjects
     known = _EXTRACTORS_BY_TYPE.get(resource_type)
