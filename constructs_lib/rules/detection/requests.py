@@ -971,19 +971,19 @@ def _endpoint_config_subjects(properties: Mapping[str, Any], context: TemplateCo
     """An endpoint configuration, unless it provably has no serverless variant (the one part the rules read: it
     cannot carry acceptance): its ``ProductionVariants`` are absent, or a list of objects written out, none with
     ``ServerlessConfig``. Anything an intrinsic chooses is read in every valuation. A tuple, one loop and
-    is_intrinsic's test of an object inline (no generator, helper or call per variant): asked of every endpoint
-    configuration."""
-    if not (len(properties) == 1 and is_function_key(*properties)):
-        variants = properties.get("ProductionVariants", ABSENT)
-        if variants is ABSENT:
+    is_intrinsic's test of an object inline (no generator, helper or call per variant, none for written
+    variants): asked of every endpoint configuration."""
+    variants = properties.get("ProductionVariants", ABSENT)
+    if variants is ABSENT:  # present, it makes the properties no intrinsic: no function has that name
+        if not is_intrinsic(properties):
             return ()
-        if isinstance(variants, list):
-            for variant in variants:
-                if not isinstance(variant, dict) or "ServerlessConfig" in variant or (
-                        len(variant) == 1 and is_function_key(*variant)):
-                    break
-            else:
-                return ()
+    elif isinstance(variants, list):
+        for variant in variants:
+            if not isinstance(variant, dict) or "ServerlessConfig" in variant or (
+                    len(variant) == 1 and is_function_key(*variant)):
+                break
+        else:
+            return ()
     return (Subject(CREATE_ENDPOINT_CONFIG, properties, "Properties", exact_keys=True),)
 
 
