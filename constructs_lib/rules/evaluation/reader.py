@@ -432,7 +432,11 @@ class Reader:
                 texts.append(item)
             for position, item in enumerate(texts):
                 if not isinstance(item, str):
-                    texts[position] = self.render(item, depth) or ""
+                    # A Ref (CDK's region and partition) is rendered as render renders it, without its re-pick
+                    # (a picked Ref is its own pick) and look-up.
+                    texts[position] = (self._render_ref(item["Ref"], depth + 1) if type(item) is dict
+                                       and len(item) == 1 and "Ref" in item and depth < MAX_DEPTH
+                                       else self.render(item, depth)) or ""
             return delimiter.join(texts)
         lists, complete = self.lists(argument[1], depth)
         if delimiter is None or not lists:
