@@ -303,7 +303,9 @@ class Reader:
 
     def render(self, value: Any, depth: int = 0) -> str | None:
         """The value as text (tokens for unknowns), or ``None`` when it is absent."""
-        if type(value) is not str:  # text is its own pick: the common case makes no call
+        # Text is its own pick, and so is a one-key object whose key pick does not follow (Fn::Join, Fn::Sub...):
+        # the common cases make no call.
+        if type(value) is not str and (type(value) is not dict or len(value) != 1 or not _PICKED.isdisjoint(value)):
             value = self.pick(value)
             if value is ABSENT:
                 return None
