@@ -163,10 +163,11 @@ class CatalogIndex:
             return None
         # ASCII text holds no token, and text with AWS::Region's holds one: most locations are told without a search.
         if text.isascii() or (REGION not in text and not has_tokens(text)):
-            if "jumpstart-" not in text.lower():  # most locations: the user's own (host names in any case)
-                return None
+            # A text judged before names JumpStart (only such are kept): looked up before the lower-case copy.
             artifact = self._literal_artifacts.get(text, _UNJUDGED)
             if artifact is _UNJUDGED:
+                if "jumpstart-" not in text.lower():  # most locations: the user's own (host names in any case)
+                    return None
                 artifact = self._literal_artifacts[text] = self._classify(reader, text, literal=True)
             return artifact
         # The verdict depends on the template (its parameters and mappings) and the text only: once per template.

@@ -34,7 +34,8 @@ class Problem(Record):
 
 
 class Check:
-    """What a rule sees: one request, read under one choice of conditions."""
+    """What a rule sees: one request, read under one choice of conditions. The engine aims one per template at
+    each reading in turn, so a rule keeps no reference to it past its ``check``."""
 
     __slots__ = ("containers", "index", "kind", "path", "reader", "request")
 

@@ -12,7 +12,7 @@ from typing import Any
 from constructs_lib.catalog import Catalog
 from constructs_lib.errors import InputError
 from constructs_lib.records import Record
-from constructs_lib.rules.artifacts import CatalogIndex, catalog_index
+from constructs_lib.rules.artifacts import catalog_index
 from constructs_lib.rules.base import Check, Problem, Rule
 from constructs_lib.rules.detection.requests import Extractor, Subject, stray_artifact_subjects, subject_extractor
 from constructs_lib.rules.eula000_unevaluable import UnevaluableResource
@@ -137,7 +137,7 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
             return TemplateScan(template_path, len(resources), (), (finding,))
         resources = template["Resources"] if isinstance(template.get("Resources"), Mapping) else {}
     context: TemplateContext | None = None
-    index: CatalogIndex | None = None  # the catalog's, looked up on the template's first request
+    check: Check | None = None  # what rules see, made on the template's first request (with the catalog's index)
     checked: list[tuple[str, str]] = []
     findings: list[Finding] = []
     spare: Reader | None = None  # a reader as new, of this template's context (see below)
@@ -176,13 +176,14 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
                     condition = resource.get("Condition")
                     if not isinstance(condition, str):
                         condition = None
-                if index is None:
-                    index = catalog_index(catalog or Catalog.default())
                 if spare is not None and subject.context is None and spare.exact_keys == subject.exact_keys:
                     reader, spare = spare, None
                 else:
                     reader = Reader(subject.context or context, exact_keys=subject.exact_keys)
-                problems = _subject_problems(subject, reader, index, condition)
+                if check is None:
+                    check = Check(reader, catalog_index(catalog or Catalog.default()), subject.kind, ABSENT,
+                                  subject.path)
+                problems = _subject_problems(subject, reader, check, condition)
                 # A reading that consulted nothing leaves its reader as new (no choice, no condition, nothing met):
                 # the next request reads with it instead of a new one.
                 if not (reader.consulted or reader.choices or reader.condition_values or reader.new_conditions
@@ -220,10 +221,11 @@ def _unevaluable(where: _Resource, reason: str) -> Finding:
     )
 
 
-def _subject_problems(subject: Subject, reader: Reader, index: CatalogIndex,
+def _subject_problems(subject: Subject, reader: Reader, check: Check,
                       condition: str | None) -> list[tuple[Rule, Problem, str]]:
     """The problems of one request in every valuation, read first with ``reader`` (a new one): each once, with the
-    note naming the valuation it was first found in when it is not found in every one."""
+    note naming the valuation it was first found in when it is not found in every one. ``check``: the
+    template's, aimed here at each reading in turn (no Check made per reading; rules keep none)."""
     rules = _RULES_BY_KIND.get(subject.kind)
     if not rules:
         return []
@@ -242,7 +244,8 @@ def _subject_problems(subject: Subject, reader: Reader, index: CatalogIndex,
             # A resource whose Condition is false in this valuation is not deployed in it.
             request = subject.request(reader) if condition is None or reader.choose(condition) else ABSENT
             if request is not ABSENT:
-                check = Check(reader, index, subject.kind, request, subject.path)
+                check.reader, check.kind, check.request, check.path = reader, subject.kind, request, subject.path
+                check.containers = None  # read afresh in each reading (``model_containers``)
                 for rule in rules:
                     for problem in rule.check(check):
                         key = (rule.id, problem.location,

@@ -303,7 +303,9 @@ class Reader:
 
     def render(self, value: Any, depth: int = 0) -> str | None:
         """The value as text (tokens for unknowns), or ``None`` when it is absent."""
-        if type(value) is not str:  # text is its own pick: the common case makes no call
+        # Text is its own pick, and so is a one-key object whose key pick does not follow (Fn::Join, Fn::Sub...):
+        # the common cases make no call.
+        if type(value) is not str and (type(value) is not dict or len(value) != 1 or not _PICKED.isdisjoint(value)):
             value = self.pick(value)
             if value is ABSENT:
                 return None
@@ -432,7 +434,11 @@ class Reader:
                 texts.append(item)
             for position, item in enumerate(texts):
                 if not isinstance(item, str):
-                    texts[position] = self.render(item, depth) or ""
+                    # A Ref (CDK's region and partition) is rendered as render renders it, without its re-pick
+                    # (a picked Ref is its own pick) and look-up.
+                    texts[position] = (self._render_ref(item["Ref"], depth + 1) if type(item) is dict
+                                       and len(item) == 1 and "Ref" in item and depth < MAX_DEPTH
+                                       else self.render(item, depth)) or ""
             return delimiter.join(texts)
         lists, complete = self.lists(argument[1], depth)
         if delimiter is None or not lists:
