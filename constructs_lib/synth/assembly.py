@@ -33,6 +33,7 @@ from constructs_lib.errors import TemplateError
 from constructs_lib.files import UnreadableFile, read_file_bytes
 from constructs_lib.patterns import compile_on_use
 from constructs_lib.records import Record
+from constructs_lib.rules.detection.requests import NESTED_STACK_TYPES
 from constructs_lib.rules.detection.template_text import MAX_TEMPLATE_CHARS, TemplateTextError, parse_template_text
 from constructs_lib.rules.evaluation.values import EvaluationLimit, PassedValues, TemplateContext
 from constructs_lib.synth.templates import (
@@ -49,7 +50,6 @@ MANIFEST = "manifest.json"
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
 NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
-NESTED_STACK_TYPES = frozenset({NESTED_STACK_TYPE, "AWS::Serverless::Application"})
 ASSET_PATH_METADATA = "aws:asset:path"  # on a CDK nested stack resource: its template's file in the assembly
 TEMPLATE_FILE_METADATA = "aws:cdk:templateFile"  # on each stack and nested stack: its template's file name
 LOGICAL_ID_METADATA = "aws:cdk:logicalId"  # on each CloudFormation element: its final logical id
