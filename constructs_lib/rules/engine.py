@@ -184,10 +184,8 @@ def scan_template(template: Mapping[str, Any], *, template_path: str = "<templat
                     check = Check(reader, catalog_index(catalog or Catalog.default()), subject.kind, ABSENT,
                                   subject.path)
                 problems = _subject_problems(subject, reader, check, condition)
-                # A reading that consulted nothing leaves its reader as new (no choice, no condition, nothing met):
-                # the next request reads with it instead of a new one.
-                if not (reader.consulted or reader.choices or reader.condition_values or reader.new_conditions
-                        or reader.context is not context):
+                # A reading that consulted nothing leaves its reader as new: the next request reads with it.
+                if reader.context is context and reader.as_new():
                     spare = reader
                 if problems:
                     where = where or _Resource(template_path, logical_id, resource_type, resource.get("Metadata"))

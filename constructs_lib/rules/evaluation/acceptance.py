@@ -18,10 +18,8 @@ def acceptance_problem(reader: Reader, container: Any, base: str, keys: tuple[st
     """Why ``container.<keys>`` is not provably ``true`` (a clause naming the property), or ``None``."""
     value = container
     for depth, key in enumerate(keys):
-        # An object of several keys, or of the one key read when no function has that name, is its own pick and
-        # no intrinsic: the common case makes no call before reading it.
-        if type(value) is not dict or (len(value) == 1 and (
-                key not in value or key == "Ref" or key == "Condition" or key.startswith("Fn::"))):
+        # An object that is no intrinsic is its own pick: the common case is read without one.
+        if type(value) is not dict or is_intrinsic(value):
             value = reader.pick(value)
             if value is ABSENT:
                 return f"{_walked(base, keys, depth)} is absent"

@@ -164,6 +164,11 @@ class Reader:
             self.choices[key] = value
         return value is not None
 
+    def as_new(self) -> bool:
+        """Whether this reading is still as it began: nothing consulted, chosen, evaluated or met (a reader of no
+        given choices may then read another value as a new one would)."""
+        return not (self.consulted or self.choices or self.condition_values or self.new_conditions)
+
     def alternatives(self, key: str) -> tuple[Any, ...]:
         """The other values a choice met for the first time in this reading can take."""
         return self.domains[key][1:]
@@ -237,11 +242,7 @@ class Reader:
 
         Step Functions' ``Key.$`` (a value read from the state input) and lowerCamel spellings count as ``Key``.
         """
-        # Not the common case: a value other than an object, or an intrinsic (a one-key object whose key names a
-        # function; when that key is ``key``, compared without a call).
-        if type(mapping) is not dict or (len(mapping) == 1 and (
-                (key == "Ref" or key == "Condition" or key.startswith("Fn::")) if key in mapping
-                else is_function_key(*mapping))):
+        if type(mapping) is not dict or (len(mapping) == 1 and is_function_key(*mapping)):  # not the common case
             mapping = self.pick(mapping)
             if mapping is ABSENT or (isinstance(mapping, str) and has_tokens(mapping)):
                 return mapping  # absent, or already a token standing for the whole object
@@ -434,11 +435,7 @@ class Reader:
                 texts.append(item)
             for position, item in enumerate(texts):
                 if not isinstance(item, str):
-                    # A Ref (CDK's region and partition) is rendered as render renders it, without its re-pick
-                    # (a picked Ref is its own pick) and look-up.
-                    texts[position] = (self._render_ref(item["Ref"], depth + 1) if type(item) is dict
-                                       and len(item) == 1 and "Ref" in item and depth < MAX_DEPTH
-                                       else self.render(item, depth)) or ""
+                    texts[position] = self.render(item, depth) or ""
             return delimiter.join(texts)
         lists, complete = self.lists(argument[1], depth)
         if delimiter is None or not lists:
