@@ -127,11 +127,12 @@ def container_sources(reader: Reader, container: Any, lacks_optional: bool = Fal
     return sources
 
 
-def container_artifacts(check: Check, container: Any, location: str) -> Iterator[tuple[Artifact, str, Any]]:
+def container_artifacts(check: Check, container: Any, location: str,
+                        lacks_optional: bool = False) -> Iterator[tuple[Artifact, str, Any]]:
     """Each JumpStart artifact a container definition loads that needs acceptance, judged on its own (as its
     user reads it: each artifact is judged only once what its user read of the one before is read). Yields the
-    artifact, the property's path, and its ``S3DataSource`` (``container_sources``)."""
-    for uri, source, below in container_sources(check.reader, container):
+    artifact, the property's path, and its ``S3DataSource`` (``container_sources``, as is ``lacks_optional``)."""
+    for uri, source, below in container_sources(check.reader, container, lacks_optional):
         artifact = check.index.artifact(check.reader, uri)
         if artifact is not None and artifact.needs_acceptance:
             yield artifact, location + below, source
@@ -142,16 +143,11 @@ def container_problems(check: Check, container: Any, location: str, lacks_option
     (``lacks_optional``: as ``container_sources``).
 
     A list, not a generator (one per container of every model): its callers read nothing between its problems,
-    so the reader meets the same values in the same order. Each artifact is judged as ``container_artifacts``
-    judges it, its problem read before the next artifact is (one frame less per container)."""
+    so the reader meets the same values in the same order."""
     reader = check.reader
     image = reader.field(container, "Image")
     problems: list[Problem] = []
-    for uri, source, below in container_sources(reader, container, lacks_optional):
-        artifact = check.index.artifact(reader, uri)
-        if artifact is None or not artifact.needs_acceptance:
-            continue
-        path = location + below
+    for artifact, path, source in container_artifacts(check, container, location, lacks_optional):
         if source is ABSENT:
             problems.append(artifact_problem(
                 check, artifact, path,
@@ -170,20 +166,12 @@ def container_problems(check: Check, container: Any, location: str, lacks_option
 def model_containers(check: Check) -> list[tuple[Any, str, bool]]:
     """``PrimaryContainer`` and each entry of ``Containers`` of a CreateModel request, with their paths and whether
     they lack every one of ``OPTIONAL_CONTAINER_FIELDS`` (read once per check: a reading gives the same containers
-    to every rule). Read as ``containers_of`` reads them, without its generator's frames."""
-    containers = check.containers
-    if containers is None:
-        reader, request = check.reader, check.request
-        containers = check.containers = []
-        primary = reader.field(request, "PrimaryContainer")
-        if primary is not ABSENT:
-            containers.append((primary, f"{check.path}.PrimaryContainer",
-                               reader.lacks(primary, OPTIONAL_CONTAINER_FIELDS)))
-        listed = reader.field(request, "Containers")
-        if listed is not ABSENT:  # most models have one container, the primary
-            containers.extend((container, location, reader.lacks(container, OPTIONAL_CONTAINER_FIELDS))
-                              for container, location in listed_containers(reader, listed, check.path))
-    return containers
+    to every rule)."""
+    if check.containers is None:
+        reader = check.reader
+        check.containers = [(container, location, reader.lacks(container, OPTIONAL_CONTAINER_FIELDS))
+                            for container, location in containers_of(reader, check.request, check.path)]
+    return check.containers
 
 
 def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any, str]]:
@@ -193,14 +181,9 @@ def containers_of(reader: Reader, request: Any, path: str) -> Iterator[tuple[Any
     if primary is not ABSENT:
         yield primary, f"{path}.PrimaryContainer"
     containers = reader.field(request, "Containers")
-    if containers is not ABSENT:
-        yield from listed_containers(reader, containers, path)
-
-
-def listed_containers(reader: Reader, containers: Any, path: str) -> Iterator[tuple[Any, str]]:
-    """Each entry of a model's ``Containers``, with its path."""
-    for position, container in reader.elements(containers):
-        yield container, f"{path}.Containers[{position}]"
+    if containers is not ABSENT:  # most models have one container, the primary
+        for position, container in reader.elements(containers):
+            yield container, f"{path}.Containers[{position}]"
 
 
 MODEL_TYPE = "AWS::SageMaker::Model"
