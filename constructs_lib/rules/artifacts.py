@@ -39,18 +39,21 @@ class Artifact(NamedTuple):  # a NamedTuple: cheaper to define at start-up than 
     gated_bucket: bool
     model: ModelSpec | None
     region: str | None  # the literal region of the bucket, when the template gives one
-    unknown_model: str | None  # the model id its key names, when the catalog does not list it
-    gated_family: str | None  # for an unknown model: the id prefix whose every known model is gated
-    catalog_note: str  # for an unknown model: which catalog does not list it
-    doubt: str | None  # why a location unknown before deployment may be gated (rules/detection/locations.py)
-    # Gated, or a JumpStart model the catalog does not know: either way acceptance must be shown. Decided once,
-    # when made (``jumpstart_artifact``): every location a rule reads asks it.
-    needs_acceptance: bool
+    unknown_model: str | None = None  # the model id its key names, when the catalog does not list it
+    gated_family: str | None = None  # for an unknown model: the id prefix whose every known model is gated
+    catalog_note: str = ""  # for an unknown model: which catalog does not list it
+    doubt: str | None = None  # why a location unknown before deployment may be gated (rules/detection/locations.py)
 
     @property
     def gated(self) -> bool:
         return (self.gated_bucket or (self.model is not None and self.model.gated)
                 or self.gated_family is not None)
+
+    @property
+    def needs_acceptance(self) -> bool:
+        """Gated, or a JumpStart model the catalog does not know: either way acceptance must be shown."""
+        return (self.gated_bucket or self.unknown_model is not None or self.doubt is not None
+                or (self.model is not None and self.model.gated) or self.gated_family is not None)
 
     @property
     def severity(self) -> Severity:
@@ -69,16 +72,6 @@ class Artifact(NamedTuple):  # a NamedTuple: cheaper to define at start-up than 
                if self.gated_family else UNKNOWN_GATING)
         return (f"The artifact {self.uri} is of {self.unknown_model}, a JumpStart model that {self.catalog_note} "
                 f"does not list ({REFRESH_ADVICE}); {why}")
-
-
-def jumpstart_artifact(uri: str, gated_bucket: bool, model: ModelSpec | None, region: str | None,
-                       unknown_model: str | None = None, gated_family: str | None = None, catalog_note: str = "",
-                       doubt: str | None = None) -> Artifact:
-    """An ``Artifact``, with whether it needs acceptance."""
-    needs_acceptance = (gated_bucket or unknown_model is not None or doubt is not None
-                        or (model is not None and model.gated) or gated_family is not None)
-    return Artifact(uri, gated_bucket, model, region, unknown_model, gated_family, catalog_note, doubt,
-                    needs_acceptance)
 
 
 def s3_location(text: str) -> tuple[str, str] | None:
@@ -161,8 +154,7 @@ class CatalogIndex:
         text = reader.render(value)
         if not text:
             return None
-        # ASCII text holds no token, and text with AWS::Region's holds one: most locations are told without a search.
-        if text.isascii() or (REGION not in text and not has_tokens(text)):
+        if not has_tokens(text):
             # A text judged before names JumpStart (only such are kept): looked up before the lower-case copy.
             artifact = self._literal_artifacts.get(text, _UNJUDGED)
             if artifact is _UNJUDGED:
@@ -194,7 +186,7 @@ class CatalogIndex:
                 first = artifact
             doubt = doubt or unknown_location_doubt(reader.context, candidate, artifact)
         if doubt is not None and (first is None or not first.needs_acceptance):
-            return jumpstart_artifact(reader.context.display(text), False, None, None, doubt=doubt)
+            return Artifact(reader.context.display(text), False, None, None, doubt=doubt)
         return first
 
     def _classify(self, reader: Reader, text: str, *, literal: bool) -> Artifact | None:
@@ -216,9 +208,9 @@ class CatalogIndex:
         region = literal_region(suffix) if literal else None
         model = self.catalog.model_in_s3_key(key)
         unknown = None if model is not None else model_id_in_key(key)
-        return jumpstart_artifact(reader.context.display(text), gated_bucket, model, region, unknown,
-                                  self.model_families.gated_family(unknown) if unknown else None,
-                                  self.catalog_note if unknown else "")
+        return Artifact(reader.context.display(text), gated_bucket, model, region, unknown,
+                        self.model_families.gated_family(unknown) if unknown else None,
+                        self.catalog_note if unknown else "")
 
 
 class GatingFamilies:

@@ -54,7 +54,6 @@ from constructs_lib.rules.evaluation.values import (
     DeploymentFails,
     TemplateContext,
     has_tokens,
-    is_function_key,
     is_intrinsic,
     is_portable,
     key_spellings,
@@ -975,26 +974,19 @@ _EXTRACTORS_BY_TYPE: dict[str, Extractor] = {
 def _endpoint_config_subjects(properties: Mapping[str, Any], context: TemplateContext) -> tuple[Subject, ...]:
     """An endpoint configuration, unless it provably has no serverless variant (the one part the rules read: it
     cannot carry acceptance): its ``ProductionVariants`` are absent, or a list of objects written out, none with
-    ``ServerlessConfig``. Anything an intrinsic chooses is read in every valuation. A tuple, one loop and
-    is_intrinsic's test of an object inline (no generator, helper or call per variant, none for written
-    variants): asked of every endpoint configuration."""
+    ``ServerlessConfig``. Anything an intrinsic chooses is read in every valuation. A tuple and one loop (no
+    generator or helper): asked of every endpoint configuration."""
     variants = properties.get("ProductionVariants", ABSENT)
     if variants is ABSENT:  # present, it makes the properties no intrinsic: no function has that name
         if not is_intrinsic(properties):
             return ()
     elif isinstance(variants, list):
         for variant in variants:
-            if not isinstance(variant, dict) or "ServerlessConfig" in variant or (
-                    len(variant) == 1 and is_function_key(*variant)):
+            if not isinstance(variant, dict) or "ServerlessConfig" in variant or is_intrinsic(variant):
                 break
         else:
             return ()
     return (Subject(CREATE_ENDPOINT_CONFIG, properties, "Properties", exact_keys=True),)
-
-
-# The fields after kind and properties of a SageMaker resource's one request (keys as its schema spells them):
-# its Subject is made with them, without Subject's keyword call, once per resource.
-_RESOURCE_SUBJECT_REST = tuple(Subject("", None, "Properties", exact_keys=True))[2:]
 
 
 def subject_extractor(resource_type: str) -> Extractor | None:
@@ -1003,7 +995,7 @@ def subject_extractor(resource_type: str) -> Extractor | None:
     if kind == CREATE_ENDPOINT_CONFIG:
         return _endpoint_config_subjects
     if kind is not None:
-        return lambda properties, _context: (tuple.__new__(Subject, (kind, properties, *_RESOURCE_SUBJECT_REST)),)
+        return lambda properties, _context: (Subject(kind, properties, "Properties", exact_keys=True),)
     if resource_type.startswith("Custom::") or resource_type == CUSTOM_RESOURCE_TYPE:
         return custom_resource_subjects
     known = _EXTRACTORS_BY_TYPE.get(resource_type)

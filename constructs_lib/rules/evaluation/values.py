@@ -235,8 +235,9 @@ def key_spellings(key: str) -> tuple[str, str, str]:
 
 
 def has_tokens(text: str) -> bool:
-    # Tokens are private-use characters: ASCII text (a flag CPython keeps on each string) holds none.
-    return not text.isascii() and _TOKEN_CHAR.search(text) is not None
+    # Tokens are private-use characters: ASCII text (a flag CPython keeps on each string) holds none, and the
+    # most common one, AWS::Region's, is found without a pattern search.
+    return not text.isascii() and (REGION in text or _TOKEN_CHAR.search(text) is not None)
 
 
 def is_portable(text: str) -> bool:
