@@ -9,10 +9,10 @@ early) carries the construct path, as aws-cdk-lib's ``ValidationError`` does. Er
 
 from __future__ import annotations
 
-import re
+from constructs_lib.patterns import compile_on_use
 
-# Compiled on the first error (``re``'s cache): a run without one, as most are, never pays for it.
-_CONTROL_CHARACTERS = "[\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+# Compiled on the first error: a run without one, as most are, never pays for it.
+_CONTROL_CHARACTERS = compile_on_use("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class EulaGateError(Exception):
@@ -71,4 +71,4 @@ class JobNotAwaitedError(ConstructError, RuntimeError):
 def one_line(text: object) -> str:
     """``text`` as one line: control characters (a carriage return in a resource id, a newline in an AWS message)
     and runs of white space become one space, so an error printed with it is exactly one line."""
-    return " ".join(re.sub(_CONTROL_CHARACTERS, " ", str(text)).split())
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", str(text)).split())
